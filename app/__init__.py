@@ -1,0 +1,97 @@
+"""SciVisit: booking and open statistics for Nanjing's science venues."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from config import CONFIGS, INSTANCE_DIR, ProductionConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | type | None = None) -> Flask:
+    """Build the application. ``config`` is a name from ``config.CONFIGS`` or a class."""
+    config = config or os.environ.get("SCIVISIT_CONFIG", "development")
+    config_cls = CONFIGS[config] if isinstance(config, str) else config
+    if issubclass(config_cls, ProductionConfig):
+        config_cls.check()
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_object(config_cls)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from app.core.errors import register_error_handlers
+    from app.core import prefs, templating
+
+    register_error_handlers(app)
+    prefs.init_app(app)
+    templating.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.core.prefs import select_locale
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "app" / "translations"))
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    from app import models  # noqa: F401  (every model registered with the metadata)
+    from app.accounts.services import load_user_by_session_token
+
+    login_manager.user_loader(load_user_by_session_token)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers and one writer work at once; the busy timeout makes writers wait
+    # for each other instead of failing; foreign keys are off in SQLite unless asked for.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.api import bp as api_bp
+    from app.main.views import bp as main_bp
+    from app.schools.views import bp as schools_bp
+    from app.venues.views import bp as venues_bp
+
+    for blueprint in (main_bp, accounts_bp, schools_bp, venues_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.accounts.cli import users_cli
+    from app.demo.cli import seed_demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,1 @@
+"""Accounts and roles: registration, login, password reset, teacher verification."""

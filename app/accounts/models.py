@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import CreatedAt, LabelledEnum, str_enum
+from app.extensions import db
+
+
+class Role(LabelledEnum):
+    CITIZEN = "citizen", _l("Citizen")
+    TEACHER = "teacher", _l("Teacher")
+    VENUE_STAFF = "venue_staff", _l("Venue staff")
+    VENUE_MANAGER = "venue_manager", _l("Venue manager")
+    DISTRICT_ADMIN = "district_admin", _l("District administrator")
+    CITY_ADMIN = "city_admin", _l("City administrator")
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, CreatedAt, db.Model):
+    """A person with one role. Only what the service needs: name, mobile, email."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role != 'teacher' OR school_id IS NOT NULL", name="teacher_has_school"),
+        sa.CheckConstraint("role != 'venue_staff' OR venue_id IS NOT NULL", name="staff_has_venue"),
+        sa.CheckConstraint(
+            "role != 'district_admin' OR district_code IS NOT NULL", name="district_admin_has_district"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    role: Mapped[Role] = mapped_column(str_enum(Role), index=True)
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
+    venue_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("venues.id"), index=True
+    )
+    district_code: Mapped[str | None] = mapped_column(sa.ForeignKey("districts.code"))
+    # A teacher acts for a school only once an admin has vouched for them.
+    verified_at: Mapped[datetime | None]
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    elder_mode: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime | None]
+    # Rotated on password change: every other session signed in with the old one ends.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token, unique=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+
+    school = relationship("School", foreign_keys=[school_id])
+    venue = relationship("Venue", foreign_keys=[venue_id])
+    district = relationship("District")
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_disabled
+
+    @property
+    def is_verified_teacher(self) -> bool:
+        return self.role == Role.TEACHER and self.verified_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+
+    @property
+    def masked_phone(self) -> str:
+        from app.accounts.services import mask_phone
+
+        return mask_phone(self.phone)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

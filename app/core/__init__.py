@@ -1,0 +1,1 @@
+"""Shared plumbing: errors, authorization helpers, time, pagination, interface preferences."""

@@ -1,0 +1,106 @@
+"""Domain errors and the HTTP error pages / JSON errors they become."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule of the domain said no.
+
+    ``code`` is the stable machine code the API returns (``slot_full``);
+    ``message`` is shown to people (a lazy translation, rendered in the user's language);
+    ``field`` names the form field the message belongs next to, when there is one.
+    """
+
+    status = 400
+
+    def __init__(self, code: str, message, field: str | None = None, status: int | None = None):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+    def __str__(self) -> str:  # pragma: no cover - debugging aid
+        return f"{self.code}: {self.message}"
+
+
+class NotFound(DomainError):
+    status = 404
+
+    def __init__(self, message=None):
+        super().__init__("not_found", message or _l("Not found."))
+
+
+class Forbidden(DomainError):
+    status = 403
+
+    def __init__(self, message=None):
+        super().__init__("forbidden", message or _l("You are not allowed to do this."))
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def json_error(code: str, message, status: int, **extra):
+    payload = {"error": code, "message": str(message), **extra}
+    return jsonify(payload), status
+
+
+_TITLES = {
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Request too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
+}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    def render_error(status: int, message=None):
+        if wants_json():
+            return json_error(_CODES.get(status, "error"), message or _TITLES.get(status, ""), status)
+        return (
+            render_template("errors/error.html", status=status,
+                            title=_TITLES.get(status, _TITLES[500]), message=message),
+            status,
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(DomainError)
+    def handle_domain(exc: DomainError):
+        if wants_json():
+            return json_error(exc.code, exc.message, exc.status)
+        return render_error(exc.status, exc.message)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        from app.extensions import db
+
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,65 @@
+"""Interface preferences: language and elder-friendly mode.
+
+Chosen by ``?lang=`` / ``?mode=`` on any URL, then the account, then a cookie, then
+(for language) the browser's Accept-Language. A choice made by URL is remembered in the
+account (when signed in) and a cookie, so nothing lives in process memory.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask_login import current_user
+
+LANG_COOKIE = "lang"
+MODE_COOKIE = "mode"
+MODES = ("standard", "elder")
+ONE_YEAR = 365 * 24 * 3600
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if getattr(g, "lang_choice", None):
+        return g.lang_choice
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in languages:
+        return cookie
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def elder_mode() -> bool:
+    if getattr(g, "mode_choice", None):
+        return g.mode_choice == "elder"
+    if current_user and current_user.is_authenticated:
+        return bool(current_user.elder_mode)
+    return request.cookies.get(MODE_COOKIE) == "elder"
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def read_choices():
+        lang = request.args.get("lang")
+        mode = request.args.get("mode")
+        g.lang_choice = lang if lang in app.config["LANGUAGES"] else None
+        g.mode_choice = mode if mode in MODES else None
+        if (g.lang_choice or g.mode_choice) and current_user.is_authenticated:
+            from app.accounts.services import remember_preferences
+
+            remember_preferences(current_user, locale=g.lang_choice, mode=g.mode_choice)
+
+    @app.after_request
+    def remember_choices(response):
+        secure = app.config.get("SESSION_COOKIE_SECURE", False)
+        if getattr(g, "lang_choice", None):
+            response.set_cookie(LANG_COOKIE, g.lang_choice, max_age=ONE_YEAR, samesite="Lax",
+                                secure=secure, httponly=True)
+        if getattr(g, "mode_choice", None):
+            response.set_cookie(MODE_COOKIE, g.mode_choice, max_age=ONE_YEAR, samesite="Lax",
+                                secure=secure, httponly=True)
+        return response
+
+    @app.context_processor
+    def inject_prefs():
+        from flask_babel import get_locale
+
+        return {"current_lang": str(get_locale()), "elder_mode": elder_mode()}

@@ -1,0 +1,46 @@
+"""Jinja filters and globals shared by every template."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime
+
+from app.core.i18n import localized
+from app.core.time import to_local
+
+
+def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A stored UTC timestamp as Asia/Shanghai wall-clock text."""
+    if value is None:
+        return ""
+    return format_datetime(to_local(value), fmt)
+
+
+def local_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return format_date(value, fmt)
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (for language, mode and paging links)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [value]
+    return url_for(request.endpoint or "main.home", **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,1 @@
+"""Demo data: the real Nanjing districts and venues, demo schools and accounts."""

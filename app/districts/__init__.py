@@ -1,0 +1,1 @@
+"""Nanjing's districts: reference data for venues, schools, admins and equity statistics."""

@@ -1,0 +1,1 @@
+"""Messages to people: an outbox in the database, delivered by SMTP when configured."""

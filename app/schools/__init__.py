@@ -1,0 +1,1 @@
+"""The registry of schools that teachers belong to and venues partner with."""

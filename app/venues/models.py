@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import CreatedAt, LabelledEnum, str_enum
+from app.core.time import utcnow
+from app.extensions import db
+
+
+class VenueType(LabelledEnum):
+    COMPREHENSIVE_MUSEUM = "comprehensive_museum", _l("Comprehensive science museum")
+    SPECIALISED_MUSEUM = "specialised_museum", _l("Specialised science museum")
+    UNIVERSITY_MUSEUM = "university_museum", _l("University museum")
+    INSTITUTE_FACILITY = "institute_facility", _l("Research institute facility")
+    ENTERPRISE_HALL = "enterprise_hall", _l("Enterprise science hall")
+    COMMUNITY_HALL = "community_hall", _l("Community science hall")
+    OUTDOOR_SITE = "outdoor_site", _l("Outdoor science site")
+    GALLERY = "gallery", _l("Science gallery")
+
+
+class OperatorKind(LabelledEnum):
+    GOVERNMENT = "government", _l("Government")
+    UNIVERSITY = "university", _l("University")
+    RESEARCH_INSTITUTE = "research_institute", _l("Research institute")
+    ENTERPRISE = "enterprise", _l("Enterprise")
+    SOCIAL_ORG = "social_org", _l("Social organisation")
+
+
+class Admission(LabelledEnum):
+    FREE = "free", _l("Free admission")
+    DISCOUNTED = "discounted", _l("Discounted admission")
+
+
+class VenueStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Submitted for review")
+    APPROVED = "approved", _l("Approved")
+    REJECTED = "rejected", _l("Rejected")
+    SUSPENDED = "suspended", _l("Suspended")
+
+
+class AccreditationLevel(LabelledEnum):
+    CITY_BASE = "city_base", _l("City science education base")
+    PROVINCIAL_BASE = "provincial_base", _l("Provincial science education base")
+    NATIONAL_BASE = "national_base", _l("National science education base")
+    STUDY_BASE = "study_base", _l("Study and practice base")
+
+
+class Venue(CreatedAt, db.Model):
+    """A science venue or education base, from its registration on."""
+
+    __tablename__ = "venues"
+    __table_args__ = (
+        sa.CheckConstraint("daily_capacity IS NULL OR daily_capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint("grade_min <= grade_max", name="grade_range"),
+        sa.CheckConstraint("grade_min >= 0 AND grade_max <= 12", name="grade_bounds"),
+        sa.CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
+        sa.CheckConstraint(
+            "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"
+        ),
+        sa.Index("ix_venues_status_district", "status", "district_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_zh: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    venue_type: Mapped[VenueType] = mapped_column(str_enum(VenueType))
+    operator_kind: Mapped[OperatorKind] = mapped_column(str_enum(OperatorKind))
+    district_code: Mapped[str] = mapped_column(sa.ForeignKey("districts.code"), index=True)
+    address_zh: Mapped[str] = mapped_column(sa.String(200), default="")
+    address_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    description_zh: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="")
+    opens_at: Mapped[time | None]
+    closes_at: Mapped[time | None]
+    # ISO weekdays the venue is usually closed, e.g. "1,2" for Monday and Tuesday.
+    closed_weekdays: Mapped[str] = mapped_column(sa.String(16), default="")
+    admission: Mapped[Admission] = mapped_column(str_enum(Admission), default=Admission.FREE)
+    discount_zh: Mapped[str] = mapped_column(sa.String(300), default="")
+    discount_en: Mapped[str] = mapped_column(sa.String(400), default="")
+    daily_capacity: Mapped[int | None]
+    grade_min: Mapped[int] = mapped_column(default=0)
+    grade_max: Mapped[int] = mapped_column(default=12)
+    accessibility_zh: Mapped[str] = mapped_column(sa.Text, default="")
+    accessibility_en: Mapped[str] = mapped_column(sa.Text, default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    website: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Profile facts that sources disagree on, shown to visitors as unverified.
+    unverified_note: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[VenueStatus] = mapped_column(str_enum(VenueStatus), default=VenueStatus.DRAFT)
+    status_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    district = relationship("District")
+    themes: Mapped[list["VenueTheme"]] = relationship(
+        back_populates="venue", cascade="all, delete-orphan", order_by="VenueTheme.id"
+    )
+    accreditations: Mapped[list["Accreditation"]] = relationship(
+        back_populates="venue", cascade="all, delete-orphan", order_by="Accreditation.valid_to.desc()"
+    )
+    status_changes: Mapped[list["VenueStatusChange"]] = relationship(
+        back_populates="venue", cascade="all, delete-orphan", order_by="VenueStatusChange.id"
+    )
+
+    @property
+    def closed_weekday_set(self) -> set[int]:
+        return {int(d) for d in self.closed_weekdays.split(",") if d.strip()}
+
+    @property
+    def theme_names(self) -> list[str]:
+        return [t.name for t in self.themes]
+
+    def current_accreditations(self, on: date) -> list["Accreditation"]:
+        return [a for a in self.accreditations if a.valid_from <= on <= a.valid_to]
+
+    def __repr__(self) -> str:
+        return f"<Venue {self.id} {self.name_zh} {self.status.value}>"
+
+
+class VenueTheme(db.Model):
+    __tablename__ = "venue_themes"
+    __table_args__ = (sa.UniqueConstraint("venue_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80), index=True)
+
+    venue: Mapped[Venue] = relationship(back_populates="themes")
+
+
+class VenueStatusChange(CreatedAt, db.Model):
+    """One step of a venue's registration: who moved it from what to what, and why."""
+
+    __tablename__ = "venue_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[VenueStatus | None] = mapped_column(str_enum(VenueStatus, name="from_status"))
+    to_status: Mapped[VenueStatus] = mapped_column(str_enum(VenueStatus, name="to_status"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    venue: Mapped[Venue] = relationship(back_populates="status_changes")
+    actor = relationship("User")
+
+
+class Accreditation(CreatedAt, db.Model):
+    """An education-base accreditation (认定) recorded by the city admin."""
+
+    __tablename__ = "accreditations"
+    __table_args__ = (
+        sa.CheckConstraint("valid_from <= valid_to", name="valid_range"),
+        sa.UniqueConstraint("level", "certificate_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
+    level: Mapped[AccreditationLevel] = mapped_column(str_enum(AccreditationLevel))
+    certificate_no: Mapped[str] = mapped_column(sa.String(60))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date] = mapped_column(index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    venue: Mapped[Venue] = relationship(back_populates="accreditations")
+    recorded_by = relationship("User")

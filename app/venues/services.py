@@ -1,0 +1,2 @@
+def directory_overview():
+    return {}

@@ -1,0 +1,75 @@
+"""Builders for test data. Each returns a committed row; pass keyword arguments to override."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from app.accounts.models import Role, User
+from app.accounts.services import create_user
+from app.core.time import utcnow
+from app.extensions import db
+from app.schools.models import School, SchoolKind
+from app.venues.models import (Accreditation, AccreditationLevel, OperatorKind, Venue,
+                               VenueStatus, VenueTheme, VenueType)
+
+PASSWORD = "password123"
+XUANWU, GULOU, JIANGNING = "320102", "320106", "320115"
+_seq = itertools.count(1)
+
+
+def school(**kw) -> School:
+    n = next(_seq)
+    row = School(name_zh=kw.pop("name_zh", f"测试小学{n}"), name_en=kw.pop("name_en", f"Test Primary {n}"),
+                 kind=kw.pop("kind", SchoolKind.PRIMARY), district_code=kw.pop("district_code", XUANWU), **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def venue(**kw) -> Venue:
+    n = next(_seq)
+    themes = kw.pop("themes", ["general science"])
+    row = Venue(
+        name_zh=kw.pop("name_zh", f"测试科技馆{n}"), name_en=kw.pop("name_en", f"Test Science Hall {n}"),
+        venue_type=kw.pop("venue_type", VenueType.COMPREHENSIVE_MUSEUM),
+        operator_kind=kw.pop("operator_kind", OperatorKind.GOVERNMENT),
+        district_code=kw.pop("district_code", XUANWU),
+        status=kw.pop("status", VenueStatus.APPROVED),
+        address_zh=kw.pop("address_zh", f"测试路{n}号"), daily_capacity=kw.pop("daily_capacity", 1000),
+        **kw,
+    )
+    row.themes = [VenueTheme(name=t) for t in themes]
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def user(role: Role | str = Role.CITIZEN, **kw) -> User:
+    n = next(_seq)
+    role = Role(role)
+    verified = kw.pop("verified", True)
+    if role == Role.TEACHER and "school" not in kw:
+        kw["school"] = school()
+    if role in (Role.VENUE_STAFF, Role.VENUE_MANAGER) and "venue" not in kw:
+        kw["venue"] = venue()
+    if role == Role.DISTRICT_ADMIN:
+        kw.setdefault("district_code", XUANWU)
+    row = create_user(email=kw.pop("email", f"{role.value}{n}@example.test"), password=kw.pop("password", PASSWORD),
+                      name=kw.pop("name", f"User {n}"), role=role, phone=kw.pop("phone", f"1380000{n:04d}"),
+                      consent=True, **kw)
+    if role == Role.TEACHER and verified:
+        row.verified_at = utcnow()
+    db.session.commit()
+    return row
+
+
+def accreditation(venue: Venue, **kw) -> Accreditation:
+    n = next(_seq)
+    today = date.today()
+    row = Accreditation(venue_id=venue.id, level=kw.pop("level", AccreditationLevel.CITY_BASE),
+                        certificate_no=kw.pop("certificate_no", f"NJKP-{n:04d}"),
+                        valid_from=kw.pop("valid_from", today - timedelta(days=365)),
+                        valid_to=kw.pop("valid_to", today + timedelta(days=365)), **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
