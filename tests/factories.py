@@ -73,3 +73,24 @@ def accreditation(venue: Venue, **kw) -> Accreditation:
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def slot(venue: Venue | None = None, **kw):
+    """A slot ``days_ahead`` days from today, 09:00–12:00 Asia/Shanghai unless told otherwise."""
+    from datetime import datetime, time
+
+    from app.core.time import from_local, local_today
+    from app.scheduling.models import Audience, Slot
+
+    venue = venue or globals()["venue"]()
+    day = kw.pop("day", local_today() + timedelta(days=kw.pop("days_ahead", 2)))
+    start = datetime.combine(day, kw.pop("start", time(9, 0)))
+    end = datetime.combine(day, kw.pop("end", time(12, 0)))
+    audience = Audience(kw.pop("audience", Audience.PUBLIC))
+    row = Slot(venue_id=venue.id, starts_at=from_local(start), ends_at=from_local(end), local_date=day,
+               audience=audience, admission=kw.pop("admission", "free"), capacity=kw.pop("capacity", 40),
+               window_opens_days=kw.pop("window_opens_days", 30 if audience != Audience.PUBLIC else 7),
+               window_closes_hours=kw.pop("window_closes_hours", 0), **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row

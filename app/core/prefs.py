@@ -6,7 +6,7 @@ account (when signed in) and a cookie, so nothing lives in process memory.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 
 LANG_COOKIE = "lang"
@@ -17,6 +17,8 @@ ONE_YEAR = 365 * 24 * 3600
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background work: the default, unless forced
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(g, "lang_choice", None):
         return g.lang_choice
     if current_user and current_user.is_authenticated and current_user.locale in languages:

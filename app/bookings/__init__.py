@@ -1,0 +1,1 @@
+"""Bookings: class visits under museum–school cooperation, individual visits, waitlists, capacity."""

@@ -1,0 +1,75 @@
+"""The capacity rule, in one place.
+
+Every path that changes how many places a slot holds — booking, cancelling, lowering a
+headcount, declining, waitlist promotion, a manager resizing the slot — goes through these
+functions. Each is a single conditional UPDATE: the database checks and changes the counter
+in one statement, so two workers (or two machines) can never both take the last place. The
+CHECK constraints on ``slots`` back the rule up.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.scheduling.models import Slot, SlotStatus
+
+
+def _held_back_for_partners(now: datetime):
+    """Seats still reserved for partner schools that a non-partner may not take."""
+    return sa.case(
+        (
+            sa.and_(Slot.reserve_until.isnot(None), Slot.reserve_until > now,
+                    Slot.reserved_seats > Slot.partner_taken),
+            Slot.reserved_seats - Slot.partner_taken,
+        ),
+        else_=0,
+    )
+
+
+def take_seats(slot_id: int, seats: int, *, partner: bool, now: datetime) -> bool:
+    """Hold ``seats`` places on an open slot if they fit; ``False`` if they do not."""
+    limit = Slot.capacity if partner else Slot.capacity - _held_back_for_partners(now)
+    result = db.session.execute(
+        sa.update(Slot)
+        .where(Slot.id == slot_id, Slot.status == SlotStatus.OPEN, Slot.taken + seats <= limit)
+        .values(taken=Slot.taken + seats,
+                partner_taken=Slot.partner_taken + (seats if partner else 0)),
+        execution_options={"synchronize_session": False},
+    )
+    _expire(slot_id)
+    return result.rowcount == 1
+
+
+def release_seats(slot_id: int, seats: int, *, partner: bool) -> None:
+    """Give back places a booking held (cancel, decline, lower headcount)."""
+    db.session.execute(
+        sa.update(Slot)
+        .where(Slot.id == slot_id)
+        .values(taken=Slot.taken - seats,
+                partner_taken=Slot.partner_taken - (seats if partner else 0)),
+        execution_options={"synchronize_session": False},
+    )
+    _expire(slot_id)
+
+
+def set_capacity(slot_id: int, capacity: int) -> bool:
+    """Change a slot's capacity unless that would put it below the places already held."""
+    result = db.session.execute(
+        sa.update(Slot)
+        .where(Slot.id == slot_id, Slot.taken <= capacity)
+        .values(capacity=capacity,
+                reserved_seats=sa.case((Slot.reserved_seats > capacity, capacity),
+                                       else_=Slot.reserved_seats)),
+        execution_options={"synchronize_session": False},
+    )
+    _expire(slot_id)
+    return result.rowcount == 1
+
+
+def _expire(slot_id: int) -> None:
+    # The UPDATE bypassed the identity map: make a loaded Slot re-read its counters.
+    slot = db.session.identity_map.get(db.session.identity_key(Slot, slot_id))
+    if slot is not None:
+        db.session.expire(slot)

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import CreatedAt, LabelledEnum, str_enum
+from app.extensions import db
+
+
+class BookingKind(LabelledEnum):
+    INDIVIDUAL = "individual", _l("Individual visit")
+    GROUP = "group", _l("School class visit")
+
+
+class BookingStatus(LabelledEnum):
+    PENDING = "pending", _l("Awaiting approval")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    WAITLISTED = "waitlisted", _l("On the waiting list")
+    DECLINED = "declined", _l("Declined")
+    CANCELLED = "cancelled", _l("Cancelled")
+    CHECKED_IN = "checked_in", _l("Checked in")
+    NO_SHOW = "no_show", _l("Did not come")
+
+
+# Statuses in which a booking still occupies its place (one per person per slot).
+ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted", "checked_in")
+# Statuses whose seats count against the slot's capacity.
+SEAT_HOLDING_STATUSES = ("pending", "confirmed", "checked_in")
+
+
+class BookingRules(db.Model):
+    """A venue's booking settings. Defaults follow ``booking_rules.md``."""
+
+    __tablename__ = "booking_rules"
+    __table_args__ = (
+        sa.CheckConstraint("group_min <= group_max", name="group_range"),
+        sa.CheckConstraint("partner_reserved_pct BETWEEN 0 AND 100", name="reserve_pct"),
+    )
+
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
+    public_window_days: Mapped[int] = mapped_column(default=7)
+    public_cutoff_hours: Mapped[int] = mapped_column(default=0)
+    school_window_days: Mapped[int] = mapped_column(default=30)
+    school_cutoff_hours: Mapped[int] = mapped_column(default=72)
+    partner_early_days: Mapped[int] = mapped_column(default=7)
+    partner_reserved_pct: Mapped[int] = mapped_column(default=30)
+    party_limit: Mapped[int] = mapped_column(default=5)
+    group_min: Mapped[int] = mapped_column(default=10)
+    group_max: Mapped[int] = mapped_column(default=60)
+    students_per_adult: Mapped[int] = mapped_column(default=20)
+    kindergarten_students_per_adult: Mapped[int] = mapped_column(default=10)
+    cancel_cutoff_hours: Mapped[int] = mapped_column(default=24)
+    auto_confirm_groups: Mapped[bool] = mapped_column(default=False)
+    noshow_limit: Mapped[int] = mapped_column(default=3)
+    noshow_window_days: Mapped[int] = mapped_column(default=90)
+    noshow_block_days: Mapped[int] = mapped_column(default=30)
+
+
+class Partnership(CreatedAt, db.Model):
+    """A museum–school cooperation agreement (馆校合作协议)."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (
+        sa.CheckConstraint("valid_from <= valid_to", name="valid_range"),
+        sa.UniqueConstraint("venue_id", "school_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date]
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    venue = relationship("Venue")
+    school = relationship("School")
+
+
+def new_reference() -> str:
+    # Opaque: says nothing about the person, the venue or the order of bookings.
+    return secrets.token_hex(8).upper()
+
+
+class Booking(CreatedAt, db.Model):
+    """One person's or one class's place on a slot (预约)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        sa.CheckConstraint("seats > 0", name="seats_positive"),
+        sa.CheckConstraint(
+            "(kind = 'individual' AND party_size IS NOT NULL) OR "
+            "(kind = 'group' AND students IS NOT NULL AND adults IS NOT NULL AND school_id IS NOT NULL)",
+            name="kind_fields",
+        ),
+        # One active booking per person per slot, enforced by the database.
+        sa.Index(
+            "uq_bookings_active_per_user", "slot_id", "user_id", unique=True,
+            sqlite_where=sa.text("status IN ('pending','confirmed','waitlisted','checked_in') AND user_id IS NOT NULL"),
+            postgresql_where=sa.text(
+                "status IN ('pending','confirmed','waitlisted','checked_in') AND user_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "uq_bookings_active_per_class", "slot_id", "school_id", "class_name", unique=True,
+            sqlite_where=sa.text("status IN ('pending','confirmed','waitlisted','checked_in') AND kind = 'group'"),
+            postgresql_where=sa.text("status IN ('pending','confirmed','waitlisted','checked_in') AND kind = 'group'"),
+        ),
+        sa.Index("ix_bookings_user_created", "user_id", "created_at"),
+        sa.Index("ix_bookings_slot_status", "slot_id", "status"),
+        sa.Index("ix_bookings_venue_status", "venue_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(24), unique=True, default=new_reference)
+    slot_id: Mapped[int] = mapped_column(sa.ForeignKey("slots.id", ondelete="CASCADE"))
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"))
+    # Null once anonymised (privacy purge, account deletion): the counts stay.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[BookingKind] = mapped_column(str_enum(BookingKind))
+    status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus))
+    party_size: Mapped[int | None]
+    children: Mapped[int | None]  # under-14s in an individual party (guardian confirmed)
+    students: Mapped[int | None]
+    adults: Mapped[int | None]
+    grade: Mapped[int | None]
+    class_name: Mapped[str | None] = mapped_column(sa.String(40))
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
+    program_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programs.id", ondelete="SET NULL"))
+    is_partner: Mapped[bool] = mapped_column(default=False)
+    seats: Mapped[int]  # what the booking holds against capacity: party, or students + adults
+    guardian_confirmed: Mapped[bool] = mapped_column(default=False)
+    # Bumped on every change of party or status: older ticket codes stop working.
+    ticket_version: Mapped[int] = mapped_column(default=1)
+    # The client's key for this submission: a refresh or retry returns the same booking.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime | None]
+
+    slot = relationship("Slot")
+    venue = relationship("Venue")
+    user = relationship("User", foreign_keys=[user_id])
+    school = relationship("School")
+    program = relationship("Program")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status.value in ACTIVE_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Booking {self.id} {self.kind.value} {self.status.value} seats={self.seats}>"
+
+
+sa.Index(
+    "uq_bookings_request_key", Booking.user_id, Booking.request_key, unique=True,
+    sqlite_where=Booking.request_key.isnot(None), postgresql_where=Booking.request_key.isnot(None),
+)

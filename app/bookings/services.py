@@ -1,0 +1,338 @@
+"""Booking services: the rules of booking, changing and cancelling visits.
+
+Every change of places goes through ``app.bookings.capacity``. Services flush, never commit;
+on ``DomainError`` the caller rolls the whole transaction back, so nothing is half-booked.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc, func, select
+
+from app.accounts.models import Role, User
+from app.bookings import capacity, notify
+from app.bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingKind, BookingStatus
+from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for
+from app.core.errors import DomainError, Forbidden
+from app.core.time import utcnow
+from app.extensions import db
+from app.scheduling.models import Audience, Slot, SlotStatus
+from app.venues.models import VenueStatus
+
+PUBLIC_AUDIENCES = (Audience.PUBLIC, Audience.MIXED)
+SCHOOL_AUDIENCES = (Audience.SCHOOL, Audience.MIXED)
+
+
+# --- policy -------------------------------------------------------------------------------
+
+def can_view_booking(user: User, booking: Booking) -> bool:
+    if not user.is_authenticated:
+        return False
+    if booking.user_id == user.id:
+        return True
+    if user.role in (Role.VENUE_MANAGER, Role.VENUE_STAFF):
+        return user.venue_id == booking.venue_id
+    if user.role == Role.DISTRICT_ADMIN:
+        return booking.venue.district_code == user.district_code
+    return user.role == Role.CITY_ADMIN
+
+
+def can_decide_booking(user: User, booking: Booking) -> bool:
+    return user.is_authenticated and user.role == Role.VENUE_MANAGER and user.venue_id == booking.venue_id
+
+
+# --- booking ------------------------------------------------------------------------------
+
+def _existing_for_request(user: User, request_key: str | None) -> Booking | None:
+    if not request_key:
+        return None
+    return db.session.scalar(
+        select(Booking).where(Booking.user_id == user.id, Booking.request_key == request_key))
+
+
+def _check_slot_bookable(slot: Slot, audiences, now: datetime, *, extra_days: int = 0) -> None:
+    if slot.status != SlotStatus.OPEN or slot.venue.status != VenueStatus.APPROVED:
+        raise DomainError("slot_unavailable", _l("This time is no longer open for booking."))
+    if slot.audience not in audiences:
+        code_msg = (_l("This time is for school groups only.") if slot.audience == Audience.SCHOOL
+                    else _l("This time is for individual visitors only."))
+        raise DomainError("wrong_audience", code_msg)
+    if slot.starts_at <= now:
+        raise DomainError("slot_past", _l("This time has already started or passed."))
+    opens, closes = booking_window(slot, extra_days=extra_days)
+    if not opens <= now < closes:
+        raise DomainError("outside_booking_window",
+                          _l("Booking for this time is not open now. It is open from %(opens)s until %(closes)s.",
+                             opens=_local_text(opens), closes=_local_text(closes)))
+
+
+def _local_text(value: datetime) -> str:
+    from app.core.time import to_local
+
+    return to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _check_no_show_block(user: User, venue_id: int, now: datetime) -> None:
+    rules = rules_for(venue_id)
+    if rules.noshow_limit <= 0:
+        return
+    since = now - timedelta(days=rules.noshow_window_days)
+    no_shows = db.session.execute(
+        select(func.count(Booking.id), func.max(Slot.starts_at))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.user_id == user.id, Booking.status == BookingStatus.NO_SHOW, Slot.starts_at >= since)
+    ).one()
+    count, last = no_shows
+    if count >= rules.noshow_limit and last is not None and last > now - timedelta(days=rules.noshow_block_days):
+        raise DomainError("noshow_blocked",
+                          _l("You missed %(count)d booked visits recently, so new bookings are paused until "
+                             "%(until)s.", count=count,
+                             until=_local_text(last + timedelta(days=rules.noshow_block_days))))
+
+
+def _insert(booking: Booking) -> Booking:
+    db.session.add(booking)
+    try:
+        db.session.flush()
+    except exc.IntegrityError as error:
+        raise DomainError("duplicate_booking",
+                          _l("You already have a booking for this time."), status=409) from error
+    return booking
+
+
+def _has_active_booking(user: User, slot: Slot) -> bool:
+    return db.session.scalar(
+        select(Booking.id).where(Booking.slot_id == slot.id, Booking.user_id == user.id,
+                                 Booking.status.in_([BookingStatus.PENDING, BookingStatus.CONFIRMED,
+                                                     BookingStatus.WAITLISTED, BookingStatus.CHECKED_IN]))
+        .limit(1)) is not None
+
+
+def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: int = 0,
+                          guardian_confirmed: bool = False, join_waitlist: bool = False,
+                          request_key: str | None = None, now: datetime | None = None) -> Booking:
+    """Book places for a citizen's party; confirmed at once, or waitlisted when full and asked for.
+
+    A repeated ``request_key`` returns the booking the first submission made.
+    """
+    now = now or utcnow()
+    existing = _existing_for_request(user, request_key)
+    if existing is not None:
+        return existing
+    if user.role != Role.CITIZEN:
+        raise Forbidden(_l("Individual visits are booked with a citizen account."))
+    _check_slot_bookable(slot, PUBLIC_AUDIENCES, now)
+    rules = rules_for(slot.venue_id)
+    if not 1 <= party_size <= rules.party_limit:
+        raise DomainError("party_too_large",
+                          _l("A booking is for 1 to %(limit)d people.", limit=rules.party_limit),
+                          field="party_size")
+    if not 0 <= children <= party_size:
+        raise DomainError("invalid_children", _l("Children cannot be more than the whole party."),
+                          field="children")
+    if children and not guardian_confirmed:
+        raise DomainError("guardian_required",
+                          _l("Children under 14 must be booked by their guardian: please confirm."),
+                          field="guardian_confirmed")
+    if _has_active_booking(user, slot):
+        raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
+    _check_no_show_block(user, slot.venue_id, now)
+
+    booking = _insert(Booking(
+        slot_id=slot.id, venue_id=slot.venue_id, user_id=user.id, kind=BookingKind.INDIVIDUAL,
+        status=BookingStatus.WAITLISTED, party_size=party_size, children=children, seats=party_size,
+        guardian_confirmed=guardian_confirmed, request_key=request_key, program_id=slot.program_id,
+    ))
+    if capacity.take_seats(slot.id, party_size, partner=False, now=now):
+        booking.status = BookingStatus.CONFIRMED
+        notify.booking_event(booking, "confirmed")
+    elif join_waitlist:
+        notify.booking_event(booking, "waitlisted")
+    else:
+        raise DomainError("slot_full", _l("This time is fully booked. You can join the waiting list."),
+                          status=409)
+    return booking
+
+
+def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, grade: int, class_name: str,
+                     program_id: int | None = None, request_key: str | None = None,
+                     now: datetime | None = None) -> Booking:
+    """Book a class visit for a verified teacher's school, within group size and adult ratio."""
+    now = now or utcnow()
+    existing = _existing_for_request(teacher, request_key)
+    if existing is not None:
+        return existing
+    if teacher.role != Role.TEACHER:
+        raise Forbidden(_l("Class visits are booked by teachers."))
+    if teacher.verified_at is None:
+        raise DomainError("teacher_not_verified",
+                          _l("Your teacher account is waiting for verification by the district."), status=403)
+    rules = rules_for(slot.venue_id)
+    partner = is_partner(slot.venue_id, teacher.school_id, slot.local_date)
+    _check_slot_bookable(slot, SCHOOL_AUDIENCES, now, extra_days=rules.partner_early_days if partner else 0)
+    _check_class(rules, students=students, adults=adults, grade=grade)
+    class_name = (class_name or "").strip()
+    if not class_name:
+        raise DomainError("class_required", _l("Enter the class, for example 四年级2班."), field="class_name")
+    if _has_active_booking(teacher, slot):
+        raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
+
+    seats = students + adults
+    booking = _insert(Booking(
+        slot_id=slot.id, venue_id=slot.venue_id, user_id=teacher.id, kind=BookingKind.GROUP,
+        status=BookingStatus.PENDING, students=students, adults=adults, grade=grade, class_name=class_name,
+        school_id=teacher.school_id, is_partner=partner, seats=seats, request_key=request_key,
+        program_id=program_id or slot.program_id,
+    ))
+    if not capacity.take_seats(slot.id, seats, partner=partner, now=now):
+        raise DomainError("slot_full", _l("Not enough places left at this time for %(n)d people.", n=seats),
+                          status=409)
+    if rules.auto_confirm_groups:
+        booking.status = BookingStatus.CONFIRMED
+        booking.decided_at = now
+    notify.booking_event(booking, "confirmed" if booking.status == BookingStatus.CONFIRMED else "requested")
+    return booking
+
+
+def _check_class(rules, *, students: int, adults: int, grade: int) -> None:
+    if not 0 <= grade <= 12:
+        raise DomainError("invalid_grade", _l("Choose a grade from kindergarten to 12."), field="grade")
+    if not rules.group_min <= students <= rules.group_max:
+        raise DomainError("group_size",
+                          _l("A class visit here is for %(min)d to %(max)d students.",
+                             min=rules.group_min, max=rules.group_max), field="students")
+    need = adults_needed(students, grade, rules)
+    if adults < need:
+        raise DomainError("adult_ratio",
+                          _l("%(students)d students need at least %(need)d accompanying adults: add %(more)d more.",
+                             students=students, need=need, more=need - adults), field="adults")
+
+
+# --- changing and cancelling -------------------------------------------------------------------
+
+def cancel_booking(actor: User, booking: Booking, *, reason: str = "", now: datetime | None = None) -> Booking:
+    """The booker cancels until the venue's cutoff; the places return at once."""
+    now = now or utcnow()
+    if booking.user_id != actor.id:
+        raise Forbidden()
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
+        raise DomainError("not_cancellable", _l("This booking can no longer be cancelled."), status=409)
+    if booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules_for(booking.venue_id)):
+        raise DomainError("cancel_cutoff_passed",
+                          _l("Changes and cancellations close %(hours)d hours before the visit.",
+                             hours=rules_for(booking.venue_id).cancel_cutoff_hours), status=409)
+    end_booking(booking, BookingStatus.CANCELLED, reason=reason, now=now)
+    notify.booking_event(booking, "cancelled")
+    return booking
+
+
+def end_booking(booking: Booking, status: BookingStatus, *, reason: str = "", now: datetime) -> None:
+    """Close a booking (cancelled or declined), give its places back and offer them to the waitlist."""
+    held = booking.status.value in SEAT_HOLDING_STATUSES
+    claimed = db.session.execute(
+        sa.update(Booking).where(Booking.id == booking.id, Booking.status == booking.status)
+        .values(status=status, ticket_version=Booking.ticket_version + 1, updated_at=now,
+                cancelled_at=now if status == BookingStatus.CANCELLED else None,
+                cancel_reason=reason if status == BookingStatus.CANCELLED else "",
+                decline_reason=reason if status == BookingStatus.DECLINED else booking.decline_reason),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.expire(booking)
+    if not claimed:  # someone else changed it first: nothing to give back twice
+        raise DomainError("booking_changed", _l("This booking was just changed. Please reload."), status=409)
+    if held:
+        capacity.release_seats(booking.slot_id, booking.seats, partner=booking.is_partner)
+        promote_waitlist(booking.slot_id, now=now)
+
+
+def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: int,
+                    now: datetime | None = None) -> Booking:
+    """A class comes with fewer people: allowed until the cutoff, never more than booked."""
+    now = now or utcnow()
+    if booking.user_id != teacher.id or booking.kind != BookingKind.GROUP:
+        raise Forbidden()
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+        raise DomainError("not_changeable", _l("This booking can no longer be changed."), status=409)
+    rules = rules_for(booking.venue_id)
+    if now >= cancel_deadline(booking.slot, rules):
+        raise DomainError("cancel_cutoff_passed",
+                          _l("Changes and cancellations close %(hours)d hours before the visit.",
+                             hours=rules.cancel_cutoff_hours), status=409)
+    if students > booking.students or adults > booking.adults:
+        raise DomainError("headcount_increase",
+                          _l("You can only lower the numbers here. To bring more people, make a new booking."),
+                          field="students" if students > booking.students else "adults")
+    _check_class(rules, students=students, adults=adults, grade=booking.grade)
+    freed = booking.seats - (students + adults)
+    if freed == 0:
+        return booking
+    booking.students, booking.adults, booking.seats = students, adults, students + adults
+    booking.ticket_version += 1
+    booking.updated_at = now
+    db.session.flush()
+    capacity.release_seats(booking.slot_id, freed, partner=booking.is_partner)
+    promote_waitlist(booking.slot_id, now=now)
+    notify.booking_event(booking, "changed")
+    return booking
+
+
+def approve_booking(manager: User, booking: Booking, *, now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    if booking.status != BookingStatus.PENDING:
+        raise DomainError("not_pending", _l("Only requests awaiting approval can be approved."), status=409)
+    booking.status = BookingStatus.CONFIRMED
+    booking.decided_at, booking.decided_by_id, booking.updated_at = now, manager.id, now
+    db.session.flush()
+    notify.booking_event(booking, "approved")
+    return booking
+
+
+def decline_booking(manager: User, booking: Booking, *, reason: str, now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    if booking.status != BookingStatus.PENDING:
+        raise DomainError("not_pending", _l("Only requests awaiting approval can be declined."), status=409)
+    if not (reason or "").strip():
+        raise DomainError("reason_required", _l("Tell the teacher why."), field="reason")
+    booking.decided_at, booking.decided_by_id = now, manager.id
+    end_booking(booking, BookingStatus.DECLINED, reason=reason.strip(), now=now)
+    notify.booking_event(booking, "declined")
+    return booking
+
+
+def promote_waitlist(slot_id: int, *, now: datetime | None = None) -> list[Booking]:
+    """Offer freed places to the waiting list in order; each booking that now fits is confirmed."""
+    now = now or utcnow()
+    promoted = []
+    waiting = db.session.scalars(
+        select(Booking).where(Booking.slot_id == slot_id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.id)
+    ).all()
+    for booking in waiting:
+        if not capacity.take_seats(slot_id, booking.seats, partner=False, now=now):
+            continue
+        claimed = db.session.execute(
+            sa.update(Booking).where(Booking.id == booking.id, Booking.status == BookingStatus.WAITLISTED)
+            .values(status=BookingStatus.CONFIRMED, updated_at=now, ticket_version=Booking.ticket_version + 1),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        db.session.expire(booking)
+        if not claimed:  # promoted or cancelled meanwhile: hand the places back
+            capacity.release_seats(slot_id, booking.seats, partner=False)
+            continue
+        promoted.append(booking)
+        notify.booking_event(booking, "promoted")
+    return promoted
+
+
+def resize_slot(manager: User, slot: Slot, new_capacity: int, *, now: datetime | None = None) -> Slot:
+    """Change a slot's capacity; never below the places already held. More room goes to the waitlist."""
+    if new_capacity <= 0:
+        raise DomainError("invalid_capacity", _l("Capacity must be at least 1."), field="capacity")
+    if not capacity.set_capacity(slot.id, new_capacity):
+        raise DomainError("capacity_below_booked",
+                          _l("%(taken)d places are already booked; capacity cannot be lower than that.",
+                             taken=slot.taken), field="capacity")
+    promote_waitlist(slot.id, now=now)
+    return slot

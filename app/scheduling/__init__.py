@@ -1,0 +1,1 @@
+"""Publishing visits: programs, weekly schedules, closures and the slots they produce."""

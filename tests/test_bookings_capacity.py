@@ -1,0 +1,135 @@
+"""Capacity under concurrency: real threads, each with its own database connection."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.bookings import services
+from app.bookings.models import Booking, BookingStatus
+from app.core.errors import DomainError
+from app.extensions import db
+from app.scheduling.models import Slot
+from tests import factories
+
+
+def _race(app: Flask, jobs, workers: int = 16):
+    """Run each job in its own thread and app context (own session, own connection), all at once."""
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcome = job()
+                db.session.commit()
+                return outcome
+            except DomainError as error:
+                db.session.rollback()
+                return error.code
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return list(pool.map(run, jobs))
+
+
+def _book(user_id: int, slot_id: int, party: int = 1, waitlist: bool = False):
+    def job():
+        user = db.session.get(User, user_id)
+        slot = db.session.get(Slot, slot_id)
+        booking = services.book_individual_visit(user, slot, party_size=party, join_waitlist=waitlist)
+        return booking.status.value
+
+    return job
+
+
+def _confirmed_seats(slot_id: int) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Booking.seats), 0)).where(
+            Booking.slot_id == slot_id, Booking.status == BookingStatus.CONFIRMED)
+    )
+
+
+def test_concurrent_bookings_confirm_exactly_the_capacity(app):
+    slot = factories.slot(capacity=40)
+    citizens = [factories.user("citizen").id for _ in range(60)]
+    outcomes = _race(app, [_book(uid, slot.id) for uid in citizens])
+
+    assert outcomes.count("confirmed") == 40
+    assert outcomes.count("slot_full") == 20
+    db.session.expire_all()
+    assert db.session.get(Slot, slot.id).taken == 40
+    assert _confirmed_seats(slot.id) == 40
+
+
+def test_parties_of_different_sizes_never_overfill_a_slot(app):
+    slot = factories.slot(capacity=25)
+    jobs = [_book(factories.user("citizen").id, slot.id, party=1 + i % 5) for i in range(30)]
+    _race(app, jobs)
+    db.session.expire_all()
+    taken = db.session.get(Slot, slot.id).taken
+    assert taken <= 25
+    assert _confirmed_seats(slot.id) == taken
+
+
+def test_waitlist_promotion_racing_new_bookings_never_overbooks(app):
+    slot = factories.slot(capacity=10)
+    holders = [factories.user("citizen") for _ in range(10)]
+    for holder in holders:
+        services.book_individual_visit(holder, slot, party_size=1)
+    waiting = [factories.user("citizen") for _ in range(5)]
+    for person in waiting:
+        services.book_individual_visit(person, slot, party_size=1, join_waitlist=True)
+    db.session.commit()
+    holder_bookings = [b.id for b in db.session.scalars(
+        select(Booking).where(Booking.slot_id == slot.id, Booking.status == BookingStatus.CONFIRMED))]
+
+    def cancel(booking_id):
+        def job():
+            booking = db.session.get(Booking, booking_id)
+            services.cancel_booking(booking.user, booking)
+            return "cancelled"
+        return job
+
+    newcomers = [factories.user("citizen").id for _ in range(10)]
+    jobs = [cancel(b) for b in holder_bookings[:5]] + [_book(uid, slot.id, waitlist=True) for uid in newcomers]
+    _race(app, jobs)
+
+    db.session.expire_all()
+    slot = db.session.get(Slot, slot.id)
+    assert slot.taken == _confirmed_seats(slot.id) == 10
+    statuses = dict(db.session.execute(
+        select(Booking.user_id, Booking.status).where(Booking.slot_id == slot.id,
+                                                      Booking.status != BookingStatus.CANCELLED)).all())
+    # Everyone who waited before the cancellations was served before any newcomer.
+    assert all(statuses[p.id] == BookingStatus.CONFIRMED for p in waiting)
+
+
+def test_the_same_person_booking_twice_at_once_gets_one_booking(app):
+    slot = factories.slot(capacity=40)
+    citizen = factories.user("citizen")
+    outcomes = _race(app, [_book(citizen.id, slot.id) for _ in range(6)])
+    assert outcomes.count("confirmed") == 1
+    assert set(outcomes) == {"confirmed", "duplicate_booking"}
+    db.session.expire_all()
+    assert db.session.get(Slot, slot.id).taken == 1
+
+
+def test_capacity_cannot_be_lowered_below_the_places_held(app):
+    slot = factories.slot(capacity=5)
+    manager = factories.user("venue_manager", venue=slot.venue)
+    for _ in range(4):
+        services.book_individual_visit(factories.user("citizen"), slot, party_size=1)
+    db.session.commit()
+    with pytest.raises(DomainError) as error:
+        services.resize_slot(manager, slot, 3)
+    assert error.value.code == "capacity_below_booked"
+    db.session.rollback()
+    services.resize_slot(manager, slot, 4)
+    db.session.commit()
+    assert db.session.get(Slot, slot.id).capacity == 4
