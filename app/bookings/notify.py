@@ -1,27 +1,110 @@
-"""Telling bookers what happened to their booking, through the outbox."""
+"""Telling bookers what happened to their booking, through the outbox.
+
+Each event becomes a plain-text e-mail in the recipient's language (``templates/notifications/``)
+with the booking's .ics attached, so the visit lands in their calendar and later messages
+update the same entry. Services call ``booking_event``; the view commits and then delivers
+(``app.notifications.services.after_commit_delivery``).
+"""
 from __future__ import annotations
 
+import re
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.notifications.services import queue_message
+from app.bookings.models import BookingKind
+from app.calendars.ics import booking_calendar, to_text
+from app.core.i18n import localized
+from app.core.time import to_local
+from app.notifications.services import queue_message, site_url
 
 SUBJECTS = {
-    "confirmed": _l("Your visit is booked"),
-    "requested": _l("Your class visit request was received"),
-    "approved": _l("Your class visit is approved"),
-    "declined": _l("Your class visit request was declined"),
-    "cancelled": _l("Your booking is cancelled"),
-    "changed": _l("Your booking was changed"),
-    "waitlisted": _l("You are on the waiting list"),
-    "promoted": _l("A place came free: your visit is booked"),
-    "closure": _l("Your visit is cancelled: the venue is closed that day"),
-    "reminder": _l("Reminder: your visit is tomorrow"),
+    "confirmed": _l("Booked: %(venue)s, %(date)s"),
+    "requested": _l("Class visit request received: %(venue)s, %(date)s"),
+    "approved": _l("Class visit approved: %(venue)s, %(date)s"),
+    "declined": _l("Class visit request declined: %(venue)s, %(date)s"),
+    "cancelled": _l("Booking cancelled: %(venue)s, %(date)s"),
+    "changed": _l("Booking changed: %(venue)s, %(date)s"),
+    "waitlisted": _l("On the waiting list: %(venue)s, %(date)s"),
+    "promoted": _l("A place came free, you are booked: %(venue)s, %(date)s"),
+    "closure": _l("Visit cancelled, the venue is closed: %(venue)s, %(date)s"),
+    "reminder": _l("Reminder: your visit to %(venue)s on %(date)s"),
 }
+EVENTS = tuple(SUBJECTS)
+ICS_TYPE = "text/calendar"
 
 
-def booking_event(booking, event: str) -> None:
+def booking_url(booking) -> str:
+    """The booking's page, as an absolute link for e-mails and calendar entries."""
+    return site_url(f"/bookings/{booking.id}")
+
+
+def ics_filename(booking) -> str:
+    return f"scivisit-{booking.reference}.ics"
+
+
+def party_text(booking) -> str:
+    if booking.kind == BookingKind.GROUP:
+        return _("Class %(class_name)s: %(students)d students and %(adults)d accompanying adults",
+                 class_name=booking.class_name, students=booking.students, adults=booking.adults)
+    return _("%(count)d people", count=booking.party_size)
+
+
+def _reason_text(booking, event: str, reason) -> str:
+    if reason is not None:  # a Closure (bilingual reason) or plain text
+        return localized(reason, "reason") if hasattr(reason, "reason_zh") else str(reason)
+    if event == "declined":
+        return booking.decline_reason or ""
+    if event in ("cancelled", "closure"):
+        return booking.cancel_reason or ""
+    return ""
+
+
+def _facts(booking, event: str, reason) -> dict:
+    slot, venue = booking.slot, booking.venue
+    program = booking.program or slot.program
+    start, end = to_local(slot.starts_at), to_local(slot.ends_at)
+    return {
+        "name": booking.user.name,
+        "venue": localized(venue, "name"),
+        "address": localized(venue, "address"),
+        "phone": venue.contact_phone,
+        "program": localized(program, "title") if program is not None else "",
+        "date": format_date(start.date(), "full"),
+        "time": f"{start:%H:%M}–{end:%H:%M}",
+        "party": party_text(booking),
+        "reference": booking.reference,
+        "status": str(booking.status.label),
+        "reason": _reason_text(booking, event, reason),
+        "url": booking_url(booking),
+    }
+
+
+def render_email(booking, event: str, reason=None) -> tuple[str, str, str]:
+    """``(subject, body, ics)`` for an event, in the current language."""
+    facts = _facts(booking, event, reason)
+    short_date = format_date(to_local(booking.slot.starts_at).date(), "medium")
+    subject = str(SUBJECTS[event]) % {"venue": facts["venue"], "date": short_date}
+    # The Jinja environment directly: no request-bound context processors (cron has no request).
+    body = current_app.jinja_env.get_template(f"notifications/booking_{event}.txt").render(**facts)
+    body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    return subject, body, to_text(booking_calendar(booking, facts["url"]))
+
+
+def booking_event(booking, event: str, *, reason=None):
+    """Queue the e-mail for ``event`` (one of ``EVENTS``) to the booker, in their language.
+
+    ``reason`` overrides the booking's own decline or cancel reason; a ``Closure`` may be
+    passed as it is (its reason is shown in the recipient's language).
+    """
+    if event not in SUBJECTS:
+        raise ValueError(f"unknown booking event {event!r}")
     user = booking.user
-    if user is None:
-        return
-    queue_message(kind=f"booking_{event}", recipient=user.email, subject=SUBJECTS[event],
-                  body=f"{booking.venue.name_zh} · {booking.reference}", user=user)
+    if user is None or not user.email:  # anonymised: nobody to tell
+        return None
+    with force_locale(user.locale or "zh"):
+        subject, body, ics = render_email(booking, event, reason)
+    return queue_message(kind=f"booking_{event}", recipient=user.email, subject=subject, body=body,
+                         user=user, booking=booking, attachment=(ics_filename(booking), ICS_TYPE, ics))

@@ -1,0 +1,126 @@
+"""The venue manager's side of bookings: requests to decide, the day's visits, partner schools."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from app.accounts.models import Role
+from app.bookings import partnerships, queries, services
+from app.bookings.forms import ConfirmForm, DeclineForm, PartnershipForm
+from app.bookings.models import Booking, Partnership
+from app.bookings.views import bp
+from app.core.authz import role_required
+from app.core.errors import DomainError
+from app.core.forms import apply_error, form_status
+from app.core.i18n import localized
+from app.core.time import local_today, utcnow
+from app.extensions import db
+from app.schools.models import School
+
+
+def _managed_booking(booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not services.can_decide_booking(current_user, booking):
+        abort(404)
+    return booking
+
+
+def _manager_venue_id() -> int:
+    if current_user.venue_id is None:
+        abort(404)
+    return current_user.venue_id
+
+
+@bp.get("/manage/bookings")
+@role_required(Role.VENUE_MANAGER)
+def manage():
+    venue_id = _manager_venue_id()
+    now = utcnow()
+    return render_template("bookings/manage.html", requests=queries.venue_requests(venue_id, now),
+                           upcoming=queries.venue_upcoming(venue_id, now), confirm_form=ConfirmForm(),
+                           decline_form=DeclineForm())
+
+
+@bp.post("/manage/bookings/<int:booking_id>/approve")
+@role_required(Role.VENUE_MANAGER)
+def approve(booking_id: int):
+    booking = _managed_booking(booking_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.approve_booking(current_user, booking)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Approved. The teacher has been told."), "success")
+    return redirect(url_for("bookings.manage"))
+
+
+@bp.route("/manage/bookings/<int:booking_id>/decline", methods=["GET", "POST"])
+@role_required(Role.VENUE_MANAGER)
+def decline(booking_id: int):
+    booking = _managed_booking(booking_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            services.decline_booking(current_user, booking, reason=form.reason.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            flash(_("Declined. The teacher has been told why."), "success")
+            return redirect(url_for("bookings.manage"))
+    return render_template("bookings/decline.html", booking=booking, form=form), form_status(form)
+
+
+@bp.route("/manage/partners", methods=["GET", "POST"])
+@role_required(Role.VENUE_MANAGER)
+def manage_partners():
+    venue = current_user.venue
+    if venue is None:
+        abort(404)
+    form = PartnershipForm()
+    schools = db.session.scalars(select(School).where(School.is_active.is_(True))
+                                 .order_by(School.district_code, School.name_zh)).all()
+    form.school_id.choices = [SelectChoice(s.id, f"{localized(s.district, 'name')} · {localized(s, 'name')}")
+                              for s in schools]
+    if form.validate_on_submit():
+        school = db.session.get(School, form.school_id.data)
+        try:
+            partnerships.add_partnership(current_user, venue, school, valid_from=form.valid_from.data,
+                                         valid_to=form.valid_to.data, note=form.note.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            flash(_("Partner school added."), "success")
+            return redirect(url_for("bookings.manage_partners"))
+    return render_template("bookings/partners.html", form=form, today=local_today(),
+                           partnerships=partnerships.venue_partnerships(venue.id),
+                           end_form=ConfirmForm()), form_status(form)
+
+
+@bp.post("/manage/partners/<int:partnership_id>/end")
+@role_required(Role.VENUE_MANAGER)
+def end_partner(partnership_id: int):
+    partnership = db.session.get(Partnership, partnership_id)
+    if partnership is None or partnership.venue_id != current_user.venue_id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        partnerships.end_partnership(current_user, partnership, today=local_today())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("The agreement has ended."), "success")
+    return redirect(url_for("bookings.manage_partners"))

@@ -1,0 +1,39 @@
+"""Reading bookings for pages: a person's own, a venue's requests and days."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.bookings.models import Booking, BookingStatus
+from app.extensions import db
+from app.scheduling.models import Slot
+
+
+def bookings_of(user_id: int, *, upcoming: bool, now: datetime, limit: int = 100) -> list[Booking]:
+    when = Slot.ends_at >= now if upcoming else Slot.ends_at < now
+    order = Slot.starts_at.asc() if upcoming else Slot.starts_at.desc()
+    return list(db.session.scalars(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.user_id == user_id, when)
+        .options(joinedload(Booking.slot), joinedload(Booking.venue))
+        .order_by(order).limit(limit)))
+
+
+def venue_requests(venue_id: int, now: datetime) -> list[Booking]:
+    """Class visit requests awaiting the manager's decision, soonest first."""
+    return list(db.session.scalars(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.venue_id == venue_id, Booking.status == BookingStatus.PENDING, Slot.starts_at >= now)
+        .options(joinedload(Booking.slot), joinedload(Booking.school))
+        .order_by(Slot.starts_at)))
+
+
+def venue_upcoming(venue_id: int, now: datetime, limit: int = 200) -> list[Booking]:
+    return list(db.session.scalars(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.venue_id == venue_id, Slot.ends_at >= now,
+               Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED, BookingStatus.CHECKED_IN]))
+        .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.user))
+        .order_by(Slot.starts_at, Booking.id).limit(limit)))

@@ -1,0 +1,170 @@
+"""Booking pages for citizens and teachers: book a slot, see, change and cancel a booking."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from app.accounts.models import Role
+from app.bookings import queries, services
+from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
+from app.bookings.models import Booking, BookingKind, BookingStatus
+from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for
+from app.core.authz import authorize
+from app.core.errors import DomainError
+from app.core.forms import apply_error, form_status
+from app.core.i18n import localized
+from app.core.time import utcnow
+from app.extensions import db, limiter
+from app.scheduling.models import Program, Slot, SlotStatus
+from app.venues.models import VenueStatus
+
+bp = Blueprint("bookings", __name__)
+
+
+def _bookable_slot_or_404(slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.venue.status != VenueStatus.APPROVED:
+        abort(404)
+    return slot
+
+
+def _booking_or_404(booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    # Someone else's booking is "not found", not "forbidden": its existence is not theirs to know.
+    if booking is None or not services.can_view_booking(current_user, booking):
+        abort(404)
+    return booking
+
+
+def _program_choices(slot: Slot) -> list[SelectChoice]:
+    programs = db.session.scalars(
+        select(Program).where(Program.venue_id == slot.venue_id, Program.is_active.is_(True)).order_by(Program.id))
+    return [SelectChoice(0, _("General visit"))] + [SelectChoice(p.id, localized(p, "title")) for p in programs]
+
+
+@bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per minute", methods=["POST"])
+def book_slot(slot_id: int):
+    slot = _bookable_slot_or_404(slot_id)
+    authorize(current_user.role in (Role.CITIZEN, Role.TEACHER))
+    rules = rules_for(slot.venue_id)
+    if current_user.role == Role.CITIZEN:
+        form = IndividualBookingForm()
+    else:
+        form = ClassBookingForm()
+        form.program_id.choices = _program_choices(slot)
+    if not form.request_key.data:
+        form.request_key.data = uuid.uuid4().hex
+
+    status = 200
+    if form.validate_on_submit():
+        try:
+            booking = _book(form, slot)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+            status = exc.status if exc.status in (400, 403, 409) else 400
+        else:
+            flash(_("Your booking is saved."), "success")
+            return redirect(url_for("bookings.detail", booking_id=booking.id))
+    elif form.errors:
+        status = 400
+    partner = current_user.role == Role.TEACHER and is_partner(slot.venue_id, current_user.school_id, slot.local_date)
+    opens, closes = booking_window(slot, extra_days=rules.partner_early_days if partner else 0)
+    return render_template("bookings/book.html", slot=slot, form=form, rules=rules, partner=partner,
+                           opens=opens, closes=closes), status
+
+
+def _book(form, slot: Slot) -> Booking:
+    if isinstance(form, IndividualBookingForm):
+        return services.book_individual_visit(
+            current_user, slot, party_size=form.party_size.data, children=form.children.data or 0,
+            guardian_confirmed=form.guardian_confirmed.data, join_waitlist=form.join_waitlist.data,
+            request_key=form.request_key.data)
+    return services.book_class_visit(
+        current_user, slot, students=form.students.data, adults=form.adults.data, grade=form.grade.data,
+        class_name=form.class_name.data, program_id=form.program_id.data or None,
+        request_key=form.request_key.data)
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    booking = _booking_or_404(booking_id)
+    rules = rules_for(booking.venue_id)
+    headcount = None
+    if booking.kind == BookingKind.GROUP and booking.user_id == current_user.id:
+        headcount = HeadcountForm(students=booking.students, adults=booking.adults)
+    return render_template("bookings/detail.html", booking=booking, cancel_form=CancelForm(),
+                           headcount_form=headcount, deadline=cancel_deadline(booking.slot, rules),
+                           adults_needed=adults_needed, rules=rules, now=utcnow())
+
+
+@bp.get("/bookings/<int:booking_id>/slip")
+@login_required
+def slip(booking_id: int):
+    """The printable confirmation slip (回执单) of a class visit."""
+    booking = _booking_or_404(booking_id)
+    if booking.kind != BookingKind.GROUP:
+        abort(404)
+    return render_template("bookings/slip.html", booking=booking)
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    booking = _booking_or_404(booking_id)
+    authorize(booking.user_id == current_user.id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.cancel_booking(current_user, booking, reason=form.reason.data or "")
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Your booking is cancelled. The places are free for others."), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking.id))
+
+
+@bp.post("/bookings/<int:booking_id>/headcount")
+@login_required
+def headcount(booking_id: int):
+    booking = _booking_or_404(booking_id)
+    authorize(booking.user_id == current_user.id and booking.kind == BookingKind.GROUP)
+    form = HeadcountForm()
+    if form.validate_on_submit():
+        try:
+            services.lower_headcount(current_user, booking, students=form.students.data, adults=form.adults.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            flash(_("The new numbers are saved."), "success")
+            return redirect(url_for("bookings.detail", booking_id=booking.id))
+    rules = rules_for(booking.venue_id)
+    return render_template("bookings/detail.html", booking=booking, cancel_form=CancelForm(), headcount_form=form,
+                           deadline=cancel_deadline(booking.slot, rules), adults_needed=adults_needed,
+                           rules=rules, now=utcnow()), form_status(form)
+
+
+@bp.get("/me/bookings")
+@login_required
+def my_bookings():
+    now = utcnow()
+    return render_template("bookings/mine.html",
+                           upcoming=queries.bookings_of(current_user.id, upcoming=True, now=now),
+                           past=queries.bookings_of(current_user.id, upcoming=False, now=now))
+
+
+from app.bookings import manage_views  # noqa: E402,F401  (manager pages on the same blueprint)

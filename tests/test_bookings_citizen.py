@@ -1,0 +1,170 @@
+"""A citizen books, changes and cancels individual visits through the pages."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.bookings.models import Booking, BookingStatus
+from app.core.time import utcnow
+from app.extensions import db
+from app.notifications.models import OutboxMessage
+from app.scheduling.models import Slot
+from tests import factories
+
+
+def _request_key(client, slot_id: int) -> str:
+    page = client.get(f"/slots/{slot_id}/book").get_data(as_text=True)
+    return re.search(r'name="request_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+
+def _book(client, slot_id, **data):
+    data.setdefault("request_key", _request_key(client, slot_id))
+    data.setdefault("party_size", 2)
+    return client.post(f"/slots/{slot_id}/book", data=data)
+
+
+def _taken(slot_id: int) -> int:
+    db.session.expire_all()
+    return db.session.get(Slot, slot_id).taken
+
+
+def test_citizen_books_a_public_slot_and_sees_the_confirmed_booking(client, auth):
+    slot = factories.slot(capacity=40)
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+
+    response = _book(client, slot.id, party_size=3)
+
+    assert response.status_code == 302
+    booking = db.session.scalar(select(Booking).where(Booking.user_id == citizen.id))
+    assert booking.status == BookingStatus.CONFIRMED and booking.seats == 3
+    assert _taken(slot.id) == 3
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert booking.reference in page
+
+
+def test_submitting_the_same_form_twice_books_once(client, auth):
+    slot = factories.slot()
+    auth.login(factories.user("citizen").email)
+    key = _request_key(client, slot.id)
+    first = _book(client, slot.id, request_key=key)
+    second = _book(client, slot.id, request_key=key)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(db.func.count(Booking.id))) == 1
+    assert _taken(slot.id) == 2
+
+
+def test_a_party_over_the_limit_is_refused_next_to_the_field(client, auth):
+    slot = factories.slot()
+    auth.login(factories.user("citizen").email)
+    response = _book(client, slot.id, party_size=6)
+    assert response.status_code == 400
+    assert 'id="party_size-error"' in response.get_data(as_text=True)
+    assert _taken(slot.id) == 0
+
+
+def test_children_need_a_guardian_confirmation(client, auth):
+    slot = factories.slot()
+    auth.login(factories.user("citizen").email)
+    refused = _book(client, slot.id, party_size=2, children=1)
+    assert refused.status_code == 400 and 'id="guardian_confirmed-error"' in refused.get_data(as_text=True)
+    accepted = _book(client, slot.id, party_size=2, children=1, guardian_confirmed="y")
+    assert accepted.status_code == 302
+
+
+def test_a_school_only_slot_cannot_be_booked_by_a_citizen(client, auth):
+    slot = factories.slot(audience="school")
+    auth.login(factories.user("citizen").email)
+    response = _book(client, slot.id)
+    assert response.status_code == 400
+    assert _taken(slot.id) == 0
+
+
+def test_bookings_outside_the_window_are_refused(client, auth):
+    too_far = factories.slot(days_ahead=10)  # public window opens 7 days ahead
+    past = factories.slot(days_ahead=-1)
+    auth.login(factories.user("citizen").email)
+    assert _book(client, too_far.id).status_code == 400
+    assert _book(client, past.id).status_code == 400
+    assert _taken(too_far.id) == _taken(past.id) == 0
+
+
+def test_a_full_slot_offers_the_waitlist_and_a_cancellation_promotes_the_first_in_line(client, auth, app):
+    slot = factories.slot(capacity=2)
+    holder = factories.user("citizen")
+    auth.login(holder.email)
+    assert _book(client, slot.id, party_size=2).status_code == 302
+    auth.logout()
+
+    waiting = factories.user("citizen")
+    auth.login(waiting.email)
+    full = _book(client, slot.id, party_size=1)
+    assert full.status_code == 409
+    assert _book(client, slot.id, party_size=1, join_waitlist="y").status_code == 302
+    queued = db.session.scalar(select(Booking).where(Booking.user_id == waiting.id))
+    assert queued.status == BookingStatus.WAITLISTED
+    auth.logout()
+
+    auth.login(holder.email)
+    held = db.session.scalar(select(Booking).where(Booking.user_id == holder.id))
+    assert client.post(f"/bookings/{held.id}/cancel").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Booking, queued.id).status == BookingStatus.CONFIRMED
+    assert _taken(slot.id) == 1
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == waiting.id,
+                                                         OutboxMessage.kind == "booking_promoted"))
+
+
+def test_cancelling_after_the_cutoff_is_refused(client, auth):
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+    # A slot that starts in 3 hours: inside the 24-hour cutoff.
+    soon = factories.slot()
+    soon.starts_at = utcnow() + timedelta(hours=3)
+    soon.ends_at = utcnow() + timedelta(hours=5)
+    db.session.commit()
+    assert _book(client, soon.id).status_code == 302
+    booking = db.session.scalar(select(Booking).where(Booking.user_id == citizen.id))
+    response = client.post(f"/bookings/{booking.id}/cancel", follow_redirects=True)
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+    assert _taken(soon.id) == 2
+
+
+def test_three_recent_no_shows_pause_new_bookings(client, auth):
+    citizen = factories.user("citizen")
+    venue = factories.venue()
+    for days in (3, 10, 20):
+        old = factories.slot(venue, days_ahead=-days)
+        db.session.add(Booking(slot_id=old.id, venue_id=venue.id, user_id=citizen.id, kind="individual",
+                               status=BookingStatus.NO_SHOW, party_size=1, seats=1))
+    db.session.commit()
+    slot = factories.slot(venue)
+    auth.login(citizen.email)
+    response = _book(client, slot.id)
+    assert response.status_code == 400
+    assert _taken(slot.id) == 0
+
+
+def test_someone_elses_booking_is_not_found(client, auth):
+    slot = factories.slot()
+    owner = factories.user("citizen")
+    auth.login(owner.email)
+    booking_url = _book(client, slot.id).headers["Location"]
+    auth.logout()
+    auth.login(factories.user("citizen").email)
+    assert client.get(booking_url).status_code == 404
+    booking_id = int(booking_url.rsplit("/", 1)[1])
+    assert client.post(f"/bookings/{booking_id}/cancel").status_code == 404
+
+
+def test_only_citizens_and_teachers_book(client, auth):
+    slot = factories.slot()
+    auth.login(factories.user("venue_staff").email)
+    assert client.get(f"/slots/{slot.id}/book").status_code == 403
+    auth.logout()
+    assert client.get(f"/slots/{slot.id}/book").status_code == 302  # to login
+    assert client.get("/slots/99999/book").status_code in (302, 404)
