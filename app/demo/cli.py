@@ -1,6 +1,36 @@
+"""``flask --app wsgi seed-demo``: load the demo (real Nanjing venues, demo schools and accounts)."""
+from __future__ import annotations
+
 import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.core.errors import DomainError
+from app.demo import seed
+from app.extensions import db
 
 
 @click.command("seed-demo")
-def seed_demo_command():
-    """Load the demo."""
+@click.option("--if-empty", is_flag=True, help="Do nothing when any venue exists already (used by make run).")
+@with_appcontext
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo data. Safe to run again: what is there already is left as it is."""
+    if not current_app.config.get("SEED_DEMO"):
+        raise click.ClickException(
+            "Demo data is disabled in this configuration (SEED_DEMO is off): production never seeds demo accounts."
+        )
+    if if_empty and seed.has_venues():
+        click.echo("Venues exist already: the demo was not loaded (--if-empty).")
+        return
+    run = seed.SeedRun()
+    try:
+        with click.progressbar(seed.plan(), label="Loading the demo",
+                               item_show_func=lambda work: work[0].name if work else None) as bar:
+            for step, unit in bar:
+                step.load(run, unit)
+        db.session.commit()
+    except (seed.SeedError, DomainError) as exc:
+        # All or nothing: a half-loaded demo would not be idempotent to repair.
+        db.session.rollback()
+        raise click.ClickException(f"The demo could not be loaded: {getattr(exc, 'code', exc)}") from None
+    click.echo(seed.summary(run))
