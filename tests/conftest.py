@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from app import create_app
 from app.extensions import db
@@ -60,9 +61,18 @@ def _migrated(database_url):
     return True
 
 
+def _fresh_g() -> None:
+    # The test body holds an app context, so Flask reuses it (and its ``g``) for every request
+    # the test client makes. Production starts each request with an empty ``g``; so do tests,
+    # or a user loaded by one request (Flask-Login caches it in ``g``) would leak into the next.
+    for name in list(g):
+        g.pop(name)
+
+
 @pytest.fixture
 def app(database_url, _migrated):
     app = create_app(make_config(database_url))
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     with app.app_context():
         yield app
         db.session.remove()
