@@ -1,3 +1,8 @@
+from datetime import timedelta
+
+from app.accounts.models import User
+from app.core.time import utcnow
+from app.extensions import db
 from tests import factories
 
 
@@ -15,4 +20,75 @@ def test_wrong_password_is_refused_without_saying_whether_the_account_exists(cli
     unknown = client.post("/login", data={"email": "nobody@example.com", "password": "nope-nope"})
     assert wrong.status_code == unknown.status_code == 400
     assert wrong.get_data(as_text=True).count("error-summary") == 1
+    assert client.get("/me").status_code == 302
+
+
+def test_demo_style_local_addresses_log_in_and_reset(client, auth, app):
+    factories.user("citizen", email="citizen@scivisit.local")
+    auth.login("citizen@scivisit.local")
+    client.post("/logout")
+    assert client.post("/password/forgot", data={"email": "citizen@scivisit.local"}).status_code == 302
+
+
+def _error_summary(response) -> str:
+    html = response.get_data(as_text=True)
+    start = html.index('class="error-summary"')
+    return html[start:html.index("</div>", start)]
+
+
+def test_five_failures_lock_the_account_with_the_same_neutral_message(client, app):
+    factories.user("citizen", email="known@example.com")
+    failures = [client.post("/login", data={"email": "known@example.com", "password": "wrong-pass"})
+                for _ in range(5)]
+    locked = client.post("/login", data={"email": "known@example.com", "password": "password123"})
+    unknown = client.post("/login", data={"email": "nobody@example.com", "password": "password123"})
+    assert all(r.status_code == 400 for r in failures)
+    assert locked.status_code == 400
+    assert _error_summary(locked) == _error_summary(failures[0]) == _error_summary(unknown)
+    assert client.get("/me").status_code == 302
+
+
+def test_locked_account_opens_again_after_the_lock_time(client, auth, app):
+    user = factories.user("citizen", email="known@example.com")
+    for _ in range(5):
+        client.post("/login", data={"email": "known@example.com", "password": "wrong-pass"})
+    user = db.session.get(User, user.id)
+    assert user.locked_until is not None
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    auth.login("known@example.com")
+    assert client.get("/me").status_code == 200
+
+
+def test_disabled_account_cannot_log_in(client, app):
+    user = factories.user("citizen", email="gone@example.com")
+    user.is_disabled = True
+    db.session.commit()
+    response = client.post("/login", data={"email": "gone@example.com", "password": "password123"})
+    assert response.status_code == 400
+
+
+def test_login_follows_a_local_next_link(client, app):
+    factories.user("citizen", email="known@example.com")
+    response = client.post("/login?next=/venues?page=2",
+                           data={"email": "known@example.com", "password": "password123"})
+    assert response.headers["Location"] == "/venues?page=2"
+
+
+def test_login_refuses_to_redirect_to_another_site(client, app):
+    factories.user("citizen", email="known@example.com")
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/", "\\\\evil.example",
+                   "javascript:alert(1)", "/\r\n//evil.example"):
+        client.post("/logout")
+        response = client.post("/login", query_string={"next": target},
+                               data={"email": "known@example.com", "password": "password123"})
+        assert response.status_code == 302, target
+        location = response.headers["Location"]
+        assert "evil" not in location and location.endswith("/me"), (target, location)
+
+
+def test_logout_ends_the_session(client, auth, app):
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+    auth.logout()
     assert client.get("/me").status_code == 302

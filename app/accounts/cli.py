@@ -1,4 +1,134 @@
+"""``flask --app wsgi users …``: how administrators create accounts and enrol many at once."""
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from app.accounts import services
+from app.accounts.models import Role
+from app.core.errors import DomainError
+from app.extensions import db
+from app.schools.models import School
+from app.venues.models import Venue
 
 users_cli = AppGroup("users", help="Manage user accounts.")
+
+ROLE_NAMES = [r.value for r in Role]
+IMPORT_COLUMNS = ("email", "password", "role", "name", "phone", "venue_id", "school_id", "district")
+REQUIRED_COLUMNS = ("email", "password", "role")
+
+
+def _lookup(model, raw: str | None, field: str, message):
+    """The row an id column names, None when blank, or a DomainError on that column."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    # Ids only: ASCII digits short enough for an integer column on every database.
+    row = db.session.get(model, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    if row is None:
+        raise DomainError("not_found", message, field=field)
+    return row
+
+
+def _create(record: dict[str, str | None]):
+    """Create one account from the values of a row (or of the ``create`` options)."""
+    role_name = (record.get("role") or "").strip()
+    if role_name not in ROLE_NAMES:
+        raise DomainError("invalid_role", _("Unknown role; use one of: %(roles)s.", roles=", ".join(ROLE_NAMES)),
+                          field="role")
+    district_code = None
+    if (record.get("district") or "").strip():
+        district = services.find_district(record["district"])
+        if district is None:
+            raise DomainError("unknown_district", _("No district with this code or name."), field="district")
+        district_code = district.code
+    email = (record.get("email") or "").strip()
+    return services.create_user(
+        email=email, password=record.get("password") or "",
+        name=(record.get("name") or "").strip() or email.partition("@")[0],
+        role=Role(role_name), phone=record.get("phone") or "",
+        school=_lookup(School, record.get("school_id"), "school_id", _("No school with this id.")),
+        venue=_lookup(Venue, record.get("venue_id"), "venue_id", _("No venue with this id.")),
+        district_code=district_code,
+        # Accounts made by an administrator are vouched for by that administrator.
+        verified=True,
+    )
+
+
+def _describe(exc: DomainError) -> str:
+    return f"{exc.field}: {exc.message}" if exc.field else str(exc.message)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLE_NAMES))
+@click.option("--name", default="", help="Defaults to the part of the email before @.")
+@click.option("--phone", default="")
+@click.option("--venue", "venue_id", default="", help="Venue id (venue staff and managers).")
+@click.option("--school", "school_id", default="", help="School id (teachers).")
+@click.option("--district", default="", help="District code or Chinese name (district admins).")
+def create_command(email, password, role, name, phone, venue_id, school_id, district):
+    """Create one account. Teachers created here are verified."""
+    try:
+        user = _create({"email": email, "password": password, "role": role, "name": name, "phone": phone,
+                        "venue_id": venue_id, "school_id": school_id, "district": district})
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(_describe(exc)) from None
+    db.session.commit()
+    click.echo(_("Created %(role)s %(email)s (id %(id)d).", role=user.role.value, email=user.email, id=user.id))
+
+
+def _plural(role: str, count: int) -> str:
+    return role if count == 1 or role.endswith("staff") else f"{role}s"
+
+
+@users_cli.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def import_command(csv_file):
+    """Create the accounts listed in a CSV file, all or none.
+
+    Columns: email,password,role,name,phone,venue_id,school_id,district. Every row is checked
+    first; if any is bad, the bad rows are listed by line number and nothing is created.
+    """
+    reader = csv.DictReader(csv_file)
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise click.ClickException(_("The file lacks the columns: %(columns)s. Expected: %(expected)s.",
+                                     columns=", ".join(missing), expected=",".join(IMPORT_COLUMNS)))
+    rows = []
+    for record in reader:
+        rows.append((reader.line_num, record))
+
+    errors: list[str] = []
+    created: Counter[str] = Counter()
+    # Each row is created in the one open transaction, so later rows see earlier ones (a duplicate
+    # email within the file is caught); a single bad row rolls the whole file back.
+    with click.progressbar(rows, label=_("Checking and importing"), file=sys.stderr) as bar:
+        for line, record in bar:
+            if None in record:
+                errors.append(_("line %(line)d: the row has more values than the header.", line=line))
+                continue
+            try:
+                user = _create(record)
+            except DomainError as exc:
+                errors.append(_("line %(line)d: %(problem)s", line=line, problem=_describe(exc)))
+            else:
+                created[user.role.value] += 1
+
+    if errors:
+        db.session.rollback()
+        for error in errors:
+            click.echo(error, err=True)
+        click.echo(_("Nothing was imported: %(n)d of %(total)d rows have problems.",
+                     n=len(errors), total=len(rows)), err=True)
+        raise click.exceptions.Exit(1)
+    db.session.commit()
+    details = ", ".join(f"{n} {_plural(role, n)}" for role, n in sorted(created.items()))
+    click.echo(_("Imported %(n)d users (%(details)s).", n=sum(created.values()), details=details or "-"))

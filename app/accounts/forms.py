@@ -1,12 +1,99 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField,
+                     SubmitField, TelField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from app.accounts import services
+from app.accounts.models import Role
+
+def _optional_int(value):
+    """A select's value as an id, or None for the blank "choose…" option."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def plausible_email(form, field):
+    """A loose check for forms that look an account up: the demo's ``@scivisit.local`` addresses
+    are real accounts even though email_validator refuses special-use domains."""
+    if not services.EMAIL_RE.match(services.normalize_email(field.data)):
+        raise ValidationError(_l("Enter a valid email address."))
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Log in"))
+
+
+def _new_password_fields(name: str, label):
+    """A new password and its confirmation; the length rule itself lives in the service."""
+    password = PasswordField(label, validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo(name, message=_l("The two passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+    return password, confirm
+
+
+class RegistrationForm(FlaskForm):
+    role = RadioField(
+        _l("I am registering as"), default=Role.CITIZEN.value,
+        choices=[SelectChoice(r.value, r.label) for r in services.SELF_REGISTERED_ROLES],
+        invalid_choice_message=_l("Choose one of the listed roles."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=services.MAX_NAME_LENGTH)],
+                       render_kw={"autocomplete": "name"})
+    phone = TelField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)],
+                     render_kw={"autocomplete": "tel", "inputmode": "numeric"})
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password, confirm = _new_password_fields("password", _l("Password"))
+    school_id = SelectField(_l("Your school"), coerce=_optional_int, choices=[],
+                            invalid_choice_message=_l("Choose a school from the list."))
+    consent = BooleanField(_l("I have read the privacy notice and agree that SciVisit keeps my name, "
+                              "mobile number and email to manage my bookings."))
+    submit = SubmitField(_l("Create account"))
+
+    def validate_phone(self, field):
+        if not services.is_mobile(field.data):
+            raise ValidationError(_l("Enter an 11-digit mainland mobile number."))
+
+    def validate_consent(self, field):
+        if not field.data:
+            raise ValidationError(_l("Please agree to the privacy notice to register."))
+
+    def validate_school_id(self, field):
+        if self.role.data == Role.TEACHER.value and not field.data:
+            raise ValidationError(_l("Choose your school."))
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password, confirm = _new_password_fields("new_password", _l("New password"))
+    submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), plausible_email],
+                       render_kw={"autocomplete": "email"})
+    submit = SubmitField(_l("Send reset link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = _new_password_fields("password", _l("New password"))
+    submit = SubmitField(_l("Set new password"))
+
+
+class ConfirmForm(FlaskForm):
+    """An action button: nothing but the CSRF token."""
+
+
+class RejectTeacherForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Reject registration"))

@@ -88,3 +88,33 @@ class User(UserMixin, CreatedAt, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class TokenKind(LabelledEnum):
+    USER = "user", _l("Personal API token")
+    GATE = "gate", _l("Gate device")
+
+
+class ApiToken(CreatedAt, db.Model):
+    """A bearer credential for the API: a person's (from ``/api/v1/auth/token``) or a gate
+    device's, scoped to one venue. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        sa.CheckConstraint("kind != 'gate' OR venue_id IS NOT NULL", name="gate_has_venue"),
+        sa.CheckConstraint("kind != 'user' OR user_id IS NOT NULL", name="user_token_has_user"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[TokenKind] = mapped_column(str_enum(TokenKind))
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user = relationship("User", foreign_keys=[user_id])
+    venue = relationship("Venue")

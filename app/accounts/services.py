@@ -2,21 +2,31 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import Role, User, new_session_token
-from app.core.errors import DomainError
+from app.accounts.models import ApiToken, Role, User, new_session_token
+from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
+from app.districts.models import District
 from app.extensions import db
+from app.notifications.services import queue_message
+from app.schools.models import School
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Deliberately loose: the form checks the address properly; this keeps junk out of the CLI import.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 80
+# The roles a person may choose for themselves; the others are given by an administrator.
+SELF_REGISTERED_ROLES = (Role.CITIZEN, Role.TEACHER, Role.VENUE_MANAGER)
 
 
 def normalize_email(email: str) -> str:
@@ -25,6 +35,11 @@ def normalize_email(email: str) -> str:
 
 def normalize_phone(phone: str) -> str:
     return re.sub(r"[\s-]", "", phone or "").removeprefix("+86")
+
+
+def is_mobile(phone: str | None) -> bool:
+    """A mainland 11-digit mobile number (spaces, dashes and +86 allowed around it)."""
+    return bool(MOBILE_RE.match(normalize_phone(phone or "")))
 
 
 def mask_phone(phone: str | None) -> str:
@@ -57,12 +72,22 @@ def load_user_by_session_token(token: str) -> User | None:
 
 def create_user(*, email: str, password: str, name: str, role: Role, phone: str = "",
                 school=None, venue=None, district_code: str | None = None,
-                verified_by: User | None = None, consent: bool = False) -> User:
-    """Create an account. Raises ``DomainError`` for a taken email or an incomplete role."""
+                verified_by: User | None = None, verified: bool = False, consent: bool = False) -> User:
+    """Create an account. Raises ``DomainError`` for a taken email or an incomplete role.
+
+    A teacher is verified at once when an administrator creates them (``verified_by``,
+    or ``verified`` for the command line, where no admin account is acting).
+    """
     email = normalize_email(email)
     phone = normalize_phone(phone)
+    name = (name or "").strip()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise DomainError("invalid_email", _l("Enter a valid email address."), field="email")
     if user_by_email(email) is not None:
         raise DomainError("email_taken", _l("An account with this email already exists."), field="email")
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise DomainError("invalid_name", _l("Enter a name of at most %(n)d characters.", n=MAX_NAME_LENGTH),
+                          field="name")
     if phone and not MOBILE_RE.match(phone):
         raise DomainError("invalid_phone", _l("Enter an 11-digit mainland mobile number."), field="phone")
     validate_password(password)
@@ -74,14 +99,15 @@ def create_user(*, email: str, password: str, name: str, role: Role, phone: str 
     if role == Role.DISTRICT_ADMIN and not district_code:
         raise DomainError("district_required", _l("Choose the district."), field="district")
     user = User(
-        email=email, password_hash=hash_password(password), name=name.strip(), phone=phone, role=role,
+        email=email, password_hash=hash_password(password), name=name, phone=phone, role=role,
         school_id=school.id if school is not None and role == Role.TEACHER else None,
         venue_id=venue.id if venue is not None and role in (Role.VENUE_STAFF, Role.VENUE_MANAGER) else None,
         district_code=district_code if role == Role.DISTRICT_ADMIN else None,
         consent_at=utcnow() if consent else None,
     )
-    if role == Role.TEACHER and verified_by is not None:
-        user.verified_at, user.verified_by_id = utcnow(), verified_by.id
+    if role == Role.TEACHER and (verified_by is not None or verified):
+        user.verified_at = utcnow()
+        user.verified_by_id = verified_by.id if verified_by is not None else None
     db.session.add(user)
     db.session.flush()
     return user
@@ -130,11 +156,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def set_password(user: User, new_password: str) -> None:
-    """Set a new password and end every other session of this user."""
+    """Set a new password and end every other session and API token of this user."""
     user.password_hash = hash_password(new_password)
     user.session_token = new_session_token()
     user.failed_logins = 0
     user.locked_until = None
+    revoke_personal_tokens(user)
+
+
+def revoke_personal_tokens(user: User) -> None:
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()), execution_options={"synchronize_session": False})
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -169,3 +202,177 @@ def remember_preferences(user: User, *, locale: str | None = None, mode: str | N
 
 def count_users() -> int:
     return db.session.scalar(select(func.count(User.id))) or 0
+
+
+# --- Registration -------------------------------------------------------------------------------
+
+def active_schools() -> list[School]:
+    """Schools a teacher may choose, in district order (the registration form groups them)."""
+    return list(db.session.scalars(
+        select(School).where(School.is_active.is_(True)).order_by(School.district_code, School.name_zh)
+    ))
+
+
+def register_account(*, email: str, password: str, name: str, phone: str, role: Role | str,
+                     school_id: int | None = None, consent: bool = False) -> User:
+    """A person signs up for themselves as a citizen, a teacher or a venue manager.
+
+    They must accept the privacy notice and give a mobile number; a teacher chooses an active
+    school and stays unverified until the district (or the city) vouches for them.
+    """
+    try:
+        role = Role(role)
+    except ValueError:
+        role = None
+    if role not in SELF_REGISTERED_ROLES:
+        raise DomainError("role_not_allowed", _l("Choose one of the listed roles."), field="role")
+    if not consent:
+        raise DomainError("consent_required", _l("Please agree to the privacy notice to register."),
+                          field="consent")
+    if not is_mobile(phone):
+        raise DomainError("invalid_phone", _l("Enter an 11-digit mainland mobile number."), field="phone")
+    school = None
+    if role == Role.TEACHER:
+        school = db.session.get(School, school_id) if school_id else None
+        if school is None or not school.is_active:
+            raise DomainError("school_required", _l("Choose your school."), field="school_id")
+    return create_user(email=email, password=password, name=name, phone=phone, role=role,
+                       school=school, consent=True)
+
+
+# --- Password reset -----------------------------------------------------------------------------
+
+def _paragraphs(*parts) -> str:
+    """A plain-text message body; each paragraph is its own translatable sentence."""
+    return "\n\n".join(str(p) for p in parts)
+
+
+def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
+    """Queue a reset link for the account with this email, if there is one (silently nothing if not).
+
+    ``link_for(token)`` makes the absolute link; the caller knows the site's address, the service
+    does not.
+    """
+    user = user_by_email(email)
+    if user is None or user.is_disabled:
+        return
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    link = link_for(password_reset_token(user))
+    queue_message(
+        kind="password_reset", recipient=user.email, user=user,
+        subject=_l("Reset your SciVisit password"),
+        body=_paragraphs(
+            _l("Hello %(name)s,", name=user.name),
+            _l("Someone (hopefully you) asked to reset the password of your SciVisit account. Open this "
+               "link within %(minutes)d minutes to choose a new password:", minutes=minutes),
+            link,
+            _l("If you did not ask for this, ignore this message; your password stays the same."),
+        ),
+    )
+    db.session.flush()
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link. The link works once: the new password spends it."""
+    user = user_for_reset_token(token)
+    if user is None or user.is_disabled:
+        raise DomainError("invalid_reset_link", _l("This password reset link is invalid, has expired or "
+                                                   "has already been used. Ask for a new one."))
+    validate_password(new_password, field="password")
+    set_password(user, new_password)
+    db.session.flush()
+    return user
+
+
+# --- Teacher verification -----------------------------------------------------------------------
+
+def can_review_teachers(user) -> bool:
+    """District and city admins see the queue of teachers awaiting verification."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in (Role.DISTRICT_ADMIN,
+                                                                            Role.CITY_ADMIN)
+
+
+def can_verify_teacher(admin, teacher: User) -> bool:
+    """The city admin verifies any teacher; a district admin only teachers of their district's schools."""
+    if not can_review_teachers(admin) or teacher.role != Role.TEACHER:
+        return False
+    if admin.role == Role.CITY_ADMIN:
+        return True
+    return teacher.school is not None and teacher.school.district_code == admin.district_code
+
+
+def teachers_awaiting_verification(admin: User):
+    """A select of the unverified, not rejected teachers this admin may verify, oldest first."""
+    query = (
+        select(User).join(School, User.school_id == School.id)
+        .where(User.role == Role.TEACHER, User.verified_at.is_(None), User.is_disabled.is_(False))
+        .order_by(User.created_at, User.id)
+    )
+    if admin.role != Role.CITY_ADMIN:
+        query = query.where(School.district_code == admin.district_code)
+    return query
+
+
+def count_teachers_awaiting_verification(admin: User) -> int:
+    query = teachers_awaiting_verification(admin).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(query)) or 0
+
+
+def _check_pending(admin: User, teacher: User) -> None:
+    if not can_verify_teacher(admin, teacher):
+        raise Forbidden()
+    if teacher.is_disabled:
+        raise DomainError("teacher_rejected", _l("This teacher's registration was rejected."), status=409)
+    if teacher.verified_at is not None:
+        raise DomainError("already_verified", _l("This teacher is already verified."), status=409)
+
+
+def verify_teacher(admin: User, teacher: User) -> None:
+    """Vouch that the teacher teaches at their school: they may then book for classes."""
+    _check_pending(admin, teacher)
+    teacher.verified_at = utcnow()
+    teacher.verified_by_id = admin.id
+    queue_message(
+        kind="teacher_verified", recipient=teacher.email, user=teacher,
+        subject=_l("Your SciVisit teacher account is verified"),
+        body=_paragraphs(
+            _l("Hello %(name)s,", name=teacher.name),
+            _l("Your teacher account has been verified. You can now book class visits on SciVisit."),
+        ),
+    )
+    db.session.flush()
+
+
+def reject_teacher(admin: User, teacher: User, reason: str) -> None:
+    """Refuse a teacher's registration: the account is disabled and the person told why."""
+    _check_pending(admin, teacher)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("reason_required", _l("Give the reason, so the person knows what to do."),
+                          field="reason")
+    teacher.is_disabled = True
+    # A disabled account must not stay signed in anywhere.
+    teacher.session_token = new_session_token()
+    revoke_personal_tokens(teacher)
+    queue_message(
+        kind="teacher_rejected", recipient=teacher.email, user=teacher,
+        subject=_l("Your SciVisit teacher registration was not accepted"),
+        body=_paragraphs(
+            _l("Hello %(name)s,", name=teacher.name),
+            _l("Your registration as a teacher was not accepted. Reason: %(reason)s", reason=reason),
+            _l("If you think this is a mistake, contact your district's science association."),
+        ),
+    )
+    db.session.flush()
+
+
+# --- Command line helpers -----------------------------------------------------------------------
+
+def find_district(value: str) -> District | None:
+    """A district by its code or its Chinese (or English) name, as administrators write either."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return db.session.scalar(select(District).where(
+        (District.code == value) | (District.name_zh == value) | (func.lower(District.name_en) == value.lower())
+    ))

@@ -1,27 +1,60 @@
 from __future__ import annotations
 
+from itertools import groupby
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from app.accounts import services
-from app.accounts.forms import LoginForm
+from app.accounts.forms import (ConfirmForm, ForgotPasswordForm, LoginForm, PasswordChangeForm,
+                                RegistrationForm, RejectTeacherForm, ResetPasswordForm)
+from app.accounts.models import Role, User
+from app.core.authz import authorize
 from app.core.errors import DomainError
+from app.core.i18n import localized
+from app.core.pagination import paginate
 from app.extensions import db, limiter
+from app.notifications.services import deliver_pending
 
 bp = Blueprint("accounts", __name__)
+
+
+@bp.app_context_processor
+def inject_endpoints():
+    # ``endpoints`` lets templates link to pages of other domains only once those exist.
+    return {"endpoints": current_app.view_functions.keys(),
+            "min_password_length": services.MIN_PASSWORD_LENGTH}
 
 
 def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths, so a login link cannot send people elsewhere."""
     if not target:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # Browsers read "/\evil.example" as "//evil.example"; control characters hide such tricks.
+    normalised = target.replace("\\", "/")
+    if any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(normalised)
+    if parts.scheme or parts.netloc or not normalised.startswith("/") or normalised.startswith("//"):
         return None
     return target
+
+
+def _apply_error(form, exc: DomainError) -> None:
+    """Put a service's complaint next to its field, or above the form."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _status(form) -> int:
+    return 400 if form.errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -40,7 +73,7 @@ def login():
             login_user(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.dashboard"))
-    return render_template("accounts/login.html", form=form), 200 if not form.errors else 400
+    return render_template("accounts/login.html", form=form), _status(form)
 
 
 @bp.post("/logout")
@@ -51,12 +84,180 @@ def logout():
     return redirect(url_for("main.home"))
 
 
+def _school_choices() -> list[SelectChoice]:
+    choices = [SelectChoice("", _("Choose your school"))]
+    for _code, schools in groupby(services.active_schools(), key=lambda s: s.district_code):
+        schools = list(schools)
+        group = localized(schools[0].district, "name")
+        choices += [SelectChoice(str(s.id), localized(s, "name"), optgroup=group) for s in schools]
+    return choices
+
+
+_NEXT_STEPS = {
+    Role.CITIZEN: lambda user: _("Welcome to SciVisit. You can now find a venue and book a visit."),
+    Role.TEACHER: lambda user: _(
+        "Your account is created. The science association of %(district)s will verify that you teach at "
+        "%(school)s; you can book class visits once they have. We will email you.",
+        district=localized(user.school.district, "name"), school=localized(user.school, "name")),
+    Role.VENUE_MANAGER: lambda user: _(
+        "Your account is created. Next, register your venue; the district science association "
+        "reviews it before it appears in the directory."),
+}
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
 def register():
-    return "register"
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    form = RegistrationForm()
+    form.school_id.choices = _school_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.register_account(
+                email=form.email.data, password=form.password.data, name=form.name.data,
+                phone=form.phone.data, role=form.role.data, school_id=form.school_id.data,
+                consent=form.consent.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash(_NEXT_STEPS[user.role](user), "success")
+            return redirect(url_for("accounts.dashboard"))
+    return render_template("accounts/register.html", form=form), _status(form)
 
 
 @bp.get("/me")
 @login_required
 def dashboard():
-    return render_template("accounts/dashboard.html")
+    pending_teachers = None
+    if services.can_review_teachers(current_user):
+        pending_teachers = services.count_teachers_awaiting_verification(current_user)
+    return render_template("accounts/dashboard.html", user=current_user, Role=Role,
+                           pending_teachers=pending_teachers)
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.new_password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            # The session token rotated: sign this session in again under the new one.
+            login_user(user)
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(url_for("accounts.dashboard"))
+    return render_template("accounts/change_password.html", form=form), _status(form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data,
+            lambda token: url_for("accounts.reset_password", token=token, _external=True),
+        )
+        db.session.commit()
+        deliver_pending()
+        # The same answer whether or not the account exists.
+        flash(_("If an account uses this email address, we have sent it a link to reset the password. "
+                "Check your inbox."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), _status(form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password(token: str):
+    if services.user_for_reset_token(token) is None:
+        return render_template("accounts/reset_password.html", form=None), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your password has been reset. Log in with the new password."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form), _status(form)
+
+
+# --- Teacher verification (district and city admins) --------------------------------------------
+
+def _load_teacher(user_id: int) -> User:
+    teacher = db.get_or_404(User, user_id)
+    if teacher.role != Role.TEACHER:
+        abort(404)
+    return teacher
+
+
+@bp.get("/admin/teachers")
+@login_required
+def teacher_queue():
+    authorize(services.can_review_teachers(current_user))
+    # Clamped so that an absurd ?page= cannot overflow the database's OFFSET.
+    number = min(max(request.args.get("page", 1, type=int), 1), 10_000)
+    page = paginate(services.teachers_awaiting_verification(current_user), number, 50)
+    return render_template("accounts/teacher_queue.html", page=page, form=ConfirmForm())
+
+
+@bp.post("/admin/teachers/<int:user_id>/verify")
+@login_required
+def verify_teacher(user_id: int):
+    teacher = _load_teacher(user_id)
+    authorize(services.can_verify_teacher(current_user, teacher))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Please try again."), "error")
+        return redirect(url_for("accounts.teacher_queue"))
+    try:
+        services.verify_teacher(current_user, teacher)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        deliver_pending()
+        flash(_("%(name)s is now a verified teacher.", name=teacher.name), "success")
+    return redirect(url_for("accounts.teacher_queue"))
+
+
+@bp.route("/admin/teachers/<int:user_id>/reject", methods=["GET", "POST"])
+@login_required
+def reject_teacher(user_id: int):
+    teacher = _load_teacher(user_id)
+    authorize(services.can_verify_teacher(current_user, teacher))
+    form = RejectTeacherForm()
+    if form.validate_on_submit():
+        try:
+            services.reject_teacher(current_user, teacher, form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.field is None:
+                flash(exc.message, "error")
+                return redirect(url_for("accounts.teacher_queue"))
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            deliver_pending()
+            flash(_("The registration of %(name)s was rejected and they have been told why.",
+                    name=teacher.name), "success")
+            return redirect(url_for("accounts.teacher_queue"))
+    return render_template("accounts/reject_teacher.html", form=form, teacher=teacher), _status(form)
