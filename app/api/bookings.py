@@ -1,0 +1,225 @@
+"""Bookings over the API: the same services as the pages, answered in JSON."""
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.accounts.models import Role
+from app.api import bp
+from app.api.auth import current_principal, json_body, principal_required
+from app.bookings import queries, services
+from app.bookings.models import Booking, BookingKind
+from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.time import to_local, utcnow
+from app.extensions import db, limiter
+from app.scheduling.models import Slot
+
+
+def booking_json(booking: Booking) -> dict:
+    slot = booking.slot
+    data = {
+        "id": booking.id,
+        "reference": booking.reference,
+        "status": booking.status.value,
+        "kind": booking.kind.value,
+        "slot": {"id": slot.id, "venue_id": slot.venue_id, "start": to_local(slot.starts_at).isoformat(),
+                 "end": to_local(slot.ends_at).isoformat(), "audience": slot.audience.value},
+        "seats": booking.seats,
+        "code": ticket_code(booking),
+        "url": url_for("bookings.detail", booking_id=booking.id, _external=True),
+    }
+    if booking.kind == BookingKind.GROUP:
+        data.update(students=booking.students, adults=booking.adults, grade=booking.grade,
+                    class_name=booking.class_name, school_id=booking.school_id)
+    else:
+        data.update(party_size=booking.party_size, children=booking.children or 0)
+    if booking.decline_reason:
+        data["decline_reason"] = booking.decline_reason
+    return data
+
+
+def ticket_code(booking: Booking) -> str | None:
+    """The exact text inside the ticket's QR, for bookings that can be admitted."""
+    try:
+        from app.checkin.tickets import code_for_booking
+    except ImportError:  # check-in not installed in this build
+        return None
+    return code_for_booking(booking) if booking.status.value == "confirmed" else None
+
+
+def _int(data: dict, name: str, *, required: bool = True, default: int | None = None) -> int | None:
+    value = data.get(name, default)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError("invalid_parameter", _l("%(name)s must be a whole number.", name=name), field=name)
+    return value
+
+
+def _user():
+    principal = current_principal()
+    if getattr(principal, "role", None) not in tuple(Role):
+        raise Forbidden(_l("Gate devices cannot book."))
+    return principal
+
+
+def _visible_booking(booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not services.can_view_booking(_user(), booking):
+        raise NotFound()
+    return booking
+
+
+@bp.post("/bookings")
+@principal_required
+@limiter.limit("30 per minute")
+def create_booking():
+    user = _user()
+    data = json_body()
+    slot = db.session.get(Slot, _int(data, "slot_id"))
+    if slot is None:
+        raise NotFound(_l("No such slot."))
+    request_key = request.headers.get("Idempotency-Key") or data.get("request_key")
+    if request_key is not None and (not isinstance(request_key, str) or len(request_key) > 64):
+        raise DomainError("invalid_parameter", _l("The idempotency key is at most 64 characters."),
+                          field="Idempotency-Key")
+    try:
+        if user.role == Role.TEACHER:
+            class_name = data.get("class_name")
+            if not isinstance(class_name, str):
+                raise DomainError("invalid_parameter", _l("class_name is required."), field="class_name")
+            booking = services.book_class_visit(
+                user, slot, students=_int(data, "students"), adults=_int(data, "adults"),
+                grade=_int(data, "grade"), class_name=class_name,
+                program_id=_int(data, "program_id", required=False), request_key=request_key)
+        else:
+            booking = services.book_individual_visit(
+                user, slot, party_size=_int(data, "party_size"), children=_int(data, "children", default=0),
+                guardian_confirmed=data.get("guardian_confirmed") is True,
+                join_waitlist=data.get("waitlist") is True, request_key=request_key)
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+    return jsonify(booking_json(booking)), 201
+
+
+@bp.get("/bookings")
+@principal_required
+def my_bookings():
+    user = _user()
+    upcoming = request.args.get("when", "upcoming") != "past"
+    items = queries.bookings_of(user.id, upcoming=upcoming, now=utcnow())
+    return jsonify(items=[booking_json(b) for b in items])
+
+
+@bp.get("/bookings/<int:booking_id>")
+@principal_required
+def get_booking(booking_id: int):
+    return jsonify(booking_json(_visible_booking(booking_id)))
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@principal_required
+def cancel_booking(booking_id: int):
+    booking = _visible_booking(booking_id)
+    data = request.get_json(silent=True) or {}
+    reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else ""
+    try:
+        services.cancel_booking(_user(), booking, reason=reason[:500])
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+    return jsonify(booking_json(booking))
+
+
+_BOOKING_REF = {"$ref": "#/components/schemas/Booking"}
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/InvalidParameter"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+    "404": {"$ref": "#/components/responses/NotFound"},
+}
+
+OPENAPI = {
+    "tags": [{"name": "bookings", "description": "Book, list and cancel visits."}],
+    "schemas": {
+        "Booking": {
+            "type": "object", "required": ["id", "reference", "status", "kind", "slot", "seats", "code"],
+            "properties": {
+                "id": {"type": "integer"}, "reference": {"type": "string"},
+                "status": {"type": "string", "enum": ["pending", "confirmed", "waitlisted", "declined", "cancelled",
+                                                      "checked_in", "no_show"]},
+                "kind": {"type": "string", "enum": ["individual", "group"]},
+                "slot": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "venue_id": {"type": "integer"},
+                    "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
+                    "audience": {"type": "string", "enum": ["public", "school", "mixed"]}}},
+                "seats": {"type": "integer"},
+                "code": {"type": ["string", "null"], "description": "The exact text inside the ticket's QR."},
+                "url": {"type": "string"},
+                "party_size": {"type": "integer"}, "children": {"type": "integer"},
+                "students": {"type": "integer"}, "adults": {"type": "integer"}, "grade": {"type": "integer"},
+                "class_name": {"type": "string"}, "school_id": {"type": ["integer", "null"]},
+                "decline_reason": {"type": "string"},
+            },
+        },
+    },
+    "paths": {
+        "/api/v1/bookings": {
+            "post": {
+                "tags": ["bookings"], "operationId": "createBooking",
+                "summary": "Book a slot: a citizen's party or a teacher's class",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 64},
+                                "description": "Repeat a request with the same key to get the same booking."}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                    {"type": "object", "title": "Citizen", "required": ["slot_id", "party_size"],
+                     "properties": {"slot_id": {"type": "integer"}, "party_size": {"type": "integer", "minimum": 1},
+                                    "children": {"type": "integer", "minimum": 0},
+                                    "guardian_confirmed": {"type": "boolean"}, "waitlist": {"type": "boolean"}}},
+                    {"type": "object", "title": "Teacher",
+                     "required": ["slot_id", "students", "adults", "grade", "class_name"],
+                     "properties": {"slot_id": {"type": "integer"}, "students": {"type": "integer"},
+                                    "adults": {"type": "integer"},
+                                    "grade": {"type": "integer", "minimum": 0, "maximum": 12},
+                                    "class_name": {"type": "string"}, "program_id": {"type": "integer"}}},
+                ]}}}},
+                "responses": {
+                    "201": {"description": "Booked (confirmed, pending approval, or waitlisted).",
+                            "content": {"application/json": {"schema": _BOOKING_REF}}},
+                    **_ERRORS,
+                    "409": {"$ref": "#/components/responses/Conflict"},
+                },
+            },
+            "get": {
+                "tags": ["bookings"], "operationId": "listMyBookings", "summary": "The caller's bookings",
+                "parameters": [{"name": "when", "in": "query", "schema": {"type": "string",
+                                                                          "enum": ["upcoming", "past"]}}],
+                "responses": {"200": {"description": "Bookings.", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"items": {"type": "array", "items": _BOOKING_REF}}}}}},
+                    "401": _ERRORS["401"], "403": _ERRORS["403"]},
+            },
+        },
+        "/api/v1/bookings/{booking_id}": {
+            "get": {
+                "tags": ["bookings"], "operationId": "getBooking", "summary": "One booking",
+                "parameters": [{"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "The booking.",
+                                      "content": {"application/json": {"schema": _BOOKING_REF}}}, **_ERRORS},
+            },
+        },
+        "/api/v1/bookings/{booking_id}/cancel": {
+            "post": {
+                "tags": ["bookings"], "operationId": "cancelBooking", "summary": "Cancel until the cutoff",
+                "parameters": [{"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"reason": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "Cancelled.",
+                                      "content": {"application/json": {"schema": _BOOKING_REF}}},
+                              **_ERRORS, "409": {"$ref": "#/components/responses/Conflict"}},
+            },
+        },
+    },
+}
