@@ -1,0 +1,105 @@
+"""Plumbing for the benchmarks: a fresh PostgreSQL database, gunicorn, and the load process."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
+PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
+DB_NAME = os.environ.get("BENCH_DB", "scivisit_bench")
+DATABASE_URL = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{DB_NAME}"
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+
+
+def app_env(**extra) -> dict:
+    env = dict(os.environ)
+    env.update(SCIVISIT_CONFIG="production", SECRET_KEY="bench-secret-not-for-production",
+               DATABASE_URL=DATABASE_URL, RATELIMIT_ENABLED="false", LOG_LEVEL="WARNING",
+               TICKET_KEY_DIR=str(ROOT / "instance" / "bench_ticket_keys"))
+    env.pop("REDIS_URL", None)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def fresh_database() -> None:
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env=app_env(), check=True, capture_output=True)
+
+
+def bench_app():
+    """The app in this process, on the bench database, for seeding and checking results."""
+    from app import create_app
+
+    return create_app("production")
+
+
+@contextmanager
+def gunicorn(workers: int = WORKERS):
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py") if (ROOT / "gunicorn.conf.py").exists() else "/dev/null", "wsgi:app",
+               "--bind", f"127.0.0.1:{PORT}", "--workers", str(workers), "--log-level", "warning",
+               "--access-logfile", "/dev/null"]
+    process = subprocess.Popen(command, cwd=ROOT, env=app_env(WEB_CONCURRENCY=workers),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _wait_until_up(process)
+        yield BASE
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_until_up(process, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited: " + process.stderr.read().decode()[-2000:])
+        try:
+            with urllib.request.urlopen(f"{BASE}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz in time")
+
+
+def load(*args: str, timeout: float = 120) -> dict:
+    """Run the load generator as its own process and return what it measured."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 1,000 sockets at once
+    result = subprocess.run([sys.executable, "-m", "bench.load", *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=timeout, check=True)
+    return json.loads(result.stdout)
+
+
+class Report:
+    """One line per bar: the figure, the ratio to /healthz where one applies, PASS or FAIL."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, str, bool]] = []
+
+    def add(self, name: str, figure: str, passed: bool) -> None:
+        self.rows.append((name, figure, passed))
+        print(f"{'PASS' if passed else 'FAIL'}  {name}: {figure}", flush=True)
+
+    @property
+    def passed(self) -> bool:
+        return all(ok for _, _, ok in self.rows)
