@@ -1,2 +1,382 @@
-def directory_overview():
-    return {}
+"""The venue registry (登记注册) and accreditation (认定): who may do what, and doing it.
+
+Every change of a venue's status goes through ``_move``, which checks the transition table and
+records who did it. The public directory's search lives in ``app.venues.directory``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import Role
+from app.core.errors import DomainError, Forbidden
+from app.core.pagination import Page, paginate
+from app.core.time import local_today
+from app.districts.models import District
+from app.extensions import db
+from app.venues.directory import DirectoryFilters, parse_directory_filters, search_directory  # noqa: F401
+from app.venues.models import (Accreditation, AccreditationLevel, Admission, OperatorKind, Venue,
+                               VenueStatus, VenueStatusChange, VenueTheme, VenueType)
+
+S = VenueStatus
+# The registration's life, by action: the states it may start from (None: not yet registered) and where it ends.
+TRANSITIONS: dict[str, tuple[frozenset, VenueStatus]] = {
+    "register": (frozenset({None}), S.DRAFT),
+    "submit": (frozenset({S.DRAFT, S.REJECTED}), S.SUBMITTED),
+    "approve": (frozenset({S.SUBMITTED}), S.APPROVED),
+    "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
+    "suspend": (frozenset({S.APPROVED}), S.SUSPENDED),
+    "reinstate": (frozenset({S.SUSPENDED}), S.APPROVED),
+}
+REVIEW_ACTIONS = ("approve", "reject", "suspend", "reinstate")
+THEME_SPLIT = re.compile(r"[,，、;；\n]+")
+MAX_THEMES = 20
+MAX_ID = 2**31 - 1
+PHONE_RE = re.compile(r"^[0-9+()\- ]{5,40}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+# --- Policy -------------------------------------------------------------------------------------
+
+def _role(user):
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def can_manage_venue(user, venue: Venue) -> bool:
+    return _role(user) == Role.VENUE_MANAGER and venue is not None and user.venue_id == venue.id
+
+
+def can_register_venue(user) -> bool:
+    return _role(user) == Role.VENUE_MANAGER and user.venue_id is None
+
+
+def can_review_venue(user, venue: Venue) -> bool:
+    role = _role(user)
+    if role == Role.CITY_ADMIN:
+        return True
+    return role == Role.DISTRICT_ADMIN and user.district_code == venue.district_code
+
+
+def can_accredit(user) -> bool:
+    return _role(user) == Role.CITY_ADMIN
+
+
+def can_view_venue(user, venue: Venue) -> bool:
+    """Approved venues are public; the others only to their manager and reviewers."""
+    return venue.status == VenueStatus.APPROVED or can_manage_venue(user, venue) or can_review_venue(user, venue)
+
+
+def find_venue(venue_id: int) -> Venue | None:
+    """The venue with this id, or None; ids beyond the database's integer range simply do not exist."""
+    return db.session.get(Venue, venue_id) if 0 < venue_id <= MAX_ID else None
+
+
+# --- The profile --------------------------------------------------------------------------------
+
+def parse_themes(value) -> list[str]:
+    """Themes typed as one text ("天文、物理; 地质") or given as a list, without repeats."""
+    parts = THEME_SPLIT.split(value) if isinstance(value, str) else list(value or [])
+    names, seen = [], set()
+    for part in parts:
+        name = " ".join(str(part).split())
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    if len(names) > MAX_THEMES:
+        raise DomainError("too_many_themes", _l("Give at most %(n)d themes.", n=MAX_THEMES), field="themes")
+    if any(len(n) > 80 for n in names):
+        raise DomainError("theme_too_long", _l("Each theme can be at most 80 characters."), field="themes")
+    return names
+
+
+def _text(data, key: str) -> str:
+    return (data.get(key) or "").replace("\x00", "").strip()
+
+
+def _coordinate(value, low: int, high: int, field: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite() or not low <= number <= high:
+        raise DomainError("invalid_coordinate",
+                          _l("Enter a number between %(low)d and %(high)d.", low=low, high=high), field=field)
+    return number.quantize(Decimal("0.000001"))
+
+
+def _grade(value, field: str) -> int:
+    try:
+        grade = int(value)
+    except (TypeError, ValueError):
+        grade = -1
+    if not 0 <= grade <= 12:
+        raise DomainError("invalid_grade", _l("Choose a grade from kindergarten to grade 12."), field=field)
+    return grade
+
+
+def _choice(enum_cls, value, field: str):
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise DomainError("invalid_choice", _l("Choose one of the options."), field=field) from None
+
+
+def _clean_profile(data) -> dict:
+    """Check a profile as a whole; returns the column values (and ``themes``) to store."""
+    clean = {key: _text(data, key) for key in (
+        "name_zh", "name_en", "address_zh", "address_en", "description_zh", "description_en",
+        "discount_zh", "discount_en", "accessibility_zh", "accessibility_en",
+        "contact_phone", "contact_email", "website")}
+    if not clean["name_zh"]:
+        raise DomainError("name_required", _l("Enter the venue's Chinese name."), field="name_zh")
+    if not clean["address_zh"]:
+        raise DomainError("address_required", _l("Enter the venue's address."), field="address_zh")
+    clean["venue_type"] = _choice(VenueType, data.get("venue_type"), "venue_type")
+    clean["operator_kind"] = _choice(OperatorKind, data.get("operator_kind"), "operator_kind")
+    clean["admission"] = _choice(Admission, data.get("admission") or Admission.FREE, "admission")
+    code = data.get("district_code")
+    if not code or db.session.get(District, str(code)) is None:
+        raise DomainError("invalid_district", _l("Choose the district."), field="district_code")
+    clean["district_code"] = str(code)
+
+    if clean["admission"] == Admission.DISCOUNTED and not clean["discount_zh"]:
+        raise DomainError("discount_required", _l("Describe the discount (who pays what)."), field="discount_zh")
+    if clean["admission"] == Admission.FREE:
+        clean["discount_zh"] = clean["discount_en"] = ""
+
+    clean["grade_min"] = _grade(data.get("grade_min", 0), "grade_min")
+    clean["grade_max"] = _grade(data.get("grade_max", 12), "grade_max")
+    if clean["grade_min"] > clean["grade_max"]:
+        raise DomainError("grade_range", _l("The highest grade cannot be below the lowest grade."),
+                          field="grade_max")
+
+    clean["latitude"] = _coordinate(data.get("latitude"), -90, 90, "latitude")
+    clean["longitude"] = _coordinate(data.get("longitude"), -180, 180, "longitude")
+    if (clean["latitude"] is None) != (clean["longitude"] is None):
+        missing = "latitude" if clean["latitude"] is None else "longitude"
+        raise DomainError("coordinates_incomplete", _l("Give both latitude and longitude, or neither."),
+                          field=missing)
+
+    opens, closes = data.get("opens_at"), data.get("closes_at")
+    if (opens is None) != (closes is None):
+        raise DomainError("hours_incomplete", _l("Give both the opening and the closing time, or neither."),
+                          field="closes_at" if closes is None else "opens_at")
+    if isinstance(opens, time) and isinstance(closes, time) and opens >= closes:
+        raise DomainError("hours_order", _l("The closing time must be after the opening time."), field="closes_at")
+    clean["opens_at"], clean["closes_at"] = opens, closes
+
+    try:
+        days = sorted({int(d) for d in (data.get("closed_weekdays") or [])})
+    except (TypeError, ValueError):
+        days = [0]
+    if any(not 1 <= d <= 7 for d in days):
+        raise DomainError("invalid_weekday", _l("Choose days from Monday to Sunday."), field="closed_weekdays")
+    clean["closed_weekdays"] = ",".join(str(d) for d in days)
+
+    capacity = data.get("daily_capacity")
+    if capacity is not None and not (isinstance(capacity, int) and 1 <= capacity <= 1_000_000):
+        raise DomainError("invalid_capacity", _l("Enter a whole number from 1 to 1,000,000."),
+                          field="daily_capacity")
+    clean["daily_capacity"] = capacity
+
+    if clean["website"] and not re.match(r"^https?://[^\s/]+", clean["website"], re.IGNORECASE):
+        raise DomainError("invalid_website", _l("Enter a web address starting with http:// or https://."),
+                          field="website")
+    if clean["contact_email"] and not EMAIL_RE.match(clean["contact_email"]):
+        raise DomainError("invalid_email", _l("Enter an email address like name@example.com."),
+                          field="contact_email")
+    if clean["contact_phone"] and not PHONE_RE.match(clean["contact_phone"]):
+        raise DomainError("invalid_phone", _l("Enter a telephone number (digits, spaces, + - and brackets)."),
+                          field="contact_phone")
+    clean["themes"] = parse_themes(data.get("themes"))
+    return clean
+
+
+def _apply_profile(venue: Venue, clean: dict) -> None:
+    themes = clean.pop("themes")
+    for key, value in clean.items():
+        setattr(venue, key, value)
+    # Keep the rows of themes that stay: deleting and re-adding a name would trip the unique key.
+    existing = {t.name: t for t in venue.themes}
+    venue.themes = [existing.get(name) or VenueTheme(name=name) for name in themes]
+
+
+def register_venue(manager, data) -> Venue:
+    """A venue manager registers their venue as a draft; it becomes the venue they manage."""
+    if not can_register_venue(manager):
+        raise Forbidden(_l("Only a venue manager without a venue can register one."))
+    clean = _clean_profile(data)
+    venue = Venue()
+    _apply_profile(venue, clean)
+    db.session.add(venue)
+    _move(venue, "register", manager)
+    db.session.flush()
+    manager.venue_id = venue.id
+    return venue
+
+
+def update_venue(manager, venue: Venue, data) -> Venue:
+    """Profile edits keep the status: an approved venue stays approved, a rejected one is resubmitted."""
+    if not can_manage_venue(manager, venue):
+        raise Forbidden()
+    _apply_profile(venue, _clean_profile(data))
+    db.session.flush()
+    return venue
+
+
+# --- Status changes -----------------------------------------------------------------------------
+
+def _move(venue: Venue, action: str, actor, reason: str = "") -> VenueStatusChange:
+    """The one way a venue changes status: checked against the table and recorded with who and why."""
+    sources, target = TRANSITIONS[action]
+    current = venue.status
+    if current not in sources:
+        raise DomainError("invalid_transition",
+                          _l("A venue that is “%(current)s” cannot become “%(target)s”.",
+                             current=current.label if current else "-", target=target.label))
+    change = VenueStatusChange(from_status=current, to_status=target, actor=actor, reason=reason)
+    venue.status_changes.append(change)
+    venue.status = target
+    venue.status_reason = reason
+    return change
+
+
+def _required_reason(reason) -> str:
+    reason = (reason or "").replace("\x00", "").strip()
+    if not reason:
+        raise DomainError("reason_required", _l("Give a reason the venue manager can act on."), field="reason")
+    if len(reason) > 2000:
+        raise DomainError("reason_too_long", _l("Keep the reason under 2,000 characters."), field="reason")
+    return reason
+
+
+def _reviewed(admin, venue: Venue, action: str, reason: str = "") -> Venue:
+    if not can_review_venue(admin, venue):
+        raise Forbidden()
+    _move(venue, action, admin, reason)
+    db.session.flush()
+    return venue
+
+
+def submit_venue(manager, venue: Venue) -> Venue:
+    """Send a draft (or a fixed rejected venue) to the district for review."""
+    if not can_manage_venue(manager, venue):
+        raise Forbidden()
+    _move(venue, "submit", manager)
+    db.session.flush()
+    return venue
+
+
+def approve_venue(admin, venue: Venue) -> Venue:
+    return _reviewed(admin, venue, "approve")
+
+
+def reject_venue(admin, venue: Venue, reason: str) -> Venue:
+    return _reviewed(admin, venue, "reject", _required_reason(reason))
+
+
+def suspend_venue(admin, venue: Venue, reason: str) -> Venue:
+    return _reviewed(admin, venue, "suspend", _required_reason(reason))
+
+
+def reinstate_venue(admin, venue: Venue) -> Venue:
+    return _reviewed(admin, venue, "reinstate")
+
+
+def allowed_decisions(admin, venue: Venue) -> list[str]:
+    """The review actions the admin may take on the venue now, from the transition table."""
+    if not can_review_venue(admin, venue):
+        return []
+    return [action for action in REVIEW_ACTIONS if venue.status in TRANSITIONS[action][0]]
+
+
+def review_queue(admin, status: VenueStatus | None, page: int, per_page: int) -> Page:
+    """Venues an admin reviews: their district (city admin: all), optionally of one status."""
+    query = select(Venue).options(selectinload(Venue.district))
+    if _role(admin) == Role.DISTRICT_ADMIN:
+        query = query.where(Venue.district_code == admin.district_code)
+    elif _role(admin) != Role.CITY_ADMIN:
+        raise Forbidden()
+    if status is not None:
+        query = query.where(Venue.status == status)
+    return paginate(query.order_by(Venue.updated_at.desc(), Venue.id.desc()), page, per_page)
+
+
+# --- Accreditation ------------------------------------------------------------------------------
+
+def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
+                         valid_from: date | None, valid_to: date | None) -> Accreditation:
+    """The city admin records an education-base accreditation; level + number is unique."""
+    if not can_accredit(admin):
+        raise Forbidden(_l("Only the city administrator records accreditations."))
+    level = _choice(AccreditationLevel, level, "level")
+    number = (certificate_no or "").replace("\x00", "").strip()
+    if not number or len(number) > 60:
+        raise DomainError("certificate_required", _l("Enter the certificate number (up to 60 characters)."),
+                          field="certificate_no")
+    if valid_from is None:
+        raise DomainError("date_required", _l("Enter a date."), field="valid_from")
+    if valid_to is None:
+        raise DomainError("date_required", _l("Enter a date."), field="valid_to")
+    if valid_from > valid_to:
+        raise DomainError("date_order", _l("“Valid to” cannot be before “valid from”."), field="valid_to")
+    taken = db.session.scalar(select(exists().where(Accreditation.level == level,
+                                                    Accreditation.certificate_no == number)))
+    if taken:
+        raise DomainError("duplicate_certificate",
+                          _l("A %(level)s with certificate number %(number)s is already recorded.",
+                             level=level.label, number=number), field="certificate_no")
+    accreditation = Accreditation(venue=venue, level=level, certificate_no=number, valid_from=valid_from,
+                                  valid_to=valid_to, recorded_by=admin)
+    db.session.add(accreditation)
+    db.session.flush()
+    return accreditation
+
+
+def expiring_accreditations(today: date, days: int) -> list[Accreditation]:
+    """Accreditations still valid today that end within ``days`` days, soonest first."""
+    return list(db.session.scalars(
+        select(Accreditation).options(selectinload(Accreditation.venue))
+        .where(Accreditation.valid_to >= today, Accreditation.valid_to <= today + timedelta(days=days))
+        .order_by(Accreditation.valid_to, Accreditation.id)))
+
+
+def accreditation_register(page: int, per_page: int) -> Page:
+    query = (select(Accreditation).options(selectinload(Accreditation.venue))
+             .order_by(Accreditation.valid_to, Accreditation.id))
+    return paginate(query, page, per_page)
+
+
+# --- The home page ------------------------------------------------------------------------------
+
+@dataclass
+class DirectoryOverview:
+    venue_count: int
+    free_count: int
+    district_count: int
+    featured: list[Venue]
+
+
+def directory_overview(featured: int = 4, today: date | None = None) -> DirectoryOverview:
+    """What the home page shows: how many approved venues, how many free, how many districts, a few of them."""
+    today = today or local_today()
+    approved = Venue.status == VenueStatus.APPROVED
+    venues, free, districts = db.session.execute(
+        select(func.count(Venue.id),
+               func.coalesce(func.sum(case((Venue.admission == Admission.FREE, 1), else_=0)), 0),
+               func.count(func.distinct(Venue.district_code))).where(approved)).one()
+    accredited = exists().where(Accreditation.venue_id == Venue.id, Accreditation.valid_from <= today,
+                                Accreditation.valid_to >= today)
+    rows = db.session.scalars(
+        select(Venue).where(approved)
+        .options(selectinload(Venue.themes), selectinload(Venue.district), selectinload(Venue.accreditations))
+        .order_by(case((accredited, 0), else_=1), Venue.id).limit(featured))
+    return DirectoryOverview(int(venues), int(free), int(districts), list(rows))

@@ -1,8 +1,129 @@
-from flask import Blueprint
+"""Pages of the venue registry: the public directory and venue page, and the manager's registration.
+
+The reviewers' pages (district and city admins) are in ``admin_views``, on the same blueprint.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.accounts.models import Role
+from app.core.authz import authorize, role_required
+from app.core.errors import DomainError
+from app.core.forms import apply_error
+from app.core.time import local_today
+from app.districts.services import district_choices
+from app.extensions import db
+from app.venues import services
+from app.venues.directory import directory_themes, parse_directory_filters, search_directory
+from app.venues.forms import GRADES, WEEKDAYS, ActionForm, VenueForm
+from app.venues.models import Venue, VenueStatus, VenueType
 
 bp = Blueprint("venues", __name__)
 
 
+@bp.app_template_global()
+def grade_label(grade: int) -> str:
+    return str(dict(GRADES).get(grade, grade))
+
+
+@bp.app_template_global()
+def closed_days_label(venue: Venue) -> str:
+    days = venue.closed_weekday_set
+    return _(", ").join(str(label) for number, label in WEEKDAYS if number in days)
+
+
+# --- Public -------------------------------------------------------------------------------------
+
 @bp.get("/venues")
 def directory():
-    return "venues"
+    filters, problems = parse_directory_filters(
+        request.args, per_page=current_app.config["DIRECTORY_PAGE_SIZE"])
+    page = search_directory(filters)
+    themes = directory_themes()
+    if filters.theme and filters.theme not in themes:
+        themes.append(filters.theme)
+    return render_template(
+        "venues/directory.html", page=page, filters=filters, problems=problems, themes=themes,
+        districts=district_choices(), types=VenueType.choices(), grades=GRADES, today=local_today())
+
+
+@bp.get("/venues/<int:venue_id>")
+def detail(venue_id: int):
+    venue = services.find_venue(venue_id) or abort(404)
+    if not services.can_view_venue(current_user, venue):
+        abort(404)  # unpublished venues do not exist for the public
+    today = local_today()
+    return render_template("venues/detail.html", venue=venue, today=today,
+                           accreditations=venue.current_accreditations(today))
+
+
+# --- The venue manager --------------------------------------------------------------------------
+
+@bp.route("/manage/venue", methods=["GET", "POST"])
+@role_required(Role.VENUE_MANAGER)
+def manage_venue():
+    venue = current_user.venue
+    if venue is None:
+        authorize(services.can_register_venue(current_user))
+    else:
+        authorize(services.can_manage_venue(current_user, venue))
+    choices = district_choices()
+    if venue is not None and request.method == "GET":
+        form = VenueForm.for_venue(venue, district_choices=choices)
+    else:
+        form = VenueForm(district_choices=choices)
+    if form.validate_on_submit():
+        try:
+            if venue is None:
+                services.register_venue(current_user, form.venue_data())
+                message = _("Your venue is saved as a draft. Submit it for review when it is complete.")
+            else:
+                services.update_venue(current_user, venue, form.venue_data())
+                message = _("The venue profile is saved.")
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("venues.manage_venue"))
+    venue = current_user.venue
+    return render_template("venues/manage.html", form=form, venue=venue,
+                           action_form=ActionForm()), 400 if form.errors else 200
+
+
+@bp.post("/manage/venue/submit")
+@role_required(Role.VENUE_MANAGER)
+def submit_venue():
+    venue = current_user.venue
+    if venue is None:
+        abort(404)
+    authorize(services.can_manage_venue(current_user, venue))
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.submit_venue(current_user, venue)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Your venue is submitted. The district will review it."), "success")
+    return redirect(url_for("venues.manage_venue"))
+
+
+def page_arg() -> int:
+    """The ``page`` query argument; anything but a sensible page number means page 1."""
+    value = request.args.get("page", "")
+    if len(value) <= 5 and value.isascii() and value.isdigit() and int(value) >= 1:
+        return int(value)
+    return 1
+
+
+def status_choices():
+    return [("all", _("All"))] + [(s.value, s.label) for s in VenueStatus]
+
+
+from app.venues import admin_views  # noqa: E402,F401  (attaches the reviewers' pages to bp)

@@ -1,0 +1,93 @@
+"""The OpenAPI 3.1 document for everything under /api/v1, built from each API module's ``OPENAPI``.
+
+To document a new module: give it an ``OPENAPI`` dict with ``paths`` (full paths, ``/api/v1/...``)
+and optionally ``schemas``, ``responses`` and ``tags``. Every ``app.api.*`` module that is loaded
+(``app/api/__init__.py`` imports them so their routes attach to the blueprint) is gathered, in
+name order. A test checks that every /api/v1 route appears here.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+
+from flask import jsonify
+
+from app.api import bp
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "Stable machine code, e.g. not_found, invalid_parameter."},
+        "message": {"type": "string", "description": "Human text in the interface language."},
+        "field": {"type": "string", "description": "The parameter or field at fault, when there is one."},
+    },
+}
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _base() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SciVisit API",
+            "version": "1.0.0",
+            "summary": "Nanjing science venues: directory, slots, bookings, check-in and statistics.",
+            "description": "Errors are JSON: {\"error\": <machine code>, \"message\": <human text>}. "
+                           "Send `Authorization: Bearer <token>` where a route needs a signed-in user.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": "meta", "description": "This document."}],
+        "paths": {
+            "/api/v1/openapi.json": {
+                "get": {
+                    "tags": ["meta"], "operationId": "getOpenApi", "summary": "This OpenAPI document",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1 document.",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                },
+            },
+        },
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "responses": {
+                "NotFound": _error_response("No such resource (error `not_found`)."),
+                "InvalidParameter": _error_response("A parameter is invalid (error `invalid_parameter`, "
+                                                    "with `field`)."),
+                "BadRequest": _error_response("The request body is missing or malformed."),
+                "Unauthorized": _error_response("A valid bearer token is needed."),
+                "Forbidden": _error_response("The token's user may not do this."),
+                "Conflict": _error_response("The request conflicts with the current state (see `error`)."),
+                "TooManyRequests": _error_response("Rate limit reached; retry later (error `rate_limited`)."),
+            },
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _sections() -> list[dict]:
+    modules = [module for name, module in sorted(sys.modules.items())
+               if name.startswith("app.api.") and module is not None]
+    return [module.OPENAPI for module in modules if hasattr(module, "OPENAPI")]
+
+
+def build_document() -> dict:
+    doc = _base()
+    for section in _sections():
+        section = copy.deepcopy(section)
+        for path, operations in section.get("paths", {}).items():
+            doc["paths"].setdefault(path, {}).update(operations)
+        doc["components"]["schemas"].update(section.get("schemas", {}))
+        doc["components"]["responses"].update(section.get("responses", {}))
+        doc["tags"].extend(section.get("tags", []))
+    return doc
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_document())

@@ -1,0 +1,129 @@
+"""The reviewers' pages: the district's review queue, a venue's review, and accreditation (city admin)."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.accounts.models import Role
+from app.core.authz import authorize, role_required
+from app.core.errors import DomainError
+from app.core.forms import apply_error
+from app.core.time import local_today
+from app.extensions import db
+from app.venues import services
+from app.venues.forms import AccreditationForm, ActionForm, ReasonForm
+from app.venues.models import Venue, VenueStatus
+from app.venues.views import bp, page_arg, status_choices
+
+ADMINS = (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+QUEUE_PAGE_SIZE = 30
+DONE = {
+    "approve": _l("The venue is approved and now appears in the public directory."),
+    "reject": _l("The venue is rejected; its manager sees your reason."),
+    "suspend": _l("The venue is suspended and no longer appears in the public directory."),
+    "reinstate": _l("The venue is reinstated and appears in the public directory again."),
+}
+
+
+@bp.get("/admin/venues")
+@role_required(*ADMINS)
+def review_queue():
+    wanted = request.args.get("status", VenueStatus.SUBMITTED.value)
+    note = None
+    if wanted == "all":
+        status = None
+    else:
+        try:
+            status = VenueStatus(wanted)
+        except ValueError:
+            status, wanted = VenueStatus.SUBMITTED, VenueStatus.SUBMITTED.value
+            note = _("There is no such status; showing venues waiting for review.")
+    page = services.review_queue(current_user, status, page_arg(), QUEUE_PAGE_SIZE)
+    return render_template("venues/admin_list.html", page=page, wanted=wanted, note=note,
+                           statuses=status_choices())
+
+
+def render_review(venue: Venue, status: int = 200, **forms):
+    """The review page; ``forms`` replaces a blank form with one that came back with errors."""
+    today = local_today()
+    context = {
+        "approve_form": ActionForm(formdata=None), "reinstate_form": ActionForm(formdata=None),
+        "reject_form": ReasonForm(prefix="reject", formdata=None),
+        "suspend_form": ReasonForm(prefix="suspend", formdata=None),
+        "accreditation_form": AccreditationForm(formdata=None),
+    }
+    context.update(forms)
+    return render_template(
+        "venues/admin_venue.html", venue=venue, today=today,
+        decisions=services.allowed_decisions(current_user, venue),
+        may_accredit=services.can_accredit(current_user),
+        accreditations=venue.current_accreditations(today), **context), status
+
+
+@bp.get("/admin/venues/<int:venue_id>")
+@role_required(*ADMINS)
+def review_venue(venue_id: int):
+    venue = services.find_venue(venue_id) or abort(404)
+    authorize(services.can_review_venue(current_user, venue))
+    return render_review(venue)
+
+
+@bp.post("/admin/venues/<int:venue_id>/<any(approve, reject, suspend, reinstate):action>")
+@role_required(*ADMINS)
+def decide(venue_id: int, action: str):
+    venue = services.find_venue(venue_id) or abort(404)
+    authorize(services.can_review_venue(current_user, venue))
+    form = ReasonForm(prefix=action) if action in ("reject", "suspend") else ActionForm()
+    if form.validate_on_submit():
+        try:
+            if action == "approve":
+                services.approve_venue(current_user, venue)
+            elif action == "reject":
+                services.reject_venue(current_user, venue, form.reason.data)
+            elif action == "suspend":
+                services.suspend_venue(current_user, venue, form.reason.data)
+            else:
+                services.reinstate_venue(current_user, venue)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(str(DONE[action]), "success")
+            return redirect(url_for("venues.review_venue", venue_id=venue.id))
+    return render_review(venue, 400, **{f"{action}_form": form})
+
+
+@bp.post("/admin/venues/<int:venue_id>/accreditations")
+@role_required(Role.CITY_ADMIN)
+def record_accreditation(venue_id: int):
+    venue = services.find_venue(venue_id) or abort(404)
+    authorize(services.can_accredit(current_user))
+    form = AccreditationForm()
+    if form.validate_on_submit():
+        try:
+            services.record_accreditation(
+                current_user, venue, level=form.level.data, certificate_no=form.certificate_no.data,
+                valid_from=form.valid_from.data, valid_to=form.valid_to.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The accreditation is recorded."), "success")
+            return redirect(url_for("venues.review_venue", venue_id=venue.id))
+    return render_review(venue, 400, accreditation_form=form)
+
+
+@bp.get("/admin/accreditations")
+@role_required(Role.CITY_ADMIN)
+def accreditations():
+    authorize(services.can_accredit(current_user))
+    today = local_today()
+    days = current_app.config["ACCREDITATION_EXPIRY_WARNING_DAYS"]
+    expiring = services.expiring_accreditations(today, days)
+    page = services.accreditation_register(page_arg(), 50)
+    return render_template("venues/accreditations.html", expiring=expiring, page=page, today=today,
+                           days=days, expiring_ids={a.id for a in expiring})

@@ -1,0 +1,160 @@
+"""The public directory: which approved venues match a search. Shared by the page and the API."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import DomainError
+from app.core.pagination import Page, paginate
+from app.districts.models import District
+from app.extensions import db
+from app.venues.models import Admission, Venue, VenueStatus, VenueTheme, VenueType
+
+MAX_QUERY_LENGTH = 100
+MAX_PAGE = 10_000  # far beyond any real directory; keeps OFFSET inside every database's integer range
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+@dataclass
+class DirectoryFilters:
+    """A directory search. Query parameters: q, district, type, theme, grade, free, page, per_page."""
+
+    q: str = ""
+    district: str | None = None
+    venue_type: VenueType | None = None
+    theme: str = ""
+    grade: int | None = None
+    free_only: bool = False
+    page: int = 1
+    per_page: int = 20
+
+    def is_empty(self) -> bool:
+        return not (self.q or self.district or self.venue_type or self.theme
+                    or self.grade is not None or self.free_only)
+
+
+def _text(value: str) -> str:
+    # NUL is refused by PostgreSQL text; collapse runs of spaces.
+    return " ".join((value or "").replace("\x00", "").split())
+
+
+def _whole(value: str) -> int | None:
+    # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
+
+
+def _problem(field: str, message) -> DomainError:
+    return DomainError("invalid_parameter", message, field=field)
+
+
+def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
+                            max_per_page: int | None = None) -> tuple[DirectoryFilters, list[DomainError]]:
+    """Read query parameters. A bad value is left out of the filters and reported as a problem.
+
+    ``per_page`` is read from the parameters only when ``max_per_page`` is given (the API).
+    """
+    filters = DirectoryFilters(per_page=per_page)
+    problems: list[DomainError] = []
+
+    q = _text(args.get("q", ""))
+    if len(q) > MAX_QUERY_LENGTH:
+        problems.append(_problem("q", _l("The search text can be at most %(n)d characters.", n=MAX_QUERY_LENGTH)))
+    else:
+        filters.q = q
+
+    district = _text(args.get("district", ""))
+    if district:
+        if len(district) <= 8 and db.session.get(District, district) is not None:
+            filters.district = district
+        else:
+            problems.append(_problem("district", _l("There is no such district; the district filter was ignored.")))
+
+    venue_type = _text(args.get("type", ""))
+    if venue_type:
+        try:
+            filters.venue_type = VenueType(venue_type)
+        except ValueError:
+            problems.append(_problem("type", _l("There is no such venue type; the type filter was ignored.")))
+
+    theme = _text(args.get("theme", ""))
+    if len(theme) > 80:
+        problems.append(_problem("theme", _l("There is no such theme; the theme filter was ignored.")))
+    else:
+        filters.theme = theme
+
+    grade = _text(args.get("grade", ""))
+    if grade:
+        number = _whole(grade)
+        if number is not None and number <= 12:
+            filters.grade = number
+        else:
+            problems.append(_problem("grade", _l("The grade must be 0 (kindergarten) to 12; the grade filter was ignored.")))
+
+    free = _text(args.get("free", "")).lower()
+    if free in TRUE_WORDS:
+        filters.free_only = True
+    elif free not in FALSE_WORDS:
+        problems.append(_problem("free", _l("“free” must be 1 or 0; the filter was ignored.")))
+
+    page = _text(args.get("page", ""))
+    if page:
+        number = _whole(page)
+        if number is not None and 1 <= number <= MAX_PAGE:
+            filters.page = number
+        else:
+            problems.append(_problem("page", _l("The page number must be a whole number from 1 to %(n)d; showing page 1.",
+                                                n=MAX_PAGE)))
+
+    if max_per_page is not None:
+        size = _text(args.get("per_page", ""))
+        if size:
+            number = _whole(size)
+            if number is not None and 1 <= number <= max_per_page:
+                filters.per_page = number
+            else:
+                problems.append(_problem("per_page", _l("per_page must be a whole number from 1 to %(n)d.",
+                                                        n=max_per_page)))
+    return filters, problems
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_directory(filters: DirectoryFilters) -> Page:
+    """Approved venues matching the filters, a page at a time, with what a result card shows loaded."""
+    query = select(Venue).where(Venue.status == VenueStatus.APPROVED)
+    if filters.q:
+        pattern = _like(filters.q)
+        query = query.where(or_(
+            Venue.name_zh.ilike(pattern, escape="\\"), Venue.name_en.ilike(pattern, escape="\\"),
+            Venue.address_zh.ilike(pattern, escape="\\"), Venue.address_en.ilike(pattern, escape="\\"),
+            Venue.themes.any(VenueTheme.name.ilike(pattern, escape="\\")),
+        ))
+    if filters.district:
+        query = query.where(Venue.district_code == filters.district)
+    if filters.venue_type:
+        query = query.where(Venue.venue_type == filters.venue_type)
+    if filters.theme:
+        query = query.where(Venue.themes.any(func.lower(VenueTheme.name) == filters.theme.lower()))
+    if filters.grade is not None:
+        query = query.where(Venue.grade_min <= filters.grade, Venue.grade_max >= filters.grade)
+    if filters.free_only:
+        query = query.where(Venue.admission == Admission.FREE)
+    query = query.options(selectinload(Venue.themes), selectinload(Venue.accreditations),
+                          selectinload(Venue.district)).order_by(Venue.name_zh, Venue.id)
+    return paginate(query, filters.page, filters.per_page)
+
+
+def directory_themes() -> list[str]:
+    """Themes of approved venues, for the theme filter."""
+    return list(db.session.scalars(
+        select(VenueTheme.name).join(Venue).where(Venue.status == VenueStatus.APPROVED)
+        .distinct().order_by(VenueTheme.name)))
