@@ -1,0 +1,30 @@
+"""Guards every request gets before any view runs."""
+from __future__ import annotations
+
+from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter
+
+# Ids are 32-bit integer columns: a larger number in a URL cannot name a row, and on SQLite it
+# would overflow inside the driver. Refusing it in routing answers 404 like any unknown id.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_url_converters(app: Flask) -> None:
+    """Must run before blueprints register their rules."""
+    app.url_map.converters["int"] = IdConverter
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL cannot store NUL in text; no honest form or query contains one.
+        for values in (request.args, request.form):
+            for value in values.values():
+                if "\x00" in value:
+                    abort(400)
