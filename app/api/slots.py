@@ -1,0 +1,211 @@
+"""GET and POST /api/v1/venues/<id>/slots: a venue's slots, and publishing one from its own system.
+
+Times go out as ISO 8601 with the +08:00 offset; they come in as ISO 8601 local times (naive
+means Asia/Shanghai; an offset is honoured).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from flask import jsonify, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.api import bp
+from app.api.auth import Unauthorized, current_principal
+from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.time import local_today, to_local
+from app.extensions import db
+from app.scheduling import services
+from app.scheduling.availability import EARLIEST, LATEST, slots_between
+from app.scheduling.models import Slot
+from app.venues.models import Venue, VenueStatus
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 92
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def api_user():
+    """Who the request acts for: a bearer token's holder, or the site's own session (with its
+    X-CSRFToken header, as ``app.api.auth`` checks); 401 when neither."""
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+def slot_json(slot: Slot) -> dict:
+    program = slot.program
+    return {
+        "id": slot.id,
+        "start": to_local(slot.starts_at).isoformat(),
+        "end": to_local(slot.ends_at).isoformat(),
+        "capacity": slot.capacity,
+        "available": slot.available,
+        "audience": slot.audience.value,
+        "admission": slot.admission.value,
+        "program": ({"id": program.id, "title_zh": program.title_zh, "title_en": program.title_en or ""}
+                    if program is not None else None),
+        "status": slot.status.value,
+    }
+
+
+def _date_arg(name: str, default: date) -> date:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        if not _DATE.match(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
+        if not EARLIEST <= day <= LATEST:
+            raise ValueError(value)
+        return day
+    except ValueError:
+        raise DomainError("invalid_parameter", _l("Give dates as YYYY-MM-DD, between 2000 and 2100."),
+                          field=name) from None
+
+
+@bp.get("/venues/<int:venue_id>/slots")
+def list_slots(venue_id: int):
+    venue = db.session.get(Venue, venue_id)
+    if venue is None or venue.status != VenueStatus.APPROVED:
+        raise NotFound()
+    first = _date_arg("from", local_today())
+    last = _date_arg("to", first + timedelta(days=DEFAULT_DAYS))
+    if last < first:
+        raise DomainError("invalid_parameter", _l("'to' cannot be before 'from'."), field="to")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise DomainError("invalid_parameter", _l("Ask for at most %(days)d days at once.", days=MAX_DAYS),
+                          field="to")
+    items = [slot_json(s) for s in slots_between(venue, first, last)]
+    return jsonify(venue_id=venue.id, **{"from": first.isoformat(), "to": last.isoformat()}, items=items)
+
+
+def _invalid(message, field: str | None = None) -> DomainError:
+    return DomainError("invalid_slot", message, field=field)
+
+
+def _datetime_field(body: dict, name: str) -> datetime:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(_l("Give %(field)s as an ISO 8601 time, e.g. 2026-12-01T09:00.", field=name), name)
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _invalid(_l("Give %(field)s as an ISO 8601 time, e.g. 2026-12-01T09:00.", field=name),
+                       name) from None
+
+
+@bp.post("/venues/<int:venue_id>/slots")
+def create_slot(venue_id: int):
+    user = api_user()
+    venue = db.session.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound()
+    if not services.can_manage_schedule(user, venue):
+        raise Forbidden()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise _invalid(_l("Send a JSON object with start, end, capacity and audience."))
+    capacity = body.get("capacity")
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise _invalid(_l("capacity must be a whole number."), "capacity")
+    try:
+        slot = services.create_slot(
+            user, venue, start=_datetime_field(body, "start"), end=_datetime_field(body, "end"), capacity=capacity,
+            audience=body.get("audience"), admission=body.get("admission"), program_id=body.get("program_id"))
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 400:
+            raise _invalid(exc.message, exc.field) from None
+        raise
+    db.session.commit()
+    response = jsonify(slot_json(slot))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.list_slots", venue_id=venue.id,
+                                           **{"from": slot.local_date.isoformat(), "to": slot.local_date.isoformat()})
+    return response
+
+
+_SLOT_SCHEMA = {
+    "type": "object",
+    "required": ["id", "start", "end", "capacity", "available", "audience", "admission", "program", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "start": {"type": "string", "format": "date-time", "description": "Local time with offset, +08:00."},
+        "end": {"type": "string", "format": "date-time"},
+        "capacity": {"type": "integer", "minimum": 1},
+        "available": {"type": "integer", "minimum": 0, "description": "Places left now."},
+        "audience": {"type": "string", "enum": ["public", "school", "mixed"]},
+        "admission": {"type": "string", "enum": ["free", "discounted"]},
+        "program": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["id", "title_zh", "title_en"],
+                                                 "properties": {"id": {"type": "integer"},
+                                                                "title_zh": {"type": "string"},
+                                                                "title_en": {"type": "string"}}}]},
+        "status": {"type": "string", "enum": ["open", "cancelled"]},
+    },
+}
+_VENUE_ID = {"name": "venue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+OPENAPI = {
+    "tags": [{"name": "slots", "description": "A venue's bookable times (场次)."}],
+    "paths": {
+        "/api/v1/venues/{venue_id}/slots": {
+            "get": {
+                "tags": ["slots"], "operationId": "listVenueSlots", "summary": "An approved venue's slots",
+                "description": "Public. Slots whose local day (Asia/Shanghai) is within from..to, open and "
+                               "cancelled, by start time.",
+                "security": [],
+                "parameters": [
+                    _VENUE_ID,
+                    {"name": "from", "in": "query", "required": False, "description": "First day; default today.",
+                     "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "required": False,
+                     "description": f"Last day; default from + {DEFAULT_DAYS} days; at most {MAX_DAYS} days in all.",
+                     "schema": {"type": "string", "format": "date"}},
+                ],
+                "responses": {
+                    "200": {"description": "The slots.", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["venue_id", "from", "to", "items"],
+                        "properties": {"venue_id": {"type": "integer"},
+                                       "from": {"type": "string", "format": "date"},
+                                       "to": {"type": "string", "format": "date"},
+                                       "items": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}}},
+                    }}}},
+                    "400": {"$ref": "#/components/responses/InvalidParameter"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                },
+            },
+            "post": {
+                "tags": ["slots"], "operationId": "createVenueSlot", "summary": "Publish a slot",
+                "description": "For the manager of the venue. Times are ISO 8601 local times: naive means "
+                               "Asia/Shanghai, an offset is honoured. The booking window and partner reserve "
+                               "follow the venue's booking rules.",
+                "parameters": [_VENUE_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["start", "end", "capacity", "audience"],
+                    "properties": {
+                        "start": {"type": "string", "examples": ["2026-12-01T09:00"]},
+                        "end": {"type": "string", "examples": ["2026-12-01T12:00"]},
+                        "capacity": {"type": "integer", "minimum": 1, "maximum": services.MAX_CAPACITY},
+                        "audience": {"type": "string", "enum": ["public", "school", "mixed"]},
+                        "admission": {"type": "string", "enum": ["free", "discounted"],
+                                      "description": "Default: the venue's admission."},
+                        "program_id": {"type": ["integer", "null"]},
+                    }}}}},
+                "responses": {
+                    "201": {"description": "The new slot.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Slot"}}}},
+                    "400": {"description": "Invalid slot (error `invalid_slot`, with `field`).", "content": _ERROR},
+                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "403": {"$ref": "#/components/responses/Forbidden"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                },
+            },
+        },
+    },
+    "schemas": {"Slot": _SLOT_SCHEMA},
+}

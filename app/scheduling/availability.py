@@ -1,0 +1,158 @@
+"""Reading a venue's slots: the public month calendar, the manager's day list, the API's range.
+
+Places left are read live from each slot's counters (``capacity - taken``), which only
+``app.bookings.capacity`` changes, so every view shows the same number.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.bookings.models import Booking
+from app.core.time import local_today, to_local, utcnow
+from app.extensions import db
+from app.scheduling.models import Audience, Slot, SlotStatus
+from app.venues.models import Venue
+
+# Which slots a visitor of each kind can book: mixed slots serve both.
+AUDIENCE_FILTER = {
+    "public": (Audience.PUBLIC, Audience.MIXED),
+    "school": (Audience.SCHOOL, Audience.MIXED),
+}
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the days calendars and lists may ask about
+
+
+@dataclass(frozen=True)
+class SlotView:
+    id: int
+    starts: datetime  # aware, Asia/Shanghai
+    ends: datetime
+    audience: Audience
+    capacity: int
+    available: int
+
+    @property
+    def time_range(self) -> str:
+        return f"{self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+@dataclass
+class Day:
+    date: date
+    is_past: bool
+    slots: list[SlotView] = field(default_factory=list)
+
+    @property
+    def places_left(self) -> int:
+        return sum(s.available for s in self.slots)
+
+    @property
+    def capacity(self) -> int:
+        return sum(s.capacity for s in self.slots)
+
+
+@dataclass
+class MonthAvailability:
+    year: int
+    month: int
+    weeks: list[list[Day | None]]  # Monday to Sunday; None pads days of the neighbouring months
+    audience: str | None
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def days(self) -> list[Day]:
+        return [d for week in self.weeks for d in week if d is not None]
+
+    @property
+    def has_slots(self) -> bool:
+        return any(d.slots for d in self.days)
+
+    @property
+    def prev_key(self) -> str:
+        last = self.first - timedelta(days=1)
+        return f"{last.year:04d}-{last.month:02d}"
+
+    @property
+    def next_key(self) -> str:
+        nxt = self.first + timedelta(days=calendar.monthrange(self.year, self.month)[1])
+        return f"{nxt.year:04d}-{nxt.month:02d}"
+
+
+def parse_month(value: str | None) -> tuple[int, int] | None:
+    """``YYYY-MM`` as (year, month), or None when absent or not a month between 2000 and 2100."""
+    match = _MONTH.match((value or "").strip())
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    return (year, month) if EARLIEST.year <= year <= LATEST.year and 1 <= month <= 12 else None
+
+
+def month_availability(venue: Venue, year: int, month: int, audience: str | None = None,
+                       *, now: datetime | None = None) -> MonthAvailability:
+    """The month as weeks of days, each day with its open, not yet started slots and places left.
+
+    ``audience`` ``"public"`` or ``"school"`` keeps the slots that kind of visitor can book.
+    """
+    now = now or utcnow()
+    today = to_local(now).date()
+    first = date(year, month, 1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    query = select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.local_date, Slot.audience, Slot.capacity,
+                   Slot.taken).where(
+        Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.local_date >= first,
+        Slot.local_date <= last, Slot.starts_at > now)
+    if audience in AUDIENCE_FILTER:
+        query = query.where(Slot.audience.in_(AUDIENCE_FILTER[audience]))
+    by_day: dict[date, list[SlotView]] = {}
+    for row in db.session.execute(query.order_by(Slot.starts_at, Slot.id)):
+        by_day.setdefault(row.local_date, []).append(SlotView(
+            id=row.id, starts=to_local(row.starts_at), ends=to_local(row.ends_at), audience=row.audience,
+            capacity=row.capacity, available=max(0, row.capacity - row.taken)))
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        weeks.append([Day(d, d < today, by_day.get(d, [])) if d.month == month else None for d in week])
+    return MonthAvailability(year, month, weeks, audience if audience in AUDIENCE_FILTER else None)
+
+
+def this_month() -> tuple[int, int]:
+    today = local_today()
+    return today.year, today.month
+
+
+def slots_between(venue: Venue, first: date, last: date, *, audience: str | None = None,
+                  status: str | None = None) -> list[Slot]:
+    """The venue's slots whose local day is in ``first..last``, by start, with their programs."""
+    query = (select(Slot).options(selectinload(Slot.program))
+             .where(Slot.venue_id == venue.id, Slot.local_date >= first, Slot.local_date <= last))
+    if audience in {a.value for a in Audience}:
+        query = query.where(Slot.audience == Audience(audience))
+    if status in {s.value for s in SlotStatus}:
+        query = query.where(Slot.status == SlotStatus(status))
+    return list(db.session.scalars(query.order_by(Slot.starts_at, Slot.id)))
+
+
+def slots_by_day(venue: Venue, first: date, last: date, **filters) -> list[tuple[date, list[Slot]]]:
+    """The manager's list: the venue's slots grouped by local day."""
+    slots = slots_between(venue, first, last, **filters)
+    return [(day, list(group)) for day, group in groupby(slots, key=lambda s: s.local_date)]
+
+
+def booking_counts(slot: Slot) -> dict[str, int]:
+    """How many bookings of each status the slot has (for the manager's slot page)."""
+    rows = db.session.execute(select(Booking.status, func.count(Booking.id))
+                              .where(Booking.slot_id == slot.id).group_by(Booking.status))
+    return {status.value: count for status, count in rows}

@@ -1,0 +1,159 @@
+"""Forms of the publishing pages. They check shapes; the services check the rules."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField, TimeField, URLField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.scheduling.models import Audience, ProgramKind, SlotStatus
+from app.scheduling.booking_rules import RULE_LIMITS
+from app.scheduling.services import DEFAULT_SESSIONS, MAX_CAPACITY
+from app.venues.forms import GRADES, WEEKDAYS
+from app.venues.models import Admission
+
+LANGUAGE_CHOICES = [("zh", _l("Chinese")), ("en", _l("English")), ("both", _l("Chinese and English"))]
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as the option objects WTForms expects (tuples are deprecated)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _strip(value):
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _capacity_field(label=_l("Capacity (people)")):
+    return IntegerField(label, validators=[InputRequired(), NumberRange(min=1, max=MAX_CAPACITY)])
+
+
+def _program_field():
+    return SelectField(_l("Program"), choices=[], validate_choice=False, validators=[Optional()])
+
+
+def program_choices(programs) -> list[tuple[str, str]]:
+    from app.core.i18n import localized
+
+    return _choices([("", _l("No particular program"))] + [(str(p.id), localized(p, "title")) for p in programs])
+
+
+class ProgramForm(FlaskForm):
+    kind = SelectField(_l("Kind of visit"), choices=_choices(ProgramKind.choices()), validators=[DataRequired()])
+    title_zh = StringField(_l("Title in Chinese"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=200)], filters=[_strip])
+    description_zh = TextAreaField(_l("Description in Chinese"), validators=[Optional(), Length(max=5000)],
+                                   filters=[_strip])
+    description_en = TextAreaField(_l("Description in English"), validators=[Optional(), Length(max=5000)],
+                                   filters=[_strip])
+    grade_min = SelectField(_l("From grade"), choices=_choices(GRADES), coerce=int, default=0)
+    grade_max = SelectField(_l("To grade"), choices=_choices(GRADES), coerce=int, default=12)
+    curriculum_link = URLField(_l("Curriculum link"), validators=[Optional(), Length(max=300)], filters=[_strip])
+    language = RadioField(_l("Language of the visit"), choices=_choices(LANGUAGE_CHOICES), default="zh",
+                          validators=[InputRequired()])
+    is_active = BooleanField(_l("Active: can be chosen for new slots"), default=True)
+    submit = SubmitField(_l("Save program"))
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "kind", "title_zh", "title_en", "description_zh", "description_en", "grade_min", "grade_max",
+            "curriculum_link", "language", "is_active")}
+
+
+class SlotForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    start = TimeField(_l("Starts at"), format=TIME_FORMATS, validators=[InputRequired()])
+    end = TimeField(_l("Ends at"), format=TIME_FORMATS, validators=[InputRequired()])
+    audience = RadioField(_l("Who can book"), choices=_choices(Audience.choices()), default=Audience.PUBLIC.value,
+                          validators=[InputRequired()])
+    capacity = _capacity_field()
+    admission = RadioField(_l("Admission"), choices=_choices(Admission.choices()), default=Admission.FREE.value,
+                           validators=[InputRequired()])
+    program_id = _program_field()
+    submit = SubmitField(_l("Publish slot"))
+
+
+class SlotFilterForm(FlaskForm):
+    """The slot list's filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    audience = SelectField(_l("Who can book"), choices=_choices([("", _l("Everyone")), *Audience.choices()]),
+                           validators=[Optional()], validate_choice=False)
+    status = SelectField(_l("Status"), choices=_choices([("", _l("Open and cancelled")), *SlotStatus.choices()]),
+                         default=SlotStatus.OPEN.value, validators=[Optional()], validate_choice=False)
+
+
+class CapacityForm(FlaskForm):
+    capacity = _capacity_field(_l("New capacity (people)"))
+    submit = SubmitField(_l("Change capacity"))
+
+
+class CancelSlotForm(FlaskForm):
+    reason = TextAreaField(_l("Reason, sent to everyone who booked"), validators=[DataRequired(), Length(max=300)],
+                           filters=[_strip])
+    submit = SubmitField(_l("Cancel this slot and its bookings"))
+
+
+class ScheduleForm(FlaskForm):
+    starts_on = DateField(_l("First day"), validators=[InputRequired()])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired()])
+    weekdays = MultiCheckboxField(_l("Weekdays"), choices=_choices(WEEKDAYS), coerce=int, validators=[Optional()])
+    sessions = StringField(_l("Times each day"), default=DEFAULT_SESSIONS,
+                           validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    audience = RadioField(_l("Who can book"), choices=_choices(Audience.choices()), default=Audience.PUBLIC.value,
+                          validators=[InputRequired()])
+    capacity = _capacity_field(_l("Capacity of each slot (people)"))
+    admission = RadioField(_l("Admission"), choices=_choices(Admission.choices()), default=Admission.FREE.value,
+                           validators=[InputRequired()])
+    program_id = _program_field()
+    submit = SubmitField(_l("Publish schedule"))
+
+
+class ClosureForm(FlaskForm):
+    starts_on = DateField(_l("First closed day"), validators=[InputRequired()])
+    ends_on = DateField(_l("Last closed day"), validators=[Optional()])
+    reason_zh = StringField(_l("Reason in Chinese"), validators=[DataRequired(), Length(max=300)], filters=[_strip])
+    reason_en = StringField(_l("Reason in English"), validators=[Optional(), Length(max=400)], filters=[_strip])
+    submit = SubmitField(_l("Close the venue on these days"))
+
+
+def _rule(label, name: str) -> IntegerField:
+    low, high = RULE_LIMITS[name]
+    return IntegerField(label, validators=[InputRequired(), NumberRange(min=low, max=high)])
+
+
+class RulesForm(FlaskForm):
+    public_window_days = _rule(_l("Individual bookings open (days before)"), "public_window_days")
+    public_cutoff_hours = _rule(_l("Individual bookings close (hours before)"), "public_cutoff_hours")
+    party_limit = _rule(_l("People per individual booking, at most"), "party_limit")
+    school_window_days = _rule(_l("Group bookings open (days before)"), "school_window_days")
+    school_cutoff_hours = _rule(_l("Group bookings close (hours before)"), "school_cutoff_hours")
+    group_min = _rule(_l("Students in a group, at least"), "group_min")
+    group_max = _rule(_l("Students in a group, at most"), "group_max")
+    students_per_adult = _rule(_l("Students per accompanying adult"), "students_per_adult")
+    kindergarten_students_per_adult = _rule(_l("Kindergarten children per accompanying adult"),
+                                            "kindergarten_students_per_adult")
+    auto_confirm_groups = BooleanField(_l("Confirm group bookings automatically"))
+    partner_early_days = _rule(_l("Partner schools book earlier by (days)"), "partner_early_days")
+    partner_reserved_pct = _rule(_l("Share of group places reserved for partner schools (%)"), "partner_reserved_pct")
+    cancel_cutoff_hours = _rule(_l("Free cancellation until (hours before)"), "cancel_cutoff_hours")
+    noshow_limit = _rule(_l("Missed visits that pause booking"), "noshow_limit")
+    noshow_window_days = _rule(_l("Missed visits counted over (days)"), "noshow_window_days")
+    noshow_block_days = _rule(_l("Booking paused for (days)"), "noshow_block_days")
+    submit = SubmitField(_l("Save booking rules"))
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in (*RULE_LIMITS, "auto_confirm_groups")}

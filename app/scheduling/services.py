@@ -1,0 +1,425 @@
+"""Publishing visits: one-off slots, weekly schedules and closures (programs are in ``programs``,
+the venue's booking rules in ``booking_rules``).
+
+Who may: the manager of a venue manages its schedule (``can_manage_schedule``). A venue that is
+not yet approved (draft, submitted, rejected, suspended) may prepare programs and slots; they
+only become visible and bookable once the venue is approved, because the public pages and the
+API list approved venues only and ``app.bookings`` refuses slots of unapproved venues.
+
+Seats are never counted here: a capacity change goes through ``app.bookings.services.resize_slot``
+and cancellations through ``end_booking``, both of which use ``app.bookings.capacity``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.accounts.models import Role
+from app.bookings import notify
+from app.bookings.models import Booking, BookingRules, BookingStatus
+from app.bookings.rules import rules_for
+from app.bookings.services import end_booking
+from app.core.errors import DomainError, Forbidden
+from app.core.time import from_local, to_local, utcnow
+from app.extensions import db
+from app.scheduling.models import Audience, Closure, Program, Schedule, Slot, SlotStatus
+from app.venues.models import Admission, Venue
+
+MAX_CAPACITY = 100_000
+MAX_RANGE_DAYS = 366  # a schedule or a closure covers at most a year
+MAX_AHEAD_DAYS = 731  # slots are published at most two years ahead
+MAX_SLOT_HOURS = 24
+MAX_SESSIONS = 16
+# The partner reserve (馆校合作) is held until this many days before a slot starts, then released.
+RESERVE_RELEASE_DAYS = 7
+# Booking statuses a cancelled slot ends (checked-in visits already happened and stay).
+CANCELLABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+
+
+# --- policy -------------------------------------------------------------------------------------
+
+def can_manage_schedule(user, venue: Venue | None) -> bool:
+    """The venue's own manager publishes its programs, slots, schedules, closures and rules."""
+    return (bool(getattr(user, "is_authenticated", False)) and venue is not None
+            and user.role == Role.VENUE_MANAGER and user.venue_id == venue.id)
+
+
+def require_manager(user, venue: Venue) -> None:
+    """Services refuse anyone but the venue's manager, whatever the caller checked."""
+    if not can_manage_schedule(user, venue):
+        raise Forbidden()
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def clean(value) -> str:
+    # NUL characters are refused by PostgreSQL text columns.
+    return (value or "").replace("\x00", "").strip()
+
+
+def _program_for(venue: Venue, program_id) -> Program | None:
+    if program_id in (None, "", 0):
+        return None
+    try:
+        number = int(program_id)
+    except (TypeError, ValueError):
+        number = 0
+    # Out-of-range ids would overflow the database's integer, not just miss.
+    program = db.session.get(Program, number) if 0 < number < 2**31 and not isinstance(program_id, bool) else None
+    if program is None or program.venue_id != venue.id or not program.is_active:
+        raise DomainError("invalid_slot", _l("Choose one of your venue's active programs."), field="program_id")
+    return program
+
+
+# --- slots ------------------------------------------------------------------------------------
+
+def slot_booking_defaults(rules: BookingRules, audience: Audience, capacity: int, starts_at: datetime) -> dict:
+    """A new slot's booking window and partner reserve, from the venue's rules.
+
+    Window: public slots use ``public_window_days``/``public_cutoff_hours``; school slots
+    ``school_window_days``/``school_cutoff_hours``; mixed slots, one pool for both, the public ones
+    (partner schools still book ``partner_early_days`` earlier).
+    Partner reserve, for school and mixed slots: ``floor(capacity * partner_reserved_pct / 100)``
+    seats only partner schools may take until ``RESERVE_RELEASE_DAYS`` (7) days before the slot
+    starts; from then on they are open to everyone.
+    """
+    if audience == Audience.SCHOOL:
+        opens, closes = rules.school_window_days, rules.school_cutoff_hours
+    else:
+        opens, closes = rules.public_window_days, rules.public_cutoff_hours
+    reserved = 0
+    if audience != Audience.PUBLIC:
+        reserved = math.floor(capacity * rules.partner_reserved_pct / 100)
+    return {
+        "window_opens_days": opens, "window_closes_hours": closes, "reserved_seats": reserved,
+        "reserve_until": starts_at - timedelta(days=RESERVE_RELEASE_DAYS) if reserved else None,
+    }
+
+
+def _audience(value) -> Audience:
+    try:
+        return Audience(value)
+    except ValueError:
+        raise DomainError("invalid_slot", _l("Choose who the time is for: individuals, school groups or both."),
+                          field="audience") from None
+
+
+def _admission(value, venue: Venue) -> Admission:
+    if value in (None, ""):
+        return venue.admission
+    try:
+        return Admission(value)
+    except ValueError:
+        raise DomainError("invalid_slot", _l("Choose free or discounted admission."), field="admission") from None
+
+
+def _capacity(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CAPACITY:
+        raise DomainError("invalid_slot", _l("Capacity must be a whole number from 1 to %(max)d.", max=MAX_CAPACITY),
+                          field="capacity")
+    return value
+
+
+def _open_slot_times(venue: Venue, audience: Audience, first: date, last: date) -> set[tuple[datetime, datetime]]:
+    rows = db.session.execute(
+        select(Slot.starts_at, Slot.ends_at).where(
+            Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.audience == audience,
+            Slot.local_date >= first - timedelta(days=1), Slot.local_date <= last + timedelta(days=1)))
+    return {(start, end) for start, end in rows}
+
+
+def _new_slot(venue: Venue, rules: BookingRules, *, starts_at: datetime, ends_at: datetime, capacity: int,
+              audience: Audience, admission: Admission, program: Program | None,
+              schedule_id: int | None = None) -> Slot:
+    return Slot(venue_id=venue.id, program_id=program.id if program else None, schedule_id=schedule_id,
+                starts_at=starts_at, ends_at=ends_at, local_date=to_local(starts_at).date(), audience=audience,
+                admission=admission, capacity=capacity, status=SlotStatus.OPEN,
+                **slot_booking_defaults(rules, audience, capacity, starts_at))
+
+
+def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capacity, audience,
+                admission=None, program_id=None, now: datetime | None = None) -> Slot:
+    """Publish one slot. ``start``/``end`` are wall-clock times in Asia/Shanghai (naive) or aware.
+
+    Any day and time is allowed (evening openings): opening hours are defaults, not limits.
+    Refused: a start in the past, an end not after the start, more than 24 hours, more than two
+    years ahead, and an exact duplicate (same start, end and audience) of an open slot.
+    Every refusal is ``invalid_slot`` with the field it concerns.
+    """
+    require_manager(manager, venue)
+    now = now or utcnow()
+    audience, admission = _audience(audience), _admission(admission, venue)
+    capacity = _capacity(capacity)
+    try:
+        starts_at, ends_at = from_local(start), from_local(end)
+    except OverflowError:
+        raise DomainError("invalid_slot", _l("Choose a date within the next two years."), field="start") from None
+    if starts_at <= now:
+        raise DomainError("invalid_slot", _l("This time has already passed."), field="start")
+    if starts_at > now + timedelta(days=MAX_AHEAD_DAYS):
+        raise DomainError("invalid_slot", _l("Slots can be published at most two years ahead."), field="start")
+    if ends_at <= starts_at:
+        raise DomainError("invalid_slot", _l("The end must be after the start."), field="end")
+    if ends_at - starts_at > timedelta(hours=MAX_SLOT_HOURS):
+        raise DomainError("invalid_slot", _l("A slot lasts at most 24 hours."), field="end")
+    program = _program_for(venue, program_id)
+    day = to_local(starts_at).date()
+    if (starts_at, ends_at) in _open_slot_times(venue, audience, day, day):
+        raise DomainError("invalid_slot", _l("This time is already published for this audience."), field="start")
+    slot = _new_slot(venue, rules_for(venue.id), starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+                     audience=audience, admission=admission, program=program)
+    db.session.add(slot)
+    db.session.flush()
+    return slot
+
+
+def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None) -> int:
+    """Cancel slots and every booking on them; each booker is told. Returns the bookings ended.
+
+    ``reason`` is kept on each booking; ``notice`` (a ``Closure``, for its bilingual reason) is
+    what the message shows, the booking's reason when absent.
+    """
+    if not slots:
+        return 0
+    # Cancelled first: ``take_seats`` fills open slots only, so the waitlist promotion that
+    # ``end_booking`` runs cannot hand the freed places to anyone.
+    for slot in slots:
+        slot.status = SlotStatus.CANCELLED
+    db.session.flush()
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(CANCELLABLE))
+        .order_by(Booking.id)).all()
+    for booking in bookings:
+        end_booking(booking, BookingStatus.CANCELLED, reason=reason, now=now)
+        notify.booking_event(booking, "closure", reason=notice)
+    return len(bookings)
+
+
+def cancel_slot(manager, slot: Slot, *, reason: str, now: datetime | None = None) -> int:
+    """Cancel an upcoming slot: its bookings end, their places are released, each booker is told."""
+    require_manager(manager, slot.venue)
+    now = now or utcnow()
+    reason = clean(reason)
+    if not reason:
+        raise DomainError("reason_required", _l("Tell the visitors why."), field="reason")
+    if len(reason) > 300:
+        raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason")
+    if slot.status != SlotStatus.OPEN:
+        raise DomainError("slot_cancelled", _l("This slot is already cancelled."), status=409)
+    if slot.starts_at <= now:
+        raise DomainError("slot_started", _l("This slot has already started and cannot be cancelled."), status=409)
+    return _cancel_slots([slot], reason, now)
+
+
+def change_slot_capacity(manager, slot: Slot, capacity, *, now: datetime | None = None) -> Slot:
+    """Resize an open slot through the capacity engine (never below the places already held)."""
+    from app.bookings.services import resize_slot
+
+    require_manager(manager, slot.venue)
+    if slot.status != SlotStatus.OPEN:
+        raise DomainError("slot_cancelled", _l("This slot is cancelled."), field="capacity")
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity > MAX_CAPACITY:
+        raise DomainError("invalid_capacity",
+                          _l("Capacity must be a whole number from 1 to %(max)d.", max=MAX_CAPACITY),
+                          field="capacity")
+    return resize_slot(manager, slot, capacity, now=now)
+
+
+# --- closures -----------------------------------------------------------------------------------
+
+@dataclass
+class ClosureResult:
+    closure: Closure
+    slots_cancelled: int
+    bookings_cancelled: int
+
+
+def _check_range(starts_on: date | None, ends_on: date | None, today: date) -> None:
+    if starts_on is None:
+        raise DomainError("invalid_dates", _l("Enter the first day."), field="starts_on")
+    if ends_on is None:
+        raise DomainError("invalid_dates", _l("Enter the last day."), field="ends_on")
+    if starts_on < today:
+        raise DomainError("invalid_dates", _l("The first day cannot be in the past."), field="starts_on")
+    if ends_on < starts_on:
+        raise DomainError("invalid_dates", _l("The last day cannot be before the first day."), field="ends_on")
+    if (ends_on - starts_on).days + 1 > MAX_RANGE_DAYS:
+        raise DomainError("invalid_dates", _l("Choose at most %(days)d days at once.", days=MAX_RANGE_DAYS),
+                          field="ends_on")
+
+
+def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | None, reason_zh: str,
+                reason_en: str = "", *, now: datetime | None = None) -> ClosureResult:
+    """Close the venue for a day or a range of days (holiday, maintenance).
+
+    Every open slot in the range that has not started is cancelled with its bookings, each booker
+    gets a message, and later weekly schedules skip these days.
+    """
+    require_manager(manager, venue)
+    now = now or utcnow()
+    ends_on = ends_on or starts_on
+    _check_range(starts_on, ends_on, to_local(now).date())
+    reason_zh, reason_en = clean(reason_zh), clean(reason_en)
+    if not reason_zh:
+        raise DomainError("reason_required", _l("Enter the reason in Chinese."), field="reason_zh")
+    if len(reason_zh) > 300:
+        raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason_zh")
+    if len(reason_en) > 400:
+        raise DomainError("reason_too_long", _l("Keep the reason under 400 characters."), field="reason_en")
+    closure = Closure(venue_id=venue.id, starts_on=starts_on, ends_on=ends_on, reason_zh=reason_zh,
+                      reason_en=reason_en, created_by_id=manager.id)
+    db.session.add(closure)
+    db.session.flush()
+    slots = db.session.scalars(
+        select(Slot).where(Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN,
+                           Slot.local_date >= starts_on, Slot.local_date <= ends_on, Slot.starts_at > now)
+        .order_by(Slot.starts_at)).all()
+    reason = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
+    bookings = _cancel_slots(list(slots), reason, now, notice=closure)
+    return ClosureResult(closure, len(slots), bookings)
+
+
+def venue_closures(venue: Venue, *, upcoming_from: date | None = None) -> list[Closure]:
+    query = select(Closure).where(Closure.venue_id == venue.id)
+    if upcoming_from is not None:
+        query = query.where(Closure.ends_on >= upcoming_from)
+    return list(db.session.scalars(query.order_by(Closure.starts_on.desc(), Closure.id.desc())))
+
+
+# --- weekly schedules ---------------------------------------------------------------------------
+
+DEFAULT_SESSIONS = "09:00-12:00,13:30-16:30"
+_SESSION_SPLIT = re.compile(r"[,，;；\s]+")
+_SESSION = re.compile(r"^(\d{1,2})[:：](\d{2})[-–~～至](\d{1,2})[:：](\d{2})$")
+
+
+def parse_sessions(text: str) -> list[tuple[time, time]]:
+    """Time ranges typed as "09:00-12:00, 13:30-16:30", sorted, checked and without overlaps."""
+    sessions = []
+    for part in (p for p in _SESSION_SPLIT.split(clean(text)) if p):
+        match = _SESSION.match(part)
+        try:
+            if match is None:
+                raise ValueError(part)
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            start, end = time(h1, m1), time(h2, m2)
+        except ValueError:
+            raise DomainError("invalid_sessions", _l("Write each time as 09:00-12:00; %(part)s is not clear.",
+                                                     part=part[:20]), field="sessions") from None
+        if end <= start:
+            raise DomainError("invalid_sessions", _l("In %(part)s the end must be after the start.", part=part),
+                              field="sessions")
+        sessions.append((start, end))
+    if not sessions:
+        raise DomainError("invalid_sessions", _l("Enter at least one time, for example 09:00-12:00."),
+                          field="sessions")
+    if len(sessions) > MAX_SESSIONS:
+        raise DomainError("invalid_sessions", _l("Enter at most %(n)d times a day.", n=MAX_SESSIONS),
+                          field="sessions")
+    sessions.sort()
+    for (s1, e1), (s2, e2) in zip(sessions, sessions[1:]):
+        if s2 < e1:
+            raise DomainError("invalid_sessions", _l("Two times overlap: %(a)s and %(b)s.",
+                                                     a=_session_text(s1, e1), b=_session_text(s2, e2)),
+                              field="sessions")
+    return sessions
+
+
+def _session_text(start: time, end: time) -> str:
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def default_weekdays(venue: Venue) -> list[int]:
+    """The venue's usual open days (ISO weekdays): every day but its closed weekdays."""
+    return [d for d in range(1, 8) if d not in venue.closed_weekday_set]
+
+
+@dataclass
+class PublishResult:
+    schedule: Schedule
+    created: int
+    skipped_closed: int
+    skipped_existing: int
+
+
+def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: date | None, weekdays,
+                     sessions: str, capacity, audience, admission=None, program_id=None,
+                     now: datetime | None = None) -> PublishResult:
+    """Record a weekly pattern and generate its slots: one per matching day and session.
+
+    Days inside a closure are skipped, and so are times already published as an open slot with
+    the same start, end and audience, so publishing the same schedule twice does not double it
+    (a school schedule next to a public one at the same times is allowed: separate pools).
+    Sessions that have already started are skipped. At most 366 days at once.
+    """
+    require_manager(manager, venue)
+    now = now or utcnow()
+    today = to_local(now).date()
+    _check_range(starts_on, ends_on, today)
+    if ends_on > today + timedelta(days=MAX_AHEAD_DAYS):
+        raise DomainError("invalid_dates", _l("Slots can be published at most two years ahead."), field="ends_on")
+    days = sorted({int(d) for d in weekdays or [] if str(d).isdigit() and 1 <= int(d) <= 7})
+    if not days:
+        raise DomainError("invalid_schedule", _l("Choose at least one weekday."), field="weekdays")
+    times = parse_sessions(sessions)
+    capacity = _capacity(capacity)
+    audience, admission = _audience(audience), _admission(admission, venue)
+    program = _program_for(venue, program_id)
+
+    closed = _closed_days(venue, starts_on, ends_on)
+    existing = _open_slot_times(venue, audience, starts_on, ends_on)
+    matching = [starts_on + timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
+    matching = [d for d in matching if d.isoweekday() in days]
+    if not matching:
+        raise DomainError("invalid_schedule", _l("None of these dates falls on the chosen weekdays."),
+                          field="weekdays")
+    schedule = Schedule(venue_id=venue.id, program_id=program.id if program else None, starts_on=starts_on,
+                        ends_on=ends_on, weekdays=",".join(map(str, days)),
+                        sessions=",".join(_session_text(s, e) for s, e in times), capacity=capacity,
+                        audience=audience, admission=admission, created_by_id=manager.id)
+    db.session.add(schedule)
+    db.session.flush()
+    rules = rules_for(venue.id)
+    created, skipped_closed, skipped_existing = [], 0, 0
+    for day in matching:
+        if day in closed:
+            skipped_closed += len(times)
+            continue
+        for start, end in times:
+            starts_at, ends_at = from_local(datetime.combine(day, start)), from_local(datetime.combine(day, end))
+            if starts_at <= now:
+                continue
+            if (starts_at, ends_at) in existing:
+                skipped_existing += 1
+                continue
+            created.append(_new_slot(venue, rules, starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+                                     audience=audience, admission=admission, program=program,
+                                     schedule_id=schedule.id))
+    if not created:
+        raise DomainError("nothing_to_publish",
+                          _l("Nothing new to publish: these times are already published, closed or past."))
+    db.session.add_all(created)
+    db.session.flush()
+    return PublishResult(schedule, len(created), skipped_closed, skipped_existing)
+
+
+def _closed_days(venue: Venue, first: date, last: date) -> set[date]:
+    closures = db.session.scalars(select(Closure).where(
+        Closure.venue_id == venue.id, Closure.starts_on <= last, Closure.ends_on >= first))
+    days = set()
+    for closure in closures:
+        day = max(closure.starts_on, first)
+        while day <= min(closure.ends_on, last):
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def venue_schedules(venue: Venue, limit: int = 20) -> list[Schedule]:
+    return list(db.session.scalars(select(Schedule).where(Schedule.venue_id == venue.id)
+                                   .order_by(Schedule.id.desc()).limit(limit)))

@@ -1,0 +1,321 @@
+"""Publishing pages for a venue's manager (/manage/...) and the public availability calendar."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_skeleton, get_day_names
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.accounts.models import Role
+from app.bookings.rules import rules_for
+from app.core.authz import authorize
+from app.core.errors import DomainError, Forbidden
+from app.core.time import local_today
+from app.extensions import db
+from app.notifications.services import after_commit_delivery
+from app.scheduling import availability, services
+from app.scheduling import booking_rules as rules_service
+from app.scheduling import programs as program_service
+from app.scheduling.forms import (CancelSlotForm, CapacityForm, ClosureForm, ProgramForm, RulesForm,
+                                  ScheduleForm, SlotFilterForm, SlotForm, program_choices)
+from app.scheduling.models import Program, Slot
+from app.venues.models import Venue, VenueStatus
+
+bp = Blueprint("scheduling", __name__)
+
+LIST_DAYS = 30  # the slot list shows the next 30 days unless asked otherwise
+MAX_LIST_DAYS = 92
+
+
+@bp.app_template_global()
+def calendar_month(day: date) -> str:
+    """"2026年12月" / "December 2026" in the interface language."""
+    return format_skeleton("yMMMM", day, locale=str(get_locale()))
+
+
+@bp.app_template_global()
+def calendar_day(day: date) -> str:
+    """"12月3日星期四" / "Thursday, December 3"."""
+    return format_skeleton("MMMMEEEEd", day, locale=str(get_locale()))
+
+
+@bp.app_template_global()
+def weekday_short_names() -> list[str]:
+    names = get_day_names("abbreviated", locale=str(get_locale()))
+    return [names[i] for i in range(7)]
+
+
+@bp.app_template_global()
+def weekday_list(numbers: str) -> str:
+    """ISO weekdays stored as "3,4,5" as the interface language's day names."""
+    names = get_day_names("wide", locale=str(get_locale()))
+    return _(", ").join(names[int(n) - 1] for n in numbers.split(",") if n.strip().isdigit() and 1 <= int(n) <= 7)
+
+
+def _managed_venue() -> Venue:
+    """The signed-in manager's venue, once the policy question is answered yes."""
+    venue = current_user.venue if current_user.role == Role.VENUE_MANAGER else None
+    if current_user.role == Role.VENUE_MANAGER and venue is None:
+        raise Forbidden(_l("Register your venue first."))
+    authorize(services.can_manage_schedule(current_user, venue))
+    return venue
+
+
+def _attach(form, exc: DomainError) -> None:
+    """Put a service's refusal next to the field it names, or above the form."""
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _render(template: str, form, **context):
+    return render_template(template, form=form, **context), 400 if form.errors else 200
+
+
+# --- programs -----------------------------------------------------------------------------------
+
+@bp.get("/manage/programs")
+@login_required
+def programs():
+    venue = _managed_venue()
+    return render_template("scheduling/programs.html", venue=venue, programs=program_service.venue_programs(venue))
+
+
+@bp.route("/manage/programs/new", methods=["GET", "POST"])
+@login_required
+def new_program():
+    venue = _managed_venue()
+    form = ProgramForm()
+    if form.validate_on_submit():
+        try:
+            program = program_service.create_program(current_user, venue, form.values())
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Program %(title)s saved.", title=program.title_zh), "success")
+            return redirect(url_for("scheduling.programs"))
+    return _render("scheduling/program_form.html", form, venue=venue, program=None)
+
+
+@bp.route("/manage/programs/<int:program_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_program(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    authorize(services.can_manage_schedule(current_user, program.venue))
+    form = ProgramForm(obj=program)
+    if request.method == "GET":
+        form.kind.data = program.kind.value
+    if form.validate_on_submit():
+        try:
+            program_service.update_program(current_user, program, form.values())
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Program %(title)s saved.", title=program.title_zh), "success")
+            return redirect(url_for("scheduling.programs"))
+    return _render("scheduling/program_form.html", form, venue=program.venue, program=program)
+
+
+# --- slots --------------------------------------------------------------------------------------
+
+@bp.get("/manage/slots")
+@login_required
+def slots():
+    venue = _managed_venue()
+    filters = SlotFilterForm(request.args)
+    filters.validate()
+    first = filters.start.data or local_today()
+    if not availability.EARLIEST <= first <= availability.LATEST:
+        filters.start.errors = [*filters.start.errors, _("Choose a day between 2000 and 2100.")]
+        first = local_today()
+    last = filters.end.data or first + timedelta(days=LIST_DAYS)
+    if last < first:
+        filters.end.errors = [*filters.end.errors, _("The last day cannot be before the first day.")]
+    elif (last - first).days + 1 > MAX_LIST_DAYS:
+        filters.end.errors = [*filters.end.errors, _("Show at most %(days)d days at once.", days=MAX_LIST_DAYS)]
+    days = [] if filters.errors else availability.slots_by_day(
+        venue, first, last, audience=filters.audience.data, status=filters.status.data)
+    status = 400 if filters.errors else 200
+    return render_template("scheduling/slots.html", venue=venue, filters=filters, days=days, first=first,
+                           last=last, total=sum(len(day_slots) for _day, day_slots in days)), status
+
+
+@bp.route("/manage/slots/new", methods=["GET", "POST"])
+@login_required
+def new_slot():
+    venue = _managed_venue()
+    form = SlotForm()
+    form.program_id.choices = program_choices(program_service.venue_programs(venue, active_only=True))
+    if request.method == "GET":
+        form.admission.data = venue.admission.value
+    if form.validate_on_submit():
+        try:
+            slot = services.create_slot(
+                current_user, venue, start=datetime.combine(form.day.data, form.start.data),
+                end=datetime.combine(form.day.data, form.end.data), capacity=form.capacity.data,
+                audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The slot is published."), "success")
+            return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
+    return _render("scheduling/slot_form.html", form, venue=venue)
+
+
+def _load_slot(slot_id: int) -> Slot:
+    slot = db.get_or_404(Slot, slot_id)
+    authorize(services.can_manage_schedule(current_user, slot.venue))
+    return slot
+
+
+def _render_slot(slot: Slot, capacity_form=None, cancel_form=None):
+    capacity_form = capacity_form or CapacityForm(formdata=None, capacity=slot.capacity)
+    cancel_form = cancel_form or CancelSlotForm(formdata=None)
+    status = 400 if capacity_form.errors or cancel_form.errors else 200
+    return render_template("scheduling/slot_detail.html", slot=slot, venue=slot.venue,
+                           counts=availability.booking_counts(slot), capacity_form=capacity_form,
+                           cancel_form=cancel_form), status
+
+
+@bp.get("/manage/slots/<int:slot_id>")
+@login_required
+def slot_detail(slot_id: int):
+    return _render_slot(_load_slot(slot_id))
+
+
+@bp.post("/manage/slots/<int:slot_id>/capacity")
+@login_required
+def slot_capacity(slot_id: int):
+    slot = _load_slot(slot_id)
+    form = CapacityForm()
+    if form.validate_on_submit():
+        try:
+            services.change_slot_capacity(current_user, slot, form.capacity.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            after_commit_delivery()  # a larger slot may have promoted people from the waiting list
+            flash(_("Capacity changed to %(n)d.", n=slot.capacity), "success")
+            return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
+    return _render_slot(slot, capacity_form=form)
+
+
+@bp.post("/manage/slots/<int:slot_id>/cancel")
+@login_required
+def cancel_slot(slot_id: int):
+    slot = _load_slot(slot_id)
+    form = CancelSlotForm()
+    if form.validate_on_submit():
+        try:
+            ended = services.cancel_slot(current_user, slot, reason=form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            after_commit_delivery()
+            flash(_("The slot is cancelled; %(n)d bookings were cancelled and their bookers told.", n=ended),
+                  "success")
+            return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
+    return _render_slot(slot, cancel_form=form)
+
+
+# --- weekly schedules ---------------------------------------------------------------------------
+
+@bp.route("/manage/schedules/new", methods=["GET", "POST"])
+@login_required
+def new_schedule():
+    venue = _managed_venue()
+    form = ScheduleForm()
+    form.program_id.choices = program_choices(program_service.venue_programs(venue, active_only=True))
+    if request.method == "GET":
+        form.weekdays.data = services.default_weekdays(venue)
+        form.admission.data = venue.admission.value
+        form.starts_on.data = local_today() + timedelta(days=1)
+        form.ends_on.data = form.starts_on.data + timedelta(days=27)
+    if form.validate_on_submit():
+        try:
+            result = services.publish_schedule(
+                current_user, venue, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                weekdays=form.weekdays.data, sessions=form.sessions.data, capacity=form.capacity.data,
+                audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(n)d slots published.", n=result.created), "success")
+            if result.skipped_closed or result.skipped_existing:
+                flash(_("Skipped: %(closed)d on closed days, %(existing)d already published.",
+                        closed=result.skipped_closed, existing=result.skipped_existing), "info")
+            return redirect(url_for("scheduling.slots", start=form.starts_on.data.isoformat()))
+    return _render("scheduling/schedule_form.html", form, venue=venue,
+                   schedules=services.venue_schedules(venue))
+
+
+# --- closures and rules -------------------------------------------------------------------------
+
+@bp.route("/manage/closures", methods=["GET", "POST"])
+@login_required
+def closures():
+    venue = _managed_venue()
+    form = ClosureForm()
+    if form.validate_on_submit():
+        try:
+            result = services.close_venue(current_user, venue, form.starts_on.data, form.ends_on.data,
+                                          form.reason_zh.data, form.reason_en.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            after_commit_delivery()
+            flash(_("Closure saved: %(slots)d slots and %(bookings)d bookings cancelled; the bookers are told.",
+                    slots=result.slots_cancelled, bookings=result.bookings_cancelled), "success")
+            return redirect(url_for("scheduling.closures"))
+    return _render("scheduling/closures.html", form, venue=venue, closures=services.venue_closures(venue))
+
+
+@bp.route("/manage/rules", methods=["GET", "POST"])
+@login_required
+def booking_rules():
+    venue = _managed_venue()
+    form = RulesForm(obj=rules_for(venue.id))
+    if form.validate_on_submit():
+        try:
+            rules_service.save_booking_rules(current_user, venue, form.values())
+        except DomainError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Booking rules saved."), "success")
+            return redirect(url_for("scheduling.booking_rules"))
+    return _render("scheduling/rules.html", form, venue=venue)
+
+
+# --- public -------------------------------------------------------------------------------------
+
+@bp.get("/venues/<int:venue_id>/availability")
+def venue_availability(venue_id: int):
+    venue = db.session.get(Venue, venue_id)
+    if venue is None or venue.status != VenueStatus.APPROVED:
+        abort(404)
+    year, month = availability.parse_month(request.args.get("month")) or availability.this_month()
+    month_view = availability.month_availability(venue, year, month, request.args.get("audience"))
+    return render_template("scheduling/availability.html", venue=venue, month_view=month_view)
