@@ -9,5 +9,8 @@ def test_an_id_too_large_for_the_database_is_not_found(client):
 
 def test_nul_characters_are_refused(client):
     assert client.get("/venues?q=a%00b").status_code == 400
+    assert client.get("/events?theme=%00x").status_code == 400
+    api = client.get("/api/v1/venues?q=%00")
+    assert api.status_code == 400 and api.get_json()["field"] == "q"
     response = client.post("/login", data={"email": "a\x00@example.com", "password": "x"})
     assert response.status_code == 400

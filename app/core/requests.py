@@ -1,8 +1,11 @@
 """Guards every request gets before any view runs."""
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
+
+from app.core.errors import DomainError
 
 # Ids are 32-bit integer columns: a larger number in a URL cannot name a row, and on SQLite it
 # would overflow inside the driver. Refusing it in routing answers 404 like any unknown id.
@@ -25,6 +28,7 @@ def init_app(app: Flask) -> None:
     def refuse_nul_characters():
         # PostgreSQL cannot store NUL in text; no honest form or query contains one.
         for values in (request.args, request.form):
-            for value in values.values():
+            for name, value in values.items(multi=True):
                 if "\x00" in value:
-                    abort(400)
+                    raise DomainError("invalid_parameter",
+                                      _l("This input contains a character that is not allowed."), field=name)

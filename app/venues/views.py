@@ -15,6 +15,7 @@ from app.core.forms import apply_error
 from app.core.time import local_today
 from app.districts.services import district_choices
 from app.extensions import db
+from app.scheduling.availability import month_availability, parse_month, this_month
 from app.venues import services
 from app.venues.directory import directory_themes, parse_directory_filters, search_directory
 from app.venues.forms import GRADES, WEEKDAYS, ActionForm, VenueForm
@@ -55,8 +56,10 @@ def detail(venue_id: int):
     if not services.can_view_venue(current_user, venue):
         abort(404)  # unpublished venues do not exist for the public
     today = local_today()
+    year, month = parse_month(request.args.get("month")) or this_month()
     return render_template("venues/detail.html", venue=venue, today=today,
-                           accreditations=venue.current_accreditations(today))
+                           accreditations=venue.current_accreditations(today),
+                           month_view=month_availability(venue, year, month, request.args.get("audience")))
 
 
 # --- The venue manager --------------------------------------------------------------------------
