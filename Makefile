@@ -8,7 +8,7 @@ PORT ?= 5000
 CATALOGS := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: install run test test-postgres test-browser browser-deps bench translations extract-messages migrate clean
+.PHONY: install run test test-fast test-postgres test-browser browser-deps bench translations extract-messages migrate clean
 
 install: $(VENV)/.installed $(COMPILED)
 
@@ -44,14 +44,17 @@ test: install
 test-postgres: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
 
+test-fast: install
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
 test-browser: install browser-deps
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 # Debian's Chromium: Playwright cannot download its own browser on a closed network.
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; exit 1; fi; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "Chromium is missing: run 'sudo apt-get install chromium fonts-noto-cjk' for the browser tests"; exit 1; fi; \
 	fi
 
 bench: install
