@@ -1,0 +1,292 @@
+"""Every route, called as every role: who may, and who gets 401/403/404 or the login page.
+
+The world has two districts (玄武, 鼓楼), a venue in each (X, Y) with its manager and staff, a school in
+each (A, B) with a verified teacher, their admins, the city admin and a citizen. Each route names the
+actors who may use it; everyone else must be refused without seeing data. A route missing from
+``ROUTES`` fails ``test_every_route_is_in_the_matrix``: new routes must say who may use them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from app.accounts.models import Role
+from app.bookings.models import Partnership
+from app.core.time import local_today
+from app.extensions import db
+from tests import factories
+
+XUANWU, GULOU = "320102", "320106"
+ACTORS = ("anonymous", "citizen", "teacher_a", "teacher_b", "staff_x", "manager_x", "staff_y", "manager_y",
+          "admin_a", "admin_b", "city")
+USERS = ACTORS[1:]
+ADMINS = ("admin_a", "admin_b", "city")
+MANAGERS = ("manager_x", "manager_y")
+GATE = ("staff_x", "manager_x", "staff_y", "manager_y")
+BOOKERS = ("citizen", "teacher_a", "teacher_b")
+EVERYONE = ACTORS
+X_VIEWERS = ("staff_x", "manager_x", "admin_a", "city")  # may see venue X's bookings
+
+
+@dataclass
+class World:
+    ids: dict
+    users: dict
+    tokens: dict
+
+
+@pytest.fixture
+def world(app) -> World:
+    from app.checkin import walkins
+
+    venue_x = factories.venue(district_code=XUANWU, name_zh="X馆")
+    venue_y = factories.venue(district_code=GULOU, name_zh="Y馆")
+    school_a = factories.school(district_code=XUANWU)
+    school_b = factories.school(district_code=GULOU)
+    users = {
+        "citizen": factories.user("citizen"),
+        "teacher_a": factories.user("teacher", school=school_a),
+        "teacher_b": factories.user("teacher", school=school_b),
+        "staff_x": factories.user("venue_staff", venue=venue_x),
+        "manager_x": factories.user("venue_manager", venue=venue_x),
+        "staff_y": factories.user("venue_staff", venue=venue_y),
+        "manager_y": factories.user("venue_manager", venue=venue_y),
+        "admin_a": factories.user("district_admin", district_code=XUANWU),
+        "admin_b": factories.user("district_admin", district_code=GULOU),
+        "city": factories.user("city_admin"),
+    }
+    unverified = factories.user("teacher", school=school_a, verified=False)
+    public_slot = factories.slot(venue_x, capacity=50)
+    school_slot = factories.slot(venue_x, audience="school", days_ahead=10, capacity=100)
+    citizen_booking = factories.booked_visit(public_slot, users["citizen"])
+    class_booking = factories.booked_visit(school_slot, users["teacher_a"])
+    program = factories.program(venue_x)
+    partnership = Partnership(venue_id=venue_x.id, school_id=school_a.id, valid_from=local_today(),
+                              valid_to=local_today() + timedelta(days=365))
+    db.session.add(partnership)
+    db.session.commit()
+    factories.gate_token(venue_x)
+    from app.accounts.models import ApiToken, TokenKind
+    gate = db.session.scalar(db.select(ApiToken).where(ApiToken.kind == TokenKind.GATE))
+    from app.events.models import ThemedDay
+    themed = ThemedDay(key="matrix_day", name_zh="测试主题日", rule_kind="fixed", rule="05-12")
+    db.session.add(themed)
+    db.session.commit()
+    ids = {
+        "venue_x": venue_x.id, "venue_y": venue_y.id, "school_a": school_a.id, "teacher_unverified": unverified.id,
+        "public_slot": public_slot.id, "citizen_booking": citizen_booking.id, "class_booking": class_booking.id,
+        "program": program.id, "partnership": partnership.id, "gate_token": gate.id, "themed_day": themed.id,
+        "year": local_today().year, "citizen_email": users["citizen"].email, "walk_in_token": walkins.daily_token(venue_x.id, local_today()),
+    }
+    tokens = {name: factories.user_token(person) for name, person in users.items()}
+    return World(ids=ids, users=users, tokens=tokens)
+
+
+# (method, url template, actors allowed). Templates use the world's ids.
+ROUTES = [
+    ("GET", "/", EVERYONE),
+    ("GET", "/healthz", EVERYONE),
+    ("GET", "/privacy", EVERYONE),
+    ("GET", "/login", EVERYONE),
+    ("POST", "/login", EVERYONE),
+    ("GET", "/register", EVERYONE),
+    ("POST", "/register", EVERYONE),
+    ("POST", "/logout", EVERYONE),
+    ("GET", "/password/forgot", EVERYONE),
+    ("POST", "/password/forgot", EVERYONE),
+    ("GET", "/password/reset/not-a-token", EVERYONE),
+    ("POST", "/password/reset/not-a-token", EVERYONE),
+    ("GET", "/venues", EVERYONE),
+    ("GET", "/venues/{venue_x}", EVERYONE),
+    ("GET", "/venues/{venue_x}/availability", EVERYONE),
+    ("GET", "/venues/{venue_x}/calendar.ics", EVERYONE),
+    ("GET", "/events", EVERYONE),
+    ("GET", "/events/calendar.ics", EVERYONE),
+    ("GET", "/stats", EVERYONE),
+    ("GET", "/stats/equity", EVERYONE),
+    ("GET", "/stats/data/months.json", EVERYONE),
+    ("GET", "/open-data/", EVERYONE),
+    ("GET", "/open-data/attendance-daily.csv", EVERYONE),
+    ("GET", "/open-data/datapackage.json", EVERYONE),
+    ("GET", "/walk-in/{venue_x}/{walk_in_token}", EVERYONE),
+    ("POST", "/walk-in/{venue_x}/{walk_in_token}", EVERYONE),
+    ("GET", "/calendar/not-a-real-token.ics", ()),  # a secret URL: unknown tokens are not found for anyone
+    # Signed-in people
+    ("GET", "/me", USERS),
+    ("GET", "/me/bookings", USERS),
+    ("GET", "/me/calendar", USERS),
+    ("POST", "/me/calendar", USERS),
+    ("GET", "/me/password", USERS),
+    ("POST", "/me/password", USERS),
+    ("GET", "/slots/{public_slot}/book", BOOKERS),
+    ("POST", "/slots/{public_slot}/book", BOOKERS),
+    ("GET", "/bookings/{citizen_booking}", ("citizen", *X_VIEWERS)),
+    ("GET", "/bookings/{citizen_booking}/calendar.ics", ("citizen", *X_VIEWERS)),
+    ("POST", "/bookings/{citizen_booking}/cancel", ("citizen",)),
+    ("GET", "/bookings/{class_booking}/slip", ("teacher_a", *X_VIEWERS)),
+    ("POST", "/bookings/{class_booking}/headcount", ("teacher_a",)),
+    # Venue managers (the URLs without ids act on the manager's own venue)
+    ("GET", "/manage/venue", MANAGERS),
+    ("POST", "/manage/venue", MANAGERS),
+    ("POST", "/manage/venue/submit", MANAGERS),
+    ("GET", "/manage/bookings", MANAGERS),
+    ("POST", "/manage/bookings/{class_booking}/approve", ("manager_x",)),
+    ("GET", "/manage/bookings/{class_booking}/decline", ("manager_x",)),
+    ("POST", "/manage/bookings/{class_booking}/decline", ("manager_x",)),
+    ("GET", "/manage/partners", MANAGERS),
+    ("POST", "/manage/partners", MANAGERS),
+    ("POST", "/manage/partners/{partnership}/end", ("manager_x",)),
+    ("GET", "/manage/programs", MANAGERS),
+    ("GET", "/manage/programs/new", MANAGERS),
+    ("POST", "/manage/programs/new", MANAGERS),
+    ("GET", "/manage/programs/{program}/edit", ("manager_x",)),
+    ("POST", "/manage/programs/{program}/edit", ("manager_x",)),
+    ("GET", "/manage/slots", MANAGERS),
+    ("GET", "/manage/slots/new", MANAGERS),
+    ("POST", "/manage/slots/new", MANAGERS),
+    ("GET", "/manage/slots/{public_slot}", ("manager_x",)),
+    ("POST", "/manage/slots/{public_slot}/capacity", ("manager_x",)),
+    ("POST", "/manage/slots/{public_slot}/cancel", ("manager_x",)),
+    ("GET", "/manage/schedules/new", MANAGERS),
+    ("POST", "/manage/schedules/new", MANAGERS),
+    ("GET", "/manage/closures", MANAGERS),
+    ("POST", "/manage/closures", MANAGERS),
+    ("GET", "/manage/rules", MANAGERS),
+    ("POST", "/manage/rules", MANAGERS),
+    ("GET", "/manage/gates", MANAGERS),
+    ("POST", "/manage/gates", MANAGERS),
+    ("POST", "/manage/gates/{gate_token}/revoke", ("manager_x",)),
+    ("GET", "/manage/poster", GATE),  # staff at the door print the walk-in poster too
+    ("GET", "/manage/poster/qr.svg", GATE),
+    ("GET", "/manage/reports", MANAGERS),
+    ("GET", "/manage/reports/{year}", MANAGERS),
+    ("GET", "/manage/reports/{year}.xlsx", MANAGERS),
+    ("POST", "/manage/reports/{year}/text", MANAGERS),
+    ("POST", "/manage/reports/{year}/submit", MANAGERS),
+    # Gate
+    ("GET", "/scan", GATE),
+    ("POST", "/scan", GATE),
+    ("POST", "/scan/group", GATE),
+    ("GET", "/scan/totals", GATE),
+    ("POST", "/scan/walk-in", GATE),
+    # Administrators
+    ("GET", "/admin/teachers", ADMINS),
+    ("POST", "/admin/teachers/{teacher_unverified}/verify", ("admin_a", "city")),
+    ("GET", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
+    ("POST", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
+    ("GET", "/admin/schools", ADMINS),
+    ("GET", "/admin/schools/new", ADMINS),
+    ("POST", "/admin/schools/new", ADMINS),
+    ("GET", "/admin/schools/{school_a}/edit", ("admin_a", "city")),
+    ("POST", "/admin/schools/{school_a}/edit", ("admin_a", "city")),
+    ("GET", "/admin/venues", ADMINS),
+    ("GET", "/admin/venues/{venue_x}", ("admin_a", "city")),
+    ("POST", "/admin/venues/{venue_x}/suspend", ("admin_a", "city")),
+    ("POST", "/admin/venues/{venue_x}/accreditations", ("city",)),
+    ("GET", "/admin/accreditations", ("city",)),
+    ("GET", "/admin/themed-days", ("city",)),
+    ("GET", "/admin/themed-days/{themed_day}", ("city",)),
+    ("POST", "/admin/themed-days/{themed_day}", ("city",)),
+    ("GET", "/admin/equity", ADMINS),
+    ("GET", "/admin/reports", ADMINS),
+    ("GET", "/admin/reports/{venue_x}/{year}", ("admin_a", "city")),
+    ("GET", "/admin/reports/{venue_x}/{year}.xlsx", ("admin_a", "city")),
+    ("GET", "/admin/evaluation", ("city",)),
+    ("POST", "/admin/evaluation", ("city",)),
+    # API (bearer tokens)
+    ("POST", "/api/v1/auth/token", EVERYONE),
+    ("GET", "/api/v1/openapi.json", EVERYONE),
+    ("GET", "/api/v1/venues", EVERYONE),
+    ("GET", "/api/v1/venues/{venue_x}", EVERYONE),
+    ("GET", "/api/v1/venues/{venue_x}/slots", EVERYONE),
+    ("POST", "/api/v1/venues/{venue_x}/slots", ("manager_x",)),
+    ("GET", "/api/v1/checkin-keys", EVERYONE),
+    ("GET", "/api/v1/stats/summary", EVERYONE),
+    ("GET", "/api/v1/bookings", USERS),
+    ("POST", "/api/v1/bookings", BOOKERS),
+    ("GET", "/api/v1/bookings/{citizen_booking}", ("citizen", *X_VIEWERS)),
+    ("POST", "/api/v1/bookings/{citizen_booking}/cancel", ("citizen",)),
+    ("GET", "/api/v1/bookings/{citizen_booking}/ticket.png", ("citizen", "staff_x", "manager_x")),
+    ("GET", "/api/v1/bookings/{citizen_booking}/ticket.svg", ("citizen", "staff_x", "manager_x")),
+    ("POST", "/api/v1/checkins", GATE),
+    ("POST", "/api/v1/checkins/batch", GATE),
+]
+
+# JSON bodies for API writes: valid enough that refusals cannot hide behind validation errors.
+BODIES = {
+    "/api/v1/venues/{venue_x}/slots": {"start": "{tomorrow}T09:00", "end": "{tomorrow}T11:00", "capacity": 10,
+                                       "audience": "public"},
+    "/api/v1/bookings": {"slot_id": "{public_slot}", "party_size": 1},
+    "/api/v1/checkins": {"code": "NOT-A-CODE"},
+    "/api/v1/checkins/batch": {"scans": []},
+    "/api/v1/auth/token": {"email": "{citizen_email}", "password": "password123"},
+}
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        filled = value.format(tomorrow=(local_today() + timedelta(days=1)).isoformat(), **ids)
+        return int(filled) if value.startswith("{") and filled.isdigit() else filled
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def _call(client, world: World, actor: str, method: str, template: str):
+    url = template.format(**world.ids)
+    is_api = url.startswith("/api/")
+    headers = {}
+    if actor != "anonymous":
+        if is_api:
+            headers["Authorization"] = f"Bearer {world.tokens[actor]}"
+        else:
+            with client.session_transaction() as session:
+                session["_user_id"] = world.users[actor].session_token
+                session["_fresh"] = True
+    kwargs = {"headers": headers}
+    if method == "POST" and is_api:
+        kwargs["json"] = _fill(BODIES.get(template, {}), world.ids)
+    return client.open(url, method=method, **kwargs)
+
+
+def _refused(response, actor: str, is_api: bool) -> bool:
+    if actor == "anonymous" and not is_api:
+        return response.status_code == 302 and "/login" in response.headers.get("Location", "") \
+            or response.status_code in (403, 404)
+    return response.status_code in (401, 403, 404)
+
+
+@pytest.mark.parametrize("method,template,allowed", ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
+def test_route_as_every_actor(app, world, method, template, allowed):
+    problems = []
+    for actor in ACTORS:
+        client = app.test_client()
+        response = _call(client, world, actor, method, template)
+        assert response.status_code < 500, f"{actor}: server error on {method} {template}"
+        refused = _refused(response, actor, template.startswith("/api/"))
+        if actor in allowed and refused:
+            problems.append(f"{actor} should be allowed, got {response.status_code}")
+        if actor not in allowed and not refused:
+            problems.append(f"{actor} should be refused, got {response.status_code}")
+    assert not problems, f"{method} {template}: " + "; ".join(problems)
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = set()
+    for method, template, _ in ROUTES:
+        covered.add((method, template))
+    import re
+
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        pattern = re.sub(r"<(?:[^:>]+:)?[^>]+>", "{x}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if not any(m == method and re.sub(r"\{[^}]+\}", "{x}", t) == pattern for m, t in covered):
+                if not any(m == method and re.fullmatch(re.sub(r"\\\{x\\\}", r"[^/]+", re.escape(pattern)), t)
+                           for m, t in covered):
+                    missing.append(f"{method} {rule.rule}")
+    assert not missing, "routes with no row in the authorization matrix: " + ", ".join(sorted(missing))
