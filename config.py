@@ -55,6 +55,16 @@ class Config:
 
     SEED_DEMO = True
 
+    # Deployment and security (app/core/security.py, app/core/logging.py, gunicorn.conf.py).
+    # Hops of our own reverse proxies whose X-Forwarded-For/-Proto are believed; 0 = no proxy.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    HSTS_ENABLED = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object per line
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    ACCESS_LOG = _bool("ACCESS_LOG", True)
+    # If Redis goes away, count in each worker's memory meanwhile instead of failing requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -76,6 +86,9 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     SEED_DEMO = False
+    HSTS_ENABLED = _bool("HSTS_ENABLED", True)
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
     @classmethod
     def check(cls) -> None:

@@ -1,7 +1,6 @@
 """SciVisit: booking and open statistics for Nanjing's science venues."""
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -28,8 +27,13 @@ def create_app(config: str | type | None = None) -> Flask:
     )
     app.config.from_object(config_cls)
     INSTANCE_DIR.mkdir(exist_ok=True)
-    logging.basicConfig(level=logging.INFO)
+    from app.core import logging as app_logging
 
+    app_logging.init_app(app)  # before anything logs: JSON or text, with the request id
+
+    from app.core import requests as request_guards
+
+    request_guards.init_url_converters(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -38,8 +42,13 @@ def create_app(config: str | type | None = None) -> Flask:
     from app.core import prefs, templating
 
     register_error_handlers(app)
+    request_guards.init_app(app)
     prefs.init_app(app)
     templating.init_app(app)
+
+    from app.core import security
+
+    security.init_app(app)
     return app
 
 
@@ -81,17 +90,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.api import bp as api_bp
+    from app.bookings.views import bp as bookings_bp
+    from app.calendars.views import bp as calendars_bp
+    from app.checkin.views import bp as checkin_bp
+    from app.events.views import bp as events_bp
     from app.main.views import bp as main_bp
+    from app.scheduling.views import bp as scheduling_bp
     from app.schools.views import bp as schools_bp
     from app.venues.views import bp as venues_bp
 
-    for blueprint in (main_bp, accounts_bp, schools_bp, venues_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, schools_bp, venues_bp, bookings_bp, scheduling_bp, api_bp,
+                      calendars_bp, events_bp, checkin_bp):
+        app.register_blueprint(blueprint)
+
+    from app.stats.opendata_views import bp as opendata_bp
+    from app.stats.report_views import bp as reports_bp
+    from app.stats.views import bp as stats_bp
+
+    for blueprint in (stats_bp, opendata_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import seed_demo_command
+    from app.bookings.cli import bookings_cli
+    from app.checkin.cli import checkin_cli  # also adds `bookings close-day`
+    from app.events.cli import events_cli
+    from app.notifications.cli import notifications_cli
+    from app.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(bookings_cli)
+    app.cli.add_command(checkin_cli)
+    app.cli.add_command(events_cli)
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(stats_cli)

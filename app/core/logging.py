@@ -1,0 +1,154 @@
+"""Logs that can be followed across machines: every request carries an id (``X-Request-ID``), and
+every record is one JSON object per line in production (``LOG_FORMAT=json``), plain text otherwise.
+
+Records name the signed-in user by id only; email addresses and phone numbers are masked in
+messages and tracebacks, and secret tokens in URL paths are replaced, so logs hold no contact data.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+from flask import Flask, Response, g, has_request_context, request
+from flask.logging import default_handler
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import NoInspectionAvailable
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is kept only if it is a short plain token: it goes into logs and a response header.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ENV_REQUEST_ID = "scivisit.request_id"
+_ENV_STARTED = "scivisit.started"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
+
+access_log = logging.getLogger("scivisit.access")
+
+
+def redact(text: str) -> str:
+    """``text`` with email addresses and mainland mobile numbers masked."""
+    return _MOBILE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
+def request_id() -> str | None:
+    """This request's id: the caller's ``X-Request-ID`` if it is sane, otherwise a new one."""
+    if not has_request_context():
+        return None
+    environ = request.environ
+    if _ENV_REQUEST_ID not in environ:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        environ[_ENV_REQUEST_ID] = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    return environ[_ENV_REQUEST_ID]
+
+
+def _safe_path() -> str:
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if "token" in name and isinstance(value, str) and value:
+            path = path.replace(value, "[redacted]")
+    return path
+
+
+def _principal_fields() -> dict:
+    # Only what is already loaded: logging must not cost a query.
+    principal = g.get("principal") or g.get("_login_user")
+    if principal is None or not getattr(principal, "is_authenticated", False):
+        return {}
+    try:
+        identity = sa_inspect(principal).identity  # readable even when the row is expired
+    except NoInspectionAvailable:
+        token_id = getattr(principal, "token_id", None)  # a gate device
+        return {"gate_token_id": token_id} if token_id is not None else {}
+    return {"user_id": identity[0]} if identity else {}
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds the request's id, method, path and user to every record logged while it runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context():
+            record.request_id = request_id()
+            record.method = request.method
+            record.path = _safe_path()
+            for key, value in _principal_fields().items():
+                setattr(record, key, value)
+        return True
+
+
+_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id", "gate_token_id")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        for key in _FIELDS:
+            value = getattr(record, key, None)
+            if value is not None:
+                data[key] = value
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+    def formatException(self, exc_info) -> str:
+        return redact(super().formatException(exc_info))
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        values = {**record.__dict__, "message": redact(record.message),
+                  "request_id": getattr(record, "request_id", None) or "-"}
+        return self._style._fmt % values
+
+    def formatException(self, exc_info) -> str:
+        return redact(super().formatException(exc_info))
+
+
+def _install_handler(app: Flask) -> None:
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "scivisit", False)]:
+        root.removeHandler(handler)  # create_app may run more than once in a process
+    handler = logging.StreamHandler(sys.stderr)
+    handler.scivisit = True
+    handler.addFilter(RequestContextFilter())
+    handler.setFormatter(JsonFormatter() if app.config.get("LOG_FORMAT") == "json" else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(str(app.config.get("LOG_LEVEL") or "INFO").upper())
+    app.logger.removeHandler(default_handler)  # records reach the root handler instead
+    # Alembic's fileConfig (migrations run in this process, as the tests do) disables every logger
+    # that existed before it; ours must keep writing.
+    app.logger.disabled = access_log.disabled = False
+
+
+def init_app(app: Flask) -> None:
+    _install_handler(app)
+
+    def start_clock() -> None:
+        request.environ[_ENV_STARTED] = time.perf_counter()
+        request_id()
+
+    # First of all before-request functions, so that a request refused early (rate limit) is timed too.
+    app.before_request_funcs.setdefault(None, []).insert(0, start_clock)
+
+    @app.after_request
+    def echo_request_id_and_log(response: Response) -> Response:
+        response.headers[REQUEST_ID_HEADER] = request_id()
+        if app.config.get("ACCESS_LOG", True) and access_log.isEnabledFor(logging.INFO):
+            started = request.environ.get(_ENV_STARTED)
+            duration = round((time.perf_counter() - started) * 1000, 1) if started else None
+            access_log.info("%s %s %s", request.method, _safe_path(), response.status_code,
+                            extra={"status": response.status_code, "duration_ms": duration})
+        return response

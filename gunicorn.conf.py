@@ -1,0 +1,72 @@
+"""gunicorn settings for SciVisit: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Everything can be overridden from the environment (or the command line, which wins over this file).
+Run the migrations before starting a new release: ``flask --app wsgi db upgrade`` (see docs/deploy/).
+"""
+import logging
+import multiprocessing
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+# Workers are processes: each takes one core's worth of Python; 2 × cores + 1 keeps the cores busy
+# while some workers wait on PostgreSQL.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+
+# gthread: a few threads per worker overlap the waits on PostgreSQL and Redis, keep connections
+# from the proxy alive, and a slow client no longer blocks a whole worker as under "sync".
+# Measured on the shared 2-core machine (busy, load average ~14), 4 workers, GET /healthz,
+# wrk -t2 -c32 -d10s, four alternating runs each: sync 76-198 req/s (with timeouts), gthread with
+# 4 threads 295-795 req/s; 8 threads was no better than 4. Each thread may hold a database
+# connection: threads (4) stay under SQLAlchemy's pool (5 + 10 overflow) per worker.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# A request still running after 30 s is stuck: its worker is replaced. On a restart or deploy the
+# requests in flight may finish for up to 30 s before their worker is stopped.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Idle keep-alive connections from the proxy are held this long. It must exceed nginx's upstream
+# keepalive_timeout (60 s in docs/deploy/nginx.conf) so that nginx, not gunicorn, closes an idle
+# connection; otherwise nginx may send a request down a connection gunicorn is just closing.
+# Under gthread an idle connection waits in the poller and holds no thread.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+# GUNICORN_MAX_REQUESTS=N replaces a worker after N requests (with jitter, not all at once), a
+# guard against slow memory growth. Off by default: a worker restarting mid-storm costs latency,
+# and no growth has been seen.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
+
+# No: each worker imports the app after the fork. With preload the app would be built once in the
+# master and copied into every worker, and with it whatever it opened while starting (SQLAlchemy's
+# pool, Redis connections, the rate limiter's storage); workers would then share those sockets and
+# interleave their bytes on one PostgreSQL connection. Separate imports cost a little memory and
+# start-up time, and let `kill -HUP` load new code.
+preload_app = False
+
+# gunicorn >= 25.1 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):
+# two instances on one host would take it from each other. systemd's signals (reload = HUP) do the
+# same job; give an instance its own path (GUNICORN_CONTROL_SOCKET) to use gunicornc.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+
+# The reverse proxy's address(es) whose X-Forwarded-Proto gunicorn believes (for wsgi.url_scheme).
+# The app itself believes X-Forwarded-For only for TRUSTED_PROXY_COUNT hops (config.py).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Logs to stdout/stderr for journald or the container runtime. The access line carries the
+# request id the app echoes in X-Request-ID, so it joins with the app's own (JSON) log records.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = ('%(h)s - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms '
+                     'request_id=%({x-request-id}o)s "%(a)s"')
+
+
+def on_starting(server):
+    # Several workers (or machines) counting rate limits in their own memory would each allow the
+    # whole limit: they must share Redis.
+    limits_on = os.environ.get("RATELIMIT_ENABLED", "true").strip().lower() in {"1", "true", "yes", "on"}
+    if server.cfg.workers > 1 and limits_on and not os.environ.get("REDIS_URL"):
+        logging.getLogger("gunicorn.error").warning(
+            "REDIS_URL is not set: each of the %s workers keeps its own rate-limit counts.", server.cfg.workers)

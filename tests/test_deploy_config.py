@@ -1,0 +1,63 @@
+"""Production refuses to start without its secrets; gunicorn's settings come from the environment."""
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("missing", [("SECRET_KEY",), ("DATABASE_URL",), ("SECRET_KEY", "DATABASE_URL")])
+def test_production_refuses_to_start_without_its_secrets(monkeypatch, missing):
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://scivisit@db.internal/scivisit")
+    for name in missing:
+        monkeypatch.delenv(name)
+    with pytest.raises(RuntimeError) as refused:
+        create_app("production")
+    for name in missing:
+        assert name in str(refused.value)
+
+
+def test_the_wsgi_entry_point_exits_with_the_reason_when_production_lacks_its_secrets():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    env["SCIVISIT_CONFIG"] = "production"
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr and "DATABASE_URL" in result.stderr
+
+
+def _gunicorn_settings(monkeypatch, **env) -> dict:
+    for name in ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_binds_the_port_and_runs_the_workers_the_environment_asks_for(monkeypatch):
+    settings = _gunicorn_settings(monkeypatch, PORT="9123", WEB_CONCURRENCY="3", FORWARDED_ALLOW_IPS="10.0.0.5")
+    assert settings["bind"] == "0.0.0.0:9123"
+    assert settings["workers"] == 3
+    assert settings["forwarded_allow_ips"] == "10.0.0.5"
+
+
+def test_gunicorn_defaults_to_threaded_workers_two_per_core_plus_one_without_preloading(monkeypatch):
+    settings = _gunicorn_settings(monkeypatch)
+    assert settings["bind"] == "0.0.0.0:8000"
+    assert settings["workers"] == 2 * os.cpu_count() + 1
+    assert (settings["worker_class"], settings["threads"]) == ("gthread", 4)
+    assert settings["preload_app"] is False
+    assert settings["timeout"] > 0 and settings["graceful_timeout"] > 0
+
+
+def test_gunicorn_access_log_goes_to_stdout_with_the_request_id(monkeypatch):
+    settings = _gunicorn_settings(monkeypatch)
+    assert settings["accesslog"] == "-"
+    assert "%({x-request-id}o)s" in settings["access_log_format"]

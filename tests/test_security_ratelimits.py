@@ -1,0 +1,116 @@
+"""Rate limits: a friendly page or JSON 429 after the limit, shared through Redis, off when disabled."""
+import os
+import random
+
+import pytest
+import redis
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import _empty_tables, _fresh_g, make_config
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+WRONG_LOGIN = {"email": "nobody@example.com", "password": "not-the-password"}
+
+
+def _limited_app(database_url, **overrides):
+    app = create_app(make_config(database_url, **{"RATELIMIT_ENABLED": True, **overrides}))
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
+    return app
+
+
+def _client(app, address: str):
+    # Limits count per client address; a fresh one per test keeps runs sharing a Redis apart.
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _random_address() -> str:
+    return "10.%d.%d.%d" % tuple(random.randint(1, 254) for _ in range(3))
+
+
+@pytest.fixture
+def limited_app(database_url, _migrated):
+    app = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL): {error}")
+    return REDIS_URL
+
+
+def test_login_answers_a_friendly_429_page_after_ten_attempts_a_minute(limited_app):
+    browser = _client(limited_app, _random_address())
+    statuses = [browser.post("/login", data=WRONG_LOGIN).status_code for _ in range(10)]
+    refused = browser.post("/login", data=WRONG_LOGIN)
+
+    assert 429 not in statuses
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    assert "Too many requests" in refused.get_data(as_text=True)
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_token_endpoint_answers_json_429_after_ten_attempts_a_minute(limited_app):
+    api = _client(limited_app, _random_address())
+    statuses = [api.post("/api/v1/auth/token", json=WRONG_LOGIN).status_code for _ in range(10)]
+    refused = api.post("/api/v1/auth/token", json=WRONG_LOGIN)
+
+    assert 429 not in statuses
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "rate_limited"
+    assert refused.get_json()["message"]
+
+
+def test_limits_count_each_client_address_separately(limited_app):
+    first, second = _client(limited_app, "10.0.0.1"), _client(limited_app, "10.0.0.2")
+    for _ in range(11):
+        first.post("/api/v1/auth/token", json=WRONG_LOGIN)
+    assert second.post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
+
+
+def test_rate_limits_are_off_when_disabled(database_url, _migrated):
+    app = _limited_app(database_url, RATELIMIT_ENABLED=False)
+    api = _client(app, _random_address())
+    statuses = {api.post("/api/v1/auth/token", json=WRONG_LOGIN).status_code for _ in range(15)}
+    assert 429 not in statuses
+
+
+def test_two_app_instances_share_the_count_through_redis(database_url, _migrated, redis_url):
+    address = _random_address()
+    first_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url)
+    for _ in range(10):
+        assert _client(first_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
+
+    # A second worker starts with its own connection to the store; it sees the first one's count.
+    second_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url)
+    assert _client(second_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code == 429
+
+
+def test_counts_in_process_memory_are_not_shared_which_is_why_production_uses_redis(database_url, _migrated):
+    address = _random_address()
+    first_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")
+    for _ in range(10):
+        _client(first_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN)
+
+    second_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")
+    assert _client(second_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
+
+
+def test_requests_are_still_answered_when_the_rate_limit_store_is_down(database_url, _migrated):
+    app = _limited_app(database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+                       RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1})
+    api = _client(app, _random_address())
+    response = api.post("/api/v1/auth/token", json=WRONG_LOGIN)
+    assert response.status_code < 500
+    assert response.get_json()["error"] != "server_error"
