@@ -29,3 +29,24 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def account_or_address() -> str:
+    """Rate-limit key: signed-in callers count per account, others per address.
+
+    A school network or a carrier's NAT puts hundreds of people behind one address; counting
+    them per address would refuse real bookings on a busy morning.
+    """
+    from flask import g
+    from flask_login import current_user
+
+    principal = g.get("principal") or (current_user if current_user.is_authenticated else None)
+    user_id = getattr(principal, "id", None)
+    return f"user:{user_id}" if user_id is not None else get_remote_address()
+
+
+def address_and_email() -> str:
+    """Rate-limit key for login: guessing at one account is limited wherever it comes from."""
+    from flask import request
+
+    return f"{get_remote_address()}|{(request.form.get('email') or '').strip().lower()[:254]}"

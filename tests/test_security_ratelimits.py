@@ -114,3 +114,34 @@ def test_requests_are_still_answered_when_the_rate_limit_store_is_down(database_
     response = api.post("/api/v1/auth/token", json=WRONG_LOGIN)
     assert response.status_code < 500
     assert response.get_json()["error"] != "server_error"
+
+
+def test_booking_limits_count_per_account_so_people_behind_one_address_can_all_book(limited_app):
+    from tests import factories
+
+    slot = factories.slot(capacity=100)
+    address = _random_address()
+    statuses = []
+    for _ in range(35):  # more people than the per-account limit of 30 a minute, one shared address
+        token = factories.user_token(factories.user("citizen"))
+        response = _client(limited_app, address).post(
+            "/api/v1/bookings", json={"slot_id": slot.id, "party_size": 1},
+            headers={"Authorization": f"Bearer {token}"})
+        statuses.append(response.status_code)
+    assert statuses == [201] * 35
+
+    token = factories.user_token(factories.user("citizen"))
+    one_person = _client(limited_app, address)
+    answers = [one_person.post("/api/v1/bookings", json={"slot_id": 999999, "party_size": 1},
+                               headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(31)]
+    assert answers[:30] == [404] * 30 and answers[30] == 429
+
+
+def test_login_guessing_at_one_account_is_limited_but_not_other_people_at_the_same_address(limited_app):
+    address = _random_address()
+    guesser = _client(limited_app, address)
+    for _ in range(10):
+        guesser.post("/login", data={"email": "target@example.com", "password": "guess-guess"})
+    assert guesser.post("/login", data={"email": "target@example.com", "password": "guess"}).status_code == 429
+    neighbour = _client(limited_app, address)
+    assert neighbour.post("/login", data=WRONG_LOGIN).status_code != 429

@@ -17,7 +17,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.i18n import localized
 from app.core.pagination import paginate
-from app.extensions import db, limiter
+from app.extensions import address_and_email, db, limiter
 from app.notifications.services import deliver_pending
 
 bp = Blueprint("accounts", __name__)
@@ -58,7 +58,8 @@ def _status(form) -> int:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=address_and_email)
+@limiter.limit("100 per minute", methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))

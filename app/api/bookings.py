@@ -11,7 +11,7 @@ from app.bookings import queries, services
 from app.bookings.models import Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.time import to_local, utcnow
-from app.extensions import db, limiter
+from app.extensions import account_or_address, db, limiter
 from app.scheduling.models import Slot
 
 
@@ -72,7 +72,7 @@ def _visible_booking(booking_id: int) -> Booking:
 
 @bp.post("/bookings")
 @principal_required
-@limiter.limit("30 per minute")
+@limiter.limit("30 per minute", key_func=account_or_address)
 def create_booking():
     user = _user()
     data = json_body()

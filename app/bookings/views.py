@@ -19,7 +19,7 @@ from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
 from app.core.time import utcnow
-from app.extensions import db, limiter
+from app.extensions import account_or_address, db, limiter
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.venues.models import VenueStatus
 
@@ -49,7 +49,7 @@ def _program_choices(slot: Slot) -> list[SelectChoice]:
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
 @login_required
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("20 per minute", methods=["POST"], key_func=account_or_address)
 def book_slot(slot_id: int):
     slot = _bookable_slot_or_404(slot_id)
     authorize(current_user.role in (Role.CITIZEN, Role.TEACHER))
