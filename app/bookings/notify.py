@@ -18,7 +18,7 @@ from app.bookings.models import BookingKind
 from app.calendars.ics import booking_calendar, to_text
 from app.core.i18n import localized
 from app.core.time import to_local
-from app.notifications.services import queue_message, site_url
+from app.notifications.services import queue_message, recipient_locale, site_url
 
 SUBJECTS = {
     "confirmed": _l("Booked: %(venue)s, %(date)s"),
@@ -29,7 +29,7 @@ SUBJECTS = {
     "changed": _l("Booking changed: %(venue)s, %(date)s"),
     "waitlisted": _l("On the waiting list: %(venue)s, %(date)s"),
     "promoted": _l("A place came free, you are booked: %(venue)s, %(date)s"),
-    "closure": _l("Visit cancelled, the venue is closed: %(venue)s, %(date)s"),
+    "closure": _l("Visit cancelled by the venue: %(venue)s, %(date)s"),
     "reminder": _l("Reminder: your visit to %(venue)s on %(date)s"),
 }
 EVENTS = tuple(SUBJECTS)
@@ -104,7 +104,7 @@ def booking_event(booking, event: str, *, reason=None):
     user = booking.user
     if user is None or not user.email:  # anonymised: nobody to tell
         return None
-    with force_locale(user.locale or "zh"):
+    with force_locale(recipient_locale(user)):
         subject, body, ics = render_email(booking, event, reason)
     return queue_message(kind=f"booking_{event}", recipient=user.email, subject=subject, body=body,
                          user=user, booking=booking, attachment=(ics_filename(booking), ICS_TYPE, ics))

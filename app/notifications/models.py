@@ -13,6 +13,12 @@ class OutboxMessage(CreatedAt, db.Model):
     """A message waiting to be (or already) sent. Kept so nothing is lost if SMTP is down."""
 
     __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # A booking gets one reminder, however often (or concurrently) the reminder job runs.
+        sa.Index("uq_outbox_messages_one_reminder", "booking_id", unique=True,
+                 sqlite_where=sa.text("kind = 'booking_reminder'"),
+                 postgresql_where=sa.text("kind = 'booking_reminder'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(40), index=True)
@@ -20,6 +26,14 @@ class OutboxMessage(CreatedAt, db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # The booking the message is about, if any (the reminder job asks "reminded already?").
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    # One text attachment (a booking's .ics), sent as a MIME part.
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(120))
+    attachment_type: Mapped[str | None] = mapped_column(sa.String(80))
+    attachment: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set by the worker that is sending it, so two workers never send the same message.
+    claimed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")

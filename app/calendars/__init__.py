@@ -1,0 +1,1 @@
+"""iCalendar files: a booking's event, a user's private feed, venue and themed-event feeds."""

@@ -1,0 +1,191 @@
+"""Themed days load from themed_days.csv, know their dates per year, and the city admin sets them."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from app.events.models import ThemedDay, ThemedDayDates, ThemedDayRule
+from app.events.themed_days import ThemedDaysFileError, dates_in, load_themed_days, themed_day_by_key
+from app.extensions import db
+from tests import factories
+
+
+def _load():
+    result = load_themed_days()
+    db.session.commit()
+    return result
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_loading_adds_every_themed_day_of_the_file(app):
+    _load()
+
+    keys = set(db.session.scalars(select(ThemedDay.key)))
+    assert len(keys) == 12 and {"national_science_day", "science_week", "china_water_week"} <= keys
+    science_day = themed_day_by_key("national_science_day")
+    assert science_day.name_zh == "全国科普日" and science_day.rule_kind == ThemedDayRule.YEARLY_TABLE
+
+
+def test_a_fixed_rule_gives_the_dates_of_any_year(app):
+    _load()
+
+    water_week = themed_day_by_key("china_water_week")
+    assert (dates_in(water_week, 2031).starts_on, dates_in(water_week, 2031).ends_on) == (
+        date(2031, 3, 22), date(2031, 3, 28))
+    single = dates_in(themed_day_by_key("disaster_reduction_day"), 2040)
+    assert single.starts_on == single.ends_on == date(2040, 5, 12)
+
+
+def test_a_yearly_table_gives_the_announced_years_only(app):
+    _load()
+
+    science_day = themed_day_by_key("national_science_day")
+    known = dates_in(science_day, 2023)
+    assert (known.starts_on, known.ends_on) == (date(2023, 9, 17), date(2023, 9, 23))
+    assert dates_in(science_day, 2024) is None
+    low_carbon = dates_in(themed_day_by_key("low_carbon_day"), 2013)
+    assert low_carbon.starts_on == low_carbon.ends_on == date(2013, 6, 17)
+
+
+def test_loading_twice_changes_nothing(app):
+    first = _load()
+    days, dates = _count(ThemedDay), _count(ThemedDayDates)
+
+    second = _load()
+
+    assert first.themed_days_added == 12 and first.dates_added > 0
+    assert (second.themed_days_added, second.themed_days_updated, second.dates_added) == (0, 0, 0)
+    assert (_count(ThemedDay), _count(ThemedDayDates)) == (days, dates)
+
+
+def test_loading_again_keeps_the_dates_the_city_admin_corrected(app):
+    _load()
+    row = next(d for d in themed_day_by_key("national_science_day").dates if d.year == 2023)
+    row.starts_on, row.ends_on = date(2023, 9, 16), date(2023, 9, 24)
+    db.session.commit()
+
+    _load()
+
+    assert dates_in(themed_day_by_key("national_science_day"), 2023).starts_on == date(2023, 9, 16)
+
+
+def test_the_command_loads_the_themed_days(app):
+    result = app.test_cli_runner().invoke(args=["events", "load-themed-days"])
+
+    assert result.exit_code == 0, result.output
+    assert "12 themed days added" in result.output
+    assert _count(ThemedDay) == 12
+
+
+def test_a_bad_line_is_reported_by_its_line_number_and_nothing_is_loaded(app, tmp_path):
+    bad = tmp_path / "themed_days.csv"
+    bad.write_text("key,name_zh,name_en,rule_kind,rule,known_dates,note\n"
+                   "a,甲,A,fixed,03-22,,\n"
+                   "b,乙,B,yearly_table,,2022:13-40,\n", encoding="utf-8")
+
+    with pytest.raises(ThemedDaysFileError, match="line 3"):
+        load_themed_days(bad)
+    result = app.test_cli_runner().invoke(args=["events", "load-themed-days", "--file", str(bad)])
+
+    assert result.exit_code != 0 and "line 3" in result.output
+    assert _count(ThemedDay) == 0
+
+
+# --- the city admin's page -----------------------------------------------------------------------
+
+def _science_day_id() -> int:
+    _load()
+    return themed_day_by_key("national_science_day").id
+
+
+def test_the_city_admin_adds_a_years_dates(client, auth):
+    themed_day_id = _science_day_id()
+    auth.login(factories.user("city_admin").email)
+
+    response = client.post(f"/admin/themed-days/{themed_day_id}",
+                           data={"year": "2026", "starts_on": "2026-09-12", "ends_on": "2026-09-18"})
+
+    assert response.status_code == 302
+    found = dates_in(themed_day_by_key("national_science_day"), 2026)
+    assert (found.starts_on, found.ends_on) == (date(2026, 9, 12), date(2026, 9, 18))
+
+
+def test_the_city_admin_changes_a_years_dates(client, auth):
+    themed_day_id = _science_day_id()
+    auth.login(factories.user("city_admin").email)
+
+    client.post(f"/admin/themed-days/{themed_day_id}",
+                data={"year": "2023", "starts_on": "2023-09-15", "ends_on": "2023-09-22"})
+
+    db.session.expire_all()
+    assert dates_in(themed_day_by_key("national_science_day"), 2023).starts_on == date(2023, 9, 15)
+    assert sum(1 for d in themed_day_by_key("national_science_day").dates if d.year == 2023) == 1
+
+
+def test_a_last_day_before_the_first_is_refused_next_to_the_field(client, auth):
+    themed_day_id = _science_day_id()
+    auth.login(factories.user("city_admin").email)
+
+    response = client.post(f"/admin/themed-days/{themed_day_id}?lang=en",
+                           data={"year": "2026", "starts_on": "2026-09-18", "ends_on": "2026-09-12"})
+
+    assert response.status_code == 400
+    assert 'id="ends_on-error"' in response.get_data(as_text=True)
+    assert dates_in(themed_day_by_key("national_science_day"), 2026) is None
+
+
+def test_a_first_day_outside_the_year_is_refused(client, auth):
+    themed_day_id = _science_day_id()
+    auth.login(factories.user("city_admin").email)
+
+    response = client.post(f"/admin/themed-days/{themed_day_id}",
+                           data={"year": "2026", "starts_on": "2027-09-12", "ends_on": "2027-09-18"})
+
+    assert response.status_code == 400 and 'id="starts_on-error"' in response.get_data(as_text=True)
+
+
+def test_nonsense_in_the_form_is_refused_without_an_error_page(client, auth):
+    themed_day_id = _science_day_id()
+    auth.login(factories.user("city_admin").email)
+
+    response = client.post(f"/admin/themed-days/{themed_day_id}",
+                           data={"year": "99999999999", "starts_on": "yesterday", "ends_on": ""})
+
+    assert response.status_code == 400
+
+
+def test_the_city_admin_sees_the_themed_days_with_this_years_dates(client, auth):
+    _load()
+    auth.login(factories.user("city_admin").email)
+
+    page = client.get("/admin/themed-days").get_data(as_text=True)
+
+    assert "全国科普日" in page and "中国水周" in page
+
+
+@pytest.mark.parametrize("role", ["citizen", "teacher", "venue_staff", "venue_manager", "district_admin"])
+def test_only_the_city_admin_may_set_themed_day_dates(client, auth, role):
+    themed_day_id = _science_day_id()
+    auth.login(factories.user(role).email)
+
+    assert client.get("/admin/themed-days").status_code == 403
+    assert client.get(f"/admin/themed-days/{themed_day_id}").status_code == 403
+    response = client.post(f"/admin/themed-days/{themed_day_id}",
+                           data={"year": "2026", "starts_on": "2026-09-12", "ends_on": "2026-09-18"})
+    assert response.status_code == 403
+    assert dates_in(themed_day_by_key("national_science_day"), 2026) is None
+
+
+def test_the_themed_days_page_needs_a_signed_in_user(client):
+    response = client.get("/admin/themed-days")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_unknown_themed_day_is_404(client, auth):
+    auth.login(factories.user("city_admin").email)
+    assert client.get("/admin/themed-days/999999").status_code == 404
