@@ -46,6 +46,11 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "SciVisit <noreply@scivisit.local>")
+    # Development sends (prints) mail right after the request's commit; production leaves it to
+    # the delivery job and never writes bodies (they hold reset links) to the log.
+    MAIL_DELIVER_IN_REQUEST = _bool("MAIL_DELIVER_IN_REQUEST", True)
+    MAIL_LOG_BODY = True
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # links in e-mails sent by cron jobs
 
     PASSWORD_RESET_MAX_AGE = 3600
     LOGIN_LOCKOUT_THRESHOLD = 5
@@ -82,6 +87,8 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    MAIL_DELIVER_IN_REQUEST = _bool("MAIL_DELIVER_IN_REQUEST", False)
+    MAIL_LOG_BODY = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

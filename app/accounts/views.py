@@ -18,7 +18,7 @@ from app.core.errors import DomainError
 from app.core.i18n import localized
 from app.core.pagination import paginate
 from app.extensions import address_and_email, db, limiter
-from app.notifications.services import deliver_pending
+from app.notifications.services import after_commit_delivery
 
 bp = Blueprint("accounts", __name__)
 
@@ -172,7 +172,7 @@ def forgot_password():
             lambda token: url_for("accounts.reset_password", token=token, _external=True),
         )
         db.session.commit()
-        deliver_pending()
+        after_commit_delivery()
         # The same answer whether or not the account exists.
         flash(_("If an account uses this email address, we have sent it a link to reset the password. "
                 "Check your inbox."), "info")
@@ -235,7 +235,7 @@ def verify_teacher(user_id: int):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        deliver_pending()
+        after_commit_delivery()
         flash(_("%(name)s is now a verified teacher.", name=teacher.name), "success")
     return redirect(url_for("accounts.teacher_queue"))
 
@@ -257,7 +257,7 @@ def reject_teacher(user_id: int):
             _apply_error(form, exc)
         else:
             db.session.commit()
-            deliver_pending()
+            after_commit_delivery()
             flash(_("The registration of %(name)s was rejected and they have been told why.",
                     name=teacher.name), "success")
             return redirect(url_for("accounts.teacher_queue"))

@@ -12,6 +12,7 @@ from app.bookings.models import Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.time import to_local, utcnow
 from app.extensions import account_or_address, db, limiter
+from app.notifications.services import after_commit_delivery
 from app.scheduling.models import Slot
 
 
@@ -98,6 +99,7 @@ def create_booking():
                 guardian_confirmed=data.get("guardian_confirmed") is True,
                 join_waitlist=data.get("waitlist") is True, request_key=request_key)
         db.session.commit()
+        after_commit_delivery()
     except DomainError:
         db.session.rollback()
         raise
@@ -128,6 +130,7 @@ def cancel_booking(booking_id: int):
     try:
         services.cancel_booking(_user(), booking, reason=reason[:500])
         db.session.commit()
+        after_commit_delivery()
     except DomainError:
         db.session.rollback()
         raise

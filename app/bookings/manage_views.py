@@ -18,6 +18,7 @@ from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
 from app.core.time import local_today, utcnow
 from app.extensions import db
+from app.notifications.services import after_commit_delivery
 from app.schools.models import School
 
 
@@ -53,6 +54,7 @@ def approve(booking_id: int):
     try:
         services.approve_booking(current_user, booking)
         db.session.commit()
+        after_commit_delivery()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -70,6 +72,7 @@ def decline(booking_id: int):
         try:
             services.decline_booking(current_user, booking, reason=form.reason.data)
             db.session.commit()
+            after_commit_delivery()
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)

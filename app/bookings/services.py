@@ -284,6 +284,7 @@ def approve_booking(manager: User, booking: Booking, *, now: datetime | None = N
         raise DomainError("not_pending", _l("Only requests awaiting approval can be approved."), status=409)
     booking.status = BookingStatus.CONFIRMED
     booking.decided_at, booking.decided_by_id, booking.updated_at = now, manager.id, now
+    booking.ticket_version += 1
     db.session.flush()
     notify.booking_event(booking, "approved")
     return booking

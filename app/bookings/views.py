@@ -20,6 +20,7 @@ from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
 from app.core.time import utcnow
 from app.extensions import account_or_address, db, limiter
+from app.notifications.services import after_commit_delivery
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.venues.models import VenueStatus
 
@@ -67,6 +68,7 @@ def book_slot(slot_id: int):
         try:
             booking = _book(form, slot)
             db.session.commit()
+            after_commit_delivery()
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
@@ -128,6 +130,7 @@ def cancel(booking_id: int):
     try:
         services.cancel_booking(current_user, booking, reason=form.reason.data or "")
         db.session.commit()
+        after_commit_delivery()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -146,6 +149,7 @@ def headcount(booking_id: int):
         try:
             services.lower_headcount(current_user, booking, students=form.students.data, adults=form.adults.data)
             db.session.commit()
+            after_commit_delivery()
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)

@@ -91,7 +91,13 @@ def deliver_pending(limit: int = 100) -> int:
 
 def after_commit_delivery() -> int:
     """Deliver what the request queued, right after its commit. A mail problem is logged and
-    never turns the visitor's successful action into an error page."""
+    never turns the visitor's successful action into an error page.
+
+    Production sets ``MAIL_DELIVER_IN_REQUEST`` off: a delivery job (``flask notifications
+    deliver`` from cron, every minute) sends instead, so no request waits for SMTP.
+    """
+    if not current_app.config.get("MAIL_DELIVER_IN_REQUEST", True):
+        return 0
     try:
         return deliver_pending()
     except Exception:  # noqa: BLE001 - the action succeeded; the outbox keeps the message
@@ -122,6 +128,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
 def _send(message: OutboxMessage) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
+        if not config.get("MAIL_LOG_BODY", True):  # links in bodies (password resets) are secrets
+            current_app.logger.warning("No MAIL_SERVER: message %s (%s) not sent", message.id, message.kind)
+            return
         attached = f"\n[attachment: {message.attachment_name}]" if message.attachment_name else ""
         current_app.logger.info("Mail to %s: %s\n%s%s", message.recipient, message.subject, message.body, attached)
         return
