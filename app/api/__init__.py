@@ -1,9 +1,24 @@
-"""The JSON API under /api/v1: thin handlers over the same services as the pages."""
+"""The JSON API under /api/v1: thin handlers over the same services as the pages.
+
+Each topic is a module that attaches its routes to ``bp`` and describes them in an ``OPENAPI``
+dict, which ``openapi.py`` gathers into the published document.
+"""
 from flask import Blueprint
+
+from app.core.errors import DomainError, json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-@bp.get("/openapi.json")
-def openapi():
-    return {}
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    # The app-wide handler already answers JSON under /api/; this one also names the field.
+    extra = {"field": exc.field} if exc.field else {}
+    return json_error(exc.code, exc.message, exc.status, **extra)
+
+
+from app.api import openapi, venues  # noqa: E402,F401  (routes attach to bp)
+from app.api import slots  # noqa: E402,F401
+from app.api import auth, bookings  # noqa: E402,F401
+from app.api import checkins  # noqa
+from app.api import stats  # noqa

@@ -1,0 +1,111 @@
+"""How a check-in outcome is told: in plain words for the gate, and as JSON for the API."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.bookings.models import BookingKind
+from app.checkin.models import CheckIn, CheckInResult
+from app.checkin.services import OPENS_BEFORE, Outcome
+from app.core.templating import local_date, local_datetime
+from app.core.time import to_local
+
+R = CheckInResult
+# The screen's colour: green admitted, amber already in, red refused.
+TONE = {R.OK: "ok", R.ALREADY_CHECKED_IN: "warn"}
+
+
+def tone(outcome: Outcome) -> str:
+    return TONE.get(outcome.result, "bad")
+
+
+def message(outcome: Outcome) -> str:
+    """The reason in plain words, for staff to read and to tell the visitor."""
+    result, booking = outcome.result, outcome.booking
+    if result == R.OK:
+        return _("Valid ticket, checked in now. Welcome!")
+    if result == R.ALREADY_CHECKED_IN:
+        previous = outcome.previous
+        if previous is None:
+            return _("This ticket has already been used.")
+        if previous.gate:
+            return _("Already checked in at %(time)s at gate %(gate)s.",
+                     time=local_datetime(previous.scanned_at, "HH:mm"), gate=previous.gate)
+        return _("Already checked in at %(time)s.", time=local_datetime(previous.scanned_at, "HH:mm"))
+    if result == R.INVALID_CODE:
+        if outcome.reason == "superseded":
+            return _("This is an old code: the booking was changed. Ask the visitor to show the current ticket.")
+        return _("This is not a valid SciVisit ticket. It may be damaged or incomplete: try again or type "
+                 "the booking number.")
+    if result == R.REVOKED_KEY:
+        return _("This ticket was signed with a key that has been withdrawn. Ask the visitor to open the "
+                 "booking again for a new code.")
+    if result == R.UNKNOWN_BOOKING:
+        return _("No booking has this number. Check it and try again.")
+    if result == R.WRONG_VENUE:
+        return _("This ticket is for another venue.")
+    if result == R.CANCELLED:
+        return _("This booking was cancelled.")
+    if result == R.NOT_CONFIRMED:
+        return _("This booking is not confirmed, so it cannot be admitted.")
+    if result == R.WRONG_DATE and booking is not None:
+        return _("This ticket is for %(date)s, not today.", date=local_date(booking.local_date))
+    if result == R.TOO_EARLY and booking is not None:
+        return _("Too early: check-in opens at %(time)s, 30 minutes before the start.",
+                 time=local_datetime(booking.starts_at - OPENS_BEFORE, "HH:mm"))
+    if result == R.TOO_LATE and booking is not None:
+        return _("Too late: this visit ended at %(time)s.", time=local_datetime(booking.ends_at, "HH:mm"))
+    return str(result.label)
+
+
+def party_text(outcome: Outcome) -> str:
+    booking, row = outcome.booking, outcome.checkin
+    if booking is None:
+        return ""
+    if booking.kind == BookingKind.GROUP:
+        students = row.students if outcome.admitted and row.students is not None else booking.students
+        adults = row.adults if outcome.admitted and row.adults is not None else booking.adults
+        return _("Class %(name)s: %(students)d students and %(adults)d adults",
+                 name=booking.class_name or "", students=students, adults=adults)
+    persons = row.persons if outcome.admitted else booking.seats
+    return _("%(n)d people", n=persons)
+
+
+def _iso(value) -> str | None:
+    return to_local(value).isoformat() if value is not None else None
+
+
+def checkin_json(row: CheckIn | None) -> dict | None:
+    if row is None:
+        return None
+    return {"id": row.id, "at": _iso(row.scanned_at), "gate": row.gate, "result": row.result.value}
+
+
+def outcome_json(outcome: Outcome, *, preview: bool = False) -> dict:
+    """``{"result": R, "message": ..., ...details}``; nothing personal, nothing of another venue."""
+    data = {"result": outcome.result.value, "title": str(outcome.result.label), "message": message(outcome),
+            "admitted": outcome.admitted,
+            "replayed": outcome.replayed, "tone": tone(outcome)}
+    if outcome.reason:
+        data["reason"] = outcome.reason
+    if preview:
+        data["preview"] = True
+    booking = outcome.booking
+    if booking is not None:
+        facts = {"id": booking.id, "reference": booking.reference, "kind": booking.kind.value, "seats": booking.seats}
+        if booking.kind == BookingKind.GROUP:
+            facts.update(students=booking.students, adults=booking.adults, class_name=booking.class_name)
+        else:
+            facts["party_size"] = booking.party_size
+        if booking.starts_at is not None:
+            facts.update(start=_iso(booking.starts_at), end=_iso(booking.ends_at),
+                         date=booking.local_date.isoformat())
+        data["booking"] = facts
+        data["party"] = party_text(outcome)
+    if outcome.checkin is not None:
+        data["checkin"] = checkin_json(outcome.checkin)
+        if outcome.admitted:
+            row = outcome.checkin
+            data["headcount"] = {"persons": row.persons, "students": row.students, "adults": row.adults}
+    if outcome.previous is not None:
+        data["previous"] = checkin_json(outcome.previous)
+    return data

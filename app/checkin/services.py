@@ -1,0 +1,421 @@
+"""Check-in: the rules of admitting a ticket at the gate, in one place.
+
+``record_check_in`` decides and records every scan, from the scanner page, the API, and offline
+gates' batches alike; ``check_ticket`` answers the same question without recording (a gate asking
+for a class's headcount before admitting it). Precedence of the answers, first that applies:
+
+``invalid_code`` (malformed, unknown key, bad signature) · ``revoked_key`` · ``wrong_venue`` ·
+``unknown_booking`` · ``already_checked_in`` · ``cancelled`` (also declined) · ``not_confirmed``
+(pending, waitlisted) · ``invalid_code`` (an older ticket version of a changed booking) ·
+``ok`` inside the window (30 minutes before the start until the end) · ``wrong_date`` (another
+local day) · ``too_early`` · ``too_late``.
+
+The hot path for a good code is one signature check (public keys cached) and two prepared
+statements (``statements.py``): a conditional UPDATE of the booking ``confirmed → checked_in`` that
+also checks venue, version and window, and the INSERT of the admission. The UPDATE is what makes a
+ticket admit once: a second gate's UPDATE finds the booking no longer confirmed (PostgreSQL makes it
+wait for the first; SQLite has one writer), and the partial unique index on admissions backs it up.
+The INSERT is ``ON CONFLICT DO NOTHING``: a nonce used before writes nothing, the claim is taken
+back, and the first attempt's answer is returned; no savepoint is needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.accounts.models import Role
+from app.accounts.tokens import GateDevice
+from app.bookings.models import Booking, BookingKind, BookingStatus
+from app.checkin import statements, tickets
+from app.checkin.models import CheckIn, CheckInKind, CheckInResult
+from app.core.errors import DomainError, Forbidden
+from app.core.time import to_local, utcnow
+from app.extensions import db
+from app.scheduling.models import Slot
+
+R = CheckInResult
+OPENS_BEFORE = timedelta(minutes=30)
+GATE_MAX = 40
+NONCE_MAX = 64
+
+
+# --- policy -------------------------------------------------------------------------------------
+
+def checkin_venue(actor) -> int | None:
+    """The venue whose gate ``actor`` works at: its staff, its manager, or one of its gate devices."""
+    if isinstance(actor, GateDevice):
+        return actor.venue_id
+    if getattr(actor, "is_authenticated", False) and getattr(actor, "role", None) in (Role.VENUE_STAFF,
+                                                                                       Role.VENUE_MANAGER):
+        return actor.venue_id
+    return None
+
+
+def can_check_in(actor) -> bool:
+    return checkin_venue(actor) is not None
+
+
+def can_view_ticket(user, booking: Booking) -> bool:
+    """The booker, and the staff and manager of the booking's venue."""
+    if not getattr(user, "is_authenticated", False) or isinstance(user, GateDevice):
+        return False
+    if booking.user_id is not None and booking.user_id == user.id:
+        return True
+    return user.role in (Role.VENUE_STAFF, Role.VENUE_MANAGER) and user.venue_id == booking.venue_id
+
+
+def can_manage_gates(user) -> bool:
+    return getattr(user, "is_authenticated", False) and getattr(user, "role", None) == Role.VENUE_MANAGER \
+        and user.venue_id is not None
+
+
+# --- what a decision carries -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Headcount:
+    """Who actually came: ``persons`` for a party, ``students`` and ``adults`` for a class."""
+
+    persons: int | None = None
+    students: int | None = None
+    adults: int | None = None
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    id: int
+    reference: str
+    venue_id: int
+    kind: BookingKind
+    status: BookingStatus | None
+    ticket_version: int | None
+    seats: int
+    party_size: int | None
+    students: int | None
+    adults: int | None
+    class_name: str | None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    local_date: date | None = None
+
+
+@dataclass
+class Outcome:
+    result: CheckInResult
+    reason: str = ""
+    booking: BookingFacts | None = None
+    checkin: CheckIn | SimpleNamespace | None = None  # the recorded attempt (None for a preview)
+    previous: CheckIn | SimpleNamespace | None = None  # for already_checked_in: the admission
+    replayed: bool = False  # a retry with a known nonce: the first attempt's answer
+
+    @property
+    def admitted(self) -> bool:
+        return self.result == R.OK and self.checkin is not None
+
+
+def actor_key(actor) -> str:
+    return f"d{actor.token_id}" if isinstance(actor, GateDevice) else f"u{actor.id}"
+
+
+def _gate_label(actor, gate: str | None) -> str:
+    gate = (gate or "").strip()
+    if not gate and isinstance(actor, GateDevice):
+        gate = actor.name
+    return gate[:GATE_MAX]
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def _facts(by: str, value) -> BookingFacts | None:
+    """The booking and its slot's times, ``by`` its ``"reference"`` or ``"id"``."""
+    row = db.session.execute(statements.sql().facts_by[by], {"p_value": value}).first()
+    return BookingFacts(*row) if row is not None else None
+
+
+def admission_of(booking_id: int) -> SimpleNamespace | None:
+    """When, where and for how many the booking was admitted."""
+    row = db.session.execute(statements.sql().admission, {"p_id": booking_id}).first()
+    return SimpleNamespace(**row._mapping) if row is not None else None
+
+
+def _judge(facts: BookingFacts | None, claims: tickets.Claims | None, venue_id: int,
+           now: datetime) -> tuple[CheckInResult, str]:
+    if facts is None:
+        return R.UNKNOWN_BOOKING, ""
+    if facts.venue_id != venue_id:
+        return R.WRONG_VENUE, ""
+    status = facts.status
+    if status == BookingStatus.CHECKED_IN:
+        return R.ALREADY_CHECKED_IN, ""
+    if status in (BookingStatus.CANCELLED, BookingStatus.DECLINED):
+        return R.CANCELLED, status.value
+    if status in (BookingStatus.PENDING, BookingStatus.WAITLISTED):
+        return R.NOT_CONFIRMED, status.value
+    if status == BookingStatus.CONFIRMED and claims is not None and claims.version != facts.ticket_version:
+        return R.INVALID_CODE, "superseded"
+    if facts.starts_at - OPENS_BEFORE <= now <= facts.ends_at:
+        return (R.OK, "") if status == BookingStatus.CONFIRMED else (R.NOT_CONFIRMED, status.value)
+    if to_local(now).date() != facts.local_date:
+        return R.WRONG_DATE, ""
+    return (R.TOO_EARLY, "") if now < facts.starts_at else (R.TOO_LATE, "")
+
+
+def _parse(text: str) -> tuple[tickets.Claims | None, str | None, CheckInResult | None, str, str | None]:
+    """(claims, reference, refusal, reason, kid) for what was presented."""
+    presented = tickets.normalise(text) if isinstance(text, str) and len(text) <= tickets.MAX_INPUT else ""
+    if tickets.is_code(presented):
+        try:
+            claims = tickets.verify(presented)
+        except tickets.CodeRefused as refused:
+            return None, None, CheckInResult(refused.result), refused.reason, refused.kid
+        return claims, claims.reference, None, "", claims.kid
+    if tickets.is_reference(presented):
+        return None, presented, None, "", None
+    return None, None, R.INVALID_CODE, "malformed", None
+
+
+def check_ticket(actor, text: str, *, now: datetime | None = None) -> Outcome:
+    """What a scan would answer now, recording nothing."""
+    now = now or utcnow()
+    venue_id = _venue_or_forbidden(actor)
+    claims, reference, refusal, reason, _ = _parse(text)
+    if refusal is not None:
+        return Outcome(refusal, reason)
+    if claims is not None and claims.venue_id != venue_id:
+        return Outcome(R.WRONG_VENUE)
+    facts = _facts("reference", reference)
+    result, reason = _judge(facts, claims, venue_id, now)
+    if result == R.WRONG_VENUE:
+        facts = None  # another venue's booking is not this gate's to see
+    previous = admission_of(facts.id) if result == R.ALREADY_CHECKED_IN else None
+    return Outcome(result, reason, booking=facts, previous=previous)
+
+
+def _venue_or_forbidden(actor) -> int:
+    venue_id = checkin_venue(actor)
+    if venue_id is None:
+        raise Forbidden(_l("Only the venue's staff and gate devices can check tickets in."))
+    return venue_id
+
+
+# --- recording -------------------------------------------------------------------------------------
+
+def record_check_in(actor, code_or_reference: str, *, gate: str | None = None, nonce: str | None = None,
+                    headcount: Headcount | None = None, now: datetime | None = None) -> Outcome:
+    """Decide one scan and record it (the audit log); admit the ticket if the answer is ``ok``.
+
+    ``now`` is when the gate scanned (an offline gate's upload gives its scan time). A retry with
+    a ``nonce`` this actor used before answers the first attempt's result and records nothing.
+    A headcount above the booking raises ``DomainError`` (``headcount_above_booking``): nothing is
+    recorded, the ticket stays valid.
+    """
+    now = now or utcnow()
+    venue_id = _venue_or_forbidden(actor)
+    nonce = (nonce or "").strip()[:NONCE_MAX] or None
+    attempt = _Attempt(actor, venue_id, _gate_label(actor, gate), nonce, headcount, now)
+    for _ in range(2):
+        outcome = attempt.run(code_or_reference)
+        if outcome is not None:
+            return outcome
+        # The row was not written: this actor used the nonce before (answer as then), or, in theory,
+        # the ticket was admitted by another path in between (decide again).
+        first = _attempt_by_nonce(actor, nonce) if nonce else None
+        if first is not None:
+            return _replay(first)
+    raise RuntimeError("check-in could not be recorded")
+
+
+class _Attempt:
+    """One scan being decided. Its statements are plain (no savepoint): the one change it may have
+    to take back, the claim of the booking, is undone by ``unclaim`` in the same transaction."""
+
+    def __init__(self, actor, venue_id: int, gate: str, nonce: str | None, headcount: Headcount | None,
+                 now: datetime):
+        self.actor, self.venue_id, self.gate, self.nonce = actor, venue_id, gate, nonce
+        self.headcount, self.now = headcount, now
+
+    def run(self, text: str) -> Outcome | None:
+        claims, reference, refusal, reason, kid = _parse(text)
+        if refusal is not None:
+            return self.refuse(refusal, reason, kid=kid)
+        if claims is not None:
+            if claims.venue_id != self.venue_id:
+                return self.refuse(R.WRONG_VENUE, "", kid=kid, reference=reference)
+            claimed = self.claim(claims)
+            if claimed is not None:
+                return self.admit(claimed, claims.local_date, kid)
+        facts = _facts("reference", reference)
+        result, reason = _judge(facts, claims, self.venue_id, self.now)
+        if result == R.OK:
+            # A typed reference (the fast path is for signed codes): claim the booking by id.
+            claimed = self.claim_by_id(facts, claims)
+            if claimed is not None:
+                return self.admit(claimed, facts.local_date, kid)
+            facts = _facts("id", facts.id)  # another gate was first
+            result, reason = _judge(facts, claims, self.venue_id, self.now)
+        if result == R.WRONG_VENUE:
+            return self.refuse(result, reason, kid=kid, reference=reference)
+        previous = admission_of(facts.id) if result == R.ALREADY_CHECKED_IN else None
+        return self.refuse(result, reason, kid=kid, reference=reference, facts=facts, previous=previous)
+
+    def _claimed(self, statement, **params) -> BookingFacts | None:
+        row = db.session.execute(statement, {"p_venue": self.venue_id, "p_now": self.now,
+                                             "p_opens_by": self.now + OPENS_BEFORE, **params}).first()
+        return BookingFacts(*row) if row is not None else None
+
+    def claim(self, claims: tickets.Claims) -> BookingFacts | None:
+        return self._claimed(statements.sql().claim_by_reference, p_reference=claims.reference,
+                             p_version=claims.version)
+
+    def claim_by_id(self, facts: BookingFacts, claims: tickets.Claims | None) -> BookingFacts | None:
+        if claims is None:
+            return self._claimed(statements.sql().claim_by_id, p_id=facts.id)
+        return self._claimed(statements.sql().claim_by_id_and_version, p_id=facts.id, p_version=claims.version)
+
+    def unclaim(self, booking_id: int) -> None:
+        # Still inside this transaction, which holds the row: no one else saw it checked in.
+        db.session.execute(statements.sql().unclaim, {"p_id": booking_id})
+
+    def admit(self, facts: BookingFacts, local_date: date, kid: str | None) -> Outcome | None:
+        try:
+            persons, students, adults = admitted_headcount(facts, self.headcount)
+        except DomainError:
+            self.unclaim(facts.id)
+            raise
+        row = self.insert(R.OK, "", kid=kid, reference=facts.reference, booking_id=facts.id, local_date=local_date,
+                          persons=persons, students=students, adults=adults)
+        if row is None:
+            self.unclaim(facts.id)
+            return None
+        return Outcome(R.OK, booking=facts, checkin=row)
+
+    def refuse(self, result: CheckInResult, reason: str, *, kid=None, reference=None, facts=None,
+               previous=None) -> Outcome | None:
+        row = self.insert(result, reason, kid=kid, reference=reference, booking_id=facts.id if facts else None,
+                          local_date=to_local(self.now).date())
+        return Outcome(result, reason, booking=facts, checkin=row, previous=previous) if row is not None else None
+
+    def insert(self, result: CheckInResult, reason: str, **fields) -> SimpleNamespace | None:
+        """Write the attempt, unless its nonce (or the ticket's admission) is already there: ``None``."""
+        actor = self.actor
+        values = dict(_ATTEMPT_DEFAULTS, kind=CheckInKind.TICKET, result=result, reason=reason[:32],
+                      venue_id=self.venue_id, gate=self.gate, actor_key=actor_key(actor), nonce=self.nonce,
+                      scanned_at=self.now, user_id=None if isinstance(actor, GateDevice) else actor.id,
+                      token_id=actor.token_id if isinstance(actor, GateDevice) else None, created_at=utcnow(),
+                      **fields)
+        new_id = db.session.execute(statements.sql().insert_attempt, values).scalar()
+        # What was written, as a plain record (cheaper than a mapped object): callers only read it.
+        return SimpleNamespace(id=new_id, **values) if new_id is not None else None
+
+
+_ATTEMPT_DEFAULTS = {"booking_id": None, "local_date": None, "persons": 0, "students": None, "adults": None,
+                     "audience_group": None, "kid": None, "reference": None, "device_hash": None}
+
+
+def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tuple[int, int | None, int | None]:
+    """(persons, students, adults) to count: as booked, or fewer as the gate confirms; never more."""
+    if facts.kind == BookingKind.GROUP:
+        if headcount is None:
+            return facts.students + facts.adults, facts.students, facts.adults
+        students, adults = headcount.students, headcount.adults
+        if students is None or adults is None or students < 0 or adults < 0 or students + adults < 1:
+            raise DomainError("invalid_headcount", _l("For a class, give the number of students and of adults "
+                                                      "who arrived."), field="headcount")
+        if students > facts.students or adults > facts.adults:
+            raise DomainError("headcount_above_booking",
+                              _l("This class booked %(students)d students and %(adults)d adults: no more can be "
+                                 "admitted on this ticket.", students=facts.students, adults=facts.adults),
+                              field="headcount", status=422)
+        return students + adults, students, adults
+    if headcount is None:
+        return facts.seats, None, None
+    persons = headcount.persons
+    if persons is None and headcount.students is not None and headcount.adults is not None:
+        persons = headcount.students + headcount.adults
+    if persons is None or persons < 1:
+        raise DomainError("invalid_headcount", _l("Give the number of people who arrived."), field="headcount")
+    if persons > facts.seats:
+        raise DomainError("headcount_above_booking",
+                          _l("This ticket is for %(n)d people: no more can be admitted on it.", n=facts.seats),
+                          field="headcount", status=422)
+    return persons, None, None
+
+
+def _attempt_by_nonce(actor, nonce: str) -> CheckIn | None:
+    return db.session.scalar(select(CheckIn).where(CheckIn.actor_key == actor_key(actor), CheckIn.nonce == nonce))
+
+
+def _replay(first: CheckIn) -> Outcome:
+    facts = _facts("id", first.booking_id) if first.booking_id is not None else None
+    if first.result == R.WRONG_VENUE:
+        facts = None
+    previous = admission_of(first.booking_id) if first.result == R.ALREADY_CHECKED_IN and facts else None
+    return Outcome(first.result, first.reason, booking=facts, checkin=first, previous=previous, replayed=True)
+
+
+# --- offline gates ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scan:
+    code: str
+    nonce: str
+    scanned_at: datetime
+    gate: str | None = None
+    headcount: Headcount | None = None
+
+
+def record_scans(actor, scans: list[Scan]) -> list[Outcome | DomainError]:
+    """An offline gate's queue, in the order scanned: the first scan of a ticket wins, later ones are
+    ``already_checked_in``. Answers come back in the order given; each scan is its own attempt."""
+    answers: list[Outcome | DomainError | None] = [None] * len(scans)
+    for index in sorted(range(len(scans)), key=lambda i: scans[i].scanned_at):
+        scan = scans[index]
+        try:
+            answers[index] = record_check_in(actor, scan.code, gate=scan.gate, nonce=scan.nonce,
+                                             headcount=scan.headcount, now=scan.scanned_at)
+        except DomainError as refused:
+            answers[index] = refused
+    return answers
+
+
+# --- the day at a venue ----------------------------------------------------------------------------
+
+def day_totals(venue_id: int, day: date) -> dict[str, int]:
+    """People booked for the day, checked in on tickets, walked in, and still expected."""
+    bookings = db.session.execute(
+        select(func.coalesce(func.sum(Booking.seats), 0),
+               func.coalesce(func.sum(sa.case((Booking.status == BookingStatus.CONFIRMED, Booking.seats),
+                                              else_=0)), 0))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.venue_id == venue_id, Slot.local_date == day,
+               Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW]))
+    ).one()
+    admitted = dict(db.session.execute(
+        select(CheckIn.kind, func.coalesce(func.sum(CheckIn.persons), 0))
+        .where(CheckIn.venue_id == venue_id, CheckIn.local_date == day, CheckIn.result == R.OK)
+        .group_by(CheckIn.kind)).all())
+    return {"booked": int(bookings[0]), "expected": int(bookings[1]),
+            "checked_in": int(admitted.get(CheckInKind.TICKET, 0)),
+            "walk_ins": int(admitted.get(CheckInKind.WALK_IN, 0))}
+
+
+def mark_no_shows(day: date, *, now: datetime | None = None) -> int:
+    """Confirmed bookings of ``day``'s slots that have ended without a check-in become no-shows."""
+    now = now or utcnow()
+    ended = sa.exists().where(Slot.id == Booking.slot_id, Slot.local_date == day, Slot.ends_at <= now)
+    return db.session.execute(
+        sa.update(Booking).where(Booking.status == BookingStatus.CONFIRMED, ended)
+        .values(status=BookingStatus.NO_SHOW, ticket_version=Booking.ticket_version + 1, updated_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+
+
+def recent_attempts(venue_id: int, limit: int = 20) -> list[CheckIn]:
+    return list(db.session.scalars(
+        select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.TICKET)
+        .order_by(CheckIn.id.desc()).limit(limit)))
+

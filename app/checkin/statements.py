@@ -1,0 +1,60 @@
+"""The check-in hot path's SQL, built once per process with bound parameters so that SQLAlchemy
+compiles each statement once: a scan spends its time in the database, not in building SQL."""
+from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from app.bookings.models import Booking, BookingStatus
+from app.checkin.models import CheckIn, CheckInResult
+from app.extensions import db
+from app.scheduling.models import Slot
+
+# What a claim returns of the booking (the columns of ``services.BookingFacts`` before the slot's).
+FACT_COLUMNS = ("id", "reference", "venue_id", "kind", "status", "ticket_version", "seats", "party_size",
+                "students", "adults", "class_name")
+
+
+@functools.cache
+def _build(dialect: str) -> SimpleNamespace:
+    bookings, slots, checkins = Booking.__table__, Slot.__table__, CheckIn.__table__
+    in_window = sa.exists().where(slots.c.id == bookings.c.slot_id, slots.c.starts_at <= sa.bindparam("p_opens_by"),
+                                  slots.c.ends_at >= sa.bindparam("p_now"))
+    # confirmed → checked_in, only at this venue and inside the window: the one statement that
+    # makes a ticket admit once (a second gate's UPDATE finds it no longer confirmed).
+    claim = (sa.update(bookings)
+             .where(bookings.c.venue_id == sa.bindparam("p_venue"), bookings.c.status == BookingStatus.CONFIRMED,
+                    in_window)
+             .values(status=BookingStatus.CHECKED_IN)
+             .returning(*(bookings.c[name] for name in FACT_COLUMNS)))
+    by_id = claim.where(bookings.c.id == sa.bindparam("p_id"))
+    facts = (sa.select(*(bookings.c[name] for name in FACT_COLUMNS), slots.c.starts_at, slots.c.ends_at,
+                       slots.c.local_date)
+             .join(slots, slots.c.id == bookings.c.slot_id))
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return SimpleNamespace(
+        claim_by_reference=claim.where(bookings.c.reference == sa.bindparam("p_reference"),
+                                       bookings.c.ticket_version == sa.bindparam("p_version")),
+        claim_by_id=by_id,
+        claim_by_id_and_version=by_id.where(bookings.c.ticket_version == sa.bindparam("p_version")),
+        facts_by={"reference": facts.where(bookings.c.reference == sa.bindparam("p_value")),
+                  "id": facts.where(bookings.c.id == sa.bindparam("p_value"))},
+        admission=sa.select(checkins.c.id, checkins.c.scanned_at, checkins.c.gate, checkins.c.result,
+                            checkins.c.persons, checkins.c.students, checkins.c.adults)
+        .where(checkins.c.booking_id == sa.bindparam("p_id"), checkins.c.result == CheckInResult.OK),
+        unclaim=(sa.update(bookings)
+                 .where(bookings.c.id == sa.bindparam("p_id"), bookings.c.status == BookingStatus.CHECKED_IN)
+                 .values(status=BookingStatus.CONFIRMED)),
+        # ON CONFLICT DO NOTHING: a duplicate nonce (or admission) writes nothing and raises nothing,
+        # so no savepoint (two more round trips) is needed.
+        insert_attempt=insert(checkins).on_conflict_do_nothing().returning(checkins.c.id),
+    )
+
+
+def sql() -> SimpleNamespace:
+    return _build(db.session.get_bind().dialect.name)

@@ -1,0 +1,271 @@
+"""The gate's pages: the scanner (camera, USB scanner, typed code) and staff walk-ins; the manager's
+gate devices and walk-in poster; the visitor's walk-in form; the ticket shown on booking pages."""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from app.accounts import tokens
+from app.accounts.models import ApiToken, TokenKind
+from app.bookings.models import BookingKind, BookingStatus
+from app.checkin import present, services, tickets, walkins
+from app.checkin.forms import GateDeviceForm, GroupHeadcountForm, RevokeForm, ScanForm, StaffWalkInForm, WalkInForm
+from app.checkin.models import CheckInResult
+from app.checkin.services import Headcount
+from app.core.authz import authorize
+from app.core.errors import DomainError
+from app.core.forms import apply_error
+from app.core.time import local_today, utcnow
+from app.extensions import db, limiter
+from app.venues.models import Venue, VenueStatus
+
+bp = Blueprint("checkin", __name__)
+
+GATE_COOKIE = "sv_gate"
+DEVICE_COOKIE = "sv_device"
+DEVICE_COOKIE_AGE = 400 * 24 * 3600
+
+
+# --- the ticket on booking pages ------------------------------------------------------------------
+
+def ticket_view(booking) -> dict | None:
+    """What the booking page and the slip show of a ticket, if this viewer may see one now."""
+    if booking.status != BookingStatus.CONFIRMED or not services.can_view_ticket(current_user, booking):
+        return None
+    code = tickets.code_for_booking(booking)
+    return {"code": code, "code_grouped": tickets.grouped(code),
+            "reference_grouped": tickets.grouped(booking.reference),
+            "png": url_for("api.ticket_png", booking_id=booking.id),
+            "svg": url_for("api.ticket_svg", booking_id=booking.id)}
+
+
+@bp.app_context_processor
+def ticket_helpers():
+    return {"checkin_ticket": ticket_view}
+
+
+# --- the scanner ----------------------------------------------------------------------------------
+
+def _gate_venue() -> Venue:
+    authorize(services.can_check_in(current_user))
+    venue = db.session.get(Venue, current_user.venue_id)
+    if venue is None:
+        abort(404)
+    return venue
+
+
+def _new_scan_form() -> ScanForm:
+    form = ScanForm(formdata=None, gate=request.cookies.get(GATE_COOKIE, "")[:40])
+    form.nonce.data = uuid.uuid4().hex
+    return form
+
+
+def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_form=None, walk_in_form=None,
+                    status: int = 200):
+    response = make_response(render_template(
+        "checkin/scan.html", venue=venue, outcome=outcome, headcount_form=headcount_form,
+        form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
+        totals=services.day_totals(venue.id, local_today()), recent=services.recent_attempts(venue.id),
+        present=present, csrf=generate_csrf()), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _remember_gate(response, gate: str | None):
+    if gate is not None:
+        response.set_cookie(GATE_COOKIE, gate.strip()[:40], max_age=DEVICE_COOKIE_AGE, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
+
+
+@bp.route("/scan", methods=["GET", "POST"])
+@login_required
+def scan():
+    venue = _gate_venue()
+    if request.method == "GET":
+        return _render_scanner(venue)
+    form = ScanForm()
+    if not form.validate():
+        return _render_scanner(venue, scan_form=form, status=400)
+    code, gate, nonce = form.code.data, form.gate.data or "", form.nonce.data or None
+    preview = services.check_ticket(current_user, code)
+    if preview.result == CheckInResult.OK and preview.booking.kind == BookingKind.GROUP:
+        # A class: staff confirm who actually came before it is admitted.
+        headcount_form = GroupHeadcountForm(formdata=None, code=code, gate=gate, nonce=nonce,
+                                            students=preview.booking.students, adults=preview.booking.adults)
+        return _remember_gate(_render_scanner(venue, outcome=preview, headcount_form=headcount_form), gate)
+    outcome = services.record_check_in(current_user, code, gate=gate, nonce=nonce)
+    db.session.commit()
+    return _remember_gate(_render_scanner(venue, outcome=outcome), gate)
+
+
+@bp.post("/scan/group")
+@login_required
+def scan_group():
+    venue = _gate_venue()
+    form = GroupHeadcountForm()
+    if form.validate():
+        try:
+            outcome = services.record_check_in(current_user, form.code.data, gate=form.gate.data,
+                                               nonce=form.nonce.data or None,
+                                               headcount=Headcount(students=form.students.data,
+                                                                   adults=form.adults.data))
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)  # a headcount above the booking: shown above the form
+        else:
+            return _render_scanner(venue, outcome=outcome)
+    preview = services.check_ticket(current_user, form.code.data or "")
+    return _render_scanner(venue, outcome=preview, headcount_form=form, status=400)
+
+
+@bp.get("/scan/totals")
+@login_required
+def scan_totals():
+    venue = _gate_venue()
+    response = jsonify(services.day_totals(venue.id, local_today()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/scan/walk-in")
+@login_required
+def staff_walk_in():
+    venue = _gate_venue()
+    form = StaffWalkInForm()
+    if form.validate():
+        try:
+            walkins.record_walk_in(current_user, venue, persons=form.persons.data,
+                                   audience_group=form.audience_group.data, gate=request.cookies.get(GATE_COOKIE))
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            flash(_("%(n)d walk-in visitors counted.", n=form.persons.data), "success")
+            return redirect(url_for("checkin.scan"))
+    return _render_scanner(venue, walk_in_form=form, status=400)
+
+
+# --- the manager's gate devices and poster ----------------------------------------------------------
+
+def _managed_venue() -> Venue:
+    authorize(services.can_manage_gates(current_user))
+    venue = db.session.get(Venue, current_user.venue_id)
+    if venue is None:
+        abort(404)
+    return venue
+
+
+def _render_gates(venue: Venue, form: GateDeviceForm, *, secret: str | None = None, status: int = 200):
+    response = make_response(render_template("checkin/gates.html", venue=venue, form=form, secret=secret,
+                                              devices=tokens.gate_tokens(venue.id), revoke_form=RevokeForm(),
+                                              now=utcnow()), status)
+    response.headers["Cache-Control"] = "no-store"  # the new secret is shown once
+    return response
+
+
+@bp.route("/manage/gates", methods=["GET", "POST"])
+@login_required
+def gates():
+    venue = _managed_venue()
+    form = GateDeviceForm()
+    if request.method == "GET":
+        return _render_gates(venue, form)
+    if form.validate():
+        try:
+            secret, _token = tokens.issue_gate_token(current_user, venue, name=form.name.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            return _render_gates(venue, GateDeviceForm(formdata=None), secret=secret, status=201)
+    return _render_gates(venue, form, status=400)
+
+
+@bp.post("/manage/gates/<int:token_id>/revoke")
+@login_required
+def revoke_gate(token_id: int):
+    venue = _managed_venue()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.venue_id == venue.id,
+                                                     ApiToken.kind == TokenKind.GATE))
+    if token is None:
+        abort(404)
+    if not RevokeForm().validate():
+        abort(400)
+    tokens.revoke_token(token)
+    db.session.commit()
+    flash(_("The device %(name)s can no longer check tickets in.", name=token.name), "success")
+    return redirect(url_for("checkin.gates"))
+
+
+def _walk_in_url(venue: Venue) -> str:
+    return url_for("checkin.walk_in", venue_id=venue.id, token=walkins.daily_token(venue.id, local_today()),
+                   _external=True)
+
+
+@bp.get("/manage/poster")
+@login_required
+def poster():
+    venue = _gate_venue()
+    return render_template("checkin/poster.html", venue=venue, url=_walk_in_url(venue), today=local_today())
+
+
+@bp.get("/manage/poster/qr.svg")
+@login_required
+def poster_qr():
+    venue = _gate_venue()
+    response = make_response(tickets.svg(_walk_in_url(venue), box_size=12))
+    response.mimetype = "image/svg+xml"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+# --- the visitor's walk-in --------------------------------------------------------------------------
+
+def _poster_venue(venue_id: int, token: str) -> Venue:
+    venue = db.session.get(Venue, venue_id)
+    if venue is None or venue.status != VenueStatus.APPROVED:
+        abort(404)
+    if not walkins.token_is_valid(venue_id, token):
+        abort(404)  # yesterday's poster, or a made-up link
+    return venue
+
+
+@bp.route("/walk-in/<int:venue_id>/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 60 per day", methods=["POST"])
+def walk_in(venue_id: int, token: str):
+    venue = _poster_venue(venue_id, token)
+    device = request.cookies.get(DEVICE_COOKIE) or ""
+    device = device[:64] if len(device) >= 16 else ""
+    new_device = not device
+    device = device or secrets.token_urlsafe(24)
+    today = local_today()
+    form = WalkInForm()
+    visit, status = walkins.previous_walk_in(venue.id, today, device), 200
+    if visit is None and request.method == "POST":
+        if form.validate():
+            try:
+                visit, _new = walkins.record_walk_in(None, venue, persons=form.persons.data,
+                                                     audience_group=form.audience_group.data, device=device)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                apply_error(form, exc)
+                status = 400 if exc.status == 400 else exc.status
+        else:
+            status = 400
+    response = make_response(render_template("checkin/walk_in.html", venue=venue, form=form, visit=visit,
+                                             room=walkins.room_left(venue, today), today=today), status)
+    if new_device:
+        response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_AGE, samesite="Lax", httponly=True,
+                            secure=request.is_secure)
+    return response

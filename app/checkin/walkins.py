@@ -1,0 +1,118 @@
+"""Walk-ins: visitors without a booking, counted from the venue's daily poster or by its staff.
+
+The poster's QR opens ``/walk-in/<venue_id>/<token>`` where the token is an HMAC of the venue and
+the local date under the app's SECRET_KEY: it changes at midnight, so yesterday's photo of the
+poster does not work, and no state is kept for it.
+
+The day's room: the venue's ``daily_capacity`` minus the people still expected on bookings for the
+day (pending or confirmed) minus everyone already admitted that day (tickets at their actual
+headcount, and walk-ins). No daily capacity means no limit.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.accounts.tokens import GateDevice
+from app.bookings.models import Booking, BookingStatus
+from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
+from app.checkin.services import GATE_MAX, checkin_venue
+from app.core.errors import DomainError, Forbidden
+from app.core.time import to_local, utcnow
+from app.extensions import db
+from app.scheduling.models import Slot
+from app.venues.models import Venue, VenueStatus
+
+MAX_PARTY = 10
+
+
+def daily_token(venue_id: int, day: date) -> str:
+    message = f"walk-in|{venue_id}|{day.isoformat()}".encode()
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(mac[:10]).decode().lower()
+
+
+def token_is_valid(venue_id: int, token: str, *, now: datetime | None = None) -> bool:
+    today = to_local(now or utcnow()).date()
+    return hmac.compare_digest(daily_token(venue_id, today), (token or "")[:64])
+
+
+def device_hash(device_id: str) -> str:
+    return hashlib.sha256(f"walk-in-device|{device_id}".encode()).hexdigest()
+
+
+def people_counted(venue_id: int, day: date) -> int:
+    """People the venue is counting on for ``day``: still expected on bookings, and admitted."""
+    expected = db.session.scalar(
+        select(func.coalesce(func.sum(Booking.seats), 0)).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.venue_id == venue_id, Slot.local_date == day,
+               Booking.status.in_([BookingStatus.PENDING, BookingStatus.CONFIRMED])))
+    admitted = db.session.scalar(
+        select(func.coalesce(func.sum(CheckIn.persons), 0))
+        .where(CheckIn.venue_id == venue_id, CheckIn.local_date == day, CheckIn.result == CheckInResult.OK))
+    return int(expected) + int(admitted)
+
+
+def room_left(venue: Venue, day: date) -> int | None:
+    """Walk-in places left on ``day``; ``None`` when the venue sets no daily capacity."""
+    if venue.daily_capacity is None:
+        return None
+    return max(0, venue.daily_capacity - people_counted(venue.id, day))
+
+
+def previous_walk_in(venue_id: int, day: date, device: str | None) -> CheckIn | None:
+    if not device:
+        return None
+    return db.session.scalar(select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.local_date == day,
+                                                   CheckIn.device_hash == device_hash(device)))
+
+
+def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, device: str | None = None,
+                   gate: str | None = None, now: datetime | None = None) -> tuple[CheckIn, bool]:
+    """Count a walk-in party today: (the visit, whether it is new). A device that already counted
+    today gets its first visit back. ``actor`` is staff adding walk-ins at the gate, or ``None`` for
+    a visitor at the poster."""
+    now = now or utcnow()
+    if actor is not None and checkin_venue(actor) != venue.id:
+        raise Forbidden(_l("Only the venue's staff can add walk-ins."))
+    if venue.status != VenueStatus.APPROVED:
+        raise DomainError("venue_closed", _l("This venue is not open to visitors on SciVisit."), status=409)
+    if not isinstance(persons, int) or not 1 <= persons <= MAX_PARTY:
+        raise DomainError("invalid_persons", _l("Enter 1 to %(max)d people.", max=MAX_PARTY), field="persons")
+    try:
+        group = AudienceGroup(audience_group)
+    except ValueError:
+        raise DomainError("invalid_group", _l("Choose who is visiting."), field="audience_group") from None
+    day = to_local(now).date()
+    earlier = previous_walk_in(venue.id, day, device)
+    if earlier is not None:
+        return earlier, False
+    # One walk-in at a time per venue, so two phones cannot both take the last places.
+    db.session.execute(select(Venue.id).where(Venue.id == venue.id).with_for_update())
+    row = CheckIn(kind=CheckInKind.WALK_IN, result=CheckInResult.OK, venue_id=venue.id, local_date=day,
+                  persons=persons, audience_group=group, device_hash=device_hash(device) if device else None,
+                  user_id=getattr(actor, "id", None) if actor is not None and not isinstance(actor, GateDevice)
+                  else None,
+                  token_id=actor.token_id if isinstance(actor, GateDevice) else None,
+                  gate=(gate or "").strip()[:GATE_MAX], scanned_at=now, created_at=utcnow())
+    try:
+        # The count includes the new row; over capacity, the savepoint takes it back.
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+            if venue.daily_capacity is not None and people_counted(venue.id, day) > venue.daily_capacity:
+                raise DomainError("day_full", _l("Sorry, the venue is full today. Please ask at the entrance."),
+                                  status=409)
+    except sa.exc.IntegrityError:
+        earlier = previous_walk_in(venue.id, day, device)
+        if earlier is None:
+            raise
+        return earlier, False
+    return row, True

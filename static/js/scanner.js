@@ -1,0 +1,208 @@
+/* The gate scanner: the camera (jsQR, vendored), USB or Bluetooth scanners (they type the code and
+   Enter into the field) and typed codes, answered by POST /api/v1/checkins with the session and its
+   CSRF token. Settings and words come from data- attributes on #scanner (no inline script under the
+   CSP). Without this file the form still posts and the page shows the answer. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("scanner");
+  var result = document.getElementById("scan-result");
+  if (!root || !result || !window.fetch || !window.JSON) { return; }
+
+  var form = root.querySelector("[data-scan-form]");
+  var codeInput = form.querySelector("[name=code]");
+  var gateInput = form.querySelector("[name=gate]");
+  var titleEl = result.querySelector("[data-result-title]");
+  var messageEl = result.querySelector("[data-result-message]");
+  var partyEl = result.querySelector("[data-result-party]");
+  var headcountForm = result.querySelector("[data-headcount-form]");
+  var studentsInput = headcountForm.querySelector("[name=students]");
+  var adultsInput = headcountForm.querySelector("[name=adults]");
+  var SAME_CODE_MS = 3000; // the camera sees one code many times a second
+  var busy = false;
+  var lastCode = "";
+  var lastAt = 0;
+  var pending = null;
+
+  function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
+
+  function nonce() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  function show(tone, title, message, party) {
+    result.hidden = false;
+    result.className = "scan-result overlay tone-" + tone;
+    titleEl.textContent = title || "";
+    messageEl.textContent = message || "";
+    partyEl.textContent = party || "";
+    headcountForm.hidden = true;
+    if (navigator.vibrate && tone !== "none") { navigator.vibrate(tone === "ok" ? 80 : [80, 60, 80]); }
+  }
+
+  function hide() {
+    result.hidden = true;
+    pending = null;
+    codeInput.focus();
+  }
+
+  function post(body) {
+    return fetch(root.getAttribute("data-api"), {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRFToken": root.getAttribute("data-csrf")},
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return {status: response.status, data: data}; });
+    });
+  }
+
+  function answer(res) {
+    var data = res.data || {};
+    if (res.status === 200) {
+      show(data.tone, data.title, data.message, data.party);
+      refreshTotals();
+    } else {
+      show("bad", data.message || msg("network"), "", "");
+    }
+  }
+
+  function failed() { show("bad", msg("network"), "", ""); }
+
+  function done() {
+    busy = false;
+    if (headcountForm.hidden) { codeInput.focus(); }
+  }
+
+  function askHeadcount(body, data) {
+    show("warn", msg("confirm-title"), msg("confirm"), data.party);
+    studentsInput.value = data.booking.students;
+    adultsInput.value = data.booking.adults;
+    headcountForm.hidden = false;
+    pending = body;
+    studentsInput.focus();
+  }
+
+  function check(code, fromCamera) {
+    code = (code || "").trim();
+    if (!code || busy) { return; }
+    var now = Date.now();
+    if (fromCamera && code === lastCode && now - lastAt < SAME_CODE_MS) { return; }
+    lastCode = code;
+    lastAt = now;
+    busy = true;
+    var body = {code: code, nonce: nonce(), gate: gateInput ? gateInput.value : ""};
+    show("none", msg("busy"), "", "");
+    // Preview first: a class's ticket waits for staff to confirm who arrived.
+    post({code: code, preview: true}).then(function (res) {
+      var data = res.data || {};
+      if (res.status === 200 && data.result === "ok" && data.booking && data.booking.kind === "group") {
+        askHeadcount(body, data);
+        return null;
+      }
+      if (res.status !== 200) { return answer(res); }
+      return post(body).then(answer);
+    }).catch(failed).then(done);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var code = codeInput.value;
+    codeInput.value = "";
+    check(code, false);
+  });
+
+  headcountForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!pending || busy) { return; }
+    var body = pending;
+    pending = null;
+    body.headcount = {students: parseInt(studentsInput.value, 10), adults: parseInt(adultsInput.value, 10)};
+    busy = true;
+    post(body).then(answer).catch(failed).then(done);
+  });
+  headcountForm.querySelector("[data-headcount-cancel]").addEventListener("click", hide);
+  result.querySelector("[data-result-next]").addEventListener("click", function (event) {
+    event.preventDefault();
+    hide();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !result.hidden) { hide(); }
+  });
+
+  function refreshTotals() {
+    fetch(root.getAttribute("data-totals"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (totals) {
+        if (!totals) { return; }
+        Array.prototype.forEach.call(document.querySelectorAll("[data-total]"), function (el) {
+          var value = totals[el.getAttribute("data-total")];
+          if (value !== undefined) { el.textContent = value; }
+        });
+      })
+      .catch(function () { /* the totals catch up on the next scan */ });
+  }
+
+  // --- the camera ---------------------------------------------------------------------------------
+  var camera = root.querySelector("[data-camera]");
+  var video = root.querySelector("[data-camera-video]");
+  var toggle = root.querySelector("[data-camera-toggle]");
+  var status = root.querySelector("[data-camera-status]");
+  var canvas = document.createElement("canvas");
+  var context = canvas.getContext("2d", {willReadFrequently: true});
+  var stream = null;
+  var timer = null;
+  var FRAME_MS = 150;
+  var MAX_WIDTH = 640; // enough pixels for a version-6 code at arm's length, cheap to decode
+
+  if (!camera || !window.jsQR || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }
+  camera.hidden = false;
+
+  function stop() {
+    if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }
+    stream = null;
+    clearTimeout(timer);
+    video.hidden = true;
+    toggle.textContent = msg("start");
+    status.textContent = "";
+  }
+
+  function tick() {
+    if (!stream) { return; }
+    if (video.readyState >= 2 && video.videoWidth) {
+      var scale = Math.min(1, MAX_WIDTH / video.videoWidth);
+      var width = Math.round(video.videoWidth * scale);
+      var height = Math.round(video.videoHeight * scale);
+      canvas.width = width;
+      canvas.height = height;
+      context.drawImage(video, 0, 0, width, height);
+      var found = window.jsQR(context.getImageData(0, 0, width, height).data, width, height,
+                              {inversionAttempts: "dontInvert"});
+      if (found && found.data) { check(found.data, true); }
+    }
+    timer = setTimeout(tick, FRAME_MS);
+  }
+
+  function start() {
+    navigator.mediaDevices.getUserMedia({video: {facingMode: {ideal: "environment"}}, audio: false})
+      .then(function (media) {
+        stream = media;
+        video.srcObject = media;
+        video.hidden = false;
+        var playing = video.play();
+        if (playing && playing.catch) { playing.catch(function () {}); }
+        toggle.textContent = msg("stop");
+        status.textContent = msg("scanning");
+        tick();
+      })
+      .catch(function (error) {
+        status.textContent = error && error.name === "NotAllowedError" ? msg("denied") : msg("no-camera");
+      });
+  }
+
+  toggle.addEventListener("click", function () { if (stream) { stop(); } else { start(); } });
+  window.addEventListener("pagehide", stop);
+}());

@@ -1,0 +1,127 @@
+"""Gate staff scan tickets in a real browser: a typed (or USB-scanned) code, and Chromium's fake camera
+pointed at a ticket's QR."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from app.bookings.models import Booking, BookingStatus
+from app.checkin import tickets
+from app.extensions import db
+from tests import factories
+from tests.browser.axe import assert_accessible
+from tests.browser.conftest import CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+from tests.browser.helpers import horizontal_overflow, log_in, translate
+
+
+@pytest.fixture(autouse=True)
+def _key_dir(app, tmp_path):
+    app.config["TICKET_KEY_DIR"] = str(tmp_path / "ticket_keys")
+
+
+def _status(booking_id: int) -> BookingStatus:
+    db.session.expire_all()
+    return db.session.get(Booking, booking_id).status
+
+
+def test_staff_type_a_ticket_code_and_see_it_admitted_in_green(phone_page, app):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, party_size=3)
+    staff = factories.user("venue_staff", venue=slot.venue)
+    page = phone_page
+    log_in(page, staff.email)
+    page.goto("/scan")
+
+    code_field = page.get_by_label(translate(app, "Ticket code or booking number"))
+    expect(code_field).to_be_focused()
+    code_field.fill(tickets.code_for_booking(booking))
+    code_field.press("Enter")  # what a USB scanner does after typing the code
+
+    result = page.locator("#scan-result")
+    expect(result).to_have_class("scan-result overlay tone-ok")
+    expect(result).to_contain_text(translate(app, "Admitted"))
+    expect(result).to_contain_text(translate(app, "%(n)d people", n=3))
+    assert _status(booking.id) == BookingStatus.CHECKED_IN
+    expect(page.locator('[data-total="checked_in"]')).to_have_text("3")
+
+    page.get_by_role("link", name=translate(app, "Next scan")).click()
+    expect(result).to_be_hidden()
+    code_field.fill(booking.reference)
+    code_field.press("Enter")
+    expect(result).to_have_class("scan-result overlay tone-warn")
+    expect(result).to_contain_text(translate(app, "Already checked in"))
+
+
+def test_staff_confirm_a_classs_headcount_before_it_is_admitted(page, app):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
+    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
+    page.goto("/scan")
+    page.get_by_label(translate(app, "Ticket code or booking number")).fill(booking.reference)
+    page.keyboard.press("Enter")
+
+    students = page.locator("#js-students")
+    expect(students).to_have_value("30")
+    assert _status(booking.id) == BookingStatus.CONFIRMED
+    students.fill("26")
+    page.get_by_role("button", name=translate(app, "Admit the class")).click()
+    expect(page.locator("#scan-result")).to_have_class("scan-result overlay tone-ok")
+    expect(page.locator("#scan-result")).to_contain_text("26")
+    assert _status(booking.id) == BookingStatus.CHECKED_IN
+
+
+def test_the_scanner_page_is_accessible_and_fits_a_phone(new_page, app):
+    staff = factories.user("venue_staff")
+    page = new_page(phone=True, bypass_csp=True)
+    log_in(page, staff.email)
+    page.goto("/scan")
+    assert_accessible(page, "/scan (phone)")
+    assert not horizontal_overflow(page)["overflows"]
+
+
+def _y4m(png: bytes, path, width: int = 640, height: int = 480) -> None:
+    """A still video (YUV 4:2:0) of the QR on white, for Chromium's fake camera."""
+    qr = Image.open(io.BytesIO(png)).convert("L")
+    side = 400
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(qr.resize((side, side), Image.NEAREST), ((width - side) // 2, (height - side) // 2))
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(3):
+            out.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+
+
+def test_the_camera_reads_a_ticket_and_admits_it(browser, live_server, app, tmp_path):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, party_size=2)
+    staff = factories.user("venue_staff", venue=slot.venue)
+    video = tmp_path / "ticket.y4m"
+    _y4m(tickets.png(tickets.code_for_booking(booking)), video)
+
+    camera_browser = _launch_with_camera(browser, video)
+    try:
+        context = camera_browser.new_context(base_url=live_server, locale="zh-CN", **PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.grant_permissions(["camera"], origin=live_server)
+        page = context.new_page()
+        log_in(page, staff.email)
+        page.goto("/scan")
+        page.get_by_role("button", name=translate(app, "Start camera")).click()
+        result = page.locator("#scan-result")
+        expect(result).to_have_class("scan-result overlay tone-ok", timeout=15_000)
+        assert _status(booking.id) == BookingStatus.CHECKED_IN
+        context.close()
+    finally:
+        camera_browser.close()
+
+
+def _launch_with_camera(browser, video):
+    from tests.browser.conftest import chromium_path
+
+    return browser.browser_type.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])

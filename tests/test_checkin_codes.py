@@ -1,0 +1,179 @@
+"""Ticket codes and their keys: compact, signed, verifiable offline, rotated and revoked."""
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from datetime import date, timedelta
+
+import pytest
+import qrcode
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import select
+
+from app.checkin import keys, services, tickets
+from app.checkin.models import TicketKey
+from app.extensions import db
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _key_dir(app, tmp_path):
+    app.config["TICKET_KEY_DIR"] = str(tmp_path / "ticket_keys")
+
+
+def _scan(client, secret: str, code: str, **body):
+    return client.post("/api/v1/checkins", json={"code": code, **body}, headers={"Authorization": f"Bearer {secret}"})
+
+
+def test_the_largest_code_fits_a_version_6_qr_at_error_correction_m(app):
+    kid, private_key = keys.signing_key()
+    code = tickets.encode(tickets.Claims(kid=kid, reference="FFFFFFFFFFFFFFFF", venue_id=2**32 - 1,
+                                         local_date=date(2099, 12, 31), seats=65535, version=65535), private_key)
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(code)
+    qr.make(fit=True)
+    assert qr.version <= 6 and len(code) <= 154
+    assert tickets.qr_code(code).version <= 6
+
+
+def test_a_code_holds_the_booking_facts_and_nothing_personal(app):
+    slot = factories.slot(days_ahead=3)
+    citizen = factories.user("citizen", name="王秀英", phone="13812345678")
+    booking = factories.booked_visit(slot, citizen, party_size=3)
+    code = tickets.code_for_booking(booking)
+    claims = tickets.verify(code)
+    assert (claims.reference, claims.venue_id, claims.local_date, claims.seats, claims.version) == (
+        booking.reference, slot.venue_id, slot.local_date, 3, booking.ticket_version)
+    raw = base64.b32decode(code[2:] + "=" * (-len(code[2:]) % 8))
+    assert b"13812345678" not in raw and "王秀英".encode() not in raw and str(citizen.id).encode() not in raw[:5]
+    assert len(raw) == tickets.CODE_BYTES
+
+
+def test_published_keys_verify_a_code_offline(client, app):
+    slot = factories.slot(days_ahead=3)
+    booking = factories.booked_visit(slot, factories.user("citizen"))
+    code = tickets.code_for_booking(booking)
+
+    response = client.get("/api/v1/checkin-keys")
+    assert response.status_code == 200 and "max-age" in response.headers["Cache-Control"]
+    published = response.get_json()
+    [key] = published["keys"]
+    assert key["algorithm"] == "Ed25519" and key["status"] == "active" and key["revoked_at"] is None
+    # What an offline gate does with the published key and layout, without the server:
+    raw = base64.b32decode(code[2:] + "=" * (-len(code[2:]) % 8))
+    assert raw[1:5].hex() == key["kid"]
+    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key["public_key"] + "=="))
+    public.verify(raw[23:], raw[:23])  # raises if the signature were wrong
+    assert int.from_bytes(raw[13:17], "big") == slot.venue_id
+
+
+def test_private_keys_stay_in_the_key_folder_readable_by_the_owner_only(app):
+    kid, _ = keys.signing_key()
+    path = keys.key_dir() / f"{kid}.pem"
+    assert path.exists() and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    row = db.session.get(TicketKey, kid)
+    assert len(base64.urlsafe_b64decode(row.public_key + "==")) == 32  # only the public half
+
+
+def test_keys_from_the_environment_are_used_and_no_file_is_written(app):
+    seed = Ed25519PrivateKey.generate()
+    app.config["TICKET_SIGNING_KEYS"] = keys.b64(seed.private_bytes_raw())
+    kid, _ = keys.signing_key()
+    assert kid == keys.kid_for(keys.public_raw(seed))
+    assert not keys.key_dir().exists()
+
+
+def test_rotation_signs_new_tickets_with_the_new_key_and_old_codes_stay_valid(client, app):
+    slot = factories.slot_at()
+    old_booking = factories.confirmed_visit(slot)
+    old_code = tickets.code_for_booking(old_booking)
+    old_kid = tickets.verify(old_code).kid
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["checkin", "rotate-key"])
+    assert result.exit_code == 0, result.output
+
+    new_booking = factories.confirmed_visit(slot)
+    new_kid = tickets.verify(tickets.code_for_booking(new_booking)).kid
+    assert new_kid != old_kid
+    gate = factories.gate_token(slot.venue)
+    assert _scan(client, gate, old_code).get_json()["result"] == "ok"
+    listed = {k["kid"]: k for k in client.get("/api/v1/checkin-keys").get_json()["keys"]}
+    assert listed[old_kid]["status"] == "retired" and listed[old_kid]["not_after"]
+    assert listed[new_kid]["status"] == "active"
+
+
+def test_a_retired_key_stays_valid_until_the_last_confirmed_slot_ends(app):
+    slot = factories.slot(days_ahead=6)
+    factories.booked_visit(slot, factories.user("citizen"))
+    old = keys.signing_key()[0]
+    keys.rotate()
+    assert db.session.get(TicketKey, old).not_after == slot.ends_at
+
+
+def test_a_revoked_key_refuses_its_codes_as_revoked_key(client, app):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot)
+    code = tickets.code_for_booking(booking)
+    kid = tickets.verify(code).kid
+
+    result = app.test_cli_runner().invoke(args=["checkin", "revoke-key", kid])
+    assert result.exit_code == 0, result.output
+
+    gate = factories.gate_token(slot.venue)
+    body = _scan(client, gate, code).get_json()
+    assert body["result"] == "revoked_key"
+    fresh_code = tickets.code_for_booking(booking)  # the booking page shows a code under a new key
+    assert tickets.verify(fresh_code).kid != kid
+    assert _scan(client, gate, fresh_code).get_json()["result"] == "ok"
+    listed = {k["kid"]: k for k in client.get("/api/v1/checkin-keys").get_json()["keys"]}
+    assert listed[kid]["status"] == "revoked" and listed[kid]["revoked_at"]
+
+
+def test_revoking_an_unknown_key_fails_clearly(app):
+    result = app.test_cli_runner().invoke(args=["checkin", "revoke-key", "deadbeef"])
+    assert result.exit_code != 0 and "No ticket key" in result.output
+
+
+def test_list_keys_shows_each_key_and_its_state(app):
+    keys.signing_key()
+    keys.rotate()
+    output = app.test_cli_runner().invoke(args=["checkin", "list-keys"]).output
+    assert "active" in output and "retired" in output
+
+
+def test_a_code_under_a_key_unknown_here_is_invalid(app):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot)
+    stranger = Ed25519PrivateKey.generate()
+    forged = tickets.encode(tickets.Claims(kid=keys.kid_for(keys.public_raw(stranger)), reference=booking.reference,
+                                           venue_id=slot.venue_id, local_date=slot.local_date, seats=booking.seats,
+                                           version=booking.ticket_version), stranger)
+    staff = factories.user("venue_staff", venue=slot.venue)
+    outcome = services.record_check_in(staff, forged)
+    assert (outcome.result.value, outcome.reason) == ("invalid_code", "unknown_key")
+
+
+def test_a_code_signed_by_another_key_under_a_known_kid_is_invalid(app):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot)
+    kid = tickets.verify(tickets.code_for_booking(booking)).kid
+    forged = tickets.encode(tickets.Claims(kid=kid, reference=booking.reference, venue_id=slot.venue_id,
+                                           local_date=slot.local_date, seats=booking.seats + 5,
+                                           version=booking.ticket_version), Ed25519PrivateKey.generate())
+    staff = factories.user("venue_staff", venue=slot.venue)
+    outcome = services.record_check_in(staff, forged)
+    assert (outcome.result.value, outcome.reason) == ("invalid_code", "bad_signature")
+
+
+def test_a_new_key_made_on_another_machine_is_found_at_once(app):
+    kid, _ = keys.signing_key()
+    other = Ed25519PrivateKey.generate()
+    db.session.add(TicketKey(kid=keys.kid_for(keys.public_raw(other)), public_key=keys.b64(keys.public_raw(other)),
+                             created_at=db.session.get(TicketKey, kid).created_at + timedelta(seconds=1)))
+    db.session.commit()
+    code = tickets.encode(tickets.Claims(kid=keys.kid_for(keys.public_raw(other)), reference="0123456789ABCDEF",
+                                         venue_id=1, local_date=date(2026, 1, 1), seats=1, version=1), other)
+    assert tickets.verify(code).reference == "0123456789ABCDEF"
+    assert db.session.scalar(select(TicketKey.kid).where(TicketKey.is_active.is_(True))) == kid

@@ -1,0 +1,101 @@
+"""Walk-ins: the daily poster, counted once per phone per day, within the day's capacity."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.checkin import walkins
+from app.checkin.models import CheckIn, CheckInKind
+from app.core.time import local_today
+from app.extensions import db
+from tests import factories
+
+
+def _walk_in_url(venue, day=None) -> str:
+    return f"/walk-in/{venue.id}/{walkins.daily_token(venue.id, day or local_today())}"
+
+
+def _walk_ins(venue_id: int) -> list[CheckIn]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(CheckIn).where(CheckIn.venue_id == venue_id,
+                                                         CheckIn.kind == CheckInKind.WALK_IN)))
+
+
+def test_the_poster_points_to_todays_walk_in_link(client, auth):
+    manager = factories.user("venue_manager")
+    auth.login(manager.email)
+    page = client.get("/manage/poster").get_data(as_text=True)
+    assert _walk_in_url(manager.venue) in page
+    qr = client.get("/manage/poster/qr.svg")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
+
+
+def test_the_poster_is_for_the_venues_people_only(client, auth):
+    auth.login(factories.user("citizen").email)
+    assert client.get("/manage/poster").status_code == 403
+
+
+def test_a_visitor_is_counted_as_a_walk_in_with_their_group(client):
+    venue = factories.venue(daily_capacity=100)
+    assert client.get(_walk_in_url(venue)).status_code == 200
+    response = client.post(_walk_in_url(venue), data={"persons": 3, "audience_group": "senior"})
+    assert response.status_code == 200
+    [visit] = _walk_ins(venue.id)
+    assert (visit.persons, visit.audience_group.value, visit.result.value) == (3, "senior", "ok")
+    assert visit.device_hash and visit.local_date == local_today()
+
+
+def test_the_same_phone_is_counted_once_a_day(client):
+    venue = factories.venue()
+    client.get(_walk_in_url(venue))  # the first visit sets the device cookie
+    client.post(_walk_in_url(venue), data={"persons": 2, "audience_group": "adult"})
+    again = client.post(_walk_in_url(venue), data={"persons": 5, "audience_group": "youth"})
+    assert again.status_code == 200
+    assert [v.persons for v in _walk_ins(venue.id)] == [2]
+
+
+def test_another_phone_is_counted_separately(app):
+    venue = factories.venue()
+    for _ in range(2):
+        phone = app.test_client()
+        phone.get(_walk_in_url(venue))
+        phone.post(_walk_in_url(venue), data={"persons": 1, "audience_group": "adult"})
+    assert len(_walk_ins(venue.id)) == 2
+
+
+def test_yesterdays_poster_does_not_work(client):
+    venue = factories.venue()
+    stale = _walk_in_url(venue, local_today() - timedelta(days=1))
+    assert client.get(stale).status_code == 404
+    assert client.post(stale, data={"persons": 1, "audience_group": "adult"}).status_code == 404
+    assert client.get(f"/walk-in/{venue.id}/made-up").status_code == 404
+    assert _walk_ins(venue.id) == []
+
+
+def test_walk_ins_stop_when_the_days_capacity_is_reached(client):
+    venue = factories.venue(daily_capacity=10)
+    slot = factories.slot_at(venue, capacity=10)
+    factories.confirmed_visit(slot, party_size=5)
+    refused = client.post(_walk_in_url(venue), data={"persons": 6, "audience_group": "adult"})
+    assert refused.status_code == 409 and _walk_ins(venue.id) == []
+    assert walkins.room_left(venue, local_today()) == 5
+    accepted = client.post(_walk_in_url(venue), data={"persons": 5, "audience_group": "adult"})
+    assert accepted.status_code == 200 and len(_walk_ins(venue.id)) == 1
+
+
+def test_a_bad_walk_in_form_is_shown_again_with_the_reason(client):
+    venue = factories.venue()
+    response = client.post(_walk_in_url(venue), data={"persons": 0, "audience_group": "alien"})
+    assert response.status_code == 400 and 'id="persons-error"' in response.get_data(as_text=True)
+
+
+def test_staff_add_walk_ins_on_the_scanner_page(client, auth):
+    staff = factories.user("venue_staff")
+    auth.login(staff.email)
+    response = client.post("/scan/walk-in", data={"persons": 4, "audience_group": "youth"})
+    assert response.status_code == 302
+    [visit] = _walk_ins(staff.venue_id)
+    assert visit.user_id == staff.id and visit.persons == 4
+    assert client.get("/scan/totals").get_json()["walk_ins"] == 4
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 1
