@@ -52,6 +52,11 @@ class Config:
     MAIL_LOG_BODY = True
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # links in e-mails sent by cron jobs
 
+    # Ticket signing keys: files in this folder (shared by every app machine) or the seeds in
+    # TICKET_SIGNING_KEYS; the database holds only the public halves and their status.
+    TICKET_KEY_DIR = os.environ.get("TICKET_KEY_DIR")
+    TICKET_SIGNING_KEYS = os.environ.get("TICKET_SIGNING_KEYS")
+
     PASSWORD_RESET_MAX_AGE = 3600
     LOGIN_LOCKOUT_THRESHOLD = 5
     LOGIN_LOCKOUT_MINUTES = 15

@@ -18,7 +18,8 @@ MODES = ("standard", "elder")
 class Screen:
     name: str                                 # the test id
     path: str = ""
-    build: Callable[[], str] | None = None    # makes its data with factories and returns the path
+    # makes its data with factories and returns the path, or (path, email of the user to sign in as)
+    build: Callable[[], str | tuple[str, str]] | None = None
     role: str | None = None                   # sign in as a fresh user of this role first
     status: int = 200
     optional: bool = False                    # the route may not exist yet: skip while it is not 200
@@ -28,9 +29,10 @@ class Screen:
 
     def open(self, page, lang: str, mode: str):
         """Build the data, sign in if needed, and load the page in ``lang`` and ``mode``."""
-        path = self.build() if self.build else self.path
-        if self.role:
-            log_in(page, factories.user(self.role).email)
+        built = self.build() if self.build else self.path
+        path, email = built if isinstance(built, tuple) else (built, None)
+        if self.role or email:
+            log_in(page, email or factories.user(self.role).email)
         response = page.goto(with_prefs(path, lang, mode))
         assert response is not None, f"no response for {path}"
         if self.optional and response.status != 200:
@@ -45,6 +47,38 @@ def _approved_venue() -> str:
     return f"/venues/{venue.id}"
 
 
+def _bookable_slot() -> str:
+    return f"/slots/{factories.slot().id}/book"
+
+
+def _citizen_ticket() -> tuple[str, str]:
+    citizen = factories.user("citizen")
+    booking = factories.booked_visit(factories.slot(), citizen)
+    return f"/bookings/{booking.id}", citizen.email
+
+
+def _class_slip() -> tuple[str, str]:
+    teacher = factories.user("teacher")
+    booking = factories.confirmed_visit(factories.slot(audience="school", days_ahead=10, capacity=100), teacher)
+    return f"/bookings/{booking.id}/slip", teacher.email
+
+
+def _manager_with_requests() -> tuple[str, str]:
+    slot = factories.slot(audience="school", days_ahead=10, capacity=100)
+    factories.booked_visit(slot, factories.user("teacher"))
+    manager = factories.user("venue_manager", venue=slot.venue)
+    return "/manage/bookings", manager.email
+
+
+def _manager_slots() -> tuple[str, str]:
+    slot = factories.slot()
+    return "/manage/slots", factories.user("venue_manager", venue=slot.venue).email
+
+
+def _availability() -> str:
+    return f"/venues/{factories.slot().venue_id}/availability"
+
+
 SCREENS = [
     Screen("home", "/"),
     Screen("venues", "/venues"),
@@ -54,6 +88,20 @@ SCREENS = [
     Screen("privacy", "/privacy"),
     Screen("not-found", "/no-such-page", status=404),
     Screen("me", "/me", role="citizen"),
+    Screen("events", "/events"),
+    Screen("stats", "/stats"),
+    Screen("equity", "/stats/equity"),
+    Screen("open-data", "/open-data/"),
+    Screen("availability", build=_availability),
+    Screen("book", build=_bookable_slot, role="citizen"),
+    Screen("ticket", build=_citizen_ticket),
+    Screen("slip", build=_class_slip),
+    Screen("my-bookings", "/me/bookings", role="citizen"),
+    Screen("manage-bookings", build=_manager_with_requests),
+    Screen("manage-slots", build=_manager_slots),
+    Screen("scan", "/scan", role="venue_staff"),
+    Screen("review-venues", "/admin/venues", role="district_admin"),
+    Screen("schools", "/admin/schools", role="city_admin"),
 ]
 
 
