@@ -77,7 +77,14 @@ def directory_pages(report: harness.Report, venues: int = 500) -> None:
                ok and page["p95_ms"] < 50 and search["p95_ms"] < 50)
 
 
+def _checkin(report: harness.Report) -> None:
+    from bench.checkin import checkin_bars
+
+    checkin_bars(report)
+
+
 ALL = {
     "booking": contended_booking,
+    "checkin": _checkin,
     "directory": directory_pages,
 }
