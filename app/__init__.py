@@ -110,6 +110,10 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (stats_bp, opendata_bp, reports_bp):
         app.register_blueprint(blueprint)
 
+    from app.privacy.views import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)
+
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
@@ -127,3 +131,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(events_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(stats_cli)
+
+    from app.privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)

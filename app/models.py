@@ -10,4 +10,5 @@ from app.events.models import ThemedDay, ThemedDayDates  # noqa: F401
 from app.calendars.models import CalendarFeed  # noqa: F401
 from app.checkin.models import CheckIn, TicketKey  # noqa: F401
 from app.stats.models import (EvaluationWeight, ReportSubmission, SchoolDailyVisits, StatsRefresh,  # noqa: F401
-                              VenueDailyStats, VenueDailySupply)
+                              VenueDailyStats, VenueDailySupply, VenueMonthlyStats, VenueMonthlySupply)
+from app.privacy.models import PersonalDataAccess  # noqa: F401

@@ -34,6 +34,19 @@ def _database_url(tmp_root: Path) -> tuple[str, str | None]:
     return f"{url}{sep}options=-csearch_path%3D{schema}", schema
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs():
+    """`make test` compiles the catalogs; a bare `pytest` must not silently fall back to English."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "app" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(po, "rb") as source, open(mo, "wb") as compiled:
+                write_mo(compiled, read_po(source))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url, schema = _database_url(tmp_path_factory.mktemp("db"))

@@ -118,6 +118,10 @@ ROUTES = [
     ("GET", "/me/bookings", USERS),
     ("GET", "/me/calendar", USERS),
     ("POST", "/me/calendar", USERS),
+    ("GET", "/me/data", USERS),
+    ("POST", "/me/data", USERS),
+    ("GET", "/me/delete", USERS),
+    ("POST", "/me/delete", BOOKERS),
     ("GET", "/me/password", USERS),
     ("POST", "/me/password", USERS),
     ("GET", "/slots/{public_slot}/book", BOOKERS),
@@ -173,6 +177,7 @@ ROUTES = [
     ("POST", "/scan/walk-in", GATE),
     # Administrators
     ("GET", "/admin/teachers", ADMINS),
+    ("GET", "/admin/privacy/access-log", ("city",)),
     ("POST", "/admin/teachers/{teacher_unverified}/verify", ("admin_a", "city")),
     ("GET", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
     ("POST", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),

@@ -19,6 +19,7 @@ from app.core.i18n import localized
 from app.core.pagination import paginate
 from app.extensions import address_and_email, db, limiter
 from app.notifications.services import after_commit_delivery
+from app.privacy.services import record_access
 
 bp = Blueprint("accounts", __name__)
 
@@ -216,6 +217,8 @@ def teacher_queue():
     # Clamped so that an absurd ?page= cannot overflow the database's OFFSET.
     number = min(max(request.args.get("page", 1, type=int), 1), 10_000)
     page = paginate(services.teachers_awaiting_verification(current_user), number, 50)
+    record_access(current_user, "view_teacher_queue", detail=f"page {number}")
+    db.session.commit()
     return render_template("accounts/teacher_queue.html", page=page, form=ConfirmForm())
 
 

@@ -10,6 +10,7 @@ from app.api.auth import current_principal, json_body, principal_required
 from app.bookings import queries, services
 from app.bookings.models import Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.requests import MAX_ID
 from app.core.time import to_local, utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
@@ -77,7 +78,8 @@ def _visible_booking(booking_id: int) -> Booking:
 def create_booking():
     user = _user()
     data = json_body()
-    slot = db.session.get(Slot, _int(data, "slot_id"))
+    slot_id = _int(data, "slot_id")
+    slot = db.session.get(Slot, slot_id) if 0 < slot_id <= MAX_ID else None
     if slot is None:
         raise NotFound(_l("No such slot."))
     request_key = request.headers.get("Idempotency-Key") or data.get("request_key")

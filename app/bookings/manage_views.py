@@ -19,6 +19,7 @@ from app.core.i18n import localized
 from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
+from app.privacy.services import record_access
 from app.schools.models import School
 
 
@@ -40,6 +41,8 @@ def _manager_venue_id() -> int:
 def manage():
     venue_id = _manager_venue_id()
     now = utcnow()
+    record_access(current_user, "view_booking_list", detail=f"venue {venue_id}")
+    db.session.commit()
     return render_template("bookings/manage.html", requests=queries.venue_requests(venue_id, now),
                            upcoming=queries.venue_upcoming(venue_id, now), confirm_form=ConfirmForm(),
                            decline_form=DeclineForm())

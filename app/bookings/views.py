@@ -21,6 +21,7 @@ from app.core.i18n import localized
 from app.core.time import utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
+from app.privacy.services import record_access
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.venues.models import VenueStatus
 
@@ -39,6 +40,9 @@ def _booking_or_404(booking_id: int) -> Booking:
     # Someone else's booking is "not found", not "forbidden": its existence is not theirs to know.
     if booking is None or not services.can_view_booking(current_user, booking):
         abort(404)
+    if booking.user_id != current_user.id:  # staff or an admin reading someone's booking
+        record_access(current_user, "view_booking", booking)
+        db.session.commit()
     return booking
 
 

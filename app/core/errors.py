@@ -1,8 +1,9 @@
 """Domain errors and the HTTP error pages / JSON errors they become."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -96,6 +97,19 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(exc.code, exc.message, exc.status)
         return render_error(exc.status, exc.message)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(exc: OperationalError):
+        # The database went away (restart, failover, network): the transaction was rolled back
+        # whole, so nothing is half-written and the same request can simply be sent again.
+        from app.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        response = make_response(render_error(503, _l("The service is briefly unavailable. Nothing was "
+                                                      "saved; please try again in a moment.")))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

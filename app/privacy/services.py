@@ -1,0 +1,174 @@
+"""Personal data services: the audit log, a person's own data (download, deletion), and the policy
+questions for the privacy pages. The retention purge is in ``purge.py``."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from app.accounts.models import ApiToken, Role, User
+from app.bookings.models import Booking, BookingStatus
+from app.calendars.models import CalendarFeed
+from app.checkin.models import CheckIn
+from app.core.db import LabelledEnum
+from app.core.errors import DomainError
+from app.core.i18n import localized
+from app.core.time import utcnow
+from app.extensions import db
+from app.notifications.models import OutboxMessage
+from app.privacy.models import PersonalDataAccess
+from app.scheduling.models import Slot
+
+# Only people whose account nobody else depends on may delete it themselves. A venue's staff or
+# manager, or an administrator, holds a role that others rely on (gates, approvals, reviews):
+# the city admin first hands the role to someone else and then closes the account.
+SELF_DELETING_ROLES = (Role.CITIZEN, Role.TEACHER)
+# Bookings that still hold (or wait for) places: deleting the account gives them back.
+_OPEN_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+
+
+class AccessAction(LabelledEnum):
+    VIEW_BOOKING = "view_booking", _l("Viewed a booking")
+    VIEW_BOOKING_LIST = "view_booking_list", _l("Viewed a list of bookings")
+    VIEW_TEACHER_QUEUE = "view_teacher_queue", _l("Viewed the teacher verification queue")
+    EXPORT = "export", _l("Exported personal data")
+    EXPORT_OWN_DATA = "export_own_data", _l("Downloaded their own data")
+    DELETE_OWN_ACCOUNT = "delete_own_account", _l("Deleted their own account")
+
+
+# --- the audit log -------------------------------------------------------------------------------
+
+def record_access(actor: User | None, action: AccessAction | str, subject=None, *, detail: str = "",
+                  now: datetime | None = None) -> PersonalDataAccess:
+    """Log that ``actor`` saw or exported personal data. ``subject`` is the person (a ``User``) or a
+    ``Booking`` (its booker is logged too), or None for a list; ``detail`` says which (e.g. a venue)."""
+    action = AccessAction(action)
+    row = PersonalDataAccess(at=now or utcnow(), actor_id=getattr(actor, "id", None), action=action.value,
+                             detail=(detail or "")[:200])
+    if isinstance(subject, Booking):
+        row.booking_id, row.subject_user_id = subject.id, subject.user_id
+    elif isinstance(subject, User):
+        row.subject_user_id = subject.id
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def can_read_access_log(user) -> bool:
+    return user.is_authenticated and user.role == Role.CITY_ADMIN
+
+
+def access_log(*, actor_id: int | None = None, subject_id: int | None = None):
+    """The log, newest first; ``subject_id`` matches the person whether logged directly or via a booking."""
+    query = select(PersonalDataAccess).order_by(PersonalDataAccess.at.desc(), PersonalDataAccess.id.desc())
+    if actor_id is not None:
+        query = query.where(PersonalDataAccess.actor_id == actor_id)
+    if subject_id is not None:
+        query = query.where(PersonalDataAccess.subject_user_id == subject_id)
+    return query
+
+
+def action_label(value: str):
+    try:
+        return AccessAction(value).label
+    except ValueError:
+        return value
+
+
+# --- a person's own data -------------------------------------------------------------------------
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export_own_data(user: User, *, now: datetime | None = None) -> dict:
+    """Everything SciVisit keeps about ``user``, as plain JSON-ready data (the export is logged)."""
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.user_id == user.id).order_by(Booking.created_at, Booking.id)).all()
+    checkins = db.session.scalars(
+        select(CheckIn).where(CheckIn.booking_id.in_([b.id for b in bookings]) if bookings else sa.false())
+        .order_by(CheckIn.created_at, CheckIn.id)).all()
+    messages = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.user_id == user.id).order_by(OutboxMessage.created_at)).all()
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    tokens = db.session.scalar(select(sa.func.count()).select_from(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    record_access(user, AccessAction.EXPORT_OWN_DATA, user, now=now)
+    return {
+        "exported_at": _iso(now or utcnow()),
+        "timezone_note": "Times are UTC.",
+        "account": {
+            "name": user.name, "email": user.email, "phone": user.phone, "role": user.role.value,
+            "school": localized(user.school, "name") if user.school else None,
+            "venue": localized(user.venue, "name") if user.venue else None,
+            "district": user.district_code, "consent_at": _iso(user.consent_at), "created_at": _iso(user.created_at),
+            "teacher_verified_at": _iso(user.verified_at), "last_login_at": _iso(user.last_login_at),
+            "language": user.locale, "elder_mode": user.elder_mode,
+        },
+        "bookings": [_booking_data(b) for b in bookings],
+        "visits": [{"booking_reference": c.booking.reference if c.booking else c.reference,
+                    "venue": localized(c.booking.venue, "name") if c.booking else None,
+                    "date": _iso(c.local_date), "scanned_at": _iso(c.created_at), "result": c.result.value,
+                    "persons": c.persons, "students": c.students, "adults": c.adults} for c in checkins],
+        "messages": [{"subject": m.subject, "created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at)}
+                     for m in messages],
+        "calendar_feed": {"exists": feed is not None, "created_at": _iso(feed.created_at) if feed else None},
+        "active_api_tokens": tokens or 0,
+    }
+
+
+def _booking_data(b: Booking) -> dict:
+    return {
+        "reference": b.reference, "venue": localized(b.venue, "name"), "slot_start": _iso(b.slot.starts_at),
+        "slot_end": _iso(b.slot.ends_at), "kind": b.kind.value, "status": b.status.value,
+        "party_size": b.party_size, "children": b.children, "guardian_confirmed": b.guardian_confirmed,
+        "students": b.students, "adults": b.adults, "grade": b.grade, "class_name": b.class_name,
+        "school": localized(b.school, "name") if b.school else None, "created_at": _iso(b.created_at),
+        "cancelled_at": _iso(b.cancelled_at), "cancel_reason": b.cancel_reason or None,
+        "decline_reason": b.decline_reason or None,
+    }
+
+
+def can_delete_own_account(user) -> bool:
+    return user.is_authenticated and user.role in SELF_DELETING_ROLES
+
+
+def delete_own_account(user: User, password: str, *, now: datetime | None = None) -> int:
+    """Delete ``user``'s account after checking their password; returns the future bookings cancelled.
+
+    Future open bookings are ended (places return, the waitlist moves); every booking stays as an
+    anonymous count (no user, no class name, no request key, no reasons), so statistics do not change.
+    Tokens, calendar feed and messages go with the account; the e-mail address is free again."""
+    from app.bookings.services import end_booking
+
+    now = now or utcnow()
+    if not can_delete_own_account(user):
+        raise DomainError("role_cannot_self_delete",
+                          _l("Your account holds a role others depend on. Ask the city administrator to "
+                             "close it."), status=403)
+    if not check_password_hash(user.password_hash, password or ""):
+        raise DomainError("wrong_password", _l("Your password is not correct."), field="password")
+    future = db.session.scalars(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.user_id == user.id, Booking.status.in_(_OPEN_STATUSES), Slot.starts_at > now)
+        .order_by(Booking.id)).all()
+    for booking in future:
+        end_booking(booking, BookingStatus.CANCELLED, reason="", now=now)
+    db.session.execute(
+        sa.update(Booking).where(Booking.user_id == user.id)
+        .values(user_id=None, class_name=None, request_key=None, cancel_reason="", decline_reason=""),
+        execution_options={"synchronize_session": False})
+    db.session.execute(sa.delete(OutboxMessage).where(
+        sa.or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == user.email)))
+    db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(sa.update(CheckIn).where(CheckIn.user_id == user.id).values(user_id=None))
+    record_access(user, AccessAction.DELETE_OWN_ACCOUNT, user, now=now)
+    user_id = user.id
+    db.session.expunge(user)
+    db.session.execute(sa.delete(User).where(User.id == user_id))
+    db.session.flush()
+    return len(future)
