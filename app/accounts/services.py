@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -243,8 +243,11 @@ def register_account(*, email: str, password: str, name: str, phone: str, role: 
 # --- Password reset -----------------------------------------------------------------------------
 
 def _paragraphs(*parts) -> str:
-    """A plain-text message body; each paragraph is its own translatable sentence."""
-    return "\n\n".join(str(p) for p in parts)
+    """A plain-text message body; each paragraph is its own translatable sentence.
+
+    Lazy, so that queue_message renders it in the recipient's language, not the request's.
+    """
+    return LazyString(lambda: "\n\n".join(str(p) for p in parts))
 
 
 def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
