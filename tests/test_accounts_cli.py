@@ -86,8 +86,9 @@ def test_failed_import_reports_bad_lines_and_applies_nothing(app, tmp_path):
     assert result.exit_code == 1
     for line, field in ((3, "email"), (4, "role"), (5, "school_id"), (6, "email"), (7, "password"),
                         (8, "phone"), (9, "district")):
-        assert f"line {line}: {field}:" in result.output, (line, result.output)
-    assert "line 2:" not in result.output
+        # The command speaks the default language, Chinese: "第 3 行：email: …".
+        assert f"第 {line} 行：{field}:" in result.output, (line, result.output)
+    assert "第 2 行" not in result.output
     assert _users() == 1
 
 

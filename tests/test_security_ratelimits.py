@@ -23,6 +23,7 @@ def _client(app, address: str):
     # Limits count per client address; a fresh one per test keeps runs sharing a Redis apart.
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read English wording
     return client
 
 

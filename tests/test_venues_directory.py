@@ -100,6 +100,7 @@ def test_garbage_parameters_are_ignored_with_a_note_never_a_500(client, app, que
 
 
 def test_the_venue_page_shows_the_profile_in_words(client, app):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # reads the English wording
     from datetime import time
     venue = factories.venue(
         name_zh="详情馆", opens_at=time(9, 0), closes_at=time(17, 0), closed_weekdays="1,2",

@@ -1,3 +1,4 @@
+import pytest
 """A venue manager registers a venue; the district reviews it (登记注册)."""
 from sqlalchemy import select
 
@@ -99,6 +100,7 @@ def _assert_rejected_and_nothing_saved(client, manager, data, message_part):
 
 
 def test_discounted_admission_without_a_description_is_refused(client, auth, app):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # reads the English wording
     manager = factories.user("venue_manager", venue=None)
     auth.login(manager.email)
     _assert_rejected_and_nothing_saved(
@@ -107,6 +109,7 @@ def test_discounted_admission_without_a_description_is_refused(client, auth, app
 
 
 def test_a_lowest_grade_above_the_highest_is_refused(client, auth, app):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # reads the English wording
     manager = factories.user("venue_manager", venue=None)
     auth.login(manager.email)
     _assert_rejected_and_nothing_saved(
@@ -124,6 +127,7 @@ def test_coordinates_out_of_range_or_not_numbers_are_refused(client, auth, app):
 
 
 def test_only_one_coordinate_is_refused(client, auth, app):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # reads the English wording
     manager = factories.user("venue_manager", venue=None)
     auth.login(manager.email)
     _assert_rejected_and_nothing_saved(
@@ -131,6 +135,7 @@ def test_only_one_coordinate_is_refused(client, auth, app):
 
 
 def test_closing_before_opening_is_refused(client, auth, app):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # reads the English wording
     manager = factories.user("venue_manager", venue=None)
     auth.login(manager.email)
     _assert_rejected_and_nothing_saved(
@@ -175,6 +180,7 @@ def test_the_edit_form_shows_the_stored_profile(client, auth, app):
 
 
 def test_an_approved_venue_cannot_be_submitted_again(client, auth, app):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # reads the English wording
     venue = factories.venue(status=VenueStatus.APPROVED)
     manager = factories.user("venue_manager", venue=venue)
     auth.login(manager.email)
