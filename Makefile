@@ -5,6 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
+# Two test processes, one per core; each gets its own database (SQLite file or PostgreSQL schema).
+PYTEST_ARGS ?= -n 2
 CATALOGS := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 

@@ -83,8 +83,15 @@ def _checkin(report: harness.Report) -> None:
     checkin_bars(report)
 
 
+def _stats(report: harness.Report) -> None:
+    from bench.stats import stats_bars
+
+    stats_bars(report)
+
+
 ALL = {
     "booking": contended_booking,
     "checkin": _checkin,
     "directory": directory_pages,
+    "stats": _stats,
 }

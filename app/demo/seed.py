@@ -19,7 +19,9 @@ from sqlalchemy import func, select
 from app.accounts.models import Role, User
 from app.accounts.services import create_user, user_by_email
 from app.core.time import local_today
+from app.demo import history, upcoming
 from app.districts.models import District
+from app.events.themed_days import load_themed_day, read_themed_days
 from app.extensions import db
 from app.schools.models import School, SchoolKind
 from app.schools.services import create_school
@@ -268,6 +270,12 @@ def steps() -> list[Step]:
         Step("venues", venue_rows, load_venue),
         Step("schools", lambda: DEMO_SCHOOLS, load_school),
         Step("accounts", lambda: PEOPLE_ACCOUNTS, load_account),
+        Step("themed days", read_themed_days, lambda run, row: load_themed_day(row)),
+        Step("next 30 days of slots", lambda: [row["name_zh"].strip() for row in venue_rows()],
+             lambda run, name: upcoming.publish_month(run, name, demo_password=DEMO_PASSWORD)),
+        Step("themed events", upcoming.themed_event_units,
+             lambda run, event: upcoming.announce_event(run, event, demo_password=DEMO_PASSWORD)),
+        Step("past year of visits", history.units, history.load),
     ]
 
 

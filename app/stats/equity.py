@@ -1,0 +1,148 @@
+"""District equity: how evenly open science venues reach Nanjing's districts.
+
+Per district: visits per 10,000 residents, venues, free-open hours, and the share of the
+district's schools that made at least one class visit this school year (from 1 September); then
+urban (urbanisation ≥ 90 %) against less-urbanised districts. Districts without a venue are listed
+with zeros. Jiangbei New Area's directly administered area overlaps Pukou and Luhe, so it is shown
+on its own line and never added to the districts' totals.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from app.accounts.models import Role
+from app.districts.models import District
+from app.extensions import db
+from app.schools.models import School
+from app.stats.filters import StatsFilters, school_year_start
+from app.stats.models import SchoolDailyVisits
+from app.stats.services import MANAGEMENT_AREA
+from app.stats.sources import attendance_source, supply_source
+from app.venues.models import Venue, VenueStatus
+
+URBAN_PCT = 90
+
+
+def can_view_admin_equity(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.role in (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+
+
+@dataclass(frozen=True)
+class EquityPeriod:
+    filters: StatsFilters  # the period of visits and free-open hours
+    school_year_from: date
+    school_year_through: date
+
+
+def period_for(filters: StatsFilters) -> EquityPeriod:
+    start = school_year_start(filters.through)
+    return EquityPeriod(filters, start, filters.through)
+
+
+def _district_rows(period: EquityPeriod):
+    f = period.filters
+    a = attendance_source(f.first, f.through)
+    visits = (select(Venue.district_code.label("code"), func.sum(a.c.visits).label("visits"),
+                     func.sum(a.c.school_groups).label("school_groups"),
+                     func.sum(a.c.school_students).label("students"))
+              .select_from(a).join(Venue, Venue.id == a.c.venue_id)
+              .group_by(Venue.district_code).subquery("visits"))
+    supply = supply_source(f.first, f.through)
+    offered = (select(Venue.district_code.label("code"), func.sum(supply.c.free_open_minutes).label("minutes"),
+                      func.sum(supply.c.open_day).label("open_days"), func.sum(supply.c.capacity).label("capacity"))
+               .select_from(supply).join(Venue, Venue.id == supply.c.venue_id)
+               .group_by(Venue.district_code).subquery("offered"))
+    venues = (select(Venue.district_code.label("code"), func.count(Venue.id).label("venues"))
+              .where(Venue.status == VenueStatus.APPROVED).group_by(Venue.district_code).subquery("venues"))
+    schools = (select(School.district_code.label("code"), func.count(School.id).label("schools"))
+               .where(School.is_active.is_(True)).group_by(School.district_code).subquery("schools"))
+    visited = (select(School.district_code.label("code"),
+                      func.count(sa.distinct(SchoolDailyVisits.school_id)).label("visited"))
+               .join(School, School.id == SchoolDailyVisits.school_id)
+               .where(SchoolDailyVisits.day.between(period.school_year_from, period.school_year_through),
+                      School.is_active.is_(True))
+               .group_by(School.district_code).subquery("visited"))
+    urban = sa.case((District.urbanization_pct >= URBAN_PCT, True), else_=False)
+    return (select(District.code, District.name_zh, District.name_en, District.kind,
+                   District.population_10k.label("population_10k"),
+                   District.urbanization_pct.label("urbanization_pct"), urban.label("urban"),
+                   func.coalesce(visits.c.visits, 0).label("visits"),
+                   func.coalesce(visits.c.school_groups, 0).label("school_groups"),
+                   func.coalesce(visits.c.students, 0).label("students"),
+                   func.coalesce(venues.c.venues, 0).label("venues"),
+                   func.coalesce(offered.c.minutes, 0).label("free_open_minutes"),
+                   func.coalesce(offered.c.open_days, 0).label("open_days"),
+                   func.coalesce(offered.c.capacity, 0).label("capacity"),
+                   func.coalesce(schools.c.schools, 0).label("schools"),
+                   func.coalesce(visited.c.visited, 0).label("schools_visited"))
+            .outerjoin(visits, visits.c.code == District.code)
+            .outerjoin(offered, offered.c.code == District.code)
+            .outerjoin(venues, venues.c.code == District.code)
+            .outerjoin(schools, schools.c.code == District.code)
+            .outerjoin(visited, visited.c.code == District.code))
+
+
+def _rate(part, population) -> float | None:
+    return round(float(part) / float(population), 2) if population else None
+
+
+def _share(part, whole) -> float | None:
+    return round(int(part) / int(whole), 4) if whole else None
+
+
+def _describe(row, name: str) -> dict:
+    return {
+        "district": row.code, "name": name, "management_area": row.kind == MANAGEMENT_AREA,
+        "population_10k": float(row.population_10k) if row.population_10k is not None else None,
+        "urbanization_pct": float(row.urbanization_pct) if row.urbanization_pct is not None else None,
+        "urban": bool(row.urban), "visits": int(row.visits), "visits_per_10k": _rate(row.visits, row.population_10k),
+        "venues": int(row.venues), "venues_per_10k": _rate(row.venues, row.population_10k),
+        "free_open_hours": round(int(row.free_open_minutes) / 60, 1), "open_days": int(row.open_days),
+        "capacity_offered": int(row.capacity), "school_groups": int(row.school_groups),
+        "students": int(row.students), "schools": int(row.schools), "schools_visited": int(row.schools_visited),
+        "schools_visited_share": _share(row.schools_visited, row.schools),
+    }
+
+
+def district_equity(period: EquityPeriod) -> dict:
+    """``districts`` (the 11, by code), ``management_area`` (Jiangbei New Area, apart), ``groups``
+    (urban and less-urbanised districts) and ``total`` (the 11 districts only)."""
+    from app.core.i18n import localized
+
+    rows = _district_rows(period).subquery("district_rows")
+    listed = db.session.execute(select(rows).order_by(rows.c.code)).all()
+    described = [_describe(r, localized(r, "name")) for r in listed]
+    districts = [d for d in described if not d["management_area"]]
+    apart = [d for d in described if d["management_area"]]
+    figures = (func.sum(rows.c.population_10k).label("population_10k"), func.sum(rows.c.visits).label("visits"),
+               func.sum(rows.c.venues).label("venues"), func.sum(rows.c.free_open_minutes).label("free_open_minutes"),
+               func.sum(rows.c.open_days).label("open_days"), func.sum(rows.c.capacity).label("capacity"),
+               func.sum(rows.c.school_groups).label("school_groups"), func.sum(rows.c.students).label("students"),
+               func.sum(rows.c.schools).label("schools"), func.sum(rows.c.schools_visited).label("schools_visited"),
+               func.count().label("districts"))
+    only_districts = rows.c.kind != MANAGEMENT_AREA
+    groups = []
+    for r in db.session.execute(select(rows.c.urban, *figures).where(only_districts)
+                                .group_by(rows.c.urban).order_by(rows.c.urban.desc())):
+        groups.append(_group(r, urban=bool(r.urban)))
+    total = db.session.execute(select(*figures).where(only_districts)).one()
+    return {"districts": districts, "management_area": apart, "groups": groups,
+            "total": _group(total, urban=None), "period": period}
+
+
+def _group(row, *, urban) -> dict:
+    return {
+        "urban": urban, "districts": int(row.districts or 0),
+        "population_10k": float(row.population_10k or 0), "visits": int(row.visits or 0),
+        "visits_per_10k": _rate(row.visits or 0, row.population_10k), "venues": int(row.venues or 0),
+        "venues_per_10k": _rate(row.venues or 0, row.population_10k),
+        "free_open_hours": round(int(row.free_open_minutes or 0) / 60, 1), "open_days": int(row.open_days or 0),
+        "capacity_offered": int(row.capacity or 0), "school_groups": int(row.school_groups or 0),
+        "students": int(row.students or 0), "schools": int(row.schools or 0),
+        "schools_visited": int(row.schools_visited or 0),
+        "schools_visited_share": _share(row.schools_visited or 0, row.schools or 0),
+    }

@@ -1,0 +1,140 @@
+"""The yearly evaluation (绩效考评): venues scored on indicators with weights the city admin sets.
+
+Each indicator turns a venue's figure for the year into points by tiers (from
+``statistics_indicators.md``: open days ≥300/≥250/≥200, visitors ≥30k/10k/1k, free or discounted
+visits ≥3,000/1,500/500, at least 10 themed activities; the school-group tiers are SciVisit's own),
+and the score is the weighted mean of the points, 0–100. A weight of 0 leaves an indicator out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.accounts.models import Role
+from app.core.errors import DomainError
+from app.core.time import local_today, utcnow
+from app.extensions import db
+from app.scheduling.models import Program, Slot, SlotStatus
+from app.stats.filters import year_filters
+from app.stats.models import EvaluationWeight
+from app.stats.sources import attendance_source, supply_source
+from app.venues.models import Venue, VenueStatus
+
+POINTS = (100, 75, 50, 25)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: object
+    default_weight: int
+    tiers: tuple[int, ...]  # lower bounds for 100, 75, 50 (and 25 when four are given) points
+
+    def points(self, value: int) -> int:
+        if value <= 0:
+            return 0
+        for bound, points in zip(self.tiers, POINTS):
+            if value >= bound:
+                return points
+        return POINTS[len(self.tiers)] if len(self.tiers) < len(POINTS) else 0
+
+
+INDICATORS = (
+    Indicator("open_days", _l("Free-open days"), 25, (300, 250, 200, 1)),
+    Indicator("visits", _l("Visits"), 25, (30000, 10000, 1000, 1)),
+    Indicator("free_visits", _l("Free-open visits"), 20, (3000, 1500, 500, 1)),
+    Indicator("school_groups", _l("School groups"), 20, (100, 50, 20, 1)),
+    Indicator("events", _l("Themed event sessions"), 10, (10, 5, 1)),
+)
+BY_KEY = {i.key: i for i in INDICATORS}
+
+
+def can_evaluate(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.role == Role.CITY_ADMIN
+
+
+def weights() -> dict[str, float]:
+    stored = dict(db.session.execute(select(EvaluationWeight.indicator, EvaluationWeight.weight)).all())
+    return {i.key: float(stored.get(i.key, i.default_weight)) for i in INDICATORS}
+
+
+def save_weights(admin, values: dict) -> dict[str, float]:
+    """Store the weights (0–100 each, not all zero). Raises DomainError naming the field at fault."""
+    if not can_evaluate(admin):
+        raise DomainError("forbidden", _l("Only the city admin sets the evaluation weights."), status=403)
+    clean = {}
+    for indicator in INDICATORS:
+        raw = str(values.get(indicator.key, "")).strip()
+        try:
+            number = Decimal(raw)
+        except InvalidOperation:
+            raise DomainError("invalid_weight", _l("Give a number from 0 to 100."), field=indicator.key) from None
+        if not number.is_finite() or not 0 <= number <= 100:
+            raise DomainError("invalid_weight", _l("Give a number from 0 to 100."), field=indicator.key)
+        clean[indicator.key] = number.quantize(Decimal("0.1"))
+    if not any(clean.values()):
+        raise DomainError("all_weights_zero", _l("At least one indicator needs a weight above 0."),
+                          field=INDICATORS[0].key)
+    now = utcnow()
+    for key, weight in clean.items():
+        row = db.session.get(EvaluationWeight, key)
+        if row is None:
+            db.session.add(EvaluationWeight(indicator=key, weight=weight, updated_at=now, updated_by_id=admin.id))
+        else:
+            row.weight, row.updated_at, row.updated_by_id = weight, now, admin.id
+    db.session.flush()
+    return weights()
+
+
+def venue_indicators(year: int) -> dict[int, dict[str, int]]:
+    """Each approved venue's indicator figures for ``year`` (SQL aggregates, grouped by venue)."""
+    filters = year_filters(year)
+    first, through = filters.first, filters.through
+    figures: dict[int, dict[str, int]] = {
+        venue_id: {i.key: 0 for i in INDICATORS}
+        for venue_id in db.session.scalars(select(Venue.id).where(Venue.status == VenueStatus.APPROVED))}
+    if through < first:
+        return figures
+    a = attendance_source(first, through)
+    for venue_id, visits, free_visits, groups in db.session.execute(
+            select(a.c.venue_id, func.sum(a.c.visits), func.sum(a.c.free_visits), func.sum(a.c.school_groups))
+            .group_by(a.c.venue_id)):
+        if venue_id in figures:
+            figures[venue_id].update(visits=int(visits), free_visits=int(free_visits), school_groups=int(groups))
+    supply = supply_source(first, through)
+    for venue_id, open_days in db.session.execute(
+            select(supply.c.venue_id, func.sum(supply.c.open_day)).group_by(supply.c.venue_id)):
+        if venue_id in figures:
+            figures[venue_id]["open_days"] = int(open_days)
+    for venue_id, sessions in db.session.execute(
+            select(Slot.venue_id, func.count(Slot.id)).join(Program, Program.id == Slot.program_id)
+            .where(Program.themed_day_key.isnot(None), Slot.status == SlotStatus.OPEN,
+                   Slot.local_date.between(first, through)).group_by(Slot.venue_id)):
+        if venue_id in figures:
+            figures[venue_id]["events"] = int(sessions)
+    return figures
+
+
+def evaluation(year: int) -> dict:
+    """The evaluation table: venues with their figures, points and score, best first."""
+    current = weights()
+    total_weight = sum(current.values()) or 1
+    venues = {v.id: v for v in db.session.scalars(select(Venue).where(Venue.status == VenueStatus.APPROVED))}
+    rows = []
+    for venue_id, figures in venue_indicators(year).items():
+        points = {key: BY_KEY[key].points(value) for key, value in figures.items()}
+        score = round(sum(current[key] * points[key] for key in points) / total_weight, 1)
+        rows.append({"venue": venues[venue_id], "figures": figures, "points": points, "score": score})
+    rows.sort(key=lambda r: (-r["score"], r["venue"].name_zh))
+    return {"year": year, "weights": current, "indicators": INDICATORS, "rows": rows,
+            "partial": year == local_today().year}
+
+
+def accreditations_due(today: date | None = None, days: int = 90):
+    from app.venues.services import expiring_accreditations
+
+    return expiring_accreditations(today or local_today(), days)

@@ -1,0 +1,93 @@
+"""Writing tables as CSV (UTF-8 with BOM, so that Excel in Chinese opens it cleanly), JSON and XLSX,
+as generators of chunks: a response streams them and memory stays flat however many rows there are.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable, Iterator, Sequence
+
+from openpyxl import Workbook
+
+BOM = "\ufeff"
+CHUNK = 64 * 1024
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else _plain(v) for v in row])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _plain(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def _json_value(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def json_chunks(meta: dict, header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
+    """``{…meta, "rows": [{column: value}, …]}`` written row by row."""
+    head = json.dumps(meta, ensure_ascii=False, default=str)
+    yield head[:-1] + (', ' if meta else '') + '"rows": ['
+    parts, size, first = [], 0, True
+    for row in rows:
+        text = json.dumps({k: _json_value(v) for k, v in zip(header, row)}, ensure_ascii=False)
+        parts.append(text if first else "," + text)
+        first = False
+        size += len(text)
+        if size >= CHUNK:
+            yield "".join(parts)
+            parts, size = [], 0
+    parts.append("]}")
+    yield "".join(parts)
+
+
+def xlsx_chunks(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> Iterator[bytes]:
+    """An XLSX workbook, one sheet per ``(title, header, rows)``: openpyxl's write-only mode writes
+    it to a temporary file row by row, which is then streamed and removed."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="scivisit-")
+    os.close(handle)
+    try:
+        workbook = Workbook(write_only=True)
+        for title, header, rows in sheets:
+            sheet = workbook.create_sheet(title=title[:31])
+            sheet.append(list(header))
+            for row in rows:
+                sheet.append([_cell(v) for v in row])
+        workbook.save(path)
+        with open(path, "rb") as stream:
+            while chunk := stream.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def _cell(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    return value

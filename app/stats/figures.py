@@ -1,0 +1,198 @@
+"""Every figure of a period in one SQL statement.
+
+Two cubes hold the period's rows of the filtered venues (``app.stats.sources``: one per venue and
+settled month, or per venue and day): attendance and supply. One ``UNION ALL`` sums them along each
+dimension a page needs —
+the whole period, months, districts, venue types, operators, venues — and counts the venues that
+were open. The database does all the arithmetic; Python only files the rows by dimension.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.core.time import local_today, utcnow
+from app.extensions import db
+from app.stats.filters import StatsFilters
+from app.stats.models import ATTENDANCE_COLUMNS, BAND_COLUMNS, SUPPLY_COLUMNS
+from app.stats.sources import (TYPES, attendance_parts, attendance_union, part_params, supply_parts,
+                               supply_union)
+from app.stats.supply import latest_refresh, settled_through
+from app.venues.models import Venue, VenueTheme
+
+ATTENDANCE = ATTENDANCE_COLUMNS + BAND_COLUMNS
+ALL = ("total", "month", "district", "type", "operator", "venue")
+# What each dimension is drawn with: only these are summed there (the rest of its row is 0).
+MONTH_PEOPLE = ("visits", "individual_visits", "school_groups", "school_students", "school_adults", "walk_ins")
+MONTH_PLACES = ("capacity", "bookings_confirmed", "bookings_checked_in", "bookings_no_show")
+VENUE_PEOPLE = ("visits", "school_groups")
+VENUE_PLACES = ("slots", "open_day", "free_open_minutes", "capacity")
+FILTERS = {  # parameter name: (its condition on a venue, the filters' attribute)
+    "district": (lambda p: Venue.district_code == p, "district"),
+    "venue_id": (lambda p: Venue.id == p, "venue_id"),
+    "venue_type": (lambda p: Venue.venue_type == p, "venue_type"),
+    "operator_kind": (lambda p: Venue.operator_kind == p, "operator_kind"),
+    "theme": (lambda p: Venue.id.in_(select(VenueTheme.venue_id).where(VenueTheme.name == p)), "theme"),
+}
+
+
+def _filter_values(filters: StatsFilters) -> dict:
+    return {name: getattr(filters, attr) for name, (_, attr) in FILTERS.items() if getattr(filters, attr)}
+
+
+def venue_conditions(filters: StatsFilters) -> list:
+    """The filters as conditions on ``Venue``, values bound in."""
+    return [FILTERS[name][0](sa.bindparam(name, value)) for name, value in _filter_values(filters).items()]
+
+
+@dataclass
+class Figures:
+    """Sums by dimension: each value a dict of column → int (attendance and supply columns)."""
+
+    total: dict = field(default_factory=dict)
+    venues_open: int = 0
+    month: dict = field(default_factory=dict)  # "YYYY-MM"
+    district: dict = field(default_factory=dict)  # district code
+    type: dict = field(default_factory=dict)  # venue type value
+    operator: dict = field(default_factory=dict)  # operator kind value
+    venue: dict = field(default_factory=dict)  # venue id
+
+
+def _cube(source, conditions: list, columns: tuple[str, ...], name: str):
+    """The period's rows of the filtered venues. Rows are already one per venue and month or day, so
+    no grouping is needed here; each dimension groups them once."""
+    return (select(source.c.venue_id.label("venue_id"), source.c.day.label("day"), *(source.c[c] for c in columns))
+            .select_from(source).join(Venue, Venue.id == source.c.venue_id).where(*conditions).cte(name))
+
+
+def _year_month(cube):
+    return sa.cast(sa.extract("year", cube.c.day) * sa.literal_column("100") + sa.extract("month", cube.c.day), sa.Integer)
+
+
+def _branch(dim: str, cube, columns: tuple[str, ...], key_num=None, key_text=None, group_by=(), join_venue=False):
+    """One dimension's sums, with every attendance and supply column (zeros for the other cube's)."""
+    sums = [func.coalesce(func.sum(cube.c[c]), 0).label(c) if c in columns else sa.literal(0).label(c)
+            for c in ATTENDANCE + SUPPLY_COLUMNS]
+    query = select(sa.literal(dim).label("dim"),
+                   (key_num if key_num is not None else sa.cast(sa.null(), sa.Integer)).label("key_num"),
+                   (key_text if key_text is not None else sa.cast(sa.null(), sa.String)).label("key_text"),
+                   *sums).select_from(cube)
+    if join_venue:
+        query = query.join(Venue, Venue.id == cube.c.venue_id)
+    return query.group_by(*group_by) if group_by else query
+
+
+@lru_cache(maxsize=256)
+def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], filter_names: tuple[str, ...],
+               dims: tuple[str, ...]):
+    """The statement for one shape of period, filters and dimensions; values are bound at execution.
+    Built once per shape and process: building it costs more than running it."""
+    def bind(name):
+        return sa.bindparam(name, type_=TYPES.get(name, sa.Date()))
+
+    conditions = [FILTERS[name][0](sa.bindparam(name)) for name in filter_names]
+    people = _cube(attendance_union(people_parts, bind), conditions, ATTENDANCE, "people")
+    places = _cube(supply_union(places_parts, bind), conditions, SUPPLY_COLUMNS, "places")
+    branches = [_branch("total", people, ATTENDANCE), _branch("total", places, SUPPLY_COLUMNS)]
+    open_venues = sa.union(select(people.c.venue_id).where(people.c.visits > 0),
+                           select(places.c.venue_id).where(places.c.slots > 0)).subquery("open_venues")
+    branches.append(select(sa.literal("venues_open").label("dim"), func.count().label("key_num"),
+                           sa.cast(sa.null(), sa.String).label("key_text"),
+                           *(sa.literal(0).label(c) for c in ATTENDANCE + SUPPLY_COLUMNS)).select_from(open_venues))
+    if "month" in dims:
+        for cube, columns in ((people, MONTH_PEOPLE), (places, MONTH_PLACES)):
+            branches.append(_branch("month", cube, columns, key_num=_year_month(cube), group_by=(_year_month(cube),)))
+    for dim, column in (("district", Venue.district_code), ("type", sa.cast(Venue.venue_type, sa.String)),
+                        ("operator", sa.cast(Venue.operator_kind, sa.String))):
+        if dim in dims:
+            branches.append(_branch(dim, people, ("visits",), key_text=column, group_by=(column,), join_venue=True))
+    if "venue" in dims:
+        for cube, columns in ((people, VENUE_PEOPLE), (places, VENUE_PLACES)):
+            branches.append(_branch("venue", cube, columns, key_num=cube.c.venue_id, group_by=(cube.c.venue_id,)))
+    return sa.union_all(*branches)
+
+
+class _Recent:
+    """The figures computed in the last ``STATS_CACHE_SECONDS`` (default 30; 0 turns it off), per
+    process. A public dashboard may be half a minute behind the gates; a rebuild or refresh (part of
+    the key) is seen at once."""
+
+    def __init__(self, size: int = 256):
+        self.size, self.lock, self.items = size, threading.Lock(), {}
+
+    def get(self, key):
+        with self.lock:
+            found = self.items.get(key)
+        return found[1] if found and found[0] > time.monotonic() else None
+
+    def put(self, key, value, seconds: float) -> None:
+        with self.lock:
+            if len(self.items) >= self.size:
+                self.items.pop(next(iter(self.items)))
+            self.items[key] = (time.monotonic() + seconds, value)
+
+
+RECENT = _Recent()
+
+
+def cache_seconds() -> float:
+    """``STATS_CACHE_SECONDS`` from the configuration, else the environment; 30 (0 under test)."""
+    configured = current_app.config.get("STATS_CACHE_SECONDS")
+    if configured is None:
+        configured = os.environ.get("STATS_CACHE_SECONDS", "0" if current_app.testing else "30")
+    try:
+        return max(0.0, float(configured))
+    except ValueError:
+        return 0.0
+
+
+def figures(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
+    """The period's sums along ``dims`` (some of ``ALL``), in one statement (or from the last half
+    minute's)."""
+    seconds = cache_seconds()
+    if not seconds:
+        return compute(filters, dims)
+    key = (filters, dims, latest_refresh(), local_today())
+    found = RECENT.get(key)
+    if found is None:
+        found = compute(filters, dims)
+        RECENT.put(key, found, seconds)
+    return found
+
+
+def compute(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
+    """The period's sums along ``dims``, from the database."""
+    result = Figures()
+    if filters.through < filters.first:
+        result.total = dict.fromkeys(ATTENDANCE + SUPPLY_COLUMNS, 0)
+        return result
+    settled = settled_through()
+    people = attendance_parts(filters.first, filters.through, settled)
+    places = supply_parts(filters.first, filters.through, settled)
+    values = _filter_values(filters)
+    statement = _statement(tuple(k for k, _, _ in people), tuple(k for k, _, _ in places), tuple(values), dims)
+    params = {**part_params(people, "a"), **part_params(places, "s"), **values, "now": utcnow()}
+    for row in db.session.execute(statement, params).mappings():
+        values = {c: int(row[c] or 0) for c in ATTENDANCE + SUPPLY_COLUMNS}
+        if row["dim"] == "venues_open":
+            result.venues_open = int(row["key_num"] or 0)
+            continue
+        if row["dim"] == "total":
+            target = result.total
+        else:
+            key = row["key_num"] if row["key_text"] is None else row["key_text"]
+            if row["dim"] == "month":
+                key = f"{int(key) // 100:04d}-{int(key) % 100:02d}"
+            target = getattr(result, row["dim"]).setdefault(key, dict.fromkeys(ATTENDANCE + SUPPLY_COLUMNS, 0))
+        for column, value in values.items():
+            target[column] = target.get(column, 0) + value  # the cubes' columns are disjoint: one is zero
+    for column in ATTENDANCE + SUPPLY_COLUMNS:
+        result.total.setdefault(column, 0)
+    return result

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.stats.evaluation import INDICATORS
+from app.venues.models import VenueType
+
+REPORT_TEXT_MAX = 4000
+
+
+class StatsFilterForm(FlaskForm):
+    """The dashboard's filters, read from the query string (a GET form that works without JS).
+
+    Values are checked by ``app.stats.filters.parse_filters``, the same rules as the API; the form
+    only renders the fields and carries the messages back to them.
+    """
+
+    class Meta:
+        csrf = False
+
+    from_ = StringField(_l("From"), name="from", render_kw={"type": "date"})
+    to = StringField(_l("To"), render_kw={"type": "date"})
+    district = SelectField(_l("District"), choices=[], validate_choice=False)
+    type = SelectField(_l("Venue type"), choices=[], validate_choice=False)
+    theme = SelectField(_l("Theme"), choices=[], validate_choice=False)
+
+    FIELDS = {"from": "from_", "to": "to", "district": "district", "type": "type", "theme": "theme"}
+
+    def set_choices(self, districts, themes) -> None:
+        self.district.choices = [("", _l("All districts")), *districts]
+        self.type.choices = [("", _l("All venue types")), *VenueType.choices()]
+        self.theme.choices = [("", _l("All themes")), *((t, t) for t in themes)]
+
+    def show_error(self, exc) -> None:
+        field = getattr(self, self.FIELDS.get(exc.field or "", ""), None)
+        if field is None:
+            self.form_errors.append(exc.message)
+        else:
+            field.errors = [*field.errors, exc.message]
+
+
+class ReportTextForm(FlaskForm):
+    text = TextAreaField(_l("Your remarks on the year"), validators=[Optional(), Length(max=REPORT_TEXT_MAX)])
+    save = SubmitField(_l("Save the remarks"))
+
+
+class SubmitReportForm(FlaskForm):
+    submit = SubmitField(_l("Submit the report to the city"))
+
+
+class WeightsForm(FlaskForm):
+    """The city admin's weight for each evaluation indicator (one field per ``INDICATORS`` key)."""
+
+    save = SubmitField(_l("Save the weights"))
+
+
+for _indicator in INDICATORS:
+    setattr(WeightsForm, _indicator.key, DecimalField(_indicator.label, places=1, validators=[
+        InputRequired(), NumberRange(min=0, max=100)]))

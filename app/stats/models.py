@@ -1,0 +1,196 @@
+"""Rollups of attendance (from check-ins) and of supply (from published slots and bookings),
+plus the few things statistics store that are not figures: report submissions and the
+evaluation's weights.
+
+Rollups hold sums only: any figure they give can be recomputed from the raw rows
+(``flask stats rebuild``) with the same result.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.time import utcnow
+from app.extensions import db
+
+# The attendance columns of ``venue_daily_stats``, in the order open data publishes them.
+ATTENDANCE_COLUMNS = (
+    "visits", "individual_visits", "school_groups", "school_students", "school_adults",
+    "walk_ins", "walk_in_youth", "walk_in_adults", "walk_in_seniors", "free_visits", "event_visits",
+)
+# School groups and their students by grade band: kindergarten, 1–3, 4–6, 7–9, 10–12.
+GRADE_BANDS = (("k", 0, 0), ("g1_3", 1, 3), ("g4_6", 4, 6), ("g7_9", 7, 9), ("g10_12", 10, 12))
+BAND_COLUMNS = tuple(f"{kind}_{band}" for band, _, _ in GRADE_BANDS for kind in ("groups", "students"))
+SUPPLY_COLUMNS = ("slots", "free_slots", "capacity", "free_open_minutes", "open_day",
+                  "bookings_confirmed", "bookings_checked_in", "bookings_no_show")
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(sa.Integer, default=0, server_default="0", nullable=False)
+
+
+class VenueDailyStats(db.Model):
+    """Admitted persons at one venue on one local day, split by kind, kept up to date in the
+    check-in's own transaction (``app.stats.rollups.count_admission``)."""
+
+    __tablename__ = "venue_daily_stats"
+    __table_args__ = (sa.Index("ix_venue_daily_stats_day", "day"),
+                      sa.Index("ix_venue_daily_stats_updated_at", "updated_at"))
+
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    visits: Mapped[int] = _count()  # persons admitted, every kind
+    individual_visits: Mapped[int] = _count()  # persons on individual tickets
+    school_groups: Mapped[int] = _count()  # class visits admitted
+    school_students: Mapped[int] = _count()
+    school_adults: Mapped[int] = _count()  # accompanying adults of classes
+    walk_ins: Mapped[int] = _count()  # persons who came without a booking
+    walk_in_youth: Mapped[int] = _count()
+    walk_in_adults: Mapped[int] = _count()
+    walk_in_seniors: Mapped[int] = _count()
+    free_visits: Mapped[int] = _count()  # on free-admission slots, or walk-ins at a free venue
+    event_visits: Mapped[int] = _count()  # on bookings of themed-day programs
+    groups_k: Mapped[int] = _count()
+    students_k: Mapped[int] = _count()
+    groups_g1_3: Mapped[int] = _count()
+    students_g1_3: Mapped[int] = _count()
+    groups_g4_6: Mapped[int] = _count()
+    students_g4_6: Mapped[int] = _count()
+    groups_g7_9: Mapped[int] = _count()
+    students_g7_9: Mapped[int] = _count()
+    groups_g10_12: Mapped[int] = _count()
+    students_g10_12: Mapped[int] = _count()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VenueMonthlyStats(db.Model):
+    """``venue_daily_stats`` summed per calendar month (``month`` is its first day), for months that were
+    over at the last rebuild or refresh: what the dashboard reads for whole months of a period."""
+
+    __tablename__ = "venue_monthly_stats"
+    __table_args__ = (sa.Index("ix_venue_monthly_stats_month", "month"),)
+
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    visits: Mapped[int] = _count()
+    individual_visits: Mapped[int] = _count()
+    school_groups: Mapped[int] = _count()
+    school_students: Mapped[int] = _count()
+    school_adults: Mapped[int] = _count()
+    walk_ins: Mapped[int] = _count()
+    walk_in_youth: Mapped[int] = _count()
+    walk_in_adults: Mapped[int] = _count()
+    walk_in_seniors: Mapped[int] = _count()
+    free_visits: Mapped[int] = _count()
+    event_visits: Mapped[int] = _count()
+    groups_k: Mapped[int] = _count()
+    students_k: Mapped[int] = _count()
+    groups_g1_3: Mapped[int] = _count()
+    students_g1_3: Mapped[int] = _count()
+    groups_g4_6: Mapped[int] = _count()
+    students_g4_6: Mapped[int] = _count()
+    groups_g7_9: Mapped[int] = _count()
+    students_g7_9: Mapped[int] = _count()
+    groups_g10_12: Mapped[int] = _count()
+    students_g10_12: Mapped[int] = _count()
+
+
+class SchoolDailyVisits(db.Model):
+    """Class visits of one school at one venue on one day (distinct and partner schools, equity)."""
+
+    __tablename__ = "school_daily_visits"
+    __table_args__ = (sa.Index("ix_school_daily_visits_day", "day"),
+                      sa.Index("ix_school_daily_visits_venue_day", "venue_id", "day"))
+
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    groups: Mapped[int] = _count()
+    partner_groups: Mapped[int] = _count()  # booked under a 馆校合作 agreement
+    students: Mapped[int] = _count()
+    adults: Mapped[int] = _count()
+
+
+class VenueDailySupply(db.Model):
+    """What a venue offered on a settled day and what became of its bookings, from published slots
+    and bookings. Written by ``stats rebuild`` / ``stats refresh``; days after the last refresh are
+    computed live from the same query (``app.stats.supply``)."""
+
+    __tablename__ = "venue_daily_supply"
+    __table_args__ = (sa.Index("ix_venue_daily_supply_day", "day"),)
+
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    slots: Mapped[int] = _count()  # open (not cancelled) slots
+    free_slots: Mapped[int] = _count()  # of them with free admission
+    capacity: Mapped[int] = _count()  # places offered on open slots
+    free_open_minutes: Mapped[int] = _count()  # the union of free slots' times, in minutes
+    open_day: Mapped[int] = _count()  # 1 when at least one free slot was published
+    bookings_confirmed: Mapped[int] = _count()  # still confirmed after the slot ended
+    bookings_checked_in: Mapped[int] = _count()
+    bookings_no_show: Mapped[int] = _count()
+
+
+class VenueMonthlySupply(db.Model):
+    """``venue_daily_supply`` summed per calendar month, for months that were over at the last refresh."""
+
+    __tablename__ = "venue_monthly_supply"
+    __table_args__ = (sa.Index("ix_venue_monthly_supply_month", "month"),)
+
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    slots: Mapped[int] = _count()
+    free_slots: Mapped[int] = _count()
+    capacity: Mapped[int] = _count()
+    free_open_minutes: Mapped[int] = _count()
+    open_day: Mapped[int] = _count()  # here: the number of open days in the month
+    bookings_confirmed: Mapped[int] = _count()
+    bookings_checked_in: Mapped[int] = _count()
+    bookings_no_show: Mapped[int] = _count()
+
+
+class StatsRefresh(db.Model):
+    """One run of ``stats rebuild`` or ``stats refresh``: supply is settled through ``through_day``."""
+
+    __tablename__ = "stats_refreshes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # rebuild | refresh
+    through_day: Mapped[date]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    rows: Mapped[int] = mapped_column(default=0)
+
+
+class ReportSubmission(db.Model):
+    """A venue's annual report (年度报告) for a year: only the manager's own text and the act of
+    submitting are stored; the figures are computed from data whenever the report is shown."""
+
+    __tablename__ = "annual_report_submissions"
+    __table_args__ = (sa.UniqueConstraint("venue_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    venue = relationship("Venue")
+    submitted_by = relationship("User")
+
+
+class EvaluationWeight(db.Model):
+    """The city admin's weight for one evaluation indicator (绩效考评); absent means the default."""
+
+    __tablename__ = "evaluation_weights"
+    __table_args__ = (sa.CheckConstraint("weight >= 0 AND weight <= 100", name="weight_range"),)
+
+    indicator: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    weight: Mapped[Decimal] = mapped_column(sa.Numeric(5, 1))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

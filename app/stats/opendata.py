@@ -1,0 +1,293 @@
+"""The open datasets: their data dictionaries (Chinese and English), their rows, and suppression.
+
+Aggregates only, nothing personal. Suppression (the indicators file: "figures below 5 persons in a
+cell are suppressed at the finest grain where a cell could point at a person"):
+
+* In ``attendance-daily`` (one venue, one day: the finest grain) and in
+  ``attendance-monthly-district``, every count of persons from 1 to 4 is published empty, and the
+  row's ``suppressed`` flag is true. Zeros are published (a zero points at nobody).
+* So that an empty cell cannot be recovered by subtraction, when exactly one cell of
+  ``visits = individual_visits + school_students + school_adults + walk_ins`` or of
+  ``walk_ins = walk_in_youth + walk_in_adults + walk_in_seniors`` is empty, the smallest other cell
+  of that sum is emptied too (secondary suppression), until no sum has a single unknown.
+* ``school_groups`` counts classes, not persons, and is never suppressed.
+* In ``themed-events``, an event's ``attendance`` from 1 to 4 is published empty.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from app.bookings.models import Booking
+from app.checkin.models import CheckIn, CheckInResult
+from app.districts.models import District
+from app.events.models import ThemedDay
+from app.extensions import db
+from app.scheduling.models import Program, Slot, SlotStatus
+from app.stats.models import VenueDailyStats
+from app.venues.models import Venue, VenueStatus, VenueTheme
+
+THRESHOLD = 5
+YIELD_PER = 2000
+PERSONS = ("visits", "individual_visits", "school_students", "school_adults", "walk_ins", "walk_in_youth",
+           "walk_in_adults", "walk_in_seniors", "free_visits", "event_visits")
+SUMS = (("visits", ("individual_visits", "school_students", "school_adults", "walk_ins")),
+        ("walk_ins", ("walk_in_youth", "walk_in_adults", "walk_in_seniors")))
+LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
+           "path": "https://creativecommons.org/licenses/by/4.0/"}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # Table Schema type: integer, number, string, date, boolean
+    zh: str
+    en: str
+    unit_zh: str = ""
+    unit_en: str = ""
+
+    @property
+    def description(self) -> str:
+        zh = f"{self.zh}（单位：{self.unit_zh}）" if self.unit_zh else self.zh
+        en = f"{self.en} (unit: {self.unit_en})" if self.unit_en else self.en
+        return f"{zh} / {en}"
+
+
+def _persons(name: str, zh: str, en: str, suppressed: bool = True) -> Field:
+    note_zh = "；1–4 人次时不公布（留空）" if suppressed else ""
+    note_en = "; empty when 1–4 (suppressed)" if suppressed else ""
+    return Field(name, "integer", zh + note_zh, en + note_en, "人次", "persons")
+
+
+ATTENDANCE_FIELDS = (
+    _persons("visits", "入馆总人次（个人预约、学生、带队成人与现场入馆之和）",
+             "Persons admitted: individual bookings, students, accompanying adults and walk-ins"),
+    _persons("individual_visits", "个人预约入馆人次", "Persons admitted on individual bookings"),
+    Field("school_groups", "integer", "入馆的学校团体（班级）数；不做抑制", "Class visits admitted; never suppressed",
+          "个", "classes"),
+    _persons("school_students", "随团体入馆的学生人次", "Students admitted with their classes"),
+    _persons("school_adults", "带队成人人次", "Adults accompanying classes"),
+    _persons("walk_ins", "未预约现场入馆人次", "Persons admitted without a booking (walk-ins)"),
+    _persons("walk_in_youth", "现场入馆中的儿童与青少年", "Walk-ins: children and young people"),
+    _persons("walk_in_adults", "现场入馆中的成年人", "Walk-ins: adults"),
+    _persons("walk_in_seniors", "现场入馆中的老年人（60岁及以上）", "Walk-ins: seniors (60 and over)"),
+    _persons("free_visits", "免费开放场次入馆及免费场馆现场入馆人次",
+             "Persons admitted on free-admission slots, and walk-ins at free venues"),
+    _persons("event_visits", "主题日活动入馆人次", "Persons admitted to themed-day events"),
+    Field("suppressed", "boolean", "本行是否有数值因小于5人次而不公布", "Whether a figure of this row is suppressed"),
+)
+
+
+def suppress(values: dict) -> bool:
+    """Empty the person counts of ``values`` that could point at a person (see the module's note).
+    Returns whether anything was emptied."""
+    hidden = {name for name in PERSONS if name in values and 0 < (values[name] or 0) < THRESHOLD}
+    changed = bool(hidden)
+    while changed:
+        changed = False
+        for total, parts in SUMS:
+            cells = (total, *parts)
+            if sum(cell in hidden for cell in cells) == 1:
+                shown = [cell for cell in cells if cell not in hidden]
+                hidden.add(min(shown, key=lambda cell: (values[cell] == 0, values[cell])))
+                changed = True
+    for name in hidden:
+        values[name] = None
+    return bool(hidden)
+
+
+def _plain(value):
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+# --- datasets --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title_zh: str
+    title_en: str
+    description_zh: str
+    description_en: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    rows: Callable[[], Iterator[tuple]]
+    updated: Callable[[], datetime | None]
+    suppression_zh: str = ""
+    suppression_en: str = ""
+
+    @property
+    def header(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def _stats_updated() -> datetime | None:
+    return db.session.scalar(select(func.max(VenueDailyStats.updated_at)))
+
+
+def _daily_rows() -> Iterator[tuple]:
+    S = VenueDailyStats
+    counts = [getattr(S, f.name) for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
+    query = (select(S.day, S.venue_id, Venue.name_zh, Venue.name_en, Venue.district_code, District.name_zh,
+                    Venue.venue_type, Venue.operator_kind, *counts)
+             .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
+             .order_by(S.day, S.venue_id).execution_options(yield_per=YIELD_PER))
+    names = [f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
+    for row in db.session.execute(query):
+        values = dict(zip(names, row[8:]))
+        flagged = suppress(values)
+        yield (*(_plain(v) for v in row[:8]), *(values[n] for n in names), flagged)
+
+
+def _monthly_rows() -> Iterator[tuple]:
+    S = VenueDailyStats
+    year, month = sa.extract("year", S.day), sa.extract("month", S.day)
+    names = [f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
+    query = (select(year.label("y"), month.label("m"), District.code, District.name_zh, District.kind,
+                    func.count(sa.distinct(S.venue_id)), *(func.sum(getattr(S, n)) for n in names))
+             .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
+             .group_by(year, month, District.code, District.name_zh, District.kind)
+             .order_by(year, month, District.code).execution_options(yield_per=YIELD_PER))
+    for row in db.session.execute(query):
+        values = {n: int(v) for n, v in zip(names, row[6:])}
+        flagged = suppress(values)
+        yield (f"{int(row.y):04d}-{int(row.m):02d}", row.code, row.name_zh, row.kind, int(row[5]),
+               *(values[n] for n in names), flagged)
+
+
+def _venue_rows() -> Iterator[tuple]:
+    themes = (select(VenueTheme.venue_id, VenueTheme.name).join(Venue)
+              .where(Venue.status == VenueStatus.APPROVED).order_by(VenueTheme.venue_id, VenueTheme.id))
+    by_venue: dict[int, list[str]] = {}
+    for venue_id, name in db.session.execute(themes):
+        by_venue.setdefault(venue_id, []).append(name)
+    query = (select(Venue, District.name_zh).join(District, District.code == Venue.district_code)
+             .where(Venue.status == VenueStatus.APPROVED).order_by(Venue.id).execution_options(yield_per=500))
+    for venue, district_name in db.session.execute(query):
+        yield (venue.id, venue.name_zh, venue.name_en or "", venue.venue_type.value, venue.operator_kind.value,
+               venue.district_code, district_name, venue.address_zh or "",
+               float(venue.latitude) if venue.latitude is not None else None,
+               float(venue.longitude) if venue.longitude is not None else None,
+               "; ".join(by_venue.get(venue.id, [])), venue.admission.value,
+               venue.opens_at.strftime("%H:%M") if venue.opens_at else None,
+               venue.closes_at.strftime("%H:%M") if venue.closes_at else None,
+               venue.closed_weekdays or "", venue.daily_capacity, venue.grade_min, venue.grade_max,
+               venue.website or "")
+
+
+def _event_rows() -> Iterator[tuple]:
+    slots = (select(Slot.program_id, func.min(Slot.local_date).label("first_day"),
+                    func.max(Slot.local_date).label("last_day"), func.count(Slot.id).label("sessions"),
+                    func.sum(Slot.capacity).label("capacity"))
+             .where(Slot.status == SlotStatus.OPEN).group_by(Slot.program_id).subquery("event_slots"))
+    attendance = (select(Slot.program_id, func.sum(CheckIn.persons).label("persons"))
+                  .select_from(Slot).join(Booking, Booking.slot_id == Slot.id)
+                  .join(CheckIn, sa.and_(CheckIn.booking_id == Booking.id, CheckIn.result == CheckInResult.OK))
+                  .join(Program, Program.id == Slot.program_id).where(Program.themed_day_key.isnot(None))
+                  .group_by(Slot.program_id).subquery("event_attendance"))
+    query = (select(Program.id, Program.title_zh, Program.title_en, Program.themed_day_key, ThemedDay.name_zh,
+                    Venue.id, Venue.name_zh, Venue.district_code, slots.c.first_day, slots.c.last_day,
+                    slots.c.sessions, slots.c.capacity, func.coalesce(attendance.c.persons, 0))
+             .join(Venue, Venue.id == Program.venue_id).join(slots, slots.c.program_id == Program.id)
+             .outerjoin(ThemedDay, ThemedDay.key == Program.themed_day_key)
+             .outerjoin(attendance, attendance.c.program_id == Program.id)
+             .where(Program.themed_day_key.isnot(None), Venue.status == VenueStatus.APPROVED)
+             .order_by(slots.c.first_day, Program.id).execution_options(yield_per=YIELD_PER))
+    for row in db.session.execute(query):
+        persons = int(row[12])
+        hidden = 0 < persons < THRESHOLD
+        yield (*row[:10], int(row[10]), int(row[11] or 0), None if hidden else persons, hidden)
+
+
+def _events_updated() -> datetime | None:
+    return max(filter(None, (_stats_updated(), db.session.scalar(
+        select(func.max(Program.created_at)).where(Program.themed_day_key.isnot(None))))), default=None)
+
+
+_SUPPRESSION_ZH = ("同一单元格中1–4人次的数字不公布（留空），并将本行 suppressed 标为 true；若某一加总关系中只有一格留空，"
+                   "则同时留空该关系中最小的另一格，使留空的数字无法相减求得。0 照常公布；学校团体数不做抑制。")
+_SUPPRESSION_EN = ("Counts of 1–4 persons in a cell are published empty and the row's suppressed flag is true; "
+                   "when only one cell of a sum (visits = individual + students + adults + walk-ins; walk-ins = "
+                   "youth + adults + seniors) is empty, the smallest other cell of that sum is emptied too, so "
+                   "no empty cell can be recovered by subtraction. Zeros are published; school_groups is never "
+                   "suppressed.")
+
+DATASETS = (
+    Dataset(
+        "attendance-daily", "场馆每日入馆人次", "Daily attendance per venue",
+        "每个场馆每天的入馆人次（来自验票签到与现场入馆记录），按类型细分。",
+        "Persons admitted at each venue each day (from check-ins and walk-ins), split by kind.",
+        (Field("date", "date", "入馆日期（北京时间）", "Day of the visit (Asia/Shanghai)"),
+         Field("venue_id", "integer", "场馆编号", "Venue id (as in the venues dataset and the API)"),
+         Field("venue", "string", "场馆名称（中文）", "Venue name (Chinese)"),
+         Field("venue_en", "string", "场馆名称（英文）", "Venue name (English)"),
+         Field("district", "string", "场馆所在区的行政区划代码", "District code (GB/T 2260) of the venue"),
+         Field("district_name", "string", "区名", "District name (Chinese)"),
+         Field("venue_type", "string", "场馆类型", "Venue type"),
+         Field("operator_kind", "string", "举办主体类型", "Operator kind"),
+         *ATTENDANCE_FIELDS),
+        ("date", "venue_id"), _daily_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
+    Dataset(
+        "attendance-monthly-district", "各区每月入馆人次", "Monthly attendance per district",
+        "各区场馆每月入馆人次合计。江北新区直管区单列（district_kind 为 management_area），不计入各区合计。",
+        "Persons admitted per district and month. Jiangbei New Area's directly administered area is its own "
+        "row (district_kind management_area) and is never part of a district's figures.",
+        (Field("month", "string", "月份（YYYY-MM）", "Month (YYYY-MM)"),
+         Field("district", "string", "行政区划代码", "District code (GB/T 2260), or JBXQ"),
+         Field("district_name", "string", "区名", "District name (Chinese)"),
+         Field("district_kind", "string", "district 为行政区，management_area 为江北新区直管区",
+               "district, or management_area for Jiangbei New Area"),
+         Field("venues", "integer", "当月有入馆记录的场馆数", "Venues with visits in the month", "个", "venues"),
+         *ATTENDANCE_FIELDS),
+        ("month", "district"), _monthly_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
+    Dataset(
+        "venues", "科普场馆名录", "Venue registry",
+        "已通过登记的科普场馆及教育基地。", "Approved science venues and education bases.",
+        (Field("venue_id", "integer", "场馆编号", "Venue id"),
+         Field("name_zh", "string", "场馆名称（中文）", "Name (Chinese)"),
+         Field("name_en", "string", "场馆名称（英文）", "Name (English)"),
+         Field("venue_type", "string", "场馆类型", "Venue type"),
+         Field("operator_kind", "string", "举办主体类型", "Operator kind"),
+         Field("district", "string", "行政区划代码", "District code"),
+         Field("district_name", "string", "区名", "District name (Chinese)"),
+         Field("address_zh", "string", "地址", "Address (Chinese)"),
+         Field("latitude", "number", "纬度", "Latitude", "度", "degrees"),
+         Field("longitude", "number", "经度", "Longitude", "度", "degrees"),
+         Field("themes", "string", "主题（以分号分隔）", "Themes, separated by semicolons"),
+         Field("admission", "string", "开放方式：free 免费，discounted 优惠", "Admission: free or discounted"),
+         Field("opens_at", "string", "通常开馆时间（HH:MM）", "Usual opening time (HH:MM)"),
+         Field("closes_at", "string", "通常闭馆时间（HH:MM）", "Usual closing time (HH:MM)"),
+         Field("closed_weekdays", "string", "通常闭馆的星期（1 为星期一）", "Weekdays usually closed (1 = Monday)"),
+         Field("daily_capacity", "integer", "每日最大承载量", "Daily capacity", "人", "persons"),
+         Field("grade_min", "integer", "适合的最低年级（0 为幼儿园）", "Lowest suitable grade (0 = kindergarten)"),
+         Field("grade_max", "integer", "适合的最高年级", "Highest suitable grade"),
+         Field("website", "string", "网站", "Website")),
+        ("venue_id",), _venue_rows, lambda: db.session.scalar(select(func.max(Venue.updated_at)))),
+    Dataset(
+        "themed-events", "主题日活动", "Themed events",
+        "与全国科普日、科技活动周等主题日关联的场馆活动，及其场次与入馆人次。",
+        "Venue events tied to themed days (National Science Popularization Day, Science and Technology Week, "
+        "…), with their sessions and attendance.",
+        (Field("event_id", "integer", "活动编号", "Event id"),
+         Field("title_zh", "string", "活动名称（中文）", "Title (Chinese)"),
+         Field("title_en", "string", "活动名称（英文）", "Title (English)"),
+         Field("themed_day", "string", "主题日代码", "Themed day key"),
+         Field("themed_day_name", "string", "主题日名称", "Themed day name (Chinese)"),
+         Field("venue_id", "integer", "场馆编号", "Venue id"),
+         Field("venue", "string", "场馆名称", "Venue name (Chinese)"),
+         Field("district", "string", "行政区划代码", "District code"),
+         Field("first_date", "date", "首个场次日期", "Day of the first session"),
+         Field("last_date", "date", "最后一个场次日期", "Day of the last session"),
+         Field("sessions", "integer", "场次数", "Sessions published", "场", "sessions"),
+         Field("capacity", "integer", "提供的名额", "Places offered", "人", "persons"),
+         _persons("attendance", "活动入馆人次", "Persons admitted"),
+         Field("suppressed", "boolean", "入馆人次是否因小于5而不公布", "Whether attendance is suppressed")),
+        ("event_id",), _event_rows, _events_updated,
+        "入馆人次为1–4时不公布（留空）。", "Attendance of 1–4 persons is published empty."),
+)
+BY_NAME = {d.name: d for d in DATASETS}

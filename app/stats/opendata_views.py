@@ -1,0 +1,91 @@
+"""/open-data/: the datasets, their dictionaries and licence, downloads streamed as CSV, JSON and
+XLSX, and ``datapackage.json`` (a Frictionless Data Package describing them all)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, render_template, stream_with_context, url_for
+
+from app.core.time import utcnow
+from app.stats.export import csv_chunks, json_chunks, xlsx_chunks
+from app.stats.opendata import BY_NAME, DATASETS, LICENSE, Dataset
+
+bp = Blueprint("opendata", __name__, url_prefix="/open-data")
+
+FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@bp.get("/")
+def index():
+    datasets = [(d, d.updated()) for d in DATASETS]
+    return render_template("opendata/index.html", datasets=datasets, license=LICENSE)
+
+
+@bp.get("/<name>.<fmt>")
+def download(name: str, fmt: str):
+    dataset = BY_NAME.get(name)
+    if dataset is None or fmt not in FORMATS:
+        abort(404)
+    if fmt == "csv":
+        chunks = csv_chunks(dataset.header, dataset.rows())
+    elif fmt == "json":
+        chunks = json_chunks(_json_meta(dataset), dataset.header, dataset.rows())
+    else:
+        chunks = xlsx_chunks([(dataset.name, dataset.header, dataset.rows())])
+    response = Response(stream_with_context(chunks), mimetype=FORMATS[fmt].split(";")[0],
+                        content_type=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{dataset.name}.{fmt}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _json_meta(dataset: Dataset) -> dict:
+    updated = dataset.updated()
+    return {"name": dataset.name, "title": {"zh": dataset.title_zh, "en": dataset.title_en},
+            "license": LICENSE, "updated": updated.isoformat() + "Z" if updated else None,
+            "generated": utcnow().isoformat() + "Z",
+            "schema": url_for("opendata.datapackage", _external=True)}
+
+
+def schema_of(dataset: Dataset) -> dict:
+    """The dataset's Table Schema: field names, types, bilingual titles and descriptions with units."""
+    return {
+        "fields": [{"name": f.name, "type": f.type, "description": f.description} for f in dataset.fields],
+        "primaryKey": list(dataset.primary_key),
+        "missingValues": [""],
+    }
+
+
+def descriptor() -> dict:
+    resources = []
+    for dataset in DATASETS:
+        description = f"{dataset.description_zh} / {dataset.description_en}"
+        if dataset.suppression_zh:
+            description += f" 数据抑制：{dataset.suppression_zh} / Suppression: {dataset.suppression_en}"
+        resources.append({
+            "name": dataset.name,
+            "title": f"{dataset.title_zh} / {dataset.title_en}",
+            "description": description,
+            "path": url_for("opendata.download", name=dataset.name, fmt="csv", _external=True),
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8-sig",
+            "licenses": [LICENSE],
+            "schema": schema_of(dataset),
+        })
+    updated = max(filter(None, (d.updated() for d in DATASETS)), default=None)
+    package = {
+        "name": "scivisit-nanjing-science-venues",
+        "title": "南京科普场馆开放统计 / Nanjing science venues: open statistics",
+        "description": "南京市科普场馆的入馆人次、场馆名录与主题日活动，均由验票签到记录汇总，不含个人信息。 / "
+                       "Visits to Nanjing's science venues, the venue registry and themed events, aggregated "
+                       "from check-ins; nothing personal.",
+        "homepage": url_for("opendata.index", _external=True),
+        "licenses": [LICENSE],
+        "resources": resources,
+    }
+    if updated:
+        package["created"] = updated.replace(microsecond=0).isoformat() + "Z"
+    return package
+
+
+@bp.get("/datapackage.json")
+def datapackage():
+    return jsonify(descriptor())

@@ -1,0 +1,209 @@
+"""Annual reports and the evaluation: /manage/reports/<year> (the venue's manager),
+/admin/reports (district and city admins), /admin/evaluation (the city admin)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.accounts.models import Role
+from app.core.authz import authorize, role_required
+from app.core.errors import DomainError
+from app.core.forms import apply_error
+from app.core.i18n import localized
+from app.core.time import local_today
+from app.extensions import db
+from app.stats import evaluation, reports
+from app.stats.export import xlsx_chunks
+from app.stats.filters import parse_year
+from app.stats.forms import ReportTextForm, SubmitReportForm, WeightsForm
+from app.venues.services import find_venue
+
+bp = Blueprint("reports", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _year_or_404(year: int) -> int:
+    if year not in reports.report_years():
+        abort(404)
+    return year
+
+
+def _managed_venue():
+    venue = current_user.venue
+    if venue is None:
+        abort(404)
+    authorize(reports.can_edit_report(current_user, venue))
+    return venue
+
+
+def _render(venue, year: int, *, text_form=None, status: int = 200, manage: bool = False):
+    report = reports.annual_report(venue, year)
+    submission = report["submission"]
+    text_form = text_form or ReportTextForm(data={"text": submission.text if submission else ""})
+    return render_template("stats/report.html", report=report, manage=manage, text_form=text_form,
+                           submit_form=SubmitReportForm(), years=list(reports.report_years())[-5:]), status
+
+
+# --- the venue's manager ----------------------------------------------------------------------------
+
+@bp.get("/manage/reports")
+@role_required(Role.VENUE_MANAGER)
+def manage_latest():
+    _managed_venue()
+    return redirect(url_for("reports.manage_report", year=local_today().year - 1))
+
+
+@bp.get("/manage/reports/<int:year>")
+@role_required(Role.VENUE_MANAGER)
+def manage_report(year: int):
+    venue = _managed_venue()
+    return _render(venue, _year_or_404(year), manage=True)
+
+
+@bp.post("/manage/reports/<int:year>/text")
+@role_required(Role.VENUE_MANAGER)
+def save_text(year: int):
+    venue = _managed_venue()
+    _year_or_404(year)
+    form = ReportTextForm()
+    if form.validate_on_submit():
+        try:
+            reports.save_report_text(current_user, venue, year, form.text.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your remarks are saved. Submit the report when it is ready."), "success")
+            return redirect(url_for("reports.manage_report", year=year))
+    return _render(venue, year, text_form=form, status=400, manage=True)
+
+
+@bp.post("/manage/reports/<int:year>/submit")
+@role_required(Role.VENUE_MANAGER)
+def submit(year: int):
+    venue = _managed_venue()
+    _year_or_404(year)
+    if not SubmitReportForm().validate_on_submit():
+        abort(400)
+    try:
+        reports.submit_report(current_user, venue, year)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The report is submitted to the city."), "success")
+    return redirect(url_for("reports.manage_report", year=year))
+
+
+@bp.get("/manage/reports/<int:year>.xlsx")
+@role_required(Role.VENUE_MANAGER)
+def manage_xlsx(year: int):
+    venue = _managed_venue()
+    return _xlsx(venue, _year_or_404(year))
+
+
+# --- admins -----------------------------------------------------------------------------------------
+
+def _venue_for_admin(venue_id: int):
+    venue = find_venue(venue_id) or abort(404)
+    authorize(reports.can_view_report(current_user, venue))
+    return venue
+
+
+@bp.get("/admin/reports/<int:venue_id>/<int:year>")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def admin_report(venue_id: int, year: int):
+    venue = _venue_for_admin(venue_id)
+    return _render(venue, _year_or_404(year))
+
+
+@bp.get("/admin/reports/<int:venue_id>/<int:year>.xlsx")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def admin_xlsx(venue_id: int, year: int):
+    venue = _venue_for_admin(venue_id)
+    return _xlsx(venue, _year_or_404(year))
+
+
+def _query_year(default: int) -> int:
+    raw = request.args.get("year")
+    if raw is None or raw == "":
+        return default
+    try:
+        year = parse_year(raw)
+    except DomainError:
+        abort(400)
+    if year not in reports.report_years():
+        abort(400)
+    return year
+
+
+@bp.get("/admin/reports")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def admin_reports():
+    authorize(reports.can_list_reports(current_user))
+    year = _query_year(local_today().year - 1)
+    return render_template("stats/reports.html", year=year, rows=reports.reports_of_year(current_user, year),
+                           years=list(reports.report_years())[-6:])
+
+
+@bp.route("/admin/evaluation", methods=["GET", "POST"])
+@role_required(Role.CITY_ADMIN)
+def admin_evaluation():
+    authorize(evaluation.can_evaluate(current_user))
+    year = _query_year(local_today().year - 1)
+    status = 200
+    if request.method == "POST":
+        form = WeightsForm()
+        if form.validate_on_submit():
+            try:
+                evaluation.save_weights(current_user, {i.key: form[i.key].data for i in evaluation.INDICATORS})
+            except DomainError as exc:
+                db.session.rollback()
+                apply_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The weights are saved."), "success")
+                return redirect(url_for("reports.admin_evaluation", year=year))
+        status = 400
+    else:
+        form = WeightsForm(data=evaluation.weights())
+    return render_template("stats/evaluation.html", form=form, table=evaluation.evaluation(year),
+                           due=evaluation.accreditations_due(), year=year,
+                           years=list(reports.report_years())[-6:]), status
+
+
+# --- the XLSX of a report -------------------------------------------------------------------------
+
+def _xlsx(venue, year: int) -> Response:
+    report = reports.annual_report(venue, year)
+    t = report["totals"]
+    summary = [
+        (_("Venue"), localized(venue, "name")), (_("Year"), year),
+        (_("Figures through"), report["through"].isoformat()),
+        (_("Free-open days"), t["open_days"]), (_("Free-open hours"), t["free_open_hours"]),
+        (_("Places offered"), t["capacity_offered"]), (_("Visits"), t["visits"]),
+        (_("Individual visitors"), t["individual_visits"]), (_("School groups"), t["school_groups"]),
+        (_("Students"), t["school_students"]), (_("Accompanying adults"), t["school_adults"]),
+        (_("Walk-ins"), t["walk_ins"]), (_("Free-open visits"), t["free_visits"]),
+        (_("Schools served"), report["schools"]["schools"]), (_("Partner schools"), report["schools"]["partner_schools"]),
+        (_("Themed event sessions"), report["event_sessions"]), (_("Themed event attendance"), report["event_attendance"]),
+        (_("Utilisation"), t["utilisation"]), (_("Bookings"), t["bookings"]), (_("No-shows"), t["no_shows"]),
+        (_("No-show rate"), t["no_show_rate"]),
+        (_("Remarks"), report["submission"].text if report["submission"] else ""),
+    ]
+    months = report["months"]
+    events = report["events"]
+    sheets = [
+        (_("Summary"), [_("Figure"), _("Value")], summary),
+        (_("Months"), [str(c.label) for c in months.columns], ([r[c.key] for c in months.columns] for r in months.rows)),
+        (_("Themed events"), [_("Event"), _("Themed day"), _("First day"), _("Last day"), _("Sessions"),
+                              _("Places offered"), _("Attendance")],
+         ([e["title"], e["themed_day"], e["first_day"], e["last_day"], e["sessions"], e["places"], e["attendance"]]
+          for e in events)),
+    ]
+    response = Response(stream_with_context(xlsx_chunks(sheets)), mimetype=XLSX)
+    response.headers["Content-Disposition"] = f'attachment; filename="annual-report-{venue.id}-{year}.xlsx"'
+    return response

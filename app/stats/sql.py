@@ -1,0 +1,37 @@
+"""Small SQL pieces that SQLite and PostgreSQL spell differently."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from app.extensions import db
+
+
+class minutes_between(FunctionElement):
+    """Whole minutes from ``start`` to ``end`` (two timestamp expressions)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "minutes_between"
+
+
+@compiles(minutes_between)
+def _minutes_sqlite(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return (f"CAST(ROUND((julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+            f" * 1440) AS INTEGER)")
+
+
+@compiles(minutes_between, "postgresql")
+def _minutes_postgresql(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return (f"CAST(ROUND(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
+            f" / 60) AS INTEGER)")
+
+
+def upsert(table):
+    """The dialect's ``INSERT`` that has ``on_conflict_do_update`` (SQLite ≥ 3.24, PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -1,0 +1,99 @@
+"""The public dashboard (/stats), the data behind each chart, and district equity
+(/stats/equity for everyone, /admin/equity for district and city admins)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_login import current_user
+
+from app.accounts.models import Role
+from app.core.authz import authorize, role_required
+from app.core.errors import DomainError
+from app.core.time import local_today
+from app.districts.services import district_choices
+from app.stats import charts, equity, services
+from app.stats.export import csv_chunks
+from app.stats.filters import parse_filters
+from app.stats.forms import StatsFilterForm
+from app.venues.directory import directory_themes
+
+bp = Blueprint("stats", __name__)
+
+
+@bp.app_template_filter("figure")
+def figure_filter(value, kind: str = "int") -> str:
+    return charts.figure(value, kind)
+
+
+@bp.app_template_global("venue_figures")
+def venue_figures_global(venue_id: int, year: int | None = None) -> dict:
+    return services.venue_figures(venue_id, year or local_today().year)
+
+
+@bp.record_once
+def _chart_globals(state) -> None:
+    # Globals, not a context processor: imported macros (templates/stats/_charts.html) see globals only.
+    state.app.jinja_env.globals.update(
+        chart_bars=charts.bars, chart_columns=charts.columns, chart_highest=charts.highest,
+        chart_column_width=charts.column_width, chart_label_every=charts.label_every,
+        CHART_ROW_HEIGHT=charts.ROW_HEIGHT, CHART_COLUMN_HEIGHT=charts.COLUMN_HEIGHT)
+
+
+def _filter_form() -> StatsFilterForm:
+    form = StatsFilterForm(request.args)
+    form.set_choices(district_choices(), directory_themes())
+    return form
+
+
+@bp.get("/stats")
+def dashboard():
+    form = _filter_form()
+    try:
+        filters = parse_filters(request.args)
+    except DomainError as exc:
+        form.show_error(exc)
+        return render_template("stats/dashboard.html", form=form, filters=None), 400
+    form.from_.data, form.to.data = filters.first.isoformat(), filters.last.isoformat()  # the period shown
+    return render_template("stats/dashboard.html", form=form, filters=filters, **services.dashboard(filters))
+
+
+@bp.get("/stats/data/<key>.<fmt>")
+def chart_data(key: str, fmt: str):
+    build = services.BREAKDOWNS.get(key)
+    if build is None or fmt not in ("csv", "json"):
+        abort(404)
+    filters = parse_filters(request.args)  # DomainError → 400 (JSON for JSON clients)
+    breakdown = build(filters)
+    rows = breakdown.rows
+    keys = list(rows[0].keys()) if rows else [c.key for c in breakdown.columns]
+    if fmt == "json":
+        return jsonify(chart=breakdown.key, title=str(breakdown.title), filters=filters.args(),
+                       through=filters.through.isoformat(),
+                       columns=[{"key": c.key, "label": str(c.label), "type": c.kind} for c in breakdown.columns],
+                       rows=rows)
+    response = Response(csv_chunks(keys, ([r[k] for k in keys] for r in rows)), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="scivisit-{breakdown.key}.csv"'
+    return response
+
+
+@bp.get("/stats/equity")
+def public_equity():
+    try:
+        filters = parse_filters(request.args)
+    except DomainError as exc:
+        return render_template("stats/equity.html", error=exc, figures=None, admin=False), 400
+    period = equity.period_for(filters)
+    return render_template("stats/equity.html", figures=equity.district_equity(period), filters=filters, admin=False,
+                           error=None)
+
+
+@bp.get("/admin/equity")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def admin_equity():
+    authorize(equity.can_view_admin_equity(current_user))
+    try:
+        filters = parse_filters(request.args)
+    except DomainError as exc:
+        return render_template("stats/equity.html", error=exc, figures=None, admin=True), 400
+    period = equity.period_for(filters)
+    return render_template("stats/equity.html", figures=equity.district_equity(period), filters=filters, admin=True,
+                           error=None, own_district=current_user.district_code)

@@ -1,0 +1,148 @@
+"""GET /api/v1/stats/summary: the totals of the raw check-ins, and a 400 for every bad input."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.checkin.models import CheckIn, CheckInResult
+from app.core.time import local_today
+from app.extensions import db
+from app.stats import rebuild
+from tests import factories
+
+
+@pytest.fixture
+def scenario(app):
+    built = factories.stats_scenario()
+    rebuild.rebuild_all()  # the rollups, whether or not the gate counts them as it admits
+    db.session.commit()
+    return built
+
+
+def period(scenario, **extra) -> dict:
+    return {"from": scenario["day_a"].isoformat(), "to": scenario["day_b"].isoformat(), **extra}
+
+
+def raw_visits(**where) -> int:
+    query = select(func.coalesce(func.sum(CheckIn.persons), 0)).where(CheckIn.result == CheckInResult.OK)
+    for name, value in where.items():
+        query = query.where(getattr(CheckIn, name) == value)
+    return db.session.scalar(query)
+
+
+def test_the_summary_agrees_with_the_raw_check_ins(client, scenario):
+    body = client.get("/api/v1/stats/summary", query_string=period(scenario)).get_json()
+    assert body["visits"] == raw_visits() == 94
+    students = db.session.scalar(select(func.sum(CheckIn.students)).where(CheckIn.result == CheckInResult.OK))
+    assert body["students"] == students == 66
+    assert body["school_groups"] == db.session.scalar(
+        select(func.count()).where(CheckIn.result == CheckInResult.OK, CheckIn.students.isnot(None))) == 3
+    assert (body["walk_ins"], body["individual_visits"], body["adults_with_groups"]) == (9, 13, 6)
+    assert (body["bookings"], body["no_shows"], body["no_show_rate"]) == (8, 1, 0.125)
+    assert (body["venues"], body["open_days"], body["free_open_hours"], body["capacity_offered"]) == (2, 1, 3.0, 180)
+    assert body["utilisation"] == round(85 / 180, 4)
+
+
+def test_the_summary_needs_no_login_and_may_be_cached(client, scenario):
+    response = client.get("/api/v1/stats/summary")
+    assert response.status_code == 200
+    assert "public" in response.headers["Cache-Control"]
+
+
+def test_the_summary_filters_by_district_and_by_venue(client, scenario):
+    gulou = client.get("/api/v1/stats/summary", query_string=period(scenario, district="320106")).get_json()
+    assert gulou["visits"] == raw_visits(venue_id=scenario["b"].id) == 35
+    venue_a = client.get("/api/v1/stats/summary", query_string=period(scenario, venue=scenario["a"].id)).get_json()
+    assert (venue_a["visits"], venue_a["school_groups"], venue_a["venue"]) == (59, 2, scenario["a"].id)
+    nobody = client.get("/api/v1/stats/summary", query_string=period(scenario, district="320118")).get_json()
+    assert (nobody["visits"], nobody["utilisation"], nobody["no_show_rate"]) == (0, None, None)
+
+
+def test_the_summary_filters_by_venue_type_operator_and_theme(client, scenario):
+    def visits(**extra):
+        return client.get("/api/v1/stats/summary", query_string=period(scenario, **extra)).get_json()["visits"]
+
+    assert visits(type="university_museum") == 35
+    assert visits(operator="government") == 59
+    assert visits(theme="astronomy") == 59
+    assert visits(theme="no such theme") == 0
+
+
+def test_one_day_counts_that_day_only(client, scenario):
+    body = client.get("/api/v1/stats/summary", query_string={"from": scenario["day_b"].isoformat(),
+                                                             "to": scenario["day_b"].isoformat()}).get_json()
+    assert body["visits"] == 35
+
+
+def test_the_default_period_is_this_year_so_far(client, scenario):
+    body = client.get("/api/v1/stats/summary").get_json()
+    today = local_today()
+    assert (body["from"], body["to"]) == (date(today.year, 1, 1).isoformat(), today.isoformat())
+
+
+def test_days_after_today_count_nothing(client, scenario):
+    tomorrow = local_today() + timedelta(days=1)
+    body = client.get("/api/v1/stats/summary", query_string={"from": tomorrow.isoformat(),
+                                                             "to": (tomorrow + timedelta(days=30)).isoformat()})
+    assert body.status_code == 200
+    assert body.get_json()["visits"] == 0
+
+
+BAD_QUERIES = [
+    ({"district": "999999"}, "district"),
+    ({"district": "x" * 60}, "district"),
+    ({"from": "2026-03-01", "to": "2026-02-01"}, "to"),
+    ({"from": "2015-01-01", "to": "2026-01-01"}, "to"),
+    ({"from": "2026-13-01"}, "from"),
+    ({"from": "2026-02-30"}, "from"),
+    ({"from": "yesterday"}, "from"),
+    ({"to": "2026-1-1"}, "to"),
+    ({"from": "1900-01-01"}, "from"),
+    ({"from": "99999-01-01"}, "from"),
+    ({"venue": "abc"}, "venue"),
+    ({"venue": "-1"}, "venue"),
+    ({"venue": "99999999999999999999"}, "venue"),
+    ({"venue": "424242"}, "venue"),
+    ({"type": "castle"}, "type"),
+    ({"operator": "pirates"}, "operator"),
+    ({"theme": "x" * 90}, "theme"),
+    ({"theme": "a\x00b"}, "theme"),
+    ({"districts": "320102"}, "districts"),
+    ({"limit": "1000000"}, "limit"),
+]
+
+
+@pytest.mark.parametrize(("query", "field"), BAD_QUERIES)
+def test_bad_input_is_a_400_naming_the_parameter(client, app, query, field):
+    response = client.get("/api/v1/stats/summary", query_string=query)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "invalid_parameter" and body["field"] == field and body["message"]
+
+
+def test_a_repeated_parameter_is_a_400(client, app):
+    response = client.get("/api/v1/stats/summary?from=2026-01-01&from=2026-02-01")
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "from"
+
+
+def test_a_five_year_range_is_accepted(client, app):
+    today = local_today()
+    response = client.get("/api/v1/stats/summary", query_string={
+        "from": (today.replace(year=today.year - 5) + timedelta(days=1)).isoformat(), "to": today.isoformat()})
+    assert response.status_code == 200
+
+
+def test_the_summary_is_documented_in_the_openapi_document(client, app):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    operation = doc["paths"]["/api/v1/stats/summary"]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"from", "to", "district", "venue"}
+    schema = doc["components"]["schemas"]["StatsSummary"]
+    assert {"visits", "bookings", "school_groups", "students"} <= set(schema["required"])
+
+
+def test_messages_follow_the_interface_language(client, app):
+    english = client.get("/api/v1/stats/summary?district=nope&lang=en").get_json()
+    assert "Unknown district" in english["message"]

@@ -1,0 +1,125 @@
+"""/stats: the public dashboard, its charts, tables and data links, and bad input on every stats URL."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from flask import render_template_string
+
+from app.core.time import local_today
+from app.extensions import db
+from app.stats import rebuild
+from tests import factories
+
+
+@pytest.fixture
+def scenario(app):
+    built = factories.stats_scenario()
+    rebuild.rebuild_all()
+    db.session.commit()
+    return built
+
+
+def period(scenario) -> str:
+    return f"from={scenario['day_a'].isoformat()}&to={scenario['day_b'].isoformat()}"
+
+
+def glance(page: str) -> dict:
+    """The at-a-glance figures, by their label."""
+    section = page.split('id="glance-heading"', 1)[1].split("</ul>", 1)[0]
+    return {label.strip(): figure for figure, label in re.findall(r"<strong>([\d,]+)</strong>\s*([^<]+)</li>", section)}
+
+
+def test_anyone_sees_the_dashboard_without_logging_in(client, scenario):
+    response = client.get("/stats")
+    assert response.status_code == 200
+    assert "<h1>" in response.get_data(as_text=True)
+
+
+def test_the_glance_figures_agree_with_the_raw_check_ins(client, scenario):
+    page = client.get(f"/stats?{period(scenario)}&lang=en").get_data(as_text=True)
+    assert glance(page) == {"visits": "94", "school groups": "3", "students": "66", "venues open": "2",
+                            "free-open days": "1"}
+
+
+def test_every_chart_is_an_svg_with_a_table_and_links_to_its_data(client, scenario):
+    page = client.get(f"/stats?{period(scenario)}").get_data(as_text=True)
+    sections = page.split('class="panel chart-panel"')[1:]
+    assert len(sections) == 8
+    for section in sections:
+        assert '<svg class="chart' in section and 'role="img"' in section and "<desc" in section
+        assert "<details" in section and '<th scope="col"' in section
+        assert "/stats/data/" in section and ".csv?" in section and ".json?" in section
+
+
+def test_the_data_behind_a_chart_agrees_with_the_dashboard(client, scenario):
+    months = client.get(f"/stats/data/months.json?{period(scenario)}").get_json()
+    assert sum(r["visits"] for r in months["rows"]) == 94
+    text = client.get(f"/stats/data/districts.csv?{period(scenario)}").get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = {r["district"]: r for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))}
+    assert (rows["320102"]["visits"], rows["320106"]["visits"], rows["320118"]["visits"]) == ("59", "35", "0")
+    assert rows["320102"]["per_10k"] == str(round(59 / 57.52, 2))
+    bands = client.get(f"/stats/data/grade_bands.json?{period(scenario)}").get_json()["rows"]
+    assert {r["band"]: r["students"] for r in bands} == {"k": 12, "g1_3": 0, "g4_6": 30, "g7_9": 24, "g10_12": 0}
+
+
+def test_jiangbei_new_area_is_listed_apart_after_the_districts(client, scenario):
+    rows = client.get(f"/stats/data/districts.json?{period(scenario)}").get_json()["rows"]
+    assert len(rows) == 12
+    assert rows[-1]["district"] == "JBXQ" and rows[-1]["management_area"] is True
+    assert not any(r["management_area"] for r in rows[:-1])
+
+
+def test_the_filters_narrow_every_figure(client, scenario):
+    page = client.get(f"/stats?{period(scenario)}&district=320106&lang=en").get_data(as_text=True)
+    assert glance(page)["visits"] == "35"
+    page = client.get(f"/stats?{period(scenario)}&theme=astronomy&lang=en").get_data(as_text=True)
+    assert glance(page)["visits"] == "59"
+    page = client.get(f"/stats?{period(scenario)}&type=university_museum&lang=en").get_data(as_text=True)
+    assert glance(page)["school groups"] == "1"
+
+
+def test_the_filter_form_is_a_get_form_with_labelled_fields(client, scenario):
+    page = client.get("/stats").get_data(as_text=True)
+    form = page.split('class="panel stats-filters"', 1)[1].split("</form>", 1)[0]
+    for name in ("from", "to", "district", "type", "theme"):
+        assert f'name="{name}"' in form
+    assert 'for="from"' in form
+    assert 'method="get"' in page.split('class="panel stats-filters"', 1)[0][-200:]
+
+
+def test_a_bad_filter_is_shown_next_to_its_field_with_a_400(client, app):
+    response = client.get("/stats?from=2026-05-01&to=2026-01-01&lang=en")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="to-error"' in page and "before its start" in page
+
+
+def test_a_venues_page_can_show_its_own_figures(app, scenario):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        html = render_template_string('{% include "stats/_venue_figures.html" %}', venue=scenario["a"])
+    this_year = local_today().year
+    assert f"Visits in {this_year}" in html
+    assert f"<strong>{59 if scenario['day_a'].year == this_year else 0}</strong> visits" in html
+
+
+BAD_URLS = [
+    "/stats?from=2026-02-31", "/stats?district=../../etc", "/stats?venue=1e9", "/stats?type=%00",
+    "/stats?from=2000-01-01&to=2099-01-01", "/stats?to=0000-00-00", "/stats?theme=" + "x" * 200,
+    "/stats/data/months.csv?from=nope", "/stats/data/districts.json?district=999",
+    "/stats/data/top_venues.csv?venue=0", "/stats/equity?from=2026-09-01&to=2026-01-01",
+    "/stats/equity?district=nowhere", "/api/v1/stats/summary?from[]=1", "/api/v1/stats/summary?to=%ff%fe",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_bad_input_on_any_stats_url_is_a_400_never_a_500(client, app, url):
+    assert client.get(url).status_code == 400
+
+
+def test_unknown_charts_and_formats_are_404(client, app):
+    assert client.get("/stats/data/nothing.csv").status_code == 404
+    assert client.get("/stats/data/months.xml").status_code == 404
