@@ -10,12 +10,29 @@ import os
 import tempfile
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
+import sqlalchemy as sa
 from openpyxl import Workbook
+
+from app.extensions import db
 
 BOM = "\ufeff"
 CHUNK = 64 * 1024
+
+
+def from_database(make_chunks: Callable[[sa.Connection], Iterator]) -> Iterator:
+    """The chunks of ``make_chunks(connection)``, read through a database connection of their own
+    while the server sends them (after the request has ended, with no app context needed): rows are
+    read as they are written out. Nothing runs until the first chunk is asked for; the connection
+    goes back to the pool when the response is closed, read to the end or not."""
+    engine = db.engine
+
+    def generate():
+        with engine.connect() as connection:
+            yield from make_chunks(connection)
+
+    return generate()
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:

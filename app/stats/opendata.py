@@ -116,7 +116,7 @@ class Dataset:
     description_en: str
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
-    rows: Callable[[], Iterator[tuple]]
+    rows: Callable[[sa.Connection], Iterator[tuple]]  # streamed from a connection of its own
     updated: Callable[[], datetime | None]
     suppression_zh: str = ""
     suppression_en: str = ""
@@ -130,7 +130,7 @@ def _stats_updated() -> datetime | None:
     return db.session.scalar(select(func.max(VenueDailyStats.updated_at)))
 
 
-def _daily_rows() -> Iterator[tuple]:
+def _daily_rows(conn: sa.Connection) -> Iterator[tuple]:
     S = VenueDailyStats
     counts = [getattr(S, f.name) for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
     query = (select(S.day, S.venue_id, Venue.name_zh, Venue.name_en, Venue.district_code, District.name_zh,
@@ -138,13 +138,13 @@ def _daily_rows() -> Iterator[tuple]:
              .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
              .order_by(S.day, S.venue_id).execution_options(yield_per=YIELD_PER))
     names = [f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
-    for row in db.session.execute(query):
+    for row in conn.execute(query):
         values = dict(zip(names, row[8:]))
         flagged = suppress(values)
         yield (*(_plain(v) for v in row[:8]), *(values[n] for n in names), flagged)
 
 
-def _monthly_rows() -> Iterator[tuple]:
+def _monthly_rows(conn: sa.Connection) -> Iterator[tuple]:
     S = VenueDailyStats
     year, month = sa.extract("year", S.day), sa.extract("month", S.day)
     names = [f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
@@ -153,24 +153,28 @@ def _monthly_rows() -> Iterator[tuple]:
              .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
              .group_by(year, month, District.code, District.name_zh, District.kind)
              .order_by(year, month, District.code).execution_options(yield_per=YIELD_PER))
-    for row in db.session.execute(query):
+    for row in conn.execute(query):
         values = {n: int(v) for n, v in zip(names, row[6:])}
         flagged = suppress(values)
         yield (f"{int(row.y):04d}-{int(row.m):02d}", row.code, row.name_zh, row.kind, int(row[5]),
                *(values[n] for n in names), flagged)
 
 
-def _venue_rows() -> Iterator[tuple]:
+def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
     themes = (select(VenueTheme.venue_id, VenueTheme.name).join(Venue)
               .where(Venue.status == VenueStatus.APPROVED).order_by(VenueTheme.venue_id, VenueTheme.id))
     by_venue: dict[int, list[str]] = {}
-    for venue_id, name in db.session.execute(themes):
+    for venue_id, name in conn.execute(themes):
         by_venue.setdefault(venue_id, []).append(name)
-    query = (select(Venue, District.name_zh).join(District, District.code == Venue.district_code)
-             .where(Venue.status == VenueStatus.APPROVED).order_by(Venue.id).execution_options(yield_per=500))
-    for venue, district_name in db.session.execute(query):
+    V = Venue
+    query = (select(V.id, V.name_zh, V.name_en, V.venue_type, V.operator_kind, V.district_code,
+                    District.name_zh.label("district_name"), V.address_zh, V.latitude, V.longitude, V.admission,
+                    V.opens_at, V.closes_at, V.closed_weekdays, V.daily_capacity, V.grade_min, V.grade_max, V.website)
+             .join(District, District.code == V.district_code)
+             .where(V.status == VenueStatus.APPROVED).order_by(V.id).execution_options(yield_per=500))
+    for venue in conn.execute(query):
         yield (venue.id, venue.name_zh, venue.name_en or "", venue.venue_type.value, venue.operator_kind.value,
-               venue.district_code, district_name, venue.address_zh or "",
+               venue.district_code, venue.district_name, venue.address_zh or "",
                float(venue.latitude) if venue.latitude is not None else None,
                float(venue.longitude) if venue.longitude is not None else None,
                "; ".join(by_venue.get(venue.id, [])), venue.admission.value,
@@ -180,7 +184,7 @@ def _venue_rows() -> Iterator[tuple]:
                venue.website or "")
 
 
-def _event_rows() -> Iterator[tuple]:
+def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
     slots = (select(Slot.program_id, func.min(Slot.local_date).label("first_day"),
                     func.max(Slot.local_date).label("last_day"), func.count(Slot.id).label("sessions"),
                     func.sum(Slot.capacity).label("capacity"))
@@ -198,7 +202,7 @@ def _event_rows() -> Iterator[tuple]:
              .outerjoin(attendance, attendance.c.program_id == Program.id)
              .where(Program.themed_day_key.isnot(None), Venue.status == VenueStatus.APPROVED)
              .order_by(slots.c.first_day, Program.id).execution_options(yield_per=YIELD_PER))
-    for row in db.session.execute(query):
+    for row in conn.execute(query):
         persons = int(row[12])
         hidden = 0 < persons < THRESHOLD
         yield (*row[:10], int(row[10]), int(row[11] or 0), None if hidden else persons, hidden)

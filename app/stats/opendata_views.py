@@ -2,10 +2,10 @@
 XLSX, and ``datapackage.json`` (a Frictionless Data Package describing them all)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 
 from app.core.time import utcnow
-from app.stats.export import csv_chunks, json_chunks, xlsx_chunks
+from app.stats.export import csv_chunks, from_database, json_chunks, xlsx_chunks
 from app.stats.opendata import BY_NAME, DATASETS, LICENSE, Dataset
 
 bp = Blueprint("opendata", __name__, url_prefix="/open-data")
@@ -26,13 +26,13 @@ def download(name: str, fmt: str):
     if dataset is None or fmt not in FORMATS:
         abort(404)
     if fmt == "csv":
-        chunks = csv_chunks(dataset.header, dataset.rows())
+        chunks = from_database(lambda conn: csv_chunks(dataset.header, dataset.rows(conn)))
     elif fmt == "json":
-        chunks = json_chunks(_json_meta(dataset), dataset.header, dataset.rows())
+        meta = _json_meta(dataset)
+        chunks = from_database(lambda conn: json_chunks(meta, dataset.header, dataset.rows(conn)))
     else:
-        chunks = xlsx_chunks([(dataset.name, dataset.header, dataset.rows())])
-    response = Response(stream_with_context(chunks), mimetype=FORMATS[fmt].split(";")[0],
-                        content_type=FORMATS[fmt])
+        chunks = from_database(lambda conn: xlsx_chunks([(dataset.name, dataset.header, dataset.rows(conn))]))
+    response = Response(chunks, content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{dataset.name}.{fmt}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
