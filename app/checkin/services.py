@@ -37,6 +37,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Slot
+from app.stats import rollups
 
 R = CheckInResult
 OPENS_BEFORE = timedelta(minutes=30)
@@ -291,6 +292,7 @@ class _Attempt:
         if row is None:
             self.unclaim(facts.id)
             return None
+        rollups.count_admission(row)
         return Outcome(R.OK, booking=facts, checkin=row)
 
     def refuse(self, result: CheckInResult, reason: str, *, kid=None, reference=None, facts=None,

@@ -28,6 +28,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Slot
+from app.stats import rollups
 from app.venues.models import Venue, VenueStatus
 
 MAX_PARTY = 10
@@ -115,4 +116,5 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
         if earlier is None:
             raise
         return earlier, False
+    rollups.count_admission(row)
     return row, True

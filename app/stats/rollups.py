@@ -10,6 +10,8 @@ over every check-in, so a rebuild gives exactly what the live upserts gave.
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
@@ -54,11 +56,13 @@ def _attendance_columns() -> dict:
 
 
 def attendance_select(now=None):
-    """Admitted check-ins summed per venue and day, as ``venue_daily_stats`` rows."""
+    """Admitted check-ins summed per venue and day, as ``venue_daily_stats`` rows. ``now`` (the rows'
+    ``updated_at``) is a time or a SQL expression such as a bound parameter."""
     columns = _attendance_columns()
+    updated_at = now if isinstance(now, sa.ColumnElement) else sa.literal(now or utcnow(), sa.DateTime)
     return (select(CheckIn.venue_id.label("venue_id"), CheckIn.local_date.label("day"),
                    *(expr.label(name) for name, expr in columns.items()),
-                   sa.literal(now or utcnow(), sa.DateTime).label("updated_at"))
+                   updated_at.label("updated_at"))
             .select_from(CheckIn)
             .join(Venue, Venue.id == CheckIn.venue_id)
             .outerjoin(Booking, Booking.id == CheckIn.booking_id)
@@ -82,7 +86,7 @@ def school_select():
             .group_by(Booking.school_id, CheckIn.venue_id, CheckIn.local_date))
 
 
-def _add_into(model, query, keys: tuple[str, ...]) -> None:
+def _adding_into(model, query, keys: tuple[str, ...]):
     """``INSERT INTO model SELECT …`` adding to the rows that exist (by ``keys``)."""
     names = [c.name for c in query.selected_columns]
     statement = upsert(model.__table__).from_select(names, query)
@@ -91,21 +95,34 @@ def _add_into(model, query, keys: tuple[str, ...]) -> None:
                if name not in keys and name != "updated_at"}
     if "updated_at" in names:
         changes["updated_at"] = statement.excluded.updated_at
-    db.session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
 
 
-def count_admission(checkin: CheckIn) -> None:
+@functools.cache
+def _admission_upserts(dialect: str):
+    """The two upserts of ``count_admission``, built once per process with bound parameters: they
+    run in the gate's hot path, where building and compiling SQL per scan would cost more than the
+    database work (see ``app/checkin/statements.py``)."""
+    one = CheckIn.id == sa.bindparam("p_checkin")
+    return (_adding_into(VenueDailyStats, attendance_select(sa.bindparam("p_now", type_=sa.DateTime)).where(one),
+                         ("venue_id", "day")),
+            _adding_into(SchoolDailyVisits, school_select().where(one), ("school_id", "venue_id", "day")))
+
+
+def count_admission(checkin) -> None:
     """Add one admitted check-in (ticket or walk-in) to the rollups, in the caller's transaction.
 
-    Call it right after the admission is flushed. Refusals count nothing; calling it twice for the
-    same check-in counts it twice, so call it once, where the admission is recorded.
+    ``checkin`` is a flushed ``CheckIn`` or the record the gate's hot path returns. Refusals count
+    nothing; calling it twice for the same check-in counts it twice, so it is called once, where
+    the admission is recorded (``checkin.services`` and ``checkin.walkins``).
     """
     if checkin.result != CheckInResult.OK or not checkin.persons:
         return
-    _add_into(VenueDailyStats, attendance_select().where(CheckIn.id == checkin.id), ("venue_id", "day"))
+    venue_day, school_day = _admission_upserts(db.session.get_bind().dialect.name)
+    params = {"p_checkin": checkin.id, "p_now": utcnow()}
+    db.session.execute(venue_day, params)
     if checkin.students is not None and checkin.booking_id is not None:
-        _add_into(SchoolDailyVisits, school_select().where(CheckIn.id == checkin.id),
-                  ("school_id", "venue_id", "day"))
+        db.session.execute(school_day, params)
 
 
 def rebuild_attendance(first, last) -> int:
