@@ -6,7 +6,6 @@ import io
 import re
 
 import pytest
-from flask import render_template_string
 
 from app.core.time import local_today
 from app.extensions import db
@@ -98,12 +97,18 @@ def test_a_bad_filter_is_shown_next_to_its_field_with_a_400(client, app):
     assert 'id="to-error"' in page and "before its start" in page
 
 
-def test_a_venues_page_can_show_its_own_figures(app, scenario):
-    with app.test_request_context("/", headers={"Accept-Language": "en"}):
-        html = render_template_string('{% include "stats/_venue_figures.html" %}', venue=scenario["a"])
+def test_a_venues_public_page_shows_its_own_figures(client, scenario):
+    page = client.get(f"/venues/{scenario['a'].id}?lang=en").get_data(as_text=True)
     this_year = local_today().year
-    assert f"Visits in {this_year}" in html
-    assert f"<strong>{59 if scenario['day_a'].year == this_year else 0}</strong> visits" in html
+    assert f"Visits in {this_year}" in page
+    assert f"<strong>{59 if scenario['day_a'].year == this_year else 0}</strong> visits" in page
+
+
+def test_an_unpublished_venue_shows_no_figures(client, auth):
+    manager = factories.user("venue_manager", venue=factories.venue(status="draft"))
+    auth.login(manager.email)
+    page = client.get(f"/venues/{manager.venue_id}?lang=en").get_data(as_text=True)
+    assert "This page is not public" in page and "venue-figures" not in page
 
 
 BAD_URLS = [

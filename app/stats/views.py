@@ -24,11 +24,6 @@ def figure_filter(value, kind: str = "int") -> str:
     return charts.figure(value, kind)
 
 
-@bp.app_template_global("venue_figures")
-def venue_figures_global(venue_id: int, year: int | None = None) -> dict:
-    return services.venue_figures(venue_id, year or local_today().year)
-
-
 @bp.record_once
 def _chart_globals(state) -> None:
     # Globals, not a context processor: imported macros (templates/stats/_charts.html) see globals only.

@@ -16,6 +16,7 @@ from app.core.time import local_today
 from app.districts.services import district_choices
 from app.extensions import db
 from app.scheduling.availability import month_availability, parse_month, this_month
+from app.stats.services import venue_figures
 from app.venues import services
 from app.venues.directory import directory_themes, parse_directory_filters, search_directory
 from app.venues.forms import GRADES, WEEKDAYS, ActionForm, VenueForm
@@ -57,8 +58,10 @@ def detail(venue_id: int):
         abort(404)  # unpublished venues do not exist for the public
     today = local_today()
     year, month = parse_month(request.args.get("month")) or this_month()
+    # Published venues show their own figures this year (statistics come from check-ins only).
+    figures = venue_figures(venue.id, today.year) if venue.status == VenueStatus.APPROVED else None
     return render_template("venues/detail.html", venue=venue, today=today,
-                           accreditations=venue.current_accreditations(today),
+                           accreditations=venue.current_accreditations(today), figures=figures,
                            month_view=month_availability(venue, year, month, request.args.get("audience")))
 
 
