@@ -8,7 +8,6 @@ from flask_login import current_user
 from app.accounts.models import Role
 from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
-from app.core.time import local_today
 from app.districts.services import district_choices
 from app.stats import charts, equity, services
 from app.stats.export import csv_chunks
