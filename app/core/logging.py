@@ -127,6 +127,8 @@ def _install_handler(app: Flask) -> None:
     handler.setFormatter(JsonFormatter() if app.config.get("LOG_FORMAT") == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(str(app.config.get("LOG_LEVEL") or "INFO").upper())
+    # Alembic announces each of its plugins at INFO whenever a command loads it: noise in every CLI run.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app.logger.removeHandler(default_handler)  # records reach the root handler instead
     # Alembic's fileConfig (migrations run in this process, as the tests do) disables every logger
     # that existed before it; ours must keep writing.
