@@ -36,6 +36,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # no time pressure in forms (elder-friendly)
 
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Keys this app writes in Redis start with it: deployments sharing one Redis keep apart.
+    REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "scivisit")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True

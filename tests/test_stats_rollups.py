@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import inspect
+import os
+import uuid
 from datetime import time, timedelta
 
 import pytest
+import redis
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
@@ -211,27 +214,45 @@ def test_months_read_from_monthly_rollups_give_the_same_figures_as_days(app):
     assert totals(period) == figures
 
 
-def test_figures_may_be_half_a_minute_old_but_a_refresh_is_seen_at_once(app, scenario):
+@pytest.fixture(params=["process", "redis"])
+def figures_store(request, app):
+    """Where the half-minute figures are kept: this process, or Redis shared by every worker."""
+    from app.stats.figures import RECENT
+
+    if request.param == "redis":
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+        except redis.RedisError as error:
+            pytest.skip(f"Redis is not reachable at {url} (set TEST_REDIS_URL): {error}")
+        app.config.update(REDIS_URL=url, REDIS_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    app.config["STATS_CACHE_SECONDS"] = 30
+    yield request.param
+    RECENT.clear()
+    app.config.update(STATS_CACHE_SECONDS=0, REDIS_URL=None)
+
+
+def test_figures_may_be_half_a_minute_old_but_a_refresh_is_seen_at_once(app, scenario, figures_store):
     from app.checkin.models import CheckInKind
     from app.stats.figures import RECENT
 
-    app.config["STATS_CACHE_SECONDS"] = 30
     period = StatsFilters(first=scenario["day_a"], last=scenario["day_b"])
-    try:
-        rebuild.rebuild_all()
-        db.session.commit()
-        assert totals(period)["visits"] == 94
-        late = CheckIn(kind=CheckInKind.WALK_IN, result=CheckInResult.OK, venue_id=scenario["a"].id,
-                       local_date=scenario["day_a"], persons=2, audience_group="adult",
-                       scanned_at=scenario["slot_a"].starts_at)
-        db.session.add(late)
-        db.session.flush()
-        rollups.count_admission(late)
-        db.session.commit()
-        assert totals(period)["visits"] == 94  # within half a minute: the figures of a moment ago
-        rebuild.rebuild_all()
-        db.session.commit()
-        assert totals(period)["visits"] == 96
-    finally:
-        app.config["STATS_CACHE_SECONDS"] = 0
-        RECENT.items.clear()
+    rebuild.rebuild_all()
+    db.session.commit()
+    assert totals(period)["visits"] == 94
+    late = CheckIn(kind=CheckInKind.WALK_IN, result=CheckInResult.OK, venue_id=scenario["a"].id,
+                   local_date=scenario["day_a"], persons=2, audience_group="adult",
+                   scanned_at=scenario["slot_a"].starts_at)
+    db.session.add(late)
+    db.session.flush()
+    rollups.count_admission(late)
+    db.session.commit()
+    assert totals(period)["visits"] == 94  # within half a minute: the figures of a moment ago
+    if figures_store == "redis":  # the copy every worker reads is in Redis, not in this process
+        shared = redis.Redis.from_url(app.config["REDIS_URL"])
+        assert shared.keys(f"{app.config['REDIS_KEY_PREFIX']}:stats:figures:*") and not RECENT.items
+    rebuild.rebuild_all()
+    db.session.commit()
+    assert totals(period)["visits"] == 96
+    RECENT.clear()
+    assert totals(period)["visits"] == 96

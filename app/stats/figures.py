@@ -8,6 +8,9 @@ were open. The database does all the arithmetic; Python only files the rows by d
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
 import threading
 import time
@@ -16,18 +19,19 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
+from redis import RedisError
 from sqlalchemy import func, select
 
+from app.core.redis import client as redis_client
 from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.stats.filters import StatsFilters
-from app.stats.models import ATTENDANCE_COLUMNS, BAND_COLUMNS, SUPPLY_COLUMNS
-from app.stats.sources import (TYPES, attendance_parts, attendance_union, part_params, supply_parts,
+from app.stats.models import SUPPLY_COLUMNS
+from app.stats.sources import (ATTENDANCE, TYPES, attendance_parts, attendance_union, part_params, supply_parts,
                                supply_union)
 from app.stats.supply import latest_refresh, settled_through
 from app.venues.models import Venue, VenueTheme
 
-ATTENDANCE = ATTENDANCE_COLUMNS + BAND_COLUMNS
 ALL = ("total", "month", "district", "type", "operator", "venue")
 # What each dimension is drawn with: only these are summed there (the rest of its row is 0).
 MONTH_PEOPLE = ("visits", "individual_visits", "school_groups", "school_students", "school_adults", "walk_ins")
@@ -120,23 +124,62 @@ def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], fil
 
 
 class _Recent:
-    """The figures computed in the last ``STATS_CACHE_SECONDS`` (default 30; 0 turns it off), per
-    process. A public dashboard may be half a minute behind the gates; a rebuild or refresh (part of
-    the key) is seen at once."""
+    """The figures computed in the last ``STATS_CACHE_SECONDS`` (default 30; 0 turns it off). A
+    public dashboard may be half a minute behind the gates; a rebuild or refresh (part of the key)
+    is seen at once.
+
+    With ``REDIS_URL`` the copies live in Redis, so every worker on every machine serves the same
+    figures and computes them once per half minute between them; without it (one process: `make
+    run`) they live in this process. If Redis is away, figures are computed for each request."""
 
     def __init__(self, size: int = 256):
         self.size, self.lock, self.items = size, threading.Lock(), {}
 
     def get(self, key):
+        url = current_app.config.get("REDIS_URL")
+        if url:
+            try:
+                raw = redis_client(url).get(self._name(key))
+            except RedisError:
+                return None
+            return _from_json(raw) if raw else None
         with self.lock:
             found = self.items.get(key)
         return found[1] if found and found[0] > time.monotonic() else None
 
-    def put(self, key, value, seconds: float) -> None:
+    def put(self, key, value: "Figures", seconds: float) -> None:
+        url = current_app.config.get("REDIS_URL")
+        if url:
+            try:
+                redis_client(url).set(self._name(key), json.dumps(dataclasses.asdict(value)),
+                                      px=max(1, int(seconds * 1000)))
+            except RedisError:
+                pass
+            return
         with self.lock:
             if len(self.items) >= self.size:
                 self.items.pop(next(iter(self.items)))
             self.items[key] = (time.monotonic() + seconds, value)
+
+    def clear(self) -> None:
+        url = current_app.config.get("REDIS_URL")
+        if url:
+            client = redis_client(url)
+            for name in client.scan_iter(f"{self._name('')[:-64]}*"):
+                client.delete(name)
+        with self.lock:
+            self.items.clear()
+
+    def _name(self, key) -> str:
+        # The key's parts (filters, dimensions, refresh time, day) print the same in every process.
+        prefix = current_app.config.get("REDIS_KEY_PREFIX", "scivisit")
+        return f"{prefix}:stats:figures:{hashlib.sha256(repr(key).encode()).hexdigest()}"
+
+
+def _from_json(raw: bytes) -> "Figures":
+    found = Figures(**json.loads(raw))
+    found.venue = {int(k): v for k, v in found.venue.items()}  # JSON keys are strings; venue ids are not
+    return found
 
 
 RECENT = _Recent()
