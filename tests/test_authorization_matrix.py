@@ -126,6 +126,8 @@ ROUTES = [
     ("POST", "/me/password", USERS),
     ("GET", "/slots/{public_slot}/book", BOOKERS),
     ("POST", "/slots/{public_slot}/book", BOOKERS),
+    ("GET", "/venues/{venue_x}/book", ("citizen",)),  # elder mode's step-by-step booking
+    ("POST", "/venues/{venue_x}/book", ("citizen",)),
     ("GET", "/bookings/{citizen_booking}", ("citizen", *X_VIEWERS)),
     ("GET", "/bookings/{citizen_booking}/calendar.ics", ("citizen", *X_VIEWERS)),
     ("POST", "/bookings/{citizen_booking}/cancel", ("citizen",)),

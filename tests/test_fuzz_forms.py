@@ -51,7 +51,7 @@ def _role_for(rule: str) -> Role | None:
         return Role.VENUE_MANAGER
     if rule.endswith("/headcount"):
         return Role.TEACHER
-    if rule.startswith(("/bookings/", "/slots/", "/me/")):
+    if rule.startswith(("/bookings/", "/slots/", "/me/")) or rule.endswith("/book"):
         return Role.CITIZEN
     return None  # login, register, password reset, the walk-in poster: anyone
 

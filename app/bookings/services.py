@@ -110,6 +110,27 @@ def _has_active_booking(user: User, slot: Slot) -> bool:
         .limit(1)) is not None
 
 
+def check_public_slot(slot: Slot, now: datetime | None = None) -> None:
+    """Raise why a citizen cannot book ``slot`` now (closed, for schools, started, outside its window)."""
+    _check_slot_bookable(slot, PUBLIC_AUDIENCES, now or utcnow())
+
+
+def check_party(rules, *, party_size: int, children: int = 0, guardian_confirmed: bool = False) -> None:
+    """Raise what is wrong with a citizen's party, checked in the order the questions are asked:
+    its size, then the children in it, then the guardian's confirmation."""
+    if not 1 <= party_size <= rules.party_limit:
+        raise DomainError("party_too_large",
+                          _l("A booking is for 1 to %(limit)d people.", limit=rules.party_limit),
+                          field="party_size")
+    if not 0 <= children <= party_size:
+        raise DomainError("invalid_children", _l("Children cannot be more than the whole party."),
+                          field="children")
+    if children and not guardian_confirmed:
+        raise DomainError("guardian_required",
+                          _l("Children under 14 must be booked by their guardian: please confirm."),
+                          field="guardian_confirmed")
+
+
 def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: int = 0,
                           guardian_confirmed: bool = False, join_waitlist: bool = False,
                           request_key: str | None = None, now: datetime | None = None) -> Booking:
@@ -123,19 +144,9 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
         return existing
     if user.role != Role.CITIZEN:
         raise Forbidden(_l("Individual visits are booked with a citizen account."))
-    _check_slot_bookable(slot, PUBLIC_AUDIENCES, now)
-    rules = rules_for(slot.venue_id)
-    if not 1 <= party_size <= rules.party_limit:
-        raise DomainError("party_too_large",
-                          _l("A booking is for 1 to %(limit)d people.", limit=rules.party_limit),
-                          field="party_size")
-    if not 0 <= children <= party_size:
-        raise DomainError("invalid_children", _l("Children cannot be more than the whole party."),
-                          field="children")
-    if children and not guardian_confirmed:
-        raise DomainError("guardian_required",
-                          _l("Children under 14 must be booked by their guardian: please confirm."),
-                          field="guardian_confirmed")
+    check_public_slot(slot, now)
+    check_party(rules_for(slot.venue_id), party_size=party_size, children=children,
+                guardian_confirmed=guardian_confirmed)
     if _has_active_booking(user, slot):
         raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
     _check_no_show_block(user, slot.venue_id, now)
@@ -175,7 +186,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     _check_class(rules, students=students, adults=adults, grade=grade)
     class_name = (class_name or "").strip()
     if not class_name:
-        raise DomainError("class_required", _l("Enter the class, for example 四年级2班."), field="class_name")
+        raise DomainError("class_required", _l("Enter the class, for example Grade 4 Class 2."), field="class_name")
     if _has_active_booking(teacher, slot):
         raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.bookings import queries, services
+from app.bookings import queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
 from app.bookings.models import Booking, BookingKind, BookingStatus
 from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for
@@ -18,12 +18,13 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
+from app.core.prefs import elder_mode
 from app.core.time import utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import record_access
 from app.scheduling.models import Program, Slot, SlotStatus
-from app.venues.models import VenueStatus
+from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("bookings", __name__)
 
@@ -58,6 +59,10 @@ def _program_choices(slot: Slot) -> list[SelectChoice]:
 def book_slot(slot_id: int):
     slot = _bookable_slot_or_404(slot_id)
     authorize(current_user.role in (Role.CITIZEN, Role.TEACHER))
+    if request.method == "GET" and current_user.role == Role.CITIZEN and elder_mode():
+        # Elder mode books one question per screen; this slot answers the first two.
+        return redirect(url_for("bookings.book_in_steps", venue_id=slot.venue_id, step="people", slot=slot.id,
+                                join_waitlist=None if slot.available else "y"))
     rules = rules_for(slot.venue_id)
     if current_user.role == Role.CITIZEN:
         form = IndividualBookingForm()
@@ -86,6 +91,36 @@ def book_slot(slot_id: int):
     opens, closes = booking_window(slot, extra_days=rules.partner_early_days if partner else 0)
     return render_template("bookings/book.html", slot=slot, form=form, rules=rules, partner=partner,
                            opens=opens, closes=closes), status
+
+
+@bp.route("/venues/<int:venue_id>/book", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per minute", methods=["POST"], key_func=account_or_address)
+def book_in_steps(venue_id: int):
+    """A citizen books one question per screen (elder mode's way to book; see ``app.bookings.steps``)."""
+    venue = db.session.get(Venue, venue_id)
+    if venue is None or venue.status != VenueStatus.APPROVED:
+        abort(404)
+    authorize(current_user.role == Role.CITIZEN)
+    if request.method == "GET":
+        flow = steps.read(venue, request.args)
+    else:
+        form = IndividualBookingForm()
+        flow = steps.read(venue, request.form, form=form)
+        if flow.screen == "check" and form.validate_on_submit():
+            try:
+                booking = _book(form, flow.slot)
+                db.session.commit()
+                after_commit_delivery()
+            except DomainError as exc:
+                db.session.rollback()
+                flow.refused(exc)
+            else:
+                flash(_("Your booking is saved."), "success")
+                return redirect(url_for("bookings.detail", booking_id=booking.id))
+        elif form.errors:
+            flow.status = 400
+    return render_template(f"bookings/steps/{flow.screen}.html", flow=flow, form=flow.form), flow.status
 
 
 def _book(form, slot: Slot) -> Booking:

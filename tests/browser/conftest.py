@@ -125,13 +125,14 @@ def new_page(browser, live_server):
 
     ``new_page(phone=True)`` is a 360 px phone; ``bypass_csp=True`` is for audit pages only, so axe can
     be injected once a strict Content-Security-Policy forbids inline scripts; journeys keep the CSP.
+    ``javascript=False`` is a browser with scripts off, for pages that must work without them.
     Relative URLs resolve against the live server: ``page.goto("/login")``.
     """
     contexts = []
 
-    def make(phone: bool = False, bypass_csp: bool = False, locale: str = LOCALE):
+    def make(phone: bool = False, bypass_csp: bool = False, locale: str = LOCALE, javascript: bool = True):
         context = browser.new_context(base_url=live_server, locale=locale, bypass_csp=bypass_csp,
-                                      **(PHONE if phone else DESKTOP))
+                                      java_script_enabled=javascript, **(PHONE if phone else DESKTOP))
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

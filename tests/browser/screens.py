@@ -51,6 +51,20 @@ def _bookable_slot() -> str:
     return f"/slots/{factories.slot().id}/book"
 
 
+def _booking_step(step: str, **answers) -> Callable[[], str]:
+    """A screen of the step-by-step booking at a venue with a free and a full time on one day."""
+    def build() -> str:
+        from datetime import time
+
+        venue = factories.venue()
+        free = factories.slot(venue, start=time(9, 0), end=time(11, 0))
+        full = factories.slot(venue, start=time(14, 0), end=time(16, 0), capacity=1)
+        factories.booked_visit(full, factories.user("citizen"), party_size=1)
+        query = "&".join(f"{k}={v}" for k, v in {"step": step, "slot": free.id, **answers}.items())
+        return f"/venues/{venue.id}/book?{query}" + (f"&day={free.local_date}" if step == "time" else "")
+    return build
+
+
 def _citizen_ticket() -> tuple[str, str]:
     citizen = factories.user("citizen")
     booking = factories.booked_visit(factories.slot(), citizen)
@@ -94,6 +108,12 @@ SCREENS = [
     Screen("open-data", "/open-data/"),
     Screen("availability", build=_availability),
     Screen("book", build=_bookable_slot, role="citizen"),
+    Screen("book-step-day", build=_booking_step("day"), role="citizen"),
+    Screen("book-step-time", build=_booking_step("time"), role="citizen"),
+    Screen("book-step-people-error", build=_booking_step("children", party_size="x"), role="citizen", status=400),
+    Screen("book-step-guardian", build=_booking_step("guardian", party_size=3, children=1), role="citizen"),
+    Screen("book-step-check", build=_booking_step("check", party_size=3, children=1, guardian_confirmed="y"),
+           role="citizen"),
     Screen("ticket", build=_citizen_ticket),
     Screen("slip", build=_class_slip),
     Screen("my-bookings", "/me/bookings", role="citizen"),

@@ -1,8 +1,10 @@
 """A citizen books a public visit and opens the ticket; gate staff type a ticket's code on the scanner
-page. The booking journey runs in Chinese, and also in English and in elder mode on a 360 px phone."""
+page. The booking journey runs in Chinese, and also in English on a 360 px phone; in elder mode it goes
+one question per screen, on a 360 px phone with JavaScript off."""
 from __future__ import annotations
 
 import re
+from datetime import time
 from functools import partial
 
 import pytest
@@ -10,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.checkin import tickets
 from tests import factories
+from tests.factories import PASSWORD
 from tests.browser.helpers import follow, horizontal_overflow, log_in, translate, with_prefs
 
 ELDER_MIN_TARGET_PX = 44
@@ -96,20 +99,73 @@ def test_citizen_books_in_english_on_a_phone_without_sideways_scrolling(phone_pa
     assert_ticket_shown(page, tr)
 
 
-def test_citizen_books_in_elder_mode_on_a_phone_without_sideways_scrolling(phone_page, app):
-    page = phone_page
+def test_citizen_books_step_by_step_in_elder_mode_on_a_phone_without_javascript(new_page, app):
+    """Signed out, from the venue page's one big button: log in, then a day, a time, how many people,
+    how many children, the guardian's word and a check screen, each on its own screen, scripts off."""
+    page = new_page(phone=True, javascript=False)
     venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science Museum")
-    slot = factories.slot(venue, days_ahead=2)
-    log_in(page, factories.user("citizen").email)
-    page.goto(with_prefs("/", mode="elder"))
-    expect(page.locator("html")).to_have_class(re.compile(r"\belder\b"))
+    factories.slot(venue, days_ahead=2, start=time(9, 0), end=time(11, 0))
+    full = factories.slot(venue, days_ahead=2, start=time(14, 0), end=time(16, 0), capacity=2)
+    factories.booked_visit(full, factories.user("citizen"), party_size=2)
+    citizen = factories.user("citizen")
+    tr = partial(translate, app)
 
-    def check():
+    def check(step=None):
         found = horizontal_overflow(page)
         assert not found["overflows"], f"{page.url} scrolls sideways at 360 px: {found}"
         small = page.evaluate(_SMALL_CONTROLS_JS, ELDER_MIN_TARGET_PX)
         assert not small, f"{page.url}: controls under 44 px in elder mode:\n" + "\n".join(small)
+        expect(page.locator("html")).to_have_class(re.compile(r"\belder\b"))
+        if step:
+            expect(page.locator(".step-count")).to_contain_text(tr("Step %(n)d of %(total)d", n=step, total=5))
 
-    tr = book_public_visit(page, app, venue, slot, check=check)
-    expect(page.locator("html")).to_have_class(re.compile(r"\belder\b"))
+    def next_step():
+        follow(page, page.get_by_role("button", name=tr("Next step"), exact=True))
+
+    page.goto(with_prefs(f"/venues/{venue.id}", mode="elder"))
+    check()
+    follow(page, page.get_by_role("link", name=tr("Book a visit"), exact=True))
+    expect(page).to_have_url(re.compile(r"/login\?next="))  # signed out: log in first, then come back
+    page.locator("input[name=email]").fill(citizen.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("input[name=password]").press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(tr("Which day would you like to come?"))
+    check(step=1)
+    follow(page, page.locator("a.step-choice").first)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(tr("What time would you like to come?"))
+    check(step=2)
+    expect(page.locator("li.step-choice.full")).to_contain_text(tr("Fully booked"))  # shown, not hidden
+    follow(page, page.locator("a.step-choice", has_text="09:00–11:00"))
+
+    people = page.get_by_label(tr("How many people are coming, you included?"))
+    check(step=3)
+    people.fill("3")
+    next_step()
+    children = page.get_by_label(tr("How many of them are children under 14?"))
+    check(step=4)
+    children.fill("1")
+    next_step()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        tr("Will you come with the children as their parent or guardian?"))
+    check(step=4)
+    for answer in ("1", "3"):  # two steps back, the answers are still there
+        follow(page, page.get_by_role("link", name=tr("Back to the previous step")))
+        expect(children if answer == "1" else people).to_have_value(answer)
+    next_step()
+    next_step()
+    page.get_by_label(tr("Yes, I will come with them")).check()
+    next_step()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(tr("Please check your booking"))
+    check(step=5)
+    expect(page.get_by_role("main")).to_contain_text(tr("%(n)d people", n=3))
+    expect(page.get_by_role("main")).to_contain_text("09:00–11:00")
+    follow(page, page.get_by_role("button", name=tr("Confirm booking"), exact=True))
+
+    expect(page).to_have_url(re.compile(r"/bookings/\d+$"))
+    check()
     assert_ticket_shown(page, tr)
