@@ -92,3 +92,14 @@ def test_logout_ends_the_session(client, auth, app):
     auth.login(citizen.email)
     auth.logout()
     assert client.get("/me").status_code == 302
+
+
+def test_large_text_and_language_chosen_before_signing_in_stay_after_it(client, auth, app):
+    citizen = factories.user("citizen")
+    assert citizen.elder_mode is False
+    client.get("/?mode=elder&lang=en")
+    auth.login(citizen.email)
+    page = client.get("/me").get_data(as_text=True)
+    assert 'class="elder"' in page and 'lang="en"' in page
+    db.session.refresh(citizen)
+    assert (citizen.elder_mode, citizen.locale) == (True, "en")  # and on their other devices too

@@ -21,12 +21,20 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(g, "lang_choice", None):
         return g.lang_choice
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    if _may_be_signed_in() and current_user and current_user.is_authenticated \
+            and current_user.locale in languages:
         return current_user.locale
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in languages:
         return cookie
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _may_be_signed_in() -> bool:
+    """False for a request that carries no cookie at all (an API client or gate with a bearer
+    token): nobody is signed in on it, and asking ``current_user`` would still run Flask-Login's
+    session checks (a hash of the client's address and agent) on every call."""
+    return "_login_user" in g or bool(request.environ.get("HTTP_COOKIE"))
 
 
 def elder_mode() -> bool:
@@ -35,6 +43,18 @@ def elder_mode() -> bool:
     if current_user and current_user.is_authenticated:
         return bool(current_user.elder_mode)
     return request.cookies.get(MODE_COOKIE) == "elder"
+
+
+def carry_into_account(user) -> None:
+    """At sign-in: the language and mode chosen on this device (by URL now, or earlier as a cookie)
+    become the account's, so signing in never switches the page the visitor is reading (a
+    grandparent who chose large text before logging in keeps it)."""
+    from app.accounts.services import remember_preferences
+
+    lang = getattr(g, "lang_choice", None) or request.cookies.get(LANG_COOKIE)
+    mode = getattr(g, "mode_choice", None) or request.cookies.get(MODE_COOKIE)
+    remember_preferences(user, locale=lang if lang in current_app.config["LANGUAGES"] else None,
+                         mode=mode if mode in MODES else None)
 
 
 def init_app(app: Flask) -> None:
