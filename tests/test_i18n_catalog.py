@@ -1,6 +1,7 @@
 """The Chinese catalog covers every string in the sources, and each language shows only itself."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -19,18 +20,26 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"
 ZH_PO = TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po"
 # The same keywords as `make extract-messages`.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
-def _source_msgids() -> set[str]:
+def _outside_hidden_dirs(dirpath: str) -> bool:
+    # As `make extract-messages` (--ignore-dirs): Babel's default would also skip templates/_macros/.
+    name = os.path.basename(dirpath)
+    return not (name.startswith(".") or name == "__pycache__")
+
+
+def _source_msgids() -> set[tuple[str, str | None]]:
+    """(msgid, context) of every string the sources translate."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS):
-        found.add(message if isinstance(message, str) else message[0])
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=KEYWORDS, directory_filter=_outside_hidden_dirs):
+        found.add((message if isinstance(message, str) else message[0], context))
     return found
 
 
@@ -58,10 +67,10 @@ def _translation(message) -> tuple[str, ...]:
 
 def test_every_string_in_the_sources_has_a_chinese_translation(zh_catalog):
     missing = []
-    for msgid in sorted(_source_msgids()):
-        message = zh_catalog.get(msgid)
+    for msgid, context in sorted(_source_msgids(), key=lambda m: (m[0], m[1] or "")):
+        message = zh_catalog.get(msgid, context=context)
         if message is None or message.fuzzy or not all(s.strip() for s in _translation(message)):
-            missing.append(msgid)
+            missing.append(f"{context}: {msgid}" if context else msgid)
     assert not missing, "Run `make extract-messages` and translate:\n" + "\n".join(missing)
 
 

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField,
                      SubmitField, TelField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
@@ -7,6 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from app.accounts import services
 from app.accounts.models import Role
+from app.core.forms import Form
 
 def _optional_int(value):
     """A select's value as an id, or None for the blank "choose…" option."""
@@ -22,7 +22,7 @@ def plausible_email(form, field):
         raise ValidationError(_l("Enter a valid email address."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
@@ -40,7 +40,7 @@ def _new_password_fields(name: str, label):
     return password, confirm
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     role = RadioField(
         _l("I am registering as"), default=Role.CITIZEN.value,
         choices=[SelectChoice(r.value, r.label) for r in services.SELF_REGISTERED_ROLES],
@@ -72,28 +72,28 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("Choose your school."))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)],
                                      render_kw={"autocomplete": "current-password"})
     new_password, confirm = _new_password_fields("new_password", _l("New password"))
     submit = SubmitField(_l("Change password"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), plausible_email],
                        render_kw={"autocomplete": "email"})
     submit = SubmitField(_l("Send reset link"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password, confirm = _new_password_fields("password", _l("New password"))
     submit = SubmitField(_l("Set new password"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An action button: nothing but the CSRF token."""
 
 
-class RejectTeacherForm(FlaskForm):
+class RejectTeacherForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Reject registration"))

@@ -15,8 +15,10 @@ from app.accounts.forms import (ConfirmForm, ForgotPasswordForm, LoginForm, Pass
 from app.accounts.models import Role, User
 from app.core.authz import authorize
 from app.core.errors import DomainError
+from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
-from app.core.pagination import paginate
+from app.core.pagination import page_number, paginate
+from app.core.prefs import carry_into_account
 from app.extensions import address_and_email, db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import record_access
@@ -45,19 +47,6 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _apply_error(form, exc: DomainError) -> None:
-    """Put a service's complaint next to its field, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
-def _status(form) -> int:
-    return 400 if form.errors else 200
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"], key_func=address_and_email)
 @limiter.limit("100 per minute", methods=["POST"])
@@ -73,9 +62,10 @@ def login():
         else:
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
+            carry_into_account(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.dashboard"))
-    return render_template("accounts/login.html", form=form), _status(form)
+    return render_template("accounts/login.html", form=form), form_status(form)
 
 
 @bp.post("/logout")
@@ -123,14 +113,15 @@ def register():
             )
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             session.clear()
             login_user(user)
+            carry_into_account(user)
             flash(_NEXT_STEPS[user.role](user), "success")
             return redirect(url_for("accounts.dashboard"))
-    return render_template("accounts/register.html", form=form), _status(form)
+    return render_template("accounts/register.html", form=form), form_status(form)
 
 
 @bp.get("/me")
@@ -153,14 +144,14 @@ def change_password():
             services.change_password(user, form.current_password.data, form.new_password.data)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             # The session token rotated: sign this session in again under the new one.
             login_user(user)
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.dashboard"))
-    return render_template("accounts/change_password.html", form=form), _status(form)
+    return render_template("accounts/change_password.html", form=form), form_status(form)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -178,7 +169,7 @@ def forgot_password():
         flash(_("If an account uses this email address, we have sent it a link to reset the password. "
                 "Check your inbox."), "info")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/forgot_password.html", form=form), _status(form)
+    return render_template("accounts/forgot_password.html", form=form), form_status(form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -192,13 +183,13 @@ def reset_password(token: str):
             services.reset_password(token, form.password.data)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             logout_user()
             flash(_("Your password has been reset. Log in with the new password."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form), _status(form)
+    return render_template("accounts/reset_password.html", form=form), form_status(form)
 
 
 # --- Teacher verification (district and city admins) --------------------------------------------
@@ -214,8 +205,7 @@ def _load_teacher(user_id: int) -> User:
 @login_required
 def teacher_queue():
     authorize(services.can_review_teachers(current_user))
-    # Clamped so that an absurd ?page= cannot overflow the database's OFFSET.
-    number = min(max(request.args.get("page", 1, type=int), 1), 10_000)
+    number = page_number(request.args)
     page = paginate(services.teachers_awaiting_verification(current_user), number, 50)
     record_access(current_user, "view_teacher_queue", detail=f"page {number}")
     db.session.commit()
@@ -257,11 +247,11 @@ def reject_teacher(user_id: int):
             if exc.field is None:
                 flash(exc.message, "error")
                 return redirect(url_for("accounts.teacher_queue"))
-            _apply_error(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             after_commit_delivery()
             flash(_("The registration of %(name)s was rejected and they have been told why.",
                     name=teacher.name), "success")
             return redirect(url_for("accounts.teacher_queue"))
-    return render_template("accounts/reject_teacher.html", form=form, teacher=teacher), _status(form)
+    return render_template("accounts/reject_teacher.html", form=form, teacher=teacher), form_status(form)

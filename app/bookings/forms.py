@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.core.forms import Form
 
 GRADE_LABELS = {0: _l("Kindergarten")}
 
@@ -14,7 +15,7 @@ def grade_choices(low: int = 0, high: int = 12) -> list[SelectChoice]:
     return [SelectChoice(g, GRADE_LABELS.get(g) or _l("Grade %(n)d", n=g)) for g in range(low, high + 1)]
 
 
-class IndividualBookingForm(FlaskForm):
+class IndividualBookingForm(Form):
     request_key = HiddenField()
     party_size = IntegerField(_l("Number of people"), validators=[InputRequired(), NumberRange(min=1, max=50)],
                               default=1)
@@ -26,10 +27,10 @@ class IndividualBookingForm(FlaskForm):
     submit = SubmitField(_l("Book"))
 
 
-class ClassBookingForm(FlaskForm):
+class ClassBookingForm(Form):
     request_key = HiddenField()
     class_name = StringField(_l("Class"), validators=[DataRequired(), Length(max=40)],
-                             description=_l("For example 四年级2班. No student names are needed."))
+                             description=_l("For example Grade 4 Class 2. No student names are needed."))
     grade = SelectField(_l("Grade"), coerce=int, choices=grade_choices(), validators=[InputRequired()])
     students = IntegerField(_l("Number of students"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
     adults = IntegerField(_l("Accompanying adults (teachers, parents)"),
@@ -38,27 +39,27 @@ class ClassBookingForm(FlaskForm):
     submit = SubmitField(_l("Send booking request"))
 
 
-class HeadcountForm(FlaskForm):
+class HeadcountForm(Form):
     students = IntegerField(_l("Number of students"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
     adults = IntegerField(_l("Accompanying adults"), validators=[InputRequired(), NumberRange(min=0, max=200)])
     submit = SubmitField(_l("Save the new numbers"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Cancel this booking"))
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(_l("Reason for the teacher"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Decline"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     submit = SubmitField(_l("Approve"))
 
 
-class PartnershipForm(FlaskForm):
+class PartnershipForm(Form):
     school_id = SelectField(_l("School"), coerce=int, validators=[InputRequired()])
     valid_from = DateField(_l("Valid from"), validators=[InputRequired()])
     valid_to = DateField(_l("Valid until"), validators=[InputRequired()])

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -9,9 +8,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.checkin.models import AudienceGroup
 from app.checkin.tickets import MAX_INPUT
 from app.checkin.walkins import MAX_PARTY
+from app.core.forms import Form
 
 
-class ScanForm(FlaskForm):
+class ScanForm(Form):
     code = StringField(_l("Ticket code or booking number"), validators=[DataRequired(), Length(max=MAX_INPUT)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
                                   "autofocus": True, "enterkeyhint": "go"})
@@ -20,7 +20,7 @@ class ScanForm(FlaskForm):
     submit = SubmitField(_l("Check in"))
 
 
-class GroupHeadcountForm(FlaskForm):
+class GroupHeadcountForm(Form):
     """A class's actual arrivals, confirmed by staff before admitting it."""
 
     code = HiddenField(validators=[DataRequired(), Length(max=MAX_INPUT)])
@@ -35,7 +35,7 @@ def _group_choices():
     return [SelectChoice(group.value, group.label) for group in AudienceGroup]
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(Form):
     persons = IntegerField(_l("How many people?"), validators=[InputRequired(), NumberRange(min=1, max=MAX_PARTY)],
                            default=1)
     audience_group = SelectField(_l("Who is visiting?"), choices=_group_choices(), validators=[InputRequired()])
@@ -46,11 +46,11 @@ class StaffWalkInForm(WalkInForm):
     submit = SubmitField(_l("Add walk-ins"))
 
 
-class GateDeviceForm(FlaskForm):
+class GateDeviceForm(Form):
     name = StringField(_l("Device name"), validators=[DataRequired(), Length(max=80)],
-                       description=_l("Where it stands, for example 东门 2 号闸机."))
+                       description=_l("Where it stands, for example East gate 2."))
     submit = SubmitField(_l("Create a device token"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     submit = SubmitField(_l("Revoke"))

@@ -1,6 +1,11 @@
 """Form plumbing shared by every domain."""
 from __future__ import annotations
 
+from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from flask_wtf import FlaskForm
+
 from app.core.errors import DomainError
 
 
@@ -16,3 +21,72 @@ def apply_error(form, exc: DomainError) -> None:
 def form_status(form) -> int:
     """400 when a submitted form is re-rendered with errors, else 200."""
     return 400 if form.errors else 200
+
+
+# WTForms' built-in messages, translated by SciVisit's own catalog. WTForms' bundled Chinese has
+# gaps and slips (an empty entry, "无效的 Email 地址", "数值必须大于" for "at least"); listing the
+# messages here puts them in `make extract-messages`, and ``Form`` looks them up in our catalog.
+WTFORMS_MESSAGES = (
+    _l("Invalid field name '%s'."),
+    _l("Field must be equal to %(other_name)s."),
+    lazy_ngettext("Field must be at least %(min)d character long.",
+                  "Field must be at least %(min)d characters long.", 1),
+    lazy_ngettext("Field cannot be longer than %(max)d character.",
+                  "Field cannot be longer than %(max)d characters.", 1),
+    lazy_ngettext("Field must be exactly %(max)d character long.",
+                  "Field must be exactly %(max)d characters long.", 1),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Number must be at least %(min)s."),
+    _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Date must be at least %(min)s."),
+    _l("Date must be at most %(max)s."),
+    _l("Date must be between %(min)s and %(max)s."),
+    _l("This field is required."),
+    _l("Invalid input."),
+    _l("Invalid email address."),
+    _l("Invalid IP address."),
+    _l("Invalid Mac address."),
+    _l("Invalid URL."),
+    _l("Invalid UUID."),
+    _l("Invalid value, must be one of: %(values)s."),
+    _l("Invalid value, can't be any of: %(values)s."),
+    _l("This field cannot be edited."),
+    _l("This field is disabled and cannot have a value."),
+    _l("Invalid CSRF Token."),
+    _l("CSRF token missing."),
+    _l("CSRF failed."),
+    _l("CSRF token expired."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Choices cannot be None."),
+    _l("Not a valid choice."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+    lazy_ngettext("'%(value)s' is not a valid choice for this field.",
+                  "'%(value)s' are not valid choices for this field.", 1),
+    _l("Not a valid datetime value."),
+    _l("Not a valid date value."),
+    _l("Not a valid time value."),
+    _l("Not a valid week value."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid float value."),
+)
+
+
+class _CatalogTranslations:
+    """WTForms' translations interface over the request's catalog. WTForms fills the placeholders
+    itself, so the texts come back unformatted."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """Every SciVisit form: Flask-WTF's, with WTForms' own messages in the interface language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _CatalogTranslations()

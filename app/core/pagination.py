@@ -8,6 +8,13 @@ from sqlalchemy import Select, func, select
 
 from app.extensions import db
 
+MAX_PAGE = 10_000  # far beyond any real list; keeps OFFSET inside every database's integer range
+
+
+def page_number(args) -> int:
+    """The ``page`` query argument as the page to show: 1 when absent or not a number, at most ``MAX_PAGE``."""
+    return min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
+
 
 @dataclass
 class Page:

@@ -10,19 +10,31 @@ from app.core.i18n import localized
 from app.core.time import to_local
 
 
-def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    """A stored UTC timestamp as Asia/Shanghai wall-clock text."""
+def local_datetime(value: datetime | None, fmt: str | None = None) -> str:
+    """A stored UTC timestamp as Asia/Shanghai wall-clock text: by default the date as the interface
+    language writes it (2026年5月1日 / May 1, 2026) and the time on the 24-hour clock."""
     if value is None:
         return ""
-    return format_datetime(to_local(value), fmt)
+    local = to_local(value)
+    if fmt is None:
+        return f"{format_date(local.date(), 'medium')} {format_datetime(local, 'HH:mm')}"
+    return format_datetime(local, fmt)
 
 
-def local_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
+def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    """A date as the interface language writes it (``medium``: 2026年5月1日 / May 1, 2026), or in ``fmt``."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = to_local(value)
     return format_date(value, fmt)
+
+
+def local_date_range(first: date, last: date) -> str:
+    """A stretch of days as "first – last" (``local_date`` each), or the one day when they are the same."""
+    if first == last:
+        return local_date(first)
+    return f"{local_date(first)} – {local_date(last)}"
 
 
 def url_with(**changes) -> str:
@@ -40,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["local_date_range"] = local_date_range
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

@@ -12,6 +12,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
+from app.core.pagination import page_number
 from app.core.time import local_today, utcnow
 from app.districts.services import district_choices
 from app.events import services, themed_days
@@ -22,7 +23,6 @@ from app.extensions import db
 bp = Blueprint("events", __name__)
 
 EVENTS_PER_PAGE = 20
-MAX_PAGE = 10_000
 
 
 @bp.get("/events")
@@ -36,7 +36,7 @@ def index():
     theme = form.theme.data if form.theme.data in {t.key for t in all_days} else None
     district = form.district.data if form.district.data in {c.value for c in form.district.choices[1:]} else None
     form.theme.data, form.district.data = theme or "", district or ""
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = page_number(request.args)
     events = services.upcoming_events(utcnow(), services.EventFilters(theme, district), page, EVENTS_PER_PAGE)
     year = local_today().year
     return render_template("events/index.html", form=form, page=events, year=year,

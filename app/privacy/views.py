@@ -9,7 +9,8 @@ from flask_login import current_user, login_required, logout_user
 
 from app.core.authz import authorize
 from app.core.errors import DomainError
-from app.core.pagination import paginate
+from app.core.forms import form_status
+from app.core.pagination import page_number, paginate
 from app.extensions import db
 from app.privacy import services
 from app.privacy.forms import DeleteAccountForm, DownloadForm
@@ -29,7 +30,7 @@ def my_data():
         response.headers["Content-Disposition"] = 'attachment; filename="scivisit-my-data.json"'
         response.headers["Cache-Control"] = "no-store"
         return response
-    return render_template("privacy/my_data.html", form=form), 400 if form.errors else 200
+    return render_template("privacy/my_data.html", form=form), form_status(form)
 
 
 @bp.route("/me/delete", methods=["GET", "POST"])
@@ -52,8 +53,7 @@ def delete_account():
             return redirect(url_for("main.home"))
     elif not allowed and request.method == "POST":
         return render_template("privacy/delete_account.html", form=form, allowed=False), 403
-    status = 400 if form.errors else 200
-    return render_template("privacy/delete_account.html", form=form, allowed=allowed), status
+    return render_template("privacy/delete_account.html", form=form, allowed=allowed), form_status(form)
 
 
 def _optional_id(name: str) -> int | None:
@@ -66,7 +66,6 @@ def _optional_id(name: str) -> int | None:
 def access_log():
     authorize(services.can_read_access_log(current_user))
     actor_id, subject_id = _optional_id("actor"), _optional_id("subject")
-    number = min(max(request.args.get("page", 1, type=int), 1), 10_000)
-    page = paginate(services.access_log(actor_id=actor_id, subject_id=subject_id), number, 50)
+    page = paginate(services.access_log(actor_id=actor_id, subject_id=subject_id), page_number(request.args), 50)
     return render_template("privacy/access_log.html", page=page, actor_id=actor_id, subject_id=subject_id,
                            action_label=services.action_label)

@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField, TimeField, URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.forms import Form
 from app.scheduling.models import Audience, ProgramKind, SlotStatus
 from app.scheduling.booking_rules import RULE_LIMITS
+from app.scheduling.programs import LANGUAGES
 from app.scheduling.services import DEFAULT_SESSIONS, MAX_CAPACITY
 from app.venues.forms import GRADES, WEEKDAYS
 from app.venues.models import Admission
 
-LANGUAGE_CHOICES = [("zh", _l("Chinese")), ("en", _l("English")), ("both", _l("Chinese and English"))]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 
 
@@ -47,7 +47,7 @@ def program_choices(programs) -> list[tuple[str, str]]:
     return _choices([("", _l("No particular program"))] + [(str(p.id), localized(p, "title")) for p in programs])
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(Form):
     kind = SelectField(_l("Kind of visit"), choices=_choices(ProgramKind.choices()), validators=[DataRequired()])
     title_zh = StringField(_l("Title in Chinese"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
     title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=200)], filters=[_strip])
@@ -58,7 +58,7 @@ class ProgramForm(FlaskForm):
     grade_min = SelectField(_l("From grade"), choices=_choices(GRADES), coerce=int, default=0)
     grade_max = SelectField(_l("To grade"), choices=_choices(GRADES), coerce=int, default=12)
     curriculum_link = URLField(_l("Curriculum link"), validators=[Optional(), Length(max=300)], filters=[_strip])
-    language = RadioField(_l("Language of the visit"), choices=_choices(LANGUAGE_CHOICES), default="zh",
+    language = RadioField(_l("Language of the visit"), choices=_choices(LANGUAGES.items()), default="zh",
                           validators=[InputRequired()])
     is_active = BooleanField(_l("Active: can be chosen for new slots"), default=True)
     submit = SubmitField(_l("Save program"))
@@ -69,7 +69,7 @@ class ProgramForm(FlaskForm):
             "curriculum_link", "language", "is_active")}
 
 
-class SlotForm(FlaskForm):
+class SlotForm(Form):
     day = DateField(_l("Date"), validators=[InputRequired()])
     start = TimeField(_l("Starts at"), format=TIME_FORMATS, validators=[InputRequired()])
     end = TimeField(_l("Ends at"), format=TIME_FORMATS, validators=[InputRequired()])
@@ -82,7 +82,7 @@ class SlotForm(FlaskForm):
     submit = SubmitField(_l("Publish slot"))
 
 
-class SlotFilterForm(FlaskForm):
+class SlotFilterForm(Form):
     """The slot list's filters, read from the query string."""
 
     class Meta:
@@ -96,18 +96,18 @@ class SlotFilterForm(FlaskForm):
                          default=SlotStatus.OPEN.value, validators=[Optional()], validate_choice=False)
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(Form):
     capacity = _capacity_field(_l("New capacity (people)"))
     submit = SubmitField(_l("Change capacity"))
 
 
-class CancelSlotForm(FlaskForm):
+class CancelSlotForm(Form):
     reason = TextAreaField(_l("Reason, sent to everyone who booked"), validators=[DataRequired(), Length(max=300)],
                            filters=[_strip])
     submit = SubmitField(_l("Cancel this slot and its bookings"))
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     starts_on = DateField(_l("First day"), validators=[InputRequired()])
     ends_on = DateField(_l("Last day"), validators=[InputRequired()])
     weekdays = MultiCheckboxField(_l("Weekdays"), choices=_choices(WEEKDAYS), coerce=int, validators=[Optional()])
@@ -122,7 +122,7 @@ class ScheduleForm(FlaskForm):
     submit = SubmitField(_l("Publish schedule"))
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(Form):
     starts_on = DateField(_l("First closed day"), validators=[InputRequired()])
     ends_on = DateField(_l("Last closed day"), validators=[Optional()])
     reason_zh = StringField(_l("Reason in Chinese"), validators=[DataRequired(), Length(max=300)], filters=[_strip])
@@ -135,7 +135,7 @@ def _rule(label, name: str) -> IntegerField:
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=low, max=high)])
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     public_window_days = _rule(_l("Individual bookings open (days before)"), "public_window_days")
     public_cutoff_hours = _rule(_l("Individual bookings close (hours before)"), "public_cutoff_hours")
     party_limit = _rule(_l("People per individual booking, at most"), "party_limit")

@@ -12,7 +12,8 @@ from app.scheduling.models import Program, ProgramKind
 from app.scheduling.services import clean, require_manager
 from app.venues.models import Venue
 
-LANGUAGES = ("zh", "en", "both")
+# The languages a visit can be given in, with their names.
+LANGUAGES = {"zh": _l("Chinese"), "en": _l("English"), "both": _l("Chinese and English")}
 
 
 def _program_values(data: dict) -> dict:

@@ -15,6 +15,8 @@ from app.accounts.models import Role
 from app.bookings.rules import rules_for
 from app.core.authz import authorize
 from app.core.errors import DomainError, Forbidden
+from app.core.forms import apply_error, form_status
+from app.core.i18n import localized
 from app.core.time import local_today
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
@@ -66,17 +68,8 @@ def _managed_venue() -> Venue:
     return venue
 
 
-def _attach(form, exc: DomainError) -> None:
-    """Put a service's refusal next to the field it names, or above the form."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 def _render(template: str, form, **context):
-    return render_template(template, form=form, **context), 400 if form.errors else 200
+    return render_template(template, form=form, **context), form_status(form)
 
 
 # --- programs -----------------------------------------------------------------------------------
@@ -85,7 +78,8 @@ def _render(template: str, form, **context):
 @login_required
 def programs():
     venue = _managed_venue()
-    return render_template("scheduling/programs.html", venue=venue, programs=program_service.venue_programs(venue))
+    return render_template("scheduling/programs.html", venue=venue, programs=program_service.venue_programs(venue),
+                           languages=program_service.LANGUAGES)
 
 
 @bp.route("/manage/programs/new", methods=["GET", "POST"])
@@ -98,10 +92,10 @@ def new_program():
             program = program_service.create_program(current_user, venue, form.values())
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
-            flash(_("Program %(title)s saved.", title=program.title_zh), "success")
+            flash(_("Program %(title)s saved.", title=localized(program, "title")), "success")
             return redirect(url_for("scheduling.programs"))
     return _render("scheduling/program_form.html", form, venue=venue, program=None)
 
@@ -119,10 +113,10 @@ def edit_program(program_id: int):
             program_service.update_program(current_user, program, form.values())
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
-            flash(_("Program %(title)s saved.", title=program.title_zh), "success")
+            flash(_("Program %(title)s saved.", title=localized(program, "title")), "success")
             return redirect(url_for("scheduling.programs"))
     return _render("scheduling/program_form.html", form, venue=program.venue, program=program)
 
@@ -167,7 +161,7 @@ def new_slot():
                 audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data)
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             flash(_("The slot is published."), "success")
@@ -206,7 +200,7 @@ def slot_capacity(slot_id: int):
             services.change_slot_capacity(current_user, slot, form.capacity.data)
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             after_commit_delivery()  # a larger slot may have promoted people from the waiting list
@@ -225,7 +219,7 @@ def cancel_slot(slot_id: int):
             ended = services.cancel_slot(current_user, slot, reason=form.reason.data)
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             after_commit_delivery()
@@ -256,7 +250,7 @@ def new_schedule():
                 audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data)
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             flash(_("%(n)d slots published.", n=result.created), "success")
@@ -281,7 +275,7 @@ def closures():
                                           form.reason_zh.data, form.reason_en.data)
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             after_commit_delivery()
@@ -301,7 +295,7 @@ def booking_rules():
             rules_service.save_booking_rules(current_user, venue, form.values())
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
             flash(_("Booking rules saved."), "success")

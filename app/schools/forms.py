@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SearchField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.core.forms import Form
 from app.schools.models import SchoolKind
 from app.schools.services import ADDRESS_MAX, NAME_EN_MAX, NAME_ZH_MAX
 
@@ -13,7 +13,7 @@ def select_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(Form):
     """A school's registry entry. District choices are set by the view (a district admin sees one)."""
 
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=NAME_ZH_MAX)])
@@ -27,7 +27,7 @@ class SchoolForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class SchoolFilterForm(FlaskForm):
+class SchoolFilterForm(Form):
     """The registry's filters, read from the query string."""
 
     class Meta:

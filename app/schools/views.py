@@ -9,7 +9,9 @@ from flask_login import current_user, login_required
 from app.accounts.models import Role
 from app.core.authz import authorize
 from app.core.errors import DomainError
-from app.core.pagination import paginate
+from app.core.forms import apply_error, form_status
+from app.core.i18n import localized
+from app.core.pagination import page_number, paginate
 from app.districts.services import district_choices
 from app.extensions import db
 from app.schools import services
@@ -29,7 +31,7 @@ def index():
     kind = filters.kind.data if filters.kind.data in {k.value for k in SchoolKind} else None
     q = (filters.q.data or "")[:100]
     page = paginate(services.schools_for(current_user, district_code=district, kind=kind, q=q),
-                    request.args.get("page", 1, type=int), current_app.config.get("DIRECTORY_PAGE_SIZE", 20))
+                    page_number(request.args), current_app.config.get("DIRECTORY_PAGE_SIZE", 20))
     return render_template("schools/list.html", page=page, filters=filters)
 
 
@@ -45,10 +47,10 @@ def new():
         try:
             school = services.create_school(current_user, **_values(form))
         except DomainError as exc:
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
-            flash(_("School %(name)s added.", name=school.name_zh), "success")
+            flash(_("School %(name)s added.", name=localized(school, "name")), "success")
             return redirect(url_for("schools.index"))
     return _render_form(form, school=None)
 
@@ -67,10 +69,10 @@ def edit(school_id: int):
             services.update_school(current_user, school, **_values(form))
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            apply_error(form, exc)
         else:
             db.session.commit()
-            flash(_("School %(name)s saved.", name=school.name_zh), "success")
+            flash(_("School %(name)s saved.", name=localized(school, "name")), "success")
             return redirect(url_for("schools.index"))
     return _render_form(form, school=school)
 
@@ -89,14 +91,5 @@ def _values(form: SchoolForm) -> dict:
             "is_active": form.is_active.data}
 
 
-def _attach(form: SchoolForm, exc: DomainError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 def _render_form(form: SchoolForm, school: School | None):
-    status = 400 if form.errors else 200
-    return render_template("schools/form.html", form=form, school=school), status
+    return render_template("schools/form.html", form=form, school=school), form_status(form)

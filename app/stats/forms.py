@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.forms import Form
 from app.stats.evaluation import INDICATORS
 from app.venues.models import VenueType
+from app.venues.themes import theme_label
 
 REPORT_TEXT_MAX = 4000
 
 
-class StatsFilterForm(FlaskForm):
+class StatsFilterForm(Form):
     """The dashboard's filters, read from the query string (a GET form that works without JS).
 
     Values are checked by ``app.stats.filters.parse_filters``, the same rules as the API; the form
@@ -32,7 +33,7 @@ class StatsFilterForm(FlaskForm):
     def set_choices(self, districts, themes) -> None:
         self.district.choices = [("", _l("All districts")), *districts]
         self.type.choices = [("", _l("All venue types")), *VenueType.choices()]
-        self.theme.choices = [("", _l("All themes")), *((t, t) for t in themes)]
+        self.theme.choices = [("", _l("All themes")), *((t, theme_label(t)) for t in themes)]
 
     def show_error(self, exc) -> None:
         field = getattr(self, self.FIELDS.get(exc.field or "", ""), None)
@@ -42,16 +43,16 @@ class StatsFilterForm(FlaskForm):
             field.errors = [*field.errors, exc.message]
 
 
-class ReportTextForm(FlaskForm):
+class ReportTextForm(Form):
     text = TextAreaField(_l("Your remarks on the year"), validators=[Optional(), Length(max=REPORT_TEXT_MAX)])
     save = SubmitField(_l("Save the remarks"))
 
 
-class SubmitReportForm(FlaskForm):
+class SubmitReportForm(Form):
     submit = SubmitField(_l("Submit the report to the city"))
 
 
-class WeightsForm(FlaskForm):
+class WeightsForm(Form):
     """The city admin's weight for each evaluation indicator (one field per ``INDICATORS`` key)."""
 
     save = SubmitField(_l("Save the weights"))

@@ -32,16 +32,10 @@ def _count() -> Mapped[int]:
     return mapped_column(sa.Integer, default=0, server_default="0", nullable=False)
 
 
-class VenueDailyStats(db.Model):
-    """Admitted persons at one venue on one local day, split by kind, kept up to date in the
-    check-in's own transaction (``app.stats.rollups.count_admission``)."""
+class AttendanceCounts:
+    """The attendance columns (``ATTENDANCE_COLUMNS`` and ``BAND_COLUMNS``): a monthly row is the sum
+    of its month's daily rows, so both tables hold exactly these."""
 
-    __tablename__ = "venue_daily_stats"
-    __table_args__ = (sa.Index("ix_venue_daily_stats_day", "day"),
-                      sa.Index("ix_venue_daily_stats_updated_at", "updated_at"))
-
-    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
     visits: Mapped[int] = _count()  # persons admitted, every kind
     individual_visits: Mapped[int] = _count()  # persons on individual tickets
     school_groups: Mapped[int] = _count()  # class visits admitted
@@ -63,10 +57,22 @@ class VenueDailyStats(db.Model):
     students_g7_9: Mapped[int] = _count()
     groups_g10_12: Mapped[int] = _count()
     students_g10_12: Mapped[int] = _count()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class VenueMonthlyStats(db.Model):
+class VenueDailyStats(AttendanceCounts, db.Model):
+    """Admitted persons at one venue on one local day, split by kind, kept up to date in the
+    check-in's own transaction (``app.stats.rollups.count_admission``)."""
+
+    __tablename__ = "venue_daily_stats"
+    __table_args__ = (sa.Index("ix_venue_daily_stats_day", "day"),
+                      sa.Index("ix_venue_daily_stats_updated_at", "updated_at"))
+
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, sort_order=1)  # after the counts, as in the migration
+
+
+class VenueMonthlyStats(AttendanceCounts, db.Model):
     """``venue_daily_stats`` summed per calendar month (``month`` is its first day), for months that were
     over at the last rebuild or refresh: what the dashboard reads for whole months of a period."""
 
@@ -75,27 +81,6 @@ class VenueMonthlyStats(db.Model):
 
     venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)
-    visits: Mapped[int] = _count()
-    individual_visits: Mapped[int] = _count()
-    school_groups: Mapped[int] = _count()
-    school_students: Mapped[int] = _count()
-    school_adults: Mapped[int] = _count()
-    walk_ins: Mapped[int] = _count()
-    walk_in_youth: Mapped[int] = _count()
-    walk_in_adults: Mapped[int] = _count()
-    walk_in_seniors: Mapped[int] = _count()
-    free_visits: Mapped[int] = _count()
-    event_visits: Mapped[int] = _count()
-    groups_k: Mapped[int] = _count()
-    students_k: Mapped[int] = _count()
-    groups_g1_3: Mapped[int] = _count()
-    students_g1_3: Mapped[int] = _count()
-    groups_g4_6: Mapped[int] = _count()
-    students_g4_6: Mapped[int] = _count()
-    groups_g7_9: Mapped[int] = _count()
-    students_g7_9: Mapped[int] = _count()
-    groups_g10_12: Mapped[int] = _count()
-    students_g10_12: Mapped[int] = _count()
 
 
 class SchoolDailyVisits(db.Model):
@@ -114,7 +99,20 @@ class SchoolDailyVisits(db.Model):
     adults: Mapped[int] = _count()
 
 
-class VenueDailySupply(db.Model):
+class SupplyCounts:
+    """The supply columns (``SUPPLY_COLUMNS``), the same in the daily and the monthly table."""
+
+    slots: Mapped[int] = _count()  # open (not cancelled) slots
+    free_slots: Mapped[int] = _count()  # of them with free admission
+    capacity: Mapped[int] = _count()  # places offered on open slots
+    free_open_minutes: Mapped[int] = _count()  # the union of free slots' times, in minutes
+    open_day: Mapped[int] = _count()  # a day: 1 when at least one free slot was published; a month: its open days
+    bookings_confirmed: Mapped[int] = _count()  # still confirmed after the slot ended
+    bookings_checked_in: Mapped[int] = _count()
+    bookings_no_show: Mapped[int] = _count()
+
+
+class VenueDailySupply(SupplyCounts, db.Model):
     """What a venue offered on a settled day and what became of its bookings, from published slots
     and bookings. Written by ``stats rebuild`` / ``stats refresh``; days after the last refresh are
     computed live from the same query (``app.stats.supply``)."""
@@ -124,17 +122,9 @@ class VenueDailySupply(db.Model):
 
     venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
-    slots: Mapped[int] = _count()  # open (not cancelled) slots
-    free_slots: Mapped[int] = _count()  # of them with free admission
-    capacity: Mapped[int] = _count()  # places offered on open slots
-    free_open_minutes: Mapped[int] = _count()  # the union of free slots' times, in minutes
-    open_day: Mapped[int] = _count()  # 1 when at least one free slot was published
-    bookings_confirmed: Mapped[int] = _count()  # still confirmed after the slot ended
-    bookings_checked_in: Mapped[int] = _count()
-    bookings_no_show: Mapped[int] = _count()
 
 
-class VenueMonthlySupply(db.Model):
+class VenueMonthlySupply(SupplyCounts, db.Model):
     """``venue_daily_supply`` summed per calendar month, for months that were over at the last refresh."""
 
     __tablename__ = "venue_monthly_supply"
@@ -142,14 +132,6 @@ class VenueMonthlySupply(db.Model):
 
     venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)
-    slots: Mapped[int] = _count()
-    free_slots: Mapped[int] = _count()
-    capacity: Mapped[int] = _count()
-    free_open_minutes: Mapped[int] = _count()
-    open_day: Mapped[int] = _count()  # here: the number of open days in the month
-    bookings_confirmed: Mapped[int] = _count()
-    bookings_checked_in: Mapped[int] = _count()
-    bookings_no_show: Mapped[int] = _count()
 
 
 class StatsRefresh(db.Model):

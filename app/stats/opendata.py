@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking
@@ -42,6 +43,11 @@ LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 Inter
            "path": "https://creativecommons.org/licenses/by/4.0/"}
 
 
+# Table Schema types as people read them on /open-data/ (the files and datapackage.json keep the names).
+TYPE_LABELS = {"integer": _l("Whole number"), "number": _l("Number"), "string": _l("Text"), "date": _l("Date"),
+               "boolean": _l("True or false")}
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -50,6 +56,10 @@ class Field:
     en: str
     unit_zh: str = ""
     unit_en: str = ""
+
+    @property
+    def type_label(self) -> str:
+        return str(TYPE_LABELS.get(self.type, self.type))
 
     @property
     def description(self) -> str:
@@ -81,6 +91,12 @@ ATTENDANCE_FIELDS = (
     _persons("event_visits", "主题日活动入馆人次", "Persons admitted to themed-day events"),
     Field("suppressed", "boolean", "本行是否有数值因小于5人次而不公布", "Whether a figure of this row is suppressed"),
 )
+ATTENDANCE_COUNTS = tuple(f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed")
+
+# Columns that every dataset holding them describes alike.
+DISTRICT_NAME = Field("district_name", "string", "区名", "District name (Chinese)")
+VENUE_TYPE = Field("venue_type", "string", "场馆类型", "Venue type")
+OPERATOR_KIND = Field("operator_kind", "string", "举办主体类型", "Operator kind")
 
 
 def suppress(values: dict) -> bool:
@@ -109,6 +125,8 @@ def _plain(value):
 
 @dataclass(frozen=True)
 class Dataset:
+    # Texts mark column names and values in `backticks` (CommonMark code in datapackage.json; <code> on
+    # the page), so that they read as the machine names they are in either language.
     name: str
     title_zh: str
     title_en: str
@@ -132,32 +150,29 @@ def _stats_updated() -> datetime | None:
 
 def _daily_rows(conn: sa.Connection) -> Iterator[tuple]:
     S = VenueDailyStats
-    counts = [getattr(S, f.name) for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
     query = (select(S.day, S.venue_id, Venue.name_zh, Venue.name_en, Venue.district_code, District.name_zh,
-                    Venue.venue_type, Venue.operator_kind, *counts)
+                    Venue.venue_type, Venue.operator_kind, *(getattr(S, n) for n in ATTENDANCE_COUNTS))
              .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
              .order_by(S.day, S.venue_id).execution_options(yield_per=YIELD_PER))
-    names = [f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
     for row in conn.execute(query):
-        values = dict(zip(names, row[8:]))
+        values = dict(zip(ATTENDANCE_COUNTS, row[8:]))
         flagged = suppress(values)
-        yield (*(_plain(v) for v in row[:8]), *(values[n] for n in names), flagged)
+        yield (*(_plain(v) for v in row[:8]), *(values[n] for n in ATTENDANCE_COUNTS), flagged)
 
 
 def _monthly_rows(conn: sa.Connection) -> Iterator[tuple]:
     S = VenueDailyStats
     year, month = sa.extract("year", S.day), sa.extract("month", S.day)
-    names = [f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed"]
     query = (select(year.label("y"), month.label("m"), District.code, District.name_zh, District.kind,
-                    func.count(sa.distinct(S.venue_id)), *(func.sum(getattr(S, n)) for n in names))
+                    func.count(sa.distinct(S.venue_id)), *(func.sum(getattr(S, n)) for n in ATTENDANCE_COUNTS))
              .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
              .group_by(year, month, District.code, District.name_zh, District.kind)
              .order_by(year, month, District.code).execution_options(yield_per=YIELD_PER))
     for row in conn.execute(query):
-        values = {n: int(v) for n, v in zip(names, row[6:])}
+        values = {n: int(v) for n, v in zip(ATTENDANCE_COUNTS, row[6:])}
         flagged = suppress(values)
         yield (f"{int(row.y):04d}-{int(row.m):02d}", row.code, row.name_zh, row.kind, int(row[5]),
-               *(values[n] for n in names), flagged)
+               *(values[n] for n in ATTENDANCE_COUNTS), flagged)
 
 
 def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
@@ -213,12 +228,12 @@ def _events_updated() -> datetime | None:
         select(func.max(Program.created_at)).where(Program.themed_day_key.isnot(None))))), default=None)
 
 
-_SUPPRESSION_ZH = ("同一单元格中1–4人次的数字不公布（留空），并将本行 suppressed 标为 true；若某一加总关系中只有一格留空，"
+_SUPPRESSION_ZH = ("同一单元格中1–4人次的数字不公布（留空），并将本行 `suppressed` 标为 `true`；若某一加总关系中只有一格留空，"
                    "则同时留空该关系中最小的另一格，使留空的数字无法相减求得。0 照常公布；学校团体数不做抑制。")
-_SUPPRESSION_EN = ("Counts of 1–4 persons in a cell are published empty and the row's suppressed flag is true; "
-                   "when only one cell of a sum (visits = individual + students + adults + walk-ins; walk-ins = "
+_SUPPRESSION_EN = ("Counts of 1–4 persons in a cell are published empty and the row's `suppressed` flag is `true`; "
+                   "when only one cell of a sum (`visits` = individual + students + adults + walk-ins; `walk_ins` = "
                    "youth + adults + seniors) is empty, the smallest other cell of that sum is emptied too, so "
-                   "no empty cell can be recovered by subtraction. Zeros are published; school_groups is never "
+                   "no empty cell can be recovered by subtraction. Zeros are published; `school_groups` is never "
                    "suppressed.")
 
 DATASETS = (
@@ -231,21 +246,21 @@ DATASETS = (
          Field("venue", "string", "场馆名称（中文）", "Venue name (Chinese)"),
          Field("venue_en", "string", "场馆名称（英文）", "Venue name (English)"),
          Field("district", "string", "场馆所在区的行政区划代码", "District code (GB/T 2260) of the venue"),
-         Field("district_name", "string", "区名", "District name (Chinese)"),
-         Field("venue_type", "string", "场馆类型", "Venue type"),
-         Field("operator_kind", "string", "举办主体类型", "Operator kind"),
+         DISTRICT_NAME,
+         VENUE_TYPE,
+         OPERATOR_KIND,
          *ATTENDANCE_FIELDS),
         ("date", "venue_id"), _daily_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
     Dataset(
         "attendance-monthly-district", "各区每月入馆人次", "Monthly attendance per district",
-        "各区场馆每月入馆人次合计。江北新区直管区单列（district_kind 为 management_area），不计入各区合计。",
+        "各区场馆每月入馆人次合计。江北新区直管区单列（`district_kind` 为 `management_area`），不计入各区合计。",
         "Persons admitted per district and month. Jiangbei New Area's directly administered area is its own "
-        "row (district_kind management_area) and is never part of a district's figures.",
-        (Field("month", "string", "月份（YYYY-MM）", "Month (YYYY-MM)"),
+        "row (`district_kind` `management_area`) and is never part of a district's figures.",
+        (Field("month", "string", "月份（`YYYY-MM`）", "Month (`YYYY-MM`)"),
          Field("district", "string", "行政区划代码", "District code (GB/T 2260), or JBXQ"),
-         Field("district_name", "string", "区名", "District name (Chinese)"),
-         Field("district_kind", "string", "district 为行政区，management_area 为江北新区直管区",
-               "district, or management_area for Jiangbei New Area"),
+         DISTRICT_NAME,
+         Field("district_kind", "string", "`district` 为行政区，`management_area` 为江北新区直管区",
+               "`district`, or `management_area` for Jiangbei New Area"),
          Field("venues", "integer", "当月有入馆记录的场馆数", "Venues with visits in the month", "个", "venues"),
          *ATTENDANCE_FIELDS),
         ("month", "district"), _monthly_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
@@ -255,17 +270,17 @@ DATASETS = (
         (Field("venue_id", "integer", "场馆编号", "Venue id"),
          Field("name_zh", "string", "场馆名称（中文）", "Name (Chinese)"),
          Field("name_en", "string", "场馆名称（英文）", "Name (English)"),
-         Field("venue_type", "string", "场馆类型", "Venue type"),
-         Field("operator_kind", "string", "举办主体类型", "Operator kind"),
+         VENUE_TYPE,
+         OPERATOR_KIND,
          Field("district", "string", "行政区划代码", "District code"),
-         Field("district_name", "string", "区名", "District name (Chinese)"),
+         DISTRICT_NAME,
          Field("address_zh", "string", "地址", "Address (Chinese)"),
          Field("latitude", "number", "纬度", "Latitude", "度", "degrees"),
          Field("longitude", "number", "经度", "Longitude", "度", "degrees"),
          Field("themes", "string", "主题（以分号分隔）", "Themes, separated by semicolons"),
-         Field("admission", "string", "开放方式：free 免费，discounted 优惠", "Admission: free or discounted"),
-         Field("opens_at", "string", "通常开馆时间（HH:MM）", "Usual opening time (HH:MM)"),
-         Field("closes_at", "string", "通常闭馆时间（HH:MM）", "Usual closing time (HH:MM)"),
+         Field("admission", "string", "开放方式：`free` 免费，`discounted` 优惠", "Admission: `free` or `discounted`"),
+         Field("opens_at", "string", "通常开馆时间（`HH:MM`）", "Usual opening time (`HH:MM`)"),
+         Field("closes_at", "string", "通常闭馆时间（`HH:MM`）", "Usual closing time (`HH:MM`)"),
          Field("closed_weekdays", "string", "通常闭馆的星期（1 为星期一）", "Weekdays usually closed (1 = Monday)"),
          Field("daily_capacity", "integer", "每日最大承载量", "Daily capacity", "人", "persons"),
          Field("grade_min", "integer", "适合的最低年级（0 为幼儿园）", "Lowest suitable grade (0 = kindergarten)"),

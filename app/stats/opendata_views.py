@@ -2,7 +2,10 @@
 XLSX, and ``datapackage.json`` (a Frictionless Data Package describing them all)."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+from markupsafe import Markup, escape
 
 from app.core.time import utcnow
 from app.stats.export import csv_chunks, from_database, json_chunks, xlsx_chunks
@@ -12,6 +15,12 @@ bp = Blueprint("opendata", __name__, url_prefix="/open-data")
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text: str) -> Markup:
+    """A dictionary text with its `machine names` as <code>, the rest escaped."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 @bp.get("/")

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.scheduling.models import Slot
-from app.stats.models import (ATTENDANCE_COLUMNS, BAND_COLUMNS, SUPPLY_COLUMNS, SchoolDailyVisits, VenueDailyStats,
-                              VenueDailySupply, VenueMonthlyStats, VenueMonthlySupply)
+from app.stats.models import (SUPPLY_COLUMNS, SchoolDailyVisits, VenueDailyStats, VenueDailySupply, VenueMonthlyStats,
+                              VenueMonthlySupply)
 from app.stats.rollups import checkin_date_range, rebuild_attendance
-from app.stats.sources import month_end
+from app.stats.sources import ATTENDANCE, month_end
 from app.stats.supply import record_refresh, refresh_supply, settled_through
 
 ONE_DAY = timedelta(days=1)
@@ -56,7 +56,7 @@ def months_to_rebuild() -> list[tuple[date, date]]:
 def _monthly(month: date, settled: date) -> None:
     """The month's monthly rows, summed from its daily rows up to the settled day."""
     end = min(month_end(month), settled)
-    for monthly, daily, columns in ((VenueMonthlyStats, VenueDailyStats, ATTENDANCE_COLUMNS + BAND_COLUMNS),
+    for monthly, daily, columns in ((VenueMonthlyStats, VenueDailyStats, ATTENDANCE),
                                     (VenueMonthlySupply, VenueDailySupply, SUPPLY_COLUMNS)):
         db.session.execute(sa.delete(monthly).where(monthly.month == month))
         summed = (select(daily.venue_id, sa.literal(month, sa.Date).label("month"),

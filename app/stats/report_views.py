@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 
 from app.accounts.models import Role
@@ -146,7 +147,7 @@ def admin_reports():
     authorize(reports.can_list_reports(current_user))
     year = _query_year(local_today().year - 1)
     return render_template("stats/reports.html", year=year, rows=reports.reports_of_year(current_user, year),
-                           years=list(reports.report_years())[-6:])
+                           years=list(reports.report_years())[-6:], can_evaluate=evaluation.can_evaluate(current_user))
 
 
 @bp.route("/admin/evaluation", methods=["GET", "POST"])
@@ -188,7 +189,8 @@ def _xlsx(venue, year: int) -> Response:
         (_("Individual visitors"), t["individual_visits"]), (_("School groups"), t["school_groups"]),
         (_("Students"), t["school_students"]), (_("Accompanying adults"), t["school_adults"]),
         (_("Walk-ins"), t["walk_ins"]), (_("Free-open visits"), t["free_visits"]),
-        (_("Schools served"), report["schools"]["schools"]), (_("Partner schools"), report["schools"]["partner_schools"]),
+        (_("Schools served"), report["schools"]["schools"]),
+        (pgettext("report figure", "Partner schools"), report["schools"]["partner_schools"]),
         (_("Themed event sessions"), report["event_sessions"]), (_("Themed event attendance"), report["event_attendance"]),
         (_("Utilisation"), t["utilisation"]), (_("Bookings"), t["bookings"]), (_("No-shows"), t["no_shows"]),
         (_("No-show rate"), t["no_show_rate"]),

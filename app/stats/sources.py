@@ -24,7 +24,7 @@ from app.stats.models import (ATTENDANCE_COLUMNS, BAND_COLUMNS, SUPPLY_COLUMNS, 
 from app.stats.supply import settled_through, supply_select
 
 ONE_DAY = timedelta(days=1)
-ATTENDANCE = ATTENDANCE_COLUMNS + BAND_COLUMNS
+ATTENDANCE = ATTENDANCE_COLUMNS + BAND_COLUMNS  # every column of an attendance rollup row
 
 
 def month_end(day: date) -> date:
@@ -98,37 +98,44 @@ def _union(parts: list, name: str, empty):
     return (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery(name)
 
 
+def _monthly_rows(model, columns: tuple[str, ...], first, last):
+    """``venue_id, day`` and ``columns`` of a monthly rollup's months ``first``..``last``; a row's ``day``
+    is the first of its month."""
+    return (select(model.venue_id, model.month.label("day"), *(getattr(model, c) for c in columns))
+            .where(model.month.between(first, last)))
+
+
+def _daily_rows(model, columns: tuple[str, ...], first=None, last=None):
+    """``venue_id, day`` and ``columns`` of a daily rollup's days ``first``..``last`` (every day without them)."""
+    query = select(model.venue_id, model.day, *(getattr(model, c) for c in columns))
+    return query if first is None else query.where(model.day.between(first, last))
+
+
 def attendance_union(kinds: tuple[str, ...], bind: Bind, prefix: str = "a"):
     """Attendance rows (``venue_id, day`` and every attendance column) of the parts ``kinds``; a monthly
     row's ``day`` is the first of its month."""
-    M, D = VenueMonthlyStats, VenueDailyStats
     selects = []
     for index, kind in enumerate(kinds):
         first, last = _dates(bind, prefix, index)
         if kind == "month":
-            selects.append(select(M.venue_id, M.month.label("day"), *(getattr(M, c) for c in ATTENDANCE))
-                           .where(M.month.between(first, last)))
+            selects.append(_monthly_rows(VenueMonthlyStats, ATTENDANCE, first, last))
         else:
-            selects.append(select(D.venue_id, D.day, *(getattr(D, c) for c in ATTENDANCE))
-                           .where(D.day.between(first, last)))
-    return _union(selects, "attendance", select(D.venue_id, D.day, *(getattr(D, c) for c in ATTENDANCE)))
+            selects.append(_daily_rows(VenueDailyStats, ATTENDANCE, first, last))
+    return _union(selects, "attendance", _daily_rows(VenueDailyStats, ATTENDANCE))
 
 
 def supply_union(kinds: tuple[str, ...], bind: Bind, prefix: str = "s"):
     """Supply rows (``venue_id, day`` and the supply columns) of the parts ``kinds``."""
-    M, D = VenueMonthlySupply, VenueDailySupply
     selects = []
     for index, kind in enumerate(kinds):
         first, last = _dates(bind, prefix, index)
         if kind == "month":
-            selects.append(select(M.venue_id, M.month.label("day"), *(getattr(M, c) for c in SUPPLY_COLUMNS))
-                           .where(M.month.between(first, last)))
+            selects.append(_monthly_rows(VenueMonthlySupply, SUPPLY_COLUMNS, first, last))
         elif kind == "stored":
-            selects.append(select(D.venue_id, D.day, *(getattr(D, c) for c in SUPPLY_COLUMNS))
-                           .where(D.day.between(first, last)))
+            selects.append(_daily_rows(VenueDailySupply, SUPPLY_COLUMNS, first, last))
         else:
             selects.append(supply_select(first, last, bind("now")))
-    return _union(selects, "supply", select(D.venue_id, D.day, *(getattr(D, c) for c in SUPPLY_COLUMNS)))
+    return _union(selects, "supply", _daily_rows(VenueDailySupply, SUPPLY_COLUMNS))
 
 
 TYPES = {"now": sa.DateTime()}

@@ -69,25 +69,25 @@ def chart_data(key: str, fmt: str):
     return response
 
 
-@bp.get("/stats/equity")
-def public_equity():
+def _equity_page(*, admin: bool, **context):
+    """District equity for the period the query names; the public and the admin page differ only in
+    what ``admin`` shows."""
     try:
         filters = parse_filters(request.args)
     except DomainError as exc:
-        return render_template("stats/equity.html", error=exc, figures=None, admin=False), 400
+        return render_template("stats/equity.html", error=exc, figures=None, admin=admin), 400
     period = equity.period_for(filters)
-    return render_template("stats/equity.html", figures=equity.district_equity(period), filters=filters, admin=False,
-                           error=None)
+    return render_template("stats/equity.html", figures=equity.district_equity(period), filters=filters, admin=admin,
+                           error=None, **context)
+
+
+@bp.get("/stats/equity")
+def public_equity():
+    return _equity_page(admin=False)
 
 
 @bp.get("/admin/equity")
 @role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_equity():
     authorize(equity.can_view_admin_equity(current_user))
-    try:
-        filters = parse_filters(request.args)
-    except DomainError as exc:
-        return render_template("stats/equity.html", error=exc, figures=None, admin=True), 400
-    period = equity.period_for(filters)
-    return render_template("stats/equity.html", figures=equity.district_equity(period), filters=filters, admin=True,
-                           error=None, own_district=current_user.district_code)
+    return _equity_page(admin=True, own_district=current_user.district_code)

@@ -100,7 +100,7 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
     if free in TRUE_WORDS:
         filters.free_only = True
     elif free not in FALSE_WORDS:
-        problems.append(_problem("free", _l("“free” must be 1 or 0; the filter was ignored.")))
+        problems.append(_problem("free", _l("The free-admission filter takes 1 or 0; it was ignored.")))
 
     page = _text(args.get("page", ""))
     if page:
@@ -118,7 +118,7 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
             if number is not None and 1 <= number <= max_per_page:
                 filters.per_page = number
             else:
-                problems.append(_problem("per_page", _l("per_page must be a whole number from 1 to %(n)d.",
+                problems.append(_problem("per_page", _l("Results per page must be a whole number from 1 to %(n)d.",
                                                         n=max_per_page)))
     return filters, problems
 

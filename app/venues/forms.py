@@ -4,13 +4,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (DateField, DecimalField, EmailField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField, URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.forms import Form
 from app.venues.models import AccreditationLevel, Admission, OperatorKind, Venue, VenueType
 
 WEEKDAYS = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")),
@@ -52,7 +52,7 @@ def text(label, max_length: int, required: bool = False, area: bool = False, **k
     return field_cls(label, validators=validators, filters=[clean], **kw)
 
 
-class VenueForm(FlaskForm):
+class VenueForm(Form):
     name_zh = text(_l("Name in Chinese"), 120, required=True)
     name_en = text(_l("Name in English"), 200)
     venue_type = SelectField(_l("Venue type"), choices=options(VenueType.choices()), validators=[InputRequired()])
@@ -106,15 +106,15 @@ class VenueForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name not in ("submit", "csrf_token")}
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = text(_l("Reason"), 2000, required=True, area=True)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button with nothing to fill in (CSRF only)."""
 
 
-class AccreditationForm(FlaskForm):
+class AccreditationForm(Form):
     level = SelectField(_l("Level"), choices=options(AccreditationLevel.choices()), validators=[InputRequired()])
     certificate_no = text(_l("Certificate number"), 60, required=True)
     valid_from = DateField(_l("Valid from"), validators=[InputRequired()])

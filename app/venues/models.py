@@ -135,6 +135,13 @@ class VenueTheme(db.Model):
 
     venue: Mapped[Venue] = relationship(back_populates="themes")
 
+    @property
+    def label(self) -> str:
+        """The theme in the interface language."""
+        from app.venues.themes import theme_label
+
+        return theme_label(self.name)
+
 
 class VenueStatusChange(CreatedAt, db.Model):
     """One step of a venue's registration: who moved it from what to what, and why."""

@@ -21,8 +21,12 @@ from app.venues import services
 from app.venues.directory import directory_themes, parse_directory_filters, search_directory
 from app.venues.forms import GRADES, WEEKDAYS, ActionForm, VenueForm
 from app.venues.models import Venue, VenueStatus, VenueType
+from app.venues.themes import theme_label
 
 bp = Blueprint("venues", __name__)
+
+
+bp.add_app_template_global(theme_label)
 
 
 @bp.app_template_global()

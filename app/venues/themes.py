@@ -1,0 +1,59 @@
+"""Names of venue themes in the interface language.
+
+A theme is stored as the manager typed it. The themes the registry uses (the demo's and the city's
+usual ones) are stored by their English name and shown translated; a theme typed as one of their
+Chinese names is shown in English on English pages. Any other theme is shown as typed.
+"""
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+KNOWN_THEMES = {
+    "aerospace": _l("Aerospace"),
+    "agricultural history": _l("Agricultural history"),
+    "astronomy": _l("Astronomy"),
+    "biology": _l("Biology"),
+    "botany": _l("Botany"),
+    "customs": _l("Customs"),
+    "cycling": _l("Cycling"),
+    "defence science": _l("Defence science"),
+    "disaster prevention": _l("Disaster prevention"),
+    "electricity and energy": _l("Electricity and energy"),
+    "engineering": _l("Engineering"),
+    "general science": _l("General science"),
+    "geology": _l("Geology"),
+    "geoscience": _l("Geoscience"),
+    "history of science": _l("History of science"),
+    "lasers and optics": _l("Lasers and optics"),
+    "marine life": _l("Marine life"),
+    "meteorology": _l("Meteorology"),
+    "palaeoanthropology": _l("Palaeoanthropology"),
+    "palaeontology": _l("Palaeontology"),
+    "pharmacognosy": _l("Pharmacognosy"),
+    "physics": _l("Physics"),
+    "product safety": _l("Product safety"),
+    "public safety education": _l("Public safety education"),
+    "seismic engineering": _l("Seismic engineering"),
+    "seismology": _l("Seismology"),
+    "soil science": _l("Soil science"),
+    "textile technology": _l("Textile technology"),
+    "traditional chinese medicine": _l("Traditional Chinese medicine"),
+}
+_by_chinese_name: dict[str, str] = {}
+
+
+def _key(name: str) -> str | None:
+    key = " ".join(name.split()).lower()
+    if key in KNOWN_THEMES:
+        return key
+    if not _by_chinese_name:
+        with force_locale("zh"):
+            _by_chinese_name.update({str(label): k for k, label in KNOWN_THEMES.items()})
+    return _by_chinese_name.get(name.strip())
+
+
+def theme_label(name: str) -> str:
+    """The theme's name in the interface language (as typed, when it is not a known theme)."""
+    key = _key(name or "")
+    return str(KNOWN_THEMES[key]) if key else name
