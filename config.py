@@ -19,7 +19,13 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'scivisit.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pre-ping: it costs a round trip on every checkout, one of /healthz's four and of a
+    # check-in's seven. A connection that died while idle (database restart, failover) fails its
+    # first statement instead: SQLAlchemy then invalidates the whole pool, and the request is
+    # answered 503 "try again" (app/core/errors.py), with nothing half-written: one such answer per
+    # worker after a restart. Recycling connections after 30 minutes retires those that a
+    # firewall or proxy may have dropped silently.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False, "pool_recycle": 1800}
     SQLALCHEMY_RECORD_QUERIES = False
 
     # Interface: Chinese first, English available on every page.
@@ -60,6 +66,10 @@ class Config:
     # TICKET_SIGNING_KEYS; the database holds only the public halves and their status.
     TICKET_KEY_DIR = os.environ.get("TICKET_KEY_DIR")
     TICKET_SIGNING_KEYS = os.environ.get("TICKET_SIGNING_KEYS")
+
+    # How long a worker believes a bearer token it has looked up (app/accounts/tokens.py): revoking
+    # a gate device reaches every worker within this time; 0 reads the token on every request.
+    API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "5"))
 
     PASSWORD_RESET_MAX_AGE = 3600
     LOGIN_LOCKOUT_THRESHOLD = 5

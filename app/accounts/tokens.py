@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -20,6 +22,12 @@ GATE_TOKEN_TTL = timedelta(days=365)
 PREFIX = "sv_"
 # Recording every use would make each API call a write; a coarse "last used" is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+# A valid token, once looked up, is believed for this long by the worker that looked it up (config
+# API_TOKEN_CACHE_SECONDS; 0 turns the cache off). A gate scans many tickets a second and the
+# token's row barely changes, so the look-up (a query, and an ORM object) is not repeated on every
+# scan. Bounded staleness, per worker and per app: see ``principal_for``.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_MAX = 10_000
 
 
 def _digest(secret: str) -> str:
@@ -59,7 +67,7 @@ def issue_gate_token(manager: User, venue, *, name: str, now: datetime | None = 
         raise DomainError("forbidden", _l("Only the venue's manager can add gate devices."), status=403)
     name = (name or "").strip()
     if not name:
-        raise DomainError("name_required", _l("Give the device a name, for example 东门 2 号闸机."), field="name")
+        raise DomainError("name_required", _l("Give the device a name, for example East gate 2."), field="name")
     now = now or utcnow()
     secret, digest = generate_secret()
     token = ApiToken(token_hash=digest, kind=TokenKind.GATE, venue_id=venue.id, name=name[:80],
@@ -72,6 +80,7 @@ def issue_gate_token(manager: User, venue, *, name: str, now: datetime | None = 
 def revoke_token(token: ApiToken, *, now: datetime | None = None) -> None:
     token.revoked_at = token.revoked_at or now or utcnow()
     db.session.flush()
+    _forget(token.token_hash)  # at once in this worker; in the others within TOKEN_CACHE_SECONDS
 
 
 def gate_tokens(venue_id: int) -> list[ApiToken]:
@@ -80,12 +89,69 @@ def gate_tokens(venue_id: int) -> list[ApiToken]:
                                    .order_by(ApiToken.revoked_at.isnot(None), ApiToken.id.desc())))
 
 
+@dataclass(frozen=True)
+class _Known:
+    """A valid token as a worker remembers it; for a person's token, who it belongs to."""
+
+    principal: GateDevice | None
+    user_id: int | None
+    session_token: str | None  # the user's at look-up time: rotated by a password change
+    expires_at: datetime
+    until: float  # time.monotonic() after which the row is read again
+
+
+def _known_tokens() -> dict[str, _Known] | None:
+    if _cache_seconds() <= 0:
+        return None
+    # On the app, not the module: each app (and each test's database) has its own.
+    return current_app.extensions.setdefault("scivisit.api_tokens", {})
+
+
+def _cache_seconds() -> float:
+    return float(current_app.config.get("API_TOKEN_CACHE_SECONDS", TOKEN_CACHE_SECONDS))
+
+
+def _forget(digest: str) -> None:
+    known = current_app.extensions.get("scivisit.api_tokens")
+    if known is not None:
+        known.pop(digest, None)
+
+
 def principal_for(secret: str, *, now: datetime | None = None) -> User | GateDevice | None:
-    """The user or gate device a bearer secret belongs to, if it is valid now."""
+    """The user or gate device a bearer secret belongs to, if it is valid now.
+
+    A valid token is remembered by this worker for ``API_TOKEN_CACHE_SECONDS`` (5): within that
+    time its row is not read again. What that can and cannot make stale:
+
+    * revoking a gate device (``revoke_token``) takes effect at once in the worker that revoked
+      it, and in every other worker within those 5 seconds;
+    * expiry is checked on every call, from the remembered ``expires_at``;
+    * a person's token still loads the person on every call (by primary key), so a disabled or
+      deleted account, or a changed role or venue, counts at once; a password change revokes the
+      person's tokens and rotates their session token, which is compared here, so that counts at
+      once too;
+    * "last used" is written only when the row is read, at most every 5 seconds per worker: its
+      resolution (``LAST_USED_RESOLUTION``, 5 minutes) is unchanged.
+
+    Only valid tokens are remembered, so guessing secrets cannot fill the cache; and it is
+    emptied when it reaches ``TOKEN_CACHE_MAX`` entries.
+    """
     if not secret or not secret.startswith(PREFIX):
         return None
     now = now or utcnow()
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    digest = _digest(secret)
+    known_tokens = _known_tokens()
+    known = known_tokens.get(digest) if known_tokens is not None else None
+    if known is not None and time.monotonic() < known.until and now < known.expires_at:
+        if known.principal is not None:
+            return known.principal
+        user = db.session.get(User, known.user_id)
+        if user is not None and user.is_active and user.session_token == known.session_token:
+            return user
+        # Disabled, deleted, or the password changed: read the token's row again.
+    if known is not None:
+        known_tokens.pop(digest, None)  # read again below; remembered again only if still valid
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
@@ -93,6 +159,21 @@ def principal_for(secret: str, *, now: datetime | None = None) -> User | GateDev
                            execution_options={"synchronize_session": False})
         db.session.commit()
     if token.kind == TokenKind.GATE:
-        return GateDevice(token_id=token.id, venue_id=token.venue_id, name=token.name)
+        principal = GateDevice(token_id=token.id, venue_id=token.venue_id, name=token.name)
+        _remember(known_tokens, digest, token, principal=principal)
+        return principal
     user = token.user
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    _remember(known_tokens, digest, token, user=user)
+    return user
+
+
+def _remember(known_tokens: dict[str, _Known] | None, digest: str, token: ApiToken, *,
+              principal: GateDevice | None = None, user: User | None = None) -> None:
+    if known_tokens is None:
+        return
+    if len(known_tokens) >= TOKEN_CACHE_MAX:
+        known_tokens.clear()
+    known_tokens[digest] = _Known(principal, user.id if user else None, user.session_token if user else None,
+                                  token.expires_at, time.monotonic() + _cache_seconds())

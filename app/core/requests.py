@@ -23,11 +23,22 @@ def init_url_converters(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
 
 
+# The bodies Werkzeug parses into ``request.form``; any other body leaves it empty.
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
-        # PostgreSQL cannot store NUL in text; no honest form or query contains one.
-        for values in (request.args, request.form):
+        # PostgreSQL cannot store NUL in text; no honest form or query contains one. Only what is
+        # there is read: asking for ``request.form`` of a JSON body (every API call) or
+        # ``request.args`` without a query string builds parsers for nothing.
+        sources = []
+        if request.query_string:
+            sources.append(request.args)
+        if request.mimetype in _FORM_TYPES:
+            sources.append(request.form)
+        for values in sources:
             for name, value in values.items(multi=True):
                 if "\x00" in value:
                     raise DomainError("invalid_parameter",

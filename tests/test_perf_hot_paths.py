@@ -1,0 +1,129 @@
+"""The work the hot paths do, counted rather than timed (a shared machine's timings say little):
+the SQL statements of a gate's scan and of the venue directory, and how long a worker may keep
+believing a bearer token it has looked up (docs/performance.md)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from app.accounts import tokens
+from app.accounts.models import ApiToken
+from app.checkin import tickets
+from app.core.time import utcnow
+from app.extensions import db
+from tests import factories
+
+
+@contextmanager
+def statements():
+    """The SQL statements run meanwhile (their first words), in order."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()[:3]).lower())
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _scan(client, secret: str, code_or_booking, nonce: str):
+    code = code_or_booking if isinstance(code_or_booking, str) else tickets.code_for_booking(code_or_booking)
+    return client.post("/api/v1/checkins", json={"code": code, "nonce": nonce},
+                       headers={"Authorization": f"Bearer {secret}"})
+
+
+def test_a_gate_scan_is_three_statements_claim_record_and_count(client):
+    slot = factories.slot_at(capacity=10)
+    first, second = factories.confirmed_visit(slot), factories.confirmed_visit(slot)
+    secret = factories.gate_token(slot.venue)
+    assert _scan(client, secret, first, "n1").get_json()["result"] == "ok"  # reads the token
+    code = tickets.code_for_booking(second)
+    with statements() as seen:
+        response = _scan(client, secret, code, "n2")
+    assert response.get_json()["result"] == "ok"
+    assert seen == ["update bookings set", "insert into checkins", "insert into venue_daily_stats"], seen
+
+
+def test_a_revoked_gate_device_is_refused_at_once_by_the_worker_that_revoked_it(client, auth):
+    slot = factories.slot_at(capacity=10)
+    booking = factories.confirmed_visit(slot)
+    secret = factories.gate_token(slot.venue)
+    assert _scan(client, secret, booking, "n1").status_code == 200  # now remembered by this worker
+    token_id = db.session.scalar(select(ApiToken.id))
+    auth.login(factories.user("venue_manager", venue=slot.venue).email)
+    assert client.post(f"/manage/gates/{token_id}/revoke").status_code == 302
+    auth.logout()
+    assert _scan(client, secret, booking, "n2").status_code == 401
+
+
+def test_a_gate_device_revoked_elsewhere_is_refused_within_the_cache_time(client, app, monkeypatch):
+    slot = factories.slot_at(capacity=10)
+    booking = factories.confirmed_visit(slot)
+    secret = factories.gate_token(slot.venue)
+    assert _scan(client, secret, booking, "n1").status_code == 200
+    # Another worker revokes it: this worker's copy is not told.
+    db.session.execute(sa.update(ApiToken).values(revoked_at=utcnow()))
+    db.session.commit()
+    clock = tokens.time.monotonic()
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: clock + app.config["API_TOKEN_CACHE_SECONDS"] + 0.1)
+    assert _scan(client, secret, booking, "n2").status_code == 401
+
+
+def test_a_remembered_token_still_expires_on_time(app):
+    secret = factories.gate_token(factories.venue())
+    token = db.session.scalar(select(ApiToken))
+    assert tokens.principal_for(secret) is not None
+    assert tokens.principal_for(secret, now=token.expires_at) is None
+
+
+def test_a_password_change_ends_a_remembered_personal_token_at_once(client):
+    from app.accounts.services import set_password
+
+    citizen = factories.user("citizen")
+    secret = factories.user_token(citizen)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/bookings/999999/ticket.png", headers=headers).status_code == 404  # known
+    set_password(citizen, "a-new-password-1")
+    db.session.commit()
+    assert client.get("/api/v1/bookings/999999/ticket.png", headers=headers).status_code == 401
+
+
+def test_a_disabled_account_is_refused_at_once_though_its_token_is_remembered(client):
+    citizen = factories.user("citizen")
+    secret = factories.user_token(citizen)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/bookings/999999/ticket.png", headers=headers).status_code == 404
+    citizen.is_disabled = True
+    db.session.commit()
+    assert client.get("/api/v1/bookings/999999/ticket.png", headers=headers).status_code == 401
+
+
+def test_the_directory_loads_a_page_of_venues_in_a_fixed_number_of_statements(client):
+    for n in range(25):
+        venue = factories.venue(themes=["astronomy", f"theme {n}"])
+        if n % 3 == 0:
+            factories.accreditation(venue)
+    with statements() as seen:
+        page = client.get("/venues")
+    assert page.status_code == 200
+    # The total, the page, its themes, accreditations and districts (one statement each however
+    # many venues: no N+1), and the theme and district filters' choices. Folding the total into
+    # the page (count(*) OVER ()) or joining the district saved two statements but cost the
+    # database more than it saved (it must join or count all 500 venues before the top-20 sort).
+    assert len(seen) == 7, seen
+    with statements() as seen:
+        listed = client.get("/api/v1/venues?per_page=25").get_json()
+    assert listed["total"] == 25 and len(listed["items"]) == 25
+    assert len(seen) == 5, seen
+
+
+def test_a_directory_page_past_the_end_still_tells_the_total(client):
+    for _ in range(3):
+        factories.venue()
+    listed = client.get("/api/v1/venues?per_page=2&page=5").get_json()
+    assert listed["items"] == [] and listed["total"] == 3
