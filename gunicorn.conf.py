@@ -17,10 +17,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() 
 # from the proxy alive, and a slow client no longer blocks a whole worker as under "sync".
 # Measured on the shared 2-core machine (busy, load average ~14), 4 workers, GET /healthz,
 # wrk -t2 -c32 -d10s, four alternating runs each: sync 76-198 req/s (with timeouts), gthread with
-# 4 threads 295-795 req/s; 8 threads was no better than 4. Each thread may hold a database
-# connection: threads (4) stay under SQLAlchemy's pool (5 + 10 overflow) per worker.
+# 4 threads 295-795 req/s; 8 threads was no better than 4. On a quiet machine (2026-11-28,
+# `python -m bench --only booking`), 1,000 bookings at once were all answered in 3.1-3.2 s with
+# 4 threads and 2.35-2.40 s with 1 or 2: the work is mostly CPU, and fewer threads fight less
+# over each worker's GIL; 2 still overlap a database wait. Each thread may hold a database
+# connection: threads (2) stay under SQLAlchemy's pool (5 + 10 overflow) per worker.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 
 # A request still running after 30 s is stuck: its worker is replaced. On a restart or deploy the
 # requests in flight may finish for up to 30 s before their worker is stopped.

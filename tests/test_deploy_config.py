@@ -52,7 +52,7 @@ def test_gunicorn_defaults_to_threaded_workers_two_per_core_plus_one_without_pre
     settings = _gunicorn_settings(monkeypatch)
     assert settings["bind"] == "0.0.0.0:8000"
     assert settings["workers"] == 2 * os.cpu_count() + 1
-    assert (settings["worker_class"], settings["threads"]) == ("gthread", 4)
+    assert (settings["worker_class"], settings["threads"]) == ("gthread", 2)
     assert settings["preload_app"] is False
     assert settings["timeout"] > 0 and settings["graceful_timeout"] > 0
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import ApiToken, Role, TokenKind, User
 from app.core.errors import DomainError
@@ -151,29 +152,31 @@ def principal_for(secret: str, *, now: datetime | None = None) -> User | GateDev
         # Disabled, deleted, or the password changed: read the token's row again.
     if known is not None:
         known_tokens.pop(digest, None)  # read again below; remembered again only if still valid
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    # The token with its person in one statement.
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == digest))
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
-    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
-        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now),
-                           execution_options={"synchronize_session": False})
-        db.session.commit()
-    if token.kind == TokenKind.GATE:
-        principal = GateDevice(token_id=token.id, venue_id=token.venue_id, name=token.name)
-        _remember(known_tokens, digest, token, principal=principal)
-        return principal
-    user = token.user
-    if user is None or not user.is_active:
+    principal = GateDevice(token_id=token.id, venue_id=token.venue_id, name=token.name) \
+        if token.kind == TokenKind.GATE else None
+    user, expires_at = token.user, token.expires_at
+    if principal is None and (user is None or not user.is_active):
         return None
-    _remember(known_tokens, digest, token, user=user)
-    return user
+    session_token = user.session_token if user is not None else None
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+        _note_use(token.id, now)
+    if known_tokens is not None:
+        if len(known_tokens) >= TOKEN_CACHE_MAX:
+            known_tokens.clear()
+        known_tokens[digest] = _Known(principal, user.id if principal is None else None,
+                                      session_token if principal is None else None, expires_at,
+                                      time.monotonic() + _cache_seconds())
+    return principal if principal is not None else user
 
 
-def _remember(known_tokens: dict[str, _Known] | None, digest: str, token: ApiToken, *,
-              principal: GateDevice | None = None, user: User | None = None) -> None:
-    if known_tokens is None:
-        return
-    if len(known_tokens) >= TOKEN_CACHE_MAX:
-        known_tokens.clear()
-    known_tokens[digest] = _Known(principal, user.id if user else None, user.session_token if user else None,
-                                  token.expires_at, time.monotonic() + _cache_seconds())
+def _note_use(token_id: int, now: datetime) -> None:
+    """Write "last used" on a connection of its own, committed at once: the note stays even if the
+    request then fails, and the request's session keeps the token and person it loaded (committing
+    the session would expire them and cost two more statements to read them again)."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))

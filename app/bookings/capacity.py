@@ -42,6 +42,17 @@ def take_seats(slot_id: int, seats: int, *, partner: bool, now: datetime) -> boo
     return result.rowcount == 1
 
 
+def has_room(slot: Slot, seats: int, *, partner: bool, now: datetime) -> bool:
+    """What ``take_seats`` would answer, read from a loaded slot: a request for a slot that is
+    already full is refused without queuing on the slot's row behind the bookings that are taking
+    its last places (1,000 people pressing "book" at 9:00). A reading, not a hold: a ``True`` still
+    goes through ``take_seats``, which decides."""
+    held_back = 0
+    if not partner and slot.reserve_until is not None and slot.reserve_until > now:
+        held_back = max(0, slot.reserved_seats - slot.partner_taken)
+    return slot.status == SlotStatus.OPEN and slot.taken + seats <= slot.capacity - held_back
+
+
 def release_seats(slot_id: int, seats: int, *, partner: bool) -> None:
     """Give back places a booking held (cancel, decline, lower headcount)."""
     db.session.execute(

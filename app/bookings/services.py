@@ -74,8 +74,7 @@ def _local_text(value: datetime) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M")
 
 
-def _check_no_show_block(user: User, venue_id: int, now: datetime) -> None:
-    rules = rules_for(venue_id)
+def _check_no_show_block(user: User, rules, now: datetime) -> None:
     if rules.noshow_limit <= 0:
         return
     since = now - timedelta(days=rules.noshow_window_days)
@@ -145,11 +144,15 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     if user.role != Role.CITIZEN:
         raise Forbidden(_l("Individual visits are booked with a citizen account."))
     check_public_slot(slot, now)
-    check_party(rules_for(slot.venue_id), party_size=party_size, children=children,
-                guardian_confirmed=guardian_confirmed)
+    rules = rules_for(slot.venue_id)
+    check_party(rules, party_size=party_size, children=children, guardian_confirmed=guardian_confirmed)
     if _has_active_booking(user, slot):
         raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
-    _check_no_show_block(user, slot.venue_id, now)
+    # A full slot is said before the no-show check and without queuing on the slot's row: at 9:00
+    # on a popular day most requests are for places already gone.
+    if not join_waitlist and not capacity.has_room(slot, party_size, partner=False, now=now):
+        raise _fully_booked()
+    _check_no_show_block(user, rules, now)
 
     booking = _insert(Booking(
         slot_id=slot.id, venue_id=slot.venue_id, user_id=user.id, kind=BookingKind.INDIVIDUAL,
@@ -162,9 +165,16 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     elif join_waitlist:
         notify.booking_event(booking, "waitlisted")
     else:
-        raise DomainError("slot_full", _l("This time is fully booked. You can join the waiting list."),
-                          status=409)
+        raise _fully_booked()
     return booking
+
+
+def _no_room_for_class(seats: int) -> DomainError:
+    return DomainError("slot_full", _l("Not enough places left at this time for %(n)d people.", n=seats), status=409)
+
+
+def _fully_booked() -> DomainError:
+    return DomainError("slot_full", _l("This time is fully booked. You can join the waiting list."), status=409)
 
 
 def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, grade: int, class_name: str,
@@ -191,6 +201,8 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
         raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
 
     seats = students + adults
+    if not capacity.has_room(slot, seats, partner=partner, now=now):
+        raise _no_room_for_class(seats)
     booking = _insert(Booking(
         slot_id=slot.id, venue_id=slot.venue_id, user_id=teacher.id, kind=BookingKind.GROUP,
         status=BookingStatus.PENDING, students=students, adults=adults, grade=grade, class_name=class_name,
@@ -198,8 +210,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
         program_id=program_id or slot.program_id,
     ))
     if not capacity.take_seats(slot.id, seats, partner=partner, now=now):
-        raise DomainError("slot_full", _l("Not enough places left at this time for %(n)d people.", n=seats),
-                          status=409)
+        raise _no_room_for_class(seats)
     if rules.auto_confirm_groups:
         booking.status = BookingStatus.CONFIRMED
         booking.decided_at = now
