@@ -133,3 +133,26 @@ def test_capacity_cannot_be_lowered_below_the_places_held(app):
     services.resize_slot(manager, slot, 4)
     db.session.commit()
     assert db.session.get(Slot, slot.id).capacity == 4
+
+
+@pytest.mark.parametrize("taken, partner_taken, reserved, reserve_open, seats, partner", [
+    (0, 0, 0, False, 1, False), (39, 0, 0, False, 1, False), (39, 0, 0, False, 2, False),
+    (30, 0, 10, True, 1, False), (30, 0, 10, True, 1, True), (25, 0, 10, True, 5, False),
+    (25, 0, 10, True, 6, False), (30, 5, 10, True, 5, False), (30, 0, 10, False, 10, False),
+    (40, 0, 0, False, 1, True), (35, 10, 10, True, 5, False),
+])
+def test_the_full_slot_shortcut_answers_what_the_conditional_update_answers(
+        app, taken, partner_taken, reserved, reserve_open, seats, partner):
+    """``has_room`` lets a request for a full slot go without queuing on its row; it must never
+    refuse what ``take_seats`` would give (nor promise what it would not)."""
+    from datetime import timedelta
+
+    from app.bookings import capacity
+    from app.core.time import utcnow
+
+    now = utcnow()
+    slot = factories.slot(capacity=40, taken=taken, partner_taken=partner_taken, reserved_seats=reserved,
+                          reserve_until=now + (timedelta(days=1) if reserve_open else -timedelta(days=1)))
+    predicted = capacity.has_room(slot, seats, partner=partner, now=now)
+    assert capacity.take_seats(slot.id, seats, partner=partner, now=now) is predicted
+    db.session.rollback()
