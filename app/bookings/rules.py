@@ -9,14 +9,16 @@ from sqlalchemy import select
 from app.bookings.models import BookingRules, Partnership
 from app.extensions import db
 from app.scheduling.models import Slot
+from app.venues.models import Venue
 
 DEFAULT_RULES = {c.name: c.default.arg for c in BookingRules.__table__.columns if c.default is not None}
 
 
-def rules_for(venue_id: int) -> BookingRules:
-    """The venue's rules; the defaults of ``booking_rules.md`` when it has set none."""
-    rules = db.session.get(BookingRules, venue_id)
-    return rules if rules is not None else BookingRules(venue_id=venue_id, **DEFAULT_RULES)
+def rules_for(venue: Venue) -> BookingRules:
+    """The venue's rules; the defaults of ``booking_rules.md`` when it has set none. Read once per
+    venue object (``Venue.booking_rules``), in no statement of its own when loaded with the venue."""
+    rules = venue.booking_rules
+    return rules if rules is not None else BookingRules(venue_id=venue.id, **DEFAULT_RULES)
 
 
 def is_partner(venue_id: int, school_id: int | None, on: date) -> bool:

@@ -144,7 +144,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     if user.role != Role.CITIZEN:
         raise Forbidden(_l("Individual visits are booked with a citizen account."))
     check_public_slot(slot, now)
-    rules = rules_for(slot.venue_id)
+    rules = rules_for(slot.venue)
     check_party(rules, party_size=party_size, children=children, guardian_confirmed=guardian_confirmed)
     if _has_active_booking(user, slot):
         raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
@@ -190,7 +190,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if teacher.verified_at is None:
         raise DomainError("teacher_not_verified",
                           _l("Your teacher account is waiting for verification by the district."), status=403)
-    rules = rules_for(slot.venue_id)
+    rules = rules_for(slot.venue)
     partner = is_partner(slot.venue_id, teacher.school_id, slot.local_date)
     _check_slot_bookable(slot, SCHOOL_AUDIENCES, now, extra_days=rules.partner_early_days if partner else 0)
     _check_class(rules, students=students, adults=adults, grade=grade)
@@ -241,10 +241,10 @@ def cancel_booking(actor: User, booking: Booking, *, reason: str = "", now: date
         raise Forbidden()
     if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
         raise DomainError("not_cancellable", _l("This booking can no longer be cancelled."), status=409)
-    if booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules_for(booking.venue_id)):
+    if booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules_for(booking.venue)):
         raise DomainError("cancel_cutoff_passed",
                           _l("Changes and cancellations close %(hours)d hours before the visit.",
-                             hours=rules_for(booking.venue_id).cancel_cutoff_hours), status=409)
+                             hours=rules_for(booking.venue).cancel_cutoff_hours), status=409)
     end_booking(booking, BookingStatus.CANCELLED, reason=reason, now=now)
     notify.booking_event(booking, "cancelled")
     return booking
@@ -277,7 +277,7 @@ def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: i
         raise Forbidden()
     if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
         raise DomainError("not_changeable", _l("This booking can no longer be changed."), status=409)
-    rules = rules_for(booking.venue_id)
+    rules = rules_for(booking.venue)
     if now >= cancel_deadline(booking.slot, rules):
         raise DomainError("cancel_cutoff_passed",
                           _l("Changes and cancellations close %(hours)d hours before the visit.",

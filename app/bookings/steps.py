@@ -74,7 +74,7 @@ class Flow:
 
     @property
     def party_limit(self) -> int:
-        return rules_for(self.venue.id).party_limit
+        return rules_for(self.venue).party_limit
 
     @property
     def join_waitlist(self) -> bool:
@@ -222,7 +222,7 @@ def _problem_with_party(flow: Flow) -> DomainError | None:
     if form.party_size.data is None:
         return None
     try:
-        services.check_party(rules_for(flow.venue.id), party_size=form.party_size.data, children=flow.children,
+        services.check_party(rules_for(flow.venue), party_size=form.party_size.data, children=flow.children,
                              guardian_confirmed=bool(form.guardian_confirmed.data))
     except DomainError as exc:
         return exc

@@ -63,7 +63,7 @@ def book_slot(slot_id: int):
         # Elder mode books one question per screen; this slot answers the first two.
         return redirect(url_for("bookings.book_in_steps", venue_id=slot.venue_id, step="people", slot=slot.id,
                                 join_waitlist=None if slot.available else "y"))
-    rules = rules_for(slot.venue_id)
+    rules = rules_for(slot.venue)
     if current_user.role == Role.CITIZEN:
         form = IndividualBookingForm()
     else:
@@ -139,7 +139,7 @@ def _book(form, slot: Slot) -> Booking:
 @login_required
 def detail(booking_id: int):
     booking = _booking_or_404(booking_id)
-    rules = rules_for(booking.venue_id)
+    rules = rules_for(booking.venue)
     headcount = None
     if booking.kind == BookingKind.GROUP and booking.user_id == current_user.id:
         headcount = HeadcountForm(students=booking.students, adults=booking.adults)
@@ -195,7 +195,7 @@ def headcount(booking_id: int):
         else:
             flash(_("The new numbers are saved."), "success")
             return redirect(url_for("bookings.detail", booking_id=booking.id))
-    rules = rules_for(booking.venue_id)
+    rules = rules_for(booking.venue)
     return render_template("bookings/detail.html", booking=booking, cancel_form=CancelForm(), headcount_form=form,
                            deadline=cancel_deadline(booking.slot, rules), adults_needed=adults_needed,
                            rules=rules, now=utcnow()), form_status(form)

@@ -221,7 +221,7 @@ class History:
                   for key, _, _ in THEMED}
         rows, now = [], utcnow()
         for site in self.sites:
-            rules, venue = rules_for(site.venue.id), site.venue
+            rules, venue = rules_for(site.venue), site.venue
             public = max(20, int(25 * site.weight))
             school = max(100, int(60 * site.weight))
             day = self.first

@@ -44,10 +44,9 @@ def save_booking_rules(manager, venue: Venue, values: dict) -> BookingRules:
             raise DomainError("invalid_rules", _l("Booking must close after it opens: make this smaller than "
                                                   "the booking window."), field=f"{kind}_cutoff_hours")
     clean["auto_confirm_groups"] = bool(values.get("auto_confirm_groups", False))
-    rules = db.session.get(BookingRules, venue.id)
+    rules = venue.booking_rules
     if rules is None:
-        rules = BookingRules(venue_id=venue.id)
-        db.session.add(rules)
+        rules = venue.booking_rules = BookingRules(venue_id=venue.id)
     for name, value in clean.items():
         setattr(rules, name, value)
     db.session.flush()

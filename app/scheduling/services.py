@@ -171,7 +171,7 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
     day = to_local(starts_at).date()
     if (starts_at, ends_at) in _open_slot_times(venue, audience, day, day):
         raise DomainError("invalid_slot", _l("This time is already published for this audience."), field="start")
-    slot = _new_slot(venue, rules_for(venue.id), starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+    slot = _new_slot(venue, rules_for(venue), starts_at=starts_at, ends_at=ends_at, capacity=capacity,
                      audience=audience, admission=admission, program=program)
     db.session.add(slot)
     db.session.flush()
@@ -384,7 +384,7 @@ def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: 
                         audience=audience, admission=admission, created_by_id=manager.id)
     db.session.add(schedule)
     db.session.flush()
-    rules = rules_for(venue.id)
+    rules = rules_for(venue)
     created, skipped_closed, skipped_existing = [], 0, 0
     for day in matching:
         if day in closed:

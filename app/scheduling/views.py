@@ -289,7 +289,7 @@ def closures():
 @login_required
 def booking_rules():
     venue = _managed_venue()
-    form = RulesForm(obj=rules_for(venue.id))
+    form = RulesForm(obj=rules_for(venue))
     if form.validate_on_submit():
         try:
             rules_service.save_booking_rules(current_user, venue, form.values())

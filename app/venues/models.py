@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import CreatedAt, LabelledEnum, str_enum
 from app.core.time import utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.bookings.models import BookingRules
 
 
 class VenueType(LabelledEnum):
@@ -109,6 +113,9 @@ class Venue(CreatedAt, db.Model):
     status_changes: Mapped[list["VenueStatusChange"]] = relationship(
         back_populates="venue", cascade="all, delete-orphan", order_by="VenueStatusChange.id"
     )
+    # None until the manager first saves them (app.bookings.rules.rules_for gives the defaults). A
+    # booking loads them with the slot's venue, in one statement (app/api/bookings.py).
+    booking_rules: Mapped["BookingRules | None"] = relationship(passive_deletes=True)
 
     @property
     def closed_weekday_set(self) -> set[int]:
