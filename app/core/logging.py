@@ -57,13 +57,15 @@ def _safe_path() -> str:
 
 def _principal_fields() -> dict:
     # Only what is already loaded: logging must not cost a query.
+    # Not ``is_authenticated``: on a person it reads ``is_disabled``, which a rollback (a refused
+    # booking, say) has expired, and the access line would load the person again.
     principal = g.get("principal") or g.get("_login_user")
-    if principal is None or not getattr(principal, "is_authenticated", False):
+    if principal is None:
         return {}
     try:
         identity = sa_inspect(principal).identity  # readable even when the row is expired
-    except NoInspectionAvailable:
-        token_id = getattr(principal, "token_id", None)  # a gate device
+    except NoInspectionAvailable:  # the anonymous user, or a gate device
+        token_id = getattr(principal, "token_id", None)
         return {"gate_token_id": token_id} if token_id is not None else {}
     return {"user_id": identity[0]} if identity else {}
 
