@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
@@ -47,6 +48,46 @@ def test_a_gate_scan_is_three_statements_claim_record_and_count(client):
         response = _scan(client, secret, code, "n2")
     assert response.get_json()["result"] == "ok"
     assert seen == ["update bookings set", "insert into checkins", "insert into venue_daily_stats"], seen
+
+
+def test_a_booking_for_a_full_slot_is_refused_in_four_statements(client):
+    """At 9:00 on a popular day most attempts are for places already gone: the person's token (its
+    first use noted on a connection of its own), the slot with its venue and the venue's booking
+    rules in one statement, and whether they already hold a booking there. No rules row of its own
+    (a venue that never changed its rules has none), no row lock on the slot."""
+    slot = factories.slot(capacity=1)
+    factories.user_token(factories.user("citizen"))  # someone else's token: not this one's statements
+    slot.taken, slot_id = 1, slot.id
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {factories.user_token(factories.user('citizen'))}"}
+    db.session.expunge_all()  # as a worker's request starts: nothing loaded yet
+    with statements() as seen:
+        response = client.post("/api/v1/bookings", json={"slot_id": slot_id, "party_size": 1}, headers=headers)
+    assert (response.status_code, response.get_json()["error"]) == (409, "slot_full")
+    assert seen == ["select api_tokens.id, api_tokens.token_hash,", "update api_tokens set",
+                    "select slots.id, slots.venue_id,", "select bookings.id from"], seen
+    db.session.expunge_all()
+    with statements() as seen:
+        client.post("/api/v1/bookings", json={"slot_id": slot_id, "party_size": 1}, headers=headers)
+    # The token is remembered by the worker now, its use noted: the person is still read (by key).
+    assert seen == ["select users.id, users.email,", "select slots.id, slots.venue_id,",
+                    "select bookings.id from"], seen
+
+
+def test_statements_stay_prepared_across_rollbacks_on_postgresql(app):
+    """psycopg forgets a connection's prepared statements on every rollback, and every request that
+    writes nothing ends in one: PostgreSQL would plan their statements anew each time
+    (``app/core/pg.py``). Here the sixth run of a statement, each in a transaction rolled back, is
+    prepared on the server."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    query = select(ApiToken.id).where(ApiToken.token_hash == sa.bindparam("digest"))
+    with db.engine.connect() as connection:
+        for n in range(6):
+            connection.execute(query, {"digest": f"nothing-{n}"}).all()
+            connection.rollback()
+        prepared = connection.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert any("api_tokens" in statement for statement in prepared), prepared
 
 
 def test_a_revoked_gate_device_is_refused_at_once_by_the_worker_that_revoked_it(client, auth):
