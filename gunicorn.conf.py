@@ -25,6 +25,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() 
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 
+# Each worker tells the master it is alive by touching a temporary file, once per turn of its loop
+# (about once a request under load). On a disk that is a journaled metadata write; in /dev/shm, a
+# memory one (gunicorn's own advice for containers). GUNICORN_WORKER_TMP_DIR overrides.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+
 # A request still running after 30 s is stuck: its worker is replaced. On a restart or deploy the
 # requests in flight may finish for up to 30 s before their worker is stopped.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
