@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking
+from app.core import pg
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
 from app.core.time import utcnow
 from app.extensions import db
@@ -102,7 +103,8 @@ def _adding_into(model, query, keys: tuple[str, ...]):
 def _admission_upserts(dialect: str):
     """The two upserts of ``count_admission``, built once per process: they run in the gate's hot
     path, where building and compiling SQL per scan would cost more than the database work (see
-    ``app/checkin/statements.py``).
+    ``app/checkin/statements.py``). Each as SQLAlchemy text, and as psycopg's SQL (PostgreSQL
+    sends it with the COMMIT, below).
 
     Their constants (0, 1, grade bands, kinds) are written into the SQL text, leaving two
     parameters, the check-in and the time. Bound, they were 67 parameters in 6.6 KB of SQL, which
@@ -114,7 +116,8 @@ def _admission_upserts(dialect: str):
 
     def as_text(statement, *parameters):
         text = sa.text(str(statement.compile(dialect=compiling, compile_kwargs={"literal_binds": True})))
-        return text.bindparams(*parameters)
+        text = text.bindparams(*parameters)
+        return text, text.compile(dialect=compiling).string
 
     checkin, now = sa.bindparam("p_checkin", type_=sa.Integer), sa.bindparam("p_now", type_=sa.DateTime)
     return (as_text(_adding_into(VenueDailyStats, attendance_select(sa.literal_column(":p_now")).where(one),
@@ -129,14 +132,23 @@ def count_admission(checkin) -> None:
     ``checkin`` is a flushed ``CheckIn`` or the record the gate's hot path returns. Refusals count
     nothing; calling it twice for the same check-in counts it twice, so it is called once, where
     the admission is recorded (``checkin.services`` and ``checkin.walkins``).
+
+    On PostgreSQL the upserts are deferred (``app.core.pg``): they run just before the
+    transaction's next statement or, at the gate, are sent with its COMMIT, so the venue's day is
+    locked only while PostgreSQL runs them and commits. Same transaction, same order either way.
     """
     if checkin.result != CheckInResult.OK or not checkin.persons:
         return
     venue_day, school_day = _admission_upserts(db.session.get_bind().dialect.name)
+    upserts = [venue_day] + ([school_day] if checkin.students is not None and checkin.booking_id is not None
+                             else [])
     params = {"p_checkin": checkin.id, "p_now": utcnow()}
-    db.session.execute(venue_day, params)
-    if checkin.students is not None and checkin.booking_id is not None:
-        db.session.execute(school_day, params)
+    connection = pg.deferrable(db.session.connection())
+    for statement, psycopg_sql in upserts:
+        if connection is not None:
+            connection.defer(psycopg_sql, {k: v for k, v in params.items() if f"%({k})s" in psycopg_sql})
+        else:
+            db.session.execute(statement, params)
 
 
 def rebuild_attendance(first, last) -> int:
