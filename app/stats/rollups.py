@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking
-from app.core import pg
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
+from app.core import pg
 from app.core.time import utcnow
 from app.extensions import db
 from app.scheduling.models import Program, Slot
@@ -146,7 +146,7 @@ def count_admission(checkin) -> None:
     connection = pg.deferrable(db.session.connection())
     for statement, psycopg_sql in upserts:
         if connection is not None:
-            connection.defer(psycopg_sql, {k: v for k, v in params.items() if f"%({k})s" in psycopg_sql})
+            connection.defer(psycopg_sql, params)  # a name the statement does not use is ignored
         else:
             db.session.execute(statement, params)
 
