@@ -34,6 +34,17 @@ def _database_url(tmp_root: Path) -> tuple[str, str | None]:
     return f"{url}{sep}options=-csearch_path%3D{schema}", schema
 
 
+@pytest.fixture(autouse=True)
+def _limiter_believes_its_store_alive():
+    """One Limiter per process serves every app a test makes (``app/extensions.py``). After a test
+    whose rate-limit store was unreachable it believes its store dead and looks again only after a
+    back-off (1, 2, 4… s), so a later test's first requests would go uncounted, or not, depending on
+    how fast the tests between ran. A real worker has one app: the flag is only carried over here."""
+    from app.extensions import limiter
+
+    limiter._storage_dead = False
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_catalogs():
     """`make test` compiles the catalogs; a bare `pytest` must not silently fall back to English."""
