@@ -162,14 +162,14 @@ def principal_for(secret: str, *, now: datetime | None = None) -> User | GateDev
     user, expires_at = token.user, token.expires_at
     if principal is None and (user is None or not user.is_active):
         return None
-    session_token = user.session_token if user is not None else None
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
         _note_use(token.id, now)
     if known_tokens is not None:
         if len(known_tokens) >= TOKEN_CACHE_MAX:
             known_tokens.clear()
-        known_tokens[digest] = _Known(principal, user.id if principal is None else None,
-                                      session_token if principal is None else None, expires_at,
+        person = user if principal is None else None  # a gate device is remembered whole
+        known_tokens[digest] = _Known(principal, person.id if person else None,
+                                      person.session_token if person else None, expires_at,
                                       time.monotonic() + _cache_seconds())
     return principal if principal is not None else user
 

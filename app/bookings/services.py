@@ -13,7 +13,7 @@ from sqlalchemy import exc, func, select
 
 from app.accounts.models import Role, User
 from app.bookings import capacity, notify
-from app.bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingKind, BookingStatus
+from app.bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingKind, BookingRules, BookingStatus
 from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
@@ -74,7 +74,7 @@ def _local_text(value: datetime) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M")
 
 
-def _check_no_show_block(user: User, rules, now: datetime) -> None:
+def _check_no_show_block(user: User, rules: BookingRules, now: datetime) -> None:
     if rules.noshow_limit <= 0:
         return
     since = now - timedelta(days=rules.noshow_window_days)
@@ -241,10 +241,11 @@ def cancel_booking(actor: User, booking: Booking, *, reason: str = "", now: date
         raise Forbidden()
     if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
         raise DomainError("not_cancellable", _l("This booking can no longer be cancelled."), status=409)
-    if booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules_for(booking.venue)):
+    rules = rules_for(booking.venue)
+    if booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules):
         raise DomainError("cancel_cutoff_passed",
                           _l("Changes and cancellations close %(hours)d hours before the visit.",
-                             hours=rules_for(booking.venue).cancel_cutoff_hours), status=409)
+                             hours=rules.cancel_cutoff_hours), status=409)
     end_booking(booking, BookingStatus.CANCELLED, reason=reason, now=now)
     notify.booking_event(booking, "cancelled")
     return booking
