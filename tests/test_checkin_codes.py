@@ -177,3 +177,34 @@ def test_a_new_key_made_on_another_machine_is_found_at_once(app):
                                          venue_id=1, local_date=date(2026, 1, 1), seats=1, version=1), other)
     assert tickets.verify(code).reference == "0123456789ABCDEF"
     assert db.session.scalar(select(TicketKey.kid).where(TicketKey.is_active.is_(True))) == kid
+
+
+def test_the_decoder_reads_exactly_the_standard_base32_of_a_code(app):
+    kid, private_key = keys.signing_key()
+    for reference, venue_id, seats in (("0000000000000000", 0, 0), ("FFFFFFFFFFFFFFFF", 2**32 - 1, 65535),
+                                       ("0123456789ABCDEF", 42, 3)):
+        code = tickets.encode(tickets.Claims(kid=kid, reference=reference, venue_id=venue_id,
+                                             local_date=date(2026, 5, 18), seats=seats, version=7), private_key)
+        standard = base64.b32decode(code[2:] + "=" * (-len(code[2:]) % 8))
+        assert tickets._decode(code[2:]) == standard
+        assert (tickets.verify(code).reference, tickets.verify(code).venue_id) == (reference, venue_id)
+
+
+@pytest.mark.parametrize("damage", ["drop_last", "add_char", "digit_outside_alphabet", "lower_case", "padding",
+                                    "flip_signature_bit", "flip_body_bit", "format"])
+def test_a_damaged_code_is_refused_as_invalid(app, damage):
+    kid, private_key = keys.signing_key()
+    code = tickets.encode(tickets.Claims(kid=kid, reference="0123456789ABCDEF", venue_id=42,
+                                         local_date=date(2026, 5, 18), seats=3, version=7), private_key)
+    raw = bytearray(base64.b32decode(code[2:] + "=" * (-len(code[2:]) % 8)))
+    flipped = {"flip_signature_bit": 60, "flip_body_bit": 20, "format": 0}
+    if damage in flipped:
+        raw[flipped[damage]] ^= 0x02
+        damaged = "SV" + base64.b32encode(bytes(raw)).decode().rstrip("=")
+    else:
+        damaged = {"drop_last": code[:-1], "add_char": code + "A", "digit_outside_alphabet": code[:50] + "8" + code[51:],
+                   "lower_case": code[:2] + code[2:].lower(), "padding": code + "===="}[damage]
+    with pytest.raises(tickets.CodeRefused) as refused:
+        tickets.verify(damaged)
+    assert refused.value.result == "invalid_code"
+    assert refused.value.reason == ("bad_signature" if damage in ("flip_signature_bit", "flip_body_bit") else "malformed")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives import serialization
 from flask import jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 
@@ -136,11 +135,9 @@ def check_in_batch():
 def checkin_keys():
     listed = []
     for key in sorted(keys.rows(fresh=True).values(), key=lambda k: k.created_at):
-        public = keys.public_key(key.kid, key.public_key)
-        pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         listed.append({
             "kid": key.kid, "algorithm": keys.ALGORITHM, "public_key": key.public_key,
-            "public_key_pem": pem.decode(), "status": key.status,
+            "public_key_pem": keys.public_pem(key.public_key).decode(), "status": key.status,
             "created_at": _utc(key.created_at), "retired_at": _utc(key.retired_at),
             "not_after": _utc(key.not_after), "revoked_at": _utc(key.revoked_at),
         })

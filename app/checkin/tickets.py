@@ -21,7 +21,6 @@ Nothing personal is in it. ``GET /api/v1/checkin-keys`` publishes the public key
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import re
 import struct
@@ -30,7 +29,7 @@ from datetime import date, timedelta
 
 import qrcode
 import qrcode.image.svg
-from cryptography.exceptions import InvalidSignature
+from nacl.exceptions import BadSignatureError
 from qrcode.image.pil import PilImage
 
 from app.checkin import keys
@@ -42,6 +41,11 @@ EPOCH = date(2020, 1, 1)
 _BODY = struct.Struct(">B4s8sIHHH")
 SIGNATURE_BYTES = 64
 CODE_BYTES = _BODY.size + SIGNATURE_BYTES
+CODE_CHARS = -(-CODE_BYTES * 8 // 5)  # base32 characters after the prefix: 140
+_BASE32 = re.compile(rf"[A-Z2-7]{{{CODE_CHARS}}}")
+# RFC 4648's alphabet onto int()'s base-32 digits. base64.b32decode is pure Python and took a
+# sixth of a verification; int() reads a power-of-two base in one linear pass in C.
+_BASE32_DIGITS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHIJKLMNOPQRSTUV")
 MAX_INPUT = 300  # longer input is not looked at
 _SPACES = re.compile(r"[\s\-]+")
 _HEX16 = re.compile(r"^[0-9A-F]{16}$")
@@ -102,12 +106,8 @@ def verify(text: str, *, now=None) -> Claims:
     """The claims of a genuine code; ``CodeRefused`` for anything else. ``text`` is normalised."""
     if not text.startswith(PREFIX) or len(text) > MAX_INPUT:
         raise CodeRefused("invalid_code", "malformed")
-    encoded = text[len(PREFIX):]
-    try:  # b32decode refuses characters outside the alphabet
-        raw = base64.b32decode(encoded + "=" * (-len(encoded) % 8))
-    except (binascii.Error, ValueError):
-        raise CodeRefused("invalid_code", "malformed") from None
-    if len(raw) != CODE_BYTES or raw[0] != FORMAT:
+    raw = _decode(text[len(PREFIX):])
+    if raw is None or raw[0] != FORMAT:
         raise CodeRefused("invalid_code", "malformed")
     body, signature = raw[:_BODY.size], raw[_BODY.size:]
     _, kid_bytes, reference, venue_id, days, seats, version = _BODY.unpack(body)
@@ -116,8 +116,8 @@ def verify(text: str, *, now=None) -> Claims:
     if key is None:
         raise CodeRefused("invalid_code", "unknown_key", kid)
     try:
-        keys.public_key(kid, key.public_key).verify(signature, body)
-    except InvalidSignature:
+        keys.verify_key(kid, key.public_key).verify(body, signature)
+    except BadSignatureError:
         raise CodeRefused("invalid_code", "bad_signature", kid) from None
     if key.revoked_at is not None:
         raise CodeRefused("revoked_key", "revoked", kid)
@@ -125,6 +125,13 @@ def verify(text: str, *, now=None) -> Claims:
         raise CodeRefused("revoked_key", "key_expired", kid)
     return Claims(kid=kid, reference=reference.hex().upper(), venue_id=venue_id,
                   local_date=EPOCH + timedelta(days=days), seats=seats, version=version)
+
+
+def _decode(encoded: str) -> bytes | None:
+    """The code's bytes from its base32 (without padding), or None if it is not exactly that."""
+    if not _BASE32.fullmatch(encoded):
+        return None
+    return (int(encoded.translate(_BASE32_DIGITS), 32) >> (CODE_CHARS * 5 - CODE_BYTES * 8)).to_bytes(CODE_BYTES, "big")
 
 
 def grouped(text: str, size: int = 4) -> str:
