@@ -27,28 +27,31 @@ from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.stats.filters import StatsFilters
 from app.stats.models import SUPPLY_COLUMNS
+from app.stats.sql import constants_inline, placeholder
 from app.stats.sources import (ATTENDANCE, TYPES, attendance_parts, attendance_union, part_params, supply_parts,
                                supply_union)
 from app.stats.supply import latest_refresh, settled_through
 from app.venues.models import Venue, VenueTheme
 
 ALL = ("total", "month", "district", "type", "operator", "venue")
+COLUMNS = ATTENDANCE + SUPPLY_COLUMNS  # every figure, in the statement's order
 # What each dimension is drawn with: only these are summed there (the rest of its row is 0).
 MONTH_PEOPLE = ("visits", "individual_visits", "school_groups", "school_students", "school_adults", "walk_ins")
 MONTH_PLACES = ("capacity", "bookings_confirmed", "bookings_checked_in", "bookings_no_show")
 VENUE_PEOPLE = ("visits", "school_groups")
 VENUE_PLACES = ("slots", "open_day", "free_open_minutes", "capacity")
-FILTERS = {  # parameter name: (its condition on a venue, the filters' attribute)
-    "district": (lambda p: Venue.district_code == p, "district"),
-    "venue_id": (lambda p: Venue.id == p, "venue_id"),
-    "venue_type": (lambda p: Venue.venue_type == p, "venue_type"),
-    "operator_kind": (lambda p: Venue.operator_kind == p, "operator_kind"),
-    "theme": (lambda p: Venue.id.in_(select(VenueTheme.venue_id).where(VenueTheme.name == p)), "theme"),
+FILTERS = {  # parameter name: (its condition on a venue, the filters' attribute, the parameter's type)
+    "district": (lambda p: Venue.district_code == p, "district", Venue.district_code.type),
+    "venue_id": (lambda p: Venue.id == p, "venue_id", Venue.id.type),
+    "venue_type": (lambda p: Venue.venue_type == p, "venue_type", Venue.venue_type.type),
+    "operator_kind": (lambda p: Venue.operator_kind == p, "operator_kind", Venue.operator_kind.type),
+    "theme": (lambda p: Venue.id.in_(select(VenueTheme.venue_id).where(VenueTheme.name == p)), "theme",
+              VenueTheme.name.type),
 }
 
 
 def _filter_values(filters: StatsFilters) -> dict:
-    return {name: getattr(filters, attr) for name, (_, attr) in FILTERS.items() if getattr(filters, attr)}
+    return {name: getattr(filters, attr) for name, (_, attr, _) in FILTERS.items() if getattr(filters, attr)}
 
 
 def venue_conditions(filters: StatsFilters) -> list:
@@ -83,7 +86,7 @@ def _year_month(cube):
 def _branch(dim: str, cube, columns: tuple[str, ...], key_num=None, key_text=None, group_by=(), join_venue=False):
     """One dimension's sums, with every attendance and supply column (zeros for the other cube's)."""
     sums = [func.coalesce(func.sum(cube.c[c]), 0).label(c) if c in columns else sa.literal(0).label(c)
-            for c in ATTENDANCE + SUPPLY_COLUMNS]
+            for c in COLUMNS]
     query = select(sa.literal(dim).label("dim"),
                    (key_num if key_num is not None else sa.cast(sa.null(), sa.Integer)).label("key_num"),
                    (key_text if key_text is not None else sa.cast(sa.null(), sa.String)).label("key_text"),
@@ -95,13 +98,17 @@ def _branch(dim: str, cube, columns: tuple[str, ...], key_num=None, key_text=Non
 
 @lru_cache(maxsize=256)
 def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], filter_names: tuple[str, ...],
-               dims: tuple[str, ...]):
-    """The statement for one shape of period, filters and dimensions; values are bound at execution.
+               dims: tuple[str, ...], dialect: str) -> sa.TextClause:
+    """The statement for one shape of period, filters and dimensions, as SQL text with its constants
+    written in (``constants_inline``); the dates, filters and time are bound at execution.
     Built once per shape and process: building it costs more than running it."""
-    def bind(name):
-        return sa.bindparam(name, type_=TYPES.get(name, sa.Date()))
+    types = {}  # each parameter left in the text, with the type that converts its value
 
-    conditions = [FILTERS[name][0](sa.bindparam(name)) for name in filter_names]
+    def bind(name, type_=None):
+        types.setdefault(name, type_ or TYPES.get(name, sa.Date()))
+        return placeholder(name)
+
+    conditions = [FILTERS[name][0](bind(name, FILTERS[name][2])) for name in filter_names]
     people = _cube(attendance_union(people_parts, bind), conditions, ATTENDANCE, "people")
     places = _cube(supply_union(places_parts, bind), conditions, SUPPLY_COLUMNS, "places")
     branches = [_branch("total", people, ATTENDANCE), _branch("total", places, SUPPLY_COLUMNS)]
@@ -109,7 +116,7 @@ def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], fil
                            select(places.c.venue_id).where(places.c.slots > 0)).subquery("open_venues")
     branches.append(select(sa.literal("venues_open").label("dim"), func.count().label("key_num"),
                            sa.cast(sa.null(), sa.String).label("key_text"),
-                           *(sa.literal(0).label(c) for c in ATTENDANCE + SUPPLY_COLUMNS)).select_from(open_venues))
+                           *(sa.literal(0).label(c) for c in COLUMNS)).select_from(open_venues))
     if "month" in dims:
         for cube, columns in ((people, MONTH_PEOPLE), (places, MONTH_PLACES)):
             branches.append(_branch("month", cube, columns, key_num=_year_month(cube), group_by=(_year_month(cube),)))
@@ -120,7 +127,8 @@ def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], fil
     if "venue" in dims:
         for cube, columns in ((people, VENUE_PEOPLE), (places, VENUE_PLACES)):
             branches.append(_branch("venue", cube, columns, key_num=cube.c.venue_id, group_by=(cube.c.venue_id,)))
-    return sa.union_all(*branches)
+    return constants_inline(sa.union_all(*branches), db.session.get_bind().dialect,
+                            *(sa.bindparam(name, type_=type_) for name, type_ in types.items()))
 
 
 class _Recent:
@@ -214,28 +222,28 @@ def compute(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
     """The period's sums along ``dims``, from the database."""
     result = Figures()
     if filters.through < filters.first:
-        result.total = dict.fromkeys(ATTENDANCE + SUPPLY_COLUMNS, 0)
+        result.total = dict.fromkeys(COLUMNS, 0)
         return result
     settled = settled_through()
     people = attendance_parts(filters.first, filters.through, settled)
     places = supply_parts(filters.first, filters.through, settled)
     values = _filter_values(filters)
-    statement = _statement(tuple(k for k, _, _ in people), tuple(k for k, _, _ in places), tuple(values), dims)
+    statement = _statement(tuple(k for k, _, _ in people), tuple(k for k, _, _ in places), tuple(values), dims,
+                           db.session.get_bind().dialect.name)
     params = {**part_params(people, "a"), **part_params(places, "s"), **values, "now": utcnow()}
-    for row in db.session.execute(statement, params).mappings():
-        values = {c: int(row[c] or 0) for c in ATTENDANCE + SUPPLY_COLUMNS}
-        if row["dim"] == "venues_open":
-            result.venues_open = int(row["key_num"] or 0)
+    result.total = dict.fromkeys(COLUMNS, 0)
+    for dim, key_num, key_text, *sums in db.session.execute(statement, params):
+        if dim == "venues_open":
+            result.venues_open = int(key_num or 0)
             continue
-        if row["dim"] == "total":
+        if dim == "total":
             target = result.total
         else:
-            key = row["key_num"] if row["key_text"] is None else row["key_text"]
-            if row["dim"] == "month":
+            key = key_num if key_text is None else key_text
+            if dim == "month":
                 key = f"{int(key) // 100:04d}-{int(key) % 100:02d}"
-            target = getattr(result, row["dim"]).setdefault(key, dict.fromkeys(ATTENDANCE + SUPPLY_COLUMNS, 0))
-        for column, value in values.items():
-            target[column] = target.get(column, 0) + value  # the cubes' columns are disjoint: one is zero
-    for column in ATTENDANCE + SUPPLY_COLUMNS:
-        result.total.setdefault(column, 0)
+            target = getattr(result, dim).setdefault(key, dict.fromkeys(COLUMNS, 0))
+        for column, value in zip(COLUMNS, sums):
+            if value:  # a branch sums a few columns; the rest of its row is 0
+                target[column] += int(value)
     return result

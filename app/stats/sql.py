@@ -31,6 +31,22 @@ def _minutes_postgresql(element, compiler, **kw):
             f" / 60) AS INTEGER)")
 
 
+def placeholder(name: str) -> sa.ColumnElement:
+    """A parameter left as ``:name`` in the SQL text that ``constants_inline`` makes."""
+    return sa.literal_column(f":{name}")
+
+
+def constants_inline(statement, dialect, *parameters: sa.BindParameter) -> sa.TextClause:
+    """``statement`` as SQL text with its constants (0s, 1s, kinds, statuses) written in, and only its
+    ``placeholder``s bound, as ``parameters`` (which carry their types).
+
+    For statements built once per process and run often. Bound, the constants of a big statement are
+    hundreds of parameters: psycopg re-parses a statement on every execution when it is over 4 KB or
+    50 parameters, and PostgreSQL plans it anew for each set of values."""
+    text = sa.text(str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
+    return text.bindparams(*parameters)
+
+
 def upsert(table):
     """The dialect's ``INSERT`` that has ``on_conflict_do_update`` (SQLite ≥ 3.24, PostgreSQL)."""
     dialect = db.session.get_bind().dialect.name
