@@ -5,7 +5,10 @@ The requests: /healthz, a gate's scan through the API and through the scanner fo
 refused because the slot is full (most of the contended-booking bar), the venue directory. It is not a quality bar: the bars are
 `python -m bench`; this tells where a request's work goes and whether a change added some.
 
-    python -m bench.work [--requests N]
+    python -m bench.work [--requests N] [--profile NAME]
+
+``--profile booking_refused`` (any name below) also runs that request under cProfile and prints where
+its time goes, by own time.
 
 Uses the bench database (dropped and made again), seeded as the check-in and directory bars seed
 it. CPU times still vary with the machine's load; the statement counts do not. For counts that do
@@ -76,7 +79,7 @@ NAMES = ("healthz", "checkin_api", "scanner_form", "booking_refused", "directory
 STATUS = {"booking_refused": 409}  # the others answer 200
 
 
-def _seed(app, requests: int) -> tuple[list[str], str, str, int, list[str]]:
+def _seed(app, tokens: int) -> tuple[list[str], str, str, int, list[str]]:
     from app.accounts.models import Role, User
     from app.extensions import db
     from app.scheduling.models import Slot
@@ -92,7 +95,7 @@ def _seed(app, requests: int) -> tuple[list[str], str, str, int, list[str]]:
         db.session.add(staff)
         full = seed.slot(seed.venue(name="基准已约满科技馆").id, capacity=40)
         full.taken = full.capacity
-        citizen_secrets = seed.users_with_tokens(requests + 30, prefix="citizen")
+        citizen_secrets = seed.users_with_tokens(tokens, prefix="citizen")
         db.session.commit()
         return codes, secret, staff.session_token, full.id, citizen_secrets
 
@@ -118,10 +121,11 @@ def _postgres_cpu() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.work")
     parser.add_argument("--requests", type=int, default=300, help="measured requests per kind (after 30 to warm up)")
+    parser.add_argument("--profile", choices=NAMES, help="print a cProfile of this request after the table")
     args = parser.parse_args()
     harness.fresh_database()
     app = harness.bench_app()
-    seeded = _seed(app, args.requests)
+    seeded = _seed(app, (args.requests + 30) * (2 if args.profile else 1))  # a token per booking request
     from app.extensions import db
 
     with app.app_context():
@@ -155,7 +159,21 @@ def main() -> int:
     for name, statements, commits, cpu, database_cpu in rows:
         print(f"{name:16} {statements:10.2f} {commits:8.2f} {cpu * 1000:8.2f} {cpu / healthz_cpu:10.2f} "
               f"{database_cpu * 1000:14.2f}")
+    if args.profile:
+        _profile(getattr(calls, args.profile), args.requests)
     return 0
+
+
+def _profile(call, requests: int) -> None:
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(lambda: [call() for _ in range(requests)])
+    print(f"\n{requests} requests under cProfile (times inflated by it; compare shares, not totals):")
+    stats = pstats.Stats(profile)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(r"/app/", 40)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """API tokens: issued, checked and revoked here. The secret is shown once; only its hash is kept."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -152,9 +153,7 @@ def principal_for(secret: str, *, now: datetime | None = None) -> User | GateDev
         # Disabled, deleted, or the password changed: read the token's row again.
     if known is not None:
         known_tokens.pop(digest, None)  # read again below; remembered again only if still valid
-    # The token with its person in one statement.
-    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                              .where(ApiToken.token_hash == digest))
+    token = db.session.scalar(_token_by_digest(), {"digest": digest})
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     principal = GateDevice(token_id=token.id, venue_id=token.venue_id, name=token.name) \
@@ -180,4 +179,19 @@ def _note_use(token_id: int, now: datetime) -> None:
     the session would expire them and cost two more statements to read them again). One statement
     is its own transaction: one round trip, where BEGIN, UPDATE, COMMIT took three."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        connection.execute(_note_use_statement(), {"token_id": token_id, "now": now})
+
+
+# Every API request runs these: built once per process, so SQLAlchemy neither builds nor keys them
+# again (that cost about as much CPU as running them).
+
+@functools.cache
+def _token_by_digest():
+    """The token with its person, in one statement."""
+    return select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == sa.bindparam("digest"))
+
+
+@functools.cache
+def _note_use_statement():
+    return (sa.update(ApiToken).where(ApiToken.id == sa.bindparam("token_id"))
+            .values(last_used_at=sa.bindparam("now")))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 
 from app.accounts.models import Role
 from app.api import bp
@@ -15,8 +14,6 @@ from app.core.requests import MAX_ID
 from app.core.time import to_local, utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
-from app.scheduling.models import Slot
-from app.venues.models import Venue
 
 
 def booking_json(booking: Booking) -> dict:
@@ -81,9 +78,7 @@ def create_booking():
     user = _user()
     data = json_body()
     slot_id = _int(data, "slot_id")
-    # With its venue and the venue's booking rules in the same statement: the service reads all three.
-    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.venue).joinedload(Venue.booking_rules)]) \
-        if 0 < slot_id <= MAX_ID else None
+    slot = queries.slot_to_book(slot_id) if 0 < slot_id <= MAX_ID else None
     if slot is None:
         raise NotFound(_l("No such slot."))
     request_key = request.headers.get("Idempotency-Key") or data.get("request_key")

@@ -5,6 +5,7 @@ on ``DomainError`` the caller rolls the whole transaction back, so nothing is ha
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -102,11 +103,17 @@ def _insert(booking: Booking) -> Booking:
 
 
 def _has_active_booking(user: User, slot: Slot) -> bool:
-    return db.session.scalar(
-        select(Booking.id).where(Booking.slot_id == slot.id, Booking.user_id == user.id,
-                                 Booking.status.in_([BookingStatus.PENDING, BookingStatus.CONFIRMED,
-                                                     BookingStatus.WAITLISTED, BookingStatus.CHECKED_IN]))
-        .limit(1)) is not None
+    return db.session.scalar(_active_booking(), {"slot_id": slot.id, "user_id": user.id}) is not None
+
+
+@functools.cache
+def _active_booking():
+    # Built once per process: every booking attempt runs it.
+    return (select(Booking.id)
+            .where(Booking.slot_id == sa.bindparam("slot_id"), Booking.user_id == sa.bindparam("user_id"),
+                   Booking.status.in_([BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED,
+                                       BookingStatus.CHECKED_IN]))
+            .limit(1))
 
 
 def check_public_slot(slot: Slot, now: datetime | None = None) -> None:
