@@ -131,7 +131,8 @@ def _decode(encoded: str) -> bytes | None:
     """The code's bytes from its base32 (without padding), or None if it is not exactly that."""
     if not _BASE32.fullmatch(encoded):
         return None
-    return (int(encoded.translate(_BASE32_DIGITS), 32) >> (CODE_CHARS * 5 - CODE_BYTES * 8)).to_bytes(CODE_BYTES, "big")
+    number = int(encoded.translate(_BASE32_DIGITS), 32) >> (CODE_CHARS * 5 - CODE_BYTES * 8)  # drop the pad bits
+    return number.to_bytes(CODE_BYTES, "big")
 
 
 def grouped(text: str, size: int = 4) -> str:

@@ -101,7 +101,8 @@ def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], fil
                dims: tuple[str, ...], dialect: str) -> sa.TextClause:
     """The statement for one shape of period, filters and dimensions, as SQL text with its constants
     written in (``constants_inline``); the dates, filters and time are bound at execution.
-    Built once per shape and process: building it costs more than running it."""
+    Built once per shape, dialect (the session's, named in the key) and process: building it costs
+    more than running it."""
     types = {}  # each parameter left in the text, with the type that converts its value
 
     def bind(name, type_=None):
