@@ -201,3 +201,23 @@ def test_a_directory_page_past_the_end_still_tells_the_total(client):
         factories.venue()
     listed = client.get("/api/v1/venues?per_page=2&page=5").get_json()
     assert listed["items"] == [] and listed["total"] == 3
+
+
+def test_the_dashboard_statement_binds_only_its_dates_filters_and_time(client):
+    """Its constants (zeros, dimension names, statuses) are written into its text: bound, they were
+    342 parameters in 24 KB of SQL, re-parsed by psycopg and re-planned by PostgreSQL on every
+    request (``app/stats/sql.py`` ``constants_inline``)."""
+    bound: list[int] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "people" in statement and "places" in statement:
+            bound.append(len(parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for url in ("/stats", "/stats?district=320106&theme=astronomy", "/api/v1/stats/summary?type=university_museum"):
+            assert client.get(url).status_code == 200, url
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    # Dates, filters and the time; SQLite's parameters are positional, so one used twice counts twice.
+    assert len(bound) == 3 and max(bound) <= 20, bound
