@@ -42,7 +42,9 @@ def constants_inline(statement, dialect, *parameters: sa.BindParameter) -> sa.Te
 
     For statements built once per process and run often. Bound, the constants of a big statement are
     hundreds of parameters: psycopg re-parses a statement on every execution when it is over 4 KB or
-    50 parameters, and PostgreSQL plans it anew for each set of values."""
+    50 parameters, and PostgreSQL plans it anew for each set of values.
+
+    Only the code's own constants may be written in: anything from a request stays a placeholder."""
     text = sa.text(str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
     return text.bindparams(*parameters)
 
