@@ -221,9 +221,8 @@ def figures(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
 
 def compute(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
     """The period's sums along ``dims``, from the database."""
-    result = Figures()
+    result = Figures(total=dict.fromkeys(COLUMNS, 0))
     if filters.through < filters.first:
-        result.total = dict.fromkeys(COLUMNS, 0)
         return result
     settled = settled_through()
     people = attendance_parts(filters.first, filters.through, settled)
@@ -232,7 +231,6 @@ def compute(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
     statement = _statement(tuple(k for k, _, _ in people), tuple(k for k, _, _ in places), tuple(values), dims,
                            db.session.get_bind().dialect.name)
     params = {**part_params(people, "a"), **part_params(places, "s"), **values, "now": utcnow()}
-    result.total = dict.fromkeys(COLUMNS, 0)
     for dim, key_num, key_text, *sums in db.session.execute(statement, params):
         if dim == "venues_open":
             result.venues_open = int(key_num or 0)
