@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from app.accounts import tokens
-from app.accounts.models import ApiToken
+from app.accounts.models import ApiToken, Role
+from app.bookings.models import Booking, BookingStatus
 from app.checkin import services as checkin_services
 from app.checkin import tickets
+from app.checkin.models import CheckIn, CheckInResult
 from app.core.time import utcnow
 from app.extensions import db
 from app.stats import rebuild
@@ -41,10 +43,11 @@ def _scan(client, secret: str, code_or_booking, nonce: str):
                        headers={"Authorization": f"Bearer {secret}"})
 
 
-def test_a_gate_scan_is_three_statements_claim_record_and_count(client):
-    """On PostgreSQL the count (the upsert of the venue's day, a row every gate of the venue
-    writes) is sent with the COMMIT, in the same round trip (``app/core/pg.py``): SQLAlchemy sees
-    two statements; the day's row shows the visit all the same."""
+def test_a_gate_scan_is_one_statement_on_postgresql_and_three_on_sqlite(client):
+    """On PostgreSQL the claim and the admission are one statement (``statements._claim_and_admit``)
+    and the count (the upsert of the venue's day, a row every gate of the venue writes) is sent with
+    the COMMIT, in the same round trip (``app/core/pg.py``): SQLAlchemy sees one statement; the
+    day's row shows the visit all the same."""
     slot = factories.slot_at(capacity=10)
     first, second = factories.confirmed_visit(slot), factories.confirmed_visit(slot)
     secret = factories.gate_token(slot.venue)
@@ -54,12 +57,48 @@ def test_a_gate_scan_is_three_statements_claim_record_and_count(client):
         response = _scan(client, secret, code, "n2")
     assert response.get_json()["result"] == "ok"
     if db.engine.dialect.name == "postgresql":
-        assert seen == ["update bookings set", "insert into checkins"], seen
+        assert seen == ["with claimed as"], seen
     else:
         assert seen == ["update bookings set", "insert into checkins", "insert into venue_daily_stats"], seen
     day = db.session.get(VenueDailyStats, (slot.venue_id, slot.local_date))
     db.session.refresh(day)
     assert day.visits == first.seats + second.seats
+
+
+def test_a_scan_counts_a_class_and_a_party_as_booked_whichever_path_admits_it(client):
+    """With no headcount, PostgreSQL admits through one statement that counts the party itself (in
+    SQL); a gate confirming a headcount takes the two statements. Both count what
+    ``admitted_headcount`` says: a party's seats; a class's students and adults."""
+    slot = factories.slot_at(capacity=100)
+    secret = factories.gate_token(slot.venue)
+    party = factories.confirmed_visit(slot, party_size=3)
+    school_class = factories.confirmed_visit(slot, factories.user(Role.TEACHER), students=25, adults=3)
+    for booking, nonce in ((party, "p"), (school_class, "c")):
+        with statements() as seen:
+            assert _scan(client, secret, booking, nonce).get_json()["result"] == "ok"
+        one_statement = db.engine.dialect.name == "postgresql"
+        assert ("with claimed as" in seen, "update bookings set" in seen) == (one_statement, not one_statement)
+    admissions = {row.booking_id: (row.persons, row.students, row.adults)
+                  for row in db.session.execute(select(CheckIn).where(CheckIn.result == CheckInResult.OK)).scalars()}
+    assert admissions == {party.id: (3, None, None), school_class.id: (28, 25, 3)}
+    day = db.session.get(VenueDailyStats, (slot.venue_id, slot.local_date))
+    db.session.refresh(day)
+    assert (day.visits, day.school_students) == (31, 25)
+
+
+def test_a_nonce_used_before_for_another_ticket_takes_the_claim_back(client):
+    """A gate that sends a nonce again with another ticket gets the first answer; the second ticket
+    is claimed and then released in the same transaction, and stays valid."""
+    slot = factories.slot_at(capacity=10)
+    secret = factories.gate_token(slot.venue)
+    first, second = factories.confirmed_visit(slot), factories.confirmed_visit(slot)
+    answer = _scan(client, secret, first, "reused").get_json()
+    again = _scan(client, secret, second, "reused").get_json()
+    assert again["replayed"] is True and again["checkin"]["id"] == answer["checkin"]["id"]
+    db.session.expire_all()
+    assert db.session.get(Booking, second.id).status == BookingStatus.CONFIRMED
+    assert _scan(client, secret, second, "fresh").get_json()["result"] == "ok"
+    assert db.session.scalar(select(sa.func.count(CheckIn.id))) == 2
 
 
 def test_a_count_sent_with_the_commit_still_runs_before_anything_after_it(app):

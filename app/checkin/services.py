@@ -12,10 +12,11 @@ local day) · ``too_early`` · ``too_late``.
 
 The hot path for a good code is one signature check (public keys cached) and two prepared
 statements (``statements.py``): a conditional UPDATE of the booking ``confirmed → checked_in`` that
-also checks venue, version and window, and the INSERT of the admission. The UPDATE is what makes a
-ticket admit once: a second gate's UPDATE finds the booking no longer confirmed (PostgreSQL makes it
-wait for the first; SQLite has one writer), and the partial unique index on admissions backs it up.
-The INSERT is ``ON CONFLICT DO NOTHING``: a nonce used before writes nothing, the claim is taken
+also checks venue, version and window, and the INSERT of the admission. On PostgreSQL the two are
+one statement (a data-modifying CTE) unless the gate confirms a headcount. The UPDATE is what makes
+a ticket admit once: a second gate's UPDATE finds the booking no longer confirmed (PostgreSQL makes
+it wait for the first; SQLite has one writer), and the partial unique index on admissions backs it
+up. The INSERT is ``ON CONFLICT DO NOTHING``: a nonce used before writes nothing, the claim is taken
 back, and the first attempt's answer is returned; no savepoint is needed.
 """
 from __future__ import annotations
@@ -246,9 +247,14 @@ class _Attempt:
         if claims is not None:
             if claims.venue_id != self.venue_id:
                 return self.refuse(R.WRONG_VENUE, "", kid=kid, reference=reference)
-            claimed = self.claim(claims)
-            if claimed is not None:
-                return self.admit(claimed, claims.local_date, kid)
+            if self.headcount is None and statements.sql().claim_and_admit is not None:
+                claimed, outcome = self.claim_and_admit(claims, kid)
+                if claimed:
+                    return outcome
+            else:
+                claimed = self.claim(claims)
+                if claimed is not None:
+                    return self.admit(claimed, claims.local_date, kid)
         facts = _facts("reference", reference)
         result, reason = _judge(facts, claims, self.venue_id, self.now)
         if result == R.OK:
@@ -267,6 +273,26 @@ class _Attempt:
         row = db.session.execute(statement, {"p_venue": self.venue_id, "p_now": self.now,
                                              "p_opens_by": self.now + OPENS_BEFORE, **params}).first()
         return BookingFacts(*row) if row is not None else None
+
+    def claim_and_admit(self, claims: tickets.Claims, kid: str | None) -> tuple[bool, Outcome | None]:
+        """``claim`` and ``admit`` as one statement (PostgreSQL, no headcount): (claimed, outcome)."""
+        values = self.values(R.OK, "", kid=kid, local_date=claims.local_date)
+        row = db.session.execute(statements.sql().claim_and_admit, {
+            "p_venue": self.venue_id, "p_now": self.now, "p_opens_by": self.now + OPENS_BEFORE,
+            "p_reference": claims.reference, "p_version": claims.version,
+            **{f"p_{name}": value for name, value in values.items() if name not in statements.FROM_CLAIM}}).first()
+        if row is None:
+            return False, None
+        facts = BookingFacts(*row[:len(statements.FACT_COLUMNS)])
+        checkin_id, persons, students, adults = row[len(statements.FACT_COLUMNS):]
+        if checkin_id is None:
+            self.unclaim(facts.id)
+            return True, None
+        values.update(booking_id=facts.id, reference=facts.reference, persons=persons, students=students,
+                      adults=adults)
+        checkin = SimpleNamespace(id=checkin_id, **values)
+        rollups.count_admission(checkin)
+        return True, Outcome(R.OK, booking=facts, checkin=checkin)
 
     def claim(self, claims: tickets.Claims) -> BookingFacts | None:
         return self._claimed(statements.sql().claim_by_reference, p_reference=claims.reference,
@@ -301,14 +327,18 @@ class _Attempt:
                           local_date=to_local(self.now).date())
         return Outcome(result, reason, booking=facts, checkin=row, previous=previous) if row is not None else None
 
+    def values(self, result: CheckInResult, reason: str, **fields) -> dict:
+        """The attempt's row: every column but its id."""
+        actor = self.actor
+        return dict(_ATTEMPT_DEFAULTS, kind=CheckInKind.TICKET, result=result, reason=reason[:32],
+                    venue_id=self.venue_id, gate=self.gate, actor_key=actor_key(actor), nonce=self.nonce,
+                    scanned_at=self.now, user_id=None if isinstance(actor, GateDevice) else actor.id,
+                    token_id=actor.token_id if isinstance(actor, GateDevice) else None, created_at=utcnow(),
+                    **fields)
+
     def insert(self, result: CheckInResult, reason: str, **fields) -> SimpleNamespace | None:
         """Write the attempt, unless its nonce (or the ticket's admission) is already there: ``None``."""
-        actor = self.actor
-        values = dict(_ATTEMPT_DEFAULTS, kind=CheckInKind.TICKET, result=result, reason=reason[:32],
-                      venue_id=self.venue_id, gate=self.gate, actor_key=actor_key(actor), nonce=self.nonce,
-                      scanned_at=self.now, user_id=None if isinstance(actor, GateDevice) else actor.id,
-                      token_id=actor.token_id if isinstance(actor, GateDevice) else None, created_at=utcnow(),
-                      **fields)
+        values = self.values(result, reason, **fields)
         new_id = db.session.execute(statements.sql().insert_attempt, values).scalar()
         # What was written, as a plain record (cheaper than a mapped object): callers only read it.
         return SimpleNamespace(id=new_id, **values) if new_id is not None else None
@@ -319,7 +349,10 @@ _ATTEMPT_DEFAULTS = {"booking_id": None, "local_date": None, "persons": 0, "stud
 
 
 def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tuple[int, int | None, int | None]:
-    """(persons, students, adults) to count: as booked, or fewer as the gate confirms; never more."""
+    """(persons, students, adults) to count: as booked, or fewer as the gate confirms; never more.
+
+    "As booked" is also written in SQL, for PostgreSQL's one-statement admission
+    (``statements._claim_and_admit``); tests/test_perf_hot_paths.py holds the two to the same answer."""
     if facts.kind == BookingKind.GROUP:
         if headcount is None:
             return facts.students + facts.adults, facts.students, facts.adults
