@@ -34,7 +34,7 @@ def test_the_wsgi_entry_point_exits_with_the_reason_when_production_lacks_its_se
 
 
 def _gunicorn_settings(monkeypatch, **env) -> dict:
-    for name in ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "FORWARDED_ALLOW_IPS"):
+    for name in ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS", "FORWARDED_ALLOW_IPS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -55,6 +55,14 @@ def test_gunicorn_defaults_to_threaded_workers_two_per_core_plus_one_without_pre
     assert (settings["worker_class"], settings["threads"]) == ("gthread", 2)
     assert settings["preload_app"] is False
     assert settings["timeout"] > 0 and settings["graceful_timeout"] > 0
+
+
+def test_a_gunicorn_worker_holds_few_connections_so_that_the_others_get_theirs(monkeypatch):
+    """gthread's default (1,000) lets one worker take most kept-alive connections while the others
+    idle; bounded, a full worker stops accepting (gunicorn.conf.py has the measurements)."""
+    assert _gunicorn_settings(monkeypatch)["worker_connections"] == 2 + 8
+    assert _gunicorn_settings(monkeypatch, GUNICORN_THREADS="4")["worker_connections"] == 4 + 8
+    assert _gunicorn_settings(monkeypatch, GUNICORN_WORKER_CONNECTIONS="50")["worker_connections"] == 50
 
 
 def test_gunicorn_access_log_goes_to_stdout_with_the_request_id(monkeypatch):
