@@ -82,7 +82,8 @@ def checkin_bars(report: harness.Report) -> None:
     report.add("check-in throughput",
                f"{scans['rps']:.0f} check-ins/s = {ratio:.0%} of /healthz ({healthz['rps']:.0f}/s) at {CLIENTS} "
                f"clients; p50 {scans['p50_ms']:.0f} ms, p95 {scans['p95_ms']:.0f} ms, p99 {scans['p99_ms']:.0f} ms "
-               f"(/healthz p99 {healthz['p99_ms']:.0f} ms); {admitted} admitted of {scans['requests']} scans "
+               f"(/healthz p99 {healthz['p99_ms']:.0f} ms); {admitted} admitted of {scans['requests']} scans; "
+               f"CPU per check-in {harness.cpu_text(scans)}, per /healthz {harness.cpu_text(healthz)} "
                f"(bar: ≥ 60 %, p99 < 50 ms)", clean and ratio >= 0.6 and scans["p99_ms"] < 50)
 
     from app.checkin.cli import verifications_per_second

@@ -62,7 +62,8 @@ def contended_booking(report: harness.Report, attempts: int = 1000, seats: int =
                f"{server_errors} server errors, answers {result['statuses']} {result['errors']}, "
                f"all answered within {result['max_ms'] / 1000:.2f} s (p50 {result['p50_ms'] / 1000:.2f} s, p95 "
                f"{result['p95_ms'] / 1000:.2f} s); the same burst of /healthz: {baseline['max_ms'] / 1000:.2f} s, "
-               f"ratio {result['max_ms'] / baseline['max_ms']:.1f} (bar: exactly {seats}, 0, 0, ≤ 3 s)", passed)
+               f"ratio {result['max_ms'] / baseline['max_ms']:.1f}; CPU per attempt {harness.cpu_text(result)}, "
+               f"per /healthz {harness.cpu_text(baseline)} (bar: exactly {seats}, 0, 0, ≤ 3 s)", passed)
 
 
 def directory_pages(report: harness.Report, venues: int = 500) -> None:

@@ -100,24 +100,6 @@ def _seed(app, tokens: int) -> tuple[list[str], str, str, int, list[str]]:
         return codes, secret, staff.session_token, full.id, citizen_secrets
 
 
-def _postgres_cpu() -> float:
-    """CPU seconds used so far by this machine's PostgreSQL processes (Linux /proc; 0 elsewhere)."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0
-    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                program = f.read().split(b"\0")[0]
-            if not (program.startswith(b"postgres") or program.endswith(b"/postgres")):
-                continue
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.work")
     parser.add_argument("--requests", type=int, default=300, help="measured requests per kind (after 30 to warm up)")
@@ -147,11 +129,11 @@ def main() -> int:
         for _ in range(30):
             assert call().status_code == STATUS.get(name, 200), name
         counted.update(statements=0, transactions=0)
-        started, database_started = time.process_time(), _postgres_cpu()
+        started, database_started = time.process_time(), harness.cpu_seconds(b"postgres")
         for _ in range(args.requests):
             call()
         cpu = (time.process_time() - started) / args.requests
-        database_cpu = (_postgres_cpu() - database_started) / args.requests
+        database_cpu = (harness.cpu_seconds(b"postgres") - database_started) / args.requests
         rows.append((name, counted["statements"] / args.requests, counted["transactions"] / args.requests, cpu,
                      database_cpu))
     healthz_cpu = rows[0][3]
