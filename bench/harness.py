@@ -49,6 +49,9 @@ def bench_app():
     return create_app("production")
 
 
+_serving: list[str] = []  # the running gunicorn's process group (its master's pid), for the CPU meter
+
+
 @contextmanager
 def gunicorn(workers: int = WORKERS):
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py") if (ROOT / "gunicorn.conf.py").exists() else "/dev/null", "wsgi:app",
@@ -56,11 +59,13 @@ def gunicorn(workers: int = WORKERS):
                "--access-logfile", "/dev/null"]
     process = subprocess.Popen(command, cwd=ROOT, env=app_env(WEB_CONCURRENCY=workers),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    _serving.append(str(process.pid))
     try:
         _wait_until_up(process)
         _wait_until_booted(process, workers)
         yield BASE
     finally:
+        _serving.remove(str(process.pid))
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
@@ -87,61 +92,58 @@ def _wait_until_booted(process, workers: int, timeout: float = 60) -> None:
     while the others are still importing it. Measured then, a load shares the cores with the
     booting workers, and its kept-alive connections all go to the first workers up."""
     deadline = time.monotonic() + timeout
-    group = str(process.pid).encode()
+    master = str(process.pid)
     last = None
     while time.monotonic() < deadline:
-        pids = [pid for pid in os.listdir("/proc") if pid.isdigit() and _parent(pid) == group]
-        spent = sum(_cpu_of(pid) for pid in pids)
-        if len(pids) >= workers and last is not None and spent - last < 0.02:
+        stats = [fields for fields in map(_stat, _pids()) if fields is not None and fields[1] == master]
+        spent = sum(_cpu(fields) for fields in stats)
+        if len(stats) >= workers and last is not None and spent - last < 0.02:
             return  # all forked, and together idle for the last 0.3 s
         last = spent
         time.sleep(0.3)
     raise RuntimeError("gunicorn's workers did not settle in time")
 
 
-def _parent(pid: str) -> bytes | None:
+def _pids() -> list[str]:
+    return [pid for pid in os.listdir("/proc") if pid.isdigit()] if os.path.isdir("/proc") else []
+
+
+def _stat(pid: str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent, …), or None."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[1]
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
 
 
-def _cpu_of(pid: str) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
+def _cpu(fields: list[str]) -> float:
+    """User plus system CPU seconds, from ``_stat``'s fields."""
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(program: bytes, argument: bytes = b"") -> float:
+def cpu_seconds(program: bytes) -> float:
     """CPU seconds used so far by this machine's processes whose command line starts with
-    ``program`` (or names it as its script) and contains ``argument`` (Linux /proc; 0 elsewhere)."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0
-    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+    ``program`` (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    for pid in _pids():
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 words = f.read().split(b"\0")
-            if not any(word.startswith(program) or word.endswith(b"/" + program) for word in words[:3]):
-                continue
-            if argument and argument not in words:
-                continue
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+        except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        if not (words[0].startswith(program) or words[0].endswith(b"/" + program)):
+            continue
+        fields = _stat(pid)
+        total += _cpu(fields) if fields is not None else 0.0
+    return total
 
 
 def _cpu_now() -> tuple[float, float, float]:
-    """(gunicorn on the bench's port, PostgreSQL, the finished load processes) CPU seconds so far."""
+    """(the bench's gunicorn, PostgreSQL, the finished load processes) CPU seconds so far."""
+    server = sum(_cpu(fields) for fields in map(_stat, _pids()) if fields is not None and fields[2] in _serving)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (cpu_seconds(b"gunicorn", f"127.0.0.1:{PORT}".encode()), cpu_seconds(b"postgres"),
-            children.ru_utime + children.ru_stime)
+    return server, cpu_seconds(b"postgres"), children.ru_utime + children.ru_stime
 
 
 def load(*args: str, timeout: float = 120) -> dict:
