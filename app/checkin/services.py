@@ -269,18 +269,20 @@ class _Attempt:
         previous = admission_of(facts.id) if result == R.ALREADY_CHECKED_IN else None
         return self.refuse(result, reason, kid=kid, reference=reference, facts=facts, previous=previous)
 
+    def _claim_parameters(self, **params) -> dict:
+        """A claim's parameters: this venue, and now inside the visit's window."""
+        return {"p_venue": self.venue_id, "p_now": self.now, "p_opens_by": self.now + OPENS_BEFORE, **params}
+
     def _claimed(self, statement, **params) -> BookingFacts | None:
-        row = db.session.execute(statement, {"p_venue": self.venue_id, "p_now": self.now,
-                                             "p_opens_by": self.now + OPENS_BEFORE, **params}).first()
+        row = db.session.execute(statement, self._claim_parameters(**params)).first()
         return BookingFacts(*row) if row is not None else None
 
     def claim_and_admit(self, claims: tickets.Claims, kid: str | None) -> tuple[bool, Outcome | None]:
         """``claim`` and ``admit`` as one statement (PostgreSQL, no headcount): (claimed, outcome)."""
         values = self.values(R.OK, "", kid=kid, local_date=claims.local_date)
-        row = db.session.execute(statements.sql().claim_and_admit, {
-            "p_venue": self.venue_id, "p_now": self.now, "p_opens_by": self.now + OPENS_BEFORE,
-            "p_reference": claims.reference, "p_version": claims.version,
-            **{f"p_{name}": value for name, value in values.items() if name not in statements.FROM_CLAIM}}).first()
+        row = db.session.execute(statements.sql().claim_and_admit, self._claim_parameters(
+            p_reference=claims.reference, p_version=claims.version,
+            **{f"p_{name}": value for name, value in values.items() if name not in statements.FROM_CLAIM})).first()
         if row is None:
             return False, None
         facts = BookingFacts(*row[:len(statements.FACT_COLUMNS)])
