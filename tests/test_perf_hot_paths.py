@@ -23,18 +23,26 @@ from tests import factories
 
 
 @contextmanager
-def statements():
-    """The SQL statements run meanwhile (their first words), in order."""
-    seen: list[str] = []
+def executed(keep):
+    """What ``keep(statement, parameters)`` says of each SQL statement run meanwhile, in order
+    (``None``: nothing)."""
+    seen: list = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()[:3]).lower())
+        kept = keep(statement, parameters)
+        if kept is not None:
+            seen.append(kept)
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements():
+    """The SQL statements run meanwhile (their first words), in order."""
+    return executed(lambda statement, _parameters: " ".join(statement.split()[:3]).lower())
 
 
 def _scan(client, secret: str, code_or_booking, nonce: str):
@@ -246,17 +254,9 @@ def test_the_dashboard_statement_binds_only_its_dates_filters_and_time(client):
     """Its constants (zeros, dimension names, statuses) are written into its text: bound, they were
     342 parameters in 24 KB of SQL, re-parsed by psycopg and re-planned by PostgreSQL on every
     request (``app/stats/sql.py`` ``constants_inline``)."""
-    bound: list[int] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if "people" in statement and "places" in statement:
-            bound.append(len(parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with executed(lambda statement, parameters: len(parameters) if "people" in statement and "places" in statement
+                  else None) as bound:
         for url in ("/stats", "/stats?district=320106&theme=astronomy", "/api/v1/stats/summary?type=university_museum"):
             assert client.get(url).status_code == 200, url
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     # Dates, filters and the time; SQLite's parameters are positional, so one used twice counts twice.
     assert len(bound) == 3 and max(bound) <= 20, bound

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import Booking, BookingKind, BookingStatus
 from app.checkin.models import CheckIn, CheckInResult
 from app.extensions import db
 from app.scheduling.models import Slot
@@ -72,8 +72,6 @@ def _claim_and_admit(claim_by_reference, insert):
     ``checkin_id`` and the counted ``persons, students, adults``; ``checkin_id`` is NULL when the
     INSERT wrote nothing (the nonce was used before), and the caller takes the claim back. No row:
     nothing claimed, nothing written."""
-    from app.bookings.models import BookingKind
-
     checkins = insert.table
     claimed = claim_by_reference.cte("claimed")
     group = claimed.c.kind == BookingKind.GROUP
