@@ -1,12 +1,13 @@
 """Attendance rollups: how admitted check-ins become ``venue_daily_stats`` and
 ``school_daily_visits``.
 
-One SELECT defines what a check-in counts for (``attendance_select``). ``count_admission`` runs it
-for the one check-in just admitted and adds the result to the day's row with an atomic upsert
+One mapping defines what an admitted check-in adds to each column (``_attendance_contributions``)
+and one SELECT reads it (``attendance_select``). ``count_admission`` selects it for the one check-in
+just admitted and adds the result to the day's row with an atomic upsert
 (``INSERT … SELECT … ON CONFLICT DO UPDATE SET visits = visits + excluded.visits``), in the
 check-in's own transaction: a refused or rolled-back scan counts nothing, two gates admitting at
-once both count, and no worker keeps a tally in memory. ``rebuild`` runs the same SELECT grouped
-over every check-in, so a rebuild gives exactly what the live upserts gave.
+once both count, and no worker keeps a tally in memory. ``rebuild`` sums the same contributions
+per venue and day over every check-in, so a rebuild gives exactly what the live upserts gave.
 """
 from __future__ import annotations
 
@@ -30,61 +31,76 @@ _is_walk_in = CheckIn.kind == CheckInKind.WALK_IN
 _is_group = CheckIn.students.isnot(None)  # the gate records students and adults for classes only
 
 
-def _sum_if(condition, value=None):
-    return func.coalesce(func.sum(sa.case((condition, value if value is not None else CheckIn.persons), else_=0)), 0)
+def _counted(condition, value=None):
+    return sa.case((condition, value if value is not None else CheckIn.persons), else_=0)
 
 
-def _attendance_columns() -> dict:
+def _attendance_contributions() -> dict:
+    """What one admitted check-in adds to each column of its venue's day."""
     columns = {
-        "visits": func.coalesce(func.sum(CheckIn.persons), 0),
-        "individual_visits": _sum_if(sa.and_(_is_ticket, ~_is_group)),
-        "school_groups": _sum_if(_is_group, 1),
-        "school_students": _sum_if(_is_group, CheckIn.students),
-        "school_adults": _sum_if(_is_group, CheckIn.adults),
-        "walk_ins": _sum_if(_is_walk_in),
-        "walk_in_youth": _sum_if(sa.and_(_is_walk_in, CheckIn.audience_group == AudienceGroup.YOUTH)),
-        "walk_in_adults": _sum_if(sa.and_(_is_walk_in, CheckIn.audience_group == AudienceGroup.ADULT)),
-        "walk_in_seniors": _sum_if(sa.and_(_is_walk_in, CheckIn.audience_group == AudienceGroup.SENIOR)),
-        "free_visits": _sum_if(sa.or_(sa.and_(_is_ticket, Slot.admission == Admission.FREE),
-                                      sa.and_(_is_walk_in, Venue.admission == Admission.FREE))),
-        "event_visits": _sum_if(sa.and_(_is_ticket, Program.themed_day_key.isnot(None))),
+        "visits": CheckIn.persons,
+        "individual_visits": _counted(sa.and_(_is_ticket, ~_is_group)),
+        "school_groups": _counted(_is_group, 1),
+        "school_students": _counted(_is_group, CheckIn.students),
+        "school_adults": _counted(_is_group, CheckIn.adults),
+        "walk_ins": _counted(_is_walk_in),
+        "walk_in_youth": _counted(sa.and_(_is_walk_in, CheckIn.audience_group == AudienceGroup.YOUTH)),
+        "walk_in_adults": _counted(sa.and_(_is_walk_in, CheckIn.audience_group == AudienceGroup.ADULT)),
+        "walk_in_seniors": _counted(sa.and_(_is_walk_in, CheckIn.audience_group == AudienceGroup.SENIOR)),
+        "free_visits": _counted(sa.or_(sa.and_(_is_ticket, Slot.admission == Admission.FREE),
+                                       sa.and_(_is_walk_in, Venue.admission == Admission.FREE))),
+        "event_visits": _counted(sa.and_(_is_ticket, Program.themed_day_key.isnot(None))),
     }
     for band, low, high in GRADE_BANDS:
         in_band = sa.and_(_is_group, Booking.grade.between(low, high))
-        columns[f"groups_{band}"] = _sum_if(in_band, 1)
-        columns[f"students_{band}"] = _sum_if(in_band, CheckIn.students)
+        columns[f"groups_{band}"] = _counted(in_band, 1)
+        columns[f"students_{band}"] = _counted(in_band, CheckIn.students)
     return columns
 
 
-def attendance_select(now=None):
+def _summed(contributions: dict) -> dict:
+    return {name: func.coalesce(func.sum(value), 0) for name, value in contributions.items()}
+
+
+def attendance_select(now=None, *, checkin=None):
     """Admitted check-ins summed per venue and day, as ``venue_daily_stats`` rows. ``now`` (the rows'
-    ``updated_at``) is a time or a SQL expression such as a bound parameter."""
-    columns = _attendance_columns()
+    ``updated_at``) is a time or a SQL expression such as a bound parameter.
+
+    ``checkin`` (a SQL expression for a check-in's id) selects that one check-in's row: what it
+    adds, the same as its sum over one row, without the aggregation PostgreSQL would set up anew on
+    every scan."""
+    columns = _attendance_contributions()
     updated_at = now if isinstance(now, sa.ColumnElement) else sa.literal(now or utcnow(), sa.DateTime)
-    return (select(CheckIn.venue_id.label("venue_id"), CheckIn.local_date.label("day"),
-                   *(expr.label(name) for name, expr in columns.items()),
-                   updated_at.label("updated_at"))
-            .select_from(CheckIn)
-            .join(Venue, Venue.id == CheckIn.venue_id)
-            .outerjoin(Booking, Booking.id == CheckIn.booking_id)
-            .outerjoin(Slot, Slot.id == Booking.slot_id)
-            .outerjoin(Program, Program.id == Slot.program_id)
-            .where(CheckIn.result == CheckInResult.OK)
-            .group_by(CheckIn.venue_id, CheckIn.local_date))
+    query = (select(CheckIn.venue_id.label("venue_id"), CheckIn.local_date.label("day"),
+                    *(expr.label(name) for name, expr in (columns if checkin is not None
+                                                          else _summed(columns)).items()),
+                    updated_at.label("updated_at"))
+             .select_from(CheckIn)
+             .join(Venue, Venue.id == CheckIn.venue_id)
+             .outerjoin(Booking, Booking.id == CheckIn.booking_id)
+             .outerjoin(Slot, Slot.id == Booking.slot_id)
+             .outerjoin(Program, Program.id == Slot.program_id)
+             .where(CheckIn.result == CheckInResult.OK))
+    if checkin is not None:
+        return query.where(CheckIn.id == checkin)
+    return query.group_by(CheckIn.venue_id, CheckIn.local_date)
 
 
-def school_select():
-    """Admitted class visits summed per school, venue and day, as ``school_daily_visits`` rows."""
-    return (select(Booking.school_id.label("school_id"), CheckIn.venue_id.label("venue_id"),
-                   CheckIn.local_date.label("day"),
-                   func.count().label("groups"),
-                   _sum_if(Booking.is_partner.is_(True), 1).label("partner_groups"),
-                   func.coalesce(func.sum(CheckIn.students), 0).label("students"),
-                   func.coalesce(func.sum(CheckIn.adults), 0).label("adults"))
-            .select_from(CheckIn)
-            .join(Booking, Booking.id == CheckIn.booking_id)
-            .where(CheckIn.result == CheckInResult.OK, _is_group, Booking.school_id.isnot(None))
-            .group_by(Booking.school_id, CheckIn.venue_id, CheckIn.local_date))
+def school_select(*, checkin=None):
+    """Admitted class visits summed per school, venue and day, as ``school_daily_visits`` rows;
+    ``checkin`` as in ``attendance_select``."""
+    columns = {"groups": sa.literal(1), "partner_groups": _counted(Booking.is_partner.is_(True), 1),
+               "students": func.coalesce(CheckIn.students, 0), "adults": func.coalesce(CheckIn.adults, 0)}
+    query = (select(Booking.school_id.label("school_id"), CheckIn.venue_id.label("venue_id"),
+                    CheckIn.local_date.label("day"),
+                    *(expr.label(name) for name, expr in (columns if checkin is not None
+                                                          else _summed(columns)).items()))
+             .select_from(CheckIn)
+             .join(Booking, Booking.id == CheckIn.booking_id)
+             .where(CheckIn.result == CheckInResult.OK, _is_group, Booking.school_id.isnot(None)))
+    if checkin is not None:
+        return query.where(CheckIn.id == checkin)
+    return query.group_by(Booking.school_id, CheckIn.venue_id, CheckIn.local_date)
 
 
 def _adding_into(model, query, keys: tuple[str, ...]):
@@ -111,7 +127,7 @@ def _admission_upserts(dialect: str):
     psycopg re-parses on every execution (it caches the parsing only for statements under 4 KB
     and 50 parameters): 1.7 million instructions per scan, a sixth of a whole check-in request.
     The text is still one prepared statement on the server."""
-    one = CheckIn.id == placeholder("p_checkin")
+    one = placeholder("p_checkin")
     compiling = db.session.get_bind().dialect
 
     def as_text(statement, *parameters):
@@ -119,9 +135,9 @@ def _admission_upserts(dialect: str):
         return text, text.compile(dialect=compiling).string
 
     checkin, now = sa.bindparam("p_checkin", type_=sa.Integer), sa.bindparam("p_now", type_=sa.DateTime)
-    return (as_text(_adding_into(VenueDailyStats, attendance_select(placeholder("p_now")).where(one),
+    return (as_text(_adding_into(VenueDailyStats, attendance_select(placeholder("p_now"), checkin=one),
                                  ("venue_id", "day")), checkin, now),
-            as_text(_adding_into(SchoolDailyVisits, school_select().where(one), ("school_id", "venue_id", "day")),
+            as_text(_adding_into(SchoolDailyVisits, school_select(checkin=one), ("school_id", "venue_id", "day")),
                     checkin))
 
 
