@@ -58,8 +58,15 @@ def _attendance_contributions() -> dict:
     return columns
 
 
-def _summed(contributions: dict) -> dict:
-    return {name: func.coalesce(func.sum(value), 0) for name, value in contributions.items()}
+def _labelled(contributions: dict, checkin) -> list:
+    """The columns: one check-in's contributions, or (``checkin`` None) their sums."""
+    if checkin is None:
+        contributions = {name: func.coalesce(func.sum(value), 0) for name, value in contributions.items()}
+    return [value.label(name) for name, value in contributions.items()]
+
+
+def _one_or_grouped(query, checkin, *keys):
+    return query.where(CheckIn.id == checkin) if checkin is not None else query.group_by(*keys)
 
 
 def attendance_select(now=None, *, checkin=None):
@@ -69,38 +76,29 @@ def attendance_select(now=None, *, checkin=None):
     ``checkin`` (a SQL expression for a check-in's id) selects that one check-in's row: what it
     adds, the same as its sum over one row, without the aggregation PostgreSQL would set up anew on
     every scan."""
-    columns = _attendance_contributions()
     updated_at = now if isinstance(now, sa.ColumnElement) else sa.literal(now or utcnow(), sa.DateTime)
     query = (select(CheckIn.venue_id.label("venue_id"), CheckIn.local_date.label("day"),
-                    *(expr.label(name) for name, expr in (columns if checkin is not None
-                                                          else _summed(columns)).items()),
-                    updated_at.label("updated_at"))
+                    *_labelled(_attendance_contributions(), checkin), updated_at.label("updated_at"))
              .select_from(CheckIn)
              .join(Venue, Venue.id == CheckIn.venue_id)
              .outerjoin(Booking, Booking.id == CheckIn.booking_id)
              .outerjoin(Slot, Slot.id == Booking.slot_id)
              .outerjoin(Program, Program.id == Slot.program_id)
              .where(CheckIn.result == CheckInResult.OK))
-    if checkin is not None:
-        return query.where(CheckIn.id == checkin)
-    return query.group_by(CheckIn.venue_id, CheckIn.local_date)
+    return _one_or_grouped(query, checkin, CheckIn.venue_id, CheckIn.local_date)
 
 
 def school_select(*, checkin=None):
     """Admitted class visits summed per school, venue and day, as ``school_daily_visits`` rows;
     ``checkin`` as in ``attendance_select``."""
-    columns = {"groups": sa.literal(1), "partner_groups": _counted(Booking.is_partner.is_(True), 1),
-               "students": func.coalesce(CheckIn.students, 0), "adults": func.coalesce(CheckIn.adults, 0)}
+    contributions = {"groups": sa.literal(1), "partner_groups": _counted(Booking.is_partner.is_(True), 1),
+                     "students": func.coalesce(CheckIn.students, 0), "adults": func.coalesce(CheckIn.adults, 0)}
     query = (select(Booking.school_id.label("school_id"), CheckIn.venue_id.label("venue_id"),
-                    CheckIn.local_date.label("day"),
-                    *(expr.label(name) for name, expr in (columns if checkin is not None
-                                                          else _summed(columns)).items()))
+                    CheckIn.local_date.label("day"), *_labelled(contributions, checkin))
              .select_from(CheckIn)
              .join(Booking, Booking.id == CheckIn.booking_id)
              .where(CheckIn.result == CheckInResult.OK, _is_group, Booking.school_id.isnot(None)))
-    if checkin is not None:
-        return query.where(CheckIn.id == checkin)
-    return query.group_by(Booking.school_id, CheckIn.venue_id, CheckIn.local_date)
+    return _one_or_grouped(query, checkin, Booking.school_id, CheckIn.venue_id, CheckIn.local_date)
 
 
 def _adding_into(model, query, keys: tuple[str, ...]):
