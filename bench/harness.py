@@ -95,9 +95,9 @@ def _wait_until_booted(process, workers: int, timeout: float = 60) -> None:
     master = str(process.pid)
     last = None
     while time.monotonic() < deadline:
-        stats = [fields for fields in map(_stat, _pids()) if fields is not None and fields[1] == master]
-        spent = sum(_cpu(fields) for fields in stats)
-        if len(stats) >= workers and last is not None and spent - last < 0.02:
+        forked = [fields for fields in _processes() if fields[_PARENT] == master]
+        spent = sum(_cpu(fields) for fields in forked)
+        if len(forked) >= workers and last is not None and spent - last < 0.02:
             return  # all forked, and together idle for the last 0.3 s
         last = spent
         time.sleep(0.3)
@@ -108,13 +108,22 @@ def _pids() -> list[str]:
     return [pid for pid in os.listdir("/proc") if pid.isdigit()] if os.path.isdir("/proc") else []
 
 
+# Positions in ``_stat``'s fields: the parent's pid and the process group.
+_PARENT, _GROUP = 1, 2
+
+
 def _stat(pid: str) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state, parent, …), or None."""
+    """The fields of /proc/PID/stat after the command name (state, parent, group, …), or None."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
+
+
+def _processes() -> list[list[str]]:
+    """``_stat``'s fields of every process still running."""
+    return [fields for fields in map(_stat, _pids()) if fields is not None]
 
 
 def _cpu(fields: list[str]) -> float:
@@ -141,7 +150,7 @@ def cpu_seconds(program: bytes) -> float:
 
 def _cpu_now() -> tuple[float, float, float]:
     """(the bench's gunicorn, PostgreSQL, the finished load processes) CPU seconds so far."""
-    server = sum(_cpu(fields) for fields in map(_stat, _pids()) if fields is not None and fields[2] in _serving)
+    server = sum(_cpu(fields) for fields in _processes() if fields[_GROUP] in _serving)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return server, cpu_seconds(b"postgres"), children.ru_utime + children.ru_stime
 
