@@ -49,6 +49,9 @@ def test_errors_carry_machine_codes(client):
     headers = _token(client, factories.user("citizen"))
     cases = [
         ({"slot_id": slot.id, "party_size": 9}, 400, "party_too_large"),
+        ({"slot_id": slot.id, "party_size": 0}, 400, "invalid_party_size"),
+        ({"slot_id": slot.id, "party_size": 2, "children": 2, "guardian_confirmed": True}, 400,
+         "guardian_not_counted"),
         ({"slot_id": slot.id, "party_size": "two"}, 400, "invalid_parameter"),
         ({"slot_id": 99999, "party_size": 1}, 404, "not_found"),
         ({"slot_id": school_slot.id, "party_size": 1}, 400, "wrong_audience"),
@@ -75,6 +78,18 @@ def test_teacher_books_a_class_and_ratio_errors_are_explained(client):
     ok = client.post("/api/v1/bookings", headers=headers, json={
         "slot_id": slot.id, "students": 40, "adults": 2, "grade": 4, "class_name": "四年级2班"})
     assert ok.status_code == 201 and ok.get_json()["status"] == "pending" and ok.get_json()["seats"] == 42
+
+
+def test_a_class_name_longer_than_the_page_allows_is_refused_by_the_api_too(client):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=100)
+    headers = _token(client, factories.user("teacher"))
+    body = {"slot_id": slot.id, "students": 30, "adults": 2, "grade": 4}
+    long = client.post("/api/v1/bookings", headers=headers, json={**body, "class_name": "班" * 41})
+    assert (long.status_code, long.get_json()["error"], long.get_json()["field"]) == \
+        (400, "class_name_too_long", "class_name")
+    assert db.session.scalar(select(db.func.count(Booking.id))) == 0
+    fits = client.post("/api/v1/bookings", headers=headers, json={**body, "class_name": "班" * 40})
+    assert fits.status_code == 201
 
 
 def test_cancel_through_the_api_frees_the_places(client):

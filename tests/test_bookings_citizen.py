@@ -20,7 +20,8 @@ def _request_key(client, slot_id: int) -> str:
 
 
 def _book(client, slot_id, **data):
-    data.setdefault("request_key", _request_key(client, slot_id))
+    if "request_key" not in data:
+        data["request_key"] = _request_key(client, slot_id)
     data.setdefault("party_size", 2)
     return client.post(f"/slots/{slot_id}/book", data=data)
 
@@ -74,6 +75,21 @@ def test_children_need_a_guardian_confirmation(client, auth):
     assert accepted.status_code == 302
 
 
+def test_a_party_of_children_only_leaves_no_place_for_their_guardian(client, auth):
+    slot = factories.slot()
+    auth.login(factories.user("citizen").email)
+    refused = _book(client, slot.id, party_size=3, children=3, guardian_confirmed="y")
+    assert refused.status_code == 400 and 'id="children-error"' in refused.get_data(as_text=True)
+    assert _taken(slot.id) == 0
+
+
+def test_the_party_limit_said_is_the_venues_not_a_generic_bound(client, auth):
+    slot = factories.slot()  # the default rules: up to 5 people
+    auth.login(factories.user("citizen").email)
+    page = _book(client, slot.id, party_size=9).get_data(as_text=True)
+    assert "每次预约人数为 1 至 5 人。" in page and "1 至 50" not in page and 'max="50"' not in page
+
+
 def test_a_school_only_slot_cannot_be_booked_by_a_citizen(client, auth):
     slot = factories.slot(audience="school")
     auth.login(factories.user("citizen").email)
@@ -86,9 +102,31 @@ def test_bookings_outside_the_window_are_refused(client, auth):
     too_far = factories.slot(days_ahead=10)  # public window opens 7 days ahead
     past = factories.slot(days_ahead=-1)
     auth.login(factories.user("citizen").email)
-    assert _book(client, too_far.id).status_code == 400
-    assert _book(client, past.id).status_code == 400
+    # The page says so before anything is filled in, and offers no form...
+    page = client.get(f"/slots/{too_far.id}/book?lang=en").get_data(as_text=True)
+    assert "Booking for this time opens at" in page and 'name="party_size"' not in page
+    assert "has closed" in client.get(f"/slots/{past.id}/book?lang=en").get_data(as_text=True)
+    # ...and a submission anyway is refused, saying when it opens (no field is wrong).
+    refused = _book(client, too_far.id, request_key="a1")
+    assert refused.status_code == 400
+    assert "Booking for this time opens at" in refused.get_data(as_text=True)
+    assert "Please correct the marked fields" not in refused.get_data(as_text=True)
+    assert _book(client, past.id, request_key="a2").status_code == 400
     assert _taken(too_far.id) == _taken(past.id) == 0
+
+
+def test_the_venue_calendar_offers_booking_only_inside_the_window(client, auth):
+    venue = factories.venue()
+    open_now = factories.slot(venue=venue, days_ahead=3)
+    later = factories.slot(venue=venue, days_ahead=10)  # public window opens 7 days ahead
+    school_later = factories.slot(venue=venue, days_ahead=11, audience="school")
+    auth.login(factories.user("citizen").email)
+    months = {s.starts_at.strftime("%Y-%m") for s in (open_now, later, school_later)}
+    page = "".join(client.get(f"/venues/{venue.id}?month={m}&lang=en").get_data(as_text=True) for m in months)
+    assert f'href="/slots/{open_now.id}/book"' in page
+    assert f'href="/slots/{later.id}/book"' not in page and "Booking opens" in page
+    # A partner school may book its slots earlier: the link stays, saying when booking opens for others.
+    assert f'href="/slots/{school_later.id}/book"' in page
 
 
 def test_a_full_slot_offers_the_waitlist_and_a_cancellation_promotes_the_first_in_line(client, auth, app):
@@ -132,6 +170,20 @@ def test_cancelling_after_the_cutoff_is_refused(client, auth):
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
     assert _taken(soon.id) == 2
+
+
+def test_a_cancel_reason_too_long_is_said_next_to_it_and_kept(client, auth):
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+    slot = factories.slot()
+    assert _book(client, slot.id).status_code == 302
+    booking = db.session.scalar(select(Booking).where(Booking.user_id == citizen.id))
+    reason = "家里有事" * 130  # 520 characters: the field takes 500
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": reason})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="reason-error"' in page and reason in page
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
 
 
 def test_three_recent_no_shows_pause_new_bookings(client, auth):

@@ -8,7 +8,7 @@ from app.accounts.models import Role
 from app.api import bp
 from app.api.auth import current_principal, json_body, principal_required
 from app.bookings import queries, services
-from app.bookings.models import Booking, BookingKind
+from app.bookings.models import CLASS_NAME_MAX, Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.requests import MAX_ID
 from app.core.time import to_local, utcnow
@@ -188,7 +188,8 @@ OPENAPI = {
                      "properties": {"slot_id": {"type": "integer"}, "students": {"type": "integer"},
                                     "adults": {"type": "integer"},
                                     "grade": {"type": "integer", "minimum": 0, "maximum": 12},
-                                    "class_name": {"type": "string"}, "program_id": {"type": "integer"}}},
+                                    "class_name": {"type": "string", "maxLength": CLASS_NAME_MAX},
+                                    "program_id": {"type": "integer"}}},
                 ]}}}},
                 "responses": {
                     "201": {"description": "Booked (confirmed, pending approval, or waitlisted).",

@@ -6,6 +6,7 @@ from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.bookings.models import CLASS_NAME_MAX
 from app.core.forms import Form
 
 GRADE_LABELS = {0: _l("Kindergarten")}
@@ -17,10 +18,10 @@ def grade_choices(low: int = 0, high: int = 12) -> list[SelectChoice]:
 
 class IndividualBookingForm(Form):
     request_key = HiddenField()
-    party_size = IntegerField(_l("Number of people"), validators=[InputRequired(), NumberRange(min=1, max=50)],
-                              default=1)
-    children = IntegerField(_l("Of them, children under 14"), validators=[Optional(), NumberRange(min=0, max=50)],
-                            default=0)
+    # No upper bound here: the venue's party limit is a booking rule, said by ``services.check_party``
+    # with the venue's own figure ("1 to 5 people"), not a form's generic one.
+    party_size = IntegerField(_l("Number of people"), validators=[InputRequired(), NumberRange(min=1)], default=1)
+    children = IntegerField(_l("Of them, children under 14"), validators=[Optional(), NumberRange(min=0)], default=0)
     guardian_confirmed = BooleanField(_l("I am the parent or guardian of the children in this party and will "
                                          "come with them."))
     join_waitlist = BooleanField(_l("If it is full, put me on the waiting list"))
@@ -29,7 +30,7 @@ class IndividualBookingForm(Form):
 
 class ClassBookingForm(Form):
     request_key = HiddenField()
-    class_name = StringField(_l("Class"), validators=[DataRequired(), Length(max=40)],
+    class_name = StringField(_l("Class"), validators=[DataRequired(), Length(max=CLASS_NAME_MAX)],
                              description=_l("For example Grade 4 Class 2. No student names are needed."))
     grade = SelectField(_l("Grade"), coerce=int, choices=grade_choices(), validators=[InputRequired()])
     students = IntegerField(_l("Number of students"), validators=[InputRequired(), NumberRange(min=1, max=1000)])

@@ -30,6 +30,7 @@ class BookingStatus(LabelledEnum):
 ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted", "checked_in")
 # Statuses whose seats count against the slot's capacity.
 SEAT_HOLDING_STATUSES = ("pending", "confirmed", "checked_in")
+CLASS_NAME_MAX = 40  # "四年级2班", "Grade 4 Class 2": a label, not a roster
 
 
 class BookingRules(db.Model):
@@ -127,7 +128,7 @@ class Booking(CreatedAt, db.Model):
     students: Mapped[int | None]
     adults: Mapped[int | None]
     grade: Mapped[int | None]
-    class_name: Mapped[str | None] = mapped_column(sa.String(40))
+    class_name: Mapped[str | None] = mapped_column(sa.String(CLASS_NAME_MAX))
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
     program_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programs.id", ondelete="SET NULL"))
     is_partner: Mapped[bool] = mapped_column(default=False)

@@ -39,6 +39,14 @@ def booking_window(slot: Slot, *, extra_days: int = 0) -> tuple[datetime, dateti
     return opens, closes
 
 
+def window_state(slot, now: datetime) -> str:
+    """Where ``now`` falls in ``slot``'s booking window, for anyone without a partner school's head
+    start: ``"not_yet"``, ``"open"`` or ``"closed"``. ``slot`` is a ``Slot`` or any record with its
+    ``starts_at`` and window columns (the month calendar's)."""
+    opens, closes = booking_window(slot)
+    return "not_yet" if now < opens else "open" if now < closes else "closed"
+
+
 def cancel_deadline(slot: Slot, rules: BookingRules) -> datetime:
     return slot.starts_at - timedelta(hours=rules.cancel_cutoff_hours)
 

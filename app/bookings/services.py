@@ -14,7 +14,8 @@ from sqlalchemy import exc, func, select
 
 from app.accounts.models import Role, User
 from app.bookings import capacity, notify
-from app.bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingKind, BookingRules, BookingStatus
+from app.bookings.models import (CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking, BookingKind, BookingRules,
+                                 BookingStatus)
 from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
@@ -125,12 +126,16 @@ def check_party(rules, *, party_size: int, children: int = 0, guardian_confirmed
     """Raise what is wrong with a citizen's party, checked in the order the questions are asked:
     its size, then the children in it, then the guardian's confirmation."""
     if not 1 <= party_size <= rules.party_limit:
-        raise DomainError("party_too_large",
+        raise DomainError("party_too_large" if party_size > rules.party_limit else "invalid_party_size",
                           _l("A booking is for 1 to %(limit)d people.", limit=rules.party_limit),
                           field="party_size")
     if not 0 <= children <= party_size:
         raise DomainError("invalid_children", _l("Children cannot be more than the whole party."),
                           field="children")
+    if children and children == party_size:
+        # The guardian who confirms below comes too, and needs a place of their own.
+        raise DomainError("guardian_not_counted", _l("Children come with an adult: count the accompanying adult in "
+                                                     "the party."), field="children")
     if children and not guardian_confirmed:
         raise DomainError("guardian_required",
                           _l("Children under 14 must be booked by their guardian: please confirm."),
@@ -204,6 +209,9 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     class_name = (class_name or "").strip()
     if not class_name:
         raise DomainError("class_required", _l("Enter the class, for example Grade 4 Class 2."), field="class_name")
+    if len(class_name) > CLASS_NAME_MAX:
+        raise DomainError("class_name_too_long", _l("The class is at most %(n)d characters, for example Grade 4 "
+                                                    "Class 2.", n=CLASS_NAME_MAX), field="class_name")
     if _has_active_booking(teacher, slot):
         raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
 
@@ -292,7 +300,7 @@ def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: i
                              hours=rules.cancel_cutoff_hours), status=409)
     if students > booking.students or adults > booking.adults:
         raise DomainError("headcount_increase",
-                          _l("You can only lower the numbers here. To bring more people, make a new booking."),
+                          _l("You can only lower the numbers here. To bring more people, please contact the venue."),
                           field="students" if students > booking.students else "adults")
     _check_class(rules, students=students, adults=adults, grade=booking.grade)
     freed = booking.seats - (students + adults)

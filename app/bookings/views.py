@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,10 +14,10 @@ from app.accounts.models import Role
 from app.bookings import queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
 from app.bookings.models import Booking, BookingKind, BookingStatus
-from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for
+from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for, window_state
 from app.core.authz import authorize
 from app.core.errors import DomainError
-from app.core.forms import apply_error, form_status
+from app.core.forms import apply_error
 from app.core.i18n import localized
 from app.core.prefs import elder_mode
 from app.core.time import utcnow
@@ -27,6 +28,12 @@ from app.scheduling.models import Program, Slot, SlotStatus
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("bookings", __name__)
+
+
+@bp.app_template_global()
+def booking_window_now(slot) -> tuple[str, datetime]:
+    """For calendars and lists: ``rules.window_state`` of ``slot`` now, and when its booking opens."""
+    return window_state(slot, utcnow()), booking_window(slot)[0]
 
 
 def _bookable_slot_or_404(slot_id: int) -> Slot:
@@ -89,8 +96,9 @@ def book_slot(slot_id: int):
         status = 400
     partner = current_user.role == Role.TEACHER and is_partner(slot.venue_id, current_user.school_id, slot.local_date)
     opens, closes = booking_window(slot, extra_days=rules.partner_early_days if partner else 0)
+    now = utcnow()
     return render_template("bookings/book.html", slot=slot, form=form, rules=rules, partner=partner,
-                           opens=opens, closes=closes), status
+                           opens=opens, closes=closes, not_yet=now < opens, closed=now >= closes), status
 
 
 @bp.route("/venues/<int:venue_id>/book", methods=["GET", "POST"])
@@ -138,14 +146,19 @@ def _book(form, slot: Slot) -> Booking:
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
-    booking = _booking_or_404(booking_id)
+    return _render_detail(_booking_or_404(booking_id))
+
+
+def _render_detail(booking: Booking, *, cancel_form: CancelForm | None = None,
+                   headcount_form: HeadcountForm | None = None):
+    """The booking's page, with a form sent back with its errors (400) or fresh ones."""
+    status = 400 if (cancel_form and cancel_form.errors) or (headcount_form and headcount_form.errors) else 200
+    if headcount_form is None and booking.kind == BookingKind.GROUP and booking.user_id == current_user.id:
+        headcount_form = HeadcountForm(students=booking.students, adults=booking.adults)
     rules = rules_for(booking.venue)
-    headcount = None
-    if booking.kind == BookingKind.GROUP and booking.user_id == current_user.id:
-        headcount = HeadcountForm(students=booking.students, adults=booking.adults)
-    return render_template("bookings/detail.html", booking=booking, cancel_form=CancelForm(),
-                           headcount_form=headcount, deadline=cancel_deadline(booking.slot, rules),
-                           adults_needed=adults_needed, rules=rules, now=utcnow())
+    return render_template("bookings/detail.html", booking=booking, cancel_form=cancel_form or CancelForm(),
+                           headcount_form=headcount_form, deadline=cancel_deadline(booking.slot, rules),
+                           adults_needed=adults_needed, rules=rules, now=utcnow()), status
 
 
 @bp.get("/bookings/<int:booking_id>/slip")
@@ -165,7 +178,7 @@ def cancel(booking_id: int):
     authorize(booking.user_id == current_user.id)
     form = CancelForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _render_detail(booking, cancel_form=form)  # a reason too long: said next to it, kept
     try:
         services.cancel_booking(current_user, booking, reason=form.reason.data or "")
         db.session.commit()
@@ -195,10 +208,7 @@ def headcount(booking_id: int):
         else:
             flash(_("The new numbers are saved."), "success")
             return redirect(url_for("bookings.detail", booking_id=booking.id))
-    rules = rules_for(booking.venue)
-    return render_template("bookings/detail.html", booking=booking, cancel_form=CancelForm(), headcount_form=form,
-                           deadline=cancel_deadline(booking.slot, rules), adults_needed=adults_needed,
-                           rules=rules, now=utcnow()), form_status(form)
+    return _render_detail(booking, headcount_form=form)
 
 
 @bp.get("/me/bookings")

@@ -37,6 +37,10 @@ class SlotView:
     audience: Audience
     capacity: int
     available: int
+    # What the booking window is computed from, under ``Slot``'s names (``bookings.rules.booking_window``).
+    starts_at: datetime  # UTC
+    window_opens_days: int
+    window_closes_hours: int
 
     @property
     def time_range(self) -> str:
@@ -112,7 +116,7 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
     first = date(year, month, 1)
     last = date(year, month, calendar.monthrange(year, month)[1])
     query = select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.local_date, Slot.audience, Slot.capacity,
-                   Slot.taken).where(
+                   Slot.taken, Slot.window_opens_days, Slot.window_closes_hours).where(
         Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.local_date >= first,
         Slot.local_date <= last, Slot.starts_at > now)
     if audience in AUDIENCE_FILTER:
@@ -121,7 +125,8 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
     for row in db.session.execute(query.order_by(Slot.starts_at, Slot.id)):
         by_day.setdefault(row.local_date, []).append(SlotView(
             id=row.id, starts=to_local(row.starts_at), ends=to_local(row.ends_at), audience=row.audience,
-            capacity=row.capacity, available=max(0, row.capacity - row.taken)))
+            capacity=row.capacity, available=max(0, row.capacity - row.taken), starts_at=row.starts_at,
+            window_opens_days=row.window_opens_days, window_closes_hours=row.window_closes_hours))
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         weeks.append([Day(d, d < today, by_day.get(d, [])) if d.month == month else None for d in week])
