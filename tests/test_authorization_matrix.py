@@ -74,10 +74,11 @@ def world(app) -> World:
     themed = ThemedDay(key="matrix_day", name_zh="测试主题日", rule_kind="fixed", rule="05-12")
     db.session.add(themed)
     db.session.commit()
+    accreditation = factories.accreditation(venue_x)
     ids = {
         "venue_x": venue_x.id, "venue_y": venue_y.id, "school_a": school_a.id, "teacher_unverified": unverified.id,
         "public_slot": public_slot.id, "citizen_booking": citizen_booking.id, "class_booking": class_booking.id,
-        "program": program.id, "partnership": partnership.id, "gate_token": gate.id, "themed_day": themed.id,
+        "program": program.id, "partnership": partnership.id, "accreditation": accreditation.id, "gate_token": gate.id, "themed_day": themed.id,
         "year": local_today().year, "citizen_email": users["citizen"].email, "walk_in_token": walkins.daily_token(venue_x.id, local_today()),
     }
     tokens = {name: factories.user_token(person) for name, person in users.items()}
@@ -193,6 +194,9 @@ ROUTES = [
     ("POST", "/admin/venues/{venue_x}/suspend", ("admin_a", "city")),
     ("POST", "/admin/venues/{venue_x}/accreditations", ("city",)),
     ("GET", "/admin/accreditations", ("city",)),
+    ("GET", "/admin/accreditations/{accreditation}/edit", ("city",)),
+    ("POST", "/admin/accreditations/{accreditation}/edit", ("city",)),
+    ("POST", "/admin/accreditations/{accreditation}/withdraw", ("city",)),
     ("GET", "/admin/themed-days", ("city",)),
     ("GET", "/admin/themed-days/{themed_day}", ("city",)),
     ("POST", "/admin/themed-days/{themed_day}", ("city",)),

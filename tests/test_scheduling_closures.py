@@ -1,7 +1,7 @@
 """Closures, cancelled slots and capacity changes: bookings end, places return, bookers are told."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -41,11 +41,30 @@ def messages_to(user, kind: str) -> int:
         OutboxMessage.user_id == user.id, OutboxMessage.kind == kind))
 
 
+def test_a_closure_says_what_it_cancels_and_waits_for_the_managers_confirmation(client, manager):
+    slot = factories.slot(manager.venue, days_ahead=2, capacity=40)
+    other = factories.slot(manager.venue, days_ahead=2, start=time(14, 0), end=time(16, 0))
+    empty = factories.slot(manager.venue, days_ahead=3)
+    _, booking = booked(slot, party=3)
+    booked(other, party=2)
+    answers = {"starts_on": slot.local_date.isoformat(), "ends_on": empty.local_date.isoformat(),
+               "reason_zh": "设备检修", "reason_en": "Maintenance"}
+    preview = client.post("/manage/closures?lang=en", data=answers)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "3 slots and 2 bookings (5 people)" in page and '<input name="confirmed" type="hidden" value="yes">' in page
+    assert reload(booking).status == BookingStatus.CONFIRMED and reload(empty).status == SlotStatus.OPEN
+    assert db.session.scalar(select(func.count(Closure.id))) == 0
+    assert client.post("/manage/closures", data={**answers, "confirmed": "yes"}).status_code == 302
+    assert reload(booking).status == BookingStatus.CANCELLED and reload(empty).status == SlotStatus.CANCELLED
+
+
 def test_a_closure_cancels_the_bookings_of_that_day_and_tells_each_booker(client, manager):
     slot = factories.slot(manager.venue, days_ahead=2, capacity=40)
     citizen, booking = booked(slot, party=3)
     response = client.post("/manage/closures", data={"starts_on": slot.local_date.isoformat(), "ends_on": "",
-                                                     "reason_zh": "设备检修", "reason_en": "Maintenance"})
+                                                     "reason_zh": "设备检修", "reason_en": "Maintenance",
+                                                     "confirmed": "yes"})
     assert response.status_code == 302
 
     assert reload(booking).status == BookingStatus.CANCELLED
@@ -64,7 +83,7 @@ def test_a_closure_leaves_the_days_outside_its_range_alone(client, manager):
     _, kept = booked(outside)
     client.post("/manage/closures", data={"starts_on": inside.local_date.isoformat(),
                                           "ends_on": (inside.local_date + timedelta(days=1)).isoformat(),
-                                          "reason_zh": "春节休馆"})
+                                          "reason_zh": "春节休馆"})  # no booking there: no question asked
     assert reload(inside).status == SlotStatus.CANCELLED
     assert reload(outside).status == SlotStatus.OPEN
     assert reload(kept).status == BookingStatus.CONFIRMED
@@ -76,7 +95,8 @@ def test_waiting_bookings_of_a_closed_day_are_cancelled_and_never_promoted(clien
     waiting_citizen = factories.user("citizen")
     waiting = book_individual_visit(waiting_citizen, slot, party_size=1, join_waitlist=True)
     db.session.commit()
-    client.post("/manage/closures", data={"starts_on": slot.local_date.isoformat(), "reason_zh": "停电"})
+    client.post("/manage/closures", data={"starts_on": slot.local_date.isoformat(), "reason_zh": "停电",
+                                          "confirmed": "yes"})
     assert reload(waiting).status == BookingStatus.CANCELLED
     assert messages_to(waiting_citizen, "booking_promoted") == 0
     assert messages_to(waiting_citizen, "booking_closure") == 1

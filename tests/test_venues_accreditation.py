@@ -75,6 +75,39 @@ def test_bad_accreditation_input_gives_400(client, auth, app):
     assert _count() == 0
 
 
+def test_a_mistyped_accreditation_is_corrected_under_the_same_checks(client, auth, app):
+    venue = factories.venue()
+    factories.accreditation(venue, level="city_base", certificate_no="NJKP-8")
+    typo = factories.accreditation(venue, level="city_base", certificate_no="NJKP-9",
+                                   valid_from=date(1900, 1, 1), valid_to=date(1901, 1, 1))
+    auth.login(factories.user("city_admin").email)
+    review = client.get(f"/admin/venues/{venue.id}").get_data(as_text=True)
+    assert f'href="/admin/accreditations/{typo.id}/edit"' in review
+    form = client.get(f"/admin/accreditations/{typo.id}/edit").get_data(as_text=True)
+    assert 'value="NJKP-9"' in form and 'value="1900-01-01"' in form
+    # Another accreditation's number is still refused, next to the field, and nothing changes.
+    taken = client.post(f"/admin/accreditations/{typo.id}/edit", data=_form(certificate_no="NJKP-8"))
+    assert taken.status_code == 400 and 'id="certificate_no-error"' in taken.get_data(as_text=True)
+    # Keeping its own number is no clash.
+    fixed = client.post(f"/admin/accreditations/{typo.id}/edit",
+                        data=_form(certificate_no="NJKP-9", valid_from="2025-01-01", valid_to="2028-12-31"))
+    assert fixed.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(Accreditation, typo.id)
+    assert (row.certificate_no, row.valid_from, row.valid_to) == ("NJKP-9", date(2025, 1, 1), date(2028, 12, 31))
+
+
+def test_an_accreditation_recorded_in_error_is_removed_by_the_city_admin_only(client, auth, app):
+    venue = factories.venue()
+    wrong = factories.accreditation(venue)
+    auth.login(factories.user("district_admin").email)
+    assert client.post(f"/admin/accreditations/{wrong.id}/withdraw").status_code == 403
+    auth.logout()
+    auth.login(factories.user("city_admin").email)
+    assert client.post(f"/admin/accreditations/{wrong.id}/withdraw").status_code == 302
+    assert _count() == 0
+
+
 def test_accreditations_expiring_within_the_warning_window_are_listed_first(client, auth, app):
     today = local_today()
     venue = factories.venue()

@@ -81,9 +81,13 @@ def test_registration_saves_every_field_of_the_profile(client, auth, app):
     manager = factories.user("venue_manager", venue=None)
     auth.login(manager.email)
     client.post("/manage/venue", data=factories.venue_form_data(
-        themes="天文，物理、地质; 天文", closed_weekdays=["1", "7"], opens_at="08:30", closes_at="16:30"))
+        themes="天文，物理、地质; Astronomy、机器人", closed_weekdays=["1", "7"], opens_at="08:30", closes_at="16:30"))
     venue = _venue_of(manager)
-    assert venue.theme_names == ["天文", "物理", "地质"]
+    # Known themes are one theme in either language (filters and statistics count them once);
+    # another theme is kept as typed. The form shows them back in the reader's language.
+    assert venue.theme_names == ["astronomy", "physics", "geology", "机器人"]
+    form = client.get("/manage/venue?lang=zh").get_data(as_text=True)
+    assert "天文、物理、地质、机器人" in form
     assert venue.closed_weekdays == "1,7"
     assert str(venue.opens_at) == "08:30:00" and str(venue.closes_at) == "16:30:00"
     assert (venue.grade_min, venue.grade_max, venue.daily_capacity) == (1, 9, 800)

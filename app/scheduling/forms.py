@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField,
-                     StringField, SubmitField, TextAreaField, TimeField, URLField)
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField,
+                     SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField, URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -127,6 +127,7 @@ class ClosureForm(Form):
     ends_on = DateField(_l("Last closed day"), validators=[Optional()])
     reason_zh = StringField(_l("Reason in Chinese"), validators=[DataRequired(), Length(max=300)], filters=[_strip])
     reason_en = StringField(_l("Reason in English"), validators=[Optional(), Length(max=400)], filters=[_strip])
+    confirmed = HiddenField()  # "yes" once the manager has seen the bookings it cancels
     submit = SubmitField(_l("Close the venue on these days"))
 
 

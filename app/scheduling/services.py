@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.accounts.models import Role
 from app.bookings import notify
@@ -253,6 +253,28 @@ def _check_range(starts_on: date | None, ends_on: date | None, today: date) -> N
                           field="ends_on")
 
 
+@dataclass(frozen=True)
+class ClosureImpact:
+    """What closing some days would cancel: shown to the manager to confirm before anything is."""
+
+    slots: int
+    bookings: int
+    people: int
+
+
+def closure_impact(manager, venue: Venue, starts_on: date | None, ends_on: date | None, reason_zh: str,
+                   reason_en: str = "", *, now: datetime | None = None) -> ClosureImpact:
+    """What ``close_venue`` with these answers would cancel, after the same checks; changes nothing."""
+    now = now or utcnow()
+    starts_on, ends_on, _ = _checked_closure(manager, venue, starts_on, ends_on, reason_zh, reason_en, now)
+    slot_ids = _slots_to_close(venue, starts_on, ends_on, now).with_only_columns(Slot.id)
+    slots = db.session.scalar(select(func.count()).select_from(slot_ids.subquery()))
+    bookings, people = db.session.execute(
+        select(func.count(Booking.id), func.coalesce(func.sum(Booking.seats), 0))
+        .where(Booking.slot_id.in_(slot_ids), Booking.status.in_(CANCELLABLE))).one()
+    return ClosureImpact(slots, bookings, int(people))
+
+
 def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | None, reason_zh: str,
                 reason_en: str = "", *, now: datetime | None = None) -> ClosureResult:
     """Close the venue for a day or a range of days (holiday, maintenance).
@@ -260,8 +282,22 @@ def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | N
     Every open slot in the range that has not started is cancelled with its bookings, each booker
     gets a message, and later weekly schedules skip these days.
     """
-    require_manager(manager, venue)
     now = now or utcnow()
+    starts_on, ends_on, (reason_zh, reason_en) = _checked_closure(manager, venue, starts_on, ends_on, reason_zh,
+                                                                  reason_en, now)
+    closure = Closure(venue_id=venue.id, starts_on=starts_on, ends_on=ends_on, reason_zh=reason_zh,
+                      reason_en=reason_en, created_by_id=manager.id)
+    db.session.add(closure)
+    db.session.flush()
+    slots = db.session.scalars(_slots_to_close(venue, starts_on, ends_on, now).order_by(Slot.starts_at)).all()
+    reason = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
+    bookings = _cancel_slots(list(slots), reason, now, notice=closure)
+    return ClosureResult(closure, len(slots), bookings)
+
+
+def _checked_closure(manager, venue: Venue, starts_on: date | None, ends_on: date | None, reason_zh: str,
+                     reason_en: str, now: datetime) -> tuple[date, date, tuple[str, str]]:
+    require_manager(manager, venue)
     ends_on = ends_on or starts_on
     _check_range(starts_on, ends_on, to_local(now).date())
     reason_zh, reason_en = clean(reason_zh), clean(reason_en)
@@ -271,17 +307,13 @@ def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | N
         raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason_zh")
     if len(reason_en) > 400:
         raise DomainError("reason_too_long", _l("Keep the reason under 400 characters."), field="reason_en")
-    closure = Closure(venue_id=venue.id, starts_on=starts_on, ends_on=ends_on, reason_zh=reason_zh,
-                      reason_en=reason_en, created_by_id=manager.id)
-    db.session.add(closure)
-    db.session.flush()
-    slots = db.session.scalars(
-        select(Slot).where(Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN,
-                           Slot.local_date >= starts_on, Slot.local_date <= ends_on, Slot.starts_at > now)
-        .order_by(Slot.starts_at)).all()
-    reason = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
-    bookings = _cancel_slots(list(slots), reason, now, notice=closure)
-    return ClosureResult(closure, len(slots), bookings)
+    return starts_on, ends_on, (reason_zh, reason_en)
+
+
+def _slots_to_close(venue: Venue, starts_on: date, ends_on: date, now: datetime):
+    """The open slots of those days that have not started."""
+    return select(Slot).where(Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.local_date >= starts_on,
+                              Slot.local_date <= ends_on, Slot.starts_at > now)
 
 
 def venue_closures(venue: Venue, *, upcoming_from: date | None = None) -> list[Closure]:

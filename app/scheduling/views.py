@@ -270,9 +270,16 @@ def closures():
     venue = _managed_venue()
     form = ClosureForm()
     if form.validate_on_submit():
+        answers = (current_user, venue, form.starts_on.data, form.ends_on.data, form.reason_zh.data,
+                   form.reason_en.data)
         try:
-            result = services.close_venue(current_user, venue, form.starts_on.data, form.ends_on.data,
-                                          form.reason_zh.data, form.reason_en.data)
+            # Bookings are cancelled and their bookers told: the manager sees how many, and
+            # confirms, before anything is.
+            impact = services.closure_impact(*answers)
+            if impact.bookings and form.confirmed.data != "yes":
+                return _render("scheduling/closures.html", form, venue=venue, impact=impact,
+                               closures=services.venue_closures(venue))
+            result = services.close_venue(*answers)
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)

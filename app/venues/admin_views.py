@@ -9,12 +9,12 @@ from flask_login import current_user
 from app.accounts.models import Role
 from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
-from app.core.forms import apply_error
+from app.core.forms import apply_error, form_status
 from app.core.time import local_today
 from app.extensions import db
 from app.venues import services
 from app.venues.forms import AccreditationForm, ActionForm, ReasonForm
-from app.venues.models import Venue, VenueStatus
+from app.venues.models import Accreditation, Venue, VenueStatus
 from app.venues.views import bp, page_arg, status_choices
 
 ADMINS = (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
@@ -115,6 +115,50 @@ def record_accreditation(venue_id: int):
             flash(_("The accreditation is recorded."), "success")
             return redirect(url_for("venues.review_venue", venue_id=venue.id))
     return render_review(venue, 400, accreditation_form=form)
+
+
+def _accreditation_to_correct(accreditation_id: int) -> Accreditation:
+    accreditation = db.get_or_404(Accreditation, accreditation_id)
+    authorize(services.can_accredit(current_user))
+    return accreditation
+
+
+@bp.route("/admin/accreditations/<int:accreditation_id>/edit", methods=["GET", "POST"])
+@role_required(Role.CITY_ADMIN)
+def edit_accreditation(accreditation_id: int):
+    """Correct a mistyped number or date, or remove an accreditation recorded in error."""
+    accreditation = _accreditation_to_correct(accreditation_id)
+    form = AccreditationForm(obj=accreditation)
+    if request.method == "GET":
+        form.level.data = accreditation.level.value
+    form.submit.label.text = _("Save changes")
+    if form.validate_on_submit():
+        try:
+            services.correct_accreditation(
+                current_user, accreditation, level=form.level.data, certificate_no=form.certificate_no.data,
+                valid_from=form.valid_from.data, valid_to=form.valid_to.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The accreditation is corrected."), "success")
+            return redirect(url_for("venues.review_venue", venue_id=accreditation.venue_id))
+    return render_template("venues/accreditation_edit.html", form=form, accreditation=accreditation,
+                           withdraw_form=ActionForm()), form_status(form)
+
+
+@bp.post("/admin/accreditations/<int:accreditation_id>/withdraw")
+@role_required(Role.CITY_ADMIN)
+def withdraw_accreditation(accreditation_id: int):
+    accreditation = _accreditation_to_correct(accreditation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    venue_id = accreditation.venue_id
+    services.withdraw_accreditation(current_user, accreditation)
+    db.session.commit()
+    flash(_("The accreditation is removed."), "success")
+    return redirect(url_for("venues.review_venue", venue_id=venue_id))
 
 
 @bp.get("/admin/accreditations")

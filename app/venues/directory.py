@@ -55,7 +55,8 @@ def _problem(field: str, message) -> DomainError:
 
 def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
                             max_per_page: int | None = None) -> tuple[DirectoryFilters, list[DomainError]]:
-    """Read query parameters. A bad value is left out of the filters and reported as a problem.
+    """Read query parameters. A bad value is left out of the filters and reported as a problem (the
+    page shows the rest and says what it ignored; the API refuses the request).
 
     ``per_page`` is read from the parameters only when ``max_per_page`` is given (the API).
     """
@@ -73,18 +74,18 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
         if len(district) <= 8 and db.session.get(District, district) is not None:
             filters.district = district
         else:
-            problems.append(_problem("district", _l("There is no such district; the district filter was ignored.")))
+            problems.append(_problem("district", _l("There is no such district.")))
 
     venue_type = _text(args.get("type", ""))
     if venue_type:
         try:
             filters.venue_type = VenueType(venue_type)
         except ValueError:
-            problems.append(_problem("type", _l("There is no such venue type; the type filter was ignored.")))
+            problems.append(_problem("type", _l("There is no such venue type.")))
 
     theme = _text(args.get("theme", ""))
     if len(theme) > 80:
-        problems.append(_problem("theme", _l("There is no such theme; the theme filter was ignored.")))
+        problems.append(_problem("theme", _l("There is no such theme.")))
     else:
         filters.theme = theme
 
@@ -94,13 +95,13 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
         if number is not None and number <= 12:
             filters.grade = number
         else:
-            problems.append(_problem("grade", _l("The grade must be 0 (kindergarten) to 12; the grade filter was ignored.")))
+            problems.append(_problem("grade", _l("The grade must be 0 (kindergarten) to 12.")))
 
     free = _text(args.get("free", "")).lower()
     if free in TRUE_WORDS:
         filters.free_only = True
     elif free not in FALSE_WORDS:
-        problems.append(_problem("free", _l("The free-admission filter takes 1 or 0; it was ignored.")))
+        problems.append(_problem("free", _l("The free-admission filter takes 1 or 0.")))
 
     page = _text(args.get("page", ""))
     if page:
@@ -108,7 +109,7 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
         if number is not None and 1 <= number <= MAX_PAGE:
             filters.page = number
         else:
-            problems.append(_problem("page", _l("The page number must be a whole number from 1 to %(n)d; showing page 1.",
+            problems.append(_problem("page", _l("The page number must be a whole number from 1 to %(n)d.",
                                                 n=MAX_PAGE)))
 
     if max_per_page is not None:

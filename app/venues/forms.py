@@ -12,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import Form
 from app.venues.models import AccreditationLevel, Admission, OperatorKind, Venue, VenueType
+from app.venues.themes import theme_label
 
 WEEKDAYS = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")),
             (5, _l("Friday")), (6, _l("Saturday")), (7, _l("Sunday"))]
@@ -97,7 +98,7 @@ class VenueForm(Form):
             "daily_capacity", "grade_min", "grade_max", "accessibility_zh", "accessibility_en",
             "contact_phone", "contact_email", "website")}
         data.update(venue_type=venue.venue_type.value, operator_kind=venue.operator_kind.value,
-                    admission=venue.admission.value, themes="、".join(venue.theme_names),
+                    admission=venue.admission.value, themes="、".join(theme_label(name) for name in venue.theme_names),
                     closed_weekdays=sorted(venue.closed_weekday_set))
         return cls(data=data, **kwargs)
 

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.venues.directory import DirectoryFilters, parse_directory_filters, search_directory  # noqa: F401
 from app.venues.models import (Accreditation, AccreditationLevel, Admission, OperatorKind, Venue,
                                VenueStatus, VenueStatusChange, VenueTheme, VenueType)
+from app.venues.themes import canonical_theme
 
 S = VenueStatus
 # The registration's life, by action: the states it may start from (None: not yet registered) and where it ends.
@@ -84,7 +85,7 @@ def parse_themes(value) -> list[str]:
     parts = THEME_SPLIT.split(value) if isinstance(value, str) else list(value or [])
     names, seen = [], set()
     for part in parts:
-        name = " ".join(str(part).split())
+        name = canonical_theme(" ".join(str(part).split()))
         if name and name.casefold() not in seen:
             seen.add(name.casefold())
             names.append(name)
@@ -315,8 +316,39 @@ def review_queue(admin, status: VenueStatus | None, page: int, per_page: int) ->
 def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
                          valid_from: date | None, valid_to: date | None) -> Accreditation:
     """The city admin records an education-base accreditation; level + number is unique."""
+    values = _checked_accreditation(admin, level, certificate_no, valid_from, valid_to)
+    accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
+    db.session.add(accreditation)
+    db.session.flush()
+    return accreditation
+
+
+def correct_accreditation(admin, accreditation: Accreditation, *, level, certificate_no: str,
+                          valid_from: date | None, valid_to: date | None) -> Accreditation:
+    """The city admin corrects a recorded accreditation (a mistyped number or date), under the same
+    checks as recording it."""
+    values = _checked_accreditation(admin, level, certificate_no, valid_from, valid_to, other_than=accreditation)
+    for name, value in values.items():
+        setattr(accreditation, name, value)
+    db.session.flush()
+    return accreditation
+
+
+def withdraw_accreditation(admin, accreditation: Accreditation) -> None:
+    """The city admin removes an accreditation recorded in error."""
+    _require_accreditor(admin)
+    db.session.delete(accreditation)
+    db.session.flush()
+
+
+def _require_accreditor(admin) -> None:
     if not can_accredit(admin):
         raise Forbidden(_l("Only the city administrator records accreditations."))
+
+
+def _checked_accreditation(admin, level, certificate_no: str, valid_from: date | None, valid_to: date | None,
+                           *, other_than: Accreditation | None = None) -> dict:
+    _require_accreditor(admin)
     level = _choice(AccreditationLevel, level, "level")
     number = (certificate_no or "").replace("\x00", "").strip()
     if not number or len(number) > 60:
@@ -328,17 +360,14 @@ def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
         raise DomainError("date_required", _l("Enter a date."), field="valid_to")
     if valid_from > valid_to:
         raise DomainError("date_order", _l("“Valid to” cannot be before “valid from”."), field="valid_to")
-    taken = db.session.scalar(select(exists().where(Accreditation.level == level,
-                                                    Accreditation.certificate_no == number)))
-    if taken:
+    same = exists().where(Accreditation.level == level, Accreditation.certificate_no == number)
+    if other_than is not None:
+        same = same.where(Accreditation.id != other_than.id)
+    if db.session.scalar(select(same)):
         raise DomainError("duplicate_certificate",
                           _l("A %(level)s with certificate number %(number)s is already recorded.",
                              level=level.label, number=number), field="certificate_no")
-    accreditation = Accreditation(venue=venue, level=level, certificate_no=number, valid_from=valid_from,
-                                  valid_to=valid_to, recorded_by=admin)
-    db.session.add(accreditation)
-    db.session.flush()
-    return accreditation
+    return {"level": level, "certificate_no": number, "valid_from": valid_from, "valid_to": valid_to}
 
 
 def expiring_accreditations(today: date, days: int) -> list[Accreditation]:

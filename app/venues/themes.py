@@ -1,8 +1,8 @@
 """Names of venue themes in the interface language.
 
-A theme is stored as the manager typed it. The themes the registry uses (the demo's and the city's
-usual ones) are stored by their English name and shown translated; a theme typed as one of their
-Chinese names is shown in English on English pages. Any other theme is shown as typed.
+The themes the registry uses (the demo's and the city's usual ones) are stored by their English
+name, whether typed in English or Chinese, and shown translated. Any other theme is stored and
+shown as the manager typed it.
 """
 from __future__ import annotations
 
@@ -51,6 +51,12 @@ def _key(name: str) -> str | None:
         with force_locale("zh"):
             _by_chinese_name.update({str(label): k for k, label in KNOWN_THEMES.items()})
     return _by_chinese_name.get(name.strip())
+
+
+def canonical_theme(name: str) -> str:
+    """How a typed theme is stored: a known theme by its key, whichever language it was typed in
+    (so "天文" and "Astronomy" are one theme in filters and statistics), any other as typed."""
+    return _key(name) or name
 
 
 def theme_label(name: str) -> str:

@@ -51,6 +51,15 @@ def _bookable_slot() -> str:
     return f"/slots/{factories.slot().id}/book"
 
 
+def _slot_not_yet_open() -> str:
+    # A teacher's: a citizen in elder mode is taken to the step-by-step booking, which says it there.
+    return f"/slots/{factories.slot(audience='school', days_ahead=40).id}/book"  # schools: 30 days ahead
+
+
+def _accreditation_to_correct() -> str:
+    return f"/admin/accreditations/{factories.accreditation(factories.venue()).id}/edit"
+
+
 def _booking_step(step: str, **answers) -> Callable[[], str]:
     """A screen of the step-by-step booking at a venue with a free and a full time on one day."""
     def build() -> str:
@@ -108,6 +117,7 @@ SCREENS = [
     Screen("open-data", "/open-data/"),
     Screen("availability", build=_availability),
     Screen("book", build=_bookable_slot, role="citizen"),
+    Screen("book-not-open", build=_slot_not_yet_open, role="teacher"),
     Screen("book-step-day", build=_booking_step("day"), role="citizen"),
     Screen("book-step-time", build=_booking_step("time"), role="citizen"),
     Screen("book-step-people-error", build=_booking_step("children", party_size="x"), role="citizen", status=400),
@@ -122,6 +132,7 @@ SCREENS = [
     Screen("scan", "/scan", role="venue_staff"),
     Screen("review-venues", "/admin/venues", role="district_admin"),
     Screen("schools", "/admin/schools", role="city_admin"),
+    Screen("correct-accreditation", build=_accreditation_to_correct, role="city_admin"),
 ]
 
 
