@@ -143,3 +143,10 @@ def test_registration_posts_are_rate_limited(app, database_url):
     assert client.get("/register").status_code == 200
     with limited.app_context():
         db.engine.dispose()
+
+
+def test_full_width_digits_and_a_pasted_space_are_what_the_person_meant(client, app):
+    response = client.post("/register", data=_form(phone="１３９ １２３４ ５６７８", email=" lihua@example.com "))
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "lihua@example.com"))
+    assert user.phone == "13912345678"

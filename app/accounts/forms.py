@@ -15,6 +15,11 @@ def _optional_int(value):
     return int(value)
 
 
+def _stripped(value):
+    """A pasted address often brings a space with it."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def plausible_email(form, field):
     """A loose check for forms that look an account up: the demo's ``@scivisit.local`` addresses
     are real accounts even though email_validator refuses special-use domains."""
@@ -51,7 +56,7 @@ class RegistrationForm(Form):
     phone = TelField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)],
                      render_kw={"autocomplete": "tel", "inputmode": "numeric"})
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
-                       render_kw={"autocomplete": "email"})
+                       filters=[_stripped], render_kw={"autocomplete": "email"})
     password, confirm = _new_password_fields("password", _l("Password"))
     school_id = SelectField(_l("Your school"), coerce=_optional_int, choices=[],
                             invalid_choice_message=_l("Choose a school from the list."))

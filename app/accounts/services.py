@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -34,7 +35,8 @@ def normalize_email(email: str) -> str:
 
 
 def normalize_phone(phone: str) -> str:
-    return re.sub(r"[\s-]", "", phone or "").removeprefix("+86")
+    # NFKC: digits typed with a Chinese input method in full width (１３８…) are the same digits.
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone or "")).removeprefix("+86")
 
 
 def is_mobile(phone: str | None) -> bool:
