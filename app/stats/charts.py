@@ -6,9 +6,13 @@ Policy would block. Every chart is drawn from a ``Breakdown`` whose table is pri
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 BAR_MAX_PCT = 78  # leave room right of the longest bar for its value
+# A bar's label is SVG text, which does not wrap: longer ones are cut to what a 360-px phone shows
+# in large text (a Chinese character counts two). The full name is in the bar's tooltip and the table.
+LABEL_COLUMNS = 26
 ROW_HEIGHT = 44
 COLUMN_HEIGHT = 180
 
@@ -35,6 +39,16 @@ class Bar:
     pct: float  # length of the bar, percent of the chart's width (or height, for columns)
     y: int = 0
     x_pct: float = 0.0
+
+    @property
+    def short_label(self) -> str:
+        """The label as drawn: cut to ``LABEL_COLUMNS``, with an ellipsis when cut."""
+        used = 0
+        for index, char in enumerate(self.label):
+            used += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+            if used > LABEL_COLUMNS:
+                return self.label[:index - 1].rstrip() + "…"
+        return self.label
 
 
 def _peak(values) -> float:
