@@ -28,7 +28,7 @@ translations: $(COMPILED)
 
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 --no-location --sort-output --ignore-dirs='.* __pycache__' -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete -w 100
 
 migrate: install
 	$(FLASK) db upgrade
