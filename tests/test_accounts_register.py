@@ -150,3 +150,10 @@ def test_full_width_digits_and_a_pasted_space_are_what_the_person_meant(client, 
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "lihua@example.com"))
     assert user.phone == "13912345678"
+
+
+def test_schools_are_listed_as_people_count_them(client, app):
+    factories.school(name_zh="玄武区第10中学", district_code=factories.XUANWU)
+    factories.school(name_zh="玄武区第2中学", district_code=factories.XUANWU)
+    html = client.get("/register").get_data(as_text=True)
+    assert html.index("玄武区第2中学") < html.index("玄武区第10中学")

@@ -1,6 +1,8 @@
 """The schools registry: who may manage which school, and the rules a school entry obeys."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
@@ -54,10 +56,15 @@ def schools_for(admin: User, *, district_code: str | None = None, kind: str | No
 
 
 def active_schools() -> list[School]:
-    """Schools a teacher can register with, ordered by district code then Chinese name."""
-    query = (select(School).where(School.is_active.is_(True))
-             .order_by(School.district_code, School.name_zh, School.id))
-    return list(db.session.scalars(query))
+    """Schools a teacher can register with, by district code, then by Chinese name as people count
+    (第2中学 before 第10中学)."""
+    schools = db.session.scalars(select(School).where(School.is_active.is_(True)))
+    return sorted(schools, key=lambda s: (s.district_code, _counted_name(s.name_zh), s.id))
+
+
+def _counted_name(name: str) -> tuple:
+    # Digits compare as numbers, the text between them as text.
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 def active_school_choices() -> list[tuple[int, str]]:
