@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 
-from app.accounts.models import Role
 from app.bookings.models import Partnership
 from app.core.time import local_today
 from app.extensions import db

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 
-import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -1,4 +1,3 @@
-import pytest
 """A venue manager registers a venue; the district reviews it (登记注册)."""
 from sqlalchemy import select
 

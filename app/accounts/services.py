@@ -208,13 +208,6 @@ def count_users() -> int:
 
 # --- Registration -------------------------------------------------------------------------------
 
-def active_schools() -> list[School]:
-    """Schools a teacher may choose, in district order (the registration form groups them)."""
-    return list(db.session.scalars(
-        select(School).where(School.is_active.is_(True)).order_by(School.district_code, School.name_zh)
-    ))
-
-
 def register_account(*, email: str, password: str, name: str, phone: str, role: Role | str,
                      school_id: int | None = None, consent: bool = False) -> User:
     """A person signs up for themselves as a citizen, a teacher or a venue manager.

@@ -22,6 +22,7 @@ from app.core.prefs import carry_into_account
 from app.extensions import address_and_email, db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import record_access
+from app.schools.services import active_schools
 
 bp = Blueprint("accounts", __name__)
 
@@ -78,7 +79,7 @@ def logout():
 
 def _school_choices() -> list[SelectChoice]:
     choices = [SelectChoice("", _("Choose your school"))]
-    for _code, schools in groupby(services.active_schools(), key=lambda s: s.district_code):
+    for _code, schools in groupby(active_schools(), key=lambda s: s.district_code):
         schools = list(schools)
         group = localized(schools[0].district, "name")
         choices += [SelectChoice(str(s.id), localized(s, "name"), optgroup=group) for s in schools]

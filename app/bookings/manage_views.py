@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
+from flask_login import current_user
 
 from app.accounts.models import Role
 from app.bookings import partnerships, queries, services
@@ -15,12 +13,12 @@ from app.bookings.views import bp
 from app.core.authz import role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
-from app.core.i18n import localized
 from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import record_access
 from app.schools.models import School
+from app.schools.services import active_school_choices
 
 
 def _managed_booking(booking_id: int) -> Booking:
@@ -92,10 +90,7 @@ def manage_partners():
     if venue is None:
         abort(404)
     form = PartnershipForm()
-    schools = db.session.scalars(select(School).where(School.is_active.is_(True))
-                                 .order_by(School.district_code, School.name_zh)).all()
-    form.school_id.choices = [SelectChoice(s.id, f"{localized(s.district, 'name')} · {localized(s, 'name')}")
-                              for s in schools]
+    form.school_id.choices = active_school_choices()
     if form.validate_on_submit():
         school = db.session.get(School, form.school_id.data)
         try:

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from app.accounts.models import Role
 from app.bookings import queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
-from app.bookings.models import Booking, BookingKind, BookingStatus
+from app.bookings.models import Booking, BookingKind
 from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for, window_state
 from app.core.authz import authorize
 from app.core.errors import DomainError
@@ -24,7 +24,7 @@ from app.core.time import utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import record_access
-from app.scheduling.models import Program, Slot, SlotStatus
+from app.scheduling.models import Program, Slot
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("bookings", __name__)
