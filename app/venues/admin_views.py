@@ -104,9 +104,7 @@ def record_accreditation(venue_id: int):
     form = AccreditationForm()
     if form.validate_on_submit():
         try:
-            services.record_accreditation(
-                current_user, venue, level=form.level.data, certificate_no=form.certificate_no.data,
-                valid_from=form.valid_from.data, valid_to=form.valid_to.data)
+            services.record_accreditation(current_user, venue, **form.values())
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
@@ -134,9 +132,7 @@ def edit_accreditation(accreditation_id: int):
     form.submit.label.text = _("Save changes")
     if form.validate_on_submit():
         try:
-            services.correct_accreditation(
-                current_user, accreditation, level=form.level.data, certificate_no=form.certificate_no.data,
-                valid_from=form.valid_from.data, valid_to=form.valid_to.data)
+            services.correct_accreditation(current_user, accreditation, **form.values())
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)

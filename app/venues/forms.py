@@ -121,3 +121,8 @@ class AccreditationForm(Form):
     valid_from = DateField(_l("Valid from"), validators=[InputRequired()])
     valid_to = DateField(_l("Valid to"), validators=[InputRequired()])
     submit = SubmitField(_l("Record accreditation"))
+
+    def values(self) -> dict:
+        """The answers, as ``services.record_accreditation`` and ``correct_accreditation`` take them."""
+        return {"level": self.level.data, "certificate_no": self.certificate_no.data,
+                "valid_from": self.valid_from.data, "valid_to": self.valid_to.data}
