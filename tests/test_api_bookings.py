@@ -125,3 +125,32 @@ def test_a_password_change_revokes_api_tokens(client, auth):
                                       "confirm_password": "another-pass-9", "confirm": "another-pass-9"})
     auth.logout()
     assert client.get("/api/v1/bookings", headers=headers).status_code == 401
+
+
+def test_a_class_may_ask_only_for_one_of_the_venues_active_programs(client):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=100)
+    elsewhere = factories.program(factories.venue())
+    headers = _token(client, factories.user("teacher"))
+    body = {"slot_id": slot.id, "students": 30, "adults": 2, "grade": 4, "class_name": "四年级2班"}
+    for program_id in (elsewhere.id, 999_999, 2**31, -2**31 - 1, 10**12):
+        response = client.post("/api/v1/bookings", headers=headers, json={**body, "program_id": program_id})
+        assert (response.status_code, response.get_json()["error"], response.get_json()["field"]) == \
+            (400, "invalid_program", "program_id"), program_id
+    own = factories.program(slot.venue)
+    assert client.post("/api/v1/bookings", headers=headers, json={**body, "program_id": own.id}).status_code == 201
+
+
+def test_a_nul_character_anywhere_in_the_json_is_refused_with_the_member_named(client):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=100)
+    teacher = factories.user("teacher")
+    headers = _token(client, teacher)
+    body = {"slot_id": slot.id, "students": 30, "adults": 2, "grade": 4, "class_name": "a\x00b"}
+    refused = client.post("/api/v1/bookings", headers=headers, json=body)
+    assert (refused.status_code, refused.get_json()["error"], refused.get_json()["field"]) == \
+        (400, "invalid_parameter", "class_name")
+    token = client.post("/api/v1/auth/token", json={"email": "\x00x", "password": "p"})
+    assert (token.status_code, token.get_json()["field"]) == (400, "email")
+    booked = client.post("/api/v1/bookings", headers=headers, json={**body, "class_name": "四年级2班"}).get_json()
+    cancel = client.post(f"/api/v1/bookings/{booked['id']}/cancel", headers=headers, json={"reason": "a\x00b"})
+    assert (cancel.status_code, cancel.get_json()["field"]) == (400, "reason")
+    assert db.session.get(Booking, booked["id"]).status != BookingStatus.CANCELLED

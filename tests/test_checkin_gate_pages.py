@@ -182,6 +182,33 @@ def test_an_offline_batch_admits_the_first_scan_of_a_ticket_and_reports_later_on
     assert all(r["replayed"] for r in again[:3]) and _count() == 3
 
 
+def test_one_malformed_scan_does_not_hold_back_the_rest_of_a_batch(client):
+    slot = factories.slot_at(starts_in=-timedelta(minutes=10))
+    booking = factories.confirmed_visit(slot)
+    gate = factories.gate_token(slot.venue)
+    now = to_local(utcnow()).isoformat()
+    scans = [{"code": tickets.code_for_booking(booking), "nonce": "ok-1", "scanned_at": now},
+             {"code": "junk", "nonce": "bad\x00", "scanned_at": now},
+             {"code": "junk\x00", "nonce": "bad-2", "scanned_at": now, "gate": "\x00"}]
+    response = _batch(client, gate, scans)
+    results = response.get_json()["results"]
+    assert response.status_code == 200 and results[0]["result"] == "ok"
+    assert [(r["error"], r["field"]) for r in results[1:]] == [("invalid_parameter", "nonce"),
+                                                                ("invalid_parameter", "code")]
+    assert _status(booking.id) == BookingStatus.CHECKED_IN
+
+
+def test_the_scanner_page_sent_back_with_another_ticket_scans_it_anew(client, auth):
+    slot = factories.slot_at()
+    first, second = factories.confirmed_visit(slot), factories.confirmed_visit(slot)
+    auth.login(factories.user("venue_staff", venue=slot.venue).email)
+    client.post("/scan", data={"code": first.reference, "nonce": "page-1"})
+    # The browser's Back button: the old page, its nonce, and the next ticket.
+    page = client.post("/scan", data={"code": second.reference, "nonce": "page-1"})
+    assert page.status_code == 200
+    assert _status(first.id) == _status(second.id) == BookingStatus.CHECKED_IN
+
+
 def test_a_batch_scan_from_the_future_or_long_ago_is_refused(client):
     gate = factories.gate_token(factories.venue())
     results = _batch(client, gate, [

@@ -76,6 +76,18 @@ def test_a_retry_with_the_same_nonce_answers_the_first_result_and_counts_once(cl
     assert len(_attempts(booking.id)) == 1
 
 
+def test_a_nonce_sent_again_with_another_ticket_is_refused_not_replayed(client, visit):
+    booking, code, gate = visit
+    other = factories.confirmed_visit(booking.slot)
+    assert _scan(client, gate, code, nonce="X").get_json()["result"] == "ok"
+    for presented in ("GARBAGE", tickets.code_for_booking(other), other.reference):
+        response = _scan(client, gate, presented, nonce="X")
+        assert (response.status_code, response.get_json()["error"]) == (409, "nonce_reused"), presented
+    assert _status(other.id) == BookingStatus.CONFIRMED and len(_attempts()) == 1
+    # The same ticket typed as its booking number is the same ticket: a retry.
+    assert _scan(client, gate, booking.reference, nonce="X").get_json()["replayed"] is True
+
+
 def test_a_retried_refusal_keeps_its_first_answer_even_once_the_ticket_became_valid(app):
     slot = factories.slot_at(starts_in=timedelta(hours=3))
     booking = factories.confirmed_visit(slot)
@@ -274,7 +286,8 @@ def test_malformed_requests_are_4xx_json(client, visit):
     headers = {"Authorization": f"Bearer {gate}"}
     for body in (None, [], {"code": 5}, {"code": "  "}, {"code": code, "headcount": "many"},
                  {"code": code, "nonce": "x" * 65}, {"code": code, "headcount": {"students": -1, "adults": 2}},
-                 {"code": "A" * 400}):
+                 {"code": "A" * 400}, {"code": code, "nonce": "n\x00"}, {"code": code, "gate": "\x00"},
+                 {"code": code, "headcount": {"persons\x00": 1}}):
         response = client.post("/api/v1/checkins", json=body, headers=headers)
         assert 400 <= response.status_code < 500, body
         assert "error" in response.get_json()

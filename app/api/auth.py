@@ -13,6 +13,7 @@ from app.accounts import tokens
 from app.accounts.services import authenticate
 from app.api import bp
 from app.core.errors import DomainError
+from app.core.requests import refuse_nul_in_json
 from app.core.time import utcnow
 from app.extensions import csrf, db, limiter
 
@@ -62,10 +63,13 @@ def principal_required(view):
     return wrapped
 
 
-def json_body() -> dict:
+def json_body(*, per_item: str | None = None) -> dict:
+    """The request's JSON object, refused (400) when it is not one or holds a NUL character
+    (``core.requests.refuse_nul_in_json``, which says what ``per_item`` is)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise DomainError("invalid_json", _l("Send a JSON object with Content-Type: application/json."))
+    refuse_nul_in_json(data, per_item=per_item)
     return data
 
 

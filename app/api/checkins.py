@@ -40,6 +40,8 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str |
         return None
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
         raise _invalid(_l("%(name)s must be text of at most %(limit)d characters.", name=name, limit=limit), name)
+    if "\x00" in value:  # a batch's scans are read here, one by one (``json_body(per_item="scans")``)
+        raise _invalid(_l("This input contains a character that is not allowed."), name)
     return value
 
 
@@ -106,7 +108,7 @@ def _scan(entry, now: datetime) -> Scan:
 @principal_required
 def check_in_batch():
     actor = _gate_actor()
-    scans = json_body().get("scans")
+    scans = json_body(per_item="scans").get("scans")
     if not isinstance(scans, list) or not 1 <= len(scans) <= BATCH_MAX:
         raise _invalid(_l("scans must be a list of 1 to %(max)d scans.", max=BATCH_MAX), "scans")
     now = utcnow()
@@ -261,6 +263,9 @@ OPENAPI = {
                         "content": _ERR},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "403": {"$ref": "#/components/responses/Forbidden"},
+                "409": {"description": "The nonce was used before for another ticket (`nonce_reused`): nothing "
+                                       "recorded. A retry sends the same code with the same nonce.",
+                        "content": _ERR},
                 "422": {"description": "Headcount above the booking (`headcount_above_booking`): nothing counted.",
                         "content": _ERR},
             },

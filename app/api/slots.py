@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app.api import bp
 from app.api.auth import Unauthorized, current_principal
 from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.requests import refuse_nul_in_json
 from app.core.time import local_today, to_local
 from app.extensions import db
 from app.scheduling import services
@@ -109,6 +110,7 @@ def create_slot(venue_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise _invalid(_l("Send a JSON object with start, end, capacity and audience."))
+    refuse_nul_in_json(body)
     capacity = body.get("capacity")
     if isinstance(capacity, bool) or not isinstance(capacity, int):
         raise _invalid(_l("capacity must be a whole number."), "capacity")

@@ -21,6 +21,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Slot, SlotStatus
+from app.scheduling.queries import active_program
 from app.venues.models import VenueStatus
 
 PUBLIC_AUDIENCES = (Audience.PUBLIC, Audience.MIXED)
@@ -212,6 +213,9 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if len(class_name) > CLASS_NAME_MAX:
         raise DomainError("class_name_too_long", _l("The class is at most %(n)d characters, for example Grade 4 "
                                                     "Class 2.", n=CLASS_NAME_MAX), field="class_name")
+    if program_id and active_program(slot.venue_id, program_id) is None:
+        raise DomainError("invalid_program", _l("Choose one of this venue's programs, or a general visit."),
+                          field="program_id")
     if _has_active_booking(teacher, slot):
         raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
 

@@ -211,7 +211,8 @@ def record_check_in(actor, code_or_reference: str, *, gate: str | None = None, n
     """Decide one scan and record it (the audit log); admit the ticket if the answer is ``ok``.
 
     ``now`` is when the gate scanned (an offline gate's upload gives its scan time). A retry with
-    a ``nonce`` this actor used before answers the first attempt's result and records nothing.
+    a ``nonce`` this actor used before answers the first attempt's result and records nothing; the
+    nonce with another ticket raises ``DomainError`` (``nonce_reused``).
     A headcount above the booking raises ``DomainError`` (``headcount_above_booking``): nothing is
     recorded, the ticket stays valid.
     """
@@ -227,6 +228,11 @@ def record_check_in(actor, code_or_reference: str, *, gate: str | None = None, n
         # the ticket was admitted by another path in between (decide again).
         first = _attempt_by_nonce(actor, nonce) if nonce else None
         if first is not None:
+            if first.reference != _parse(code_or_reference)[1]:
+                # A retry resends the same code; another code under a used nonce is a gate's bug,
+                # and answering the first scan's result would admit (or refuse) the wrong ticket.
+                raise DomainError("nonce_reused", _l("This nonce was already used for another ticket. Send a new "
+                                                     "nonce with each scan."), field="nonce", status=409)
             return _replay(first)
     raise RuntimeError("check-in could not be recorded")
 

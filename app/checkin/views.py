@@ -100,9 +100,20 @@ def scan():
         headcount_form = GroupHeadcountForm(formdata=None, code=code, gate=gate, nonce=nonce,
                                             students=preview.booking.students, adults=preview.booking.adults)
         return _remember_gate(_render_scanner(venue, outcome=preview, headcount_form=headcount_form), gate)
-    outcome = services.record_check_in(current_user, code, gate=gate, nonce=nonce)
+    outcome = _record(code, gate=gate, nonce=nonce)
     db.session.commit()
     return _remember_gate(_render_scanner(venue, outcome=outcome), gate)
+
+
+def _record(code: str, *, gate: str, nonce: str | None, headcount: Headcount | None = None):
+    try:
+        return services.record_check_in(current_user, code, gate=gate, nonce=nonce, headcount=headcount)
+    except DomainError as refused:
+        if refused.code != "nonce_reused":
+            raise
+        # A page's nonce comes back with another ticket when staff went Back in the browser and
+        # scanned again: that is a new scan, not a retry.
+        return services.record_check_in(current_user, code, gate=gate, headcount=headcount)
 
 
 @bp.post("/scan/group")
@@ -112,10 +123,8 @@ def scan_group():
     form = GroupHeadcountForm()
     if form.validate():
         try:
-            outcome = services.record_check_in(current_user, form.code.data, gate=form.gate.data,
-                                               nonce=form.nonce.data or None,
-                                               headcount=Headcount(students=form.students.data,
-                                                                   adults=form.adults.data))
+            outcome = _record(form.code.data, gate=form.gate.data, nonce=form.nonce.data or None,
+                              headcount=Headcount(students=form.students.data, adults=form.adults.data))
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

@@ -43,3 +43,24 @@ def init_app(app: Flask) -> None:
                 if "\x00" in value:
                     raise DomainError("invalid_parameter",
                                       _l("This input contains a character that is not allowed."), field=name)
+
+
+def contains_nul(value) -> bool:
+    """Whether a parsed JSON value holds a NUL character anywhere (keys and strings)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_in_json(data: dict, *, per_item: str | None = None) -> None:
+    """The JSON body's answer to ``refuse_nul_characters``: a NUL in a member is refused, named by
+    that member. ``per_item`` names a list whose items the view refuses one by one (an offline
+    gate's batch: one bad scan must not hold back the others)."""
+    for name, value in data.items():
+        if name != per_item and (contains_nul(name) or contains_nul(value)):
+            raise DomainError("invalid_parameter", _l("This input contains a character that is not allowed."),
+                              field=name if not contains_nul(name) else None)

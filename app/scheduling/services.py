@@ -28,6 +28,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.time import from_local, to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Program, Schedule, Slot, SlotStatus
+from app.scheduling.queries import active_program
 from app.venues.models import Admission, Venue
 
 MAX_CAPACITY = 100_000
@@ -65,13 +66,8 @@ def clean(value) -> str:
 def _program_for(venue: Venue, program_id) -> Program | None:
     if program_id in (None, "", 0):
         return None
-    try:
-        number = int(program_id)
-    except (TypeError, ValueError):
-        number = 0
-    # Out-of-range ids would overflow the database's integer, not just miss.
-    program = db.session.get(Program, number) if 0 < number < 2**31 and not isinstance(program_id, bool) else None
-    if program is None or program.venue_id != venue.id or not program.is_active:
+    program = active_program(venue.id, program_id)
+    if program is None:
         raise DomainError("invalid_slot", _l("Choose one of your venue's active programs."), field="program_id")
     return program
 
