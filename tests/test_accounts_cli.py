@@ -92,6 +92,15 @@ def test_failed_import_reports_bad_lines_and_applies_nothing(app, tmp_path):
     assert _users() == 1
 
 
+def test_import_reads_a_file_saved_by_excel_on_chinese_windows(app, tmp_path):
+    school = factories.school()
+    path = tmp_path / "users.csv"
+    path.write_bytes((HEADER + f"gbk@example.com,long-password,teacher,王老师,,,{school.id},\n").encode("gbk"))
+    result = app.test_cli_runner().invoke(args=["users", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.name).where(User.email == "gbk@example.com")) == "王老师"
+
+
 def test_import_refuses_a_file_without_the_needed_columns(app, tmp_path):
     path = tmp_path / "users.csv"
     path.write_text("mail,pass\nx@example.com,long-password\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from collections import Counter
 
@@ -85,19 +86,31 @@ def create_command(email, password, role, name, phone, venue_id, school_id, dist
     click.echo(_("Created %(role)s %(email)s (id %(id)d).", role=user.role.value, email=user.email, id=user.id))
 
 
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")  # GBK's superset: what Excel writes for Chinese Windows
+    except UnicodeDecodeError:
+        raise click.ClickException(_("The file is neither UTF-8 nor GBK text. Save it as “CSV UTF-8”.")) from None
+
+
 def _plural(role: str, count: int) -> str:
     return role if count == 1 or role.endswith("staff") else f"{role}s"
 
 
 @users_cli.command("import")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("csv_file", type=click.File("rb"))
 def import_command(csv_file):
     """Create the accounts listed in a CSV file, all or none.
 
     Columns: email,password,role,name,phone,venue_id,school_id,district. Every row is checked
-    first; if any is bad, the bad rows are listed by line number and nothing is created.
+    first; if any is bad, the bad rows are listed by line number and nothing is created. The file
+    is UTF-8 (with or without a byte-order mark) or, as Excel saves "CSV" on a Chinese Windows, GBK.
     """
-    reader = csv.DictReader(csv_file)
+    reader = csv.DictReader(io.StringIO(_decoded(csv_file.read()), newline=""))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise click.ClickException(_("The file lacks the columns: %(columns)s. Expected: %(expected)s.",
