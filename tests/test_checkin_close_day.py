@@ -39,7 +39,7 @@ def test_close_day_marks_yesterdays_missed_visits_as_no_shows(app):
     result = app.test_cli_runner().invoke(args=["bookings", "close-day", "--date", slot.local_date.isoformat()])
 
     assert result.exit_code == 0, result.output
-    assert "1 bookings marked as no-shows" in result.output
+    assert "1 booking marked as no-show for" in result.output
     assert _status(missed.id) == BookingStatus.NO_SHOW
     assert _status(came.id) == BookingStatus.CHECKED_IN
 

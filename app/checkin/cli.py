@@ -83,4 +83,5 @@ def close_day_command(day) -> None:
     day = day.date() if day is not None else local_today() - timedelta(days=1)
     marked = services.mark_no_shows(day, now=utcnow())
     db.session.commit()
-    click.echo(f"{marked} bookings marked as no-shows for {day.isoformat()}.")
+    click.echo(f"{marked} booking{'' if marked == 1 else 's'} marked as no-show{'' if marked == 1 else 's'} "
+               f"for {day.isoformat()}.")
