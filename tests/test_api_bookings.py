@@ -50,6 +50,10 @@ def test_errors_carry_machine_codes(client):
     cases = [
         ({"slot_id": slot.id, "party_size": 9}, 400, "party_too_large"),
         ({"slot_id": slot.id, "party_size": 0}, 400, "invalid_party_size"),
+        ({"slot_id": slot.id, "party_size": 2, "children": -1}, 400, "invalid_children"),
+        ({"slot_id": slot.id, "party_size": 2, "children": 1, "guardian_confirmed": "yes"}, 400,
+         "invalid_parameter"),
+        ({"slot_id": slot.id, "party_size": 1, "waitlist": 1}, 400, "invalid_parameter"),
         ({"slot_id": slot.id, "party_size": 2, "children": 2, "guardian_confirmed": True}, 400,
          "guardian_not_counted"),
         ({"slot_id": slot.id, "party_size": "two"}, 400, "invalid_parameter"),

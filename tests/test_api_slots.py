@@ -153,6 +153,7 @@ def test_an_offset_in_the_time_is_honoured(client, manager):
     ({"end": "2020-01-01T10:00"}, "end"),
     ({"start": "2020-01-01T09:00", "end": "2020-01-01T10:00"}, "start"),
     ({"start": "tomorrow morning"}, "start"),
+    ({"start": "2027-01-14", "end": "2027-01-15"}, "start"),  # days, not times: not a 24-hour slot
     ({"start": None}, "start"),
     ({"end": 12}, "end"),
     ({"audience": "everyone"}, "audience"),

@@ -215,8 +215,9 @@ def test_a_batch_scan_from_the_future_or_long_ago_is_refused(client):
         {"code": "x", "nonce": "f", "scanned_at": to_local(utcnow() + timedelta(hours=2)).isoformat()},
         {"code": "x", "nonce": "o", "scanned_at": "2020-01-01T09:00:00"},
         {"code": "x", "nonce": "z", "scanned_at": "yesterday"},
+        {"code": "x", "nonce": "d", "scanned_at": local_today().isoformat()},  # a day, not a moment
     ]).get_json()["results"]
-    assert [r["error"] for r in results] == ["invalid_parameter"] * 3 and _count() == 0
+    assert [r["error"] for r in results] == ["invalid_parameter"] * 4 and _count() == 0
 
 
 def test_a_batch_must_be_a_list_of_scans(client):

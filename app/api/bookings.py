@@ -57,6 +57,13 @@ def _int(data: dict, name: str, *, required: bool = True, default: int | None = 
     return value
 
 
+def _flag(data: dict, name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):  # "yes" or 1 must not quietly mean "no"
+        raise DomainError("invalid_parameter", _l("%(name)s must be true or false.", name=name), field=name)
+    return value
+
+
 def _user():
     principal = current_principal()
     if getattr(principal, "role", None) not in tuple(Role):
@@ -97,8 +104,8 @@ def create_booking():
         else:
             booking = services.book_individual_visit(
                 user, slot, party_size=_int(data, "party_size"), children=_int(data, "children", default=0),
-                guardian_confirmed=data.get("guardian_confirmed") is True,
-                join_waitlist=data.get("waitlist") is True, request_key=request_key)
+                guardian_confirmed=_flag(data, "guardian_confirmed"), join_waitlist=_flag(data, "waitlist"),
+                request_key=request_key)
         db.session.commit()
         after_commit_delivery()
     except DomainError:

@@ -14,7 +14,7 @@ from app.bookings.models import Booking, BookingStatus
 from app.checkin import keys, present, services, tickets
 from app.checkin.services import Headcount, Scan
 from app.core.errors import DomainError, Forbidden, NotFound
-from app.core.time import from_local, utcnow
+from app.core.time import from_local, parse_moment, utcnow
 from app.extensions import db
 
 BATCH_MAX = 500
@@ -67,7 +67,7 @@ def _scanned_at(value, now: datetime) -> datetime:
     if not isinstance(value, str):
         raise _invalid(_l("scanned_at must be an ISO 8601 time."), "scanned_at")
     try:
-        moment = from_local(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        moment = from_local(parse_moment(value))
     except ValueError:
         raise _invalid(_l("scanned_at must be an ISO 8601 time."), "scanned_at") from None
     if not now - SCAN_MAX_AGE <= moment <= now + SCAN_CLOCK_SKEW:

@@ -15,7 +15,7 @@ from app.api import bp
 from app.api.auth import Unauthorized, current_principal
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.requests import refuse_nul_in_json
-from app.core.time import local_today, to_local
+from app.core.time import local_today, parse_moment, to_local
 from app.extensions import db
 from app.scheduling import services
 from app.scheduling.availability import EARLIEST, LATEST, slots_between
@@ -93,7 +93,7 @@ def _datetime_field(body: dict, name: str) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise _invalid(_l("Give %(field)s as an ISO 8601 time, e.g. 2026-12-01T09:00.", field=name), name)
     try:
-        return datetime.fromisoformat(value.strip())
+        return parse_moment(value)
     except ValueError:
         raise _invalid(_l("Give %(field)s as an ISO 8601 time, e.g. 2026-12-01T09:00.", field=name),
                        name) from None

@@ -131,8 +131,8 @@ def check_party(rules, *, party_size: int, children: int = 0, guardian_confirmed
                           _l("A booking is for 1 to %(limit)d people.", limit=rules.party_limit),
                           field="party_size")
     if not 0 <= children <= party_size:
-        raise DomainError("invalid_children", _l("Children cannot be more than the whole party."),
-                          field="children")
+        raise DomainError("invalid_children", _l("Children cannot be more than the whole party.") if children > 0
+                          else _l("Give the number of children under 14: 0 or more."), field="children")
     if children and children == party_size:
         # The guardian who confirms below comes too, and needs a place of their own.
         raise DomainError("guardian_not_counted", _l("Children come with an adult: count the accompanying adult in "

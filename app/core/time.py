@@ -28,3 +28,13 @@ def from_local(value: datetime) -> datetime:
 
 def local_today() -> date:
     return datetime.now(LOCAL_TZ).date()
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 date and time ("2026-12-01T09:00", with or without seconds and offset; "Z" is
+    UTC). A date alone raises ``ValueError`` like any other bad text: read as midnight, it is
+    almost never what the sender meant."""
+    text = text.strip()
+    if "T" not in text.upper() and " " not in text:
+        raise ValueError("a time of day is needed")
+    return datetime.fromisoformat(text)
