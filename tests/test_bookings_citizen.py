@@ -66,6 +66,15 @@ def test_a_party_over_the_limit_is_refused_next_to_the_field(client, auth):
     assert _taken(slot.id) == 0
 
 
+def test_a_party_size_that_is_not_a_number_is_told_so_once(client, auth):
+    slot = factories.slot()
+    auth.login(factories.user("citizen").email)
+    client.get("/?lang=en")
+    page = _book(client, slot.id, party_size="abc").get_data(as_text=True)
+    error = re.search(r'<p class="error" id="party_size-error">(.*?)</p>', page).group(1)
+    assert error == "Not a valid integer value."
+
+
 def test_children_need_a_guardian_confirmation(client, auth):
     slot = factories.slot()
     auth.login(factories.user("citizen").email)

@@ -90,3 +90,11 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _CatalogTranslations()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if field.process_errors:
+                # "abc" for a number: say that, not also the range the missing number is outside.
+                field.errors = list(field.process_errors)
+        return valid
