@@ -63,11 +63,14 @@ def principal_required(view):
     return wrapped
 
 
-def json_body(*, per_item: str | None = None) -> dict:
-    """The request's JSON object, refused (400) when it is not one or holds a NUL character
-    (``core.requests.refuse_nul_in_json``, which says what ``per_item`` is)."""
+def json_body(*, per_item: str | None = None, optional: bool = False) -> dict:
+    """The request's JSON object, refused (400) when it is not one (unless ``optional``: then
+    ``{}``) or holds a NUL character (``core.requests.refuse_nul_in_json``, which says what
+    ``per_item`` is)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
+        if optional:
+            return {}
         raise DomainError("invalid_json", _l("Send a JSON object with Content-Type: application/json."))
     refuse_nul_in_json(data, per_item=per_item)
     return data

@@ -10,7 +10,7 @@ from app.api.auth import current_principal, json_body, principal_required
 from app.bookings import queries, services
 from app.bookings.models import CLASS_NAME_MAX, Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
-from app.core.requests import MAX_ID, refuse_nul_in_json
+from app.core.requests import MAX_ID
 from app.core.time import to_local, utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
@@ -133,10 +133,8 @@ def get_booking(booking_id: int):
 @principal_required
 def cancel_booking(booking_id: int):
     booking = _visible_booking(booking_id)
-    data = request.get_json(silent=True)  # optional: a cancellation needs no reason
-    if isinstance(data, dict):
-        refuse_nul_in_json(data)
-    reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else ""
+    data = json_body(optional=True)  # a cancellation needs no reason
+    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
     try:
         services.cancel_booking(_user(), booking, reason=reason[:500])
         db.session.commit()

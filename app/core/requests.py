@@ -61,6 +61,8 @@ def refuse_nul_in_json(data: dict, *, per_item: str | None = None) -> None:
     that member. ``per_item`` names a list whose items the view refuses one by one (an offline
     gate's batch: one bad scan must not hold back the others)."""
     for name, value in data.items():
-        if name != per_item and (contains_nul(name) or contains_nul(value)):
+        if name == per_item:
+            continue
+        if contains_nul(name) or contains_nul(value):
             raise DomainError("invalid_parameter", _l("This input contains a character that is not allowed."),
-                              field=name if not contains_nul(name) else None)
+                              field=None if contains_nul(name) else name)

@@ -275,10 +275,11 @@ def closures():
         try:
             # Bookings are cancelled and their bookers told: the manager sees how many, and
             # confirms, before anything is.
-            impact = services.closure_impact(*answers)
-            if impact.bookings and form.confirmed.data != "yes":
-                return _render("scheduling/closures.html", form, venue=venue, impact=impact,
-                               closures=services.venue_closures(venue))
+            if form.confirmed.data != "yes":
+                impact = services.closure_impact(*answers)
+                if impact.bookings:
+                    return _render("scheduling/closures.html", form, venue=venue, impact=impact,
+                                   closures=services.venue_closures(venue))
             result = services.close_venue(*answers)
         except DomainError as exc:
             db.session.rollback()
