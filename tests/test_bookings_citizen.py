@@ -84,6 +84,14 @@ def test_children_need_a_guardian_confirmation(client, auth):
     assert accepted.status_code == 302
 
 
+def test_the_booking_page_counts_the_children_in_words(client, auth):
+    auth.login(factories.user("citizen").email)
+    for children, said in ((1, "3 (1 child)"), (2, "3 (2 children)")):
+        slot = factories.slot()
+        detail = _book(client, slot.id, party_size=3, children=children, guardian_confirmed="y").headers["Location"]
+        assert said in client.get(detail + "?lang=en").get_data(as_text=True)
+
+
 def test_a_party_of_children_only_leaves_no_place_for_their_guardian(client, auth):
     slot = factories.slot()
     auth.login(factories.user("citizen").email)

@@ -80,6 +80,19 @@ def test_a_closure_cancels_the_bookings_of_that_day_and_tells_each_booker(client
     assert (closure.starts_on, closure.ends_on) == (slot.local_date, slot.local_date)
 
 
+@pytest.mark.parametrize("lang, said", [
+    ("en", "Closure saved: 1 slot and 1 booking cancelled"),
+    ("zh", "闭馆安排已保存：取消了 1 个场次和 1 个预约"),
+])
+def test_the_closure_message_counts_in_the_managers_language(client, manager, lang, said):
+    slot = factories.slot(manager.venue, days_ahead=2)
+    booked(slot)
+    saved = client.post(f"/manage/closures?lang={lang}", follow_redirects=True,
+                        data={"starts_on": slot.local_date.isoformat(), "reason_zh": "设备检修",
+                              "confirmed": "yes"})
+    assert said in saved.get_data(as_text=True)
+
+
 def test_a_closure_leaves_the_days_outside_its_range_alone(client, manager):
     inside = factories.slot(manager.venue, days_ahead=2)
     outside = factories.slot(manager.venue, days_ahead=4)

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.accounts.models import Role
@@ -287,8 +288,10 @@ def closures():
         else:
             db.session.commit()
             after_commit_delivery()
-            flash(_("Closure saved: %(slots)d slots and %(bookings)d bookings cancelled; the bookers are told.",
-                    slots=result.slots_cancelled, bookings=result.bookings_cancelled), "success")
+            flash(_("Closure saved: %(slots)s and %(bookings)s cancelled; the bookers are told.",
+                    slots=ngettext("%(num)d slot", "%(num)d slots", result.slots_cancelled),
+                    bookings=ngettext("%(num)d booking", "%(num)d bookings", result.bookings_cancelled)),
+                  "success")
             return redirect(url_for("scheduling.closures"))
     return _render("scheduling/closures.html", form, venue=venue, closures=services.venue_closures(venue))
 
