@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -54,6 +54,19 @@ def test_the_download_holds_the_account_bookings_visits_and_messages(client, aut
     assert [v["persons"] for v in data["visits"]] == [3]
     assert data["messages"] and all(m["subject"] for m in data["messages"])
     assert data["calendar_feed"]["exists"] is False
+
+
+def test_the_download_gives_each_time_with_its_utc_offset_and_says_so_in_the_persons_language(client, auth):
+    person = factories.user(Role.CITIZEN)
+    factories.booked_visit(factories.slot(days_ahead=3), person)
+    auth.login(person.email)
+    data = _download(client)
+    booking = data["bookings"][0]
+    for moment in (data["exported_at"], data["account"]["created_at"], booking["slot_start"], booking["created_at"]):
+        assert datetime.fromisoformat(moment).utcoffset() == timedelta(0), moment
+    assert "北京时间" in data["timezone_note"]
+    client.get("/?lang=en")
+    assert "Beijing time is 8 hours ahead" in _download(client)["timezone_note"]
 
 
 def test_the_download_says_a_calendar_feed_exists_without_its_secret(client, auth):

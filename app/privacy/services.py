@@ -2,9 +2,10 @@
 questions for the privacy pages. The retention purge is in ``purge.py``."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
@@ -81,6 +82,9 @@ def action_label(value: str):
 # --- a person's own data -------------------------------------------------------------------------
 
 def _iso(value) -> str | None:
+    """ISO 8601; a time carries its UTC offset (stored naive in UTC), so no reader has to guess."""
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=timezone.utc)
     return value.isoformat() if value is not None else None
 
 
@@ -99,7 +103,7 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
     record_access(user, AccessAction.EXPORT_OWN_DATA, user, now=now)
     return {
         "exported_at": _iso(now or utcnow()),
-        "timezone_note": "Times are UTC.",
+        "timezone_note": _("Times are in UTC (+00:00); Beijing time is 8 hours ahead."),
         "account": {
             "name": user.name, "email": user.email, "phone": user.phone, "role": user.role.value,
             "school": localized(user.school, "name") if user.school else None,
