@@ -169,6 +169,17 @@ def test_bad_slots_are_refused_with_the_field_named(client, manager, overrides, 
     assert slot_count() == 0
 
 
+@pytest.mark.parametrize("field, clock", [("start", "18:30:15"), ("end", "20:30:00.250000")])
+def test_slot_times_are_whole_minutes(client, manager, field, clock):
+    """09:00:00.25 would be a second slot beside 09:00, unseen by the duplicate check."""
+    day = local_today() + timedelta(days=5)
+    response = manager.post(f"/api/v1/venues/{manager.venue_id}/slots", json=payload(**{field: f"{day}T{clock}"}))
+    assert response.status_code == 400
+    assert (response.get_json()["error"], response.get_json()["field"]) == ("invalid_slot", field)
+    assert slot_count() == 0
+    assert manager.post(f"/api/v1/venues/{manager.venue_id}/slots", json=payload(start=f"{day}T18:30:00")).status_code == 201
+
+
 def test_end_before_start_is_refused(client, manager):
     day = local_today() + timedelta(days=5)
     response = manager.post(f"/api/v1/venues/{manager.venue_id}/slots",

@@ -184,7 +184,7 @@ OPENAPI = {
             "post": {
                 "tags": ["slots"], "operationId": "createVenueSlot", "summary": "Publish a slot",
                 "description": "For the manager of the venue. Times are ISO 8601 local times: naive means "
-                               "Asia/Shanghai, an offset is honoured. The booking window and partner reserve "
+                               "Asia/Shanghai, an offset is honoured; whole minutes only. The booking window and partner reserve "
                                "follow the venue's booking rules.",
                 "parameters": [_VENUE_ID],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {

@@ -143,14 +143,19 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
     """Publish one slot. ``start``/``end`` are wall-clock times in Asia/Shanghai (naive) or aware.
 
     Any day and time is allowed (evening openings): opening hours are defaults, not limits.
-    Refused: a start in the past, an end not after the start, more than 24 hours, more than two
-    years ahead, and an exact duplicate (same start, end and audience) of an open slot.
+    Refused: a time that is not a whole minute, a start in the past, an end not after the start,
+    more than 24 hours, more than two years ahead, and an exact duplicate (same start, end and
+    audience) of an open slot.
     Every refusal is ``invalid_slot`` with the field it concerns.
     """
     require_manager(manager, venue)
     now = now or utcnow()
     audience, admission = _audience(audience), _admission(admission, venue)
     capacity = _capacity(capacity)
+    for field, moment in (("start", start), ("end", end)):
+        # Seconds would make 09:00:00.5 a different slot from 09:00, past the duplicate check.
+        if moment.second or moment.microsecond:
+            raise DomainError("invalid_slot", _l("Give the time in whole minutes, e.g. 09:30."), field=field)
     try:
         starts_at, ends_at = from_local(start), from_local(end)
     except OverflowError:
