@@ -1,10 +1,14 @@
 """Form plumbing shared by every domain."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, SelectField, SelectMultipleField
 
 from app.core.errors import DomainError
 
@@ -84,6 +88,29 @@ class _CatalogTranslations:
         return get_translations().ungettext(singular, plural, n)
 
 
+# Fields whose text is read as digits: a Chinese input method types them in full width (１８：００).
+_READ_AS_DIGITS = (DateTimeField, IntegerField, DecimalField, FloatField)
+
+
+def _as_typed(value: str, *, digits: bool) -> str:
+    """A submitted value as the person meant it. Browsers send a textarea's line break as CRLF but
+    count it as one character against ``maxlength``, so every line break becomes one LF."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFKC", value) if digits else value
+
+
+def _has_input(field) -> bool:
+    return any(not isinstance(v, str) or v.strip() for v in field.raw_data or ())
+
+
+def _unreadable(field) -> list[str]:
+    """What to say about a value that could not be read at all."""
+    if isinstance(field, SelectField) and not isinstance(field, SelectMultipleField):
+        # A choice that is not even of the right type ("abc" for a grade) is as wrong as one not offered.
+        return [field.invalid_choice_message or field.gettext("Not a valid choice.")]
+    return list(field.process_errors)
+
+
 class Form(FlaskForm):
     """Every SciVisit form: Flask-WTF's, with WTForms' own messages in the interface language."""
 
@@ -91,10 +118,26 @@ class Form(FlaskForm):
         def get_translations(self, form):
             return _CatalogTranslations()
 
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None:
+                return None
+            digits = {field.name for field in form if isinstance(field, _READ_AS_DIGITS)}
+            typed = MultiDict()
+            for name, value in formdata.items(multi=True):
+                typed.add(name, _as_typed(value, digits=name in digits) if isinstance(value, str) else value)
+            return typed
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
-            if field.process_errors:
+            if not (field.process_errors and field.errors):
+                # Read fine, or left empty where that is allowed (``Optional`` has cleared the errors).
+                continue
+            if _has_input(field):
                 # "abc" for a number: say that, not also the range the missing number is outside.
-                field.errors = list(field.process_errors)
+                field.errors = _unreadable(field)
+            else:
+                # Nothing typed: "required" says it; "not a valid date" would be about nothing.
+                field.errors = [e for e in field.errors if e not in field.process_errors] or field.errors
         return valid

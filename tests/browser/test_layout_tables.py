@@ -1,0 +1,83 @@
+"""Tables on a 360 px phone: words, times and headings stay whole (a table wider than the phone
+scrolls inside its own frame), and the page itself never scrolls sideways."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.bookings.models import Partnership
+from app.core.time import local_today
+from app.extensions import db
+from tests import factories
+from tests.browser.helpers import horizontal_overflow, log_in, with_prefs
+from tests.browser.screens import LANGS, MODES
+
+# The words of every table cell that the browser laid out over more than one line. A word is a run of
+# letters and digits, with the colons of a time ("21:15:04"), or a date ("2026-12-03").
+# A column heading in Chinese (入口) is one word too.
+_SPLIT_WORDS_JS = r"""() => {
+  const split = [];
+  for (const cell of document.querySelectorAll('th, td')) {
+    const words = cell.closest('thead') ? /[A-Za-z0-9]+|[\u4e00-\u9fff]+/g
+                                        : /[0-9]{4}-[0-9]{2}-[0-9]{2}|[A-Za-z0-9]+(?::[0-9]+)*/g;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('.visually-hidden')) continue;
+      for (const match of node.data.matchAll(words)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) split.push(match[0]);
+      }
+    }
+  }
+  return split;
+}"""
+
+
+def _class_bookings() -> tuple[str, str]:
+    teacher = factories.user("teacher")
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    for days in (10, 11):
+        factories.booked_visit(factories.slot(venue, audience="school", days_ahead=days, capacity=100), teacher)
+    return "/me/bookings", teacher.email
+
+
+def _partners() -> tuple[str, str]:
+    manager = factories.user("venue_manager")
+    for _ in range(2):
+        db.session.add(Partnership(venue_id=manager.venue_id, school_id=factories.school().id,
+                                   valid_from=local_today(), valid_to=local_today() + timedelta(days=700),
+                                   note="Agreement on guided tours"))
+    db.session.commit()
+    return "/manage/partners", manager.email
+
+
+def _latest_scans() -> tuple[str, str]:
+    slot = factories.slot_at()
+    for _ in range(3):
+        factories.admitted_visit(slot)
+    return "/scan", factories.gate_staff(slot.venue).email
+
+
+def _slots() -> tuple[str, str]:
+    slot = factories.slot(capacity=2000)
+    return "/manage/slots", factories.user("venue_manager", venue=slot.venue).email
+
+
+TABLES = {"my-bookings": _class_bookings, "partners": _partners, "latest-scans": _latest_scans, "slots": _slots}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("table", TABLES)
+def test_table_cells_keep_words_and_times_whole_on_a_phone(phone_page, table, lang, mode):
+    path, email = TABLES[table]()
+    log_in(phone_page, email)
+    phone_page.goto(with_prefs(path, lang, mode))
+    assert phone_page.locator("table tbody tr").count(), f"{path} shows no table rows to check"
+    assert phone_page.evaluate(_SPLIT_WORDS_JS) == []
+    found = horizontal_overflow(phone_page)
+    assert not found["overflows"], f"{path} is {found['scrollWidth']} px wide: {found['offenders']}"
