@@ -30,6 +30,10 @@ def app_env(**extra) -> dict:
                DATABASE_URL=DATABASE_URL, RATELIMIT_ENABLED="false", LOG_LEVEL="WARNING",
                TICKET_KEY_DIR=str(ROOT / "instance" / "bench_ticket_keys"))
     env.pop("REDIS_URL", None)
+    # The bench reads the commands' summaries: they answer in English under an English locale.
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
+    env["LANG"] = "en_US.UTF-8"
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

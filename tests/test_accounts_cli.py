@@ -56,10 +56,11 @@ def test_import_creates_every_row_and_summarises(app, tmp_path):
     path = tmp_path / "users.csv"
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8-sig")
 
-    result = app.test_cli_runner().invoke(args=["users", "import", str(path)])
+    result = app.test_cli_runner().invoke(args=["users", "import", str(path)], env={"LC_ALL": "en_US.UTF-8"})
 
     assert result.exit_code == 0, result.output
-    assert "6" in result.output and "3 teachers" in result.output and "2 venue_staff" in result.output
+    assert "Imported 6 users (" in result.output
+    assert "3 teachers" in result.output and "2 venue staff members" in result.output
     assert _users() == 6
     teachers = db.session.scalars(select(User).where(User.role == Role.TEACHER)).all()
     assert all(t.is_verified_teacher for t in teachers)
@@ -81,13 +82,13 @@ def test_failed_import_reports_bad_lines_and_applies_nothing(app, tmp_path):
         "ok6@example.com,long-password,district_admin,辛,,,,火星区",     # line 9: unknown district
     ]) + "\n", encoding="utf-8")
 
-    result = app.test_cli_runner().invoke(args=["users", "import", str(path)])
+    result = app.test_cli_runner().invoke(args=["users", "import", str(path)], env={"LC_ALL": "zh_CN.UTF-8"})
 
     assert result.exit_code == 1
     for line, field in ((3, "email"), (4, "role"), (5, "school_id"), (6, "email"), (7, "password"),
                         (8, "phone"), (9, "district")):
-        # The command speaks the default language, Chinese: "第 3 行：email: …".
-        assert f"第 {line} 行：{field}:" in result.output, (line, result.output)
+        # The command speaks the operator's language, here Chinese: "第 3 行：email：…".
+        assert f"第 {line} 行：{field}：" in result.output, (line, result.output)
     assert "第 2 行" not in result.output
     assert _users() == 1
 

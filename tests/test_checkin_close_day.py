@@ -36,7 +36,8 @@ def test_close_day_marks_yesterdays_missed_visits_as_no_shows(app):
     services.record_check_in(staff, tickets.code_for_booking(came), now=slot.starts_at)
     db.session.commit()
 
-    result = app.test_cli_runner().invoke(args=["bookings", "close-day", "--date", slot.local_date.isoformat()])
+    result = app.test_cli_runner().invoke(args=["bookings", "close-day", "--date", slot.local_date.isoformat()],
+                                          env={"LC_ALL": "en_US.UTF-8"})
 
     assert result.exit_code == 0, result.output
     assert "1 booking marked as no-show for" in result.output

@@ -132,14 +132,14 @@ def test_a_revoked_key_refuses_its_codes_as_revoked_key(client, app):
 
 
 def test_revoking_an_unknown_key_fails_clearly(app):
-    result = app.test_cli_runner().invoke(args=["checkin", "revoke-key", "deadbeef"])
+    result = app.test_cli_runner().invoke(args=["checkin", "revoke-key", "deadbeef"], env={"LC_ALL": "en_US.UTF-8"})
     assert result.exit_code != 0 and "No ticket key" in result.output
 
 
 def test_list_keys_shows_each_key_and_its_state(app):
     keys.signing_key()
     keys.rotate()
-    output = app.test_cli_runner().invoke(args=["checkin", "list-keys"]).output
+    output = app.test_cli_runner().invoke(args=["checkin", "list-keys"], env={"LC_ALL": "en_US.UTF-8"}).output
     assert "active" in output and "retired" in output
 
 

@@ -129,7 +129,7 @@ def test_the_deliver_command_sends_what_is_waiting(app):
     _booking_message()
     _booking_message()
 
-    result = app.test_cli_runner().invoke(args=["notifications", "deliver"])
+    result = app.test_cli_runner().invoke(args=["notifications", "deliver"], env={"LC_ALL": "en_US.UTF-8"})
 
     assert result.exit_code == 0 and "2 messages sent" in result.output
     assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) is None

@@ -20,7 +20,7 @@ def _reminders() -> list[OutboxMessage]:
 
 
 def _remind(app, *args):
-    result = app.test_cli_runner().invoke(args=["bookings", "remind", *args])
+    result = app.test_cli_runner().invoke(args=["bookings", "remind", *args], env={"LC_ALL": "en_US.UTF-8"})
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     return result
@@ -92,7 +92,7 @@ def test_the_reminder_command_takes_a_date(app):
 
     result = _remind(app, "--date", (local_today() + timedelta(days=5)).isoformat())
 
-    assert "1 reminders queued" in result.output
+    assert "1 reminder queued" in result.output
     assert [m.booking_id for m in _reminders()] == [booking.id]
 
 

@@ -102,7 +102,7 @@ def test_rebuilding_twice_gives_identical_rollups(scenario):
 
 
 def test_the_rebuild_command_shows_progress_and_a_one_line_summary(app, scenario):
-    result = app.test_cli_runner().invoke(args=["stats", "rebuild"])
+    result = app.test_cli_runner().invoke(args=["stats", "rebuild"], env={"LC_ALL": "en_US.UTF-8"})
     assert result.exit_code == 0, result.output
     assert "Rebuilding statistics" in result.output
     assert result.output.strip().splitlines()[-1].startswith("Statistics rebuilt: 2 venue-days of attendance")
@@ -118,7 +118,7 @@ def test_the_rebuild_drops_rollups_whose_check_ins_are_gone(scenario):
 
 
 def test_the_refresh_command_settles_the_last_days(app, scenario):
-    result = app.test_cli_runner().invoke(args=["stats", "refresh", "--days", "7"])
+    result = app.test_cli_runner().invoke(args=["stats", "refresh", "--days", "7"], env={"LC_ALL": "en_US.UTF-8"})
     assert result.exit_code == 0, result.output
     assert "Statistics refreshed from" in result.output
     assert db.session.scalar(select(func.count()).select_from(StatsRefresh)) == 1

@@ -7,17 +7,18 @@ import sys
 from collections import Counter
 
 import click
-from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.accounts import services
 from app.accounts.models import Role
+from app.core.cli import CliError, CliGroup
 from app.core.errors import DomainError
 from app.extensions import db
 from app.schools.models import School
 from app.venues.models import Venue
 
-users_cli = AppGroup("users", help="Manage user accounts.")
+users_cli = CliGroup("users", help="Manage user accounts.")
 
 ROLE_NAMES = [r.value for r in Role]
 IMPORT_COLUMNS = ("email", "password", "role", "name", "phone", "venue_id", "school_id", "district")
@@ -62,7 +63,7 @@ def _create(record: dict[str, str | None]):
 
 
 def _describe(exc: DomainError) -> str:
-    return f"{exc.field}: {exc.message}" if exc.field else str(exc.message)
+    return _("%(column)s: %(problem)s", column=exc.field, problem=exc.message) if exc.field else str(exc.message)
 
 
 @users_cli.command("create")
@@ -81,9 +82,10 @@ def create_command(email, password, role, name, phone, venue_id, school_id, dist
                         "venue_id": venue_id, "school_id": school_id, "district": district})
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(_describe(exc)) from None
+        raise CliError(_describe(exc)) from None
     db.session.commit()
-    click.echo(_("Created %(role)s %(email)s (id %(id)d).", role=user.role.value, email=user.email, id=user.id))
+    click.echo(_("Created the account %(email)s (%(role)s, id %(id)d).", email=user.email, role=user.role.label,
+                 id=user.id))
 
 
 def _decoded(data: bytes) -> str:
@@ -94,11 +96,20 @@ def _decoded(data: bytes) -> str:
     try:
         return data.decode("gb18030")  # GBK's superset: what Excel writes for Chinese Windows
     except UnicodeDecodeError:
-        raise click.ClickException(_("The file is neither UTF-8 nor GBK text. Save it as “CSV UTF-8”.")) from None
+        raise CliError(_("The file is neither UTF-8 nor GBK text. Save it as “CSV UTF-8”.")) from None
 
 
-def _plural(role: str, count: int) -> str:
-    return role if count == 1 or role.endswith("staff") else f"{role}s"
+def _role_count(role: Role, n: int) -> str:
+    """"3 teachers", in the operator's language."""
+    return {
+        Role.CITIZEN: lambda: ngettext("%(num)d citizen", "%(num)d citizens", n),
+        Role.TEACHER: lambda: ngettext("%(num)d teacher", "%(num)d teachers", n),
+        Role.VENUE_STAFF: lambda: ngettext("%(num)d venue staff member", "%(num)d venue staff members", n),
+        Role.VENUE_MANAGER: lambda: ngettext("%(num)d venue manager", "%(num)d venue managers", n),
+        Role.DISTRICT_ADMIN: lambda: ngettext("%(num)d district administrator", "%(num)d district administrators",
+                                              n),
+        Role.CITY_ADMIN: lambda: ngettext("%(num)d city administrator", "%(num)d city administrators", n),
+    }[role]()
 
 
 @users_cli.command("import")
@@ -113,14 +124,14 @@ def import_command(csv_file):
     reader = csv.DictReader(io.StringIO(_decoded(csv_file.read()), newline=""))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise click.ClickException(_("The file lacks the columns: %(columns)s. Expected: %(expected)s.",
+        raise CliError(_("The file lacks the columns: %(columns)s. Expected: %(expected)s.",
                                      columns=", ".join(missing), expected=",".join(IMPORT_COLUMNS)))
     rows = []
     for record in reader:
         rows.append((reader.line_num, record))
 
     errors: list[str] = []
-    created: Counter[str] = Counter()
+    created: Counter[Role] = Counter()
     # Each row is created in the one open transaction, so later rows see earlier ones (a duplicate
     # email within the file is caught); a single bad row rolls the whole file back.
     with click.progressbar(rows, label=_("Checking and importing"), file=sys.stderr) as bar:
@@ -133,15 +144,17 @@ def import_command(csv_file):
             except DomainError as exc:
                 errors.append(_("line %(line)d: %(problem)s", line=line, problem=_describe(exc)))
             else:
-                created[user.role.value] += 1
+                created[user.role] += 1
 
     if errors:
         db.session.rollback()
         for error in errors:
             click.echo(error, err=True)
-        click.echo(_("Nothing was imported: %(n)d of %(total)d rows have problems.",
-                     n=len(errors), total=len(rows)), err=True)
+        click.echo(ngettext("Nothing was imported: %(n)d of %(num)d row has problems.",
+                            "Nothing was imported: %(n)d of %(num)d rows have problems.",
+                            len(rows), n=len(errors)), err=True)
         raise click.exceptions.Exit(1)
     db.session.commit()
-    details = ", ".join(f"{n} {_plural(role, n)}" for role, n in sorted(created.items()))
-    click.echo(_("Imported %(n)d users (%(details)s).", n=sum(created.values()), details=details or "-"))
+    details = _(", ").join(_role_count(role, n) for role, n in sorted(created.items()))
+    click.echo(ngettext("Imported %(num)d user (%(details)s).", "Imported %(num)d users (%(details)s).",
+                        sum(created.values()), details=details or "-"))

@@ -4,18 +4,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import click
-from flask.cli import AppGroup
+from flask_babel import ngettext
 from sqlalchemy import exc, select
 
 from app.bookings import notify
 from app.bookings.models import Booking, BookingStatus
+from app.core.cli import CliGroup
 from app.core.time import local_today
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.notifications.services import deliver_pending
 from app.scheduling.models import Slot, SlotStatus
 
-bookings_cli = AppGroup("bookings", help="Booking jobs (reminders).")
+bookings_cli = CliGroup("bookings", help="Booking jobs (reminders).")
 
 REMINDER_KIND = "booking_reminder"
 
@@ -59,4 +60,6 @@ def remind_command(day) -> None:
     queued = queue_reminders(day)
     db.session.commit()
     sent = deliver_pending(limit=max(100, queued))
-    click.echo(f"{queued} reminders queued for visits on {day.isoformat()}; {sent} messages sent.")
+    click.echo(ngettext("%(num)d reminder queued for visits on %(day)s; %(sent)s.",
+                        "%(num)d reminders queued for visits on %(day)s; %(sent)s.", queued,
+                        day=day.isoformat(), sent=ngettext("%(num)d message sent", "%(num)d messages sent", sent)))

@@ -5,19 +5,30 @@ import time
 from datetime import timedelta
 
 import click
-from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.bookings.cli import bookings_cli
 from app.checkin import keys, services
+from app.core.cli import CliError, CliGroup
 from app.core.time import local_today, utcnow
 from app.extensions import db
 
-checkin_cli = AppGroup("checkin", help="Ticket signing keys and check-in jobs.")
+checkin_cli = CliGroup("checkin", help="Ticket signing keys and check-in jobs.")
+
+
+KEY_STATUS_LABELS = {"active": _l("active"), "retired": _l("retired"), "revoked": _l("revoked")}
 
 
 def _describe(key: keys.KeyInfo) -> str:
-    valid = f", codes valid until {key.not_after:%Y-%m-%d %H:%M} UTC" if key.not_after else ""
-    return f"{key.kid}  {key.status:<8} created {key.created_at:%Y-%m-%d %H:%M} UTC{valid}"
+    status = str(KEY_STATUS_LABELS.get(key.status, key.status))
+    if key.not_after:
+        return _("%(kid)s  %(status)s, created %(created)s UTC, codes valid until %(until)s UTC",
+                 kid=key.kid, status=status, created=f"{key.created_at:%Y-%m-%d %H:%M}",
+                 until=f"{key.not_after:%Y-%m-%d %H:%M}")
+    return _("%(kid)s  %(status)s, created %(created)s UTC", kid=key.kid, status=status,
+             created=f"{key.created_at:%Y-%m-%d %H:%M}")
 
 
 @checkin_cli.command("list-keys")
@@ -27,7 +38,7 @@ def list_keys_command() -> None:
     for key in found:
         click.echo(_describe(key))
     if not found:
-        click.echo("No ticket keys yet: the first ticket shown makes one.")
+        click.echo(_("No ticket keys yet: the first ticket shown makes one."))
 
 
 @checkin_cli.command("rotate-key")
@@ -36,8 +47,8 @@ def rotate_key_command() -> None:
     try:
         key = keys.rotate()
     except keys.TicketKeyUnavailable as problem:
-        raise click.ClickException(str(problem)) from None
-    click.echo(f"New active ticket key: {_describe(key)}")
+        raise CliError(_("No new ticket key was made: %(problem)s", problem=str(problem))) from None
+    click.echo(_("New active ticket key: %(key)s", key=_describe(key)))
 
 
 @checkin_cli.command("revoke-key")
@@ -46,8 +57,8 @@ def revoke_key_command(kid: str) -> None:
     """Refuse every code signed with KID from now on (revoked_key at the gate)."""
     key = keys.revoke(kid.strip().lower())
     if key is None:
-        raise click.ClickException(f"No ticket key {kid}. See `flask checkin list-keys`.")
-    click.echo(f"Revoked: {_describe(key)}")
+        raise CliError(_("No ticket key %(kid)s. See `flask checkin list-keys`.", kid=kid))
+    click.echo(_("Revoked: %(key)s", key=_describe(key)))
 
 
 @checkin_cli.command("bench-verify")
@@ -55,8 +66,9 @@ def revoke_key_command(kid: str) -> None:
 def bench_verify_command(count: int) -> None:
     """Time ticket signature verification on one core (the bar is 5,000 a second)."""
     cpu_rate, wall_rate = verifications_per_second(count)
-    click.echo(f"{cpu_rate:,.0f} ticket verifications per CPU-second on one core "
-               f"({wall_rate:,.0f} per wall-clock second; {count} verifications; bar: 5,000)")
+    click.echo(_("%(cpu)s ticket verifications per CPU-second on one core (%(wall)s per wall-clock second; "
+                 "%(count)d verifications; bar: 5,000)",
+                 cpu=f"{cpu_rate:,.0f}", wall=f"{wall_rate:,.0f}", count=count))
 
 
 def verifications_per_second(count: int = 20000) -> tuple[float, float]:
@@ -83,5 +95,5 @@ def close_day_command(day) -> None:
     day = day.date() if day is not None else local_today() - timedelta(days=1)
     marked = services.mark_no_shows(day, now=utcnow())
     db.session.commit()
-    click.echo(f"{marked} booking{'' if marked == 1 else 's'} marked as no-show{'' if marked == 1 else 's'} "
-               f"for {day.isoformat()}.")
+    click.echo(ngettext("%(num)d booking marked as no-show for %(day)s.",
+                        "%(num)d bookings marked as no-shows for %(day)s.", marked, day=day.isoformat()))

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask_babel import gettext as _
 
+from app.core.cli import CliError, CliGroup
 from app.events.themed_days import THEMED_DAYS_CSV, ThemedDaysFileError, load_themed_days
 from app.extensions import db
 
-events_cli = AppGroup("events", help="Themed days and events.")
+events_cli = CliGroup("events", help="Themed days and events.")
 
 
 @events_cli.command("load-themed-days")
@@ -20,6 +21,6 @@ def load_themed_days_command(path: str) -> None:
         result = load_themed_days(path)
     except ThemedDaysFileError as exc:
         db.session.rollback()
-        raise click.ClickException(f"{path}: {exc}") from None
+        raise CliError(f"{path}: {exc}") from None
     db.session.commit()
-    click.echo(f"Themed days: {result}.")
+    click.echo(_("Themed days loaded: %(result)s.", result=str(result)))

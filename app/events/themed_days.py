@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.core.errors import DomainError, Forbidden
@@ -27,6 +29,10 @@ _YEARLY = re.compile(rf"^(\d{{4}}):{_DAY}(?:\.\.{_DAY})?$")
 
 class ThemedDaysFileError(ValueError):
     """A line of the themed-days file cannot be read; says which line and why."""
+
+    def __init__(self, line: int, problem) -> None:
+        self.line = line
+        super().__init__(_("line %(line)d: %(problem)s", line=line, problem=problem))
 
 
 @dataclass(frozen=True)
@@ -62,11 +68,11 @@ def parse_known_dates(text: str) -> dict[int, DateRange]:
             continue
         match = _YEARLY.match(part)
         if not match:
-            raise ValueError(f"cannot read the dates {part!r} (expected YYYY:MM-DD..MM-DD)")
+            raise ValueError(_("cannot read the dates “%(dates)s” (expected YYYY:MM-DD..MM-DD)", dates=part))
         year = int(match.group(1))
         found = fixed_range(part.split(":", 1)[1], year)
         if found is None:
-            raise ValueError(f"{part!r} is not a date")
+            raise ValueError(_("“%(dates)s” is not a date", dates=part))
         known[year] = found
     return known
 
@@ -94,8 +100,10 @@ class LoadResult:
         return self.themed_days_added + self.dates_added
 
     def __str__(self) -> str:
-        return (f"{self.themed_days_added} themed days added, {self.themed_days_updated} updated, "
-                f"{self.dates_added} yearly dates added")
+        return _(", ").join((
+            ngettext("%(num)d themed day added", "%(num)d themed days added", self.themed_days_added),
+            ngettext("%(num)d updated", "%(num)d updated", self.themed_days_updated),
+            ngettext("%(num)d yearly date added", "%(num)d yearly dates added", self.dates_added)))
 
 
 def read_themed_days(path: Path | str | None = None) -> list[dict[str, str]]:
@@ -105,15 +113,15 @@ def read_themed_days(path: Path | str | None = None) -> list[dict[str, str]]:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             row = {k: (v or "").strip() for k, v in row.items() if k}
             if not row.get("key") or not row.get("name_zh"):
-                raise ThemedDaysFileError(f"line {line}: key and name_zh are required")
+                raise ThemedDaysFileError(line, _("key and name_zh are required"))
             if row.get("rule_kind") not in {r.value for r in ThemedDayRule}:
-                raise ThemedDaysFileError(f"line {line}: rule_kind must be fixed or yearly_table")
+                raise ThemedDaysFileError(line, _("rule_kind must be fixed or yearly_table"))
             if row["rule_kind"] == ThemedDayRule.FIXED.value and fixed_range(row.get("rule", ""), 2000) is None:
-                raise ThemedDaysFileError(f"line {line}: a fixed rule is MM-DD or MM-DD..MM-DD")
+                raise ThemedDaysFileError(line, _("a fixed rule is MM-DD or MM-DD..MM-DD"))
             try:
                 parse_known_dates(row.get("known_dates", ""))
             except ValueError as exc:
-                raise ThemedDaysFileError(f"line {line}: {exc}") from None
+                raise ThemedDaysFileError(line, exc) from None
             rows.append(row)
     return rows
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask_babel import ngettext
 
+from app.core.cli import CliGroup
 from app.notifications.services import deliver_pending
 
-notifications_cli = AppGroup("notifications", help="The outbox of e-mail messages.")
+notifications_cli = CliGroup("notifications", help="The outbox of e-mail messages.")
 
 
 @notifications_cli.command("deliver")
@@ -19,4 +20,4 @@ def deliver_command(limit: int) -> None:
         if batch == 0:
             break
         sent += batch
-    click.echo(f"{sent} messages sent.")
+    click.echo(ngettext("%(num)d message sent.", "%(num)d messages sent.", sent))

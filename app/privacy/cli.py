@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from app.core.cli import CliError, CliGroup
 from app.core.errors import DomainError
 from app.core.time import utcnow
 from app.extensions import db
 from app.privacy import purge as purging
 
-privacy_cli = AppGroup("privacy", help="Personal data: retention purge.")
+privacy_cli = CliGroup("privacy", help="Personal data: retention purge.")
 BATCH = 500
 
 
@@ -21,15 +23,19 @@ def purge_command(older_than: str) -> None:
     try:
         cutoff = purging.cutoff_for(older_than, utcnow())
     except DomainError as exc:
-        raise click.BadParameter(str(exc.message), param_hint="--older-than") from None
+        raise CliError(_("Invalid value for %(option)s: %(problem)s", option="--older-than",
+                         problem=exc.message)) from None
     ids = purging.bookings_to_purge(cutoff)
     batches = [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]
     anonymised = 0
-    with click.progressbar(batches, label="Anonymising old bookings") as bar:
+    with click.progressbar(batches, label=_("Anonymising old bookings")) as bar:
         for chunk in bar:
             anonymised += purging.anonymise_bookings(chunk)
             db.session.commit()  # batch by batch: short transactions while the site is in use
     messages = purging.delete_old_messages(cutoff)
     db.session.commit()
-    click.echo(f"Privacy purge: {anonymised} bookings anonymised and {messages} messages deleted "
-               f"(visits ended before {cutoff:%Y-%m-%d %H:%M} UTC); every statistic is unchanged.")
+    click.echo(_("Privacy purge: %(bookings)s and %(messages)s (visits ended before %(cutoff)s UTC); "
+                 "every statistic is unchanged.",
+                 bookings=ngettext("%(num)d booking anonymised", "%(num)d bookings anonymised", anonymised),
+                 messages=ngettext("%(num)d message deleted", "%(num)d messages deleted", messages),
+                 cutoff=f"{cutoff:%Y-%m-%d %H:%M}"))

@@ -4,13 +4,14 @@ from __future__ import annotations
 import time
 
 import click
-from flask.cli import AppGroup
+from flask_babel import gettext as _
 
+from app.core.cli import CliGroup
 from app.core.time import utcnow
 from app.extensions import db
 from app.stats import rebuild as rebuilding
 
-stats_cli = AppGroup("stats", help="Statistics rollups.")
+stats_cli = CliGroup("stats", help="Statistics rollups.")
 
 
 @stats_cli.command("rebuild")
@@ -20,15 +21,16 @@ def rebuild_command() -> None:
     months = rebuilding.months_to_rebuild()
     totals = rebuilding.Counts()
     rebuilding.clear_outside(months)
-    with click.progressbar(months, label="Rebuilding statistics",
+    with click.progressbar(months, label=_("Rebuilding statistics"),
                            item_show_func=lambda m: m[0].strftime("%Y-%m") if m else None) as bar:
         for first, last in bar:
             totals.add(rebuilding.rebuild_days(first, last))
             db.session.commit()  # month by month: gates keep admitting while a big rebuild runs
     rebuilding.finish("rebuild", started, totals)
     db.session.commit()
-    click.echo(f"Statistics rebuilt: {totals.attendance} venue-days of attendance, {totals.supply} venue-days "
-               f"of supply over {len(months)} months in {time.monotonic() - clock:.1f} s.")
+    click.echo(_("Statistics rebuilt: %(attendance)d venue-days of attendance, %(supply)d venue-days of supply "
+                 "over %(months)d months in %(seconds).1f s.", attendance=totals.attendance, supply=totals.supply,
+                 months=len(months), seconds=time.monotonic() - clock))
 
 
 @stats_cli.command("refresh")
@@ -41,5 +43,6 @@ def refresh_command(days: int) -> None:
     counts = rebuilding.rebuild_days(first, last)
     rebuilding.finish("refresh", started, counts)
     db.session.commit()
-    click.echo(f"Statistics refreshed from {first:%Y-%m-%d} through {last:%Y-%m-%d}: {counts.attendance} "
-               f"venue-days of attendance, {counts.supply} of supply in {time.monotonic() - clock:.1f} s.")
+    click.echo(_("Statistics refreshed from %(first)s through %(last)s: %(attendance)d venue-days of attendance, "
+                 "%(supply)d of supply in %(seconds).1f s.", first=first.isoformat(), last=last.isoformat(),
+                 attendance=counts.attendance, supply=counts.supply, seconds=time.monotonic() - clock))

@@ -1,0 +1,66 @@
+"""Command-line plumbing: every ``flask --app wsgi …`` command answers in the operator's language.
+
+The language comes from the locale environment, as every Unix program reads it (``LC_ALL``, then
+``LC_MESSAGES``, then ``LANG``): ``zh_CN.UTF-8`` → Chinese, ``en_US.UTF-8`` → English; unset,
+``C``, ``POSIX`` or a language the site does not speak → the site's default (Chinese). Only the
+commands are switched: services run elsewhere keep the app's default language.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def operator_language() -> str:
+    """The site language matching the operator's locale (needs the app context)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for name in LOCALE_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            # The first one set decides, as POSIX says: LC_ALL=C means C even when LANG is en_US.
+            language = value.split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+            return language if language in current_app.config["LANGUAGES"] else default
+    return default
+
+
+def in_operator_language(command):
+    """Run a command callback (inside the app context) in the operator's language."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with force_locale(operator_language()):
+            return command(*args, **kwargs)
+    return run
+
+
+class CliGroup(AppGroup):
+    """An ``AppGroup`` whose commands run in the app context and in the operator's language."""
+
+    def command(self, *args, **kwargs):
+        if not kwargs.pop("with_appcontext", True):
+            return super().command(*args, with_appcontext=False, **kwargs)
+
+        def decorator(callback):
+            return click.Group.command(self, *args, **kwargs)(with_appcontext(in_operator_language(callback)))
+        return decorator
+
+
+class CliError(click.ClickException):
+    """A command's refusal, "Error:" included, in the operator's language.
+
+    Click prints an exception after the command's app context has closed, so the line is put
+    together here, while the command's language is still in force."""
+
+    def __init__(self, message) -> None:
+        super().__init__(str(message))
+        self.line = _("Error: %(message)s", message=self.message)
+
+    def show(self, file=None) -> None:
+        click.echo(self.line, file=file, err=file is None)
