@@ -160,11 +160,12 @@ def slot_at(venue: Venue | None = None, *, starts_in=None, length=None, **kw):
 
 def confirmed_visit(slot, booker: User | None = None, **kw):
     """A confirmed booking of ``slot`` (a citizen's party by default; a teacher's class is approved by
-    the venue's manager), booked an hour before the slot starts so that slots under way work too."""
+    the venue's manager), booked an hour before the slot starts (a class four days before: groups
+    book until three days ahead) so that slots under way work too."""
     from app.bookings import services as booking_services
 
     booker = booker or user(Role.CITIZEN)
-    kw.setdefault("now", slot.starts_at - timedelta(hours=1))
+    kw.setdefault("now", slot.starts_at - (timedelta(days=4) if booker.role == Role.TEACHER else timedelta(hours=1)))
     row = booked_visit(slot, booker, **kw)
     if booker.role == Role.TEACHER and row.status.value == "pending":
         manager = user(Role.VENUE_MANAGER, venue=slot.venue)

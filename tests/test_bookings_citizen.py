@@ -57,6 +57,17 @@ def test_submitting_the_same_form_twice_books_once(client, auth):
     assert _taken(slot.id) == 2
 
 
+def test_a_form_sent_again_for_another_time_is_refused_above_the_form(client, auth):
+    """The page's request key stands for one booking, as the API's Idempotency-Key does."""
+    slot, other = factories.slot(), factories.slot(days_ahead=3)
+    auth.login(factories.user("citizen").email)
+    key = _request_key(client, slot.id)
+    assert _book(client, slot.id, request_key=key).status_code == 302
+    refused = client.post(f"/slots/{other.id}/book?lang=en", data={"request_key": key, "party_size": 2})
+    assert refused.status_code == 409 and "nothing was booked" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count(Booking.id))) == 1 and _taken(other.id) == 0
+
+
 def test_a_party_over_the_limit_is_refused_next_to_the_field(client, auth):
     slot = factories.slot()
     auth.login(factories.user("citizen").email)
@@ -142,8 +153,9 @@ def test_the_venue_calendar_offers_booking_only_inside_the_window(client, auth):
     page = "".join(client.get(f"/venues/{venue.id}?month={m}&lang=en").get_data(as_text=True) for m in months)
     assert f'href="/slots/{open_now.id}/book"' in page
     assert f'href="/slots/{later.id}/book"' not in page and "Booking opens" in page
-    # A partner school may book its slots earlier: the link stays, saying when booking opens for others.
-    assert f'href="/slots/{school_later.id}/book"' in page
+    # A citizen's calendar shows the times a citizen can book (partner schools' early window:
+    # tests/test_bookings_class_rules.py).
+    assert f'href="/slots/{school_later.id}/book"' not in page
 
 
 def test_a_full_slot_offers_the_waitlist_and_a_cancellation_promotes_the_first_in_line(client, auth, app):

@@ -302,6 +302,7 @@ def test_a_full_time_chosen_from_the_list_books_a_place_on_the_waiting_list(clie
     people = client.get(f"/venues/{venue.id}/book?step=people&slot={slot.id}&join_waitlist=y")
     assert "You are joining the waiting list" in people.get_data(as_text=True)
     check = client.get(f"/venues/{venue.id}/book?step=check&slot={slot.id}&join_waitlist=y&party_size=1&children=0")
+    assert "1 person" in check.get_data(as_text=True)
     assert _send(client, _Page(check.get_data(as_text=True))).status_code == 302
     mine = db.session.scalar(select(Booking).where(Booking.user_id == elder.id))
     assert mine.status == BookingStatus.WAITLISTED

@@ -108,8 +108,10 @@ def create_booking():
                 request_key=request_key)
         db.session.commit()
         after_commit_delivery()
-    except DomainError:
+    except DomainError as exc:
         db.session.rollback()
+        if exc.code == "idempotency_key_reused":  # the API's request key travels in this header
+            exc.field = "Idempotency-Key"
         raise
     return jsonify(booking_json(booking)), 201
 
@@ -118,7 +120,10 @@ def create_booking():
 @principal_required
 def my_bookings():
     user = _user()
-    upcoming = request.args.get("when", "upcoming") != "past"
+    when = request.args.get("when", "upcoming")
+    if when not in ("upcoming", "past"):
+        raise DomainError("invalid_parameter", _l("when must be upcoming or past."), field="when")
+    upcoming = when == "upcoming"
     items = queries.bookings_of(user.id, upcoming=upcoming, now=utcnow())
     return jsonify(items=[booking_json(b) for b in items])
 
@@ -133,7 +138,8 @@ def get_booking(booking_id: int):
 @principal_required
 def cancel_booking(booking_id: int):
     booking = _visible_booking(booking_id)
-    data = json_body(optional=True)  # a cancellation needs no reason
+    # A cancellation needs no reason, so no body; a body that is sent must be a JSON object.
+    data = json_body() if request.get_data() else {}
     reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
     try:
         services.cancel_booking(_user(), booking, reason=reason[:500])
@@ -182,9 +188,23 @@ OPENAPI = {
             "post": {
                 "tags": ["bookings"], "operationId": "createBooking",
                 "summary": "Book a slot: a citizen's party or a teacher's class",
+                "description": (
+                    "Refusals name their reason in `error`, among them: `outside_booking_window` (a class "
+                    "follows the group window and cutoff on any slot, earlier for a partner school), "
+                    "`slot_full` (for a school that is not a partner, places held for partner schools count "
+                    "until their release; `message` says how many and until when), `duplicate_booking` (the "
+                    "caller, or for a class the same class of the school, already holds a booking of the "
+                    "slot; class names are compared with full-width characters and spaces folded), "
+                    "`program_grade` (the program is not made for the class's grade), "
+                    "`idempotency_key_reused` (409: the `Idempotency-Key` came before with another slot, "
+                    "party or class; nothing is booked)."),
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 64},
-                                "description": "Repeat a request with the same key to get the same booking."}],
+                                "description": "Repeat a request with the same key to get the same booking "
+                                               "(201) instead of a second one. The key stands for one request: "
+                                               "sent again with another slot, party or class it is refused "
+                                               "with 409 `idempotency_key_reused`. Use a new key for each new "
+                                               "booking."}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
                     {"type": "object", "title": "Citizen", "required": ["slot_id", "party_size"],
                      "properties": {"slot_id": {"type": "integer"}, "party_size": {"type": "integer", "minimum": 1},
@@ -207,11 +227,11 @@ OPENAPI = {
             },
             "get": {
                 "tags": ["bookings"], "operationId": "listMyBookings", "summary": "The caller's bookings",
-                "parameters": [{"name": "when", "in": "query", "schema": {"type": "string",
+                "parameters": [{"name": "when", "in": "query", "schema": {"type": "string", "default": "upcoming",
                                                                           "enum": ["upcoming", "past"]}}],
                 "responses": {"200": {"description": "Bookings.", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"items": {"type": "array", "items": _BOOKING_REF}}}}}},
-                    "401": _ERRORS["401"], "403": _ERRORS["403"]},
+                    "400": _ERRORS["400"], "401": _ERRORS["401"], "403": _ERRORS["403"]},
             },
         },
         "/api/v1/bookings/{booking_id}": {
@@ -226,6 +246,7 @@ OPENAPI = {
             "post": {
                 "tags": ["bookings"], "operationId": "cancelBooking", "summary": "Cancel until the cutoff",
                 "parameters": [{"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "description": "No body is needed; a body sent must be a JSON object (else 400 `invalid_json`).",
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"reason": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "Cancelled.",

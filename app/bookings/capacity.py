@@ -42,15 +42,29 @@ def take_seats(slot_id: int, seats: int, *, partner: bool, now: datetime) -> boo
     return result.rowcount == 1
 
 
+def held_for_partners(slot: Slot, now: datetime) -> int:
+    """Reserved seats still held for partner schools that a non-partner may not take now (none once
+    the reserve is released): what ``_held_back_for_partners`` computes, read from a loaded slot."""
+    if slot.reserve_until is None or slot.reserve_until <= now:
+        return 0
+    return max(0, slot.reserved_seats - slot.partner_taken)
+
+
+def places_for(slot: Slot, *, partner: bool, now: datetime) -> int:
+    """How many places this booker (a partner school's class or not) could take now: the places
+    left less those held for partner schools. The booking page shows it; ``has_room`` decides by it."""
+    if slot.status != SlotStatus.OPEN:
+        return 0
+    held_back = 0 if partner else held_for_partners(slot, now)
+    return max(0, slot.capacity - held_back - slot.taken)
+
+
 def has_room(slot: Slot, seats: int, *, partner: bool, now: datetime) -> bool:
     """What ``take_seats`` would answer, read from a loaded slot: a request for a slot that is
     already full is refused without queuing on the slot's row behind the bookings that are taking
     its last places (1,000 people pressing "book" at 9:00). A reading, not a hold: a ``True`` still
     goes through ``take_seats``, which decides."""
-    held_back = 0
-    if not partner and slot.reserve_until is not None and slot.reserve_until > now:
-        held_back = max(0, slot.reserved_seats - slot.partner_taken)
-    return slot.status == SlotStatus.OPEN and slot.taken + seats <= slot.capacity - held_back
+    return seats <= places_for(slot, partner=partner, now=now)
 
 
 def release_seats(slot_id: int, seats: int, *, partner: bool) -> None:
@@ -65,14 +79,13 @@ def release_seats(slot_id: int, seats: int, *, partner: bool) -> None:
     _expire(slot_id)
 
 
-def set_capacity(slot_id: int, capacity: int) -> bool:
-    """Change a slot's capacity unless that would put it below the places already held."""
+def set_capacity(slot_id: int, capacity: int, *, reserved_seats: int, reserve_until: datetime | None) -> bool:
+    """Change a slot's capacity, and its partner reserve with it, unless that would put it below
+    the places already held."""
     result = db.session.execute(
         sa.update(Slot)
         .where(Slot.id == slot_id, Slot.taken <= capacity)
-        .values(capacity=capacity,
-                reserved_seats=sa.case((Slot.reserved_seats > capacity, capacity),
-                                       else_=Slot.reserved_seats)),
+        .values(capacity=capacity, reserved_seats=reserved_seats, reserve_until=reserve_until),
         execution_options={"synchronize_session": False},
     )
     _expire(slot_id)

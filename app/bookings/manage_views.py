@@ -95,7 +95,7 @@ def manage_partners():
         school = db.session.get(School, form.school_id.data)
         try:
             partnerships.add_partnership(current_user, venue, school, valid_from=form.valid_from.data,
-                                         valid_to=form.valid_to.data, note=form.note.data)
+                                         valid_to=form.valid_to.data, note=form.note.data, today=local_today())
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -117,11 +117,12 @@ def end_partner(partnership_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        partnerships.end_partnership(current_user, partnership, today=local_today())
+        ended = partnerships.end_partnership(current_user, partnership, today=local_today())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        flash(_("The agreement has ended."), "success")
+        flash(_("The agreement has ended.") if ended
+              else _("The agreement had not started yet: it has been withdrawn."), "success")
     return redirect(url_for("bookings.manage_partners"))

@@ -11,10 +11,10 @@ import re
 
 from flask import current_app
 from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.bookings.models import BookingKind
+from app.bookings.models import BookingStatus
+from app.bookings.party import party_text
 from app.calendars.ics import booking_calendar, to_text
 from app.core.i18n import localized
 from app.core.time import to_local
@@ -45,13 +45,6 @@ def ics_filename(booking) -> str:
     return f"scivisit-{booking.reference}.ics"
 
 
-def party_text(booking) -> str:
-    if booking.kind == BookingKind.GROUP:
-        return _("Class %(class_name)s: %(students)d students and %(adults)d accompanying adults",
-                 class_name=booking.class_name, students=booking.students, adults=booking.adults)
-    return _("%(count)d people", count=booking.party_size)
-
-
 def _reason_text(booking, event: str, reason) -> str:
     if reason is not None:  # a Closure (bilingual reason) or plain text
         return localized(reason, "reason") if hasattr(reason, "reason_zh") else str(reason)
@@ -77,6 +70,8 @@ def _facts(booking, event: str, reason) -> dict:
         "party": party_text(booking),
         "reference": booking.reference,
         "status": str(booking.status.label),
+        # Only a confirmed booking has a ticket to replace; a pending one is still waiting for the venue.
+        "has_ticket": booking.status == BookingStatus.CONFIRMED,
         "reason": _reason_text(booking, event, reason),
         "url": booking_url(booking),
     }

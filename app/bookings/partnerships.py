@@ -17,9 +17,25 @@ def venue_partnerships(venue_id: int) -> list[Partnership]:
         .order_by(Partnership.valid_to.desc(), Partnership.id)))
 
 
-def add_partnership(manager, venue, school, *, valid_from: date, valid_to: date, note: str = "") -> Partnership:
+AGREEMENT_MAX_YEARS = 10
+# Agreements are signed for the coming school year at the earliest.
+AGREEMENT_MAX_YEARS_AHEAD = 1
+
+
+def add_partnership(manager, venue, school, *, valid_from: date, valid_to: date, note: str = "",
+                    today: date) -> Partnership:
+    """Record an agreement that is in force on some day from ``today`` on, for at most ten years."""
+    if _after_years(valid_from, today, AGREEMENT_MAX_YEARS_AHEAD):
+        raise DomainError("starts_too_late", _l("An agreement can start at most a year from today."),
+                          field="valid_from")
+    if valid_to < today:
+        raise DomainError("already_over", _l("The end date has passed: record agreements still in force."),
+                          field="valid_to")
     if valid_from > valid_to:
         raise DomainError("invalid_range", _l("The end date must be on or after the start date."), field="valid_to")
+    if _after_years(valid_to, valid_from, AGREEMENT_MAX_YEARS):
+        raise DomainError("too_long", _l("An agreement runs for at most %(n)d years.", n=AGREEMENT_MAX_YEARS),
+                          field="valid_to")
     overlapping = db.session.scalar(select(Partnership.id).where(
         Partnership.venue_id == venue.id, Partnership.school_id == school.id,
         Partnership.valid_from <= valid_to, Partnership.valid_to >= valid_from))
@@ -33,10 +49,22 @@ def add_partnership(manager, venue, school, *, valid_from: date, valid_to: date,
     return partnership
 
 
-def end_partnership(manager, partnership: Partnership, *, today: date) -> Partnership:
-    """End an agreement today: bookings already made keep their priority seats."""
+def _after_years(day: date, start: date, years: int) -> bool:
+    """Whether ``day`` comes after the same date ``years`` years from ``start`` (29 February safe)."""
+    return (day.year, day.month, day.day) > (start.year + years, start.month, start.day)
+
+
+def end_partnership(manager, partnership: Partnership, *, today: date) -> Partnership | None:
+    """End an agreement from today on: bookings already made keep their priority seats.
+
+    An agreement that has not given a day of priority before today is withdrawn altogether (None
+    is returned): shortening it to a day would leave the school a partner on that day."""
     if partnership.valid_to < today:
         raise DomainError("already_ended", _l("This agreement has already ended."))
-    partnership.valid_to = max(partnership.valid_from, today - timedelta(days=1))
+    if partnership.valid_from >= today:
+        db.session.delete(partnership)
+        db.session.flush()
+        return None
+    partnership.valid_to = today - timedelta(days=1)
     db.session.flush()
     return partnership

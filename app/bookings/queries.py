@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from app.extensions import db
 from app.scheduling.models import Slot
 from app.venues.models import Venue
@@ -37,12 +37,28 @@ def bookings_of(user_id: int, *, upcoming: bool, now: datetime, limit: int = 100
         .order_by(order).limit(limit)))
 
 
+def own_bookings(user_id: int, *, now: datetime, limit: int = 100) -> tuple[list[Booking], list[Booking]]:
+    """A person's bookings in two lists: those still to come (live, and the visit not over), soonest
+    first; and the rest (past visits, cancelled and declined bookings), latest first."""
+    live = Booking.status.in_([BookingStatus(status) for status in ACTIVE_STATUSES])
+    ahead = sa.and_(Slot.ends_at >= now, live)
+
+    def listed(where, order):
+        return list(db.session.scalars(
+            select(Booking).join(Slot, Slot.id == Booking.slot_id)
+            .where(Booking.user_id == user_id, where)
+            .options(joinedload(Booking.slot), joinedload(Booking.venue), joinedload(Booking.program))
+            .order_by(order).limit(limit)))
+
+    return listed(ahead, Slot.starts_at.asc()), listed(sa.not_(ahead), Slot.starts_at.desc())
+
+
 def venue_requests(venue_id: int, now: datetime) -> list[Booking]:
     """Class visit requests awaiting the manager's decision, soonest first."""
     return list(db.session.scalars(
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.venue_id == venue_id, Booking.status == BookingStatus.PENDING, Slot.starts_at >= now)
-        .options(joinedload(Booking.slot), joinedload(Booking.school))
+        .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.program))
         .order_by(Slot.starts_at)))
 
 
@@ -51,5 +67,6 @@ def venue_upcoming(venue_id: int, now: datetime, limit: int = 200) -> list[Booki
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.venue_id == venue_id, Slot.ends_at >= now,
                Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED, BookingStatus.CHECKED_IN]))
-        .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.user))
+        .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.user),
+                 joinedload(Booking.program))
         .order_by(Slot.starts_at, Booking.id).limit(limit)))

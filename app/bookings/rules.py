@@ -2,16 +2,23 @@
 from __future__ import annotations
 
 import math
+import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.accounts.models import Role
+from app.bookings import capacity
 from app.bookings.models import BookingRules, Partnership
+from app.core.time import to_local
 from app.extensions import db
-from app.scheduling.models import Slot
+from app.scheduling.models import Audience, Slot
 from app.venues.models import Venue
 
 DEFAULT_RULES = {c.name: c.default.arg for c in BookingRules.__table__.columns if c.default is not None}
+# The partner reserve (馆校合作) is held until this many days before a slot starts, then released.
+RESERVE_RELEASE_DAYS = 7
 
 
 def rules_for(venue: Venue) -> BookingRules:
@@ -32,19 +39,106 @@ def is_partner(venue_id: int, school_id: int | None, on: date) -> bool:
     ) is not None
 
 
+def partner_terms(school_id: int | None) -> dict[int, list[tuple[date, date]]]:
+    """Every agreement of a school, by venue id: what ``is_partner`` asks, read once for a whole
+    calendar of slots."""
+    terms: dict[int, list[tuple[date, date]]] = {}
+    if school_id is None:
+        return terms
+    rows = db.session.execute(select(Partnership.venue_id, Partnership.valid_from, Partnership.valid_to)
+                              .where(Partnership.school_id == school_id))
+    for venue_id, valid_from, valid_to in rows:
+        terms.setdefault(venue_id, []).append((valid_from, valid_to))
+    return terms
+
+
+def partner_reserve(rules: BookingRules, audience: Audience, slot_capacity: int,
+                    starts_at: datetime) -> tuple[int, datetime | None]:
+    """The seats of a slot held for partner schools, and until when: the venue's share of a school
+    or mixed slot's capacity, rounded down, until ``RESERVE_RELEASE_DAYS`` before it starts (a
+    public slot holds none). A new slot and a resized one both take it from here."""
+    seats = 0 if audience == Audience.PUBLIC else math.floor(slot_capacity * rules.partner_reserved_pct / 100)
+    return seats, starts_at - timedelta(days=RESERVE_RELEASE_DAYS) if seats else None
+
+
 def booking_window(slot: Slot, *, extra_days: int = 0) -> tuple[datetime, datetime]:
-    """When booking this slot opens and closes (UTC); ``extra_days`` opens it earlier (partners)."""
+    """When booking this slot opens and closes (UTC), as published on it; ``extra_days`` opens it
+    earlier (partners)."""
     opens = slot.starts_at - timedelta(days=slot.window_opens_days + extra_days)
     closes = slot.starts_at - timedelta(hours=slot.window_closes_hours)
     return opens, closes
 
 
-def window_state(slot, now: datetime) -> str:
-    """Where ``now`` falls in ``slot``'s booking window, for anyone without a partner school's head
-    start: ``"not_yet"``, ``"open"`` or ``"closed"``. ``slot`` is a ``Slot`` or any record with its
-    ``starts_at`` and window columns (the month calendar's)."""
-    opens, closes = booking_window(slot)
+def window_for(slot, rules: BookingRules, *, as_class: bool, partner: bool = False) -> tuple[datetime, datetime]:
+    """When booking ``slot`` opens and closes (UTC) for a class (``as_class``) or an individual.
+
+    A class keeps the group window and cutoff whatever the slot's audience: a school slot carries
+    them (copied when it was published), a mixed slot carries the public ones, so a class on it
+    takes the venue's group rules. A partner school's class opens ``partner_early_days`` earlier.
+    ``slot`` is a ``Slot`` or any record with its ``audience``, ``starts_at`` and window columns.
+    """
+    extra = rules.partner_early_days if as_class and partner else 0
+    if as_class and slot.audience == Audience.MIXED:
+        opens = slot.starts_at - timedelta(days=rules.school_window_days + extra)
+        return opens, slot.starts_at - timedelta(hours=rules.school_cutoff_hours)
+    return booking_window(slot, extra_days=extra)
+
+
+def partner_on(terms: dict[int, list[tuple[date, date]]], venue_id: int, day: date) -> bool:
+    """``is_partner`` answered from a school's ``partner_terms``."""
+    return any(valid_from <= day <= valid_to for valid_from, valid_to in terms.get(venue_id, ()))
+
+
+def window_state(window: tuple[datetime, datetime], now: datetime) -> str:
+    """Where ``now`` falls in a booking window (``window_for``): ``"not_yet"``, ``"open"`` or
+    ``"closed"``."""
+    opens, closes = window
     return "not_yet" if now < opens else "open" if now < closes else "closed"
+
+
+def slot_day(slot) -> date:
+    """The slot's day in Asia/Shanghai (the day a partnership must cover), for a ``Slot`` or a record."""
+    return to_local(slot.starts_at).date()
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What one booker may do with a slot now, as its booking page tells them."""
+
+    as_class: bool
+    partner: bool  # a partner school's teacher: books earlier and may take the reserved places
+    opens: datetime
+    closes: datetime
+    state: str  # ``window_state``
+    places: int  # the places this booker can take (``capacity.places_for``)
+    held_for_partners: int  # places left that only partner schools may take now (0 for partners)
+    held_until: datetime | None
+    cancel_deadline: datetime
+    cancel_closed: bool  # a booking made now could no longer be changed or cancelled online
+    smallest_booking: int  # 1 person, or the smallest class with its adults
+    unverified: bool  # a teacher whose account the district has not verified yet: cannot book
+
+    @property
+    def full(self) -> bool:
+        """Not even the smallest booking fits (for a class: nothing it could be put on a waitlist for)."""
+        return self.places < self.smallest_booking
+
+
+def outlook(user, slot: Slot, now: datetime) -> Outlook:
+    """``slot`` as ``user`` (a citizen or a teacher) may book it at ``now``: their window, the
+    places they can take and those held for partner schools."""
+    rules = rules_for(slot.venue)
+    as_class = user.role == Role.TEACHER
+    partner = as_class and is_partner(slot.venue_id, user.school_id, slot.local_date)
+    opens, closes = window_for(slot, rules, as_class=as_class, partner=partner)
+    held = 0 if partner else capacity.held_for_partners(slot, now)
+    deadline = cancel_deadline(slot, rules)
+    return Outlook(as_class=as_class, partner=partner, opens=opens, closes=closes,
+                   state=window_state((opens, closes), now), places=capacity.places_for(slot, partner=partner, now=now),
+                   held_for_partners=held, held_until=slot.reserve_until if held else None,
+                   cancel_deadline=deadline, cancel_closed=now >= deadline,
+                   smallest_booking=smallest_class(rules) if as_class else 1,
+                   unverified=as_class and user.verified_at is None)
 
 
 def cancel_deadline(slot: Slot, rules: BookingRules) -> datetime:
@@ -54,3 +148,14 @@ def cancel_deadline(slot: Slot, rules: BookingRules) -> datetime:
 def adults_needed(students: int, grade: int, rules: BookingRules) -> int:
     per_adult = rules.kindergarten_students_per_adult if grade == 0 else rules.students_per_adult
     return math.ceil(students / per_adult) if students > 0 else 0
+
+
+def smallest_class(rules: BookingRules) -> int:
+    """The fewest places any class visit can take: the smallest group with its adults."""
+    return rules.group_min + min(adults_needed(rules.group_min, grade, rules) for grade in (0, 1))
+
+
+def normal_class_name(text: str | None) -> str:
+    """A class as one spelling: full-width digits and letters folded (NFKC: "四年级２班" is
+    "四年级2班"), runs of spaces made one, ends trimmed. The one-booking-per-class rule compares it."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())

@@ -10,18 +10,22 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
+from flask_babel import lazy_ngettext
 from sqlalchemy import exc, func, select
 
 from app.accounts.models import Role, User
 from app.bookings import capacity, notify
-from app.bookings.models import (CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking, BookingKind, BookingRules,
-                                 BookingStatus)
-from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for
+from app.bookings.models import (ACTIVE_STATUSES, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking, BookingKind,
+                                 BookingRules, BookingStatus)
+from app.bookings.rules import (adults_needed, booking_window, cancel_deadline, is_partner, normal_class_name,
+                                partner_reserve, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Slot, SlotStatus
 from app.scheduling.queries import active_program
+from app.venues.forms import GRADES
 from app.venues.models import VenueStatus
 
 PUBLIC_AUDIENCES = (Audience.PUBLIC, Audience.MIXED)
@@ -48,14 +52,27 @@ def can_decide_booking(user: User, booking: Booking) -> bool:
 
 # --- booking ------------------------------------------------------------------------------
 
-def _existing_for_request(user: User, request_key: str | None) -> Booking | None:
+def _existing_for_request(user: User, request_key: str | None, slot: Slot, **asked) -> Booking | None:
+    """The booking this request made when it was sent before (a retry gets the same answer), or None.
+
+    A key stands for one request: sent again for another slot, party or class it is refused, as
+    answering with the first booking would say it booked what it did not. ``asked`` holds the
+    request's figures; one given as None was not asked."""
     if not request_key:
         return None
-    return db.session.scalar(
+    booking = db.session.scalar(
         select(Booking).where(Booking.user_id == user.id, Booking.request_key == request_key))
+    if booking is None:
+        return None
+    made = {name: getattr(booking, name) or (0 if name == "children" else None) for name in asked}
+    if booking.slot_id != slot.id or any(value is not None and made[name] != value for name, value in asked.items()):
+        raise DomainError("idempotency_key_reused",
+                          _l("This request was sent before for another booking, so nothing was booked. "
+                             "Please make the new booking as a new request."), status=409)
+    return booking
 
 
-def _check_slot_bookable(slot: Slot, audiences, now: datetime, *, extra_days: int = 0) -> None:
+def _check_slot_bookable(slot: Slot, audiences, now: datetime, window: tuple[datetime, datetime]) -> None:
     if slot.status != SlotStatus.OPEN or slot.venue.status != VenueStatus.APPROVED:
         raise DomainError("slot_unavailable", _l("This time is no longer open for booking."))
     if slot.audience not in audiences:
@@ -64,7 +81,7 @@ def _check_slot_bookable(slot: Slot, audiences, now: datetime, *, extra_days: in
         raise DomainError("wrong_audience", code_msg)
     if slot.starts_at <= now:
         raise DomainError("slot_past", _l("This time has already started or passed."))
-    opens, closes = booking_window(slot, extra_days=extra_days)
+    opens, closes = window
     if not opens <= now < closes:
         raise DomainError("outside_booking_window",
                           _l("Booking for this time is not open now. It is open from %(opens)s until %(closes)s.",
@@ -94,14 +111,21 @@ def _check_no_show_block(user: User, rules: BookingRules, now: datetime) -> None
                              until=_local_text(last + timedelta(days=rules.noshow_block_days))))
 
 
-def _insert(booking: Booking) -> Booking:
+def _insert(booking: Booking, clash_message=None) -> Booking:
+    """Add ``booking``; the database's unique indexes refuse a second active booking of the same
+    person (or, for a class, ``clash_message``: of the same class) that got past the checks."""
     db.session.add(booking)
     try:
         db.session.flush()
     except exc.IntegrityError as error:
-        raise DomainError("duplicate_booking",
-                          _l("You already have a booking for this time."), status=409) from error
+        same_class = clash_message is not None and "class" in str(error.orig)
+        raise DomainError("duplicate_booking", clash_message if same_class else _already_booked(),
+                          status=409) from error
     return booking
+
+
+def _already_booked():
+    return _l("You already have a booking for this time.")
 
 
 def _has_active_booking(user: User, slot: Slot) -> bool:
@@ -120,7 +144,7 @@ def _active_booking():
 
 def check_public_slot(slot: Slot, now: datetime | None = None) -> None:
     """Raise why a citizen cannot book ``slot`` now (closed, for schools, started, outside its window)."""
-    _check_slot_bookable(slot, PUBLIC_AUDIENCES, now or utcnow())
+    _check_slot_bookable(slot, PUBLIC_AUDIENCES, now or utcnow(), booking_window(slot))
 
 
 def check_party(rules, *, party_size: int, children: int = 0, guardian_confirmed: bool = False) -> None:
@@ -151,7 +175,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     A repeated ``request_key`` returns the booking the first submission made.
     """
     now = now or utcnow()
-    existing = _existing_for_request(user, request_key)
+    existing = _existing_for_request(user, request_key, slot, party_size=party_size, children=children)
     if existing is not None:
         return existing
     if user.role != Role.CITIZEN:
@@ -160,7 +184,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     rules = rules_for(slot.venue)
     check_party(rules, party_size=party_size, children=children, guardian_confirmed=guardian_confirmed)
     if _has_active_booking(user, slot):
-        raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
+        raise DomainError("duplicate_booking", _already_booked(), status=409)
     # A full slot is said before the no-show check and without queuing on the slot's row: at 9:00
     # on a popular day most requests are for places already gone.
     if not join_waitlist and not capacity.has_room(slot, party_size, partner=False, now=now):
@@ -182,20 +206,72 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     return booking
 
 
-def _no_room_for_class(seats: int) -> DomainError:
-    return DomainError("slot_full", _l("Not enough places left at this time for %(n)d people.", n=seats), status=409)
+def _no_room_for_class(slot: Slot, seats: int, *, partner: bool, now: datetime) -> DomainError:
+    """Why a class of ``seats`` does not fit: plainly full, or full for a school that is not a
+    partner while places are still held for partner schools (said, with until when)."""
+    held = 0 if partner else capacity.held_for_partners(slot, now)
+    if held:
+        left = capacity.places_for(slot, partner=False, now=now)
+        message = _ln("Places your school can book at this time: %(left)d. %(num)d more place is held for "
+                      "partner schools until %(until)s.",
+                      "Places your school can book at this time: %(left)d. %(num)d more places are held for "
+                      "partner schools until %(until)s.", held, left=left, until=_local_text(slot.reserve_until))
+    else:
+        message = _l("Not enough places left at this time for %(n)d people.", n=seats)
+    return DomainError("slot_full", message, status=409)
 
 
 def _fully_booked() -> DomainError:
     return DomainError("slot_full", _l("This time is fully booked. You can join the waiting list."), status=409)
 
 
+def _class_program(slot: Slot, program_id, grade: int):
+    """The program the class asks for (or, for a general visit, the one the slot offers), checked:
+    one of the venue's active programs, made for the class's grade."""
+    if not program_id:
+        program = slot.program
+        if program is not None and not program.grade_min <= grade <= program.grade_max:
+            raise DomainError("program_grade", _l("This time offers a program for %(low)s to %(high)s only.",
+                                                  low=_grade_text(program.grade_min),
+                                                  high=_grade_text(program.grade_max)), field="grade")
+        return program
+    program = active_program(slot.venue_id, program_id)
+    if program is None:
+        raise DomainError("invalid_program", _l("Choose one of this venue's programs, or a general visit."),
+                          field="program_id")
+    if not program.grade_min <= grade <= program.grade_max:
+        raise DomainError("program_grade", _l("This program is for %(low)s to %(high)s. Choose one for your "
+                                              "class's grade, or a general visit.",
+                                              low=_grade_text(program.grade_min), high=_grade_text(program.grade_max)),
+                          field="program_id")
+    return program
+
+
+def _grade_text(grade: int):
+    return dict(GRADES)[grade]
+
+
+def _class_clash(slot: Slot, school_id: int, class_name: str) -> bool:
+    """Whether this class of the school already holds an active booking of the slot (a colleague's)."""
+    return db.session.scalar(
+        select(Booking.id).where(Booking.slot_id == slot.id, Booking.kind == BookingKind.GROUP,
+                                 Booking.school_id == school_id, Booking.class_name == class_name,
+                                 Booking.status.in_([BookingStatus(s) for s in ACTIVE_STATUSES]))
+        .limit(1)) is not None
+
+
+def _class_already_booked(class_name: str):
+    return _l("%(class_name)s of your school already has a booking for this time.", class_name=class_name)
+
+
 def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, grade: int, class_name: str,
                      program_id: int | None = None, request_key: str | None = None,
                      now: datetime | None = None) -> Booking:
-    """Book a class visit for a verified teacher's school, within group size and adult ratio."""
+    """Book a class visit for a verified teacher's school, within the group window (whatever the
+    slot's audience), group size, adult ratio and the program's grades; a class at most once a slot."""
     now = now or utcnow()
-    existing = _existing_for_request(teacher, request_key)
+    existing = _existing_for_request(teacher, request_key, slot, students=students, adults=adults, grade=grade,
+                                     class_name=normal_class_name(class_name), program_id=program_id or None)
     if existing is not None:
         return existing
     if teacher.role != Role.TEACHER:
@@ -205,31 +281,31 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
                           _l("Your teacher account is waiting for verification by the district."), status=403)
     rules = rules_for(slot.venue)
     partner = is_partner(slot.venue_id, teacher.school_id, slot.local_date)
-    _check_slot_bookable(slot, SCHOOL_AUDIENCES, now, extra_days=rules.partner_early_days if partner else 0)
+    _check_slot_bookable(slot, SCHOOL_AUDIENCES, now, window_for(slot, rules, as_class=True, partner=partner))
     _check_class(rules, students=students, adults=adults, grade=grade)
-    class_name = (class_name or "").strip()
+    class_name = normal_class_name(class_name)
     if not class_name:
         raise DomainError("class_required", _l("Enter the class, for example Grade 4 Class 2."), field="class_name")
     if len(class_name) > CLASS_NAME_MAX:
         raise DomainError("class_name_too_long", _l("The class is at most %(n)d characters, for example Grade 4 "
                                                     "Class 2.", n=CLASS_NAME_MAX), field="class_name")
-    if program_id and active_program(slot.venue_id, program_id) is None:
-        raise DomainError("invalid_program", _l("Choose one of this venue's programs, or a general visit."),
-                          field="program_id")
+    program = _class_program(slot, program_id, grade)
     if _has_active_booking(teacher, slot):
-        raise DomainError("duplicate_booking", _l("You already have a booking for this time."), status=409)
+        raise DomainError("duplicate_booking", _already_booked(), status=409)
+    if _class_clash(slot, teacher.school_id, class_name):
+        raise DomainError("duplicate_booking", _class_already_booked(class_name), status=409)
 
     seats = students + adults
     if not capacity.has_room(slot, seats, partner=partner, now=now):
-        raise _no_room_for_class(seats)
+        raise _no_room_for_class(slot, seats, partner=partner, now=now)
     booking = _insert(Booking(
         slot_id=slot.id, venue_id=slot.venue_id, user_id=teacher.id, kind=BookingKind.GROUP,
         status=BookingStatus.PENDING, students=students, adults=adults, grade=grade, class_name=class_name,
         school_id=teacher.school_id, is_partner=partner, seats=seats, request_key=request_key,
-        program_id=program_id or slot.program_id,
-    ))
+        program_id=program.id if program is not None else None,
+    ), clash_message=_class_already_booked(class_name))
     if not capacity.take_seats(slot.id, seats, partner=partner, now=now):
-        raise _no_room_for_class(seats)
+        raise _no_room_for_class(slot, seats, partner=partner, now=now)
     if rules.auto_confirm_groups:
         booking.status = BookingStatus.CONFIRMED
         booking.decided_at = now
@@ -247,8 +323,11 @@ def _check_class(rules, *, students: int, adults: int, grade: int) -> None:
     need = adults_needed(students, grade, rules)
     if adults < need:
         raise DomainError("adult_ratio",
-                          _l("%(students)d students need at least %(need)d accompanying adults: add %(more)d more.",
-                             students=students, need=need, more=need - adults), field="adults")
+                          lazy_ngettext("%(students)d students need at least %(num)d accompanying adult: "
+                                        "add %(more)d more.",
+                                        "%(students)d students need at least %(num)d accompanying adults: "
+                                        "add %(more)d more.", need, students=students, more=need - adults),
+                          field="adults")
 
 
 # --- changing and cancelling -------------------------------------------------------------------
@@ -370,10 +449,12 @@ def promote_waitlist(slot_id: int, *, now: datetime | None = None) -> list[Booki
 
 
 def resize_slot(manager: User, slot: Slot, new_capacity: int, *, now: datetime | None = None) -> Slot:
-    """Change a slot's capacity; never below the places already held. More room goes to the waitlist."""
+    """Change a slot's capacity; never below the places already held. The partner reserve stays
+    the venue's share of the new capacity, as on a new slot. More room goes to the waitlist."""
     if new_capacity <= 0:
         raise DomainError("invalid_capacity", _l("Capacity must be at least 1."), field="capacity")
-    if not capacity.set_capacity(slot.id, new_capacity):
+    reserved, reserve_until = partner_reserve(rules_for(slot.venue), slot.audience, new_capacity, slot.starts_at)
+    if not capacity.set_capacity(slot.id, new_capacity, reserved_seats=reserved, reserve_until=reserve_until):
         raise DomainError("capacity_below_booked",
                           _l("%(taken)d places are already booked; capacity cannot be lower than that.",
                              taken=slot.taken), field="capacity")

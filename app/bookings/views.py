@@ -4,17 +4,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.bookings import queries, services, steps
+from app.bookings import party, queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
-from app.bookings.models import Booking, BookingKind
-from app.bookings.rules import adults_needed, booking_window, cancel_deadline, is_partner, rules_for, window_state
+from app.bookings.models import Booking, BookingKind, BookingStatus
+from app.bookings.rules import (booking_window, cancel_deadline, outlook, partner_on, partner_terms,
+                                rules_for, slot_day, window_for, window_state)
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error
@@ -28,12 +29,29 @@ from app.scheduling.models import Program, Slot
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("bookings", __name__)
+bp.add_app_template_global(party.party_text)
+bp.add_app_template_global(party.class_party)
+
+# A visit still to come: the booker may change or cancel it, and the slip's arrival instructions and
+# the calendar entry are for it (class visits are never on a waiting list).
+LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 
 
 @bp.app_template_global()
-def booking_window_now(slot) -> tuple[str, datetime]:
-    """For calendars and lists: ``rules.window_state`` of ``slot`` now, and when its booking opens."""
-    return window_state(slot, utcnow()), booking_window(slot)[0]
+def booking_window_now(slot, venue=None) -> tuple[str, datetime, bool]:
+    """For calendars and lists: where now falls in ``slot``'s booking window for whoever is looking
+    (a teacher books as a class, a partner school's earlier), when it opens for them, and whether
+    they book as a class. ``venue`` is the slot's (a calendar's records do not carry it)."""
+    as_class = current_user.is_authenticated and current_user.role == Role.TEACHER
+    if not as_class:
+        window = booking_window(slot)
+    else:
+        venue = venue or slot.venue
+        if "partner_terms" not in g:  # one read of the school's agreements for a whole calendar
+            g.partner_terms = partner_terms(current_user.school_id)
+        window = window_for(slot, rules_for(venue), as_class=True,
+                            partner=partner_on(g.partner_terms, venue.id, slot_day(slot)))
+    return window_state(window, utcnow()), window[0], as_class
 
 
 def _bookable_slot_or_404(slot_id: int) -> Slot:
@@ -94,11 +112,8 @@ def book_slot(slot_id: int):
             return redirect(url_for("bookings.detail", booking_id=booking.id))
     elif form.errors:
         status = 400
-    partner = current_user.role == Role.TEACHER and is_partner(slot.venue_id, current_user.school_id, slot.local_date)
-    opens, closes = booking_window(slot, extra_days=rules.partner_early_days if partner else 0)
-    now = utcnow()
-    return render_template("bookings/book.html", slot=slot, form=form, rules=rules, partner=partner,
-                           opens=opens, closes=closes, not_yet=now < opens, closed=now >= closes), status
+    return render_template("bookings/book.html", slot=slot, form=form, rules=rules,
+                           outlook=outlook(current_user, slot, utcnow())), status
 
 
 @bp.route("/venues/<int:venue_id>/book", methods=["GET", "POST"])
@@ -153,12 +168,28 @@ def _render_detail(booking: Booking, *, cancel_form: CancelForm | None = None,
                    headcount_form: HeadcountForm | None = None):
     """The booking's page, with a form sent back with its errors (400) or fresh ones."""
     status = 400 if (cancel_form and cancel_form.errors) or (headcount_form and headcount_form.errors) else 200
-    if headcount_form is None and booking.kind == BookingKind.GROUP and booking.user_id == current_user.id:
+    own = booking.user_id == current_user.id
+    if headcount_form is None and booking.kind == BookingKind.GROUP and own:
         headcount_form = HeadcountForm(students=booking.students, adults=booking.adults)
-    rules = rules_for(booking.venue)
     return render_template("bookings/detail.html", booking=booking, cancel_form=cancel_form or CancelForm(),
-                           headcount_form=headcount_form, deadline=cancel_deadline(booking.slot, rules),
-                           adults_needed=adults_needed, rules=rules, now=utcnow()), status
+                           headcount_form=headcount_form, deadline=_deadline(booking), own=own,
+                           live=booking.status in LIVE, changes_open=_changes_open(booking)), status
+
+
+def _deadline(booking: Booking) -> datetime:
+    return cancel_deadline(booking.slot, rules_for(booking.venue))
+
+
+def _changes_open(booking: Booking) -> bool:
+    """Whether the page offers the change and cancel forms (the services decide the change itself)."""
+    return booking.status in LIVE and (booking.status == BookingStatus.WAITLISTED or utcnow() < _deadline(booking))
+
+
+def _refuse_stale(booking: Booking, message: str):
+    """A form sent from a page that is out of date (the booking was cancelled or declined meanwhile,
+    or the deadline passed): the booking's page as it is now, with the reason on top."""
+    flash(message, "error")
+    return redirect(url_for("bookings.detail", booking_id=booking.id))
 
 
 @bp.get("/bookings/<int:booking_id>/slip")
@@ -168,7 +199,7 @@ def slip(booking_id: int):
     booking = _booking_or_404(booking_id)
     if booking.kind != BookingKind.GROUP:
         abort(404)
-    return render_template("bookings/slip.html", booking=booking)
+    return render_template("bookings/slip.html", booking=booking, live=booking.status in LIVE)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
@@ -178,6 +209,8 @@ def cancel(booking_id: int):
     authorize(booking.user_id == current_user.id)
     form = CancelForm()
     if not form.validate_on_submit():
+        if form.errors and not _changes_open(booking):
+            return _refuse_stale(booking, _("This booking can no longer be cancelled."))
         return _render_detail(booking, cancel_form=form)  # a reason too long: said next to it, kept
     try:
         services.cancel_booking(current_user, booking, reason=form.reason.data or "")
@@ -197,27 +230,33 @@ def headcount(booking_id: int):
     booking = _booking_or_404(booking_id)
     authorize(booking.user_id == current_user.id and booking.kind == BookingKind.GROUP)
     form = HeadcountForm()
-    if form.validate_on_submit():
-        try:
-            services.lower_headcount(current_user, booking, students=form.students.data, adults=form.adults.data)
-            db.session.commit()
-            after_commit_delivery()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_error(form, exc)
-        else:
-            flash(_("The new numbers are saved."), "success")
-            return redirect(url_for("bookings.detail", booking_id=booking.id))
-    return _render_detail(booking, headcount_form=form)
+    if not form.validate_on_submit():
+        if form.errors and not _changes_open(booking):
+            return _refuse_stale(booking, _("This booking can no longer be changed."))
+        return _render_detail(booking, headcount_form=form)
+    version = booking.ticket_version
+    try:
+        services.lower_headcount(current_user, booking, students=form.students.data, adults=form.adults.data)
+        db.session.commit()
+        after_commit_delivery()
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field is None:  # cancelled, declined or past the deadline meanwhile: the form is gone
+            return _refuse_stale(booking, exc.message)
+        apply_error(form, exc)
+        return _render_detail(booking, headcount_form=form)
+    if booking.ticket_version == version:
+        flash(_("These are the numbers already booked: nothing was changed."), "info")
+    else:
+        flash(_("The new numbers are saved."), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking.id))
 
 
 @bp.get("/me/bookings")
 @login_required
 def my_bookings():
-    now = utcnow()
-    return render_template("bookings/mine.html",
-                           upcoming=queries.bookings_of(current_user.id, upcoming=True, now=now),
-                           past=queries.bookings_of(current_user.id, upcoming=False, now=now))
+    coming, ended = queries.own_bookings(current_user.id, now=utcnow())
+    return render_template("bookings/mine.html", upcoming=coming, past=ended)
 
 
 from app.bookings import manage_views  # noqa: E402,F401  (manager pages on the same blueprint)

@@ -15,10 +15,11 @@ from flask import Response
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, Timezone
 
-from app.bookings.models import Booking, BookingKind, BookingStatus
+from app.bookings.models import Booking, BookingStatus
+from app.bookings.party import party_text
 from app.core.i18n import localized
 from app.core.time import LOCAL_TZ, to_local, utcnow
-from app.scheduling.models import Slot
+from app.scheduling.models import Closure, Slot
 
 PRODID = "-//SciVisit//Nanjing science venues//ZH"
 UID_DOMAIN = "scivisit"
@@ -80,15 +81,12 @@ def _title(venue, program) -> str:
 
 def booking_description(booking: Booking) -> str:
     """The facts of a booking in plain lines: reference, party, status."""
-    lines = [_("Booking reference: %(reference)s", reference=booking.reference)]
-    if booking.kind == BookingKind.GROUP:
-        lines.append(_("Class %(class_name)s: %(students)d students and %(adults)d accompanying adults",
-                       class_name=booking.class_name, students=booking.students, adults=booking.adults))
-    else:
-        lines.append(_("Party: %(count)d people", count=booking.party_size))
-    lines.append(_("Status: %(status)s", status=booking.status.label))
-    lines.append(_("Show the ticket QR code on your booking page at the entrance. "
-                   "Check-in opens 30 minutes before the start."))
+    lines = [_("Booking reference: %(reference)s", reference=booking.reference),
+             _("Party: %(party)s", party=party_text(booking)),
+             _("Status: %(status)s", status=booking.status.label)]
+    if _STATUS.get(booking.status) != "CANCELLED":  # no visit to come to: no arrival instructions
+        lines.append(_("Show the ticket QR code on your booking page at the entrance. "
+                       "Check-in opens 30 minutes before the start."))
     return "\n".join(lines)
 
 
@@ -142,6 +140,19 @@ def slot_event(slot: Slot, url: str, *, category: str | None = None) -> Event:
     event.add("transp", "TRANSPARENT")
     if category:
         event.add("categories", [category])
+    return event
+
+
+def closure_event(closure: Closure) -> Event:
+    """Days a venue is closed, as an all-day VEVENT of its public feed, with the reason visitors read."""
+    event = Event()
+    event.add("uid", f"closure-{closure.id}@{UID_DOMAIN}")
+    _stamp(event, closure.created_at, None)
+    event.add("dtstart", closure.starts_on)
+    event.add("dtend", closure.ends_on + timedelta(days=1))  # all-day events end the day after
+    event.add("summary", _("%(venue)s closed: %(reason)s", venue=localized(closure.venue, "name"),
+                           reason=localized(closure, "reason")))
+    event.add("transp", "TRANSPARENT")
     return event
 
 

@@ -13,9 +13,10 @@ from app.calendars import ics, services
 from app.calendars.forms import FeedForm
 from app.core.authz import authorize
 from app.core.i18n import localized
-from app.core.time import utcnow
+from app.core.time import local_today, utcnow
 from app.extensions import db, limiter
 from app.notifications.services import recipient_locale
+from app.scheduling.services import venue_closures
 from app.venues.models import Venue
 
 bp = Blueprint("calendars", __name__)
@@ -69,4 +70,6 @@ def venue_feed(venue_id: int):
         _("%(venue)s: open times", venue=localized(venue, "name")),
         services.upcoming_open_slots(venue, utcnow()),
         lambda slot: url_for("bookings.book_slot", slot_id=slot.id, _external=True))
+    for closure in venue_closures(venue, upcoming_from=local_today()):
+        cal.add_component(ics.closure_event(closure))
     return ics.ics_response(cal, f"scivisit-venue-{venue.id}.ics")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app.bookings.models import BookingKind
+from app.bookings.party import class_party, people
 from app.checkin.models import CheckIn, CheckInResult
 from app.checkin.services import OPENS_BEFORE, Outcome
 from app.core.templating import local_date, local_datetime
@@ -64,10 +65,8 @@ def party_text(outcome: Outcome) -> str:
     if booking.kind == BookingKind.GROUP:
         students = row.students if outcome.admitted and row.students is not None else booking.students
         adults = row.adults if outcome.admitted and row.adults is not None else booking.adults
-        return _("Class %(name)s: %(students)d students and %(adults)d adults",
-                 name=booking.class_name or "", students=students, adults=adults)
-    persons = row.persons if outcome.admitted else booking.seats
-    return _("%(n)d people", n=persons)
+        return class_party(students, adults, booking.class_name)
+    return people(row.persons if outcome.admitted else booking.seats)
 
 
 def _iso(value) -> str | None:

@@ -11,7 +11,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
-from app.core.pagination import page_number, paginate
+from app.core.pagination import page_number
 from app.districts.services import district_choices
 from app.extensions import db
 from app.schools import services
@@ -30,8 +30,9 @@ def index():
     district = filters.district.data if filters.district.data in {c.value for c in filters.district.choices} else None
     kind = filters.kind.data if filters.kind.data in {k.value for k in SchoolKind} else None
     q = (filters.q.data or "")[:100]
-    page = paginate(services.schools_for(current_user, district_code=district, kind=kind, q=q),
-                    page_number(request.args), current_app.config.get("DIRECTORY_PAGE_SIZE", 20))
+    page = services.schools_page(current_user, page_number(request.args),
+                                 current_app.config.get("DIRECTORY_PAGE_SIZE", 20), district_code=district,
+                                 kind=kind, q=q)
     return render_template("schools/list.html", page=page, filters=filters)
 
 

@@ -1,14 +1,17 @@
 """What a browser test does often: find a string as the user sees it, move by keyboard, sign in."""
 from __future__ import annotations
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 
 from tests.factories import PASSWORD
 
 
-def translate(app, msgid: str, lang: str = "zh", **params) -> str:
-    """``msgid`` as the app shows it in ``lang`` (with the catalogs as compiled right now)."""
+def translate(app, msgid: str | tuple[str, str], lang: str = "zh", **params) -> str:
+    """``msgid`` as the app shows it in ``lang`` (with the catalogs as compiled right now); a
+    ``(singular, plural)`` pair is counted by its ``num``."""
     with app.app_context(), force_locale(lang):
+        if isinstance(msgid, tuple):
+            return ngettext(*msgid, **params)
         return gettext(msgid, **params)
 
 

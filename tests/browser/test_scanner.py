@@ -43,7 +43,7 @@ def test_staff_type_a_ticket_code_and_see_it_admitted_in_green(phone_page, app):
     result = page.locator("#scan-result")
     expect(result).to_have_class("scan-result overlay tone-ok")
     expect(result).to_contain_text(translate(app, "Admitted"))
-    expect(result).to_contain_text(translate(app, "%(n)d people", n=3))
+    expect(result).to_contain_text(translate(app, ("%(num)d person", "%(num)d people"), num=3))
     assert _status(booking.id) == BookingStatus.CHECKED_IN
     expect(page.locator('[data-total="checked_in"]')).to_have_text("3")
 
