@@ -14,10 +14,12 @@ from itertools import groupby
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.accounts.models import Role
 from app.bookings.models import Booking
 from app.core.time import local_today, to_local, utcnow
 from app.extensions import db
-from app.scheduling.models import Audience, Slot, SlotStatus
+from app.scheduling.models import Audience, Closure, Slot, SlotStatus
+from app.scheduling.queries import closures_by_day
 from app.venues.models import Venue
 
 # Which slots a visitor of each kind can book: mixed slots serve both.
@@ -52,6 +54,7 @@ class Day:
     date: date
     is_past: bool
     slots: list[SlotView] = field(default_factory=list)
+    closure: Closure | None = None  # set on days from today on, for visitors to read the reason
 
     @property
     def places_left(self) -> int:
@@ -105,9 +108,18 @@ def parse_month(value: str | None) -> tuple[int, int] | None:
     return (year, month) if EARLIEST.year <= year <= LATEST.year and 1 <= month <= 12 else None
 
 
+def audience_for(args, user) -> str | None:
+    """Whose times a calendar shows: as chosen (``?audience=``; empty for everyone), else what the
+    viewer can book, so that a citizen's day totals do not count the places only classes can take."""
+    if "audience" in args:
+        return args["audience"]
+    return {Role.CITIZEN: "public", Role.TEACHER: "school"}.get(getattr(user, "role", None))
+
+
 def month_availability(venue: Venue, year: int, month: int, audience: str | None = None,
                        *, now: datetime | None = None) -> MonthAvailability:
-    """The month as weeks of days, each day with its open, not yet started slots and places left.
+    """The month as weeks of days, each day with its open, not yet started slots and places left,
+    and the closure of a closed day that is not past.
 
     ``audience`` ``"public"`` or ``"school"`` keeps the slots that kind of visitor can book.
     """
@@ -127,9 +139,11 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
             id=row.id, starts=to_local(row.starts_at), ends=to_local(row.ends_at), audience=row.audience,
             capacity=row.capacity, available=max(0, row.capacity - row.taken), starts_at=row.starts_at,
             window_opens_days=row.window_opens_days, window_closes_hours=row.window_closes_hours))
+    closed = closures_by_day(venue.id, max(first, today), last)
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
-        weeks.append([Day(d, d < today, by_day.get(d, [])) if d.month == month else None for d in week])
+        weeks.append([Day(d, d < today, by_day.get(d, []), closed.get(d)) if d.month == month else None
+                      for d in week])
     return MonthAvailability(year, month, weeks, audience if audience in AUDIENCE_FILTER else None)
 
 

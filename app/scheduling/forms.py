@@ -73,6 +73,7 @@ class SlotForm(Form):
     day = DateField(_l("Date"), validators=[InputRequired()])
     start = TimeField(_l("Starts at"), format=TIME_FORMATS, validators=[InputRequired()])
     end = TimeField(_l("Ends at"), format=TIME_FORMATS, validators=[InputRequired()])
+    ends_next_day = BooleanField(_l("Ends the next day (after midnight)"))
     audience = RadioField(_l("Who can book"), choices=_choices(Audience.choices()), default=Audience.PUBLIC.value,
                           validators=[InputRequired()])
     capacity = _capacity_field()
@@ -129,6 +130,12 @@ class ClosureForm(Form):
     reason_en = StringField(_l("Reason in English"), validators=[Optional(), Length(max=400)], filters=[_strip])
     confirmed = HiddenField()  # "yes" once the manager has seen the bookings it cancels
     submit = SubmitField(_l("Close the venue on these days"))
+
+
+class RemoveClosureForm(Form):
+    """The button that takes a closure back: nothing but the CSRF token."""
+
+    submit = SubmitField(_l("Yes, remove this closure"))
 
 
 def _rule(label, name: str) -> IntegerField:

@@ -89,6 +89,8 @@ class Closure(CreatedAt, db.Model):
     reason_en: Mapped[str] = mapped_column(sa.String(400), default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
+    venue = relationship("Venue")
+
 
 class Slot(CreatedAt, db.Model):
     """A bookable time at a venue (场次).

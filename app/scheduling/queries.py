@@ -1,9 +1,13 @@
 """Reading the schedule where other domains need it, without the publishing rules' imports."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
 from app.core.requests import MAX_ID
 from app.extensions import db
-from app.scheduling.models import Program
+from app.scheduling.models import Closure, Program
 
 
 def active_program(venue_id: int, program_id) -> Program | None:
@@ -17,3 +21,17 @@ def active_program(venue_id: int, program_id) -> Program | None:
         return None
     program = db.session.get(Program, number) if 0 < number <= MAX_ID else None
     return program if program is not None and program.venue_id == venue_id and program.is_active else None
+
+
+def closures_by_day(venue_id: int, first: date, last: date) -> dict[date, Closure]:
+    """Each day of ``first..last`` on which the venue is closed, with its closure."""
+    closures = db.session.scalars(select(Closure).where(
+        Closure.venue_id == venue_id, Closure.starts_on <= last, Closure.ends_on >= first)
+        .order_by(Closure.starts_on, Closure.id))
+    days: dict[date, Closure] = {}
+    for closure in closures:
+        day = max(closure.starts_on, first)
+        while day <= min(closure.ends_on, last):
+            days.setdefault(day, closure)
+            day += timedelta(days=1)
+    return days

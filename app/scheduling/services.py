@@ -11,7 +11,6 @@ and cancellations through ``end_booking``, both of which use ``app.bookings.capa
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,13 +21,14 @@ from sqlalchemy import func, select
 from app.accounts.models import Role
 from app.bookings import notify
 from app.bookings.models import Booking, BookingRules, BookingStatus
-from app.bookings.rules import rules_for
+from app.bookings.rules import partner_reserve, rules_for
 from app.bookings.services import end_booking
 from app.core.errors import DomainError, Forbidden
+from app.core.templating import local_date_range
 from app.core.time import from_local, to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Program, Schedule, Slot, SlotStatus
-from app.scheduling.queries import active_program
+from app.scheduling.queries import active_program, closures_by_day
 from app.venues.models import Admission, Venue
 
 MAX_CAPACITY = 100_000
@@ -36,8 +36,6 @@ MAX_RANGE_DAYS = 366  # a schedule or a closure covers at most a year
 MAX_AHEAD_DAYS = 731  # slots are published at most two years ahead
 MAX_SLOT_HOURS = 24
 MAX_SESSIONS = 16
-# The partner reserve (馆校合作) is held until this many days before a slot starts, then released.
-RESERVE_RELEASE_DAYS = 7
 # Booking statuses a cancelled slot ends (checked-in visits already happened and stay).
 CANCELLABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 
@@ -78,23 +76,25 @@ def slot_booking_defaults(rules: BookingRules, audience: Audience, capacity: int
     """A new slot's booking window and partner reserve, from the venue's rules.
 
     Window: public slots use ``public_window_days``/``public_cutoff_hours``; school slots
-    ``school_window_days``/``school_cutoff_hours``; mixed slots, one pool for both, the public ones
-    (partner schools still book ``partner_early_days`` earlier).
-    Partner reserve, for school and mixed slots: ``floor(capacity * partner_reserved_pct / 100)``
-    seats only partner schools may take until ``RESERVE_RELEASE_DAYS`` (7) days before the slot
-    starts; from then on they are open to everyone.
+    ``school_window_days``/``school_cutoff_hours``; mixed slots, one pool for both, carry the public
+    ones, and a class booking on them takes the group ones (``bookings.rules.window_for``).
+    Partner reserve (``bookings.rules.partner_reserve``, also used when the slot is resized), for
+    school and mixed slots: ``floor(capacity * partner_reserved_pct / 100)`` seats only partner
+    schools may take until ``rules.RESERVE_RELEASE_DAYS`` (7) days before the slot starts; from then on
+    they are open to everyone.
     """
     if audience == Audience.SCHOOL:
         opens, closes = rules.school_window_days, rules.school_cutoff_hours
     else:
         opens, closes = rules.public_window_days, rules.public_cutoff_hours
-    reserved = 0
-    if audience != Audience.PUBLIC:
-        reserved = math.floor(capacity * rules.partner_reserved_pct / 100)
-    return {
-        "window_opens_days": opens, "window_closes_hours": closes, "reserved_seats": reserved,
-        "reserve_until": starts_at - timedelta(days=RESERVE_RELEASE_DAYS) if reserved else None,
-    }
+    reserved, reserve_until = partner_reserve(rules, audience, capacity, starts_at)
+    return {"window_opens_days": opens, "window_closes_hours": closes, "reserved_seats": reserved,
+            "reserve_until": reserve_until}
+
+
+def partner_reserve_held(slot: Slot, now: datetime | None = None) -> bool:
+    """Whether the slot's partner reserve still holds places back (it ends at ``reserve_until``)."""
+    return bool(slot.reserved_seats) and slot.reserve_until is not None and slot.reserve_until > (now or utcnow())
 
 
 def _audience(value) -> Audience:
@@ -179,6 +179,18 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
     return slot
 
 
+def slot_times(day: date, start: time, end: time, *, ends_next_day: bool = False) -> tuple[datetime, datetime]:
+    """A slot typed as a day and two clock times, as the wall-clock start and end ``create_slot`` takes.
+
+    ``ends_next_day`` puts the end after midnight (an observation night from 23:00 to 00:30); an end
+    not after the start without it is refused here, saying so, rather than read as the next day.
+    """
+    if not ends_next_day and end <= start:
+        raise DomainError("invalid_slot", _l("The end must be after the start. For a slot that runs past "
+                                             "midnight, tick “Ends the next day”."), field="end")
+    return datetime.combine(day, start), datetime.combine(day + timedelta(days=int(ends_next_day)), end)
+
+
 def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None) -> int:
     """Cancel slots and every booking on them; each booker is told. Returns the bookings ended.
 
@@ -205,13 +217,14 @@ def cancel_slot(manager, slot: Slot, *, reason: str, now: datetime | None = None
     """Cancel an upcoming slot: its bookings end, their places are released, each booker is told."""
     require_manager(manager, slot.venue)
     now = now or utcnow()
+    # First: a slot cancelled in another tab is the news, whatever this form says.
+    if slot.status != SlotStatus.OPEN:
+        raise DomainError("slot_cancelled", _l("This slot is already cancelled."), status=409)
     reason = clean(reason)
     if not reason:
         raise DomainError("reason_required", _l("Tell the visitors why."), field="reason")
     if len(reason) > 300:
         raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason")
-    if slot.status != SlotStatus.OPEN:
-        raise DomainError("slot_cancelled", _l("This slot is already cancelled."), status=409)
     if slot.starts_at <= now:
         raise DomainError("slot_started", _l("This slot has already started and cannot be cancelled."), status=409)
     return _cancel_slots([slot], reason, now)
@@ -223,7 +236,7 @@ def change_slot_capacity(manager, slot: Slot, capacity, *, now: datetime | None 
 
     require_manager(manager, slot.venue)
     if slot.status != SlotStatus.OPEN:
-        raise DomainError("slot_cancelled", _l("This slot is cancelled."), field="capacity")
+        raise DomainError("slot_cancelled", _l("This slot is already cancelled."), status=409)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity > MAX_CAPACITY:
         raise DomainError("invalid_capacity",
                           _l("Capacity must be a whole number from 1 to %(max)d.", max=MAX_CAPACITY),
@@ -281,15 +294,21 @@ def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | N
     """Close the venue for a day or a range of days (holiday, maintenance).
 
     Every open slot in the range that has not started is cancelled with its bookings, each booker
-    gets a message, and later weekly schedules skip these days.
+    gets a message, and later weekly schedules skip these days. Days already inside one of the
+    venue's closures are refused (``closure_overlaps``), also when two requests arrive at once.
     """
     now = now or utcnow()
     starts_on, ends_on, (reason_zh, reason_en) = _checked_closure(manager, venue, starts_on, ends_on, reason_zh,
                                                                   reason_en, now)
+    # One closure at a time per venue, so a double click or two tabs cannot both pass the overlap
+    # check: PostgreSQL queues on the venue's row; SQLite's single writer is taken by the INSERT,
+    # which is why the check runs after it.
+    db.session.execute(select(Venue.id).where(Venue.id == venue.id).with_for_update())
     closure = Closure(venue_id=venue.id, starts_on=starts_on, ends_on=ends_on, reason_zh=reason_zh,
                       reason_en=reason_en, created_by_id=manager.id)
     db.session.add(closure)
     db.session.flush()
+    _refuse_overlap(venue, starts_on, ends_on, other_than=closure.id)
     slots = db.session.scalars(_slots_to_close(venue, starts_on, ends_on, now).order_by(Slot.starts_at)).all()
     reason = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
     bookings = _cancel_slots(list(slots), reason, now, notice=closure)
@@ -308,7 +327,35 @@ def _checked_closure(manager, venue: Venue, starts_on: date | None, ends_on: dat
         raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason_zh")
     if len(reason_en) > 400:
         raise DomainError("reason_too_long", _l("Keep the reason under 400 characters."), field="reason_en")
+    _refuse_overlap(venue, starts_on, ends_on)
     return starts_on, ends_on, (reason_zh, reason_en)
+
+
+def _refuse_overlap(venue: Venue, starts_on: date, ends_on: date, *, other_than: int | None = None) -> None:
+    query = select(Closure).where(Closure.venue_id == venue.id, Closure.starts_on <= ends_on,
+                                  Closure.ends_on >= starts_on)
+    if other_than is not None:
+        query = query.where(Closure.id != other_than)
+    existing = db.session.scalars(query.order_by(Closure.starts_on).limit(1)).first()
+    if existing is not None:
+        raise DomainError("closure_overlaps",
+                          _l("The venue is already closed on %(days)s. Choose other days, or remove that "
+                             "closure first.", days=local_date_range(existing.starts_on, existing.ends_on)),
+                          field="starts_on", status=409)
+
+
+def remove_closure(manager, closure: Closure, *, now: datetime | None = None) -> None:
+    """Take back a closure recorded by mistake: its days take slots and schedules again.
+
+    The slots and bookings it cancelled stay cancelled (their bookers were told, and may have
+    made other plans). A closure that is over stays on record.
+    """
+    require_manager(manager, closure.venue)
+    today = to_local(now or utcnow()).date()
+    if closure.ends_on < today:
+        raise DomainError("closure_over", _l("This closure is over and stays on record."), status=409)
+    db.session.delete(closure)
+    db.session.flush()
 
 
 def _slots_to_close(venue: Venue, starts_on: date, ends_on: date, now: datetime):
@@ -345,8 +392,9 @@ def parse_sessions(text: str) -> list[tuple[time, time]]:
             raise DomainError("invalid_sessions", _l("Write each time as 09:00-12:00; %(part)s is not clear.",
                                                      part=part[:20]), field="sessions") from None
         if end <= start:
-            raise DomainError("invalid_sessions", _l("In %(part)s the end must be after the start.", part=part),
-                              field="sessions")
+            raise DomainError("invalid_sessions", _l("In %(part)s the end must be after the start. A weekly time "
+                                                     "cannot run past midnight: publish such a slot on its own.",
+                                                     part=part), field="sessions")
         sessions.append((start, end))
     if not sessions:
         raise DomainError("invalid_sessions", _l("Enter at least one time, for example 09:00-12:00."),
@@ -404,7 +452,7 @@ def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: 
     audience, admission = _audience(audience), _admission(admission, venue)
     program = _program_for(venue, program_id)
 
-    closed = _closed_days(venue, starts_on, ends_on)
+    closed = closures_by_day(venue.id, starts_on, ends_on)
     existing = _open_slot_times(venue, audience, starts_on, ends_on)
     matching = [starts_on + timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
     matching = [d for d in matching if d.isoweekday() in days]
@@ -439,18 +487,6 @@ def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: 
     db.session.add_all(created)
     db.session.flush()
     return PublishResult(schedule, len(created), skipped_closed, skipped_existing)
-
-
-def _closed_days(venue: Venue, first: date, last: date) -> set[date]:
-    closures = db.session.scalars(select(Closure).where(
-        Closure.venue_id == venue.id, Closure.starts_on <= last, Closure.ends_on >= first))
-    days = set()
-    for closure in closures:
-        day = max(closure.starts_on, first)
-        while day <= min(closure.ends_on, last):
-            days.add(day)
-            day += timedelta(days=1)
-    return days
 
 
 def venue_schedules(venue: Venue, limit: int = 20) -> list[Schedule]:

@@ -1,7 +1,7 @@
 """Publishing pages for a venue's manager (/manage/...) and the public availability calendar."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from babel.dates import format_skeleton, get_day_names
 
@@ -18,15 +18,16 @@ from app.core.authz import authorize
 from app.core.errors import DomainError, Forbidden
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
+from app.core.templating import local_date_range
 from app.core.time import local_today
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
 from app.scheduling import availability, services
 from app.scheduling import booking_rules as rules_service
 from app.scheduling import programs as program_service
-from app.scheduling.forms import (CancelSlotForm, CapacityForm, ClosureForm, ProgramForm, RulesForm,
-                                  ScheduleForm, SlotFilterForm, SlotForm, program_choices)
-from app.scheduling.models import Program, Slot
+from app.scheduling.forms import (CancelSlotForm, CapacityForm, ClosureForm, ProgramForm, RemoveClosureForm,
+                                  RulesForm, ScheduleForm, SlotFilterForm, SlotForm, program_choices)
+from app.scheduling.models import Closure, Program, Slot
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("scheduling", __name__)
@@ -156,9 +157,10 @@ def new_slot():
         form.admission.data = venue.admission.value
     if form.validate_on_submit():
         try:
+            start, end = services.slot_times(form.day.data, form.start.data, form.end.data,
+                                             ends_next_day=form.ends_next_day.data)
             slot = services.create_slot(
-                current_user, venue, start=datetime.combine(form.day.data, form.start.data),
-                end=datetime.combine(form.day.data, form.end.data), capacity=form.capacity.data,
+                current_user, venue, start=start, end=end, capacity=form.capacity.data,
                 audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data)
         except DomainError as exc:
             db.session.rollback()
@@ -182,7 +184,7 @@ def _render_slot(slot: Slot, capacity_form=None, cancel_form=None):
     status = 400 if capacity_form.errors or cancel_form.errors else 200
     return render_template("scheduling/slot_detail.html", slot=slot, venue=slot.venue,
                            counts=availability.booking_counts(slot), capacity_form=capacity_form,
-                           cancel_form=cancel_form), status
+                           cancel_form=cancel_form, reserve_held=services.partner_reserve_held(slot)), status
 
 
 @bp.get("/manage/slots/<int:slot_id>")
@@ -254,9 +256,9 @@ def new_schedule():
             apply_error(form, exc)
         else:
             db.session.commit()
-            flash(_("%(n)d slots published.", n=result.created), "success")
+            flash(ngettext("%(num)d slot published.", "%(num)d slots published.", result.created), "success")
             if result.skipped_closed or result.skipped_existing:
-                flash(_("Skipped: %(closed)d on closed days, %(existing)d already published.",
+                flash(_("Skipped: %(closed)d on closed days, %(existing)d that already exist.",
                         closed=result.skipped_closed, existing=result.skipped_existing), "info")
             return redirect(url_for("scheduling.slots", start=form.starts_on.data.isoformat()))
     return _render("scheduling/schedule_form.html", form, venue=venue,
@@ -279,8 +281,7 @@ def closures():
             if form.confirmed.data != "yes":
                 impact = services.closure_impact(*answers)
                 if impact.bookings:
-                    return _render("scheduling/closures.html", form, venue=venue, impact=impact,
-                                   closures=services.venue_closures(venue))
+                    return _closures_page(venue, form, impact=impact)
             result = services.close_venue(*answers)
         except DomainError as exc:
             db.session.rollback()
@@ -293,7 +294,32 @@ def closures():
                     bookings=ngettext("%(num)d booking", "%(num)d bookings", result.bookings_cancelled)),
                   "success")
             return redirect(url_for("scheduling.closures"))
-    return _render("scheduling/closures.html", form, venue=venue, closures=services.venue_closures(venue))
+    return _closures_page(venue, form)
+
+
+def _closures_page(venue: Venue, form: ClosureForm, **context):
+    return _render("scheduling/closures.html", form, venue=venue, closures=services.venue_closures(venue),
+                   remove_form=RemoveClosureForm(formdata=None), today=local_today(), **context)
+
+
+@bp.post("/manage/closures/<int:closure_id>/remove")
+@login_required
+def remove_closure(closure_id: int):
+    closure = db.get_or_404(Closure, closure_id)
+    authorize(services.can_manage_schedule(current_user, closure.venue))
+    if not RemoveClosureForm().validate_on_submit():
+        abort(400)
+    days = local_date_range(closure.starts_on, closure.ends_on)
+    try:
+        services.remove_closure(current_user, closure)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The closure of %(days)s is removed. Slots it cancelled stay cancelled; publish new ones to "
+                "open these days.", days=days), "success")
+    return redirect(url_for("scheduling.closures"))
 
 
 @bp.route("/manage/rules", methods=["GET", "POST"])
@@ -322,5 +348,6 @@ def venue_availability(venue_id: int):
     if venue is None or venue.status != VenueStatus.APPROVED:
         abort(404)
     year, month = availability.parse_month(request.args.get("month")) or availability.this_month()
-    month_view = availability.month_availability(venue, year, month, request.args.get("audience"))
+    month_view = availability.month_availability(venue, year, month,
+                                                 availability.audience_for(request.args, current_user))
     return render_template("scheduling/availability.html", venue=venue, month_view=month_view)
