@@ -160,7 +160,7 @@ def test_a_cancelled_booking_is_refused(client):
 
 def test_a_booking_awaiting_approval_is_not_confirmed(client):
     slot = factories.slot_at()
-    booking = factories.booked_visit(slot, factories.user("teacher"), now=slot.starts_at - timedelta(hours=1))
+    booking = factories.booked_visit(slot, factories.user("teacher"), now=slot.starts_at - timedelta(days=4))
     assert booking.status == BookingStatus.PENDING
     body = _scan(client, factories.gate_token(slot.venue), booking.reference).get_json()
     assert body["result"] == "not_confirmed"
@@ -241,6 +241,21 @@ def test_a_party_headcount_above_the_booking_is_refused(client, visit):
     booking, code, gate = visit
     assert _scan(client, gate, code, headcount=4).status_code == 422
     assert _scan(client, gate, code, headcount=2).get_json()["headcount"]["persons"] == 2
+
+
+def test_a_headcount_refusal_counts_in_words(client):
+    slot = factories.slot_at()
+    gate = factories.gate_token(slot.venue)
+    alone = tickets.code_for_booking(factories.confirmed_visit(slot, party_size=1))
+    english = {"Accept-Language": "en"}
+    refused = client.post("/api/v1/checkins", json={"code": alone, "headcount": 2},
+                          headers={"Authorization": f"Bearer {gate}", **english})
+    assert "This ticket is for 1 person:" in refused.get_json()["message"]
+    school = factories.confirmed_visit(slot, factories.user("teacher"), students=12, adults=1)
+    refused = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(school),
+                                                    "headcount": {"students": 12, "adults": 2}},
+                          headers={"Authorization": f"Bearer {gate}", **english})
+    assert "This class booked 12 students, 1 adult:" in refused.get_json()["message"]
 
 
 def test_every_attempt_is_recorded_for_the_audit(client, visit):

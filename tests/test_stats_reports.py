@@ -34,6 +34,15 @@ def manager_of(venue):
     return factories.user(Role.VENUE_MANAGER, venue=venue)
 
 
+def registered_last_year(*venues) -> int:
+    """Reports are filed for finished years of a venue's registration: last year, then."""
+    year = date.today().year - 1
+    for venue in venues:
+        venue.created_at = venue.created_at.replace(year=year, month=3, day=1)
+    db.session.commit()
+    return year
+
+
 def test_the_annual_report_agrees_with_the_raw_check_ins(client, auth, scenario):
     auth.login(manager_of(scenario["a"]).email)
     page = client.get(f"/manage/reports/{scenario['year']}?lang=en").get_data(as_text=True)
@@ -60,7 +69,7 @@ def test_the_report_downloads_as_xlsx_with_the_same_figures(client, auth, scenar
 def test_the_manager_saves_remarks_and_submits_the_report(client, auth, scenario):
     manager = manager_of(scenario["a"])
     auth.login(manager.email)
-    year = scenario["year"]
+    year = registered_last_year(scenario["a"])
     response = client.post(f"/manage/reports/{year}/text", data={"text": "更新了天文展区。"})
     assert response.status_code == 302
     response = client.post(f"/manage/reports/{year}/submit", data={})
@@ -74,11 +83,11 @@ def test_the_manager_saves_remarks_and_submits_the_report(client, auth, scenario
 
 def test_a_submitted_report_keeps_its_remarks(client, auth, scenario):
     auth.login(manager_of(scenario["a"]).email)
-    year = scenario["year"]
+    year = registered_last_year(scenario["a"])
     client.post(f"/manage/reports/{year}/text", data={"text": "第一版"})
     client.post(f"/manage/reports/{year}/submit", data={})
     response = client.post(f"/manage/reports/{year}/text", data={"text": "改过"})
-    assert response.status_code == 400
+    assert response.status_code == 409
     db.session.expire_all()
     assert db.session.scalar(select(ReportSubmission.text)) == "第一版"
 
@@ -96,11 +105,12 @@ def test_the_figures_are_never_stored_with_the_report(client, auth, scenario):
 
 
 def test_the_city_admin_sees_every_venues_report_for_a_year(client, auth, scenario):
+    year = registered_last_year(scenario["a"], scenario["b"])
     auth.login(manager_of(scenario["a"]).email)
-    client.post(f"/manage/reports/{scenario['year']}/submit", data={})
+    client.post(f"/manage/reports/{year}/submit", data={})
     auth.logout()
     auth.login(factories.user(Role.CITY_ADMIN).email)
-    page = client.get(f"/admin/reports?year={scenario['year']}&lang=en").get_data(as_text=True)
+    page = client.get(f"/admin/reports?year={year}&lang=en").get_data(as_text=True)
     assert scenario["a"].name_en in page and scenario["b"].name_en in page
     assert page.count("Submitted on") == 1 and "Not yet submitted" in page
     report = client.get(f"/admin/reports/{scenario['b'].id}/{scenario['year']}?lang=en").get_data(as_text=True)

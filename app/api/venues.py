@@ -99,14 +99,18 @@ OPENAPI = {
                 "description": "Public, no token needed. Sorted by Chinese name. Every filter is optional.",
                 "security": [],
                 "parameters": [
-                    _parameter("q", "Keyword matched against names (zh/en), addresses (zh/en) and themes.",
+                    _parameter("q", "Keyword matched against names (zh/en), addresses (zh/en), themes and "
+                               "district names (zh/en, e.g. 玄武 or Xuanwu). Words separated by spaces must "
+                               "each match: `科技 馆` finds the venues matching both.",
                                {"type": "string", "maxLength": 100}),
                     _parameter("district", "District code, e.g. 320102 (玄武区).", {"type": "string"}),
                     _parameter("type", "Venue type.", {"$ref": "#/components/schemas/VenueType"}),
                     _parameter("theme", "Exact theme name (case-insensitive).", {"type": "string"}),
                     _parameter("grade", "A grade the venue suits: 0 = kindergarten, 1-12.",
                                {"type": "integer", "minimum": 0, "maximum": 12}),
-                    _parameter("free", "1 for free-admission venues only.", {"type": "string", "enum": ["1", "0", "true", "false"]}),
+                    _parameter("free", "1 (or true) for free-admission venues only; 0 (or false) or absent for all. "
+                               "Any other value is refused (400).",
+                               {"type": "string", "enum": ["1", "0", "true", "false"]}),
                     _parameter("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
                     _parameter("per_page", "Venues per page.",
                                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}),

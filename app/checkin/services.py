@@ -21,8 +21,9 @@ back, and the first attempt's answer is returned; no savepoint is needed.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -32,10 +33,11 @@ from sqlalchemy import func, select
 from app.accounts.models import Role
 from app.accounts.tokens import GateDevice
 from app.bookings.models import Booking, BookingKind, BookingStatus
+from app.bookings.party import class_party, people
 from app.checkin import statements, tickets
 from app.checkin.models import CheckIn, CheckInKind, CheckInResult
 from app.core.errors import DomainError, Forbidden
-from app.core.time import to_local, utcnow
+from app.core.time import from_local, to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Slot
 from app.stats import rollups
@@ -166,9 +168,19 @@ def _judge(facts: BookingFacts | None, claims: tickets.Claims | None, venue_id: 
     return (R.TOO_EARLY, "") if now < facts.starts_at else (R.TOO_LATE, "")
 
 
+def presented_text(text) -> str:
+    """What was presented, as codes and references are written: a Chinese input method's full-width
+    letters and digits (NFKC), without spaces or dashes, in upper case; "" for what is not looked at."""
+    if not isinstance(text, str) or len(text) > tickets.MAX_INPUT:
+        return ""
+    if not text.isascii():  # scanners type ASCII: the hot path skips the Unicode tables
+        text = unicodedata.normalize("NFKC", text)
+    return tickets.normalise(text)
+
+
 def _parse(text: str) -> tuple[tickets.Claims | None, str | None, CheckInResult | None, str, str | None]:
     """(claims, reference, refusal, reason, kid) for what was presented."""
-    presented = tickets.normalise(text) if isinstance(text, str) and len(text) <= tickets.MAX_INPUT else ""
+    presented = presented_text(text)
     if tickets.is_code(presented):
         try:
             claims = tickets.verify(presented)
@@ -370,8 +382,8 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
                                                       "who arrived."), field="headcount")
         if students > facts.students or adults > facts.adults:
             raise DomainError("headcount_above_booking",
-                              _l("This class booked %(students)d students and %(adults)d adults: no more can be "
-                                 "admitted on this ticket.", students=facts.students, adults=facts.adults),
+                              _l("This class booked %(party)s: no more can be admitted on this ticket.",
+                                 party=class_party(facts.students, facts.adults)),
                               field="headcount", status=422)
         return students + adults, students, adults
     if headcount is None:
@@ -383,7 +395,7 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
         raise DomainError("invalid_headcount", _l("Give the number of people who arrived."), field="headcount")
     if persons > facts.seats:
         raise DomainError("headcount_above_booking",
-                          _l("This ticket is for %(n)d people: no more can be admitted on it.", n=facts.seats),
+                          _l("This ticket is for %(party)s: no more can be admitted on it.", party=people(facts.seats)),
                           field="headcount", status=422)
     return persons, None, None
 
@@ -457,8 +469,13 @@ def mark_no_shows(day: date, *, now: datetime | None = None) -> int:
     ).rowcount
 
 
-def recent_attempts(venue_id: int, limit: int = 20) -> list[CheckIn]:
+def recent_attempts(venue_id: int, day: date, limit: int = 20) -> list[CheckIn]:
+    """The gate's latest scans of ``day`` (local), newest scan first: an offline gate's upload comes
+    in after later scans, so the order is by when the code was seen, not by when it was recorded."""
+    day_starts = from_local(datetime.combine(day, time()))
     return list(db.session.scalars(
-        select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.TICKET)
-        .order_by(CheckIn.id.desc()).limit(limit)))
+        select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.TICKET,
+                              CheckIn.local_date == day, CheckIn.scanned_at >= day_starts,
+                              CheckIn.scanned_at < day_starts + timedelta(days=1))
+        .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc()).limit(limit)))
 

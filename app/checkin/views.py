@@ -68,10 +68,11 @@ def _new_scan_form() -> ScanForm:
 
 def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_form=None, walk_in_form=None,
                     status: int = 200):
+    today = local_today()
     response = make_response(render_template(
         "checkin/scan.html", venue=venue, outcome=outcome, headcount_form=headcount_form,
         form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
-        totals=services.day_totals(venue.id, local_today()), recent=services.recent_attempts(venue.id),
+        totals=services.day_totals(venue.id, today), recent=services.recent_attempts(venue.id, today),
         present=present, csrf=generate_csrf()), status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -260,11 +261,13 @@ def walk_in(venue_id: int, token: str):
     today = local_today()
     form = WalkInForm()
     visit, status = walkins.previous_walk_in(venue.id, today, device), 200
+    counted_before = visit is not None  # this phone registered earlier today
     if visit is None and request.method == "POST":
         if form.validate():
             try:
-                visit, _new = walkins.record_walk_in(None, venue, persons=form.persons.data,
-                                                     audience_group=form.audience_group.data, device=device)
+                visit, new = walkins.record_walk_in(None, venue, persons=form.persons.data,
+                                                    audience_group=form.audience_group.data, device=device)
+                counted_before = not new
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
@@ -273,7 +276,8 @@ def walk_in(venue_id: int, token: str):
         else:
             status = 400
     response = make_response(render_template("checkin/walk_in.html", venue=venue, form=form, visit=visit,
-                                             room=walkins.room_left(venue, today), today=today), status)
+                                             counted_before=counted_before, room=walkins.room_left(venue, today),
+                                             today=today), status)
     if new_device:
         response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_AGE, samesite="Lax", httponly=True,
                             secure=request.is_secure)

@@ -90,13 +90,20 @@ def save_weights(admin, values: dict) -> dict[str, float]:
     return weights()
 
 
+def _evaluated_venues(year: int):
+    """Approved venues that were on the register in ``year``: one approved later is not scored 0 for it."""
+    from app.stats.reports import registered_by  # reports imports the forms, which import this module
+
+    return select(Venue).where(Venue.status == VenueStatus.APPROVED, registered_by(year))
+
+
 def venue_indicators(year: int) -> dict[int, dict[str, int]]:
-    """Each approved venue's indicator figures for ``year`` (SQL aggregates, grouped by venue)."""
+    """Each evaluated venue's indicator figures for ``year`` (SQL aggregates, grouped by venue)."""
     filters = year_filters(year)
     first, through = filters.first, filters.through
     figures: dict[int, dict[str, int]] = {
         venue_id: {i.key: 0 for i in INDICATORS}
-        for venue_id in db.session.scalars(select(Venue.id).where(Venue.status == VenueStatus.APPROVED))}
+        for venue_id in db.session.scalars(_evaluated_venues(year).with_only_columns(Venue.id))}
     if through < first:
         return figures
     a = attendance_source(first, through)
@@ -123,7 +130,7 @@ def evaluation(year: int) -> dict:
     """The evaluation table: venues with their figures, points and score, best first."""
     current = weights()
     total_weight = sum(current.values()) or 1
-    venues = {v.id: v for v in db.session.scalars(select(Venue).where(Venue.status == VenueStatus.APPROVED))}
+    venues = {v.id: v for v in db.session.scalars(_evaluated_venues(year))}
     rows = []
     for venue_id, figures in venue_indicators(year).items():
         points = {key: BY_KEY[key].points(value) for key, value in figures.items()}

@@ -52,6 +52,13 @@ class SubmitReportForm(Form):
     submit = SubmitField(_l("Submit the report to the city"))
 
 
+class ReturnReportForm(Form):
+    """The city admin hands a submitted report back to the venue, saying why."""
+
+    reason = TextAreaField(_l("What the venue should correct"), validators=[InputRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Return the report to the venue"))
+
+
 class WeightsForm(Form):
     """The city admin's weight for each evaluation indicator (one field per ``INDICATORS`` key)."""
 

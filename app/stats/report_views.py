@@ -14,10 +14,11 @@ from app.core.forms import apply_error
 from app.core.i18n import localized
 from app.core.time import local_today
 from app.extensions import db
+from app.notifications.services import after_commit_delivery
 from app.stats import evaluation, reports
 from app.stats.export import xlsx_chunks
 from app.stats.filters import parse_year
-from app.stats.forms import ReportTextForm, SubmitReportForm, WeightsForm
+from app.stats.forms import ReportTextForm, ReturnReportForm, SubmitReportForm, WeightsForm
 from app.venues.services import find_venue
 
 bp = Blueprint("reports", __name__)
@@ -38,12 +39,17 @@ def _managed_venue():
     return venue
 
 
-def _render(venue, year: int, *, text_form=None, status: int = 200, manage: bool = False):
+def _render(venue, year: int, *, text_form=None, return_form=None, unsaved_text: str | None = None,
+            status: int = 200, manage: bool = False):
+    """The report page. ``unsaved_text`` is remarks that could not be saved, shown back to copy."""
     report = reports.annual_report(venue, year)
     submission = report["submission"]
     text_form = text_form or ReportTextForm(data={"text": submission.text if submission else ""})
+    if return_form is None and not manage and reports.can_return_report(current_user):
+        return_form = ReturnReportForm(formdata=None)
     return render_template("stats/report.html", report=report, manage=manage, text_form=text_form,
-                           submit_form=SubmitReportForm(), years=list(reports.report_years())[-5:]), status
+                           submit_form=SubmitReportForm(), return_form=return_form, unsaved_text=unsaved_text,
+                           years=list(reports.report_years())[-5:]), status
 
 
 # --- the venue's manager ----------------------------------------------------------------------------
@@ -73,6 +79,10 @@ def save_text(year: int):
             reports.save_report_text(current_user, venue, year, form.text.data)
         except DomainError as exc:
             db.session.rollback()
+            if exc.field is None:
+                # Submitted meanwhile (another tab): say so, and show the typed text back to keep.
+                flash(str(exc.message), "error")
+                return _render(venue, year, unsaved_text=form.text.data, status=exc.status, manage=True)
             apply_error(form, exc)
         else:
             db.session.commit()
@@ -119,6 +129,30 @@ def _venue_for_admin(venue_id: int):
 def admin_report(venue_id: int, year: int):
     venue = _venue_for_admin(venue_id)
     return _render(venue, _year_or_404(year))
+
+
+@bp.post("/admin/reports/<int:venue_id>/<int:year>/return")
+@role_required(Role.CITY_ADMIN)
+def return_report(venue_id: int, year: int):
+    venue = _venue_for_admin(venue_id)
+    authorize(reports.can_return_report(current_user))
+    _year_or_404(year)
+    form = ReturnReportForm()
+    if form.validate_on_submit():
+        try:
+            reports.return_report(current_user, venue, year, form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.field is None:
+                flash(str(exc.message), "error")  # returned already (another tab): nothing to correct here
+                return redirect(url_for("reports.admin_report", venue_id=venue.id, year=year))
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            after_commit_delivery()
+            flash(_("The report is returned to the venue; its manager is told why."), "success")
+            return redirect(url_for("reports.admin_report", venue_id=venue.id, year=year))
+    return _render(venue, year, return_form=form, status=400)
 
 
 @bp.get("/admin/reports/<int:venue_id>/<int:year>.xlsx")

@@ -1,18 +1,22 @@
 """Annual reports (年度报告): a venue's year, computed from check-ins, slots and bookings whenever
-the report is shown. Only the manager's remarks and the act of submitting it are stored."""
+the report is shown. Only the manager's remarks and the act of submitting it are stored.
+
+A report is filed once its year is over (from 1 January of the next year), and only by a venue that
+was on the register in that year; the city admin can return a filed report to the venue, with a
+reason, and it becomes editable again."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role
 from app.bookings.models import Booking
 from app.checkin.models import CheckIn, CheckInResult
-from app.core.errors import DomainError
-from app.core.time import local_today, utcnow
+from app.core.errors import DomainError, Forbidden
+from app.core.time import from_local, local_today, utcnow
 from app.events.models import ThemedDay
 from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
@@ -20,9 +24,10 @@ from app.stats import services
 from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
 from app.stats.models import ReportSubmission, SchoolDailyVisits
-from app.venues.models import Venue, VenueStatus
+from app.venues.models import Venue, VenueStatus, VenueStatusChange
 
 FIRST_YEAR = 2000
+RETURN_REASON_MAX = 2000
 
 
 # --- policy -------------------------------------------------------------------------------------
@@ -50,9 +55,39 @@ def can_list_reports(user) -> bool:
     return _role(user) in (Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
 
 
+def can_return_report(user) -> bool:
+    """The city admin, to whom reports are filed, hands one back to the venue."""
+    return _role(user) == Role.CITY_ADMIN
+
+
 def report_years(today: date | None = None) -> range:
     today = today or local_today()
     return range(FIRST_YEAR, today.year + 1)
+
+
+def submission_opens(year: int) -> date:
+    """A year's report covers the whole year: it can be filed from the next 1 January."""
+    return date(year + 1, 1, 1)
+
+
+def registered_by(year: int):
+    """A condition on ``Venue``: the venue was on the register before ``year`` ended.
+
+    That is its first approval (a venue with no recorded approval counts from its creation), or
+    slots published in that year or earlier (a venue loaded with its past, as the demo's are).
+    A venue approved later owes no report for ``year`` and is not scored in its evaluation.
+    """
+    year_end = from_local(datetime(year + 1, 1, 1))
+    approval = sa.and_(VenueStatusChange.venue_id == Venue.id, VenueStatusChange.to_status == VenueStatus.APPROVED)
+    return sa.or_(
+        exists().where(approval, VenueStatusChange.created_at < year_end),
+        sa.and_(~exists().where(approval), Venue.created_at < year_end),
+        exists().where(Slot.venue_id == Venue.id, Slot.local_date < date(year + 1, 1, 1)),
+    )
+
+
+def was_registered(venue: Venue, year: int) -> bool:
+    return bool(db.session.scalar(select(exists().where(Venue.id == venue.id, registered_by(year)))))
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -101,6 +136,7 @@ def annual_report(venue: Venue, year: int) -> dict:
         "event_sessions": sum(e["sessions"] for e in events), "event_attendance": sum(e["attendance"] for e in events),
         "accreditations": venue.current_accreditations(min(date(year, 12, 31), local_today())),
         "submission": submission_for(venue.id, year),
+        "submission_opens": submission_opens(year), "year_over": local_today() >= submission_opens(year),
     }
 
 
@@ -118,8 +154,8 @@ def _editable(manager, venue: Venue, year: int) -> ReportSubmission:
         raise DomainError("invalid_year", _l("There is no report for that year yet."), field="year")
     submission = submission_for(venue.id, year)
     if submission is not None and submission.submitted_at is not None:
-        raise DomainError("already_submitted", _l("This report has been submitted to the city and can no longer be "
-                                                  "changed."), status=409)
+        raise DomainError("already_submitted", _l("This report has already been submitted to the city and can no "
+                                                  "longer be changed."), status=409)
     if submission is None:
         submission = ReportSubmission(venue_id=venue.id, year=year, text="")
         db.session.add(submission)
@@ -139,9 +175,17 @@ def save_report_text(manager, venue: Venue, year: int, text: str) -> ReportSubmi
 
 
 def submit_report(manager, venue: Venue, year: int) -> ReportSubmission:
-    """Submit the year's report to the city: the remarks are then fixed; the figures stay live."""
+    """Submit the year's report to the city: the remarks are then fixed; the figures stay live.
+    Only a finished year, of an approved venue that was registered in that year."""
     if venue.status != VenueStatus.APPROVED:
         raise DomainError("venue_not_approved", _l("Only approved venues file annual reports."), status=409)
+    if local_today() < submission_opens(year):
+        raise DomainError("year_not_over", _l("The %(year)d report covers the whole year: it can be submitted from "
+                                              "1 January %(next)d.", year=year, next=year + 1), status=409)
+    if not was_registered(venue, year):
+        raise DomainError("not_registered_that_year", _l("Your venue was not yet registered in %(year)d: there is "
+                                                         "no report to submit for that year.", year=year),
+                          status=409)
     submission = _editable(manager, venue, year)
     now = utcnow()
     submission.submitted_at, submission.submitted_by_id, submission.updated_at = now, manager.id, now
@@ -149,11 +193,56 @@ def submit_report(manager, venue: Venue, year: int) -> ReportSubmission:
     return submission
 
 
+def return_report(admin, venue: Venue, year: int, reason: str) -> ReportSubmission:
+    """The city admin hands a submitted report back to the venue: its remarks become editable and it
+    must be submitted again. The venue's managers are told why by message."""
+    if not can_return_report(admin):
+        raise Forbidden(_l("Only the city admin returns annual reports."))
+    reason = (reason or "").replace("\x00", "").strip()
+    if not reason:
+        raise DomainError("reason_required", _l("Say what the venue should correct."), field="reason")
+    if len(reason) > RETURN_REASON_MAX:
+        raise DomainError("reason_too_long", _l("Keep the reason under 2,000 characters."), field="reason")
+    submission = submission_for(venue.id, year)
+    if submission is None or submission.submitted_at is None:
+        raise DomainError("not_submitted", _l("This report is not submitted (it may have been returned already): "
+                                              "there is nothing to return."), status=409)
+    submission.submitted_at = submission.submitted_by_id = None
+    submission.updated_at = utcnow()
+    _tell_managers_report_returned(venue, year, reason)
+    db.session.flush()
+    return submission
+
+
+def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None:
+    from app.accounts.models import User
+    from app.accounts.services import _paragraphs
+    from app.core.i18n import localized
+    from app.notifications.services import queue_message, recipient_locale, site_url
+
+    managers = db.session.scalars(select(User).where(User.role == Role.VENUE_MANAGER, User.venue_id == venue.id,
+                                                     User.is_disabled.is_(False)))
+    for manager in managers:
+        queue_message(
+            kind="annual_report_returned", recipient=manager.email, user=manager,
+            subject=_l("Your %(year)d annual report was returned", year=year),
+            body=_paragraphs(
+                _l("Hello %(name)s,", name=manager.name),
+                _l("The city science association returned the %(year)d annual report of %(venue)s. Reason: "
+                   "%(reason)s", year=year, venue=localized(venue, "name", recipient_locale(manager)), reason=reason),
+                _l("Correct the remarks and submit the report again:"),
+                site_url(f"/manage/reports/{year}"),
+            ),
+        )
+
+
 def reports_of_year(admin, year: int) -> list[tuple[Venue, ReportSubmission | None]]:
-    """Every approved venue (in the admin's district, for a district admin) with its submission."""
+    """Every approved venue that was registered in ``year`` (in the admin's district, for a district
+    admin) with its submission."""
     query = (select(Venue, ReportSubmission)
              .outerjoin(ReportSubmission, sa.and_(ReportSubmission.venue_id == Venue.id, ReportSubmission.year == year))
-             .where(Venue.status == VenueStatus.APPROVED).order_by(Venue.district_code, Venue.name_zh))
+             .where(Venue.status == VenueStatus.APPROVED, registered_by(year))
+             .order_by(Venue.district_code, Venue.name_zh))
     if _role(admin) == Role.DISTRICT_ADMIN:
         query = query.where(Venue.district_code == admin.district_code)
     return [(venue, submission) for venue, submission in db.session.execute(query)]

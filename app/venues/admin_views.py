@@ -76,6 +76,12 @@ def decide(venue_id: int, action: str):
     venue = services.find_venue(venue_id) or abort(404)
     authorize(services.can_review_venue(current_user, venue))
     form = ReasonForm(prefix=action) if action in ("reject", "suspend") else ActionForm()
+    try:
+        services.check_decision(current_user, venue, action)
+    except DomainError as exc:
+        # Decided meanwhile (another tab): this form is no longer on the page; say so above it.
+        flash(str(exc.message), "error")
+        return redirect(url_for("venues.review_venue", venue_id=venue.id))
     if form.validate_on_submit():
         try:
             if action == "approve":
@@ -88,6 +94,9 @@ def decide(venue_id: int, action: str):
                 services.reinstate_venue(current_user, venue)
         except DomainError as exc:
             db.session.rollback()
+            if exc.field is None:  # decided by someone else since the check above
+                flash(str(exc.message), "error")
+                return redirect(url_for("venues.review_venue", venue_id=venue.id))
             apply_error(form, exc)
         else:
             db.session.commit()

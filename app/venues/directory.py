@@ -14,16 +14,22 @@ from app.core.pagination import Page, paginate
 from app.districts.models import District
 from app.extensions import db
 from app.venues.models import Admission, Venue, VenueStatus, VenueTheme, VenueType
+from app.venues.themes import canonical_theme
 
 MAX_QUERY_LENGTH = 100
 MAX_PAGE = 10_000  # far beyond any real directory; keeps OFFSET inside every database's integer range
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"0", "false", "no", "off", ""}
+# The values the API documents (the page's checkbox sends 1); anything else is said to be wrong.
+TRUE_WORDS = {"1", "true"}
+FALSE_WORDS = {"0", "false", ""}
 
 
 @dataclass
 class DirectoryFilters:
-    """A directory search. Query parameters: q, district, type, theme, grade, free, page, per_page."""
+    """A directory search. Query parameters: q, district, type, theme, grade, free, page, per_page.
+
+    ``q`` holds the words as typed, all of which a venue must match (a venue's names, addresses,
+    themes or district).
+    """
 
     q: str = ""
     district: str | None = None
@@ -55,19 +61,18 @@ def _problem(field: str, message) -> DomainError:
 
 def parse_directory_filters(args: Mapping[str, str], *, per_page: int,
                             max_per_page: int | None = None) -> tuple[DirectoryFilters, list[DomainError]]:
-    """Read query parameters. A bad value is left out of the filters and reported as a problem (the
-    page shows the rest and says what it ignored; the API refuses the request).
+    """Read query parameters. A bad value is reported as a problem, and a search with problems is not
+    run: the page says what is wrong and keeps the rest of the search; the API refuses the request.
+    A keyword too long stays in ``q``, so that the page can give it back to correct.
 
     ``per_page`` is read from the parameters only when ``max_per_page`` is given (the API).
     """
     filters = DirectoryFilters(per_page=per_page)
     problems: list[DomainError] = []
 
-    q = _text(args.get("q", ""))
-    if len(q) > MAX_QUERY_LENGTH:
+    filters.q = _text(args.get("q", ""))
+    if len(filters.q) > MAX_QUERY_LENGTH:
         problems.append(_problem("q", _l("The search text can be at most %(n)d characters.", n=MAX_QUERY_LENGTH)))
-    else:
-        filters.q = q
 
     district = _text(args.get("district", ""))
     if district:
@@ -129,16 +134,30 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _matches_word(word: str):
+    """A venue whose names, addresses, themes (as stored or by their Chinese name) or district
+    (玄武区, Xuanwu) contain the word. The district is an uncorrelated subquery: the same statement,
+    looked up once rather than for each venue."""
+    pattern = _like(word)
+    theme = VenueTheme.name.ilike(pattern, escape="\\")
+    known = canonical_theme(word)
+    if known != word:  # "天文" finds the venues of the theme stored as "astronomy"
+        theme = or_(theme, VenueTheme.name == known)
+    districts = select(District.code).where(or_(District.name_zh.ilike(pattern, escape="\\"),
+                                                District.name_en.ilike(pattern, escape="\\")))
+    return or_(
+        Venue.name_zh.ilike(pattern, escape="\\"), Venue.name_en.ilike(pattern, escape="\\"),
+        Venue.address_zh.ilike(pattern, escape="\\"), Venue.address_en.ilike(pattern, escape="\\"),
+        Venue.themes.any(theme), Venue.district_code.in_(districts),
+    )
+
+
 def search_directory(filters: DirectoryFilters) -> Page:
-    """Approved venues matching the filters, a page at a time, with what a result card shows loaded."""
+    """Approved venues matching the filters, a page at a time, with what a result card shows loaded.
+    Each word of the keyword must match ("科技 馆" finds what "科技馆" finds, and more)."""
     query = select(Venue).where(Venue.status == VenueStatus.APPROVED)
-    if filters.q:
-        pattern = _like(filters.q)
-        query = query.where(or_(
-            Venue.name_zh.ilike(pattern, escape="\\"), Venue.name_en.ilike(pattern, escape="\\"),
-            Venue.address_zh.ilike(pattern, escape="\\"), Venue.address_en.ilike(pattern, escape="\\"),
-            Venue.themes.any(VenueTheme.name.ilike(pattern, escape="\\")),
-        ))
+    for word in dict.fromkeys(filters.q.split()):
+        query = query.where(_matches_word(word))
     if filters.district:
         query = query.where(Venue.district_code == filters.district)
     if filters.venue_type:

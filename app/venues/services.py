@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import selectinload
@@ -34,11 +36,16 @@ TRANSITIONS: dict[str, tuple[frozenset, VenueStatus]] = {
     "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
     "suspend": (frozenset({S.APPROVED}), S.SUSPENDED),
     "reinstate": (frozenset({S.SUSPENDED}), S.APPROVED),
+    # An approved venue that moves to another district: that district has not approved it.
+    "relocate": (frozenset({S.APPROVED}), S.SUBMITTED),
 }
 REVIEW_ACTIONS = ("approve", "reject", "suspend", "reinstate")
 THEME_SPLIT = re.compile(r"[,，、;；\n]+")
 MAX_THEMES = 20
 MAX_ID = 2**31 - 1
+# Accreditation dates: certificates start from 1950 on, at most a year ahead, and run 30 years at most.
+EARLIEST_ACCREDITATION = date(1950, 1, 1)
+ACCREDITATION_MAX_YEARS = 30
 PHONE_RE = re.compile(r"^[0-9+()\- ]{5,40}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -225,12 +232,45 @@ def register_venue(manager, data) -> Venue:
 
 
 def update_venue(manager, venue: Venue, data) -> Venue:
-    """Profile edits keep the status: an approved venue stays approved, a rejected one is resubmitted."""
+    """Profile edits keep the status, except a move to another district.
+
+    A district admin approves the venues of their own district, so an approved venue that moves
+    goes back to review by the new district (``submitted``: out of the public directory until that
+    district approves it); a suspended venue cannot move (its district lifts the suspension first).
+    A new name needs no new review (the district approved the institution at its place, and a venue
+    may be renamed, e.g. after a sponsor), but an approved or suspended venue's renaming is written
+    in its registration history with the old name, so reviewers see what it was approved as.
+    """
     if not can_manage_venue(manager, venue):
         raise Forbidden()
-    _apply_profile(venue, _clean_profile(data))
+    clean = _clean_profile(data)
+    moved = clean["district_code"] != venue.district_code
+    if moved and venue.status == S.SUSPENDED:
+        raise DomainError("suspended_cannot_move", _l("A suspended venue cannot move to another district. Ask your "
+                                                      "district science association to lift the suspension "
+                                                      "first."), field="district_code")
+    old_district, old_name = venue.district, venue.name_zh
+    _apply_profile(venue, clean)
+    renamed = venue.name_zh != old_name and venue.status in (S.APPROVED, S.SUSPENDED)
+    if moved and venue.status == S.APPROVED:
+        _move(venue, "relocate", manager, _change_note(old_district, old_name, venue))
+    elif renamed:
+        _note(venue, manager, _change_note(None, old_name, venue))
     db.session.flush()
     return venue
+
+
+def _change_note(old_district: District | None, old_name: str, venue: Venue) -> str:
+    """What changed, for the registration history: kept in the register's language (Chinese)."""
+    new_district = db.session.get(District, venue.district_code)
+    parts = []
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if old_district is not None:
+            parts.append(str(_l("Moved from %(old)s to %(new)s; the new district reviews it.",
+                                old=old_district.name_zh, new=new_district.name_zh)))
+        if venue.name_zh != old_name:
+            parts.append(str(_l("Renamed from “%(old)s” to “%(new)s”.", old=old_name, new=venue.name_zh)))
+    return " ".join(parts)
 
 
 # --- Status changes -----------------------------------------------------------------------------
@@ -250,6 +290,13 @@ def _move(venue: Venue, action: str, actor, reason: str = "") -> VenueStatusChan
     return change
 
 
+def _note(venue: Venue, actor, reason: str) -> VenueStatusChange:
+    """A change of the registered facts that keeps the status, written in the history like a step."""
+    change = VenueStatusChange(from_status=venue.status, to_status=venue.status, actor=actor, reason=reason)
+    venue.status_changes.append(change)
+    return change
+
+
 def _required_reason(reason) -> str:
     reason = (reason or "").replace("\x00", "").strip()
     if not reason:
@@ -259,10 +306,23 @@ def _required_reason(reason) -> str:
     return reason
 
 
-def _reviewed(admin, venue: Venue, action: str, reason: str = "") -> Venue:
+def check_decision(admin, venue: Venue, action: str) -> None:
+    """Raise unless the admin may take this review decision now. One the venue's state no longer
+    allows (decided meanwhile, e.g. in another tab) says where the venue stands."""
     if not can_review_venue(admin, venue):
         raise Forbidden()
-    _move(venue, action, admin, reason)
+    if venue.status not in TRANSITIONS[action][0]:
+        last = venue.status_changes[-1] if venue.status_changes else None
+        who = last.actor.name if last is not None and last.actor is not None else _l("System")
+        raise DomainError("already_decided", _l("Nothing was changed: this venue is now “%(status)s” (last changed "
+                                                "by %(who)s). Check it again before deciding.",
+                                                status=venue.status.label, who=who), status=409)
+
+
+def _reviewed(admin, venue: Venue, action: str, reason: str | None = None) -> Venue:
+    """Take a review decision; ``reason`` is required when given (not ``None``)."""
+    check_decision(admin, venue, action)
+    _move(venue, action, admin, "" if reason is None else _required_reason(reason))
     db.session.flush()
     return venue
 
@@ -281,11 +341,11 @@ def approve_venue(admin, venue: Venue) -> Venue:
 
 
 def reject_venue(admin, venue: Venue, reason: str) -> Venue:
-    return _reviewed(admin, venue, "reject", _required_reason(reason))
+    return _reviewed(admin, venue, "reject", reason or "")
 
 
 def suspend_venue(admin, venue: Venue, reason: str) -> Venue:
-    return _reviewed(admin, venue, "suspend", _required_reason(reason))
+    return _reviewed(admin, venue, "suspend", reason or "")
 
 
 def reinstate_venue(admin, venue: Venue) -> Venue:
@@ -358,8 +418,14 @@ def _checked_accreditation(admin, level, certificate_no: str, valid_from: date |
         raise DomainError("date_required", _l("Enter a date."), field="valid_from")
     if valid_to is None:
         raise DomainError("date_required", _l("Enter a date."), field="valid_to")
+    if valid_from < EARLIEST_ACCREDITATION or valid_from > _years_after(local_today(), 1):
+        raise DomainError("date_out_of_range", _l("Enter a date from %(first)d up to one year from today.",
+                                                  first=EARLIEST_ACCREDITATION.year), field="valid_from")
     if valid_from > valid_to:
         raise DomainError("date_order", _l("“Valid to” cannot be before “valid from”."), field="valid_to")
+    if valid_to > _years_after(valid_from, ACCREDITATION_MAX_YEARS):
+        raise DomainError("validity_too_long", _l("An accreditation runs %(n)d years at most: check the dates.",
+                                                  n=ACCREDITATION_MAX_YEARS), field="valid_to")
     same = exists().where(Accreditation.level == level, Accreditation.certificate_no == number)
     if other_than is not None:
         same = same.where(Accreditation.id != other_than.id)
@@ -368,6 +434,13 @@ def _checked_accreditation(admin, level, certificate_no: str, valid_from: date |
                           _l("A %(level)s with certificate number %(number)s is already recorded.",
                              level=level.label, number=number), field="certificate_no")
     return {"level": level, "certificate_no": number, "valid_from": valid_from, "valid_to": valid_to}
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def expiring_accreditations(today: date, days: int) -> list[Accreditation]:

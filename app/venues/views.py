@@ -15,7 +15,7 @@ from app.core.forms import apply_error
 from app.core.time import local_today
 from app.districts.services import district_choices
 from app.extensions import db
-from app.scheduling.availability import month_availability, parse_month, this_month
+from app.scheduling.availability import audience_for, month_availability, parse_month, this_month
 from app.stats.services import venue_figures
 from app.venues import services
 from app.venues.directory import directory_themes, parse_directory_filters, search_directory
@@ -46,13 +46,16 @@ def closed_days_label(venue: Venue) -> str:
 def directory():
     filters, problems = parse_directory_filters(
         request.args, per_page=current_app.config["DIRECTORY_PAGE_SIZE"])
-    page = search_directory(filters)
+    # A search that could not be read finds nothing: listing every venue would pass for matches.
+    page = None if problems else search_directory(filters)
     themes = directory_themes()
     if filters.theme and filters.theme not in themes:
         themes.append(filters.theme)
     return render_template(
-        "venues/directory.html", page=page, filters=filters, problems=problems, themes=themes,
-        districts=district_choices(), types=VenueType.choices(), grades=GRADES, today=local_today())
+        "venues/directory.html", page=page, filters=filters, themes=themes,
+        problems={problem.field: problem.message for problem in problems},
+        districts=district_choices(), types=VenueType.choices(), grades=GRADES,
+        today=local_today()), 400 if problems else 200
 
 
 @bp.get("/venues/<int:venue_id>")
@@ -66,7 +69,7 @@ def detail(venue_id: int):
     figures = venue_figures(venue.id, today.year) if venue.status == VenueStatus.APPROVED else None
     return render_template("venues/detail.html", venue=venue, today=today,
                            accreditations=venue.current_accreditations(today), figures=figures,
-                           month_view=month_availability(venue, year, month, request.args.get("audience")))
+                           month_view=month_availability(venue, year, month, audience_for(request.args, current_user)))
 
 
 # --- The venue manager --------------------------------------------------------------------------
@@ -90,8 +93,12 @@ def manage_venue():
                 services.register_venue(current_user, form.venue_data())
                 message = _("Your venue is saved as a draft. Submit it for review when it is complete.")
             else:
+                was = venue.status
                 services.update_venue(current_user, venue, form.venue_data())
                 message = _("The venue profile is saved.")
+                if venue.status != was:
+                    message = _("The venue profile is saved. As it moved to another district, it goes back to "
+                                "review by that district and is hidden from the public until approved.")
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)

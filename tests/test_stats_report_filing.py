@@ -1,0 +1,197 @@
+"""Filing the annual report: only a finished year, only by a venue registered in it; the city admin
+returns a filed report with a reason; a stale tab's remarks are shown back, not lost."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+
+from app.accounts.models import Role
+from app.core.time import from_local, local_today
+from app.extensions import db
+from app.notifications.models import OutboxMessage
+from app.stats.models import ReportSubmission
+from app.venues.models import VenueStatus, VenueStatusChange
+from tests import factories
+from tests.factories import XUANWU
+
+THIS_YEAR = local_today().year
+LAST_YEAR = THIS_YEAR - 1
+
+
+def registered_venue(year: int = LAST_YEAR, **kw):
+    """An approved venue whose approval is recorded on 1 March of ``year``."""
+    venue = factories.venue(**kw)
+    approved = from_local(datetime(year, 3, 1, 10))
+    venue.created_at = approved
+    venue.status_changes = [VenueStatusChange(from_status=VenueStatus.SUBMITTED, to_status=VenueStatus.APPROVED,
+                                              created_at=approved)]
+    db.session.commit()
+    return venue
+
+
+def newly_approved_venue(**kw):
+    """A venue registered and approved today."""
+    venue = factories.venue(**kw)
+    venue.status_changes = [VenueStatusChange(from_status=VenueStatus.SUBMITTED, to_status=VenueStatus.APPROVED)]
+    db.session.commit()
+    return venue
+
+
+def manager_of(venue):
+    return factories.user(Role.VENUE_MANAGER, venue=venue)
+
+
+def submission(venue, year: int) -> ReportSubmission | None:
+    db.session.expire_all()
+    return db.session.scalar(select(ReportSubmission).where(ReportSubmission.venue_id == venue.id,
+                                                            ReportSubmission.year == year))
+
+
+def submit(client, auth, venue, year: int = LAST_YEAR):
+    auth.login(manager_of(venue).email)
+    assert client.post(f"/manage/reports/{year}/submit", data={}).status_code == 302
+    auth.logout()
+
+
+# --- only a finished year --------------------------------------------------------------------------
+
+def test_the_running_year_cannot_be_submitted_and_the_page_says_when_it_can(client, auth):
+    venue = registered_venue()
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{THIS_YEAR}?lang=en").get_data(as_text=True)
+    assert f"/manage/reports/{THIS_YEAR}/submit" not in page
+    assert f"The report can be submitted from Jan 1, {THIS_YEAR + 1}" in page
+    assert f"/manage/reports/{THIS_YEAR}/text" in page  # the remarks can be prepared meanwhile
+
+    response = client.post(f"/manage/reports/{THIS_YEAR}/submit?lang=en", data={}, follow_redirects=True)
+    assert f"it can be submitted from 1 January {THIS_YEAR + 1}" in response.get_data(as_text=True)
+    assert submission(venue, THIS_YEAR) is None or submission(venue, THIS_YEAR).submitted_at is None
+
+
+def test_a_finished_year_is_submitted(client, auth):
+    venue = registered_venue()
+    auth.login(manager_of(venue).email)
+    assert f"/manage/reports/{LAST_YEAR}/submit" in client.get(f"/manage/reports/{LAST_YEAR}").get_data(as_text=True)
+    client.post(f"/manage/reports/{LAST_YEAR}/submit", data={})
+    assert submission(venue, LAST_YEAR).submitted_at is not None
+
+
+def test_a_venue_approved_this_year_has_no_report_to_file_for_last_year(client, auth):
+    venue = newly_approved_venue()
+    auth.login(manager_of(venue).email)
+    response = client.post(f"/manage/reports/{LAST_YEAR}/submit?lang=en", data={}, follow_redirects=True)
+    assert f"Your venue was not yet registered in {LAST_YEAR}" in response.get_data(as_text=True)
+    assert submission(venue, LAST_YEAR) is None
+
+
+# --- which venues owe a report ---------------------------------------------------------------------
+
+def test_a_venue_approved_after_the_year_is_neither_listed_as_late_nor_scored(client, auth):
+    old = registered_venue(name_en="Old Hall")
+    new = newly_approved_venue(name_en="New Hall")
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    listing = client.get(f"/admin/reports?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+    assert old.name_en in listing and new.name_en not in listing
+    scores = client.get(f"/admin/evaluation?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+    assert old.name_en in scores and new.name_en not in scores
+    # This year both are on the register.
+    listing = client.get(f"/admin/reports?year={THIS_YEAR}&lang=en").get_data(as_text=True)
+    assert old.name_en in listing and new.name_en in listing
+
+
+def test_a_venue_with_slots_in_the_year_is_listed_whenever_its_approval_was_recorded(client, auth):
+    venue = newly_approved_venue(name_en="Hall With A Past")  # as the demo's: loaded with last year's slots
+    factories.slot(venue, day=local_today().replace(year=LAST_YEAR, month=6, day=1))
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    assert venue.name_en in client.get(f"/admin/reports?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+
+
+# --- the city admin returns a report -------------------------------------------------------------
+
+def test_the_city_admin_returns_a_report_and_the_manager_can_correct_and_resubmit_it(client, auth):
+    venue = registered_venue()
+    manager = manager_of(venue)
+    auth.login(manager.email)
+    client.post(f"/manage/reports/{LAST_YEAR}/text", data={"text": "第一版说明"})
+    client.post(f"/manage/reports/{LAST_YEAR}/submit", data={})
+    auth.logout()
+
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    page = client.get(f"/admin/reports/{venue.id}/{LAST_YEAR}").get_data(as_text=True)
+    assert f"/admin/reports/{venue.id}/{LAST_YEAR}/return" in page
+    empty = client.post(f"/admin/reports/{venue.id}/{LAST_YEAR}/return", data={"reason": " "})
+    assert empty.status_code == 400 and 'id="reason-error"' in empty.get_data(as_text=True)
+    assert submission(venue, LAST_YEAR).submitted_at is not None
+    response = client.post(f"/admin/reports/{venue.id}/{LAST_YEAR}/return?lang=en",
+                           data={"reason": "请补充十二月的闭馆说明"}, follow_redirects=True)
+    assert "The report is returned to the venue" in response.get_data(as_text=True)
+    stored = submission(venue, LAST_YEAR)
+    assert stored.submitted_at is None and stored.submitted_by_id is None and stored.text == "第一版说明"
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "annual_report_returned"))
+    assert message.recipient == manager.email and "请补充十二月的闭馆说明" in message.body
+    assert f"/manage/reports/{LAST_YEAR}" in message.body
+    auth.logout()
+
+    auth.login(manager.email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}").get_data(as_text=True)
+    assert f"/manage/reports/{LAST_YEAR}/submit" in page
+    assert client.post(f"/manage/reports/{LAST_YEAR}/text", data={"text": "第二版说明"}).status_code == 302
+    client.post(f"/manage/reports/{LAST_YEAR}/submit", data={})
+    stored = submission(venue, LAST_YEAR)
+    assert stored.text == "第二版说明" and stored.submitted_at is not None
+
+
+def test_a_report_returned_in_another_tab_is_not_returned_twice(client, auth):
+    venue = registered_venue()
+    submit(client, auth, venue)
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    client.post(f"/admin/reports/{venue.id}/{LAST_YEAR}/return", data={"reason": "第一次退回"})
+    response = client.post(f"/admin/reports/{venue.id}/{LAST_YEAR}/return?lang=en", data={"reason": "第二次退回"},
+                           follow_redirects=True)
+    assert "This report is not submitted" in response.get_data(as_text=True)
+    bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.kind == "annual_report_returned")).all()
+    assert len(bodies) == 1 and "第一次退回" in bodies[0]
+
+
+def test_only_the_city_admin_returns_reports(client, auth):
+    venue = registered_venue(district_code=XUANWU)
+    submit(client, auth, venue)
+    auth.login(factories.user(Role.DISTRICT_ADMIN, district_code=XUANWU).email)
+    page = client.get(f"/admin/reports/{venue.id}/{LAST_YEAR}").get_data(as_text=True)
+    assert "/return" not in page
+    assert client.post(f"/admin/reports/{venue.id}/{LAST_YEAR}/return", data={"reason": "x"}).status_code == 403
+    assert submission(venue, LAST_YEAR).submitted_at is not None
+
+
+# --- a stale tab ------------------------------------------------------------------------------------
+
+def test_remarks_saved_after_the_report_was_submitted_in_another_tab_are_shown_back(client, auth):
+    venue = registered_venue()
+    auth.login(manager_of(venue).email)
+    client.post(f"/manage/reports/{LAST_YEAR}/text", data={"text": "第一版"})
+    client.post(f"/manage/reports/{LAST_YEAR}/submit", data={})
+    response = client.post(f"/manage/reports/{LAST_YEAR}/text?lang=en", data={"text": "另一个标签页里写的新说明"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "This report has already been submitted to the city" in page
+    assert re.search(r"<textarea[^>]*readonly[^>]*>另一个标签页里写的新说明</textarea>", page)
+    assert submission(venue, LAST_YEAR).text == "第一版"
+
+
+# --- wording ---------------------------------------------------------------------------------------
+
+def test_the_chinese_report_says_the_no_show_share_without_nested_brackets(client, auth):
+    venue = factories.venue()
+    slot = factories.slot(venue, day=local_today() - timedelta(days=2), start=time(9), end=time(11))
+    booker = factories.user(Role.CITIZEN)
+    factories.confirmed_visit(slot, booker, party_size=2)
+    from app.checkin.services import mark_no_shows
+
+    mark_no_shows(slot.local_date, now=slot.ends_at + timedelta(hours=1))
+    db.session.commit()
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{slot.local_date.year}?lang=zh").get_data(as_text=True)
+    no_shows = re.search(r"<dt>爽约数</dt><dd>([^<]+)</dd>", page).group(1)
+    assert no_shows == "1（占 1 个预约的 100.0%）"
