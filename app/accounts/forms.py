@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField,
                      SubmitField, TelField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, StopValidation, ValidationError
 
 from app.accounts import services
 from app.accounts.models import Role
@@ -45,28 +45,51 @@ def _new_password_fields(name: str, label):
     return password, confirm
 
 
-class RegistrationForm(Form):
+class ContactForm(Form):
+    """Name, mobile number and email as a person gives them: at registration and when correcting them."""
+
+    # Roles an administrator gives may have no mobile number; the forms that allow that say so.
+    phone_required = True
+    # The address the account has now: kept as it is, it is not checked again (the demo's
+    # ``@scivisit.local`` addresses are real accounts although email_validator refuses them).
+    known_email: str | None = None
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=services.MAX_NAME_LENGTH)],
+                       render_kw={"autocomplete": "name"})
+    phone = TelField(_l("Mobile number"), validators=[Length(max=20)],
+                     render_kw={"autocomplete": "tel", "inputmode": "numeric"})
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                       filters=[_stripped], render_kw={"autocomplete": "email"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.phone.flags.required = self.phone_required
+
+    def validate_phone(self, field):
+        if not (field.data or "").strip():
+            if self.phone_required:
+                raise StopValidation(field.gettext("This field is required."))
+            return
+        if not services.is_mobile(field.data):
+            raise ValidationError(_l("Enter an 11-digit mainland mobile number."))
+
+    def validate_email(self, field):
+        if self.known_email is None or services.normalize_email(field.data) != self.known_email:
+            Email()(self, field)
+
+
+class RegistrationForm(ContactForm):
     role = RadioField(
         _l("I am registering as"), default=Role.CITIZEN.value,
         choices=[SelectChoice(r.value, r.label) for r in services.SELF_REGISTERED_ROLES],
         invalid_choice_message=_l("Choose one of the listed roles."),
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=services.MAX_NAME_LENGTH)],
-                       render_kw={"autocomplete": "name"})
-    phone = TelField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)],
-                     render_kw={"autocomplete": "tel", "inputmode": "numeric"})
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
-                       filters=[_stripped], render_kw={"autocomplete": "email"})
     password, confirm = _new_password_fields("password", _l("Password"))
     school_id = SelectField(_l("Your school"), coerce=_optional_int, choices=[],
                             invalid_choice_message=_l("Choose a school from the list."))
     consent = BooleanField(_l("I have read the privacy notice and agree that SciVisit keeps my name, "
                               "mobile number and email to manage my bookings."))
     submit = SubmitField(_l("Create account"))
-
-    def validate_phone(self, field):
-        if not services.is_mobile(field.data):
-            raise ValidationError(_l("Enter an 11-digit mainland mobile number."))
 
     def validate_consent(self, field):
         if not field.data:
@@ -82,6 +105,18 @@ class PasswordChangeForm(Form):
                                      render_kw={"autocomplete": "current-password"})
     new_password, confirm = _new_password_fields("new_password", _l("New password"))
     submit = SubmitField(_l("Change password"))
+
+
+class ProfileForm(ContactForm):
+    """A person corrects their own details; changing the email (the login) takes the password."""
+
+    current_password = PasswordField(_l("Current password"), validators=[Optional(), Length(max=200)],
+                                     render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Save changes"))
+
+    def __init__(self, *args, phone_required: bool = True, known_email: str | None = None, **kwargs):
+        self.phone_required, self.known_email = phone_required, known_email
+        super().__init__(*args, **kwargs)
 
 
 class ForgotPasswordForm(Form):

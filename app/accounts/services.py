@@ -11,6 +11,7 @@ from flask_babel import LazyString, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 import sqlalchemy as sa
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import ApiToken, Role, User, new_session_token
@@ -19,6 +20,7 @@ from app.core.time import utcnow
 from app.districts.models import District
 from app.extensions import db
 from app.notifications.services import queue_message
+from app.privacy.services import record_access
 from app.schools.models import School
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -72,6 +74,32 @@ def load_user_by_session_token(token: str) -> User | None:
     return db.session.scalar(select(User).where(User.session_token == token))
 
 
+def _checked_email(email: str) -> str:
+    email = normalize_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise DomainError("invalid_email", _l("Enter a valid email address."), field="email")
+    return email
+
+
+def _email_taken() -> DomainError:
+    return DomainError("email_taken", _l("An account with this email already exists."), field="email")
+
+
+def _checked_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise DomainError("invalid_name", _l("Enter a name of at most %(n)d characters.", n=MAX_NAME_LENGTH),
+                          field="name")
+    return name
+
+
+def _checked_phone(phone: str, *, required: bool) -> str:
+    phone = normalize_phone(phone)
+    if (phone or required) and not MOBILE_RE.match(phone):
+        raise DomainError("invalid_phone", _l("Enter an 11-digit mainland mobile number."), field="phone")
+    return phone
+
+
 def create_user(*, email: str, password: str, name: str, role: Role, phone: str = "",
                 school=None, venue=None, district_code: str | None = None,
                 verified_by: User | None = None, verified: bool = False, consent: bool = False) -> User:
@@ -80,18 +108,11 @@ def create_user(*, email: str, password: str, name: str, role: Role, phone: str 
     A teacher is verified at once when an administrator creates them (``verified_by``,
     or ``verified`` for the command line, where no admin account is acting).
     """
-    email = normalize_email(email)
-    phone = normalize_phone(phone)
-    name = (name or "").strip()
-    if not EMAIL_RE.match(email) or len(email) > 254:
-        raise DomainError("invalid_email", _l("Enter a valid email address."), field="email")
+    email = _checked_email(email)
     if user_by_email(email) is not None:
-        raise DomainError("email_taken", _l("An account with this email already exists."), field="email")
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise DomainError("invalid_name", _l("Enter a name of at most %(n)d characters.", n=MAX_NAME_LENGTH),
-                          field="name")
-    if phone and not MOBILE_RE.match(phone):
-        raise DomainError("invalid_phone", _l("Enter an 11-digit mainland mobile number."), field="phone")
+        raise _email_taken()
+    name = _checked_name(name)
+    phone = _checked_phone(phone, required=False)
     validate_password(password)
     role = Role(role)
     if role == Role.TEACHER and school is None:
@@ -149,10 +170,14 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def _check_current_password(user: User, current_password: str | None) -> None:
     if not check_password_hash(user.password_hash, current_password or ""):
         raise DomainError("wrong_password", _l("Your current password is not correct."),
                           field="current_password")
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    _check_current_password(user, current_password)
     validate_password(new_password, field="new_password")
     set_password(user, new_password)
 
@@ -233,6 +258,62 @@ def register_account(*, email: str, password: str, name: str, phone: str, role: 
             raise DomainError("school_required", _l("Choose your school."), field="school_id")
     return create_user(email=email, password=password, name=name, phone=phone, role=role,
                        school=school, consent=True)
+
+
+# --- Correcting one's own details ---------------------------------------------------------------
+
+def phone_required(user: User) -> bool:
+    """Those who register themselves give a mobile number and keep one; an account an administrator
+    creates (gate staff, administrators) may have none."""
+    return user.role in SELF_REGISTERED_ROLES
+
+
+def correct_own_details(user: User, *, name: str, phone: str, email: str,
+                        current_password: str | None = None) -> list[str]:
+    """A person corrects their own name, mobile number and email, as the privacy notice promises,
+    by registration's rules. Returns the fields that changed (``"name"``, ``"phone"``, ``"email"``).
+
+    The email is the login: changing it takes the current password (asked before the new address is
+    looked up, so the form cannot tell a stranger who is registered), ends the person's other sessions
+    and any reset link sent to the old address, and tells the old address.
+    """
+    name = _checked_name(name)
+    phone = _checked_phone(phone, required=phone_required(user))
+    email = _checked_email(email)
+    changed = [field for field, old, new in (("name", user.name, name), ("phone", user.phone, phone),
+                                             ("email", user.email, email)) if old != new]
+    user.name, user.phone = name, phone
+    if "email" in changed:
+        if not current_password:
+            raise DomainError("password_required", _l("Enter your current password to change your email "
+                                                      "address."), field="current_password")
+        _check_current_password(user, current_password)
+        if user_by_email(email) is not None:
+            raise _email_taken()
+        _tell_old_address(user, email)
+        user.email = email
+        user.session_token = new_session_token()
+    try:
+        db.session.flush()
+    except IntegrityError:  # someone took the address at the same moment
+        raise _email_taken() from None
+    if changed:
+        record_access(user, "correct_own_data", user, detail=", ".join(changed))
+    return changed
+
+
+def _tell_old_address(user: User, new_email: str) -> None:
+    queue_message(
+        kind="email_changed", recipient=user.email, user=user,
+        subject=_l("Your SciVisit email address was changed"),
+        body=_paragraphs(
+            _l("Hello %(name)s,", name=user.name),
+            _l("The email address you log in to SciVisit with was changed to %(email)s. Messages about your "
+               "bookings now go there.", email=new_email),
+            _l("If you did not make this change, someone may know your password: tell us at once. The "
+               "privacy notice on the SciVisit website says how to reach us."),
+        ),
+    )
 
 
 # --- Password reset -----------------------------------------------------------------------------

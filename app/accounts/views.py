@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.accounts import services
 from app.accounts.forms import (ConfirmForm, ForgotPasswordForm, LoginForm, PasswordChangeForm,
-                                RegistrationForm, RejectTeacherForm, ResetPasswordForm)
+                                ProfileForm, RegistrationForm, RejectTeacherForm, ResetPasswordForm)
 from app.accounts.models import Role, User
 from app.core.authz import authorize
 from app.core.errors import DomainError
@@ -133,6 +133,36 @@ def dashboard():
         pending_teachers = services.count_teachers_awaiting_verification(current_user)
     return render_template("accounts/dashboard.html", user=current_user, Role=Role,
                            pending_teachers=pending_teachers)
+
+
+@bp.route("/me/profile", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"])  # it checks the password when the email changes
+def edit_profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user, phone_required=services.phone_required(user), known_email=user.email)
+    if form.validate_on_submit():
+        try:
+            changed = services.correct_own_details(
+                user, name=form.name.data, phone=form.phone.data, email=form.email.data,
+                current_password=form.current_password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            after_commit_delivery()
+            if "email" in changed:
+                # The session token rotated: sign this session in again under the new one.
+                login_user(user)
+                flash(_("Your details are saved. Log in with %(email)s from now on; other devices have been "
+                        "signed out.", email=user.email), "success")
+            elif changed:
+                flash(_("Your details are saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("accounts.dashboard"))
+    return render_template("accounts/profile.html", form=form, user=user), form_status(form)
 
 
 @bp.route("/me/password", methods=["GET", "POST"])

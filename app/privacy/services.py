@@ -38,6 +38,7 @@ class AccessAction(LabelledEnum):
     EXPORT = "export", _l("Exported personal data")
     EXPORT_OWN_DATA = "export_own_data", _l("Downloaded their own data")
     DELETE_OWN_ACCOUNT = "delete_own_account", _l("Deleted their own account")
+    CORRECT_OWN_DATA = "correct_own_data", _l("Corrected their own details")
 
 
 # --- the audit log -------------------------------------------------------------------------------
