@@ -116,6 +116,19 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
+def scenario(app):
+    """The statistics scenario of ``factories.stats_scenario``, rolled up as the gate and the nightly
+    job leave it (a test file may define its own ``scenario`` on top)."""
+    from app.stats import rebuild
+    from tests import factories
+
+    built = factories.stats_scenario()
+    rebuild.rebuild_all()
+    db.session.commit()
+    return built
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -6,7 +6,6 @@ import csv
 import io
 from datetime import time, timedelta
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -15,18 +14,11 @@ from app.checkin.models import CheckIn, CheckInResult
 from app.core.time import local_today
 from app.extensions import db
 from app.stats import rebuild
-from app.stats.opendata import DATASETS, suppress
+from app.stats.opendata import DATASETS
+from app.stats.suppression import suppress
 from tests import factories
 
 NAMES = [d.name for d in DATASETS]
-
-
-@pytest.fixture
-def scenario(app):
-    built = factories.stats_scenario()
-    rebuild.rebuild_all()
-    db.session.commit()
-    return built
 
 
 def csv_rows(client, name: str) -> list[dict]:

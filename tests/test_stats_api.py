@@ -9,16 +9,6 @@ from sqlalchemy import func, select
 from app.checkin.models import CheckIn, CheckInResult
 from app.core.time import local_today
 from app.extensions import db
-from app.stats import rebuild
-from tests import factories
-
-
-@pytest.fixture
-def scenario(app):
-    built = factories.stats_scenario()
-    rebuild.rebuild_all()  # the rollups, whether or not the gate counts them as it admits
-    db.session.commit()
-    return built
 
 
 def period(scenario, **extra) -> dict:

@@ -8,17 +8,7 @@ import re
 import pytest
 
 from app.core.time import local_today
-from app.extensions import db
-from app.stats import rebuild
 from tests import factories
-
-
-@pytest.fixture
-def scenario(app):
-    built = factories.stats_scenario()
-    rebuild.rebuild_all()
-    db.session.commit()
-    return built
 
 
 def period(scenario) -> str:

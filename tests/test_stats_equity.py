@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from app.accounts.models import Role
-from app.extensions import db
-from app.stats import rebuild
 from app.stats.equity import district_equity, period_for
 from app.stats.filters import StatsFilters, school_year_start
 from tests import factories
-
-
-@pytest.fixture
-def scenario(app):
-    built = factories.stats_scenario()
-    rebuild.rebuild_all()
-    db.session.commit()
-    return built
 
 
 def figures(scenario):

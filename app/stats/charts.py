@@ -9,10 +9,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-BAR_MAX_PCT = 78  # leave room right of the longest bar for its value
-# A bar's label is SVG text, which does not wrap: longer ones are cut to what a 360-px phone shows
-# in large text (a Chinese character counts two). The full name is in the bar's tooltip and the table.
-LABEL_COLUMNS = 26
+BAR_MAX_PCT = 78  # the longest bar, when its value is short
+# SVG text does not wrap or shrink: labels and values must fit the narrowest chart drawn, a 360-px
+# phone in large text (about 278 px wide, a digit or letter about 12 px, a Chinese character two).
+# A bar's label is cut to that (the full name is in the bar's tooltip and the table) ...
+LABEL_COLUMNS = 23
+# ... and the longest bar leaves room after it for the widest value: 6 px gap and 12 px a character.
+NARROWEST_PX, CHARACTER_PX, VALUE_GAP_PX = 278, 12, 10
+EDGE_PCT = 100 * CHARACTER_PX / NARROWEST_PX  # a two-digit month label centred nearer the edge sticks out
 ROW_HEIGHT = 44
 COLUMN_HEIGHT = 180
 
@@ -39,6 +43,8 @@ class Bar:
     pct: float  # length of the bar, percent of the chart's width (or height, for columns)
     y: int = 0
     x_pct: float = 0.0
+    label_x_pct: float = 0.0  # columns: where the label is anchored, and how
+    label_anchor: str = "middle"
 
     @property
     def short_label(self) -> str:
@@ -60,18 +66,23 @@ def _kind(breakdown, key: str) -> str:
     return next((c.kind for c in breakdown.columns if c.key == key), "int")
 
 
+def bar_max_pct(texts) -> float:
+    """How long the longest bar may be (percent of the chart) so that the widest value fits after it."""
+    widest = max((len(t) for t in texts), default=0)
+    room = 100 * (VALUE_GAP_PX + CHARACTER_PX * widest) / NARROWEST_PX
+    return round(min(BAR_MAX_PCT, 100 - room), 2)
+
+
 def bars(breakdown, value: str | None = None) -> list[Bar]:
     """Horizontal bars, one row each: the label above, the bar and its value below."""
     value = value or breakdown.value
     kind = _kind(breakdown, value)
     peak = _peak(r.get(value) for r in breakdown.rows)
-    result = []
-    for index, row in enumerate(breakdown.rows):
-        amount = row.get(value)
-        pct = round(BAR_MAX_PCT * amount / peak, 2) if peak and amount else 0
-        result.append(Bar(label=str(row[breakdown.label]), text=figure(amount, kind), pct=pct,
-                          y=index * ROW_HEIGHT))
-    return result
+    texts = [figure(row.get(value), kind) for row in breakdown.rows]
+    longest = bar_max_pct(texts)
+    return [Bar(label=str(row[breakdown.label]), text=text,
+                pct=round(longest * row[value] / peak, 2) if peak and row.get(value) else 0, y=index * ROW_HEIGHT)
+            for index, (row, text) in enumerate(zip(breakdown.rows, texts))]
 
 
 def columns(breakdown, value: str | None = None) -> list[Bar]:
@@ -83,8 +94,19 @@ def columns(breakdown, value: str | None = None) -> list[Bar]:
     width = 100 / len(rows) if rows else 100
     return [Bar(label=str(row[breakdown.label]), text=figure(row.get(value), kind),
                 pct=round(100 * row[value] / peak, 2) if peak and row.get(value) else 0,
-                x_pct=round(index * width, 3))
+                x_pct=round(index * width, 3), **_column_label(index * width, width))
             for index, row in enumerate(rows)]
+
+
+def _column_label(x_pct: float, width: float) -> dict:
+    """A column's label centred under it, except near the chart's edges, where a centred label of
+    narrow columns (a long period) would stick out: there it starts or ends with the column."""
+    centre = x_pct + width / 2
+    if centre < EDGE_PCT:
+        return {"label_x_pct": round(x_pct, 3), "label_anchor": "start"}
+    if centre > 100 - EDGE_PCT:
+        return {"label_x_pct": round(x_pct + width, 3), "label_anchor": "end"}
+    return {"label_x_pct": round(centre, 3), "label_anchor": "middle"}
 
 
 def column_width(breakdown) -> float:

@@ -1,21 +1,9 @@
-"""The open datasets: their data dictionaries (Chinese and English), their rows, and suppression.
-
-Aggregates only, nothing personal. Suppression (the indicators file: "figures below 5 persons in a
-cell are suppressed at the finest grain where a cell could point at a person"):
-
-* In ``attendance-daily`` (one venue, one day: the finest grain) and in
-  ``attendance-monthly-district``, every count of persons from 1 to 4 is published empty, and the
-  row's ``suppressed`` flag is true. Zeros are published (a zero points at nobody).
-* So that an empty cell cannot be recovered by subtraction, when exactly one cell of
-  ``visits = individual_visits + school_students + school_adults + walk_ins`` or of
-  ``walk_ins = walk_in_youth + walk_in_adults + walk_in_seniors`` is empty, the smallest other cell
-  of that sum is emptied too (secondary suppression), until no sum has a single unknown.
-* ``school_groups`` counts classes, not persons, and is never suppressed.
-* In ``themed-events``, an event's ``attendance`` from 1 to 4 is published empty.
+"""The open datasets: their data dictionaries (Chinese and English), their rows, and which figures
+they withhold (the rules are in ``app.stats.suppression``). Aggregates only, nothing personal.
 """
 from __future__ import annotations
 
-import enum
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterator
@@ -31,14 +19,10 @@ from app.events.models import ThemedDay
 from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.models import VenueDailyStats
+from app.stats.suppression import THRESHOLD, suppress_district_month, withhold, withheld_events
 from app.venues.models import Venue, VenueStatus, VenueTheme
 
-THRESHOLD = 5
 YIELD_PER = 2000
-PERSONS = ("visits", "individual_visits", "school_students", "school_adults", "walk_ins", "walk_in_youth",
-           "walk_in_adults", "walk_in_seniors", "free_visits", "event_visits")
-SUMS = (("visits", ("individual_visits", "school_students", "school_adults", "walk_ins")),
-        ("walk_ins", ("walk_in_youth", "walk_in_adults", "walk_in_seniors")))
 LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
            "path": "https://creativecommons.org/licenses/by/4.0/"}
 
@@ -69,8 +53,8 @@ class Field:
 
 
 def _persons(name: str, zh: str, en: str, suppressed: bool = True) -> Field:
-    note_zh = "；1–4 人次时不公布（留空）" if suppressed else ""
-    note_en = "; empty when 1–4 (suppressed)" if suppressed else ""
+    note_zh = "；1–4 人次时不公布（留空），为防推算也可能留空" if suppressed else ""
+    note_en = "; empty when 1–4, or to keep another empty cell from being worked out" if suppressed else ""
     return Field(name, "integer", zh + note_zh, en + note_en, "人次", "persons")
 
 
@@ -89,7 +73,7 @@ ATTENDANCE_FIELDS = (
     _persons("free_visits", "免费开放场次入馆及免费场馆现场入馆人次",
              "Persons admitted on free-admission slots, and walk-ins at free venues"),
     _persons("event_visits", "主题日活动入馆人次", "Persons admitted to themed-day events"),
-    Field("suppressed", "boolean", "本行是否有数值因小于5人次而不公布", "Whether a figure of this row is suppressed"),
+    Field("suppressed", "boolean", "本行是否有数值不公布（留空）", "Whether a figure of this row is withheld (empty)"),
 )
 ATTENDANCE_COUNTS = tuple(f.name for f in ATTENDANCE_FIELDS if f.name != "suppressed")
 
@@ -97,28 +81,6 @@ ATTENDANCE_COUNTS = tuple(f.name for f in ATTENDANCE_FIELDS if f.name != "suppre
 DISTRICT_NAME = Field("district_name", "string", "区名", "District name (Chinese)")
 VENUE_TYPE = Field("venue_type", "string", "场馆类型", "Venue type")
 OPERATOR_KIND = Field("operator_kind", "string", "举办主体类型", "Operator kind")
-
-
-def suppress(values: dict) -> bool:
-    """Empty the person counts of ``values`` that could point at a person (see the module's note).
-    Returns whether anything was emptied."""
-    hidden = {name for name in PERSONS if name in values and 0 < (values[name] or 0) < THRESHOLD}
-    changed = bool(hidden)
-    while changed:
-        changed = False
-        for total, parts in SUMS:
-            cells = (total, *parts)
-            if sum(cell in hidden for cell in cells) == 1:
-                shown = [cell for cell in cells if cell not in hidden]
-                hidden.add(min(shown, key=lambda cell: (values[cell] == 0, values[cell])))
-                changed = True
-    for name in hidden:
-        values[name] = None
-    return bool(hidden)
-
-
-def _plain(value):
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 # --- datasets --------------------------------------------------------------------------------------
@@ -148,31 +110,68 @@ def _stats_updated() -> datetime | None:
     return db.session.scalar(select(func.max(VenueDailyStats.updated_at)))
 
 
-def _daily_rows(conn: sa.Connection) -> Iterator[tuple]:
+@dataclass
+class _Month:
+    """One month of attendance as read (daily rows by day and venue), the cells withheld in each of
+    its daily rows, and its district rows as published."""
+
+    rows: list
+    withheld: list[set[str]]
+    districts: list[tuple]
+
+
+def _attendance_months(conn: sa.Connection) -> Iterator[_Month]:
+    """Month by month, in the order of the daily dataset: a district's month is decided together
+    with its venues' days (``suppress_district_month``), so one month of daily rows is held at a time."""
     S = VenueDailyStats
     query = (select(S.day, S.venue_id, Venue.name_zh, Venue.name_en, Venue.district_code, District.name_zh,
-                    Venue.venue_type, Venue.operator_kind, *(getattr(S, n) for n in ATTENDANCE_COUNTS))
+                    Venue.venue_type, Venue.operator_kind, District.kind, *(getattr(S, n) for n in ATTENDANCE_COUNTS))
              .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
              .order_by(S.day, S.venue_id).execution_options(yield_per=YIELD_PER))
-    for row in conn.execute(query):
-        values = dict(zip(ATTENDANCE_COUNTS, row[8:]))
-        flagged = suppress(values)
-        yield (*(_plain(v) for v in row[:8]), *(values[n] for n in ATTENDANCE_COUNTS), flagged)
+    for _month, rows in itertools.groupby(conn.execute(query), key=lambda row: (row.day.year, row.day.month)):
+        yield _publish_month(list(rows))
+
+
+def _counts(row) -> dict:
+    return dict(zip(ATTENDANCE_COUNTS, row[9:]))
+
+
+def _publish_month(rows: list) -> _Month:
+    withheld: list[set[str]] = [set()] * len(rows)  # shared empty set: most rows withhold nothing
+    by_district: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_district.setdefault(row.district_code, []).append(index)
+    districts = []
+    for code in sorted(by_district):
+        indexes = by_district[code]
+        days = [_counts(rows[i]) for i in indexes]
+        hidden, month_hidden = suppress_district_month(days)
+        for index, cells in zip(indexes, hidden):
+            if cells:
+                withheld[index] = cells
+        first = rows[indexes[0]]
+        month = {n: sum(day[n] for day in days) for n in ATTENDANCE_COUNTS}
+        flagged = withhold(month, month_hidden)
+        districts.append((f"{first.day.year:04d}-{first.day.month:02d}", code, first[5], first.kind,
+                          len({rows[i].venue_id for i in indexes}), *(month[n] for n in ATTENDANCE_COUNTS),
+                          flagged))
+    return _Month(rows, withheld, districts)
+
+
+def _daily_rows(conn: sa.Connection) -> Iterator[tuple]:
+    for month in _attendance_months(conn):
+        for row, cells in zip(month.rows, month.withheld):
+            values = _counts(row)
+            flagged = withhold(values, cells)
+            yield (*row[:6], row.venue_type.value, row.operator_kind.value,
+                   *(values[n] for n in ATTENDANCE_COUNTS), flagged)
+        del month  # let it go before the next month is read: one month in memory, not two
 
 
 def _monthly_rows(conn: sa.Connection) -> Iterator[tuple]:
-    S = VenueDailyStats
-    year, month = sa.extract("year", S.day), sa.extract("month", S.day)
-    query = (select(year.label("y"), month.label("m"), District.code, District.name_zh, District.kind,
-                    func.count(sa.distinct(S.venue_id)), *(func.sum(getattr(S, n)) for n in ATTENDANCE_COUNTS))
-             .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
-             .group_by(year, month, District.code, District.name_zh, District.kind)
-             .order_by(year, month, District.code).execution_options(yield_per=YIELD_PER))
-    for row in conn.execute(query):
-        values = {n: int(v) for n, v in zip(ATTENDANCE_COUNTS, row[6:])}
-        flagged = suppress(values)
-        yield (f"{int(row.y):04d}-{int(row.m):02d}", row.code, row.name_zh, row.kind, int(row[5]),
-               *(values[n] for n in ATTENDANCE_COUNTS), flagged)
+    for month in _attendance_months(conn):
+        yield from month.districts
+        del month
 
 
 def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
@@ -216,11 +215,20 @@ def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
              .outerjoin(ThemedDay, ThemedDay.key == Program.themed_day_key)
              .outerjoin(attendance, attendance.c.program_id == Program.id)
              .where(Program.themed_day_key.isnot(None), Venue.status == VenueStatus.APPROVED)
-             .order_by(slots.c.first_day, Program.id).execution_options(yield_per=YIELD_PER))
-    for row in conn.execute(query):
-        persons = int(row[12])
-        hidden = 0 < persons < THRESHOLD
-        yield (*row[:10], int(row[10]), int(row[11] or 0), None if hidden else persons, hidden)
+             .order_by(slots.c.first_day, Program.id))
+    events = conn.execute(query).all()  # one row per themed program: few, and all needed to decide
+    withheld_ids = withheld_events(((row[0], row[5], int(row[12])) for row in events), _small_event_days(conn))
+    for row in events:
+        hidden = row[0] in withheld_ids
+        yield (*row[:10], int(row[10]), int(row[11] or 0), None if hidden else int(row[12]), hidden)
+
+
+def _small_event_days(conn: sa.Connection) -> dict[int, int]:
+    """Per venue, its days whose ``event_visits`` the daily dataset withholds (1–4 persons)."""
+    S = VenueDailyStats
+    query = (select(S.venue_id, func.count()).where(S.event_visits > 0, S.event_visits < THRESHOLD)
+             .group_by(S.venue_id))
+    return dict(conn.execute(query).all())
 
 
 def _events_updated() -> datetime | None:
@@ -228,13 +236,22 @@ def _events_updated() -> datetime | None:
         select(func.max(Program.created_at)).where(Program.themed_day_key.isnot(None))))), default=None)
 
 
-_SUPPRESSION_ZH = ("同一单元格中1–4人次的数字不公布（留空），并将本行 `suppressed` 标为 `true`；若某一加总关系中只有一格留空，"
-                   "则同时留空该关系中最小的另一格，使留空的数字无法相减求得。0 照常公布；学校团体数不做抑制。")
-_SUPPRESSION_EN = ("Counts of 1–4 persons in a cell are published empty and the row's `suppressed` flag is `true`; "
-                   "when only one cell of a sum (`visits` = individual + students + adults + walk-ins; `walk_ins` = "
-                   "youth + adults + seniors) is empty, the smallest other cell of that sum is emptied too, so "
-                   "no empty cell can be recovered by subtraction. Zeros are published; `school_groups` is never "
-                   "suppressed.")
+# What every text about withheld figures says (the rules: app.stats.suppression). The live figures
+# are exact by the product's choice, and these texts say so rather than promise more than the files keep.
+_LIVE_ZH = "实时统计看板和统计接口按所选时段和条件给出精确合计（仅为入馆人次计数，不含任何身份信息），不做留空处理。"
+_LIVE_EN = ("The live dashboard and the statistics API give exact totals for any period and filter (counts of "
+            "admissions, with no identity attached) and withhold nothing.")
+_SUPPRESSION_ZH = ("1–4 人次的数字不公布（留空），本行 `suppressed` 标为 `true`；另有一些数字一并留空，使留空的数字无法由本站"
+                   "数据文件推算（无论是同一行内的加总，还是各区每月合计与各场馆每日数字之间）。0 照常公布；学校团体数不做抑制。"
+                   + _LIVE_ZH)
+_SUPPRESSION_EN = ("Counts of 1–4 persons are published empty and the row's `suppressed` flag is `true`. Some other "
+                   "cells are emptied too, so that no empty cell can be worked out from these files (from the sums "
+                   "within a row, or from a district's monthly total and its venues' daily figures). Zeros are "
+                   "published; `school_groups` is never suppressed. " + _LIVE_EN)
+_EVENT_SUPPRESSION_ZH = ("入馆人次为1–4时不公布（留空）；另有一些活动的人次一并留空，使其无法与每日数据中的主题日活动人次相互推算。"
+                         + _LIVE_ZH)
+_EVENT_SUPPRESSION_EN = ("Attendance of 1–4 persons is published empty; some other attendances are emptied too, so "
+                         "that none can be worked out with the daily `event_visits`. " + _LIVE_EN)
 
 DATASETS = (
     Dataset(
@@ -305,8 +322,8 @@ DATASETS = (
          Field("sessions", "integer", "场次数", "Sessions published", "场", "sessions"),
          Field("capacity", "integer", "提供的名额", "Places offered", "人", "persons"),
          _persons("attendance", "活动入馆人次", "Persons admitted"),
-         Field("suppressed", "boolean", "入馆人次是否因小于5而不公布", "Whether attendance is suppressed")),
+         Field("suppressed", "boolean", "入馆人次是否不公布（留空）", "Whether attendance is withheld (empty)")),
         ("event_id",), _event_rows, _events_updated,
-        "入馆人次为1–4时不公布（留空）。", "Attendance of 1–4 persons is published empty."),
+        _EVENT_SUPPRESSION_ZH, _EVENT_SUPPRESSION_EN),
 )
 BY_NAME = {d.name: d for d in DATASETS}

@@ -2,18 +2,22 @@
 (/stats/equity for everyone, /admin/equity for district and city admins)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Role
 from app.core.authz import authorize, role_required
-from app.core.errors import DomainError
+from app.core.errors import DomainError, json_error
+from app.core.i18n import localized
 from app.districts.services import district_choices
+from app.extensions import db
 from app.stats import charts, equity, services
 from app.stats.export import csv_chunks
 from app.stats.filters import parse_filters
 from app.stats.forms import StatsFilterForm
 from app.venues.directory import directory_themes
+from app.venues.models import Venue
 
 bp = Blueprint("stats", __name__)
 
@@ -38,6 +42,22 @@ def _filter_form() -> StatsFilterForm:
     return form
 
 
+def _fixed_filters(filters) -> list[dict]:
+    """The filters the form has no field for (a venue, as a venue page links here; an operator kind):
+    named on the page with a link that drops each, and kept as hidden fields when the form is sent."""
+    fixed = []
+    if filters.venue_id:
+        venue = db.session.get(Venue, filters.venue_id)
+        fixed.append({"name": "venue", "value": venue.id, "text": _("Only this venue: %(name)s",
+                                                                    name=localized(venue, "name"))})
+    if filters.operator_kind:
+        fixed.append({"name": "operator", "value": filters.operator_kind.value,
+                      "text": _("Only this operator kind: %(name)s", name=filters.operator_kind.label)})
+    for item in fixed:
+        item["clear_url"] = url_for("stats.dashboard", **{k: v for k, v in filters.args().items() if k != item["name"]})
+    return fixed
+
+
 @bp.get("/stats")
 def dashboard():
     form = _filter_form()
@@ -45,9 +65,11 @@ def dashboard():
         filters = parse_filters(request.args)
     except DomainError as exc:
         form.show_error(exc)
-        return render_template("stats/dashboard.html", form=form, filters=None), 400
+        return render_template("stats/dashboard.html", form=form, filters=None, fixed_filters=[]), 400
     form.from_.data, form.to.data = filters.first.isoformat(), filters.last.isoformat()  # the period shown
-    return render_template("stats/dashboard.html", form=form, filters=filters, **services.dashboard(filters))
+    venue = db.session.get(Venue, filters.venue_id) if filters.venue_id else None
+    return render_template("stats/dashboard.html", form=form, filters=filters, fixed_filters=_fixed_filters(filters),
+                           venue_name=localized(venue, "name") if venue else None, **services.dashboard(filters))
 
 
 @bp.get("/stats/data/<key>.<fmt>")
@@ -55,7 +77,10 @@ def chart_data(key: str, fmt: str):
     build = services.BREAKDOWNS.get(key)
     if build is None or fmt not in ("csv", "json"):
         abort(404)
-    filters = parse_filters(request.args)  # DomainError → 400 (JSON for JSON clients)
+    try:
+        filters = parse_filters(request.args)
+    except DomainError as exc:  # a data client asked: it gets JSON, as from /api/v1/stats/summary
+        return json_error(exc.code, exc.message, exc.status, field=exc.field)
     breakdown = build(filters)
     rows = breakdown.rows
     keys = list(rows[0].keys()) if rows else [c.key for c in breakdown.columns]
