@@ -23,7 +23,7 @@ def csv_rows() -> list[dict]:
 
 
 def seed(app, *args):
-    result = app.test_cli_runner().invoke(args=["seed-demo", *args])
+    result = app.test_cli_runner().invoke(args=["seed-demo", *args], env={"LC_ALL": "en_US.UTF-8"})
     assert result.exit_code == 0, result.output
     return result
 
@@ -92,6 +92,15 @@ def test_uncertain_rows_carry_an_unverified_note_and_certain_rows_none(app):
         else:
             assert venue.unverified_note == "", row["name_zh"]
     assert venue_named("南京国防园").unverified_note == "district uncertain"
+
+
+def test_the_source_datas_english_notes_stay_off_chinese_pages_and_out_of_descriptions(app, client):
+    seed(app)
+    uncertain, museum = venue_named("南京国防园"), venue_named("南京科技馆")
+    chinese = client.get(f"/venues/{uncertain.id}?lang=zh").get_data(as_text=True)
+    assert "部分信息尚未核实" in chinese and "district uncertain" not in chinese
+    assert "district uncertain" in client.get(f"/venues/{uncertain.id}?lang=en").get_data(as_text=True)
+    assert museum.description_en == ""  # "about 10k visitors a day…" is a remark, not a description
 
 
 def test_nanjing_science_museum_is_in_yuhuatai_and_closed_monday_and_tuesday(app):

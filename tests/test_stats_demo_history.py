@@ -1,6 +1,7 @@
 """The demo's past year: visits made through the booking and check-in services, seasonal, loaded once."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -64,3 +65,13 @@ def test_seeding_again_adds_no_history(app, history):
     seed(app)
     db.session.expire_all()
     assert (admitted(), db.session.scalar(select(func.count()).select_from(Booking))) == before
+
+
+def test_the_themed_days_its_events_were_held_on_are_announced_for_the_year(history, client):
+    """The history holds Science Week and Science Day events this year: the events page gives their
+    dates, not "not announced"."""
+    page = client.get("/events?lang=en").get_data(as_text=True)
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    for name in ("Science and Technology Week", "National Science Popularization Day"):
+        row = next(r for r in rows if name in r)
+        assert "Dates not announced yet" not in row, row

@@ -35,6 +35,7 @@ from app.checkin import walkins
 from app.checkin.services import Headcount
 from app.core.errors import DomainError
 from app.core.time import from_local, local_today, utcnow
+from app.events.models import ThemedDayDates
 from app.events.themed_days import dates_in, themed_day_by_key
 from app.extensions import db
 from app.notifications.models import OutboxMessage
@@ -110,15 +111,22 @@ def is_holiday(day: date) -> bool:
 
 
 def themed_range(key: str, year: int) -> tuple[date, date]:
-    """A themed day's dates in ``year``: as stored, else the usual ones (third week of May; September)."""
+    """A themed day's dates in ``year``: as stored, else the usual ones (third week of May; September),
+    which the demo then records as that year's dates, as the city admin would have announced them:
+    the events page would otherwise call the dates its history's events were held on "not announced"."""
     themed_day = themed_day_by_key(key)
     found = dates_in(themed_day, year) if themed_day is not None else None
     if found is not None:
         return found.starts_on, found.ends_on
     if key == "science_week":
         first = date(year, 5, 15) + timedelta(days=(5 - date(year, 5, 15).weekday()) % 7)  # third Saturday or so
-        return first, first + timedelta(days=7)
-    return date(year, 9, 1), date(year, 9, 30)
+        starts, ends = first, first + timedelta(days=7)
+    else:
+        starts, ends = date(year, 9, 1), date(year, 9, 30)
+    if themed_day is not None:
+        themed_day.dates.append(ThemedDayDates(year=year, starts_on=starts, ends_on=ends))
+        db.session.flush()
+    return starts, ends
 
 
 # --- the year --------------------------------------------------------------------------------------
@@ -170,11 +178,14 @@ class History:
         from app.districts.models import District
 
         rows, now = [], utcnow()
-        for code, name in db.session.execute(select(District.code, District.name_zh).order_by(District.code)):
+        for code, name, name_en in db.session.execute(select(District.code, District.name_zh, District.name_en)
+                                                      .order_by(District.code)):
             for n in range(1, SCHOOLS_PER_DISTRICT + 1):
                 kind = KINDS[(n - 1) % len(KINDS)]
-                rows.append({"name_zh": f"{name}第{n}{'幼儿园' if kind == SchoolKind.KINDERGARTEN else '学校'}（演示）",
-                             "name_en": f"Demo school {n}, {code}", "kind": kind, "district_code": code,
+                kindergarten = kind == SchoolKind.KINDERGARTEN
+                rows.append({"name_zh": f"{name}第{n}{'幼儿园' if kindergarten else '学校'}（演示）",
+                             "name_en": f"{name_en} {'Kindergarten' if kindergarten else 'School'} No. {n} (demo)",
+                             "kind": kind, "district_code": code,
                              "address": "", "is_active": True, "created_at": now})
         db.session.execute(sa.insert(School), rows)
         self.created += len(rows)

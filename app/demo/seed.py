@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
@@ -178,6 +180,8 @@ def load_venue(run: SeedRun, row: dict) -> None:
     name_zh = row["name_zh"].strip()
     if db.session.scalar(select(Venue.id).where(Venue.name_zh == name_zh)) is not None:
         return
+    # The note's remarks are the data collector's, in English ("about 10k visitors a day is its
+    # comfortable load"): kept as the unverified note when the row is uncertain, never as a description.
     facts = parse_note(row.get("note", ""))
     uncertain = row.get("verified", "").strip().lower() != "yes"
     try:
@@ -187,7 +191,6 @@ def load_venue(run: SeedRun, row: dict) -> None:
             operator_kind=OperatorKind(row["operator_kind"].strip()),
             district_code=run.district_code(row["district"].strip()),
             address_zh=facts.address, closed_weekdays=facts.closed_weekdays,
-            description_en="" if uncertain else facts.remarks,
             unverified_note=(facts.remarks or "details not verified") if uncertain else "",
             status=VenueStatus.APPROVED,
         )
@@ -299,5 +302,8 @@ def summary(run: SeedRun) -> str:
     accounts = db.session.scalar(
         select(func.count(User.id)).where(User.email.in_([a.email for a in DEMO_ACCOUNTS]))
     )
-    return (f"Demo ready: {venues} venues, {schools} schools, {accounts} accounts "
-            f"(created {run.created} rows).")
+    return _("Demo ready: %(venues)s, %(schools)s, %(accounts)s (created %(rows)s).",
+             venues=ngettext("%(num)d venue", "%(num)d venues", venues),
+             schools=ngettext("%(num)d school", "%(num)d schools", schools),
+             accounts=ngettext("%(num)d account", "%(num)d accounts", accounts),
+             rows=ngettext("%(num)d row", "%(num)d rows", run.created))
