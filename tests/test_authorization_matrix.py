@@ -74,12 +74,18 @@ def world(app) -> World:
     db.session.add(themed)
     db.session.commit()
     accreditation = factories.accreditation(venue_x)
+    from app.scheduling.models import Closure
+    closure = Closure(venue_id=venue_x.id, starts_on=local_today() + timedelta(days=40),
+                      ends_on=local_today() + timedelta(days=40), reason_zh="矩阵测试闭馆")
+    db.session.add(closure)
+    db.session.commit()
     ids = {
         "venue_x": venue_x.id, "venue_y": venue_y.id, "school_a": school_a.id, "teacher_unverified": unverified.id,
         "public_slot": public_slot.id, "citizen_booking": citizen_booking.id, "class_booking": class_booking.id,
         "program": program.id, "partnership": partnership.id, "accreditation": accreditation.id, "gate_token": gate.id, "themed_day": themed.id,
         "year": local_today().year, "citizen_email": users["citizen"].email, "walk_in_token": walkins.daily_token(venue_x.id, local_today()),
     }
+    ids["closure"] = closure.id
     tokens = {name: factories.user_token(person) for name, person in users.items()}
     return World(ids=ids, users=users, tokens=tokens)
 
@@ -159,6 +165,7 @@ ROUTES = [
     ("POST", "/manage/schedules/new", MANAGERS),
     ("GET", "/manage/closures", MANAGERS),
     ("POST", "/manage/closures", MANAGERS),
+    ("POST", "/manage/closures/{closure}/remove", ("manager_x",)),
     ("GET", "/manage/rules", MANAGERS),
     ("POST", "/manage/rules", MANAGERS),
     ("GET", "/manage/gates", MANAGERS),
@@ -203,6 +210,7 @@ ROUTES = [
     ("GET", "/admin/reports", ADMINS),
     ("GET", "/admin/reports/{venue_x}/{year}", ("admin_a", "city")),
     ("GET", "/admin/reports/{venue_x}/{year}.xlsx", ("admin_a", "city")),
+    ("POST", "/admin/reports/{venue_x}/{year}/return", ("city",)),
     ("GET", "/admin/evaluation", ("city",)),
     ("POST", "/admin/evaluation", ("city",)),
     # API (bearer tokens)
@@ -222,6 +230,8 @@ ROUTES = [
     ("GET", "/api/v1/bookings/{citizen_booking}/ticket.svg", ("citizen", "staff_x", "manager_x")),
     ("POST", "/api/v1/checkins", GATE),
     ("POST", "/api/v1/checkins/batch", GATE),
+    ("GET", "/me/profile", USERS),  # each person edits only themselves: no id in the URL
+    ("POST", "/me/profile", USERS),
 ]
 
 # JSON bodies for API writes: valid enough that refusals cannot hide behind validation errors.

@@ -282,7 +282,7 @@ def _sign_in(client, user: User | None) -> None:
 # (who, path, expected status). "public" pages are seen signed out.
 PAGES = {
     "public": [
-        ("/", 200), ("/venues", 200), ("/venues?q=nothing-matches-this", 200), ("/venues?grade=99", 200),
+        ("/", 200), ("/venues", 200), ("/venues?q=nothing-matches-this", 200), ("/venues?grade=99", 400),
         ("/venues?per_page=1&page=2", 200), ("/events?page=2", 200),
         ("/venues/{venue}", 200), ("/venues/{venue}/availability", 200), ("/events", 200), ("/stats", 200),
         ("/stats/equity", 200), ("/open-data/", 200), ("/login", 200), ("/register", 200), ("/privacy", 200),

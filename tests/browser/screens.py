@@ -133,6 +133,8 @@ SCREENS = [
     Screen("review-venues", "/admin/venues", role="district_admin"),
     Screen("schools", "/admin/schools", role="city_admin"),
     Screen("correct-accreditation", build=_accreditation_to_correct, role="city_admin"),
+    Screen("profile", "/me/profile", role="citizen"),
+    Screen("venues-unreadable-search", "/venues?district=zzz&q=" + "x" * 101, status=400),
 ]
 
 
@@ -144,3 +146,43 @@ def cases() -> list:
             for mode in MODES:
                 params.append(pytest.param(screen, lang, mode, id=f"{screen.name}-{lang}-{mode}"))
     return params
+
+
+def _manager_closures() -> tuple[str, str]:
+    """The closures page with an upcoming closure (its remove action open to read) and a finished one."""
+    from datetime import timedelta
+
+    from app.core.time import local_today
+    from app.extensions import db
+    from app.scheduling.models import Closure
+
+    manager = factories.user("venue_manager")
+    today = local_today()
+    db.session.add_all([
+        Closure(venue_id=manager.venue_id, starts_on=today + timedelta(days=3), ends_on=today + timedelta(days=4),
+                reason_zh="设备检修", reason_en="Maintenance"),
+        Closure(venue_id=manager.venue_id, starts_on=today - timedelta(days=9), ends_on=today - timedelta(days=8),
+                reason_zh="春节休馆"),
+    ])
+    db.session.commit()
+    return "/manage/closures", manager.email
+
+
+def _availability_with_a_closed_day() -> str:
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.scheduling.models import Closure
+
+    slot = factories.slot()
+    day = slot.local_date + timedelta(days=1)
+    db.session.add(Closure(venue_id=slot.venue_id, starts_on=day, ends_on=day, reason_zh="设备检修",
+                           reason_en="Maintenance"))
+    db.session.commit()
+    return f"/venues/{slot.venue_id}/availability?month={day:%Y-%m}"
+
+
+SCREENS += [
+    Screen("manage-closures", build=_manager_closures),
+    Screen("availability-closed-day", build=_availability_with_a_closed_day),
+]
