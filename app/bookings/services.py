@@ -332,15 +332,29 @@ def _check_class(rules, *, students: int, adults: int, grade: int) -> None:
 
 # --- changing and cancelling -------------------------------------------------------------------
 
+# A visit still to come, which its booker may change or cancel until the cutoff.
+UPCOMING = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+
+
+def past_cutoff(booking: Booking, now: datetime) -> bool:
+    """Changes and cancellations have closed (a place on the waiting list can always be given up)."""
+    return booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules_for(booking.venue))
+
+
+def changes_open(booking: Booking, now: datetime) -> bool:
+    """Whether the booker may still change or cancel ``booking`` (what the page offers)."""
+    return booking.status in UPCOMING and not past_cutoff(booking, now)
+
+
 def cancel_booking(actor: User, booking: Booking, *, reason: str = "", now: datetime | None = None) -> Booking:
     """The booker cancels until the venue's cutoff; the places return at once."""
     now = now or utcnow()
     if booking.user_id != actor.id:
         raise Forbidden()
-    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
+    if booking.status not in UPCOMING:
         raise DomainError("not_cancellable", _l("This booking can no longer be cancelled."), status=409)
     rules = rules_for(booking.venue)
-    if booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules):
+    if past_cutoff(booking, now):
         raise DomainError("cancel_cutoff_passed",
                           _l("Changes and cancellations close %(hours)d hours before the visit.",
                              hours=rules.cancel_cutoff_hours), status=409)

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from app.accounts.models import Role
 from app.bookings import party, queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
-from app.bookings.models import Booking, BookingKind, BookingStatus
+from app.bookings.models import Booking, BookingKind
 from app.bookings.rules import (booking_window, cancel_deadline, outlook, partner_on, partner_terms,
                                 rules_for, slot_day, window_for, window_state)
 from app.core.authz import authorize
@@ -31,10 +31,6 @@ from app.venues.models import Venue, VenueStatus
 bp = Blueprint("bookings", __name__)
 bp.add_app_template_global(party.party_text)
 bp.add_app_template_global(party.class_party)
-
-# A visit still to come: the booker may change or cancel it, and the slip's arrival instructions and
-# the calendar entry are for it (class visits are never on a waiting list).
-LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 
 
 @bp.app_template_global()
@@ -173,16 +169,12 @@ def _render_detail(booking: Booking, *, cancel_form: CancelForm | None = None,
         headcount_form = HeadcountForm(students=booking.students, adults=booking.adults)
     return render_template("bookings/detail.html", booking=booking, cancel_form=cancel_form or CancelForm(),
                            headcount_form=headcount_form, deadline=_deadline(booking), own=own,
-                           live=booking.status in LIVE, changes_open=_changes_open(booking)), status
+                           live=booking.status in services.UPCOMING,
+                           changes_open=services.changes_open(booking, utcnow())), status
 
 
 def _deadline(booking: Booking) -> datetime:
     return cancel_deadline(booking.slot, rules_for(booking.venue))
-
-
-def _changes_open(booking: Booking) -> bool:
-    """Whether the page offers the change and cancel forms (the services decide the change itself)."""
-    return booking.status in LIVE and (booking.status == BookingStatus.WAITLISTED or utcnow() < _deadline(booking))
 
 
 def _refuse_stale(booking: Booking, message: str):
@@ -199,7 +191,7 @@ def slip(booking_id: int):
     booking = _booking_or_404(booking_id)
     if booking.kind != BookingKind.GROUP:
         abort(404)
-    return render_template("bookings/slip.html", booking=booking, live=booking.status in LIVE)
+    return render_template("bookings/slip.html", booking=booking, live=booking.status in services.UPCOMING)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
@@ -209,7 +201,7 @@ def cancel(booking_id: int):
     authorize(booking.user_id == current_user.id)
     form = CancelForm()
     if not form.validate_on_submit():
-        if form.errors and not _changes_open(booking):
+        if form.errors and not services.changes_open(booking, utcnow()):
             return _refuse_stale(booking, _("This booking can no longer be cancelled."))
         return _render_detail(booking, cancel_form=form)  # a reason too long: said next to it, kept
     try:
@@ -231,7 +223,7 @@ def headcount(booking_id: int):
     authorize(booking.user_id == current_user.id and booking.kind == BookingKind.GROUP)
     form = HeadcountForm()
     if not form.validate_on_submit():
-        if form.errors and not _changes_open(booking):
+        if form.errors and not services.changes_open(booking, utcnow()):
             return _refuse_stale(booking, _("This booking can no longer be changed."))
         return _render_detail(booking, headcount_form=form)
     version = booking.ticket_version
