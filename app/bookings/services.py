@@ -391,7 +391,7 @@ def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: i
     if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
         raise DomainError("not_changeable", _l("This booking can no longer be changed."), status=409)
     rules = rules_for(booking.venue)
-    if now >= cancel_deadline(booking.slot, rules):
+    if past_cutoff(booking, now):
         raise DomainError("cancel_cutoff_passed",
                           _l("Changes and cancellations close %(hours)d hours before the visit.",
                              hours=rules.cancel_cutoff_hours), status=409)

@@ -168,13 +168,9 @@ def _render_detail(booking: Booking, *, cancel_form: CancelForm | None = None,
     if headcount_form is None and booking.kind == BookingKind.GROUP and own:
         headcount_form = HeadcountForm(students=booking.students, adults=booking.adults)
     return render_template("bookings/detail.html", booking=booking, cancel_form=cancel_form or CancelForm(),
-                           headcount_form=headcount_form, deadline=_deadline(booking), own=own,
+                           headcount_form=headcount_form, deadline=cancel_deadline(booking.slot, rules_for(booking.venue)), own=own,
                            live=booking.status in services.UPCOMING,
                            changes_open=services.changes_open(booking, utcnow())), status
-
-
-def _deadline(booking: Booking) -> datetime:
-    return cancel_deadline(booking.slot, rules_for(booking.venue))
 
 
 def _refuse_stale(booking: Booking, message: str):

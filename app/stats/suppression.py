@@ -43,7 +43,7 @@ def is_small(value) -> bool:
 
 def small_cells(values: dict) -> set[str]:
     """The person counts of ``values`` that could point at a person."""
-    return {name for name in PERSONS if 0 < (values.get(name) or 0) < THRESHOLD}
+    return {name for name in PERSONS if is_small(values.get(name))}
 
 
 def close_sums(values: dict, hidden: set[str]) -> None:
