@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from app.accounts.models import Role, User
 from app.accounts.services import create_user
@@ -141,13 +141,19 @@ def booked_visit(slot, booker: User, **kw):
 
 
 def slot_at(venue: Venue | None = None, *, starts_in=None, length=None, **kw):
-    """A slot starting ``starts_in`` from now (a timedelta, may be negative; default 10 minutes ago)
-    and lasting ``length`` (default 2 hours): a visit the gate can admit right now."""
-    from app.core.time import to_local
+    """A slot starting ``starts_in`` from now (a timedelta, may be negative) and lasting ``length``
+    (default 2 hours). By default it began 10 minutes ago, or at midnight if that was later: a
+    visit the gate can admit right now, on today's date even just after midnight, when the suite
+    may well run."""
+    from app.core.time import from_local, to_local
     from app.scheduling.models import Audience, Slot
 
     venue = venue or globals()["venue"]()
-    start = utcnow() + (starts_in if starts_in is not None else timedelta(minutes=-10))
+    now = utcnow()
+    if starts_in is not None:
+        start = now + starts_in
+    else:
+        start = max(now - timedelta(minutes=10), from_local(datetime.combine(to_local(now).date(), time())))
     end = start + (length or timedelta(hours=2))
     audience = Audience(kw.pop("audience", Audience.MIXED))
     row = Slot(venue_id=venue.id, starts_at=start, ends_at=end, local_date=to_local(start).date(), audience=audience,
@@ -236,8 +242,6 @@ def stats_scenario():
     Venue B (鼓楼区, university museum, university, theme geology), discounted slot on ``day_b``: a class
     of 25 + 2 in grade 8 admitted as 24 + 2, a party of 5; a walk-in of 4 adults.
     """
-    from datetime import time
-
     from app.bookings import services as booking_services
     from app.bookings.models import Partnership
     from app.checkin import services as checkin_services
