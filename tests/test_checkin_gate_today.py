@@ -4,15 +4,16 @@ only when this phone had registered earlier today."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.bookings.models import Booking, BookingStatus
 from app.checkin import services as checkin_services
 from app.checkin import walkins
-from app.core.time import local_today, utcnow
+from app.core.time import LOCAL_TZ, local_today, utcnow
 from app.extensions import db
 from tests import factories
 
@@ -48,6 +49,19 @@ def test_latest_scans_are_todays_and_newest_first_by_scan_time(client, auth):
     recent = page.split('id="recent-title"', 1)[1]
     gates = re.findall(r"<td>(\w+闸机)</td>", recent)
     assert gates == ["后扫闸机", "先扫闸机"]
+
+
+def test_a_scan_after_midnight_for_an_overnight_slot_is_among_the_latest(client, auth):
+    # 00:30 in Nanjing: the night session began at 23:00 yesterday, so its visits carry yesterday's date.
+    with time_machine.travel(datetime.combine(local_today(), time(0, 30), LOCAL_TZ), tick=True):
+        slot = factories.slot_at(starts_in=-timedelta(minutes=90), length=timedelta(hours=3))
+        assert slot.local_date == local_today() - timedelta(days=1)
+        booking = factories.confirmed_visit(slot, party_size=2)
+        auth.login(factories.user("venue_staff", venue=slot.venue).email)
+        client.post("/scan", data={"code": booking.reference, "gate": "夜场闸机", "nonce": "n1"})
+        page = client.get("/scan").get_data(as_text=True)
+    assert _status(booking.id) == BookingStatus.CHECKED_IN
+    assert re.findall(r"<td>(\w+闸机)</td>", page.split('id="recent-title"', 1)[1]) == ["夜场闸机"]
 
 
 # --- full-width booking numbers ----------------------------------------------------------------------

@@ -471,11 +471,14 @@ def mark_no_shows(day: date, *, now: datetime | None = None) -> int:
 
 def recent_attempts(venue_id: int, day: date, limit: int = 20) -> list[CheckIn]:
     """The gate's latest scans of ``day`` (local), newest scan first: an offline gate's upload comes
-    in after later scans, so the order is by when the code was seen, not by when it was recorded."""
+    in after later scans, so the order is by when the code was seen, not by when it was recorded.
+    A visit counts on its slot's date, so a scan after midnight for an overnight slot carries the
+    day before: both dates are read (through the venue-date index), the scan time decides."""
     day_starts = from_local(datetime.combine(day, time()))
     return list(db.session.scalars(
         select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.TICKET,
-                              CheckIn.local_date == day, CheckIn.scanned_at >= day_starts,
+                              CheckIn.local_date.in_((day - timedelta(days=1), day)),
+                              CheckIn.scanned_at >= day_starts,
                               CheckIn.scanned_at < day_starts + timedelta(days=1))
         .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc()).limit(limit)))
 
