@@ -1,7 +1,7 @@
 """The gate's rules: every answer of the result vocabulary, through POST /api/v1/checkins and the service."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +10,7 @@ from app.bookings import services as booking_services
 from app.bookings.models import Booking, BookingStatus
 from app.checkin import services, tickets
 from app.checkin.models import CheckIn
-from app.core.time import from_local, local_today
+from app.core.time import LOCAL_TZ, from_local, local_today
 from app.extensions import db
 from tests import factories
 
@@ -74,6 +74,20 @@ def test_a_retry_with_the_same_nonce_answers_the_first_result_and_counts_once(cl
     assert first["result"] == retry["result"] == "ok"
     assert retry["replayed"] is True and retry["checkin"]["id"] == first["checkin"]["id"]
     assert len(_attempts(booking.id)) == 1
+
+
+@pytest.mark.parametrize("presented", ["signed code", "booking number", "code with headcount"])
+def test_the_first_answer_names_the_visit_as_its_replay_does(client, visit, presented):
+    booking, code, gate = visit
+    body = {"headcount": {"persons": 2}} if presented == "code with headcount" else {}
+    sent = booking.reference if presented == "booking number" else code
+    first = _scan(client, gate, sent, nonce="n", **body).get_json()
+    replay = _scan(client, gate, sent, nonce="n", **body).get_json()
+    assert first["result"] == "ok" and replay["replayed"] is True
+    assert first["booking"] == replay["booking"]
+    start = booking.slot.starts_at.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
+    assert (first["booking"]["date"], first["booking"]["start"]) == (booking.slot.local_date.isoformat(),
+                                                                     start.isoformat())
 
 
 def test_a_nonce_sent_again_with_another_ticket_is_refused_not_replayed(client, visit):

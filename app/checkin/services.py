@@ -303,8 +303,8 @@ class _Attempt:
             **{f"p_{name}": value for name, value in values.items() if name not in statements.FROM_CLAIM})).first()
         if row is None:
             return False, None
-        facts = BookingFacts(*row[:len(statements.FACT_COLUMNS)])
-        checkin_id, persons, students, adults = row[len(statements.FACT_COLUMNS):]
+        facts = BookingFacts(*row[:statements.CLAIMED_COLUMNS])
+        checkin_id, persons, students, adults = row[statements.CLAIMED_COLUMNS:]
         if checkin_id is None:
             self.unclaim(facts.id)
             return True, None

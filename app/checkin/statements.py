@@ -12,26 +12,36 @@ from app.checkin.models import CheckIn, CheckInResult
 from app.extensions import db
 from app.scheduling.models import Slot
 
-# What a claim returns of the booking (the columns of ``services.BookingFacts`` before the slot's).
+# What a claim returns: the booking's columns, then its slot's (the fields of ``services.BookingFacts``).
 FACT_COLUMNS = ("id", "reference", "venue_id", "kind", "status", "ticket_version", "seats", "party_size",
                 "students", "adults", "class_name")
+SLOT_COLUMNS = ("starts_at", "ends_at", "local_date")
+CLAIMED_COLUMNS = len(FACT_COLUMNS) + len(SLOT_COLUMNS)
 
 
 @functools.cache
 def _build(dialect: str) -> SimpleNamespace:
     bookings, slots, checkins = Booking.__table__, Slot.__table__, CheckIn.__table__
-    in_window = sa.exists().where(slots.c.id == bookings.c.slot_id, slots.c.starts_at <= sa.bindparam("p_opens_by"),
-                                  slots.c.ends_at >= sa.bindparam("p_now"))
+    in_window = (slots.c.id == bookings.c.slot_id, slots.c.starts_at <= sa.bindparam("p_opens_by"),
+                 slots.c.ends_at >= sa.bindparam("p_now"))
+    if dialect == "postgresql":
+        # UPDATE … FROM slots: the join that checks the window also returns the slot's times.
+        claimed_slot = [slots.c[name] for name in SLOT_COLUMNS]
+    else:
+        # SQLite's RETURNING cannot name an UPDATE's FROM table: the window is an EXISTS and the
+        # slot's times come by subquery.
+        claimed_slot = [sa.select(slots.c[name]).where(slots.c.id == bookings.c.slot_id).scalar_subquery().label(name)
+                        for name in SLOT_COLUMNS]
+        in_window = (sa.exists().where(*in_window),)
     # confirmed → checked_in, only at this venue and inside the window: the one statement that
     # makes a ticket admit once (a second gate's UPDATE finds it no longer confirmed).
     claim = (sa.update(bookings)
              .where(bookings.c.venue_id == sa.bindparam("p_venue"), bookings.c.status == BookingStatus.CONFIRMED,
-                    in_window)
+                    *in_window)
              .values(status=BookingStatus.CHECKED_IN)
-             .returning(*(bookings.c[name] for name in FACT_COLUMNS)))
+             .returning(*(bookings.c[name] for name in FACT_COLUMNS), *claimed_slot))
     by_id = claim.where(bookings.c.id == sa.bindparam("p_id"))
-    facts = (sa.select(*(bookings.c[name] for name in FACT_COLUMNS), slots.c.starts_at, slots.c.ends_at,
-                       slots.c.local_date)
+    facts = (sa.select(*(bookings.c[name] for name in FACT_COLUMNS), *(slots.c[name] for name in SLOT_COLUMNS))
              .join(slots, slots.c.id == bookings.c.slot_id))
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -68,7 +78,7 @@ def _claim_and_admit(claim_by_reference, insert):
 
     The admission counts the party as booked: the seats of a party, the students and adults of a
     class, as ``services.admitted_headcount`` does with no headcount given (a gate that confirms a
-    headcount takes the two statements). Returns the claimed booking's ``FACT_COLUMNS``, then
+    headcount takes the two statements). Returns the claim's ``CLAIMED_COLUMNS``, then
     ``checkin_id`` and the counted ``persons, students, adults``; ``checkin_id`` is NULL when the
     INSERT wrote nothing (the nonce was used before), and the caller takes the claim back. No row:
     nothing claimed, nothing written."""
