@@ -9,6 +9,6 @@ from app.bookings.models import Booking, BookingRules, Partnership  # noqa: F401
 from app.events.models import ThemedDay, ThemedDayDates  # noqa: F401
 from app.calendars.models import CalendarFeed  # noqa: F401
 from app.checkin.models import CheckIn, TicketKey  # noqa: F401
-from app.stats.models import (EvaluationWeight, ReportSubmission, SchoolDailyVisits, StatsRefresh,  # noqa: F401
-                              VenueDailyStats, VenueDailySupply, VenueMonthlyStats, VenueMonthlySupply)
+from app.stats.models import (EvaluationWeight, ReportReturn, ReportSubmission, SchoolDailyVisits,  # noqa: F401
+                              StatsRefresh, VenueDailyStats, VenueDailySupply, VenueMonthlyStats, VenueMonthlySupply)
 from app.privacy.models import PersonalDataAccess  # noqa: F401

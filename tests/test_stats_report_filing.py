@@ -195,3 +195,94 @@ def test_the_chinese_report_says_the_no_show_share_without_nested_brackets(clien
     page = client.get(f"/manage/reports/{slot.local_date.year}?lang=zh").get_data(as_text=True)
     no_shows = re.search(r"<dt>爽约数</dt><dd>([^<]+)</dd>", page).group(1)
     assert no_shows == "1（占 1 个预约的 100.0%）"
+
+
+# --- the report page says why it came back ---------------------------------------------------------
+
+def returned(client, auth, venue, reason: str, year: int = LAST_YEAR):
+    """Filed by its manager, then returned by the city admin with ``reason``."""
+    submit(client, auth, venue, year)
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    assert client.post(f"/admin/reports/{venue.id}/{year}/return", data={"reason": reason}).status_code == 302
+    auth.logout()
+
+
+def today_en() -> str:
+    today = local_today()
+    return f"{today:%b} {today.day}, {today.year}"
+
+
+def today_zh() -> str:
+    today = local_today()
+    return f"{today.year}年{today.month}月{today.day}日"
+
+
+def test_the_manager_reads_why_the_report_was_returned_on_the_report_page_in_both_languages(client, auth):
+    venue = registered_venue()
+    returned(client, auth, venue, "请补充十二月的闭馆说明")
+    auth.login(manager_of(venue).email)
+    english = client.get(f"/manage/reports/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert f"Returned on {today_en()} by the city: 请补充十二月的闭馆说明" in english
+    assert "Returned to the venue" in english and "Correct what is asked, then submit the report again." in english
+    chinese = client.get(f"/manage/reports/{LAST_YEAR}?lang=zh").get_data(as_text=True)
+    assert f"市科协已于 {today_zh()} 退回：请补充十二月的闭馆说明" in chinese
+
+
+def test_the_admin_report_page_shows_the_return_too(client, auth):
+    venue = registered_venue(district_code=XUANWU)
+    returned(client, auth, venue, "缺少志愿者人数")
+    auth.login(factories.user(Role.DISTRICT_ADMIN, district_code=XUANWU).email)
+    page = client.get(f"/admin/reports/{venue.id}/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert f"Returned on {today_en()} by the city: 缺少志愿者人数" in page
+    assert "Correct what is asked" not in page  # that is the manager's to do
+
+
+def test_the_return_reason_is_shown_as_text(client, auth):
+    venue = registered_venue()
+    returned(client, auth, venue, "<script>alert(1)</script>")
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_filing_again_answers_the_return_which_stays_as_history(client, auth):
+    venue = registered_venue()
+    returned(client, auth, venue, "第一次：请补充闭馆说明")
+    submit(client, auth, venue)
+
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert "Submitted to the city on" in page
+    assert "Returned to the venue" not in page and "Correct what is asked" not in page
+    history = page.split('id="returns-heading"', 1)[1]
+    assert "Earlier returns" in history and "by the city: 第一次：请补充闭馆说明" in history
+    auth.logout()
+
+    # Returned a second time: the new reason is the one to answer; the first is history.
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    client.post(f"/admin/reports/{venue.id}/{LAST_YEAR}/return", data={"reason": "第二次：月度数字需说明"})
+    auth.logout()
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    current, history = page.split('id="returns-heading"', 1)
+    assert f"Returned on {today_en()} by the city: 第二次：月度数字需说明" in current
+    assert "第一次" not in current and "第一次：请补充闭馆说明" in history and "第二次" not in history
+
+
+def test_a_report_never_returned_says_nothing_of_returns(client, auth):
+    venue = registered_venue()
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert "Returned" not in page and "Earlier returns" not in page
+
+
+def test_the_admins_list_of_reports_tells_a_returned_report_from_one_never_filed(client, auth):
+    returned_venue, quiet_venue = registered_venue(), registered_venue()
+    returned(client, auth, returned_venue, "请补充闭馆说明")
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    page = client.get(f"/admin/reports?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+    rows = {row.split("</th>", 1)[0]: row for row in page.split("<tr>")[2:]}
+    [returned_row] = [row for head, row in rows.items() if returned_venue.name_en in head]
+    [quiet_row] = [row for head, row in rows.items() if quiet_venue.name_en in head]
+    assert "Returned to the venue" in returned_row and "Not yet submitted" not in returned_row
+    assert "Not yet submitted" in quiet_row

@@ -1,6 +1,6 @@
 """Rollups of attendance (from check-ins) and of supply (from published slots and bookings),
-plus the few things statistics store that are not figures: report submissions and the
-evaluation's weights.
+plus the few things statistics store that are not figures: report submissions (and their returns)
+and the evaluation's weights.
 
 Rollups hold sums only: any figure they give can be recomputed from the raw rows
 (``flask stats rebuild``) with the same result.
@@ -164,6 +164,26 @@ class ReportSubmission(db.Model):
 
     venue = relationship("Venue")
     submitted_by = relationship("User")
+    returns = relationship("ReportReturn", back_populates="report", cascade="all, delete-orphan",
+                           passive_deletes=True, order_by="(ReportReturn.returned_at.desc(), ReportReturn.id.desc())")
+
+
+class ReportReturn(db.Model):
+    """The city admin handing a filed annual report back to its venue, and why: kept, not overwritten,
+    so the report page can say why it came back and, once filed again, what was asked before."""
+
+    __tablename__ = "annual_report_returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("annual_report_submissions.id", ondelete="CASCADE"),
+                                           index=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    returned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    returned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    filed_at: Mapped[datetime]  # when the filing that came back had been submitted
+
+    report = relationship("ReportSubmission", back_populates="returns")
+    returned_by = relationship("User")
 
 
 class EvaluationWeight(db.Model):

@@ -1,9 +1,10 @@
 """Annual reports (年度报告): a venue's year, computed from check-ins, slots and bookings whenever
-the report is shown. Only the manager's remarks and the act of submitting it are stored.
+the report is shown. Only the manager's remarks, the act of submitting it and its returns are stored.
 
 A report is filed once its year is over (from 1 January of the next year), and only by a venue that
 was on the register in that year; the city admin can return a filed report to the venue, with a
-reason, and it becomes editable again."""
+reason, and it becomes editable again. Each return is kept: the latest is the venue's to answer
+until the report is filed again, then it and any earlier ones are the report's history."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,6 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.bookings.models import Booking
@@ -23,7 +25,7 @@ from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats import services
 from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
-from app.stats.models import ReportSubmission, SchoolDailyVisits
+from app.stats.models import ReportReturn, ReportSubmission, SchoolDailyVisits
 from app.venues.models import Venue, VenueStatus, VenueStatusChange
 
 FIRST_YEAR = 2000
@@ -130,12 +132,15 @@ def annual_report(venue: Venue, year: int) -> dict:
     filters = year_filters(year, venue_id=venue.id)
     totals = services.totals(filters)
     events = themed_events(venue.id, year)
+    submission = submission_for(venue.id, year)
+    pending = pending_return(submission)
     return {
         "venue": venue, "year": year, "through": filters.through, "totals": totals,
         "months": services.by_month(filters), "schools": schools_served(venue.id, year), "events": events,
         "event_sessions": sum(e["sessions"] for e in events), "event_attendance": sum(e["attendance"] for e in events),
         "accreditations": venue.current_accreditations(min(date(year, 12, 31), local_today())),
-        "submission": submission_for(venue.id, year),
+        "submission": submission, "pending_return": pending,
+        "earlier_returns": [r for r in submission.returns if r is not pending] if submission else [],
         "submission_opens": submission_opens(year), "year_over": local_today() >= submission_opens(year),
     }
 
@@ -207,11 +212,23 @@ def return_report(admin, venue: Venue, year: int, reason: str) -> ReportSubmissi
     if submission is None or submission.submitted_at is None:
         raise DomainError("not_submitted", _l("This report is not submitted (it may have been returned already): "
                                               "there is nothing to return."), status=409)
+    now = utcnow()
+    # First: the relationship lists returns newest first, and this one may be read before a reload.
+    submission.returns.insert(0, ReportReturn(reason=reason, returned_at=now, returned_by_id=admin.id,
+                                              filed_at=submission.submitted_at))
     submission.submitted_at = submission.submitted_by_id = None
-    submission.updated_at = utcnow()
+    submission.updated_at = now
     _tell_managers_report_returned(venue, year, reason)
     db.session.flush()
     return submission
+
+
+def pending_return(submission: ReportSubmission | None) -> ReportReturn | None:
+    """The return the venue has still to answer: the latest, while the report is not filed again.
+    Filing it again answers it; it then stays in ``submission.returns`` as history."""
+    if submission is None or submission.submitted_at is not None or not submission.returns:
+        return None
+    return submission.returns[0]
 
 
 def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None:
@@ -236,13 +253,14 @@ def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None
         )
 
 
-def reports_of_year(admin, year: int) -> list[tuple[Venue, ReportSubmission | None]]:
+def reports_of_year(admin, year: int) -> list[tuple[Venue, ReportSubmission | None, ReportReturn | None]]:
     """Every approved venue that was registered in ``year`` (in the admin's district, for a district
-    admin) with its submission."""
+    admin) with its submission and the return it has still to answer."""
     query = (select(Venue, ReportSubmission)
              .outerjoin(ReportSubmission, sa.and_(ReportSubmission.venue_id == Venue.id, ReportSubmission.year == year))
+             .options(selectinload(ReportSubmission.returns))
              .where(Venue.status == VenueStatus.APPROVED, registered_by(year))
              .order_by(Venue.district_code, Venue.name_zh))
     if _role(admin) == Role.DISTRICT_ADMIN:
         query = query.where(Venue.district_code == admin.district_code)
-    return [(venue, submission) for venue, submission in db.session.execute(query)]
+    return [(venue, submission, pending_return(submission)) for venue, submission in db.session.execute(query)]
