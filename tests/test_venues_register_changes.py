@@ -2,15 +2,17 @@
 is written in the history, a stale review tab is told what happened, accreditation dates are sane."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.core.time import local_today
 from app.extensions import db
 from app.venues.models import Accreditation, Venue, VenueStatus, VenueStatusChange
 from tests import factories
-from tests.factories import GULOU, XUANWU
+from tests.factories import GULOU, JIANGNING, XUANWU
 
 
 def _venue(venue_id: int) -> Venue:
@@ -38,7 +40,8 @@ def _approved_venue_with_manager(client, auth, **kw):
 
 def test_an_approved_venue_that_moves_district_goes_back_to_review_by_the_new_district(client, auth):
     venue_id, data = _approved_venue_with_manager(client, auth, name_zh="迁址测试馆", name_en="Moving Hall")
-    response = client.post("/manage/venue?lang=en", data={**data, "district_code": GULOU}, follow_redirects=True)
+    response = client.post("/manage/venue?lang=en", data={**data, "district_code": GULOU, "confirm_move": GULOU},
+                           follow_redirects=True)
     assert "goes back to review by that district" in response.get_data(as_text=True)
     venue = _venue(venue_id)
     assert (venue.status, venue.district_code) == (VenueStatus.SUBMITTED, GULOU)
@@ -51,6 +54,90 @@ def test_an_approved_venue_that_moves_district_goes_back_to_review_by_the_new_di
     assert "由玄武区迁至鼓楼区" in review and f"/admin/venues/{venue_id}/approve" in review
     assert client.post(f"/admin/venues/{venue_id}/approve").status_code == 302
     assert _venue(venue_id).status == VenueStatus.APPROVED
+
+
+def _public_in(client, district: str, name_en: str) -> bool:
+    return name_en in client.get(f"/venues?district={district}&lang=en").get_data(as_text=True)
+
+
+def test_an_approved_venues_move_waits_for_confirmation_and_keeps_what_was_typed(client, auth):
+    venue_id, data = _approved_venue_with_manager(client, auth, name_zh="确认迁址馆", name_en="Confirm Hall")
+    typed = {**data, "district_code": GULOU, "name_en": "Confirm Hall Renamed", "description_zh": "新写的介绍。"}
+    response = client.post("/manage/venue?lang=en", data=typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert ("Moving to Gulou District sends Confirm Hall back to review by Gulou District: it leaves the public "
+            "directory until approved. Confirm the move, or choose Xuanwu District again.") in page
+    assert f'name="confirm_move" id="confirm_move" value="{GULOU}">' in page  # offered, not ticked
+    assert 'value="Confirm Hall Renamed"' in page and "新写的介绍。" in page
+    assert f'<option selected value="{GULOU}">' in page
+    venue = _venue(venue_id)
+    assert (venue.status, venue.district_code, venue.name_en) == (VenueStatus.APPROVED, XUANWU, "Confirm Hall")
+    assert len(venue.status_changes) == 3  # registered, submitted, approved: no step recorded
+    assert _public_in(client, XUANWU, "Confirm Hall")
+
+    zh = client.post("/manage/venue?lang=zh", data=typed).get_data(as_text=True)
+    assert "迁至鼓楼区会使确认迁址馆重新由鼓楼区审核" in zh
+
+
+def test_a_confirmed_move_saves_everything_typed_and_goes_to_review(client, auth):
+    venue_id, data = _approved_venue_with_manager(client, auth, name_zh="确认迁址馆乙", name_en="Confirm Hall B")
+    typed = {**data, "district_code": GULOU, "name_en": "Confirm Hall B2"}
+    client.post("/manage/venue", data=typed)
+    assert client.post("/manage/venue", data={**typed, "confirm_move": GULOU}).status_code == 302
+    venue = _venue(venue_id)
+    assert (venue.status, venue.district_code, venue.name_en) == (VenueStatus.SUBMITTED, GULOU, "Confirm Hall B2")
+    assert not _public_in(client, GULOU, "Confirm Hall B2")
+
+
+def test_a_confirmation_of_another_district_asks_again(client, auth):
+    venue_id, data = _approved_venue_with_manager(client, auth)
+    response = client.post("/manage/venue?lang=en",
+                           data={**data, "district_code": JIANGNING, "confirm_move": GULOU})
+    assert response.status_code == 200 and "Moving to Jiangning District" in response.get_data(as_text=True)
+    assert (_venue(venue_id).status, _venue(venue_id).district_code) == (VenueStatus.APPROVED, XUANWU)
+
+
+def test_choosing_the_old_district_again_saves_straight_away(client, auth):
+    venue_id, data = _approved_venue_with_manager(client, auth)
+    client.post("/manage/venue", data={**data, "district_code": GULOU, "name_en": "Stayed Hall"})
+    assert client.post("/manage/venue", data={**data, "name_en": "Stayed Hall"}).status_code == 302
+    venue = _venue(venue_id)
+    assert (venue.status, venue.district_code, venue.name_en) == (VenueStatus.APPROVED, XUANWU, "Stayed Hall")
+
+
+def test_a_move_with_another_mistake_shows_both_and_keeps_the_confirmation(client, auth):
+    venue_id, data = _approved_venue_with_manager(client, auth)
+    response = client.post("/manage/venue?lang=en", data={**data, "district_code": GULOU, "confirm_move": GULOU,
+                                                         "admission": "discounted", "discount_zh": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="discount_zh-error"' in page
+    assert "Moving to Gulou District" in page and f'value="{GULOU}" checked>' in page
+    assert _venue(venue_id).district_code == XUANWU
+
+
+def test_the_move_confirmation_carries_the_csrf_token(app, client, auth):
+    venue_id, data = _approved_venue_with_manager(client, auth)
+    app.config["WTF_CSRF_ENABLED"] = True
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get("/manage/venue").get_data(as_text=True)).group(1)
+    page = client.post("/manage/venue", data={**data, "district_code": GULOU, "csrf_token": token})
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    assert client.post("/manage/venue", data={**data, "district_code": GULOU, "confirm_move": GULOU}
+                       ).status_code == 400  # no token: refused
+    assert _venue(venue_id).district_code == XUANWU
+    assert client.post("/manage/venue", data={**data, "district_code": GULOU, "confirm_move": GULOU,
+                                              "csrf_token": token}).status_code == 302
+    assert _venue(venue_id).district_code == GULOU
+
+
+@pytest.mark.parametrize("status", [VenueStatus.SUBMITTED, VenueStatus.REJECTED])
+def test_a_venue_not_yet_approved_moves_without_confirmation(client, auth, status):
+    venue = factories.venue(district_code=XUANWU, status=status)
+    auth.login(factories.user("venue_manager", venue=venue).email)
+    data = factories.venue_form_data(name_zh=venue.name_zh, district_code=GULOU)
+    assert client.post("/manage/venue", data=data).status_code == 302
+    assert (_venue(venue.id).status, _venue(venue.id).district_code) == (status, GULOU)
 
 
 def test_a_renamed_approved_venue_stays_public_and_its_old_name_is_in_the_history(client, auth):

@@ -83,6 +83,8 @@ class VenueForm(Form):
     contact_phone = text(_l("Telephone"), 40, render_kw={"type": "tel", "autocomplete": "tel"})
     contact_email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)], filters=[clean])
     website = URLField(_l("Website"), validators=[Optional(), Length(max=300)], filters=[clean])
+    # The district the manager confirmed moving an approved venue to (a checkbox shown with the warning).
+    confirm_move = StringField(filters=[clean])
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, district_choices=(), **kwargs):
@@ -104,7 +106,8 @@ class VenueForm(Form):
 
     def venue_data(self) -> dict:
         """What the services take: every profile field by its column name."""
-        return {name: field.data for name, field in self._fields.items() if name not in ("submit", "csrf_token")}
+        return {name: field.data for name, field in self._fields.items()
+                if name not in ("submit", "csrf_token", "confirm_move")}
 
 
 class ReasonForm(Form):

@@ -231,12 +231,49 @@ def register_venue(manager, data) -> Venue:
     return venue
 
 
+@dataclass(frozen=True)
+class Relocation:
+    """A move of an approved venue to another district, which sends it back to review there."""
+
+    venue: Venue
+    old_district: District
+    new_district: District
+
+
+def relocation(venue: Venue, district_code) -> Relocation | None:
+    """The move an edit to ``district_code`` makes of ``venue`` if it sends the venue back to review.
+
+    Only an approved venue leaving its district goes back to review (the new district has not
+    approved it); an edit that keeps the district, a venue not yet approved (a move costs it
+    nothing) or a suspended one (it cannot move) give None, as does a district that does not exist.
+    """
+    if venue.status != S.APPROVED or not district_code or str(district_code) == venue.district_code:
+        return None
+    new_district = db.session.get(District, str(district_code))
+    return Relocation(venue, venue.district, new_district) if new_district is not None else None
+
+
+def move_needs_confirmation(manager, venue: Venue, data, confirmed_district=None) -> bool:
+    """Whether saving this edit waits for the manager to confirm a move first; changes nothing.
+
+    A move takes an approved venue out of the public directory until the new district approves it,
+    so a mis-click in the district list must not do that: the manager confirms the move by naming
+    the district it goes to (``confirmed_district``). The edit gets the same checks as
+    ``update_venue`` first, so a confirmation is only asked for an edit that would save.
+    """
+    if not can_manage_venue(manager, venue):
+        raise Forbidden()
+    move = relocation(venue, _clean_profile(data)["district_code"])
+    return move is not None and move.new_district.code != confirmed_district
+
+
 def update_venue(manager, venue: Venue, data) -> Venue:
     """Profile edits keep the status, except a move to another district.
 
     A district admin approves the venues of their own district, so an approved venue that moves
     goes back to review by the new district (``submitted``: out of the public directory until that
-    district approves it); a suspended venue cannot move (its district lifts the suspension first).
+    district approves it; the pages have the manager confirm that first, see
+    ``move_needs_confirmation``); a suspended venue cannot move (its district lifts the suspension first).
     A new name needs no new review (the district approved the institution at its place, and a venue
     may be renamed, e.g. after a sponsor), but an approved or suspended venue's renaming is written
     in its registration history with the old name, so reviewers see what it was approved as.
@@ -249,11 +286,11 @@ def update_venue(manager, venue: Venue, data) -> Venue:
         raise DomainError("suspended_cannot_move", _l("A suspended venue cannot move to another district. Ask your "
                                                       "district science association to lift the suspension "
                                                       "first."), field="district_code")
-    old_district, old_name = venue.district, venue.name_zh
+    move, old_name = relocation(venue, clean["district_code"]), venue.name_zh
     _apply_profile(venue, clean)
     renamed = venue.name_zh != old_name and venue.status in (S.APPROVED, S.SUSPENDED)
-    if moved and venue.status == S.APPROVED:
-        _move(venue, "relocate", manager, _change_note(old_district, old_name, venue))
+    if move is not None:
+        _move(venue, "relocate", manager, _change_note(move.old_district, old_name, venue))
     elif renamed:
         _note(venue, manager, _change_note(None, old_name, venue))
     db.session.flush()

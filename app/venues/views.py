@@ -88,11 +88,13 @@ def manage_venue():
     else:
         form = VenueForm(district_choices=choices)
     if form.validate_on_submit():
+        message = None  # stays None while a move waits for the manager's confirmation: nothing is saved
         try:
             if venue is None:
                 services.register_venue(current_user, form.venue_data())
                 message = _("Your venue is saved as a draft. Submit it for review when it is complete.")
-            else:
+            elif not services.move_needs_confirmation(current_user, venue, form.venue_data(),
+                                                      form.confirm_move.data):
                 was = venue.status
                 services.update_venue(current_user, venue, form.venue_data())
                 message = _("The venue profile is saved.")
@@ -103,11 +105,16 @@ def manage_venue():
             db.session.rollback()
             apply_error(form, exc)
         else:
-            db.session.commit()
-            flash(message, "success")
-            return redirect(url_for("venues.manage_venue"))
+            if message is not None:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for("venues.manage_venue"))
     venue = current_user.venue
-    return render_template("venues/manage.html", form=form, venue=venue,
+    # A form shown again with a move that sends the venue back to review warns of it and offers the
+    # confirmation, also when it comes back for another field's error.
+    relocation = (services.relocation(venue, form.district_code.data)
+                  if venue is not None and request.method == "POST" else None)
+    return render_template("venues/manage.html", form=form, venue=venue, relocation=relocation,
                            action_form=ActionForm()), 400 if form.errors else 200
 
 
