@@ -207,3 +207,11 @@ def test_teachers_choose_from_active_schools_ordered_by_district_then_name(app):
     factories.school(name_zh="停办小学", district_code=XUANWU, is_active=False)
     assert [(s.district_code, s.name_zh) for s in active_schools()] == [
         (XUANWU, "玄武小学"), (GULOU, "鼓楼第1小学"), (GULOU, "鼓楼第2小学")]
+
+
+def test_the_count_of_schools_found_says_school_for_one(client, app, xuanwu_admin):
+    factories.school(name_zh="玄武示范小学", district_code=XUANWU)
+    assert "1 school found." in client.get("/admin/schools?lang=en").get_data(as_text=True)
+    assert "共找到 1 所学校。" in client.get("/admin/schools?lang=zh").get_data(as_text=True)
+    factories.school(name_zh="玄武第二小学", district_code=XUANWU)
+    assert "2 schools found." in client.get("/admin/schools?lang=en").get_data(as_text=True)

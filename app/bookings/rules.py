@@ -102,6 +102,55 @@ def slot_day(slot) -> date:
 
 
 @dataclass(frozen=True)
+class Places:
+    """The places one booker can take on a slot now, and those left that only partner schools may take."""
+
+    left: int  # ``capacity.places_for`` this booker
+    held_for_partners: int  # free places held back from this booker (0 for a partner school)
+    held_until: datetime | None  # when they are released, if any are held
+
+    @property
+    def only_for_partners(self) -> bool:
+        """Nothing left for this booker but places held for partner schools."""
+        return self.left == 0 and self.held_for_partners > 0
+
+
+def places_seen(slot, now: datetime, *, partner: bool) -> Places:
+    """``slot``'s places as a booker (a partner school's class or not) sees them at ``now``.
+    ``slot`` is a ``Slot`` or any record with its status, capacity and counters under their names."""
+    left = capacity.places_for(slot, partner=partner, now=now)
+    held = capacity.places_for(slot, partner=True, now=now) - left
+    return Places(left, held, slot.reserve_until if held else None)
+
+
+class Viewer:
+    """Someone looking at a calendar or list of slots: not signed in, a citizen, or a teacher (of a
+    partner school at some venues, on some days). A teacher's school's agreements are read once, in
+    one statement, for the whole list (``partner_terms``)."""
+
+    def __init__(self, user):
+        self.signed_in = bool(getattr(user, "is_authenticated", False))
+        self.as_class = self.signed_in and user.role == Role.TEACHER
+        self._terms = partner_terms(user.school_id) if self.as_class else {}
+
+    def partner(self, venue_id: int, slot) -> bool:
+        return self.as_class and partner_on(self._terms, venue_id, slot_day(slot))
+
+    def window(self, slot, venue: Venue | None = None) -> tuple[datetime, datetime]:
+        """``slot``'s booking window for this viewer (``window_for``); ``venue`` is the slot's, for
+        records that do not carry it."""
+        if not self.as_class:
+            return booking_window(slot)
+        venue = venue or slot.venue
+        return window_for(slot, rules_for(venue), as_class=True, partner=self.partner(venue.id, slot))
+
+    def places(self, slot, venue_id: int, now: datetime) -> Places:
+        """The places this viewer can take (``places_seen``). Someone not signed in is shown every
+        place left: they may yet sign in as a partner school's teacher."""
+        return places_seen(slot, now, partner=not self.signed_in or self.partner(venue_id, slot))
+
+
+@dataclass(frozen=True)
 class Outlook:
     """What one booker may do with a slot now, as its booking page tells them."""
 
@@ -131,11 +180,11 @@ def outlook(user, slot: Slot, now: datetime) -> Outlook:
     as_class = user.role == Role.TEACHER
     partner = as_class and is_partner(slot.venue_id, user.school_id, slot.local_date)
     opens, closes = window_for(slot, rules, as_class=as_class, partner=partner)
-    held = 0 if partner else capacity.held_for_partners(slot, now)
+    seen = places_seen(slot, now, partner=partner)
     deadline = cancel_deadline(slot, rules)
     return Outlook(as_class=as_class, partner=partner, opens=opens, closes=closes,
-                   state=window_state((opens, closes), now), places=capacity.places_for(slot, partner=partner, now=now),
-                   held_for_partners=held, held_until=slot.reserve_until if held else None,
+                   state=window_state((opens, closes), now), places=seen.left,
+                   held_for_partners=seen.held_for_partners, held_until=seen.held_until,
                    cancel_deadline=deadline, cancel_closed=now >= deadline,
                    smallest_booking=smallest_class(rules) if as_class else 1,
                    unverified=as_class and user.verified_at is None)

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app.bookings import services
+from app.bookings import capacity, services
 from app.bookings.forms import IndividualBookingForm
 from app.bookings.rules import rules_for
 from app.core.errors import DomainError
@@ -103,7 +103,8 @@ class Flow:
     def show(self, screen: str, now: datetime) -> Flow:
         self.screen = screen
         if screen == "day":
-            self.days = [DayChoice(day, sum(s.available for s in slots))
+            # A citizen books as nobody's partner: places held for partner schools are not theirs.
+            self.days = [DayChoice(day, sum(capacity.places_for(s, partner=False, now=now) for s in slots))
                          for day, slots in groupby(bookable_slots(self.venue, now), key=lambda s: s.local_date)]
         elif screen == "time":
             self.times = bookable_slots(self.venue, now, on=self.day)

@@ -14,8 +14,7 @@ from app.accounts.models import Role
 from app.bookings import party, queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
 from app.bookings.models import Booking, BookingKind
-from app.bookings.rules import (booking_window, cancel_deadline, outlook, partner_on, partner_terms,
-                                rules_for, slot_day, window_for, window_state)
+from app.bookings.rules import Places, Viewer, cancel_deadline, outlook, rules_for, window_state
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error
@@ -33,21 +32,33 @@ bp.add_app_template_global(party.party_text)
 bp.add_app_template_global(party.class_party)
 
 
+def _viewer() -> Viewer:
+    if "viewer" not in g:  # one read of a teacher's school's agreements for a whole calendar
+        g.viewer = Viewer(current_user)
+    return g.viewer
+
+
 @bp.app_template_global()
 def booking_window_now(slot, venue=None) -> tuple[str, datetime, bool]:
     """For calendars and lists: where now falls in ``slot``'s booking window for whoever is looking
     (a teacher books as a class, a partner school's earlier), when it opens for them, and whether
     they book as a class. ``venue`` is the slot's (a calendar's records do not carry it)."""
-    as_class = current_user.is_authenticated and current_user.role == Role.TEACHER
-    if not as_class:
-        window = booking_window(slot)
-    else:
-        venue = venue or slot.venue
-        if "partner_terms" not in g:  # one read of the school's agreements for a whole calendar
-            g.partner_terms = partner_terms(current_user.school_id)
-        window = window_for(slot, rules_for(venue), as_class=True,
-                            partner=partner_on(g.partner_terms, venue.id, slot_day(slot)))
-    return window_state(window, utcnow()), window[0], as_class
+    viewer = _viewer()
+    window = viewer.window(slot, venue)
+    return window_state(window, utcnow()), window[0], viewer.as_class
+
+
+@bp.app_template_global()
+def places_now(slot, venue=None) -> Places:
+    """For calendars and lists: the places whoever is looking can take on ``slot`` now (none of
+    those held for partner schools unless they teach at one). ``venue`` as for ``booking_window_now``."""
+    return _viewer().places(slot, venue.id if venue is not None else slot.venue_id, utcnow())
+
+
+@bp.app_template_global()
+def places_left_now(slots, venue=None) -> int:
+    """``places_now`` over a day's slots."""
+    return sum(places_now(slot, venue).left for slot in slots)
 
 
 def _bookable_slot_or_404(slot_id: int) -> Slot:

@@ -1,7 +1,8 @@
 """Reading a venue's slots: the public month calendar, the manager's day list, the API's range.
 
-Places left are read live from each slot's counters (``capacity - taken``), which only
-``app.bookings.capacity`` changes, so every view shows the same number.
+Places left are read live from each slot's counters (``capacity - taken``, and the partner
+reserve), which only ``app.bookings.capacity`` changes and reads, so every view shows the same
+number.
 """
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ class SlotView:
     starts_at: datetime  # UTC
     window_opens_days: int
     window_closes_hours: int
+    # What the places a viewer can take are computed from, likewise (``bookings.capacity.places_for``).
+    status: SlotStatus
+    taken: int
+    reserved_seats: int
+    partner_taken: int
+    reserve_until: datetime | None
 
     @property
     def time_range(self) -> str:
@@ -58,6 +65,8 @@ class Day:
 
     @property
     def places_left(self) -> int:
+        """Every place left, partner schools' too: what someone not signed in is shown (a calendar
+        shows a signed-in viewer the places they can take, ``bookings.views.places_now``)."""
         return sum(s.available for s in self.slots)
 
     @property
@@ -128,7 +137,8 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
     first = date(year, month, 1)
     last = date(year, month, calendar.monthrange(year, month)[1])
     query = select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.local_date, Slot.audience, Slot.capacity,
-                   Slot.taken, Slot.window_opens_days, Slot.window_closes_hours).where(
+                   Slot.taken, Slot.window_opens_days, Slot.window_closes_hours, Slot.status, Slot.reserved_seats,
+                   Slot.partner_taken, Slot.reserve_until).where(
         Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.local_date >= first,
         Slot.local_date <= last, Slot.starts_at > now)
     if audience in AUDIENCE_FILTER:
@@ -138,7 +148,9 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
         by_day.setdefault(row.local_date, []).append(SlotView(
             id=row.id, starts=to_local(row.starts_at), ends=to_local(row.ends_at), audience=row.audience,
             capacity=row.capacity, available=max(0, row.capacity - row.taken), starts_at=row.starts_at,
-            window_opens_days=row.window_opens_days, window_closes_hours=row.window_closes_hours))
+            window_opens_days=row.window_opens_days, window_closes_hours=row.window_closes_hours,
+            status=row.status, taken=row.taken, reserved_seats=row.reserved_seats,
+            partner_taken=row.partner_taken, reserve_until=row.reserve_until))
     closed = closures_by_day(venue.id, max(first, today), last)
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
