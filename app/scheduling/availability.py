@@ -65,8 +65,8 @@ class Day:
 
     @property
     def places_left(self) -> int:
-        """Every place left, partner schools' too: what someone not signed in is shown (a calendar
-        shows a signed-in viewer the places they can take, ``bookings.views.places_now``)."""
+        """Every place left, partner schools' too. A calendar shows each viewer the places they can
+        take instead (``bookings.views.places_left_now``)."""
         return sum(s.available for s in self.slots)
 
     @property
