@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import LazyString, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.districts.models import District
 from app.extensions import db
-from app.notifications.services import queue_message
+from app.notifications.services import paragraphs, queue_message
 from app.privacy.services import record_access
 from app.schools.models import School
 
@@ -306,7 +306,7 @@ def _tell_old_address(user: User, new_email: str) -> None:
     queue_message(
         kind="email_changed", recipient=user.email, user=user,
         subject=_l("Your SciVisit email address was changed"),
-        body=_paragraphs(
+        body=paragraphs(
             _l("Hello %(name)s,", name=user.name),
             _l("The email address you log in to SciVisit with was changed to %(email)s. Messages about your "
                "bookings now go there.", email=new_email),
@@ -317,14 +317,6 @@ def _tell_old_address(user: User, new_email: str) -> None:
 
 
 # --- Password reset -----------------------------------------------------------------------------
-
-def _paragraphs(*parts) -> str:
-    """A plain-text message body; each paragraph is its own translatable sentence.
-
-    Lazy, so that queue_message renders it in the recipient's language, not the request's.
-    """
-    return LazyString(lambda: "\n\n".join(str(p) for p in parts))
-
 
 def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
     """Queue a reset link for the account with this email, if there is one (silently nothing if not).
@@ -340,7 +332,7 @@ def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
     queue_message(
         kind="password_reset", recipient=user.email, user=user,
         subject=_l("Reset your SciVisit password"),
-        body=_paragraphs(
+        body=paragraphs(
             _l("Hello %(name)s,", name=user.name),
             _l("Someone (hopefully you) asked to reset the password of your SciVisit account. Open this "
                "link within %(minutes)d minutes to choose a new password:", minutes=minutes),
@@ -414,7 +406,7 @@ def verify_teacher(admin: User, teacher: User) -> None:
     queue_message(
         kind="teacher_verified", recipient=teacher.email, user=teacher,
         subject=_l("Your SciVisit teacher account is verified"),
-        body=_paragraphs(
+        body=paragraphs(
             _l("Hello %(name)s,", name=teacher.name),
             _l("Your teacher account has been verified. You can now book class visits on SciVisit."),
         ),
@@ -436,7 +428,7 @@ def reject_teacher(admin: User, teacher: User, reason: str) -> None:
     queue_message(
         kind="teacher_rejected", recipient=teacher.email, user=teacher,
         subject=_l("Your SciVisit teacher registration was not accepted"),
-        body=_paragraphs(
+        body=paragraphs(
             _l("Hello %(name)s,", name=teacher.name),
             _l("Your registration as a teacher was not accepted. Reason: %(reason)s", reason=reason),
             _l("If you think this is a mistake, contact your district's science association."),

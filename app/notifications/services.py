@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale
 from sqlalchemy import select
 
 from app.core.time import utcnow
@@ -39,6 +39,14 @@ def recipient_locale(user) -> str:
     """The language to write to this person in: their chosen one, else Chinese (the default)."""
     locale = getattr(user, "locale", None)
     return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def paragraphs(*parts) -> LazyString:
+    """A plain-text message body; each paragraph is its own translatable sentence.
+
+    Lazy, so that queue_message renders it in the recipient's language, not the request's.
+    """
+    return LazyString(lambda: "\n\n".join(str(p) for p in parts))
 
 
 def queue_message(*, kind: str, recipient: str, subject, body, user=None, booking=None,

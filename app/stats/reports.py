@@ -233,9 +233,8 @@ def pending_return(submission: ReportSubmission | None) -> ReportReturn | None:
 
 def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None:
     from app.accounts.models import User
-    from app.accounts.services import _paragraphs
     from app.core.i18n import localized
-    from app.notifications.services import queue_message, recipient_locale, site_url
+    from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
 
     managers = db.session.scalars(select(User).where(User.role == Role.VENUE_MANAGER, User.venue_id == venue.id,
                                                      User.is_disabled.is_(False)))
@@ -243,7 +242,7 @@ def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None
         queue_message(
             kind="annual_report_returned", recipient=manager.email, user=manager,
             subject=_l("Your %(year)d annual report was returned", year=year),
-            body=_paragraphs(
+            body=paragraphs(
                 _l("Hello %(name)s,", name=manager.name),
                 _l("The city science association returned the %(year)d annual report of %(venue)s. Reason: "
                    "%(reason)s", year=year, venue=localized(venue, "name", recipient_locale(manager)), reason=reason),
