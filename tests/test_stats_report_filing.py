@@ -86,6 +86,29 @@ def test_a_venue_approved_this_year_has_no_report_to_file_for_last_year(client, 
     assert submission(venue, LAST_YEAR) is None
 
 
+def test_the_page_does_not_offer_to_file_a_year_the_venue_was_not_registered_in(client, auth):
+    venue = newly_approved_venue()
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert f"/manage/reports/{LAST_YEAR}/submit" not in page
+    assert f"Your venue was not yet registered in {LAST_YEAR}" in page
+
+
+def test_a_venue_back_in_review_is_not_offered_the_filing_and_is_told_why(client, auth):
+    venue = registered_venue()
+    manager = manager_of(venue)
+    venue.status = VenueStatus.SUBMITTED  # e.g. a district move waiting for the district's review
+    db.session.commit()
+    auth.login(manager.email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=zh").get_data(as_text=True)
+    assert f"/manage/reports/{LAST_YEAR}/submit" not in page
+    assert "只有已通过登记的场馆才能提交年度报告" in page
+    assert f"/manage/reports/{LAST_YEAR}/text" in page  # the remarks can still be prepared
+    response = client.post(f"/manage/reports/{LAST_YEAR}/submit?lang=en", data={}, follow_redirects=True)
+    assert "Only approved venues file annual reports." in response.get_data(as_text=True)
+    assert submission(venue, LAST_YEAR) is None
+
+
 # --- which venues owe a report ---------------------------------------------------------------------
 
 def test_a_venue_approved_after_the_year_is_neither_listed_as_late_nor_scored(client, auth):

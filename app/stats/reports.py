@@ -142,6 +142,7 @@ def annual_report(venue: Venue, year: int) -> dict:
         "submission": submission, "pending_return": pending,
         "earlier_returns": [r for r in submission.returns if r is not pending] if submission else [],
         "submission_opens": submission_opens(year), "year_over": local_today() >= submission_opens(year),
+        "filing_refusal": filing_refusal(venue, year),
     }
 
 
@@ -179,18 +180,27 @@ def save_report_text(manager, venue: Venue, year: int, text: str) -> ReportSubmi
     return submission
 
 
-def submit_report(manager, venue: Venue, year: int) -> ReportSubmission:
-    """Submit the year's report to the city: the remarks are then fixed; the figures stay live.
-    Only a finished year, of an approved venue that was registered in that year."""
+def filing_refusal(venue: Venue, year: int) -> DomainError | None:
+    """Why the venue cannot file its ``year`` report now, or None when it can: only a finished year,
+    of an approved venue that was registered in that year. The page asks this before it offers the
+    button, so that it never offers what the submission would refuse."""
     if venue.status != VenueStatus.APPROVED:
-        raise DomainError("venue_not_approved", _l("Only approved venues file annual reports."), status=409)
+        return DomainError("venue_not_approved", _l("Only approved venues file annual reports."), status=409)
     if local_today() < submission_opens(year):
-        raise DomainError("year_not_over", _l("The %(year)d report covers the whole year: it can be submitted from "
-                                              "1 January %(next)d.", year=year, next=year + 1), status=409)
+        return DomainError("year_not_over", _l("The %(year)d report covers the whole year: it can be submitted from "
+                                               "1 January %(next)d.", year=year, next=year + 1), status=409)
     if not was_registered(venue, year):
-        raise DomainError("not_registered_that_year", _l("Your venue was not yet registered in %(year)d: there is "
-                                                         "no report to submit for that year.", year=year),
-                          status=409)
+        return DomainError("not_registered_that_year", _l("Your venue was not yet registered in %(year)d: there is "
+                                                          "no report to submit for that year.", year=year),
+                           status=409)
+    return None
+
+
+def submit_report(manager, venue: Venue, year: int) -> ReportSubmission:
+    """Submit the year's report to the city: the remarks are then fixed; the figures stay live."""
+    refusal = filing_refusal(venue, year)
+    if refusal is not None:
+        raise refusal
     submission = _editable(manager, venue, year)
     now = utcnow()
     submission.submitted_at, submission.submitted_by_id, submission.updated_at = now, manager.id, now
