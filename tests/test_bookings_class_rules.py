@@ -132,6 +132,23 @@ def test_a_class_refused_for_held_places_is_told_they_are_held_for_partner_schoo
     assert _slot(slot.id).taken == 22
 
 
+def test_a_class_refused_after_the_slot_was_made_smaller_is_told_only_the_held_places_still_free(client, auth):
+    slot = _reserved_school_slot(capacity=40)  # 12 held
+    factories.booked_visit(slot, factories.user("teacher"), students=26, adults=2)  # every open place taken
+    auth.login(factories.user("venue_manager", venue=slot.venue).email)
+    assert client.post(f"/manage/slots/{slot.id}/capacity", data={"capacity": "30"}).status_code == 302
+    assert _slot(slot.id).reserved_seats == 9  # the reserve follows capacity, but only 2 places are free
+    auth.logout()
+
+    teacher = factories.user("teacher")
+    refused = _api_class(client, _token(client, teacher), slot.id, students=10, adults=2)
+    message = refused.get_json()["message"]
+    assert refused.status_code == 409 and "book at this time: 0." in message
+    assert "2 more places are held for partner schools until" in message  # as the booking page says
+    auth.login(teacher.email)
+    assert "2 more places are held for partner schools until" in _text(client.get(f"/slots/{slot.id}/book?lang=en"))
+
+
 # --- the group window and cutoff, whatever the slot's audience -----------------------------------
 
 def test_a_class_on_a_mixed_slot_keeps_the_group_cutoff(client, auth):

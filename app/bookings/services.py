@@ -19,7 +19,7 @@ from app.bookings import capacity, notify
 from app.bookings.models import (ACTIVE_STATUSES, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking, BookingKind,
                                  BookingRules, BookingStatus)
 from app.bookings.rules import (adults_needed, booking_window, cancel_deadline, is_partner, normal_class_name,
-                                partner_reserve, rules_for, window_for)
+                                partner_reserve, places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.extensions import db
@@ -209,13 +209,13 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
 def _no_room_for_class(slot: Slot, seats: int, *, partner: bool, now: datetime) -> DomainError:
     """Why a class of ``seats`` does not fit: plainly full, or full for a school that is not a
     partner while places are still held for partner schools (said, with until when)."""
-    held = 0 if partner else capacity.held_for_partners(slot, now)
-    if held:
-        left = capacity.places_for(slot, partner=False, now=now)
+    seen = places_seen(slot, now, partner=partner)
+    if seen.held_for_partners:
         message = _ln("Places your school can book at this time: %(left)d. %(num)d more place is held for "
                       "partner schools until %(until)s.",
                       "Places your school can book at this time: %(left)d. %(num)d more places are held for "
-                      "partner schools until %(until)s.", held, left=left, until=_local_text(slot.reserve_until))
+                      "partner schools until %(until)s.", seen.held_for_partners, left=seen.left,
+                      until=_local_text(seen.held_until))
     else:
         message = _l("Not enough places left at this time for %(n)d people.", n=seats)
     return DomainError("slot_full", message, status=409)
