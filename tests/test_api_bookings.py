@@ -120,6 +120,17 @@ def test_no_token_no_booking_and_others_bookings_are_not_found(client):
     assert db.session.scalar(select(Booking.status)) == BookingStatus.CONFIRMED
 
 
+def test_the_bearer_scheme_is_read_whatever_its_case(client):
+    slot = factories.slot()
+    secret = _token(client, factories.user("citizen"))["Authorization"].split(" ", 1)[1]
+    for scheme in ("bearer", "BEARER"):
+        answer = client.get("/api/v1/bookings", headers={"Authorization": f"{scheme} {secret}"})
+        assert answer.status_code == 200, scheme
+    basic = client.post("/api/v1/bookings", json={"slot_id": slot.id, "party_size": 1},
+                        headers={"Authorization": f"Basic {secret}"})
+    assert (basic.status_code, basic.get_json()["error"]) == (401, "unauthorized")
+
+
 def test_a_password_change_revokes_api_tokens(client, auth):
     citizen = factories.user("citizen")
     headers = _token(client, citizen)

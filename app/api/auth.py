@@ -34,9 +34,9 @@ def current_principal():
     if "principal" in g:
         return g.principal
     principal = None
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        principal = tokens.principal_for(header.removeprefix("Bearer ").strip())
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":  # auth schemes are case-insensitive (RFC 9110 §11.1)
+        principal = tokens.principal_for(credentials.strip())
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
