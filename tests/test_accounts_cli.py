@@ -89,7 +89,8 @@ def test_failed_import_reports_bad_lines_and_applies_nothing(app, tmp_path):
                         (8, "phone"), (9, "district")):
         # The command speaks the operator's language, here Chinese: "第 3 行：email：…".
         assert f"第 {line} 行：{field}：" in result.output, (line, result.output)
-    assert "第 2 行" not in result.output
+    assert "\n第 2 行" not in result.output
+    assert "第 6 行：email：已在本文件第 2 行出现。" in result.output  # not "already registered"
     assert _users() == 1
 
 
@@ -108,4 +109,19 @@ def test_import_refuses_a_file_without_the_needed_columns(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["users", "import", str(path)])
     assert result.exit_code == 1
     assert "role" in result.output
+    assert _users() == 0
+
+
+def test_a_venue_school_or_district_the_role_does_not_take_is_refused_not_dropped(app):
+    venue, school = factories.venue(), factories.school()
+    runner = app.test_cli_runner()
+    for role, option, value, column in (("citizen", "--venue", str(venue.id), "venue_id"),
+                                        ("venue_manager", "--district", factories.GULOU, "district"),
+                                        ("venue_staff", "--school", str(school.id), "school_id")):
+        args = ["users", "create", "--email", f"{role}@example.com", "--password", "long-password", "--role", role,
+                option, value]
+        if role == "venue_staff":
+            args += ["--venue", str(venue.id)]
+        result = runner.invoke(args=args, env={"LC_ALL": "en_US.UTF-8"})
+        assert result.exit_code == 1 and f"{column}: Only " in result.output, (role, result.output)
     assert _users() == 0

@@ -132,13 +132,21 @@ def import_command(csv_file):
 
     errors: list[str] = []
     created: Counter[Role] = Counter()
-    # Each row is created in the one open transaction, so later rows see earlier ones (a duplicate
-    # email within the file is caught); a single bad row rolls the whole file back.
+    first_line_of: dict[str, int] = {}  # each email's first line in the file
+    # Each row is created in the one open transaction; a single bad row rolls the whole file back.
+    # An email repeated in the file is named as such, not as an account that already exists.
     with click.progressbar(rows, label=_("Checking and importing"), file=sys.stderr) as bar:
         for line, record in bar:
             if None in record:
                 errors.append(_("line %(line)d: the row has more values than the header.", line=line))
                 continue
+            email = services.normalize_email(record.get("email"))
+            if email and email in first_line_of:
+                repeated = DomainError("email_repeated", _("Already on line %(first)d of this file.",
+                                                           first=first_line_of[email]), field="email")
+                errors.append(_("line %(line)d: %(problem)s", line=line, problem=_describe(repeated)))
+                continue
+            first_line_of.setdefault(email, line)
             try:
                 user = _create(record)
             except DomainError as exc:

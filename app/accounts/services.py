@@ -121,11 +121,21 @@ def create_user(*, email: str, password: str, name: str, role: Role, phone: str 
         raise DomainError("venue_required", _l("Staff belong to a venue."), field="venue_id")
     if role == Role.DISTRICT_ADMIN and not district_code:
         raise DomainError("district_required", _l("Choose the district."), field="district")
+    # A venue, school or district the role does not take is refused, not dropped: an operator who
+    # filled the column meant something by it (a wrong role, or a wrong row).
+    if venue is not None and role not in (Role.VENUE_STAFF, Role.VENUE_MANAGER):
+        raise DomainError("venue_not_for_role", _l("Only venue staff and managers belong to a venue."),
+                          field="venue_id")
+    if school is not None and role != Role.TEACHER:
+        raise DomainError("school_not_for_role", _l("Only teachers belong to a school."), field="school_id")
+    if district_code and role != Role.DISTRICT_ADMIN:
+        raise DomainError("district_not_for_role", _l("Only district admins are given a district."),
+                          field="district")
     user = User(
         email=email, password_hash=hash_password(password), name=name, phone=phone, role=role,
-        school_id=school.id if school is not None and role == Role.TEACHER else None,
-        venue_id=venue.id if venue is not None and role in (Role.VENUE_STAFF, Role.VENUE_MANAGER) else None,
-        district_code=district_code if role == Role.DISTRICT_ADMIN else None,
+        school_id=school.id if school is not None else None,
+        venue_id=venue.id if venue is not None else None,
+        district_code=district_code,
         consent_at=utcnow() if consent else None,
     )
     if role == Role.TEACHER and (verified_by is not None or verified):
