@@ -79,6 +79,13 @@ def test_bad_parameters_give_a_400_naming_the_field(client, app, query, field):
     assert body["error"] == "invalid_parameter" and body["field"] == field and body["message"]
 
 
+def test_the_page_numbers_the_api_takes_are_those_it_documents(client, app):
+    operation = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/venues"]["get"]
+    schema = next(p["schema"] for p in operation["parameters"] if p["name"] == "page")
+    assert client.get(f"/api/v1/venues?page={schema['maximum']}").status_code == 200
+    assert client.get(f"/api/v1/venues?page={schema['maximum'] + 1}").status_code == 400
+
+
 def test_unknown_routes_and_ids_under_the_api_answer_json_404(client, app):
     for url in ("/api/v1/nothing-here", "/api/v1/venues/424242", "/api/v1/venues/99999999999999999999",
                 "/api/v1/venues/abc"):

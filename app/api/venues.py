@@ -7,7 +7,7 @@ from app.api import bp
 from app.core.errors import NotFound
 from app.core.time import local_today
 from app.venues.services import find_venue
-from app.venues.directory import parse_directory_filters, search_directory
+from app.venues.directory import MAX_PAGE, parse_directory_filters, search_directory
 from app.venues.models import AccreditationLevel, Admission, OperatorKind, Venue, VenueStatus, VenueType
 
 MAX_PER_PAGE = 100
@@ -111,7 +111,8 @@ OPENAPI = {
                     _parameter("free", "1 (or true) for free-admission venues only; 0 (or false) or absent for all. "
                                "Any other value is refused (400).",
                                {"type": "string", "enum": ["1", "0", "true", "false"]}),
-                    _parameter("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+                    _parameter("page", "Page number, from 1.",
+                               {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
                     _parameter("per_page", "Venues per page.",
                                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}),
                 ],
