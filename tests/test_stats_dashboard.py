@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -41,6 +42,14 @@ def test_every_chart_is_an_svg_with_a_table_and_links_to_its_data(client, scenar
         assert '<svg class="chart' in section and 'role="img"' in section and "<desc" in section
         assert "<details" in section and '<th scope="col"' in section
         assert "/stats/data/" in section and ".csv?" in section and ".json?" in section
+
+
+def test_every_chart_data_link_on_the_dashboard_downloads(client, scenario):
+    page = client.get(f"/stats?{period(scenario)}").get_data(as_text=True)
+    links = set(re.findall(r'href="(/stats/data/[^"]+)"', page))
+    assert len(links) == 16  # CSV and JSON for each of the eight charts
+    for link in links:
+        assert client.get(html.unescape(link)).status_code == 200, link
 
 
 def test_the_data_behind_a_chart_agrees_with_the_dashboard(client, scenario):

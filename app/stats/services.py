@@ -229,8 +229,9 @@ def top_venues(filters: StatsFilters, limit: int = 10, found: Figures | None = N
         Column("school_groups", _l("School groups"))], rows, "name", "visits")
 
 
+# Keyed by each chart's ``Breakdown.key``: the dashboard links its charts' data by that key.
 BREAKDOWNS = {
-    "months": by_month, "districts": by_district, "venue_types": by_venue_type, "operators": by_operator,
+    "months": by_month, "districts": by_district, "venue_type": by_venue_type, "operator_kind": by_operator,
     "grade_bands": by_grade_band, "open_days": lambda f: open_days_by_venue(f, limit=None),
     "utilisation": utilisation_by_month, "top_venues": lambda f: top_venues(f, limit=100),
 }
