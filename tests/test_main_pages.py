@@ -1,4 +1,6 @@
 """The home page and the privacy notice, as an anonymous visitor sees them."""
+import re
+
 from tests import factories
 
 
@@ -31,9 +33,23 @@ def test_home_page_shows_the_headline_numbers(client, app):
 
 def test_home_page_leads_teachers_managers_and_newcomers_on(client, app):
     page = client.get("/").get_data(as_text=True)
-    assert 'href="/register"' in page
-    assert 'href="/manage/venue"' in page
-    assert 'href="/privacy"' in page
+    assert 'href="/register"' in page and 'href="/privacy"' in page
+    # A would-be manager or teacher has no account yet: registration, with the role chosen.
+    assert 'href="/register?role=venue_manager"' in page and 'href="/register?role=teacher"' in page
+    assert 'href="/stats"' in page and 'href="/open-data/"' in page  # live, not "coming soon"
+    assert "Coming soon" not in client.get("/?lang=en").get_data(as_text=True)
+    chosen = client.get("/register?role=venue_manager").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="venue_manager"', chosen), "the role is preselected"
+
+
+def test_home_page_offers_venue_registration_only_to_who_can_use_it(client, auth):
+    auth.login(factories.user("citizen").email)
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert "/manage/venue" not in page and "/register?role=" not in page
+    assert "A venue is registered from a venue manager’s own account." in page
+    auth.logout()
+    auth.login(factories.user("venue_manager").email)
+    assert 'href="/manage/venue"' in client.get("/").get_data(as_text=True)
 
 
 def test_home_page_renders_after_the_demo_is_loaded(client, app):

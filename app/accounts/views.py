@@ -103,7 +103,10 @@ _NEXT_STEPS = {
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
-    form = RegistrationForm()
+    # ``?role=teacher`` or ``venue_manager`` (the home page's links) preselects the role; a GET only.
+    asked = request.args.get("role", "")
+    form = RegistrationForm(role=asked) if asked in {r.value for r in services.SELF_REGISTERED_ROLES} \
+        else RegistrationForm()
     form.school_id.choices = _school_choices()
     if form.validate_on_submit():
         try:
@@ -238,7 +241,7 @@ def teacher_queue():
     authorize(services.can_review_teachers(current_user))
     number = page_number(request.args)
     page = paginate(services.teachers_awaiting_verification(current_user), number, 50)
-    record_access(current_user, "view_teacher_queue", detail=f"page {number}")
+    record_access(current_user, "view_teacher_queue", detail=str(number))
     db.session.commit()
     return render_template("accounts/teacher_queue.html", page=page, form=ConfirmForm())
 
@@ -286,3 +289,6 @@ def reject_teacher(user_id: int):
                     name=teacher.name), "success")
             return redirect(url_for("accounts.teacher_queue"))
     return render_template("accounts/reject_teacher.html", form=form, teacher=teacher), form_status(form)
+
+
+from app.accounts import staff_views  # noqa: E402,F401  (the venue manager's staff pages on the same blueprint)
