@@ -91,6 +91,33 @@ def test_too_few_adults_says_how_many_more_are_needed(client, auth):
     assert _taken(slot.id) == 0
 
 
+def test_no_grade_is_chosen_for_the_teacher_and_one_left_unchosen_is_asked_for(client, auth):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=100)
+    auth.login(factories.user("teacher").email)
+    page = client.get(f"/slots/{slot.id}/book?lang=en").get_data(as_text=True)
+    assert re.search(r'<option selected value="">Choose the class', page)
+    client.get("/?lang=zh")
+    response = _book_class(client, slot.id, grade="", class_name="三年级1班", students=30, adults=3)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="grade-error"' in body and "请选择班级所在年级" in body
+    assert 'value="三年级1班"' in body and 'value="30"' in body  # what was typed is kept
+    assert _taken(slot.id) == 0
+
+
+def test_an_api_class_with_adults_out_of_range_is_refused_on_that_field(client, app):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=100)
+    teacher = factories.user("teacher")
+    token = client.post("/api/v1/auth/token", json={"email": teacher.email, "password": "password123"}).get_json()
+    for adults in (-2, 201):
+        answer = client.post("/api/v1/bookings?lang=en", headers={"Authorization": f"Bearer {token['token']}"},
+                             json={"slot_id": slot.id, "students": 30, "adults": adults, "grade": 4,
+                                   "class_name": "A"})
+        body = answer.get_json()
+        assert (answer.status_code, body["error"], body["field"]) == (400, "invalid_parameter", "adults"), body
+        assert "from 0 to 200 accompanying adults" in body["message"]
+    assert _taken(slot.id) == 0
+
+
 def test_group_size_limits_are_enforced(client, auth):
     slot = factories.slot(audience="school", days_ahead=10, capacity=100)
     auth.login(factories.user("teacher").email)

@@ -6,7 +6,7 @@ from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.bookings.models import CLASS_NAME_MAX
+from app.bookings.models import CLASS_ADULTS_MAX, CLASS_NAME_MAX
 from app.core.forms import Form
 
 GRADE_LABELS = {0: _l("Kindergarten")}
@@ -14,6 +14,10 @@ GRADE_LABELS = {0: _l("Kindergarten")}
 
 def grade_choices(low: int = 0, high: int = 12) -> list[SelectChoice]:
     return [SelectChoice(g, GRADE_LABELS.get(g) or _l("Grade %(n)d", n=g)) for g in range(low, high + 1)]
+
+
+def _grade_or_none(value):
+    return None if value in ("", None) else int(value)
 
 
 class IndividualBookingForm(Form):
@@ -32,17 +36,21 @@ class ClassBookingForm(Form):
     request_key = HiddenField()
     class_name = StringField(_l("Class"), validators=[DataRequired(), Length(max=CLASS_NAME_MAX)],
                              description=_l("For example Grade 4 Class 2. No student names are needed."))
-    grade = SelectField(_l("Grade"), coerce=int, choices=grade_choices(), validators=[InputRequired()])
+    # No grade is preselected: kindergarten, first in the list, would silently set the adults a class needs.
+    grade = SelectField(_l("Grade"), coerce=_grade_or_none,
+                        choices=[SelectChoice("", _l("Choose the class's grade"))] + grade_choices(),
+                        validators=[InputRequired(message=_l("Choose the class's grade."))])
     students = IntegerField(_l("Number of students"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
     adults = IntegerField(_l("Accompanying adults (teachers, parents)"),
-                          validators=[InputRequired(), NumberRange(min=0, max=200)])
+                          validators=[InputRequired(), NumberRange(min=0, max=CLASS_ADULTS_MAX)])
     program_id = SelectField(_l("Program"), coerce=int, validators=[Optional()])
     submit = SubmitField(_l("Send booking request"))
 
 
 class HeadcountForm(Form):
     students = IntegerField(_l("Number of students"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
-    adults = IntegerField(_l("Accompanying adults"), validators=[InputRequired(), NumberRange(min=0, max=200)])
+    adults = IntegerField(_l("Accompanying adults"),
+                          validators=[InputRequired(), NumberRange(min=0, max=CLASS_ADULTS_MAX)])
     submit = SubmitField(_l("Save the new numbers"))
 
 

@@ -31,6 +31,7 @@ ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted", "checked_in")
 # Statuses whose seats count against the slot's capacity.
 SEAT_HOLDING_STATUSES = ("pending", "confirmed", "checked_in")
 CLASS_NAME_MAX = 40  # "四年级2班", "Grade 4 Class 2": a label, not a roster
+CLASS_ADULTS_MAX = 200  # accompanying adults of one class visit
 
 
 class BookingRules(db.Model):

@@ -16,8 +16,8 @@ from sqlalchemy import exc, func, select
 
 from app.accounts.models import Role, User
 from app.bookings import capacity, notify
-from app.bookings.models import (ACTIVE_STATUSES, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking, BookingKind,
-                                 BookingRules, BookingStatus)
+from app.bookings.models import (ACTIVE_STATUSES, CLASS_ADULTS_MAX, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking,
+                                 BookingKind, BookingRules, BookingStatus)
 from app.bookings.rules import (adults_needed, booking_window, cancel_deadline, is_partner, normal_class_name,
                                 partner_reserve, places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
@@ -320,6 +320,9 @@ def _check_class(rules, *, students: int, adults: int, grade: int) -> None:
         raise DomainError("group_size",
                           _l("A class visit here is for %(min)d to %(max)d students.",
                              min=rules.group_min, max=rules.group_max), field="students")
+    if not 0 <= adults <= CLASS_ADULTS_MAX:  # the form's range; the API takes any integer
+        raise DomainError("invalid_parameter", _l("Give from 0 to %(max)d accompanying adults.", max=CLASS_ADULTS_MAX),
+                          field="adults")
     need = adults_needed(students, grade, rules)
     if adults < need:
         raise DomainError("adult_ratio",
