@@ -213,6 +213,25 @@ def test_children_bring_the_guardian_question_and_no_is_answered_beside_it(clien
     assert (booking.party_size, booking.children, booking.guardian_confirmed) == (3, 1, True)
 
 
+def test_the_guardian_question_sent_unanswered_asks_for_an_answer_beside_it(client, elder):
+    venue = factories.venue()
+    slot = factories.slot(venue)
+    _, day = _open(client, f"/venues/{venue.id}/book")
+    _, times = _open(client, unescape(next(h for h in _choices(day) if slot.local_date.isoformat() in h)))
+    _, people = _open(client, unescape(next(h for h in _choices(times) if f"slot={slot.id}" in h)))
+    children = _Page(_send(client, people, party_size=3).get_data(as_text=True))
+    guardian = _Page(_send(client, children, children=2).get_data(as_text=True))
+
+    unanswered = _send(client, guardian)  # "Next step" with neither Yes nor No chosen
+    html = unanswered.get_data(as_text=True)
+    assert unanswered.status_code == 400 and _screen(unanswered) == "Step 4 of 5"
+    assert 'id="guardian_confirmed-error"' in html and "Please choose one of the answers." in html
+    # Come back to by a link (not sent from it), the question is asked without a message.
+    back = client.get(f"/venues/{venue.id}/book", query_string={**guardian.form["fields"], "asked": ""})
+    assert back.status_code == 200 and "Please choose one of the answers." not in back.get_data(as_text=True)
+    assert _bookings() == 0
+
+
 def test_no_children_means_no_guardian_question(client, elder):
     venue = factories.venue()
     slot = factories.slot(venue)

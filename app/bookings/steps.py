@@ -156,6 +156,10 @@ def read(venue: Venue, data: Mapping[str, str], *, form: IndividualBookingForm |
         if not flow.asks(screen):
             continue
         if not _answered(flow, screen):
+            if screen in FIELD_OF and data.get("asked") == FIELD_OF[screen]:
+                # Sent from this very screen with nothing chosen (a radio left unpicked): say so.
+                getattr(flow.form, FIELD_OF[screen]).errors = [_l("Please choose one of the answers.")]
+                flow.status = 400
             return flow.show(screen, now)
         if not _answer_holds(flow, screen, now):
             flow.status = 400
