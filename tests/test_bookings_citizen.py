@@ -201,6 +201,29 @@ def test_cancelling_after_the_cutoff_is_refused(client, auth):
     assert _taken(soon.id) == 2
 
 
+def test_after_the_cutoff_the_booker_is_told_how_to_reach_the_venue_as_far_as_it_publishes(client, auth):
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+    soon = factories.slot_at(starts_in=timedelta(hours=3))  # inside the 24-hour cutoff
+    assert _book(client, soon.id).status_code == 302
+    booking = db.session.scalar(select(Booking).where(Booking.user_id == citizen.id))
+
+    soon.venue.contact_phone, soon.venue.contact_email = "", ""
+    db.session.commit()
+    for url in (f"/bookings/{booking.id}?lang=en", f"/slots/{soon.id}/book?lang=en"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Changes and cancellations closed at" in page, url
+        assert "The venue publishes no telephone or email to tell it of a change." in page, url
+        assert "please call the venue" not in page, url
+    soon.venue.contact_email = "desk@museum.example"
+    db.session.commit()
+    assert 'href="mailto:desk@museum.example"' in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    soon.venue.contact_phone = "025 8458 8888"
+    db.session.commit()
+    page = client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    assert "If plans change, please call the venue:" in page and 'href="tel:02584588888"' in page
+
+
 def test_a_cancel_reason_too_long_is_said_next_to_it_and_kept(client, auth):
     citizen = factories.user("citizen")
     auth.login(citizen.email)
