@@ -175,7 +175,7 @@ def confirmed_visit(slot, booker: User | None = None, **kw):
     row = booked_visit(slot, booker, **kw)
     if booker.role == Role.TEACHER and row.status.value == "pending":
         manager = user(Role.VENUE_MANAGER, venue=slot.venue)
-        booking_services.approve_booking(manager, row)
+        booking_services.approve_booking(manager, row, now=kw["now"])  # decided when booked, before the start
         db.session.commit()
     return row
 

@@ -21,7 +21,8 @@ def booking_json(booking: Booking) -> dict:
     data = {
         "id": booking.id,
         "reference": booking.reference,
-        "status": booking.status.value,
+        # A request still pending when its visit started has lapsed, closed by ``bookings close-day`` or not yet.
+        "status": "declined" if booking.lapsed(utcnow()) else booking.status.value,
         "kind": booking.kind.value,
         "slot": {"id": slot.id, "venue_id": slot.venue_id, "start": to_local(slot.starts_at).isoformat(),
                  "end": to_local(slot.ends_at).isoformat(), "audience": slot.audience.value},
@@ -36,6 +37,8 @@ def booking_json(booking: Booking) -> dict:
         data.update(party_size=booking.party_size, children=booking.children or 0)
     if booking.decline_reason:
         data["decline_reason"] = booking.decline_reason
+    if booking.lapsed(utcnow()):
+        data["lapsed"] = True
     return data
 
 
@@ -180,6 +183,8 @@ OPENAPI = {
                 "students": {"type": "integer"}, "adults": {"type": "integer"}, "grade": {"type": "integer"},
                 "class_name": {"type": "string"}, "school_id": {"type": ["integer", "null"]},
                 "decline_reason": {"type": "string"},
+                "lapsed": {"type": "boolean", "description": "Present (true) on a class visit request that was "
+                           "declined because the venue did not decide on it before the visit started."},
             },
         },
     },

@@ -30,6 +30,9 @@ class BookingStatus(LabelledEnum):
 ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted", "checked_in")
 # Statuses whose seats count against the slot's capacity.
 SEAT_HOLDING_STATUSES = ("pending", "confirmed", "checked_in")
+# A class visit request nobody decided before its slot started lapses: it is stored as ``declined``
+# with no decision (``decided_at`` empty; a manager's decline always sets it), and shown so.
+NOT_APPROVED_IN_TIME = _l("Not approved in time")
 CLASS_NAME_MAX = 40  # "四年级2班", "Grade 4 Class 2": a label, not a roster
 CLASS_ADULTS_MAX = 200  # accompanying adults of one class visit
 
@@ -155,6 +158,16 @@ class Booking(CreatedAt, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status.value in ACTIVE_STATUSES
+
+    def lapsed(self, now: datetime) -> bool:
+        """A request left undecided when its slot started: lapsed already (``bookings close-day``), or
+        due to, and to be treated so until the job runs."""
+        if self.status == BookingStatus.DECLINED:
+            return self.decided_at is None
+        return self.status == BookingStatus.PENDING and self.slot.starts_at <= now
+
+    def status_label(self, now: datetime):
+        return NOT_APPROVED_IN_TIME if self.lapsed(now) else self.status.label
 
     def __repr__(self) -> str:
         return f"<Booking {self.id} {self.kind.value} {self.status.value} seats={self.seats}>"

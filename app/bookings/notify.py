@@ -17,7 +17,7 @@ from app.bookings.models import BookingStatus
 from app.bookings.party import party_text
 from app.calendars.ics import booking_calendar, to_text
 from app.core.i18n import localized
-from app.core.time import to_local
+from app.core.time import to_local, utcnow
 from app.notifications.services import queue_message, recipient_locale, site_url
 
 SUBJECTS = {
@@ -25,6 +25,7 @@ SUBJECTS = {
     "requested": _l("Class visit request received: %(venue)s, %(date)s"),
     "approved": _l("Class visit approved: %(venue)s, %(date)s"),
     "declined": _l("Class visit request declined: %(venue)s, %(date)s"),
+    "lapsed": _l("Class visit request not approved in time: %(venue)s, %(date)s"),
     "cancelled": _l("Booking cancelled: %(venue)s, %(date)s"),
     "changed": _l("Booking changed: %(venue)s, %(date)s"),
     "waitlisted": _l("On the waiting list: %(venue)s, %(date)s"),
@@ -69,7 +70,7 @@ def _facts(booking, event: str, reason) -> dict:
         "time": f"{start:%H:%M}–{end:%H:%M}",
         "party": party_text(booking),
         "reference": booking.reference,
-        "status": str(booking.status.label),
+        "status": str(booking.status_label(utcnow())),
         # Only a confirmed booking has a ticket to replace; a pending one is still waiting for the venue.
         "has_ticket": booking.status == BookingStatus.CONFIRMED,
         "reason": _reason_text(booking, event, reason),

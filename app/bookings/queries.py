@@ -39,8 +39,10 @@ def bookings_of(user_id: int, *, upcoming: bool, now: datetime, limit: int = 100
 
 def own_bookings(user_id: int, *, now: datetime, limit: int = 100) -> tuple[list[Booking], list[Booking]]:
     """A person's bookings in two lists: those still to come (live, and the visit not over), soonest
-    first; and the rest (past visits, cancelled and declined bookings), latest first."""
-    live = Booking.status.in_([BookingStatus(status) for status in ACTIVE_STATUSES])
+    first; and the rest (past visits, cancelled and declined bookings, requests not approved in time),
+    latest first."""
+    live = sa.and_(Booking.status.in_([BookingStatus(status) for status in ACTIVE_STATUSES]),
+                   sa.not_(undecided_at_start(now)))
     ahead = sa.and_(Slot.ends_at >= now, live)
 
     def listed(where, order):
@@ -53,11 +55,17 @@ def own_bookings(user_id: int, *, now: datetime, limit: int = 100) -> tuple[list
     return listed(ahead, Slot.starts_at.asc()), listed(sa.not_(ahead), Slot.starts_at.desc())
 
 
+def undecided_at_start(now: datetime):
+    """A request still pending once its slot has started: lapsed, whether or not ``bookings
+    close-day`` has closed it yet (the query must join ``Slot``)."""
+    return sa.and_(Booking.status == BookingStatus.PENDING, Slot.starts_at <= now)
+
+
 def venue_requests(venue_id: int, now: datetime) -> list[Booking]:
-    """Class visit requests awaiting the manager's decision, soonest first."""
+    """Class visit requests the manager can still decide (their slot has not started), soonest first."""
     return list(db.session.scalars(
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
-        .where(Booking.venue_id == venue_id, Booking.status == BookingStatus.PENDING, Slot.starts_at >= now)
+        .where(Booking.venue_id == venue_id, Booking.status == BookingStatus.PENDING, Slot.starts_at > now)
         .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.program))
         .order_by(Slot.starts_at)))
 

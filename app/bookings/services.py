@@ -15,7 +15,7 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import exc, func, select
 
 from app.accounts.models import Role, User
-from app.bookings import capacity, notify
+from app.bookings import capacity, notify, queries
 from app.bookings.models import (ACTIVE_STATUSES, CLASS_ADULTS_MAX, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking,
                                  BookingKind, BookingRules, BookingStatus)
 from app.bookings.rules import (adults_needed, booking_window, cancel_deadline, is_partner, normal_class_name,
@@ -339,6 +339,12 @@ def _check_class(rules, *, students: int, adults: int, grade: int) -> None:
 UPCOMING = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 
 
+def is_live(booking: Booking, now: datetime) -> bool:
+    """Whether the booking still stands for its visit (a ticket, a calendar entry, a slip): a
+    request not approved in time does not."""
+    return booking.status in UPCOMING and not booking.lapsed(now)
+
+
 def past_cutoff(booking: Booking, now: datetime) -> bool:
     """Changes and cancellations have closed (a place on the waiting list can always be given up)."""
     return booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules_for(booking.venue))
@@ -417,15 +423,33 @@ def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: i
 
 
 def approve_booking(manager: User, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """Confirm a class visit request, until its slot starts: a request undecided then has lapsed."""
     now = now or utcnow()
+    if booking.lapsed(now):
+        raise _request_lapsed()
     if booking.status != BookingStatus.PENDING:
         raise DomainError("not_pending", _l("Only requests awaiting approval can be approved."), status=409)
-    booking.status = BookingStatus.CONFIRMED
-    booking.decided_at, booking.decided_by_id, booking.updated_at = now, manager.id, now
-    booking.ticket_version += 1
-    db.session.flush()
+    # One conditional UPDATE: a decline or the lapse at the start that gets there first wins, on any worker.
+    not_started = sa.exists().where(Slot.id == Booking.slot_id, Slot.starts_at > now)
+    claimed = db.session.execute(
+        sa.update(Booking).where(Booking.id == booking.id, Booking.status == BookingStatus.PENDING, not_started)
+        .values(status=BookingStatus.CONFIRMED, decided_at=now, decided_by_id=manager.id, updated_at=now,
+                ticket_version=Booking.ticket_version + 1),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.expire(booking)
+    if not claimed:
+        if booking.lapsed(now):
+            raise _request_lapsed()
+        raise DomainError("booking_changed", _l("This booking was just changed. Please reload."), status=409)
     notify.booking_event(booking, "approved")
     return booking
+
+
+def _request_lapsed() -> DomainError:
+    return DomainError("request_lapsed",
+                       _l("The visit has already started, so this request can no longer be approved. It has "
+                          "lapsed as not approved in time, and the teacher will be told."), status=409)
 
 
 def decline_booking(manager: User, booking: Booking, *, reason: str, now: datetime | None = None) -> Booking:
@@ -440,12 +464,35 @@ def decline_booking(manager: User, booking: Booking, *, reason: str, now: dateti
     return booking
 
 
+def lapse_undecided_requests(now: datetime | None = None) -> int:
+    """Close every class visit request nobody decided before its slot started (``declined`` with no
+    decision): its places go back and the teacher is told it was not approved in time. Returns how
+    many lapsed. Runs from ``bookings close-day``; several runs at once close each request, release
+    its places and tell its teacher once, as ``end_booking`` claims the booking with one conditional
+    UPDATE. Until it runs, reads treat such a request as lapsed (``Booking.lapsed``)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(queries.undecided_at_start(now)).order_by(Booking.id)).all()
+    lapsed = 0
+    for booking in due:
+        try:
+            end_booking(booking, BookingStatus.DECLINED, now=now)
+        except DomainError:  # decided, or lapsed by another run, meanwhile
+            continue
+        notify.booking_event(booking, "lapsed")
+        lapsed += 1
+    return lapsed
+
+
 def promote_waitlist(slot_id: int, *, now: datetime | None = None) -> list[Booking]:
     """Offer freed places to the waiting list in order; each booking that now fits is confirmed."""
     now = now or utcnow()
     promoted = []
+    # Places that come free once the visit is under way are not offered: a confirmation then is of no use.
     waiting = db.session.scalars(
-        select(Booking).where(Booking.slot_id == slot_id, Booking.status == BookingStatus.WAITLISTED)
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.slot_id == slot_id, Booking.status == BookingStatus.WAITLISTED, Slot.starts_at > now)
         .order_by(Booking.id)
     ).all()
     for booking in waiting:

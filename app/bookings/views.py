@@ -56,6 +56,13 @@ def places_now(slot, venue=None) -> Places:
 
 
 @bp.app_template_global()
+def booking_status_now(booking: Booking):
+    """For pages and lists: the booking's status as it stands now (a request still pending when its
+    visit started reads "not approved in time")."""
+    return booking.status_label(utcnow())
+
+
+@bp.app_template_global()
 def places_left_now(slots, venue=None) -> int:
     """``places_now`` over a day's slots."""
     return sum(places_now(slot, venue).left for slot in slots)
@@ -178,10 +185,11 @@ def _render_detail(booking: Booking, *, cancel_form: CancelForm | None = None,
     own = booking.user_id == current_user.id
     if headcount_form is None and booking.kind == BookingKind.GROUP and own:
         headcount_form = HeadcountForm(students=booking.students, adults=booking.adults)
+    now = utcnow()
     return render_template("bookings/detail.html", booking=booking, cancel_form=cancel_form or CancelForm(),
                            headcount_form=headcount_form, deadline=cancel_deadline(booking.slot, rules_for(booking.venue)), own=own,
-                           live=booking.status in services.UPCOMING,
-                           changes_open=services.changes_open(booking, utcnow())), status
+                           live=services.is_live(booking, now), lapsed=booking.lapsed(now),
+                           changes_open=services.changes_open(booking, now)), status
 
 
 def _refuse_stale(booking: Booking, message: str):
@@ -198,7 +206,9 @@ def slip(booking_id: int):
     booking = _booking_or_404(booking_id)
     if booking.kind != BookingKind.GROUP:
         abort(404)
-    return render_template("bookings/slip.html", booking=booking, live=booking.status in services.UPCOMING)
+    now = utcnow()
+    return render_template("bookings/slip.html", booking=booking, live=services.is_live(booking, now),
+                           lapsed=booking.lapsed(now))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")

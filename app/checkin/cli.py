@@ -1,4 +1,4 @@
-"""``flask --app wsgi checkin …``: ticket keys; and ``bookings close-day`` (no-shows)."""
+"""``flask --app wsgi checkin …``: ticket keys; and ``bookings close-day`` (no-shows, lapsed requests)."""
 from __future__ import annotations
 
 import time
@@ -9,11 +9,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from app.bookings import services as booking_services
 from app.bookings.cli import bookings_cli
 from app.checkin import keys, services
 from app.core.cli import CliError, CliGroup
 from app.core.time import local_today, utcnow
 from app.extensions import db
+from app.notifications.services import after_commit_delivery
 
 checkin_cli = CliGroup("checkin", help="Ticket signing keys and check-in jobs.")
 
@@ -91,9 +93,17 @@ def verifications_per_second(count: int = 20000) -> tuple[float, float]:
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Visits on this local date (YYYY-MM-DD); yesterday if not given.")
 def close_day_command(day) -> None:
-    """Mark confirmed bookings of the day's ended slots that never checked in as no-shows."""
+    """Mark confirmed bookings of the day's ended slots that never checked in as no-shows; and let
+    every class visit request nobody decided before its visit started lapse (whatever the date),
+    telling its teacher."""
     day = day.date() if day is not None else local_today() - timedelta(days=1)
-    marked = services.mark_no_shows(day, now=utcnow())
+    now = utcnow()
+    lapsed = booking_services.lapse_undecided_requests(now)
+    marked = services.mark_no_shows(day, now=now)
     db.session.commit()
+    after_commit_delivery()  # the teachers' messages; the delivery job sends any beyond its batch
+    click.echo(ngettext("%(num)d class visit request not approved in time has lapsed; its teacher is told.",
+                        "%(num)d class visit requests not approved in time have lapsed; their teachers are told.",
+                        lapsed))
     click.echo(ngettext("%(num)d booking marked as no-show for %(day)s.",
                         "%(num)d bookings marked as no-shows for %(day)s.", marked, day=day.isoformat()))
