@@ -193,6 +193,10 @@ def test_bad_weights_are_shown_next_to_their_field(client, auth, scenario):
     assert 'id="open_days-error"' in page and 'id="visits-error"' in page
     zeros = {key: "0" for key in data}
     assert client.post("/admin/evaluation", data=zeros).status_code == 400
+    # 0.001 would be stored as 0: said on its field, not as "every weight is 0".
+    tiny = client.post("/admin/evaluation?lang=en", data={**zeros, "visits": "0.001"})
+    assert tiny.status_code == 400 and 'id="visits-error"' in tiny.get_data(as_text=True)
+    assert "one decimal place at most" in tiny.get_data(as_text=True)
 
 
 def test_accreditations_due_within_90_days_are_listed_for_review(client, auth, scenario):

@@ -75,6 +75,9 @@ def save_weights(admin, values: dict) -> dict[str, float]:
             raise DomainError("invalid_weight", _l("Give a number from 0 to 100."), field=indicator.key) from None
         if not number.is_finite() or not 0 <= number <= 100:
             raise DomainError("invalid_weight", _l("Give a number from 0 to 100."), field=indicator.key)
+        if number != number.quantize(Decimal("0.1")):  # stored to 0.1: 0.04 would silently become 0
+            raise DomainError("invalid_weight", _l("Give the weight to one decimal place at most, e.g. 12.5."),
+                              field=indicator.key)
         clean[indicator.key] = number.quantize(Decimal("0.1"))
     if not any(clean.values()):
         raise DomainError("all_weights_zero", _l("At least one indicator needs a weight above 0."),
