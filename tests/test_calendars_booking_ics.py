@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import icalendar
 import vobject
+from sqlalchemy import select
 
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
@@ -101,12 +102,33 @@ def test_a_cancelled_booking_ics_is_marked_cancelled_with_a_higher_sequence(clie
     assert not after.walk("VALARM")
 
 
-def test_a_pending_class_visit_is_tentative(client, auth):
+def test_a_pending_class_visit_is_tentative_awaits_approval_and_has_no_reminder(client, auth):
     teacher = factories.user("teacher")
     booking = factories.booked_visit(factories.slot(audience="school", days_ahead=5), teacher)
     auth.login(teacher.email)
 
-    assert str(_event(_ics(client, booking.id))["status"]) == "TENTATIVE"
+    event = _event(_ics(client, booking.id))
+    assert str(event["status"]) == "TENTATIVE" and not event.walk("VALARM")
+    assert "等待场馆审核" in str(event["description"]) and "二维码" not in str(event["description"])
+
+
+def test_a_place_on_the_waiting_list_promises_no_ticket_and_no_visit(client, auth):
+    slot = factories.slot(capacity=2)
+    factories.booked_visit(slot, factories.user("citizen"), party_size=2)
+    waiting = factories.user("citizen")
+    auth.login(waiting.email)
+    client.get("/?lang=en")
+    page = client.get(f"/slots/{slot.id}/book").get_data(as_text=True)
+    key = page.split('name="request_key" type="hidden" value="', 1)[1].split('"', 1)[0]
+    saved = client.post(f"/slots/{slot.id}/book", data={"request_key": key, "party_size": 1, "join_waitlist": "y"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "you are on the waiting list" in saved and "Your booking is saved." not in saved
+    booking = db.session.scalar(select(Booking).where(Booking.user_id == waiting.id))
+
+    event = _event(_ics(client, booking.id))
+    description = str(event["description"])
+    assert str(event["status"]) == "TENTATIVE" and not event.walk("VALARM")  # no "Tomorrow: your visit"
+    assert "waiting list" in description and "Show the ticket QR code" not in description
 
 
 def test_booking_ics_has_a_reminder_the_day_before(client, auth):

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from app.accounts.models import Role
 from app.bookings import party, queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
-from app.bookings.models import Booking, BookingKind
+from app.bookings.models import Booking, BookingKind, BookingStatus
 from app.bookings.rules import Places, Viewer, cancel_deadline, outlook, rules_for, window_state
 from app.core.authz import authorize
 from app.core.errors import DomainError
@@ -122,7 +122,7 @@ def book_slot(slot_id: int):
             apply_error(form, exc)
             status = exc.status if exc.status in (400, 403, 409) else 400
         else:
-            flash(_("Your booking is saved."), "success")
+            flash(_saved(booking), "success")
             return redirect(url_for("bookings.detail", booking_id=booking.id))
     elif form.errors:
         status = 400
@@ -153,11 +153,21 @@ def book_in_steps(venue_id: int):
                 db.session.rollback()
                 flow.refused(exc)
             else:
-                flash(_("Your booking is saved."), "success")
+                flash(_saved(booking), "success")
                 return redirect(url_for("bookings.detail", booking_id=booking.id))
         elif form.errors:
             flow.status = 400
     return render_template(f"bookings/steps/{flow.screen}.html", flow=flow, form=flow.form), flow.status
+
+
+def _saved(booking: Booking) -> str:
+    """What the booker is told once the booking is stored: it may be a place, a request or a hope."""
+    if booking.status == BookingStatus.WAITLISTED:
+        return _("This time is fully booked: you are on the waiting list. If a place comes free, the booking is "
+                 "confirmed and you are told.")
+    if booking.status == BookingStatus.PENDING:
+        return _("Your request is sent to the venue. You are told when it decides.")
+    return _("Your booking is saved.")
 
 
 def _book(form, slot: Slot) -> Booking:

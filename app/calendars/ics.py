@@ -79,12 +79,25 @@ def _title(venue, program) -> str:
     return f"{name} · {localized(program, 'title')}" if program is not None else name
 
 
-def booking_description(booking: Booking) -> str:
-    """The facts of a booking in plain lines: reference, party, status."""
+def _event_status(booking: Booking, now: datetime) -> str:
+    """The VEVENT STATUS: a request that lapsed unapproved (closed by ``close-day`` or not yet) is off."""
+    return "CANCELLED" if booking.lapsed(now) else _STATUS.get(booking.status, "CONFIRMED")
+
+
+def booking_description(booking: Booking, now: datetime) -> str:
+    """The facts of a booking in plain lines: reference, party, status, and what to do next."""
     lines = [_("Booking reference: %(reference)s", reference=booking.reference),
              _("Party: %(party)s", party=party_text(booking)),
-             _("Status: %(status)s", status=booking.status.label)]
-    if _STATUS.get(booking.status) != "CANCELLED":  # no visit to come to: no arrival instructions
+             _("Status: %(status)s", status=booking.status_label(now))]
+    status = _event_status(booking, now)
+    if status == "CANCELLED":
+        pass  # no visit to come to: no arrival instructions
+    elif booking.status == BookingStatus.WAITLISTED:
+        lines.append(_("You are on the waiting list: there is no ticket yet. If a place comes free, the booking "
+                       "is confirmed and you are told."))
+    elif booking.status == BookingStatus.PENDING:
+        lines.append(_("Awaiting the venue's approval: you are told of its decision."))
+    else:
         lines.append(_("Show the ticket QR code on your booking page at the entrance. "
                        "Check-in opens 30 minutes before the start."))
     return "\n".join(lines)
@@ -101,13 +114,14 @@ def booking_event(booking: Booking, url: str) -> Event:
     event.add("dtend", to_local(slot.ends_at))
     event.add("summary", _title(venue, booking.program or slot.program))
     _place(event, venue)
-    event.add("description", f"{booking_description(booking)}\n{url}")
+    now = utcnow()
+    event.add("description", f"{booking_description(booking, now)}\n{url}")
     event.add("url", url)
-    event.add("status", _STATUS.get(booking.status, "CONFIRMED"))
+    event.add("status", _event_status(booking, now))
     event.add("sequence", booking.ticket_version)
     event.add("class", "PRIVATE")
     event.add("transp", "OPAQUE")
-    if event["status"] != "CANCELLED":
+    if event["status"] == "CONFIRMED":  # a reminder of a visit to come, not of a hope or a request
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", _("Tomorrow: your visit to %(venue)s", venue=localized(venue, "name")))
