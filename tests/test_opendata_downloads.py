@@ -108,10 +108,11 @@ def test_figures_of_five_and_more_are_published(client, scenario):
     assert rows[scenario["b"].id]["visits"] == "35" and rows[scenario["b"].id]["school_students"] == "24"
 
 
-def test_the_venue_registry_lists_approved_venues_only(client, scenario):
+def test_the_venue_registry_leaves_out_venues_never_approved(client, scenario):
     factories.venue(status="draft", name_zh="未公开的草稿馆")
     rows = csv_rows(client, "venues")
     assert {int(r["venue_id"]) for r in rows} == {scenario["a"].id, scenario["b"].id}
+    assert {r["status"] for r in rows} == {"approved"}
     assert rows[0]["themes"] in ("astronomy", "geology")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.accounts.models import Role
@@ -94,19 +95,20 @@ def test_the_page_does_not_offer_to_file_a_year_the_venue_was_not_registered_in(
     assert f"Your venue was not yet registered in {LAST_YEAR}" in page
 
 
-def test_a_venue_back_in_review_is_not_offered_the_filing_and_is_told_why(client, auth):
-    venue = registered_venue()
+@pytest.mark.parametrize("status", [VenueStatus.SUBMITTED, VenueStatus.SUSPENDED])
+def test_a_venue_off_the_register_now_still_files_the_year_it_operated(client, auth, status):
+    venue = registered_venue()  # on the register all last year
     manager = manager_of(venue)
-    venue.status = VenueStatus.SUBMITTED  # e.g. a district move waiting for the district's review
+    venue.status = status  # back in review after a district move, or suspended since
     db.session.commit()
     auth.login(manager.email)
-    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=zh").get_data(as_text=True)
-    assert f"/manage/reports/{LAST_YEAR}/submit" not in page
-    assert "只有已通过登记的场馆才能提交年度报告" in page
-    assert f"/manage/reports/{LAST_YEAR}/text" in page  # the remarks can still be prepared
-    response = client.post(f"/manage/reports/{LAST_YEAR}/submit?lang=en", data={}, follow_redirects=True)
-    assert "Only approved venues file annual reports." in response.get_data(as_text=True)
-    assert submission(venue, LAST_YEAR) is None
+    assert f"/manage/reports/{LAST_YEAR}/submit" in client.get(f"/manage/reports/{LAST_YEAR}").get_data(as_text=True)
+    assert client.post(f"/manage/reports/{LAST_YEAR}/submit", data={}).status_code == 302
+    assert submission(venue, LAST_YEAR).submitted_at is not None
+    auth.logout()
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    listing = client.get(f"/admin/reports?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+    assert venue.name_en in listing and "Submitted on" in listing.split(venue.name_en, 1)[1].split("</tr>", 1)[0]
 
 
 # --- which venues owe a report ---------------------------------------------------------------------
@@ -129,6 +131,56 @@ def test_a_venue_with_slots_in_the_year_is_listed_whenever_its_approval_was_reco
     factories.slot(venue, day=local_today().replace(year=LAST_YEAR, month=6, day=1))
     auth.login(factories.user(Role.CITY_ADMIN).email)
     assert venue.name_en in client.get(f"/admin/reports?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+
+
+def status_change(venue, to_status: VenueStatus, when: datetime) -> None:
+    venue.status_changes.append(VenueStatusChange(from_status=venue.status, to_status=to_status,
+                                                  created_at=from_local(when)))
+    venue.status = to_status
+    db.session.commit()
+
+
+def test_a_venue_suspended_since_is_listed_and_scored_for_the_year_it_operated(client, auth):
+    venue = registered_venue(name_en="Suspended Since Hall", district_code=XUANWU)
+    auth.login(factories.user(Role.DISTRICT_ADMIN, district_code=XUANWU).email)
+    assert client.post(f"/admin/venues/{venue.id}/suspend", data={"suspend-reason": "安全检查"}).status_code == 302
+    auth.logout()
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    listing = client.get(f"/admin/reports?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+    assert venue.name_en in listing and "Suspended" in listing
+    scores = client.get(f"/admin/evaluation?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+    assert venue.name_en in scores and "Suspended" in scores
+
+
+def test_a_venue_suspended_the_whole_year_is_neither_listed_nor_scored_for_it(client, auth):
+    idle = registered_venue(LAST_YEAR - 1, name_en="Idle Hall")
+    status_change(idle, VenueStatus.SUSPENDED, datetime(LAST_YEAR - 1, 11, 1))
+    back = registered_venue(LAST_YEAR - 1, name_en="Back Again Hall")
+    status_change(back, VenueStatus.SUSPENDED, datetime(LAST_YEAR - 1, 11, 1))
+    status_change(back, VenueStatus.APPROVED, datetime(LAST_YEAR, 10, 1))
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    for page in ("reports", "evaluation"):
+        last_year = client.get(f"/admin/{page}?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+        assert idle.name_en not in last_year and back.name_en in last_year, page
+        year_before = client.get(f"/admin/{page}?year={LAST_YEAR - 1}&lang=en").get_data(as_text=True)
+        assert idle.name_en in year_before and back.name_en in year_before, page
+
+
+def test_a_venue_back_in_review_after_a_move_is_listed_for_the_year_it_operated(client, auth):
+    venue = registered_venue(name_en="Moved Hall")
+    status_change(venue, VenueStatus.SUBMITTED, datetime(THIS_YEAR, 1, 2))
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    assert venue.name_en in client.get(f"/admin/reports?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+    assert venue.name_en in client.get(f"/admin/evaluation?year={LAST_YEAR}&lang=en").get_data(as_text=True)
+
+
+def test_a_venue_never_approved_is_never_listed(client, auth):
+    draft = factories.venue(name_en="Draft Hall", status=VenueStatus.DRAFT)
+    draft.created_at = from_local(datetime(LAST_YEAR, 3, 1))
+    db.session.commit()
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    for page in ("reports", "evaluation"):
+        assert draft.name_en not in client.get(f"/admin/{page}?year={LAST_YEAR}&lang=en").get_data(as_text=True)
 
 
 # --- the city admin returns a report -------------------------------------------------------------

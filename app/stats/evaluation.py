@@ -22,7 +22,7 @@ from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.filters import year_filters
 from app.stats.models import EvaluationWeight
 from app.stats.sources import attendance_source, supply_source
-from app.venues.models import Venue, VenueStatus
+from app.venues.models import Venue
 
 POINTS = (100, 75, 50, 25)
 
@@ -94,10 +94,11 @@ def save_weights(admin, values: dict) -> dict[str, float]:
 
 
 def _evaluated_venues(year: int):
-    """Approved venues that were on the register in ``year``: one approved later is not scored 0 for it."""
-    from app.stats.reports import registered_by  # reports imports the forms, which import this module
+    """The venues that were on the register in ``year``, as the annual reports count them: one approved
+    later is not scored 0 for it, one suspended since is still scored for the year it operated."""
+    from app.stats.reports import registered_in  # reports imports the forms, which import this module
 
-    return select(Venue).where(Venue.status == VenueStatus.APPROVED, registered_by(year))
+    return select(Venue).where(registered_in(year))
 
 
 def venue_indicators(year: int) -> dict[int, dict[str, int]]:

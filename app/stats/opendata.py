@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.bookings.models import Booking
 from app.checkin.models import CheckIn, CheckInResult
+from app.core.time import utcnow
 from app.districts.models import District
 from app.events.models import ThemedDay
 from app.extensions import db
@@ -21,6 +22,7 @@ from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.models import VenueDailyStats
 from app.stats.suppression import THRESHOLD, suppress_district_month, withhold, withheld_events
 from app.venues.models import Venue, VenueStatus, VenueTheme
+from app.venues.services import ever_registered
 
 YIELD_PER = 2000
 LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
@@ -175,17 +177,20 @@ def _monthly_rows(conn: sa.Connection) -> Iterator[tuple]:
 
 
 def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
+    # Every venue ever on the register, so that each venue_id of the attendance and event datasets is
+    # found here; a suspended venue stays, its `status` saying so.
     themes = (select(VenueTheme.venue_id, VenueTheme.name).join(Venue)
-              .where(Venue.status == VenueStatus.APPROVED).order_by(VenueTheme.venue_id, VenueTheme.id))
+              .where(ever_registered()).order_by(VenueTheme.venue_id, VenueTheme.id))
     by_venue: dict[int, list[str]] = {}
     for venue_id, name in conn.execute(themes):
         by_venue.setdefault(venue_id, []).append(name)
     V = Venue
     query = (select(V.id, V.name_zh, V.name_en, V.venue_type, V.operator_kind, V.district_code,
                     District.name_zh.label("district_name"), V.address_zh, V.latitude, V.longitude, V.admission,
-                    V.opens_at, V.closes_at, V.closed_weekdays, V.daily_capacity, V.grade_min, V.grade_max, V.website)
+                    V.opens_at, V.closes_at, V.closed_weekdays, V.daily_capacity, V.grade_min, V.grade_max, V.website,
+                    V.status)
              .join(District, District.code == V.district_code)
-             .where(V.status == VenueStatus.APPROVED).order_by(V.id).execution_options(yield_per=500))
+             .where(ever_registered()).order_by(V.id).execution_options(yield_per=500))
     for venue in conn.execute(query):
         yield (venue.id, venue.name_zh, venue.name_en or "", venue.venue_type.value, venue.operator_kind.value,
                venue.district_code, venue.district_name, venue.address_zh or "",
@@ -195,14 +200,18 @@ def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
                venue.opens_at.strftime("%H:%M") if venue.opens_at else None,
                venue.closes_at.strftime("%H:%M") if venue.closes_at else None,
                venue.closed_weekdays or "", venue.daily_capacity, venue.grade_min, venue.grade_max,
-               venue.website or "")
+               venue.website or "", venue.status.value)
 
 
 def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
+    # A venue not open now (suspended, or in review after a move) keeps its events' past sessions,
+    # held and counted; its sessions still to come are not advertised, and cannot be booked.
+    held_or_open = sa.or_(Venue.status == VenueStatus.APPROVED, Slot.starts_at <= utcnow())
     slots = (select(Slot.program_id, func.min(Slot.local_date).label("first_day"),
                     func.max(Slot.local_date).label("last_day"), func.count(Slot.id).label("sessions"),
                     func.sum(Slot.capacity).label("capacity"))
-             .where(Slot.status == SlotStatus.OPEN).group_by(Slot.program_id).subquery("event_slots"))
+             .join(Venue, Venue.id == Slot.venue_id).where(Slot.status == SlotStatus.OPEN, held_or_open)
+             .group_by(Slot.program_id).subquery("event_slots"))
     attendance = (select(Slot.program_id, func.sum(CheckIn.persons).label("persons"))
                   .select_from(Slot).join(Booking, Booking.slot_id == Slot.id)
                   .join(CheckIn, sa.and_(CheckIn.booking_id == Booking.id, CheckIn.result == CheckInResult.OK))
@@ -214,7 +223,7 @@ def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
              .join(Venue, Venue.id == Program.venue_id).join(slots, slots.c.program_id == Program.id)
              .outerjoin(ThemedDay, ThemedDay.key == Program.themed_day_key)
              .outerjoin(attendance, attendance.c.program_id == Program.id)
-             .where(Program.themed_day_key.isnot(None), Venue.status == VenueStatus.APPROVED)
+             .where(Program.themed_day_key.isnot(None), ever_registered())
              .order_by(slots.c.first_day, Program.id))
     events = conn.execute(query).all()  # one row per themed program: few, and all needed to decide
     withheld_ids = withheld_events(((row[0], row[5], int(row[12])) for row in events), _small_event_days(conn))
@@ -259,7 +268,8 @@ DATASETS = (
         "每个场馆每天的入馆人次（来自验票签到与现场入馆记录），按类型细分。",
         "Persons admitted at each venue each day (from check-ins and walk-ins), split by kind.",
         (Field("date", "date", "入馆日期（北京时间）", "Day of the visit (Asia/Shanghai)"),
-         Field("venue_id", "integer", "场馆编号", "Venue id (as in the venues dataset and the API)"),
+         Field("venue_id", "integer", "场馆编号（与场馆名录数据集一致）",
+               "Venue id (as in the venues dataset; for a venue open now, also in the API)"),
          Field("venue", "string", "场馆名称（中文）", "Venue name (Chinese)"),
          Field("venue_en", "string", "场馆名称（英文）", "Venue name (English)"),
          Field("district", "string", "场馆所在区的行政区划代码", "District code (GB/T 2260) of the venue"),
@@ -283,7 +293,11 @@ DATASETS = (
         ("month", "district"), _monthly_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
     Dataset(
         "venues", "科普场馆名录", "Venue registry",
-        "已通过登记的科普场馆及教育基地。", "Approved science venues and education bases.",
+        "通过登记的科普场馆及教育基地，包括暂停开放或迁址后待审核的场馆（见 `status`），"
+        "使入馆人次与主题日活动数据中的每个场馆编号都能在此查到。",
+        "Science venues and education bases that have been approved, including those suspended or back in "
+        "review after a move (see `status`), so that every venue id of the attendance and themed-event "
+        "datasets is found here.",
         (Field("venue_id", "integer", "场馆编号", "Venue id"),
          Field("name_zh", "string", "场馆名称（中文）", "Name (Chinese)"),
          Field("name_en", "string", "场馆名称（英文）", "Name (English)"),
@@ -302,13 +316,21 @@ DATASETS = (
          Field("daily_capacity", "integer", "每日最大承载量", "Daily capacity", "人", "persons"),
          Field("grade_min", "integer", "适合的最低年级（0 为幼儿园）", "Lowest suitable grade (0 = kindergarten)"),
          Field("grade_max", "integer", "适合的最高年级", "Highest suitable grade"),
-         Field("website", "string", "网站", "Website")),
+         Field("website", "string", "网站", "Website"),
+         Field("status", "string",
+               "登记状态：`approved` 已登记并对公众开放，`suspended` 暂停开放，`submitted` 迁至他区后待新所在区审核，"
+               "`rejected` 迁址后未获新所在区通过；后三者目前不可预约",
+               "Registration status: `approved` (on the register and open to the public), `suspended`, "
+               "`submitted` (moved to another district, awaiting its review) or `rejected` (moved, and not "
+               "approved there); the last three cannot be booked now")),
         ("venue_id",), _venue_rows, lambda: db.session.scalar(select(func.max(Venue.updated_at)))),
     Dataset(
         "themed-events", "主题日活动", "Themed events",
-        "与全国科普日、科技活动周等主题日关联的场馆活动，及其场次与入馆人次。",
+        "与全国科普日、科技活动周等主题日关联的场馆活动，及其场次与入馆人次。目前不开放的场馆（见场馆名录的 `status`）"
+        "只列出已开始的场次。",
         "Venue events tied to themed days (National Science Popularization Day, Science and Technology Week, "
-        "…), with their sessions and attendance.",
+        "…), with their sessions and attendance. For a venue not open now (see `status` in the venues "
+        "dataset), only the sessions that have begun are listed.",
         (Field("event_id", "integer", "活动编号", "Event id"),
          Field("title_zh", "string", "活动名称（中文）", "Title (Chinese)"),
          Field("title_en", "string", "活动名称（英文）", "Title (English)"),

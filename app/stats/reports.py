@@ -27,6 +27,7 @@ from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
 from app.stats.models import ReportReturn, ReportSubmission, SchoolDailyVisits
 from app.venues.models import Venue, VenueStatus, VenueStatusChange
+from app.venues.services import ever_registered
 
 FIRST_YEAR = 2000
 RETURN_REASON_MAX = 2000
@@ -88,8 +89,28 @@ def registered_by(year: int):
     )
 
 
+def registered_in(year: int):
+    """A condition on ``Venue``: the venue was on the register for some of ``year``, whatever its
+    status now (suspended since, or back in review after a move): it owes that year's report and is
+    scored in that year's evaluation.
+
+    It was approved before the year ended (``registered_by``), and not off the register all year: the
+    last change of its status before the year began did not leave it suspended or in review, or a
+    change during the year approved it again.
+    """
+    year_start = from_local(datetime(year, 1, 1))
+    year_end = from_local(datetime(year + 1, 1, 1))
+    change = VenueStatusChange
+    status_at_start = (select(change.to_status).where(change.venue_id == Venue.id, change.created_at < year_start)
+                       .order_by(change.created_at.desc(), change.id.desc()).limit(1).scalar_subquery())
+    approved_during = exists().where(change.venue_id == Venue.id, change.to_status == VenueStatus.APPROVED,
+                                     change.created_at >= year_start, change.created_at < year_end)
+    return sa.and_(ever_registered(), registered_by(year),
+                   sa.or_(status_at_start.is_(None), status_at_start == VenueStatus.APPROVED, approved_during))
+
+
 def was_registered(venue: Venue, year: int) -> bool:
-    return bool(db.session.scalar(select(exists().where(Venue.id == venue.id, registered_by(year)))))
+    return bool(db.session.scalar(select(exists().where(Venue.id == venue.id, registered_in(year)))))
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -182,10 +203,10 @@ def save_report_text(manager, venue: Venue, year: int, text: str) -> ReportSubmi
 
 def filing_refusal(venue: Venue, year: int) -> DomainError | None:
     """Why the venue cannot file its ``year`` report now, or None when it can: only a finished year,
-    of an approved venue that was registered in that year. The page asks this before it offers the
-    button, so that it never offers what the submission would refuse."""
-    if venue.status != VenueStatus.APPROVED:
-        return DomainError("venue_not_approved", _l("Only approved venues file annual reports."), status=409)
+    of a venue on the register for some of that year (``registered_in``), whatever its status now: a
+    venue suspended since, or back in review after a move, still reports the year it operated, as
+    the admins' list expects. The page asks this before it offers the button, so that it never
+    offers what the submission would refuse."""
     if local_today() < submission_opens(year):
         return DomainError("year_not_over", _l("The %(year)d report covers the whole year: it can be submitted from "
                                                "1 January %(next)d.", year=year, next=year + 1), status=409)
@@ -263,12 +284,12 @@ def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None
 
 
 def reports_of_year(admin, year: int) -> list[tuple[Venue, ReportSubmission | None, ReportReturn | None]]:
-    """Every approved venue that was registered in ``year`` (in the admin's district, for a district
-    admin) with its submission and the return it has still to answer."""
+    """Every venue that was on the register in ``year``, suspended since or not (in the admin's
+    district, for a district admin), with its submission and the return it has still to answer."""
     query = (select(Venue, ReportSubmission)
              .outerjoin(ReportSubmission, sa.and_(ReportSubmission.venue_id == Venue.id, ReportSubmission.year == year))
              .options(selectinload(ReportSubmission.returns))
-             .where(Venue.status == VenueStatus.APPROVED, registered_by(year))
+             .where(registered_in(year))
              .order_by(Venue.district_code, Venue.name_zh))
     if _role(admin) == Role.DISTRICT_ADMIN:
         query = query.where(Venue.district_code == admin.district_code)

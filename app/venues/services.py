@@ -80,6 +80,14 @@ def can_view_venue(user, venue: Venue) -> bool:
     return venue.status == VenueStatus.APPROVED or can_manage_venue(user, venue) or can_review_venue(user, venue)
 
 
+def ever_registered():
+    """A condition on ``Venue``: it has been on the register (approved) at some time, whatever its
+    status now: approved, suspended, or back in review after a move. What was published about such a
+    venue's past (attendance, events, reports) stays published; only approved venues are open now."""
+    return Venue.status.in_((S.APPROVED, S.SUSPENDED)) | exists().where(
+        VenueStatusChange.venue_id == Venue.id, VenueStatusChange.to_status == S.APPROVED)
+
+
 def find_venue(venue_id: int) -> Venue | None:
     """The venue with this id, or None; ids beyond the database's integer range simply do not exist."""
     return db.session.get(Venue, venue_id) if 0 < venue_id <= MAX_ID else None
