@@ -130,3 +130,20 @@ def test_expiring_accreditations_include_the_last_day_of_the_window(app):
     edge = factories.accreditation(venue, valid_from=date(2025, 1, 1), valid_to=date(2026, 4, 1))
     factories.accreditation(venue, valid_from=date(2025, 1, 1), valid_to=date(2026, 4, 2))
     assert [a.id for a in expiring_accreditations(today, 90)] == [edge.id]
+
+
+def test_a_venue_never_on_the_register_is_not_offered_nor_given_an_accreditation(client, auth, app):
+    from app.venues.models import VenueStatus
+
+    applicant = factories.venue(status=VenueStatus.SUBMITTED)  # a first registration, still in review
+    auth.login(factories.user("city_admin").email)
+    page = client.get(f"/admin/venues/{applicant.id}?lang=en").get_data(as_text=True)
+    assert f"/admin/venues/{applicant.id}/accreditations" not in page
+    assert "Only a venue on the register is accredited" in page
+    refused = client.post(f"/admin/venues/{applicant.id}/accreditations?lang=en", data=_form())
+    assert refused.status_code == 400 and "Only a venue on the register is accredited" in refused.get_data(as_text=True)
+    assert _count() == 0
+
+    suspended = factories.venue(status=VenueStatus.SUSPENDED)  # was approved: keeps and may gain titles
+    assert client.post(f"/admin/venues/{suspended.id}/accreditations", data=_form()).status_code == 302
+    assert _count() == 1

@@ -58,7 +58,7 @@ def render_review(venue: Venue, status: int = 200, **forms):
     return render_template(
         "venues/admin_venue.html", venue=venue, today=today,
         decisions=services.allowed_decisions(current_user, venue),
-        may_accredit=services.can_accredit(current_user),
+        may_accredit=services.can_accredit(current_user), accredits=services.was_ever_registered(venue),
         accreditations=venue.current_accreditations(today), **context), status
 
 

@@ -88,6 +88,11 @@ def ever_registered():
         VenueStatusChange.venue_id == Venue.id, VenueStatusChange.to_status == S.APPROVED)
 
 
+def was_ever_registered(venue: Venue) -> bool:
+    """``ever_registered`` for one loaded venue."""
+    return venue.status in (S.APPROVED, S.SUSPENDED) or any(c.to_status == S.APPROVED for c in venue.status_changes)
+
+
 def find_venue(venue_id: int) -> Venue | None:
     """The venue with this id, or None; ids beyond the database's integer range simply do not exist."""
     return db.session.get(Venue, venue_id) if 0 < venue_id <= MAX_ID else None
@@ -420,8 +425,12 @@ def review_queue(admin, status: VenueStatus | None, page: int, per_page: int) ->
 
 def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
                          valid_from: date | None, valid_to: date | None) -> Accreditation:
-    """The city admin records an education-base accreditation; level + number is unique."""
+    """The city admin records an education-base accreditation of a venue on the register (a base is
+    accredited among registered venues; a suspended one keeps and may gain titles); level + number is unique."""
     values = _checked_accreditation(admin, level, certificate_no, valid_from, valid_to)
+    if not was_ever_registered(venue):
+        raise DomainError("venue_not_registered", _l("Only a venue on the register is accredited: its registration "
+                                                     "must be approved first."), status=409)
     accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
     db.session.add(accreditation)
     db.session.flush()
