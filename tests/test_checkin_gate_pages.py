@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote, unquote
 
 import pytest
 from sqlalchemy import func, select
@@ -75,6 +76,35 @@ def test_a_class_waits_for_its_headcount_then_is_admitted_with_it(client, auth):
     assert "tone-ok" in admitted.get_data(as_text=True)
     row = db.session.scalar(select(CheckIn))
     assert (row.students, row.adults, row.persons) == (28, 2, 30)
+
+
+def test_a_class_with_nobody_arrived_is_told_to_use_do_not_admit(client, auth):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
+    auth.login(factories.user("venue_staff", venue=slot.venue).email)
+    code = tickets.code_for_booking(booking)
+    response = client.post("/scan/group?lang=en", data={"code": code, "nonce": "g0", "students": 0, "adults": 0})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and _count() == 0
+    assert "At least one student or adult must have arrived" in html and "Do not admit" in html
+    assert "give the number of students" not in html
+
+
+def test_the_scanner_shows_the_gate_its_script_remembered(client, auth):
+    auth.login(factories.user("venue_staff").email)
+    # static/js/scanner.js keeps the gate as encodeURIComponent writes it.
+    client.set_cookie("sv_gate", quote("West gate 1 / 西门"))
+    assert 'value="West gate 1 / 西门"' in client.get("/scan").get_data(as_text=True)
+
+
+def test_a_gate_typed_without_javascript_is_kept_where_the_script_can_update_it(client, auth):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot)
+    auth.login(factories.user("venue_staff", venue=slot.venue).email)
+    client.post("/scan", data={"code": booking.reference, "gate": "东门 2", "nonce": "k1"})
+    cookie = client.get_cookie("sv_gate")
+    assert unquote(cookie.value) == "东门 2" and not cookie.http_only and cookie.path == "/"
+    assert 'value="东门 2"' in client.get("/scan").get_data(as_text=True)
 
 
 def test_the_scanner_shows_todays_totals(client, auth):

@@ -251,6 +251,29 @@ def test_a_headcount_above_the_booking_is_refused_and_nothing_is_counted(client)
     assert _scan(client, gate, code, headcount={"students": 30, "adults": 2}, nonce="x").get_json()["result"] == "ok"
 
 
+def test_a_class_headcount_of_nobody_says_not_to_admit_the_class(client):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
+    response = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(booking),
+                                                     "headcount": {"students": 0, "adults": 0}},
+                           headers={"Authorization": f"Bearer {factories.gate_token(slot.venue)}",
+                                    "Accept-Language": "en"})
+    body = response.get_json()
+    assert response.status_code == 400 and body["error"] == "invalid_headcount"
+    assert "At least one student or adult must have arrived" in body["message"]
+    assert "Do not admit" in body["message"]
+    assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
+
+
+def test_a_party_headcount_of_nobody_says_not_to_check_the_ticket_in(client, visit):
+    booking, code, gate = visit
+    response = client.post("/api/v1/checkins", json={"code": code, "headcount": 0},
+                           headers={"Authorization": f"Bearer {gate}", "Accept-Language": "en"})
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_headcount"
+    assert "At least one person must have arrived" in response.get_json()["message"]
+    assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
+
+
 def test_a_party_headcount_above_the_booking_is_refused(client, visit):
     booking, code, gate = visit
     assert _scan(client, gate, code, headcount=4).status_code == 422

@@ -99,3 +99,33 @@ def test_staff_add_walk_ins_on_the_scanner_page(client, auth):
     assert visit.user_id == staff.id and visit.persons == 4
     assert client.get("/scan/totals").get_json()["walk_ins"] == 4
     assert db.session.scalar(select(func.count(CheckIn.id))) == 1
+
+
+def test_staff_walk_ins_are_recorded_at_the_gate_remembered_on_the_device(client, auth):
+    staff = factories.user("venue_staff")
+    auth.login(staff.email)
+    client.set_cookie("sv_gate", "West%20gate%201")  # as static/js/scanner.js writes it
+    assert client.post("/scan/walk-in", data={"persons": 2, "audience_group": "adult"}).status_code == 302
+    [visit] = _walk_ins(staff.venue_id)
+    assert visit.gate == "West gate 1"
+
+
+def test_staff_count_a_walk_in_group_larger_than_the_poster_takes(client, auth):
+    staff = factories.user("venue_staff")
+    auth.login(staff.email)
+    assert client.post("/scan/walk-in", data={"persons": 25, "audience_group": "youth"}).status_code == 302
+    assert [v.persons for v in _walk_ins(staff.venue_id)] == [25]
+    poster = client.post(_walk_in_url(staff.venue), data={"persons": 25, "audience_group": "youth"})
+    assert poster.status_code == 400 and [v.persons for v in _walk_ins(staff.venue_id)] == [25]
+    assert client.post("/scan/walk-in", data={"persons": walkins.MAX_STAFF_GROUP + 1,
+                                              "audience_group": "youth"}).status_code == 400
+
+
+def test_staff_walk_ins_above_the_days_room_say_how_many_places_are_left(client, auth):
+    venue = factories.venue(daily_capacity=30)
+    factories.confirmed_visit(factories.slot_at(venue, capacity=30), party_size=5)
+    auth.login(factories.user("venue_staff", venue=venue).email)
+    refused = client.post("/scan/walk-in?lang=en", data={"persons": 26, "audience_group": "adult"})
+    assert refused.status_code == 400 and _walk_ins(venue.id) == []
+    assert "room for 25 more people today" in refused.get_data(as_text=True)
+    assert client.post("/scan/walk-in", data={"persons": 25, "audience_group": "adult"}).status_code == 302

@@ -259,7 +259,10 @@ OPENAPI = {
             "responses": {
                 "200": {"description": "Decided.", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/CheckInOutcome"}}}},
-                "400": {"description": "Malformed request (`invalid_parameter`, `invalid_headcount`).",
+                "400": {"description": "Malformed request (`invalid_parameter`), or a headcount that is "
+                                       "missing, negative or of nobody (`invalid_headcount`): nothing recorded. "
+                                       "If nobody of the booking came, do not admit it; close of day marks it "
+                                       "no_show.",
                         "content": _ERR},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "403": {"$ref": "#/components/responses/Forbidden"},

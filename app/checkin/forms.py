@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.checkin.models import AudienceGroup
 from app.checkin.tickets import MAX_INPUT
-from app.checkin.walkins import MAX_PARTY
+from app.checkin.walkins import MAX_PARTY, MAX_STAFF_GROUP
 from app.core.forms import Form
 
 
@@ -43,6 +43,8 @@ class WalkInForm(Form):
 
 
 class StaffWalkInForm(WalkInForm):
+    persons = IntegerField(_l("How many people?"),
+                           validators=[InputRequired(), NumberRange(min=1, max=MAX_STAFF_GROUP)], default=1)
     submit = SubmitField(_l("Add walk-ins"))
 
 

@@ -377,9 +377,15 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
         if headcount is None:
             return facts.students + facts.adults, facts.students, facts.adults
         students, adults = headcount.students, headcount.adults
-        if students is None or adults is None or students < 0 or adults < 0 or students + adults < 1:
+        if students is None or adults is None or students < 0 or adults < 0:
             raise DomainError("invalid_headcount", _l("For a class, give the number of students and of adults "
                                                       "who arrived."), field="headcount")
+        if students + adults == 0:
+            # The scanner page offers "Do not admit" for a class that did not come.
+            raise DomainError("invalid_headcount", _l(
+                "At least one student or adult must have arrived to admit the class. If the class did not "
+                "come, choose “Do not admit”: the booking is marked “Did not come” at close of day."),
+                field="headcount")
         if students > facts.students or adults > facts.adults:
             raise DomainError("headcount_above_booking",
                               _l("This class booked %(party)s: no more can be admitted on this ticket.",
@@ -391,8 +397,12 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
     persons = headcount.persons
     if persons is None and headcount.students is not None and headcount.adults is not None:
         persons = headcount.students + headcount.adults
-    if persons is None or persons < 1:
+    if persons is None or persons < 0:
         raise DomainError("invalid_headcount", _l("Give the number of people who arrived."), field="headcount")
+    if persons == 0:
+        raise DomainError("invalid_headcount", _l(
+            "At least one person must have arrived to check the ticket in. If nobody came, do not check it "
+            "in: the booking is marked “Did not come” at close of day."), field="headcount")
     if persons > facts.seats:
         raise DomainError("headcount_above_booking",
                           _l("This ticket is for %(party)s: no more can be admitted on it.", party=people(facts.seats)),

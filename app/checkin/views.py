@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,7 +18,7 @@ from app.bookings.models import BookingKind, BookingStatus
 from app.checkin import present, services, tickets, walkins
 from app.checkin.forms import GateDeviceForm, GroupHeadcountForm, RevokeForm, ScanForm, StaffWalkInForm, WalkInForm
 from app.checkin.models import CheckInResult
-from app.checkin.services import Headcount
+from app.checkin.services import GATE_MAX, Headcount
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error
@@ -60,8 +61,14 @@ def _gate_venue() -> Venue:
     return venue
 
 
-def _new_scan_form() -> ScanForm:
-    form = ScanForm(formdata=None, gate=request.cookies.get(GATE_COOKIE, "")[:40])
+def remembered_gate() -> str:
+    """The gate this device stands at. One cookie, written here and by static/js/scanner.js (a scan
+    through the API sets nothing), percent-encoded as the script's encodeURIComponent writes it."""
+    return unquote(request.cookies.get(GATE_COOKIE, ""))[:GATE_MAX]
+
+
+def _new_scan_form(gate: str | None = None) -> ScanForm:
+    form = ScanForm(formdata=None, gate=remembered_gate() if gate is None else gate)
     form.nonce.data = uuid.uuid4().hex
     return form
 
@@ -73,15 +80,16 @@ def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_for
         "checkin/scan.html", venue=venue, outcome=outcome, headcount_form=headcount_form,
         form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
         totals=services.day_totals(venue.id, today), recent=services.recent_attempts(venue.id, today),
-        present=present, csrf=generate_csrf()), status)
+        present=present, csrf=generate_csrf(), gate_cookie=GATE_COOKIE, gate_cookie_age=DEVICE_COOKIE_AGE), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _remember_gate(response, gate: str | None):
     if gate is not None:
-        response.set_cookie(GATE_COOKIE, gate.strip()[:40], max_age=DEVICE_COOKIE_AGE, samesite="Lax",
-                            httponly=True, secure=request.is_secure)
+        # Not HttpOnly: the scanner script rewrites it when staff type another gate.
+        response.set_cookie(GATE_COOKIE, quote(gate.strip()[:GATE_MAX], safe=""), max_age=DEVICE_COOKIE_AGE,
+                            samesite="Lax", secure=request.is_secure)
     return response
 
 
@@ -90,7 +98,9 @@ def _remember_gate(response, gate: str | None):
 def scan():
     venue = _gate_venue()
     if request.method == "GET":
-        return _render_scanner(venue)
+        # Written again: an older cookie (HttpOnly then) becomes one the script can update.
+        gate = remembered_gate() if GATE_COOKIE in request.cookies else None
+        return _remember_gate(_render_scanner(venue), gate)
     form = ScanForm()
     if not form.validate():
         return _render_scanner(venue, scan_form=form, status=400)
@@ -100,10 +110,11 @@ def scan():
         # A class: staff confirm who actually came before it is admitted.
         headcount_form = GroupHeadcountForm(formdata=None, code=code, gate=gate, nonce=nonce,
                                             students=preview.booking.students, adults=preview.booking.adults)
-        return _remember_gate(_render_scanner(venue, outcome=preview, headcount_form=headcount_form), gate)
+        return _remember_gate(_render_scanner(venue, outcome=preview, headcount_form=headcount_form,
+                                              scan_form=_new_scan_form(gate)), gate)
     outcome = _record(code, gate=gate, nonce=nonce)
     db.session.commit()
-    return _remember_gate(_render_scanner(venue, outcome=outcome), gate)
+    return _remember_gate(_render_scanner(venue, outcome=outcome, scan_form=_new_scan_form(gate)), gate)
 
 
 def _record(code: str, *, gate: str, nonce: str | None, headcount: Headcount | None = None):
@@ -153,7 +164,7 @@ def staff_walk_in():
     if form.validate():
         try:
             walkins.record_walk_in(current_user, venue, persons=form.persons.data,
-                                   audience_group=form.audience_group.data, gate=request.cookies.get(GATE_COOKIE))
+                                   audience_group=form.audience_group.data, gate=remembered_gate())
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

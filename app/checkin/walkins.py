@@ -18,6 +18,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from app.accounts.tokens import GateDevice
@@ -31,7 +32,8 @@ from app.scheduling.models import Slot
 from app.stats import rollups
 from app.venues.models import Venue, VenueStatus
 
-MAX_PARTY = 10
+MAX_PARTY = 10  # a party counting itself in at the poster
+MAX_STAFF_GROUP = 200  # a group staff count in at the gate (a tour, a class without a booking)
 
 
 def daily_token(venue_id: int, day: date) -> str:
@@ -78,15 +80,17 @@ def previous_walk_in(venue_id: int, day: date, device: str | None) -> CheckIn | 
 def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, device: str | None = None,
                    gate: str | None = None, now: datetime | None = None) -> tuple[CheckIn, bool]:
     """Count a walk-in party today: (the visit, whether it is new). A device that already counted
-    today gets its first visit back. ``actor`` is staff adding walk-ins at the gate, or ``None`` for
-    a visitor at the poster."""
+    today gets its first visit back. ``actor`` is staff adding walk-ins at the gate (a group of up to
+    ``MAX_STAFF_GROUP``), or ``None`` for a visitor at the poster (a party of up to ``MAX_PARTY``);
+    either way within the day's room."""
     now = now or utcnow()
     if actor is not None and checkin_venue(actor) != venue.id:
         raise Forbidden(_l("Only the venue's staff can add walk-ins."))
     if venue.status != VenueStatus.APPROVED:
         raise DomainError("venue_closed", _l("This venue is not open to visitors on SciVisit."), status=409)
-    if not isinstance(persons, int) or not 1 <= persons <= MAX_PARTY:
-        raise DomainError("invalid_persons", _l("Enter 1 to %(max)d people.", max=MAX_PARTY), field="persons")
+    most = MAX_PARTY if actor is None else MAX_STAFF_GROUP
+    if not isinstance(persons, int) or not 1 <= persons <= most:
+        raise DomainError("invalid_persons", _l("Enter 1 to %(max)d people.", max=most), field="persons")
     try:
         group = AudienceGroup(audience_group)
     except ValueError:
@@ -108,9 +112,10 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
         with db.session.begin_nested():
             db.session.add(row)
             db.session.flush()
-            if venue.daily_capacity is not None and people_counted(venue.id, day) > venue.daily_capacity:
-                raise DomainError("day_full", _l("Sorry, the venue is full today. Please ask at the entrance."),
-                                  status=409)
+            if venue.daily_capacity is not None:
+                counted = people_counted(venue.id, day)
+                if counted > venue.daily_capacity:
+                    raise _day_full(actor, room=venue.daily_capacity - (counted - persons))
     except sa.exc.IntegrityError:
         earlier = previous_walk_in(venue.id, day, device)
         if earlier is None:
@@ -118,3 +123,13 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
         return earlier, False
     rollups.count_admission(row)
     return row, True
+
+
+def _day_full(actor, *, room: int) -> DomainError:
+    if actor is None:
+        return DomainError("day_full", _l("Sorry, the venue is full today. Please ask at the entrance."), status=409)
+    # Staff are the entrance: tell them how large a group still fits.
+    room = max(0, room)
+    return DomainError("day_full", lazy_ngettext("The venue has room for %(num)d more person today.",
+                                                 "The venue has room for %(num)d more people today.", room),
+                       field="persons", status=409)

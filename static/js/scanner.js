@@ -26,6 +26,16 @@
 
   function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
 
+  // The gate lives in the cookie the server reads (for the page and for staff walk-ins), written as
+  // the server writes it: a scan through the API does not set it.
+  function rememberGate() {
+    if (!gateInput) { return; }
+    document.cookie = root.getAttribute("data-gate-cookie") + "=" +
+      encodeURIComponent(gateInput.value.trim()) + "; path=/; max-age=" +
+      root.getAttribute("data-gate-cookie-age") + "; samesite=lax" +
+      (location.protocol === "https:" ? "; secure" : "");
+  }
+
   function nonce() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
     var bytes = new Uint8Array(16);
@@ -108,8 +118,10 @@
     }).catch(failed).then(done);
   }
 
+  if (gateInput) { gateInput.addEventListener("change", rememberGate); }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    rememberGate();
     var code = codeInput.value;
     codeInput.value = "";
     check(code, false);

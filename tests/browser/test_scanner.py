@@ -7,9 +7,11 @@ import io
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingStatus
 from app.checkin import tickets
+from app.checkin.models import CheckIn, CheckInKind
 from app.extensions import db
 from tests import factories
 from tests.browser.axe import assert_accessible
@@ -71,6 +73,34 @@ def test_staff_confirm_a_classs_headcount_before_it_is_admitted(page, app):
     expect(page.locator("#scan-result")).to_have_class("scan-result overlay tone-ok")
     expect(page.locator("#scan-result")).to_contain_text("26")
     assert _status(booking.id) == BookingStatus.CHECKED_IN
+
+
+def _gates(kind: CheckInKind) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(CheckIn.gate).where(CheckIn.kind == kind)))
+
+
+def test_the_gate_typed_once_is_kept_on_this_device(page, app):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, party_size=2)
+    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
+    page.goto("/scan")
+    gate_field = page.get_by_label(translate(app, "Gate"), exact=True)
+    gate_field.fill("West gate 1")
+    code_field = page.get_by_label(translate(app, "Ticket code or booking number"))
+    code_field.fill(tickets.code_for_booking(booking))
+    code_field.press("Enter")  # scanned by the script, through the API
+    expect(page.locator("#scan-result")).to_have_class("scan-result overlay tone-ok")
+    assert _gates(CheckInKind.TICKET) == ["West gate 1"]
+
+    page.reload()
+    expect(gate_field).to_have_value("West gate 1")
+    page.get_by_label(translate(app, "How many people?")).fill("3")
+    with page.expect_navigation():
+        page.get_by_role("button", name=translate(app, "Add walk-ins")).click()
+    expect(page.get_by_text(translate(app, "%(n)d walk-in visitors counted.", n=3))).to_be_visible()
+    expect(gate_field).to_have_value("West gate 1")
+    assert _gates(CheckInKind.WALK_IN) == ["West gate 1"]
 
 
 def test_the_scanner_page_is_accessible_and_fits_a_phone(new_page, app):
