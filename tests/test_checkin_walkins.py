@@ -129,3 +129,13 @@ def test_staff_walk_ins_above_the_days_room_say_how_many_places_are_left(client,
     assert refused.status_code == 400 and _walk_ins(venue.id) == []
     assert "room for 25 more people today" in refused.get_data(as_text=True)
     assert client.post("/scan/walk-in", data={"persons": 25, "audience_group": "adult"}).status_code == 302
+
+
+def test_a_class_request_undecided_when_its_visit_started_holds_no_walk_in_room(client):
+    venue = factories.venue(daily_capacity=40)
+    slot = factories.slot_at(venue, capacity=40, audience="school")  # began ten minutes ago
+    factories.booked_visit(slot, factories.user("teacher"), students=20, adults=2,
+                           now=slot.starts_at - timedelta(days=4))  # never approved: lapsed at the start
+    assert walkins.room_left(venue, local_today()) == 40
+    accepted = client.post(_walk_in_url(venue), data={"persons": 10, "audience_group": "adult"})
+    assert accepted.status_code == 200 and len(_walk_ins(venue.id)) == 1

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from app.accounts.tokens import GateDevice
 from app.bookings.models import Booking, BookingStatus
+from app.bookings.queries import undecided_at_start
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
 from app.checkin.services import GATE_MAX, checkin_venue
 from app.core.errors import DomainError, Forbidden
@@ -51,12 +52,14 @@ def device_hash(device_id: str) -> str:
     return hashlib.sha256(f"walk-in-device|{device_id}".encode()).hexdigest()
 
 
-def people_counted(venue_id: int, day: date) -> int:
-    """People the venue is counting on for ``day``: still expected on bookings, and admitted."""
+def people_counted(venue_id: int, day: date, now: datetime | None = None) -> int:
+    """People the venue is counting on for ``day``: still expected on bookings, and admitted. A class
+    request undecided when its visit started is not expected: it has lapsed, closed or not yet."""
     expected = db.session.scalar(
         select(func.coalesce(func.sum(Booking.seats), 0)).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.venue_id == venue_id, Slot.local_date == day,
-               Booking.status.in_([BookingStatus.PENDING, BookingStatus.CONFIRMED])))
+               Booking.status.in_([BookingStatus.PENDING, BookingStatus.CONFIRMED]),
+               sa.not_(undecided_at_start(now or utcnow()))))
     admitted = db.session.scalar(
         select(func.coalesce(func.sum(CheckIn.persons), 0))
         .where(CheckIn.venue_id == venue_id, CheckIn.local_date == day, CheckIn.result == CheckInResult.OK))
@@ -113,7 +116,7 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
             db.session.add(row)
             db.session.flush()
             if venue.daily_capacity is not None:
-                counted = people_counted(venue.id, day)
+                counted = people_counted(venue.id, day, now)
                 if counted > venue.daily_capacity:
                     raise _day_full(actor, room=venue.daily_capacity - (counted - persons))
     except sa.exc.IntegrityError:
