@@ -82,6 +82,15 @@ def test_a_class_visit_request_is_acknowledged(app):
     assert str(_attached_event(message)["status"]) == "TENTATIVE"
 
 
+def test_the_message_of_a_night_session_says_it_ends_the_next_day(app):
+    citizen = _booker(locale="en")
+    night = factories.slot_at(_venue(), starts_in=timedelta(days=2), length=timedelta(hours=3))
+    night.ends_at = night.starts_at + timedelta(hours=30)  # on the next day, whatever the hour now
+    db.session.commit()
+    booking = factories.booked_visit(night, citizen, party_size=1)
+    assert "(next day)" in _only("booking_confirmed", booking).body
+
+
 def test_an_approved_class_visit_is_told(app):
     teacher = _booker("teacher", locale="en")
     booking = factories.booked_visit(factories.slot(audience="school", days_ahead=5), teacher)

@@ -134,3 +134,60 @@ def test_a_reserve_whose_time_has_passed_is_not_shown_as_still_held(client, mana
     page = client.get(f"/manage/slots/{slot.id}?lang=en").get_data(as_text=True)
     assert "then open to everyone" not in page
     assert "now open to everyone" in page
+
+
+# --- a slot past midnight, wherever slot times are listed -----------------------------------------
+
+def overnight_slot(venue=None, **kw):
+    """A slot from 23:00 to 00:30 the next day, four days ahead."""
+    day = local_today() + timedelta(days=4)
+    slot = factories.slot(venue, day=day, start=time(23), end=time(23, 30), **kw)
+    slot.ends_at = from_local(datetime.combine(day + timedelta(days=1), time(0, 30)))
+    db.session.commit()
+    return slot
+
+
+NEXT_DAY = "23:00–00:30 (next day)"
+
+
+def test_the_managers_slot_list_marks_a_slot_that_ends_the_next_day(client, manager):
+    slot = overnight_slot(manager.venue)
+    page = client.get(f"/manage/slots?start={slot.local_date}&end={slot.local_date}&lang=en").get_data(as_text=True)
+    assert NEXT_DAY in page
+
+
+def test_the_public_calendar_marks_a_slot_that_ends_the_next_day(client, app):
+    slot = overnight_slot()
+    month = f"{slot.local_date:%Y-%m}"
+    page = client.get(f"/venues/{slot.venue_id}/availability?month={month}&lang=en").get_data(as_text=True)
+    assert NEXT_DAY in page
+    assert "23:00–00:30 （次日）" in client.get(f"/venues/{slot.venue_id}/availability?month={month}&lang=zh"
+                                             ).get_data(as_text=True)
+
+
+def test_the_events_list_marks_a_themed_slot_that_ends_the_next_day(client, app):
+    from app.events.themed_days import load_themed_days
+    from app.scheduling.models import ProgramKind
+
+    load_themed_days()
+    venue = factories.venue()
+    program = factories.program(venue, kind=ProgramKind.THEMED_ACTIVITY, title_zh="观星夜",
+                                themed_day_key="national_science_day")
+    overnight_slot(venue, program_id=program.id)
+    assert NEXT_DAY in client.get("/events?lang=en").get_data(as_text=True)
+
+
+def test_the_booking_pages_and_the_ticket_mark_a_slot_that_ends_the_next_day(client, auth):
+    slot = overnight_slot(capacity=10)
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+    assert NEXT_DAY in client.get(f"/slots/{slot.id}/book?lang=en").get_data(as_text=True)
+    booking = factories.confirmed_visit(slot, citizen)
+    page = client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    assert NEXT_DAY in page.split('class="ticket-summary"', 1)[1].split("</p>", 1)[0]
+
+
+def test_a_slot_within_one_day_carries_no_next_day_marker(client, manager):
+    slot = factories.slot(manager.venue, start=time(19), end=time(21))
+    page = client.get(f"/manage/slots?start={slot.local_date}&end={slot.local_date}&lang=en").get_data(as_text=True)
+    assert "19:00–21:00" in page and "(next day)" not in page

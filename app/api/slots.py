@@ -117,7 +117,10 @@ def create_slot(venue_id: int):
     try:
         slot = services.create_slot(
             user, venue, start=_datetime_field(body, "start"), end=_datetime_field(body, "end"), capacity=capacity,
-            audience=body.get("audience"), admission=body.get("admission"), program_id=body.get("program_id"))
+            audience=body.get("audience"), admission=body.get("admission"), program_id=body.get("program_id"),
+            # The venue's own scheduling system states its intent by publishing: the contract is
+            # {start, end, capacity, audience}, and a slot may be published on any day (PRODUCT.md).
+            special_opening=True)
     except DomainError as exc:
         db.session.rollback()
         if exc.status == 400:
@@ -185,7 +188,8 @@ OPENAPI = {
                 "tags": ["slots"], "operationId": "createVenueSlot", "summary": "Publish a slot",
                 "description": "For the manager of the venue. Times are ISO 8601 local times: naive means "
                                "Asia/Shanghai, an offset is honoured; whole minutes only. The booking window and partner reserve "
-                               "follow the venue's booking rules.",
+                               "follow the venue's booking rules. A slot on a day the venue is closed (a closure) is "
+                               "published as a special opening, and shown to visitors as one.",
                 "parameters": [_VENUE_ID],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["start", "end", "capacity", "audience"],

@@ -17,6 +17,7 @@ from app.bookings.models import BookingStatus
 from app.bookings.party import party_text
 from app.calendars.ics import booking_calendar, to_text
 from app.core.i18n import localized
+from app.core.templating import slot_hours
 from app.core.time import to_local, utcnow
 from app.notifications.services import queue_message, recipient_locale, site_url
 
@@ -59,7 +60,7 @@ def _reason_text(booking, event: str, reason) -> str:
 def _facts(booking, event: str, reason) -> dict:
     slot, venue = booking.slot, booking.venue
     program = booking.program or slot.program
-    start, end = to_local(slot.starts_at), to_local(slot.ends_at)
+    start = to_local(slot.starts_at)
     return {
         "name": booking.user.name,
         "venue": localized(venue, "name"),
@@ -67,7 +68,7 @@ def _facts(booking, event: str, reason) -> dict:
         "phone": venue.contact_phone,
         "program": localized(program, "title") if program is not None else "",
         "date": format_date(start.date(), "full"),
-        "time": f"{start:%H:%M}–{end:%H:%M}",
+        "time": slot_hours(slot),
         "party": party_text(booking),
         "reference": booking.reference,
         "status": str(booking.status_label(utcnow())),

@@ -163,7 +163,9 @@ def closure_event(closure: Closure) -> Event:
     event.add("uid", f"closure-{closure.id}@{UID_DOMAIN}")
     _stamp(event, closure.created_at, None)
     event.add("dtstart", closure.starts_on)
-    event.add("dtend", closure.ends_on + timedelta(days=1))  # all-day events end the day after
+    # All-day events end the day after. 9999-12-31 has none: such a row (saved before closures had a
+    # horizon) ends a day short, which no visitor will notice, rather than fail the whole feed.
+    event.add("dtend", closure.ends_on + timedelta(days=1) if closure.ends_on < date.max else date.max)
     event.add("summary", _("%(venue)s closed: %(reason)s", venue=localized(closure.venue, "name"),
                            reason=localized(closure, "reason")))
     event.add("transp", "TRANSPARENT")

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 
 from app.core.i18n import localized
 from app.core.time import to_local
@@ -37,6 +38,16 @@ def local_date_range(first: date, last: date) -> str:
     return f"{local_date(first)} – {local_date(last)}"
 
 
+def slot_hours(slot) -> str:
+    """A slot's hours (stored ``starts_at``/``ends_at``) as "19:00–21:00", and "23:00–00:30 (next day)"
+    for one that ends after midnight: every page that lists slot times writes them this way."""
+    start, end = to_local(slot.starts_at), to_local(slot.ends_at)
+    hours = f"{start:%H:%M}–{end:%H:%M}"
+    if end.date() != start.date():
+        hours += " " + _("(next day)")
+    return hours
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (for language, mode and paging links)."""
     args = request.args.to_dict(flat=False)
@@ -53,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["local_date_range"] = local_date_range
+    app.jinja_env.globals["slot_hours"] = slot_hours
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

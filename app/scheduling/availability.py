@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.bookings.models import Booking
+from app.core.templating import slot_hours
 from app.core.time import local_today, to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Slot, SlotStatus
@@ -42,6 +43,7 @@ class SlotView:
     available: int
     # What the booking window is computed from, under ``Slot``'s names (``bookings.rules.booking_window``).
     starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
     window_opens_days: int
     window_closes_hours: int
     # What the places a viewer can take are computed from, likewise (``bookings.capacity.places_for``).
@@ -53,7 +55,7 @@ class SlotView:
 
     @property
     def time_range(self) -> str:
-        return f"{self.starts:%H:%M}–{self.ends:%H:%M}"
+        return slot_hours(self)
 
 
 @dataclass
@@ -148,6 +150,7 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
         by_day.setdefault(row.local_date, []).append(SlotView(
             id=row.id, starts=to_local(row.starts_at), ends=to_local(row.ends_at), audience=row.audience,
             capacity=row.capacity, available=max(0, row.capacity - row.taken), starts_at=row.starts_at,
+            ends_at=row.ends_at,
             window_opens_days=row.window_opens_days, window_closes_hours=row.window_closes_hours,
             status=row.status, taken=row.taken, reserved_seats=row.reserved_seats,
             partner_taken=row.partner_taken, reserve_until=row.reserve_until))

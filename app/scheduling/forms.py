@@ -80,6 +80,7 @@ class SlotForm(Form):
     admission = RadioField(_l("Admission"), choices=_choices(Admission.choices()), default=Admission.FREE.value,
                            validators=[InputRequired()])
     program_id = _program_field()
+    special_opening = HiddenField()  # "yes" once the manager has confirmed opening a closed day
     submit = SubmitField(_l("Publish slot"))
 
 

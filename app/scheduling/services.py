@@ -24,7 +24,8 @@ from app.bookings.models import Booking, BookingRules, BookingStatus
 from app.bookings.rules import partner_reserve, rules_for
 from app.bookings.services import end_booking
 from app.core.errors import DomainError, Forbidden
-from app.core.templating import local_date_range
+from app.core.i18n import localized
+from app.core.templating import local_date, local_date_range
 from app.core.time import from_local, to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Program, Schedule, Slot, SlotStatus
@@ -33,7 +34,7 @@ from app.venues.models import Admission, Venue
 
 MAX_CAPACITY = 100_000
 MAX_RANGE_DAYS = 366  # a schedule or a closure covers at most a year
-MAX_AHEAD_DAYS = 731  # slots are published at most two years ahead
+MAX_AHEAD_DAYS = 731  # slots, schedules and closures reach at most two years ahead
 MAX_SLOT_HOURS = 24
 MAX_SESSIONS = 16
 # Booking statuses a cancelled slot ends (checked-in visits already happened and stay).
@@ -59,6 +60,17 @@ def require_manager(user, venue: Venue) -> None:
 def clean(value) -> str:
     # NUL characters are refused by PostgreSQL text columns.
     return (value or "").replace("\x00", "").strip()
+
+
+def _beyond_horizon(code: str, field: str) -> DomainError:
+    return DomainError(code, _l("Choose a date within the next two years."), field=field)
+
+
+def _refuse_beyond_horizon(day: date, today: date, *, code: str, field: str) -> None:
+    """Slots, schedules and closures reach at most ``MAX_AHEAD_DAYS`` ahead: a later day is a slip
+    (year 9999), and calendars and feeds must be able to count the days after it."""
+    if day > today + timedelta(days=MAX_AHEAD_DAYS):
+        raise _beyond_horizon(code, field)
 
 
 def _program_for(venue: Venue, program_id) -> Program | None:
@@ -138,15 +150,30 @@ def _new_slot(venue: Venue, rules: BookingRules, *, starts_at: datetime, ends_at
                 **slot_booking_defaults(rules, audience, capacity, starts_at))
 
 
+class ClosedDay(DomainError):
+    """The slot falls on a day the venue is closed: it is published only as a deliberate special opening."""
+
+    status = 409
+
+    def __init__(self, closure: Closure, day: date):
+        super().__init__("closed_day", _l("The venue is closed on %(day)s: %(reason)s. A slot on that day is a "
+                                          "special opening; publish it only if you mean to open then.",
+                                          day=local_date(day), reason=localized(closure, "reason")), field="start")
+        self.closure, self.day = closure, day
+
+
 def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capacity, audience,
-                admission=None, program_id=None, now: datetime | None = None) -> Slot:
+                admission=None, program_id=None, special_opening: bool = False,
+                now: datetime | None = None) -> Slot:
     """Publish one slot. ``start``/``end`` are wall-clock times in Asia/Shanghai (naive) or aware.
 
     Any day and time is allowed (evening openings): opening hours are defaults, not limits.
     Refused: a time that is not a whole minute, a start in the past, an end not after the start,
     more than 24 hours, more than two years ahead, and an exact duplicate (same start, end and
-    audience) of an open slot.
-    Every refusal is ``invalid_slot`` with the field it concerns.
+    audience) of an open slot; each is ``invalid_slot`` with the field it concerns.
+    A slot on a day inside one of the venue's closures is a special opening: without
+    ``special_opening`` it is refused with ``ClosedDay`` (409 ``closed_day``), after every other check,
+    so the manager confirms only a slot that would be published.
     """
     require_manager(manager, venue)
     now = now or utcnow()
@@ -157,13 +184,16 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
         if moment.second or moment.microsecond:
             raise DomainError("invalid_slot", _l("Give the time in whole minutes, e.g. 09:30."), field=field)
     try:
-        starts_at, ends_at = from_local(start), from_local(end)
+        starts_at = from_local(start)
+    except OverflowError:  # a moment whose UTC falls outside years 1..9999
+        raise _beyond_horizon("invalid_slot", "start") from None
+    try:
+        ends_at = from_local(end)
     except OverflowError:
-        raise DomainError("invalid_slot", _l("Choose a date within the next two years."), field="start") from None
+        raise _beyond_horizon("invalid_slot", "end") from None
     if starts_at <= now:
         raise DomainError("invalid_slot", _l("This time has already passed."), field="start")
-    if starts_at > now + timedelta(days=MAX_AHEAD_DAYS):
-        raise DomainError("invalid_slot", _l("Slots can be published at most two years ahead."), field="start")
+    _refuse_beyond_horizon(starts_at.date(), now.date(), code="invalid_slot", field="start")
     if ends_at <= starts_at:
         raise DomainError("invalid_slot", _l("The end must be after the start."), field="end")
     if ends_at - starts_at > timedelta(hours=MAX_SLOT_HOURS):
@@ -172,6 +202,9 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
     day = to_local(starts_at).date()
     if (starts_at, ends_at) in _open_slot_times(venue, audience, day, day):
         raise DomainError("invalid_slot", _l("This time is already published for this audience."), field="start")
+    closure = closures_by_day(venue.id, day, day).get(day)
+    if closure is not None and not special_opening:
+        raise ClosedDay(closure, day)
     slot = _new_slot(venue, rules_for(venue), starts_at=starts_at, ends_at=ends_at, capacity=capacity,
                      audience=audience, admission=admission, program=program)
     db.session.add(slot)
@@ -188,7 +221,10 @@ def slot_times(day: date, start: time, end: time, *, ends_next_day: bool = False
     if not ends_next_day and end <= start:
         raise DomainError("invalid_slot", _l("The end must be after the start. For a slot that runs past "
                                              "midnight, tick “Ends the next day”."), field="end")
-    return datetime.combine(day, start), datetime.combine(day + timedelta(days=int(ends_next_day)), end)
+    try:
+        return datetime.combine(day, start), datetime.combine(day + timedelta(days=int(ends_next_day)), end)
+    except OverflowError:  # the day after 9999-12-31: far beyond the horizon anyway
+        raise _beyond_horizon("invalid_slot", "start") from None
 
 
 def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None) -> int:
@@ -265,6 +301,8 @@ def _check_range(starts_on: date | None, ends_on: date | None, today: date) -> N
     if (ends_on - starts_on).days + 1 > MAX_RANGE_DAYS:
         raise DomainError("invalid_dates", _l("Choose at most %(days)d days at once.", days=MAX_RANGE_DAYS),
                           field="ends_on")
+    _refuse_beyond_horizon(starts_on, today, code="invalid_dates", field="starts_on")
+    _refuse_beyond_horizon(ends_on, today, code="invalid_dates", field="ends_on")
 
 
 @dataclass(frozen=True)
@@ -442,8 +480,6 @@ def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: 
     now = now or utcnow()
     today = to_local(now).date()
     _check_range(starts_on, ends_on, today)
-    if ends_on > today + timedelta(days=MAX_AHEAD_DAYS):
-        raise DomainError("invalid_dates", _l("Slots can be published at most two years ahead."), field="ends_on")
     days = sorted({int(d) for d in weekdays or [] if str(d).isdigit() and 1 <= int(d) <= 7})
     if not days:
         raise DomainError("invalid_schedule", _l("Choose at least one weekday."), field="weekdays")

@@ -155,13 +155,20 @@ def new_slot():
     form.program_id.choices = program_choices(program_service.venue_programs(venue, active_only=True))
     if request.method == "GET":
         form.admission.data = venue.admission.value
+    closed_day = None
     if form.validate_on_submit():
         try:
             start, end = services.slot_times(form.day.data, form.start.data, form.end.data,
                                              ends_next_day=form.ends_next_day.data)
             slot = services.create_slot(
                 current_user, venue, start=start, end=end, capacity=form.capacity.data,
-                audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data)
+                audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data,
+                special_opening=form.special_opening.data == "yes")
+        except services.ClosedDay as exc:
+            # Visitors would read the day as closed: the manager sees the closure and confirms a
+            # special opening before anything is published.
+            db.session.rollback()
+            closed_day = exc
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
@@ -169,7 +176,7 @@ def new_slot():
             db.session.commit()
             flash(_("The slot is published."), "success")
             return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
-    return _render("scheduling/slot_form.html", form, venue=venue)
+    return _render("scheduling/slot_form.html", form, venue=venue, closed_day=closed_day)
 
 
 def _load_slot(slot_id: int) -> Slot:
