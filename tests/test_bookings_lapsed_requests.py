@@ -63,6 +63,16 @@ def test_a_request_cannot_be_approved_once_its_visit_has_started(client, auth):
     assert not _messages("booking_approved", booking)
 
 
+def test_the_slot_page_counts_a_request_undecided_at_the_start_as_lapsed_not_awaiting(client, auth):
+    slot, booking, _teacher, manager = _request(-timedelta(minutes=5), students=30, adults=2)
+    auth.login(manager.email)
+    page = client.get(f"/manage/slots/{slot.id}?lang=en").get_data(as_text=True)
+    assert "0 awaiting approval" in page and "1 request not approved in time" in page
+    taken = page.split(">Taken</dt><dd>", 1)[1].split("<", 1)[0]
+    available = page.split(">Available</dt><dd>", 1)[1].split("<", 1)[0]
+    assert (taken, available) == ("0", "100")  # its 32 places are no one's, before close-day too
+
+
 def test_a_request_stays_to_decide_until_its_visit_starts_and_not_a_moment_longer(client, auth):
     slot, booking, _teacher, manager = _request(timedelta(hours=1))
     auth.login(manager.email)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
-from app.bookings.models import Booking
+from app.bookings.models import Booking, BookingStatus
 from app.core.templating import slot_hours
 from app.core.time import local_today, to_local, utcnow
 from app.extensions import db
@@ -185,8 +185,16 @@ def slots_by_day(venue: Venue, first: date, last: date, **filters) -> list[tuple
     return [(day, list(group)) for day, group in groupby(slots, key=lambda s: s.local_date)]
 
 
-def booking_counts(slot: Slot) -> dict[str, int]:
-    """How many bookings of each status the slot has (for the manager's slot page)."""
-    rows = db.session.execute(select(Booking.status, func.count(Booking.id))
+def booking_counts(slot: Slot, now: datetime | None = None) -> dict[str, int]:
+    """How many bookings of each status the slot has (for the manager's slot page). Once the slot has
+    started, requests still pending have lapsed (``bookings close-day`` closes them): they count as
+    ``lapsed``, and ``lapsed_seats`` are the places they hold until then."""
+    rows = db.session.execute(select(Booking.status, func.count(Booking.id), func.coalesce(func.sum(Booking.seats), 0))
                               .where(Booking.slot_id == slot.id).group_by(Booking.status))
-    return {status.value: count for status, count in rows}
+    counts, lapsed_seats = {}, 0
+    for status, count, seats in rows:
+        counts[status.value] = count
+        if status == BookingStatus.PENDING and slot.starts_at <= (now or utcnow()):
+            counts["lapsed"], lapsed_seats = counts.pop("pending"), int(seats)
+    counts["lapsed_seats"] = lapsed_seats
+    return counts
