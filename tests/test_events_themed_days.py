@@ -6,10 +6,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from app.events.models import ThemedDay, ThemedDayDates, ThemedDayRule
 from app.events.themed_days import ThemedDaysFileError, dates_in, load_themed_days, themed_day_by_key
 from app.extensions import db
 from tests import factories
+from tests.conftest import make_config
+from tests.test_migrations import _fresh_database
 
 
 def _load():
@@ -190,3 +193,93 @@ def test_the_themed_days_page_needs_a_signed_in_user(client):
 def test_an_unknown_themed_day_is_404(client, auth):
     auth.login(factories.user("city_admin").email)
     assert client.get("/admin/themed-days/999999").status_code == 404
+
+
+# --- the rule in both languages ----------------------------------------------------------------
+
+# The rule of each themed day in words, as the file describes it in English and in Chinese.
+RULES_IN_WORDS = {
+    "national_science_day": ("third weekend of September", "每年九月第三个周末"),
+    "science_week": ("third week of May", "每年五月第三周"),
+    "food_safety_week": ("State Council food safety office", "国务院食品安全办"),
+    "china_water_week": ("03-22..03-28", "每年3月22日至28日"),
+}
+
+
+def test_every_themed_day_of_the_file_has_its_rule_in_chinese(app):
+    _load()
+
+    assert all(day.rule_zh and day.rule_en for day in db.session.scalars(select(ThemedDay)))
+
+
+def test_the_chinese_themed_days_page_gives_each_rule_in_chinese(client, auth):
+    _load()
+    auth.login(factories.user("city_admin").email)
+
+    page = client.get("/admin/themed-days?lang=zh").get_data(as_text=True)
+
+    for english, chinese in RULES_IN_WORDS.values():
+        assert chinese in page and english not in page
+
+
+def test_the_english_themed_days_page_gives_each_rule_in_english(client, auth):
+    _load()
+    auth.login(factories.user("city_admin").email)
+
+    page = client.get("/admin/themed-days?lang=en").get_data(as_text=True)
+
+    for english, chinese in RULES_IN_WORDS.values():
+        assert english in page and chinese not in page
+
+
+@pytest.mark.parametrize("key", RULES_IN_WORDS)
+def test_a_themed_days_page_gives_its_rule_in_the_chosen_language(client, auth, key):
+    _load()
+    themed_day_id = themed_day_by_key(key).id
+    auth.login(factories.user("city_admin").email)
+    english, chinese = RULES_IN_WORDS[key]
+
+    in_chinese = client.get(f"/admin/themed-days/{themed_day_id}?lang=zh").get_data(as_text=True)
+    in_english = client.get(f"/admin/themed-days/{themed_day_id}?lang=en").get_data(as_text=True)
+
+    assert chinese in in_chinese and english not in in_chinese
+    assert english in in_english and chinese not in in_english
+
+
+def test_a_rule_with_no_chinese_wording_shows_the_english_marked_as_english(client, auth):
+    _load()
+    themed_day = themed_day_by_key("science_week")
+    themed_day.rule_zh = ""
+    db.session.commit()
+    auth.login(factories.user("city_admin").email)
+
+    page = client.get(f"/admin/themed-days/{themed_day.id}?lang=zh").get_data(as_text=True)
+
+    assert '<span lang="en">third week of May (dates announced each year)</span>' in page
+
+
+def test_themed_days_loaded_before_the_chinese_rules_get_them_on_upgrade(tmp_path):
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    url, drop = _fresh_database(tmp_path)
+    app = create_app(make_config(url))
+    try:
+        with app.app_context():
+            upgrade(revision="2b8486949f44")  # the schema before rule_zh
+            with db.engine.begin() as conn:
+                for key, rule in (("science_week", "third week of May (dates announced each year)"),
+                                  ("a_local_day", "first Sunday of June")):
+                    conn.execute(sa.text(
+                        "insert into themed_days (key, name_zh, name_en, rule_kind, rule, note, created_at) "
+                        "values (:key, '测试', 'Test', 'yearly_table', :rule, '', '2026-01-01 00:00:00')"),
+                        {"key": key, "rule": rule})
+            upgrade()
+            with db.engine.connect() as conn:
+                rules = dict(conn.execute(sa.text("select key, rule_zh from themed_days")).all())
+            assert rules == {"science_week": "每年五月第三周（具体日期每年公布）", "a_local_day": ""}
+            downgrade(revision="2b8486949f44")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()

@@ -66,3 +66,74 @@ def test_only_the_city_admin_may_read_the_log(client, auth, role):
 def test_the_log_needs_a_login(client):
     response = client.get("/admin/privacy/access-log")
     assert response.status_code in (302, 303)
+
+
+def test_the_chinese_log_names_the_page_of_the_teacher_queue_in_chinese(client, auth):
+    admin = factories.user(Role.CITY_ADMIN)
+    auth.login(admin.email)
+    client.get("/admin/teachers")
+
+    text = client.get("/admin/privacy/access-log?lang=zh").get_data(as_text=True)
+
+    assert "查看了教师待审核名单" in text and "第 1 页" in text
+    assert "page 1" not in text
+
+
+def test_the_chinese_log_names_the_venue_of_a_booking_list_in_chinese(client, auth):
+    manager = factories.user(Role.VENUE_MANAGER)
+    auth.login(manager.email)
+    client.get("/manage/bookings")
+    auth.logout()
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+
+    text = client.get("/admin/privacy/access-log?lang=zh").get_data(as_text=True)
+
+    assert f"场馆 {manager.venue_id}" in text and f"venue {manager.venue_id}" not in text
+    assert f"venue {manager.venue_id}" in client.get("/admin/privacy/access-log?lang=en").get_data(as_text=True)
+
+
+def test_the_chinese_log_names_the_fields_a_person_corrected_in_chinese(client, auth):
+    person = factories.user(Role.CITIZEN)
+    auth.login(person.email)
+    client.post("/me/profile", data={"name": "改名", "phone": "13987654321", "email": person.email,
+                                     "current_password": ""})
+    auth.logout()
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+
+    text = client.get("/admin/privacy/access-log?lang=zh").get_data(as_text=True)
+
+    assert "姓名、手机号码" in text and "name, phone" not in text
+
+
+def test_details_logged_with_an_english_word_lose_it_on_upgrade(tmp_path):
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from tests.conftest import make_config
+    from tests.test_migrations import _fresh_database
+
+    url, drop = _fresh_database(tmp_path)
+    app = create_app(make_config(url))
+    try:
+        with app.app_context():
+            upgrade(revision="8489b5223349")  # details still written "page 2", "venue 7"
+            rows = [("view_teacher_queue", "page 2"), ("view_booking_list", "venue 7"),
+                    ("correct_own_data", "name, phone")]
+            with db.engine.begin() as conn:
+                for action, detail in rows:
+                    conn.execute(sa.text("insert into personal_data_access (at, action, detail) "
+                                         "values ('2026-01-01 00:00:00', :action, :detail)"),
+                                 {"action": action, "detail": detail})
+            upgrade()
+            details = lambda: sorted(db.session.execute(  # noqa: E731
+                sa.text("select action, detail from personal_data_access")).all())
+            assert details() == [("correct_own_data", "name, phone"), ("view_booking_list", "7"),
+                                 ("view_teacher_queue", "2")]
+            db.session.remove()
+            downgrade(revision="8489b5223349")
+            assert details() == sorted(rows)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()

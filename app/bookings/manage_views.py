@@ -39,7 +39,7 @@ def _manager_venue_id() -> int:
 def manage():
     venue_id = _manager_venue_id()
     now = utcnow()
-    record_access(current_user, "view_booking_list", detail=f"venue {venue_id}")
+    record_access(current_user, "view_booking_list", detail=str(venue_id))
     db.session.commit()
     return render_template("bookings/manage.html", requests=queries.venue_requests(venue_id, now),
                            upcoming=queries.venue_upcoming(venue_id, now), confirm_form=ConfirmForm(),

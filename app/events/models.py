@@ -4,7 +4,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
 from app.extensions import db
@@ -19,7 +19,7 @@ class ThemedDay(CreatedAt, db.Model):
     """A themed science day or week (主题日). ``Program.themed_day_key`` names it by ``key``.
 
     A fixed rule ("03-22..03-28") gives its dates for any year; a day whose dates move is
-    known only for the years in ``dates``. A row in ``dates`` also overrides a fixed rule.
+    known only for the years in ``dates``. ``rule_zh`` words the rule in Chinese. A row in ``dates`` also overrides a fixed rule.
     """
 
     __tablename__ = "themed_days"
@@ -29,7 +29,10 @@ class ThemedDay(CreatedAt, db.Model):
     name_zh: Mapped[str] = mapped_column(sa.String(120))
     name_en: Mapped[str] = mapped_column(sa.String(200), default="")
     rule_kind: Mapped[ThemedDayRule] = mapped_column(str_enum(ThemedDayRule))
+    # The rule as the reference file writes it: in English words, or the dates of a fixed rule.
     rule: Mapped[str] = mapped_column(sa.String(300), default="")
+    rule_zh: Mapped[str] = mapped_column(sa.String(300), default="")
+    rule_en: Mapped[str] = synonym("rule")  # so that ``localized(day, "rule")`` reads it like a name
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     dates: Mapped[list["ThemedDayDates"]] = relationship(

@@ -1,6 +1,7 @@
 """Themed days: loading ``themed_days.csv``, their dates in a given year, and the city admin's edits.
 
-The CSV's ``rule`` is ``MM-DD`` or ``MM-DD..MM-DD`` for a fixed rule (the same days every year);
+The CSV's ``rule`` is ``MM-DD`` or ``MM-DD..MM-DD`` for a fixed rule (the same days every year), else
+the rule in English words; ``rule_zh`` words it in Chinese for every kind;
 ``known_dates`` lists the announced dates of a moving day as ``YYYY:MM-DD..MM-DD; YYYY:MM-DD``.
 """
 from __future__ import annotations
@@ -134,7 +135,8 @@ def load_themed_day(row: dict[str, str], result: LoadResult | None = None) -> Lo
     result = result or LoadResult()
     themed_day = db.session.scalar(select(ThemedDay).where(ThemedDay.key == row["key"]))
     values = dict(name_zh=row["name_zh"], name_en=row.get("name_en", ""),
-                  rule_kind=ThemedDayRule(row["rule_kind"]), rule=row.get("rule", ""), note=row.get("note", ""))
+                  rule_kind=ThemedDayRule(row["rule_kind"]), rule=row.get("rule", ""),
+                  rule_zh=row.get("rule_zh", ""), note=row.get("note", ""))
     if themed_day is None:
         themed_day = ThemedDay(key=row["key"], **values)
         db.session.add(themed_day)

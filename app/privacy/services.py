@@ -46,7 +46,8 @@ class AccessAction(LabelledEnum):
 def record_access(actor: User | None, action: AccessAction | str, subject=None, *, detail: str = "",
                   now: datetime | None = None) -> PersonalDataAccess:
     """Log that ``actor`` saw or exported personal data. ``subject`` is the person (a ``User``) or a
-    ``Booking`` (its booker is logged too), or None for a list; ``detail`` says which (e.g. a venue)."""
+    ``Booking`` (its booker is logged too), or None for a list; ``detail`` says which, free of any
+    language (a venue id, a page number: ``access_detail`` words it for the reader)."""
     action = AccessAction(action)
     row = PersonalDataAccess(at=now or utcnow(), actor_id=getattr(actor, "id", None), action=action.value,
                              detail=(detail or "")[:200])
@@ -78,6 +79,26 @@ def action_label(value: str):
         return AccessAction(value).label
     except ValueError:
         return value
+
+
+# A detail is recorded free of any language (a page or venue number, the names of the fields a
+# person corrected) and worded in the reader's language when the log is read.
+_DETAIL_WORDING = {
+    AccessAction.VIEW_TEACHER_QUEUE.value: lambda number: _("page %(number)s", number=number),
+    AccessAction.VIEW_BOOKING_LIST.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+}
+_CORRECTED_FIELDS = {"name": _l("Name"), "phone": _l("Mobile number"), "email": _l("Email")}
+
+
+def access_detail(action: str, detail: str) -> str:
+    """A log row's detail in the interface language; one in no known form, as it was recorded."""
+    if action in _DETAIL_WORDING and detail.isdigit():
+        return _DETAIL_WORDING[action](detail)
+    if action == AccessAction.CORRECT_OWN_DATA.value and detail:
+        fields = [field.strip() for field in detail.split(",")]
+        if all(field in _CORRECTED_FIELDS for field in fields):
+            return _(", ").join(str(_CORRECTED_FIELDS[field]) for field in fields)
+    return detail
 
 
 # --- a person's own data -------------------------------------------------------------------------

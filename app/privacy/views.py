@@ -68,4 +68,4 @@ def access_log():
     actor_id, subject_id = _optional_id("actor"), _optional_id("subject")
     page = paginate(services.access_log(actor_id=actor_id, subject_id=subject_id), page_number(request.args), 50)
     return render_template("privacy/access_log.html", page=page, actor_id=actor_id, subject_id=subject_id,
-                           action_label=services.action_label)
+                           action_label=services.action_label, access_detail=services.access_detail)

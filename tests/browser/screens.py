@@ -98,6 +98,23 @@ def _manager_slots() -> tuple[str, str]:
     return "/manage/slots", factories.user("venue_manager", venue=slot.venue).email
 
 
+def _events_with_times() -> str:
+    """Themed events with times a visitor sees on the page: one open to book and one a school books
+    later, whose "booking opens …" link is the longest cell (the empty page has no table to spill)."""
+    from app.events.themed_days import load_themed_days
+    from app.extensions import db
+    from app.scheduling.models import ProgramKind
+
+    load_themed_days()
+    db.session.commit()
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    for audience, days_ahead in (("public", 2), ("school", 40)):
+        program = factories.program(venue, kind=ProgramKind.THEMED_ACTIVITY, themed_day_key="science_week",
+                                    title_zh="科技活动周机器人工作坊", title_en="Science Week robotics workshop")
+        factories.slot(venue, program_id=program.id, audience=audience, days_ahead=days_ahead)
+    return "/events"
+
+
 def _availability() -> str:
     return f"/venues/{factories.slot().venue_id}/availability"
 
@@ -112,6 +129,7 @@ SCREENS = [
     Screen("not-found", "/no-such-page", status=404),
     Screen("me", "/me", role="citizen"),
     Screen("events", "/events"),
+    Screen("events-with-times", build=_events_with_times),
     Screen("stats", "/stats"),
     Screen("equity", "/stats/equity"),
     Screen("open-data", "/open-data/"),
