@@ -86,6 +86,7 @@ def world(app) -> World:
         "year": local_today().year, "citizen_email": users["citizen"].email, "walk_in_token": walkins.daily_token(venue_x.id, local_today()),
     }
     ids["closure"] = closure.id
+    ids["staff_x"] = users["staff_x"].id
     tokens = {name: factories.user_token(person) for name, person in users.items()}
     return World(ids=ids, users=users, tokens=tokens)
 
@@ -171,6 +172,10 @@ ROUTES = [
     ("GET", "/manage/gates", MANAGERS),
     ("POST", "/manage/gates", MANAGERS),
     ("POST", "/manage/gates/{gate_token}/revoke", ("manager_x",)),
+    ("GET", "/manage/staff", MANAGERS),
+    ("POST", "/manage/staff", MANAGERS),
+    ("GET", "/manage/staff/{staff_x}/remove", ("manager_x",)),
+    ("POST", "/manage/staff/{staff_x}/remove", ("manager_x",)),
     ("GET", "/manage/poster", GATE),  # staff at the door print the walk-in poster too
     ("GET", "/manage/poster/qr.svg", GATE),
     ("GET", "/manage/reports", MANAGERS),

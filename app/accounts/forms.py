@@ -137,3 +137,18 @@ class ConfirmForm(Form):
 class RejectTeacherForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Reject registration"))
+
+
+class StaffForm(Form):
+    """A venue manager adds someone to the gate staff; they choose their own password from an email."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=services.MAX_NAME_LENGTH)],
+                       render_kw={"autocomplete": "off"})
+    # A new account's address must receive the invitation: checked properly, unlike look-up forms.
+    email = EmailField(_l("Work email"), validators=[DataRequired(), Length(max=254), Email()],
+                       filters=[_stripped], render_kw={"autocomplete": "off"})
+    submit = SubmitField(_l("Add and send the invitation"))
+
+
+class RemoveStaffForm(Form):
+    submit = SubmitField(_l("Remove from staff"))

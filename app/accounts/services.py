@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
@@ -60,6 +61,12 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=method) if method else generate_password_hash(password)
 
 
+def unusable_password_hash() -> str:
+    """A stored hash no password matches (it is not ``method$salt$hash``): for an account whose
+    owner chooses the password from an emailed link."""
+    return "!" + secrets.token_urlsafe(16)
+
+
 def validate_password(password: str, field: str = "password") -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise DomainError("weak_password",
@@ -100,20 +107,22 @@ def _checked_phone(phone: str, *, required: bool) -> str:
     return phone
 
 
-def create_user(*, email: str, password: str, name: str, role: Role, phone: str = "",
+def create_user(*, email: str, password: str | None, name: str, role: Role, phone: str = "",
                 school=None, venue=None, district_code: str | None = None,
                 verified_by: User | None = None, verified: bool = False, consent: bool = False) -> User:
     """Create an account. Raises ``DomainError`` for a taken email or an incomplete role.
 
     A teacher is verified at once when an administrator creates them (``verified_by``,
-    or ``verified`` for the command line, where no admin account is acting).
+    or ``verified`` for the command line, where no admin account is acting). With ``password``
+    None the account has no usable password until its owner sets one from a reset link.
     """
     email = _checked_email(email)
     if user_by_email(email) is not None:
         raise _email_taken()
     name = _checked_name(name)
     phone = _checked_phone(phone, required=False)
-    validate_password(password)
+    if password is not None:
+        validate_password(password)
     role = Role(role)
     if role == Role.TEACHER and school is None:
         raise DomainError("school_required", _l("Choose your school."), field="school_id")
@@ -132,7 +141,8 @@ def create_user(*, email: str, password: str, name: str, role: Role, phone: str 
         raise DomainError("district_not_for_role", _l("Only district admins are given a district."),
                           field="district")
     user = User(
-        email=email, password_hash=hash_password(password), name=name, phone=phone, role=role,
+        email=email, name=name, phone=phone, role=role,
+        password_hash=hash_password(password) if password is not None else unusable_password_hash(),
         school_id=school.id if school is not None else None,
         venue_id=venue.id if venue is not None else None,
         district_code=district_code,

@@ -39,6 +39,9 @@ class AccessAction(LabelledEnum):
     EXPORT_OWN_DATA = "export_own_data", _l("Downloaded their own data")
     DELETE_OWN_ACCOUNT = "delete_own_account", _l("Deleted their own account")
     CORRECT_OWN_DATA = "correct_own_data", _l("Corrected their own details")
+    VIEW_STAFF_LIST = "view_staff_list", _l("Viewed a venue's staff list")
+    ADD_VENUE_STAFF = "add_venue_staff", _l("Added a member of a venue's staff")
+    REMOVE_VENUE_STAFF = "remove_venue_staff", _l("Removed a member of a venue's staff")
 
 
 # --- the audit log -------------------------------------------------------------------------------
@@ -86,6 +89,9 @@ def action_label(value: str):
 _DETAIL_WORDING = {
     AccessAction.VIEW_TEACHER_QUEUE.value: lambda number: _("page %(number)s", number=number),
     AccessAction.VIEW_BOOKING_LIST.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.VIEW_STAFF_LIST.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.ADD_VENUE_STAFF.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.REMOVE_VENUE_STAFF.value: lambda venue_id: _("venue %(id)s", id=venue_id),
 }
 _CORRECTED_FIELDS = {"name": _l("Name"), "phone": _l("Mobile number"), "email": _l("Email")}
 

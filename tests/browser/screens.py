@@ -204,3 +204,29 @@ SCREENS += [
     Screen("manage-closures", build=_manager_closures),
     Screen("availability-closed-day", build=_availability_with_a_closed_day),
 ]
+
+
+def _manager_staff() -> tuple[str, str]:
+    """The staff page with two members, one of whom has signed in."""
+    from app.core.time import utcnow
+    from app.extensions import db
+
+    manager = factories.user("venue_manager")
+    factories.user("venue_staff", venue=manager.venue, name="王检票", phone="13812341234")
+    signed_in = factories.user("venue_staff", venue=manager.venue, name="Alexandra Montgomery-Smith",
+                               email="alexandra.montgomery-smith@example.com")
+    signed_in.last_login_at = utcnow()
+    db.session.commit()
+    return "/manage/staff", manager.email
+
+
+def _remove_staff() -> tuple[str, str]:
+    manager = factories.user("venue_manager")
+    member = factories.user("venue_staff", venue=manager.venue, name="王检票")
+    return f"/manage/staff/{member.id}/remove", manager.email
+
+
+SCREENS += [
+    Screen("manage-staff", build=_manager_staff),
+    Screen("remove-staff", build=_remove_staff),
+]

@@ -11,7 +11,7 @@ from app.core.time import local_today
 from app.extensions import db
 from tests import factories
 from tests.browser.helpers import horizontal_overflow, log_in, with_prefs
-from tests.browser.screens import LANGS, MODES
+from tests.browser.screens import LANGS, MODES, _manager_staff
 
 # The words of every table cell that the browser laid out over more than one line. A word is a run of
 # letters and digits, with the colons of a time ("21:15:04"), or a date ("2026-12-03").
@@ -67,7 +67,8 @@ def _slots() -> tuple[str, str]:
     return "/manage/slots", factories.user("venue_manager", venue=slot.venue).email
 
 
-TABLES = {"my-bookings": _class_bookings, "partners": _partners, "latest-scans": _latest_scans, "slots": _slots}
+TABLES = {"my-bookings": _class_bookings, "partners": _partners, "latest-scans": _latest_scans, "slots": _slots,
+          "staff": _manager_staff}
 
 
 @pytest.mark.parametrize("mode", MODES)

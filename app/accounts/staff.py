@@ -1,0 +1,151 @@
+"""A venue's gate staff, as its manager keeps them: who they are, adding someone, removing someone who left."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.models import Role, User, new_session_token
+from app.accounts.services import (_checked_email, _checked_name, create_user, password_reset_token,
+                                   revoke_personal_tokens, unusable_password_hash, user_by_email)
+from app.core.errors import DomainError, Forbidden
+from app.core.i18n import localized
+from app.extensions import db
+from app.notifications.services import paragraphs, queue_message, recipient_locale
+from app.privacy.models import PersonalDataAccess
+from app.privacy.services import AccessAction, record_access
+from app.venues.services import can_manage_venue
+
+
+def can_manage_staff(user, venue) -> bool:
+    """Only the venue's own manager adds and removes its staff."""
+    return can_manage_venue(user, venue)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user: User
+    added_at: datetime
+
+
+def venue_staff(venue_id: int) -> list[StaffMember]:
+    """The venue's staff by name, each with when they were added: the latest "added" in the audit log,
+    else when the account was made (staff created on the command line)."""
+    added = (select(PersonalDataAccess.subject_user_id.label("user_id"),
+                    func.max(PersonalDataAccess.at).label("at"))
+             .where(PersonalDataAccess.action == AccessAction.ADD_VENUE_STAFF.value)
+             .group_by(PersonalDataAccess.subject_user_id).subquery())
+    rows = db.session.execute(
+        select(User, func.coalesce(added.c.at, User.created_at))
+        .outerjoin(added, added.c.user_id == User.id)
+        .where(User.role == Role.VENUE_STAFF, User.venue_id == venue_id)
+        .order_by(User.name, User.id))
+    return [StaffMember(user, added_at) for user, added_at in rows]
+
+
+def _was_removed_from_staff(user: User) -> bool:
+    """A closed account that a venue removed from its staff (and nothing has reopened since)."""
+    if user.role != Role.CITIZEN or not user.is_disabled or user.venue_id is not None:
+        return False
+    return db.session.scalar(select(sa.exists().where(
+        PersonalDataAccess.subject_user_id == user.id,
+        PersonalDataAccess.action == AccessAction.REMOVE_VENUE_STAFF.value))) or False
+
+
+def add_venue_staff(manager: User, venue, *, email: str, name: str, link_for: Callable[[str], str]) -> User:
+    """Give ``venue``'s gate to the person with this email, who then chooses a password from an
+    emailed link (``link_for(token)`` makes it absolute); no password is ever shown or sent.
+
+    A new address gets a staff account of this venue. Someone a venue removed from its staff
+    comes back (re-hired, or moving to this venue) with their old password void. Any other existing
+    account is refused: a citizen's, teacher's or official's account is never turned into staff by
+    someone else, and staff of another venue must first be removed there.
+    """
+    if not can_manage_staff(manager, venue):
+        raise Forbidden()
+    email, name = _checked_email(email), _checked_name(name)
+    person = user_by_email(email)
+    if person is None:
+        try:
+            person = create_user(email=email, password=None, name=name, role=Role.VENUE_STAFF, venue=venue)
+        except IntegrityError:  # someone registered the address at the same moment
+            raise _refused_existing() from None
+    elif person.role == Role.VENUE_STAFF and person.venue_id == venue.id:
+        raise DomainError("already_staff", _l("%(name)s is already on your staff.", name=person.name),
+                          field="email")
+    elif person.role == Role.VENUE_STAFF:
+        raise DomainError("staff_of_other_venue",
+                          _l("This person is on the staff of another venue. That venue must remove them "
+                             "first; then add them here."), field="email")
+    elif _was_removed_from_staff(person):
+        person.role, person.venue_id, person.name = Role.VENUE_STAFF, venue.id, name
+        person.is_disabled, person.failed_logins, person.locked_until = False, 0, None
+        person.password_hash = unusable_password_hash()
+        person.session_token = new_session_token()
+    else:
+        raise _refused_existing()
+    record_access(manager, AccessAction.ADD_VENUE_STAFF, person, detail=str(venue.id))
+    _invite(manager, venue, person, link_for)
+    db.session.flush()
+    return person
+
+
+def _refused_existing() -> DomainError:
+    return DomainError("account_of_other_role",
+                       _l("This email address already has a SciVisit account of another kind (for example a "
+                          "visitor's or a teacher's). It cannot be made into a staff account: add the person "
+                          "with their work email address."), field="email")
+
+
+def _invite(manager: User, venue, person: User, link_for: Callable[[str], str]) -> None:
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    venue_name = localized(venue, "name", recipient_locale(person))
+    queue_message(
+        kind="staff_invitation", recipient=person.email, user=person,
+        subject=_l("You have been added to the staff of %(venue)s on SciVisit", venue=venue_name),
+        body=paragraphs(
+            _l("Hello %(name)s,", name=person.name),
+            _l("%(manager)s has added you to the staff of %(venue)s on SciVisit: you can check visitors' "
+               "tickets in at the gate.", manager=manager.name, venue=venue_name),
+            _l("Choose your password with this link within %(minutes)d minutes:", minutes=minutes),
+            link_for(password_reset_token(person)),
+            _l("If the link has expired, choose \"Forgot your password?\" on the login page and enter this "
+               "email address: you will get a new link."),
+            _l("If you do not work at %(venue)s, ignore this message.", venue=venue_name),
+        ),
+    )
+
+
+def remove_venue_staff(manager: User, venue, person: User) -> None:
+    """Take ``venue``'s gate away from ``person`` at once: the account loses the venue and is closed
+    (signed out everywhere, API tokens revoked). The check-ins they recorded keep naming them.
+
+    The account becomes a closed citizen account: the database keeps staff tied to a venue, and a
+    former employee's work account must not go on as a usable account of its own.
+    """
+    if not can_manage_staff(manager, venue):
+        raise Forbidden()
+    if person.role != Role.VENUE_STAFF or person.venue_id != venue.id:
+        raise DomainError("not_staff", _l("This person is not on your staff."), status=404)
+    person.role, person.venue_id, person.is_disabled = Role.CITIZEN, None, True
+    person.session_token = new_session_token()
+    revoke_personal_tokens(person)
+    record_access(manager, AccessAction.REMOVE_VENUE_STAFF, person, detail=str(venue.id))
+    venue_name = localized(venue, "name", recipient_locale(person))
+    queue_message(
+        kind="staff_removed", recipient=person.email, user=person,
+        subject=_l("Your access to %(venue)s on SciVisit has ended", venue=venue_name),
+        body=paragraphs(
+            _l("Hello %(name)s,", name=person.name),
+            _l("%(venue)s has removed you from its staff on SciVisit. Your account is closed: you can no "
+               "longer sign in or check tickets in.", venue=venue_name),
+            _l("If you think this is a mistake, contact %(venue)s.", venue=venue_name),
+        ),
+    )
+    db.session.flush()

@@ -1,0 +1,265 @@
+"""A venue manager keeps the venue's gate staff: lists them, adds someone (who chooses their own password
+from an emailed link) and removes someone who left (whose account stops working at the gate at once)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import Role, User
+from app.checkin import tickets
+from app.checkin.models import CheckIn
+from app.extensions import db
+from app.notifications.models import OutboxMessage
+from app.privacy.models import PersonalDataAccess
+from tests import factories
+from tests.conftest import Auth
+
+
+@pytest.fixture(autouse=True)
+def _key_dir(app, tmp_path):
+    app.config["TICKET_KEY_DIR"] = str(tmp_path / "ticket_keys")
+    app.config["MAIL_DELIVER_IN_REQUEST"] = True
+
+
+def _errors(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', page, re.S))
+
+
+def _message(email: str, kind: str) -> OutboxMessage:
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == email,
+                                                            OutboxMessage.kind == kind))
+    assert message is not None, f"no {kind} message to {email}"
+    return message
+
+
+def _path(link: str) -> str:
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]
+
+
+def _fresh(user_id: int) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user_id)
+
+
+def _audit(action: str) -> list[PersonalDataAccess]:
+    return list(db.session.scalars(select(PersonalDataAccess).where(PersonalDataAccess.action == action)))
+
+
+@pytest.fixture
+def manager(auth):
+    person = factories.user("venue_manager")
+    auth.login(person.email)
+    return person
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+def test_the_manager_sees_only_their_venues_staff_with_masked_phones(client, manager):
+    ours = factories.user("venue_staff", venue=manager.venue, name="王检票", phone="13812341234")
+    theirs = factories.user("venue_staff", name="别馆员工")
+
+    page = client.get("/manage/staff?lang=en")
+    html = page.get_data(as_text=True)
+
+    assert page.status_code == 200
+    assert "王检票" in html and ours.email in html and "138****1234" in html and "13812341234" not in html
+    assert "别馆员工" not in html and theirs.email not in html
+    assert "Not yet" in html  # never signed in
+    assert [row.detail for row in _audit("view_staff_list")] == [str(manager.venue_id)]
+
+
+def test_the_list_shows_when_a_member_of_staff_last_signed_in(client, manager):
+    member = factories.user("venue_staff", venue=manager.venue)
+    Auth(client.application.test_client()).login(member.email)
+    assert "Not yet" not in client.get("/manage/staff?lang=en").get_data(as_text=True)
+
+
+def test_the_managers_task_list_links_to_the_staff_page(client, manager):
+    assert 'href="/manage/staff"' in client.get("/me").get_data(as_text=True)
+
+
+# --- adding -------------------------------------------------------------------------------------
+
+def test_a_new_member_of_staff_is_invited_chooses_a_password_and_scans_at_the_gate(app, client, manager):
+    slot = factories.slot_at(manager.venue)
+    booking = factories.confirmed_visit(slot)
+
+    response = client.post("/manage/staff", data={"name": "李新员工", "email": "New.Staff@example.com"})
+
+    assert response.status_code == 302
+    person = db.session.scalar(select(User).where(User.email == "new.staff@example.com"))
+    assert person.role == Role.VENUE_STAFF and person.venue_id == manager.venue_id and person.name == "李新员工"
+    invitation = _message(person.email, "staff_invitation")
+    assert invitation.sent_at is not None
+    link = re.search(r"https?://\S+/password/reset/\S+", invitation.body).group(0)
+    assert "password123" not in invitation.body
+    assert [row.subject_user_id for row in _audit("add_venue_staff")] == [person.id]
+
+    gate = app.test_client()
+    chosen = gate.post(_path(link), data={"password": "gate-password-1", "confirm": "gate-password-1"})
+    assert chosen.status_code == 302
+    Auth(gate).login(person.email, "gate-password-1")
+    scan = gate.post("/scan", data={"code": tickets.code_for_booking(booking), "nonce": "n1"})
+    assert scan.status_code == 200 and "tone-ok" in scan.get_data(as_text=True)
+
+
+def test_the_new_member_appears_on_the_list(client, manager):
+    client.post("/manage/staff", data={"name": "李新员工", "email": "new.staff@example.com"})
+    html = client.get("/manage/staff").get_data(as_text=True)
+    assert "李新员工" in html and "new.staff@example.com" in html
+
+
+def test_an_existing_visitor_account_is_not_turned_into_staff(client, manager):
+    citizen = factories.user("citizen")
+
+    response = client.post("/manage/staff?lang=en", data={"name": "Someone", "email": citizen.email})
+
+    assert response.status_code == 400
+    assert "cannot be made into a staff account" in _errors(response.get_data(as_text=True))["email"]
+    person = _fresh(citizen.id)
+    assert person.role == Role.CITIZEN and person.venue_id is None and person.name != "Someone"
+    assert not _audit("add_venue_staff")
+
+
+@pytest.mark.parametrize("role", ["teacher", "venue_manager", "city_admin"])
+def test_other_roles_accounts_are_refused_too(client, manager, role):
+    other = factories.user(role)
+    response = client.post("/manage/staff", data={"name": "Someone", "email": other.email})
+    assert response.status_code == 400 and _fresh(other.id).role == Role(role)
+
+
+def test_staff_of_another_venue_are_refused(client, manager):
+    elsewhere = factories.user("venue_staff")
+
+    response = client.post("/manage/staff?lang=en", data={"name": "Someone", "email": elsewhere.email})
+
+    assert response.status_code == 400
+    assert "staff of another venue" in _errors(response.get_data(as_text=True))["email"]
+    assert _fresh(elsewhere.id).venue_id != manager.venue_id
+
+
+def test_someone_already_on_the_staff_is_not_added_twice(client, manager):
+    member = factories.user("venue_staff", venue=manager.venue)
+    response = client.post("/manage/staff?lang=en", data={"name": "Again", "email": member.email})
+    assert response.status_code == 400 and "already on your staff" in _errors(response.get_data(as_text=True))["email"]
+
+
+@pytest.mark.parametrize("data,field", [
+    ({"name": "", "email": "ok@example.com"}, "name"),
+    ({"name": "李", "email": ""}, "email"),
+    ({"name": "李", "email": "not-an-address"}, "email"),
+    ({"name": "字" * 81, "email": "ok@example.com"}, "name"),
+    ({"name": "李", "email": "a" * 250 + "@example.com"}, "email"),
+])
+def test_bad_input_is_marked_on_its_field_and_kept(client, manager, data, field):
+    response = client.post("/manage/staff", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and field in _errors(html)
+    for value in data.values():
+        assert f'value="{value}"' in html or not value
+    assert db.session.scalar(select(User).where(User.role == Role.VENUE_STAFF)) is None
+
+
+# --- removing -----------------------------------------------------------------------------------
+
+def test_removing_asks_first(client, manager):
+    member = factories.user("venue_staff", venue=manager.venue, name="王检票")
+    page = client.get(f"/manage/staff/{member.id}/remove?lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Remove 王检票 from your staff?" in html and 'class="danger"' in html
+    assert _fresh(member.id).role == Role.VENUE_STAFF
+
+
+def test_a_removed_member_loses_the_gate_at_once_and_their_check_ins_stay(app, client, manager):
+    slot = factories.slot_at(manager.venue)
+    member = factories.user("venue_staff", venue=manager.venue)
+    admitted = factories.confirmed_visit(slot)
+    gate = app.test_client()
+    Auth(gate).login(member.email)
+    assert gate.post("/scan", data={"code": tickets.code_for_booking(admitted), "nonce": "a1"}).status_code == 200
+    token = factories.user_token(member)
+    waiting = factories.confirmed_visit(slot)
+
+    response = client.post(f"/manage/staff/{member.id}/remove")
+
+    assert response.status_code == 302
+    person = _fresh(member.id)
+    assert person.is_disabled and person.venue_id is None and person.role == Role.CITIZEN
+    scan = gate.post("/scan", data={"code": tickets.code_for_booking(waiting), "nonce": "a2"})
+    assert scan.status_code == 302 and "/login" in scan.headers["Location"]
+    api = gate.post("/api/v1/checkins", json={"code": tickets.code_for_booking(waiting)},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 401
+    assert app.test_client().post("/login", data={"email": member.email, "password": "password123"}).status_code == 400
+    assert db.session.scalar(select(CheckIn.user_id).where(CheckIn.booking_id == admitted.id)) == member.id
+    assert [row.subject_user_id for row in _audit("remove_venue_staff")] == [member.id]
+    assert _message(member.email, "staff_removed").sent_at is not None
+    assert member.email not in client.get("/manage/staff").get_data(as_text=True)
+
+
+def test_a_cached_api_token_stops_working_too(app, client, manager):
+    member = factories.user("venue_staff", venue=manager.venue)
+    token = factories.user_token(member)
+    gate = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert gate.post("/api/v1/checkins", json={"code": "x"}, headers=headers).status_code == 200  # now remembered
+
+    client.post(f"/manage/staff/{member.id}/remove")
+
+    assert gate.post("/api/v1/checkins", json={"code": "x"}, headers=headers).status_code == 401
+
+
+def test_a_removed_member_can_be_added_again_with_a_new_invitation(app, client, manager, auth):
+    member = factories.user("venue_staff", venue=manager.venue)
+    client.post(f"/manage/staff/{member.id}/remove")
+    other_manager = factories.user("venue_manager")
+    auth.logout()
+    auth.login(other_manager.email)
+
+    response = client.post("/manage/staff", data={"name": "回来了", "email": member.email})
+
+    assert response.status_code == 302
+    person = _fresh(member.id)
+    assert not person.is_disabled and person.role == Role.VENUE_STAFF and person.venue_id == other_manager.venue_id
+    assert _message(member.email, "staff_invitation").sent_at is not None
+    assert app.test_client().post("/login", data={"email": member.email, "password": "password123"}).status_code == 400
+
+
+def test_a_disabled_account_that_was_never_staff_is_not_reopened(client, manager):
+    teacher = factories.user("teacher", verified=False)
+    teacher.is_disabled = True  # a rejected registration
+    db.session.commit()
+    assert client.post("/manage/staff", data={"name": "X", "email": teacher.email}).status_code == 400
+    assert _fresh(teacher.id).is_disabled
+
+
+def test_staff_of_another_venue_cannot_be_removed(client, manager):
+    elsewhere = factories.user("venue_staff")
+    assert client.get(f"/manage/staff/{elsewhere.id}/remove").status_code == 404
+    assert client.post(f"/manage/staff/{elsewhere.id}/remove").status_code == 404
+    assert _fresh(elsewhere.id).role == Role.VENUE_STAFF
+
+
+def test_the_manager_cannot_remove_themselves_here(client, manager):
+    assert client.post(f"/manage/staff/{manager.id}/remove").status_code == 404
+    assert not _fresh(manager.id).is_disabled
+
+
+# --- who may ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["venue_staff", "citizen", "teacher", "district_admin", "city_admin"])
+def test_only_a_venue_manager_opens_the_staff_page(client, auth, role):
+    auth.login(factories.user(role).email)
+    assert client.get("/manage/staff").status_code == 403
+    assert client.post("/manage/staff", data={"name": "X", "email": "x@example.com"}).status_code == 403
+    assert db.session.scalar(select(User).where(User.email == "x@example.com")) is None
+
+
+def test_staff_cannot_remove_a_colleague(client, auth):
+    member = factories.user("venue_staff")
+    colleague = factories.user("venue_staff", venue=member.venue)
+    auth.login(member.email)
+    assert client.post(f"/manage/staff/{colleague.id}/remove").status_code == 403
+    assert _fresh(colleague.id).role == Role.VENUE_STAFF
