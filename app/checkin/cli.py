@@ -102,8 +102,9 @@ def close_day_command(day) -> None:
     marked = services.mark_no_shows(day, now=now)
     db.session.commit()
     after_commit_delivery()  # the teachers' messages; the delivery job sends any beyond its batch
-    click.echo(ngettext("%(num)d class visit request not approved in time has lapsed; its teacher is told.",
-                        "%(num)d class visit requests not approved in time have lapsed; their teachers are told.",
-                        lapsed))
+    if lapsed:  # rare: said only when it happened, before the day's one-line summary
+        click.echo(ngettext("%(num)d class visit request not approved in time has lapsed; its teacher is told.",
+                            "%(num)d class visit requests not approved in time have lapsed; their teachers are "
+                            "told.", lapsed))
     click.echo(ngettext("%(num)d booking marked as no-show for %(day)s.",
                         "%(num)d bookings marked as no-shows for %(day)s.", marked, day=day.isoformat()))
