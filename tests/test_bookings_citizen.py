@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
@@ -205,16 +205,17 @@ def test_after_the_cutoff_the_booker_is_told_how_to_reach_the_venue_as_far_as_it
     citizen = factories.user("citizen")
     auth.login(citizen.email)
     soon = factories.slot_at(starts_in=timedelta(hours=3))  # inside the 24-hour cutoff
+    soon.venue.contact_phone, soon.venue.contact_email = "", ""
+    db.session.commit()
+    before = client.get(f"/slots/{soon.id}/book?lang=en").get_data(as_text=True)  # warned before booking
+    assert "The venue publishes no telephone or email to tell it of a change." in before
     assert _book(client, soon.id).status_code == 302
     booking = db.session.scalar(select(Booking).where(Booking.user_id == citizen.id))
 
-    soon.venue.contact_phone, soon.venue.contact_email = "", ""
-    db.session.commit()
-    for url in (f"/bookings/{booking.id}?lang=en", f"/slots/{soon.id}/book?lang=en"):
-        page = client.get(url).get_data(as_text=True)
-        assert "Changes and cancellations closed at" in page, url
-        assert "The venue publishes no telephone or email to tell it of a change." in page, url
-        assert "please call the venue" not in page, url
+    page = client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    assert "Changes and cancellations closed at" in page
+    assert "The venue publishes no telephone or email to tell it of a change." in page
+    assert "please call the venue" not in page
     soon.venue.contact_email = "desk@museum.example"
     db.session.commit()
     assert 'href="mailto:desk@museum.example"' in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
@@ -272,3 +273,21 @@ def test_only_citizens_and_teachers_book(client, auth):
     auth.logout()
     assert client.get(f"/slots/{slot.id}/book").status_code == 302  # to login
     assert client.get("/slots/99999/book").status_code in (302, 404)
+
+
+def test_a_time_already_booked_links_the_booking_instead_of_offering_to_book_it_again(client, auth):
+    citizen = factories.user("citizen")
+    slot = factories.slot(capacity=20)
+    other = factories.slot(slot.venue, start=time(14, 0), end=time(16, 0), capacity=20)
+    booking = factories.booked_visit(slot, citizen, party_size=2)
+    auth.login(citizen.email)
+
+    month = f"/venues/{slot.venue_id}/availability?month={slot.local_date:%Y-%m}"
+    calendar = client.get(f"{month}&lang=en").get_data(as_text=True)
+    assert f'href="/bookings/{booking.id}"' in calendar and "Your booking" in calendar
+    assert f'href="/slots/{slot.id}/book"' not in calendar and f'href="/slots/{other.id}/book"' in calendar
+    page = client.get(f"/slots/{slot.id}/book?lang=en").get_data(as_text=True)
+    assert "You already have a booking for this time." in page and f'href="/bookings/{booking.id}"' in page
+    assert 'name="party_size"' not in page  # no form that could only be refused
+    assert client.post(f"/bookings/{booking.id}/cancel").status_code == 302
+    assert f'href="/slots/{slot.id}/book"' in client.get(month).get_data(as_text=True)

@@ -254,7 +254,8 @@ def test_the_form_the_page_and_the_slip_call_the_adults_the_same(client, auth):
     booking = _class_of_21(teacher)
     auth.login(teacher.email)
 
-    pages = [_html(client.get(f"/slots/{booking.slot_id}/book?lang=zh")),
+    other = factories.slot(booking.venue, audience="school", days_ahead=10, capacity=100)  # a form to read
+    pages = [_html(client.get(f"/slots/{other.id}/book?lang=zh")),
              _html(client.get(f"/bookings/{booking.id}?lang=zh")),
              _html(client.get(f"/bookings/{booking.id}/slip?lang=zh"))]
     assert all("随行成人" in page and "带队成人" not in page for page in pages)

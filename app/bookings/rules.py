@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Role
 from app.bookings import capacity
-from app.bookings.models import BookingRules, Partnership
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingRules, BookingStatus, Partnership
 from app.core.time import to_local
 from app.extensions import db
 from app.scheduling.models import Audience, Slot
@@ -132,6 +132,21 @@ class Viewer:
         self.signed_in = bool(getattr(user, "is_authenticated", False))
         self.as_class = self.signed_in and user.role == Role.TEACHER
         self._terms = partner_terms(user.school_id) if self.as_class else {}
+        self._user_id = user.id if self.signed_in else None
+        self._mine: dict[int, int] | None = None  # slot id → the viewer's booking of it, read when first asked
+
+    def booking_on(self, slot_id: int, now: datetime) -> int | None:
+        """The viewer's booking that still stands on this slot (a calendar offers it, not "Book"):
+        their bookings of slots not over are read once, in one statement, for the whole list."""
+        if self._user_id is None:
+            return None
+        if self._mine is None:
+            self._mine = dict(db.session.execute(
+                select(Booking.slot_id, Booking.id).join(Slot, Slot.id == Booking.slot_id)
+                .where(Booking.user_id == self._user_id, Slot.ends_at > now,
+                       Booking.status.in_([BookingStatus(status) for status in ACTIVE_STATUSES]))
+            ).all())
+        return self._mine.get(slot_id)
 
     def partner(self, venue_id: int, slot) -> bool:
         return self.as_class and partner_on(self._terms, venue_id, slot_day(slot))

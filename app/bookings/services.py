@@ -128,8 +128,13 @@ def _already_booked():
     return _l("You already have a booking for this time.")
 
 
+def active_booking_id(user: User, slot: Slot) -> int | None:
+    """The person's booking of ``slot`` that still stands (one at most), if any."""
+    return db.session.scalar(_active_booking(), {"slot_id": slot.id, "user_id": user.id})
+
+
 def _has_active_booking(user: User, slot: Slot) -> bool:
-    return db.session.scalar(_active_booking(), {"slot_id": slot.id, "user_id": user.id}) is not None
+    return active_booking_id(user, slot) is not None
 
 
 @functools.cache

@@ -56,6 +56,12 @@ def places_now(slot, venue=None) -> Places:
 
 
 @bp.app_template_global()
+def my_booking_now(slot) -> int | None:
+    """For calendars and lists: the id of the viewer's booking of ``slot`` that still stands, if any."""
+    return _viewer().booking_on(slot.id, utcnow())
+
+
+@bp.app_template_global()
 def booking_status_now(booking: Booking):
     """For pages and lists: the booking's status as it stands now (a request still pending when its
     visit started reads "not approved in time")."""
@@ -127,7 +133,8 @@ def book_slot(slot_id: int):
     elif form.errors:
         status = 400
     return render_template("bookings/book.html", slot=slot, form=form, rules=rules,
-                           outlook=outlook(current_user, slot, utcnow())), status
+                           outlook=outlook(current_user, slot, utcnow()),
+                           booked=services.active_booking_id(current_user, slot)), status
 
 
 @bp.route("/venues/<int:venue_id>/book", methods=["GET", "POST"])
