@@ -92,3 +92,18 @@ def horizontal_overflow(page) -> dict:
     found["viewport"] = width
     found["overflows"] = found["scrollWidth"] > min(width, found["innerWidth"])
     return found
+
+
+# A table frame that scrolls sideways takes the keyboard's focus, so it must be a region with a name for a
+# screen reader to announce the focus stop: its aria-labelledby's elements' text, else its aria-label.
+_UNNAMED_SCROLL_REGIONS_JS = r"""() => [...document.querySelectorAll('.table-wrap[tabindex]')].filter(el => {
+  const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
+  const name = ids.length ? ids.map(id => document.getElementById(id)?.textContent || '').join(' ')
+                          : el.getAttribute('aria-label') || '';
+  return el.getAttribute('role') !== 'region' || !name.trim();
+}).map(el => el.outerHTML.slice(0, 200))"""
+
+
+def unnamed_scroll_regions(page) -> list[str]:
+    """The start of every focusable table frame on the page that is not a region with a non-empty name."""
+    return page.evaluate(_UNNAMED_SCROLL_REGIONS_JS)

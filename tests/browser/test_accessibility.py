@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.helpers import horizontal_overflow
+from tests.browser.helpers import horizontal_overflow, unnamed_scroll_regions
 from tests.browser.screens import cases
 
 
@@ -24,3 +24,9 @@ def test_page_does_not_scroll_sideways_on_a_360_px_phone(phone_page, screen, lan
     assert not found["overflows"], (
         f"{phone_page.url} is {found['scrollWidth']} px wide on a {found['viewport']} px screen; "
         f"sticking out: {', '.join(found['offenders']) or 'nothing visible (check margins)'}{hint}")
+
+
+@pytest.mark.parametrize("screen,lang,mode", cases())
+def test_every_scrolling_table_is_a_region_named_for_screen_readers(page, screen, lang, mode):
+    screen.open(page, lang, mode)
+    assert unnamed_scroll_regions(page) == [], f"{page.url}: focusable table frames without a region name"

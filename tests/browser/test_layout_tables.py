@@ -10,7 +10,7 @@ from app.bookings.models import Partnership
 from app.core.time import local_today
 from app.extensions import db
 from tests import factories
-from tests.browser.helpers import horizontal_overflow, log_in, with_prefs
+from tests.browser.helpers import horizontal_overflow, log_in, unnamed_scroll_regions, with_prefs
 from tests.browser.screens import LANGS, MODES, _manager_staff
 
 # The words of every table cell that the browser laid out over more than one line. A word is a run of
@@ -82,3 +82,12 @@ def test_table_cells_keep_words_and_times_whole_on_a_phone(phone_page, table, la
     assert phone_page.evaluate(_SPLIT_WORDS_JS) == []
     found = horizontal_overflow(phone_page)
     assert not found["overflows"], f"{path} is {found['scrollWidth']} px wide: {found['offenders']}"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_scrolling_table_is_a_region_named_for_screen_readers(page, table):
+    path, email = TABLES[table]()
+    log_in(page, email)
+    page.goto(path)
+    assert page.locator(".table-wrap[tabindex]").count(), f"{path} shows no scrolling table to check"
+    assert unnamed_scroll_regions(page) == []
