@@ -468,7 +468,8 @@ def test_form_validation_messages_are_the_catalogs_not_wtforms_own(app, world):
     page = client.post("/register?lang=zh", data={"email": "not-an-email"}).get_data(as_text=True)
     assert "电子邮箱地址无效" in page and "Email 地址" not in page
     _sign_in(client, world.users["teacher"])
-    path = f"/slots/{world.ids['school_slot']}/book?lang=zh"
+    unbooked = factories.slot(audience="school", days_ahead=10, capacity=100)  # a time it offers a form for
+    path = f"/slots/{unbooked.id}/book?lang=zh"
     page = client.post(path, data={"class_name": "一班", "grade": "4", "students": "0", "adults": "2"}).get_data(
         as_text=True)
     assert "应在 1 至 1000 之间" in page and "数值大小必须介于" not in page
