@@ -1,7 +1,7 @@
 """The venue manager's side of bookings: requests to decide, the day's visits, partner schools."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -68,6 +68,12 @@ def approve(booking_id: int):
 @role_required(Role.VENUE_MANAGER)
 def decline(booking_id: int):
     booking = _managed_booking(booking_id)
+    if request.method == "GET":
+        try:
+            services.check_declinable(booking)
+        except DomainError as exc:  # decided, or lapsed at the start: no reason to ask for
+            flash(exc.message, "error")
+            return redirect(url_for("bookings.manage"))
     form = DeclineForm()
     if form.validate_on_submit():
         try:

@@ -430,10 +430,7 @@ def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: i
 def approve_booking(manager: User, booking: Booking, *, now: datetime | None = None) -> Booking:
     """Confirm a class visit request, until its slot starts: a request undecided then has lapsed."""
     now = now or utcnow()
-    if booking.lapsed(now):
-        raise _request_lapsed()
-    if booking.status != BookingStatus.PENDING:
-        raise DomainError("not_pending", _l("Only requests awaiting approval can be approved."), status=409)
+    _check_undecided(booking, now, _l("Only requests awaiting approval can be approved."))
     # One conditional UPDATE: a decline or the lapse at the start that gets there first wins, on any worker.
     not_started = sa.exists().where(Slot.id == Booking.slot_id, Slot.starts_at > now)
     claimed = db.session.execute(
@@ -453,14 +450,26 @@ def approve_booking(manager: User, booking: Booking, *, now: datetime | None = N
 
 def _request_lapsed() -> DomainError:
     return DomainError("request_lapsed",
-                       _l("The visit has already started, so this request can no longer be approved. It has "
-                          "lapsed as not approved in time, and the teacher will be told."), status=409)
+                       _l("The visit has already started, so this request can no longer be approved or declined. "
+                          "It has lapsed as not approved in time, and the teacher will be told."), status=409)
+
+
+def _check_undecided(booking: Booking, now: datetime, not_pending_message) -> None:
+    """A request is decided, either way, only while it waits and its visit has not started."""
+    if booking.lapsed(now):
+        raise _request_lapsed()
+    if booking.status != BookingStatus.PENDING:
+        raise DomainError("not_pending", not_pending_message, status=409)
+
+
+def check_declinable(booking: Booking, now: datetime | None = None) -> None:
+    """What ``decline_booking`` would refuse before asking for a reason (the decline page asks this)."""
+    _check_undecided(booking, now or utcnow(), _l("Only requests awaiting approval can be declined."))
 
 
 def decline_booking(manager: User, booking: Booking, *, reason: str, now: datetime | None = None) -> Booking:
     now = now or utcnow()
-    if booking.status != BookingStatus.PENDING:
-        raise DomainError("not_pending", _l("Only requests awaiting approval can be declined."), status=409)
+    check_declinable(booking, now)
     if not (reason or "").strip():
         raise DomainError("reason_required", _l("Tell the teacher why."), field="reason")
     booking.decided_at, booking.decided_by_id = now, manager.id
@@ -469,16 +478,18 @@ def decline_booking(manager: User, booking: Booking, *, reason: str, now: dateti
     return booking
 
 
-def lapse_undecided_requests(now: datetime | None = None) -> int:
+def lapse_undecided_requests(now: datetime | None = None, *, slot_id: int | None = None) -> int:
     """Close every class visit request nobody decided before its slot started (``declined`` with no
     decision): its places go back and the teacher is told it was not approved in time. Returns how
     many lapsed. Runs from ``bookings close-day``; several runs at once close each request, release
     its places and tell its teacher once, as ``end_booking`` claims the booking with one conditional
-    UPDATE. Until it runs, reads treat such a request as lapsed (``Booking.lapsed``)."""
+    UPDATE. Until it runs, reads treat such a request as lapsed (``Booking.lapsed``); a change to a
+    slot's capacity lapses that slot's (``slot_id``) first, as their places are no one's."""
     now = now or utcnow()
-    due = db.session.scalars(
-        select(Booking).join(Slot, Slot.id == Booking.slot_id)
-        .where(queries.undecided_at_start(now)).order_by(Booking.id)).all()
+    query = select(Booking).join(Slot, Slot.id == Booking.slot_id).where(queries.undecided_at_start(now))
+    if slot_id is not None:
+        query = query.where(Booking.slot_id == slot_id)
+    due = db.session.scalars(query.order_by(Booking.id)).all()
     lapsed = 0
     for booking in due:
         try:
@@ -522,6 +533,9 @@ def resize_slot(manager: User, slot: Slot, new_capacity: int, *, now: datetime |
     the venue's share of the new capacity, as on a new slot. More room goes to the waitlist."""
     if new_capacity <= 0:
         raise DomainError("invalid_capacity", _l("Capacity must be at least 1."), field="capacity")
+    now = now or utcnow()
+    if slot.starts_at <= now:
+        lapse_undecided_requests(now, slot_id=slot.id)
     reserved, reserve_until = partner_reserve(rules_for(slot.venue), slot.audience, new_capacity, slot.starts_at)
     if not capacity.set_capacity(slot.id, new_capacity, reserved_seats=reserved, reserve_until=reserve_until):
         raise DomainError("capacity_below_booked",

@@ -189,12 +189,18 @@ def booking_counts(slot: Slot, now: datetime | None = None) -> dict[str, int]:
     """How many bookings of each status the slot has (for the manager's slot page). Once the slot has
     started, requests still pending have lapsed (``bookings close-day`` closes them): they count as
     ``lapsed``, and ``lapsed_seats`` are the places they hold until then."""
-    rows = db.session.execute(select(Booking.status, func.count(Booking.id), func.coalesce(func.sum(Booking.seats), 0))
-                              .where(Booking.slot_id == slot.id).group_by(Booking.status))
-    counts, lapsed_seats = {}, 0
-    for status, count, seats in rows:
-        counts[status.value] = count
-        if status == BookingStatus.PENDING and slot.starts_at <= (now or utcnow()):
-            counts["lapsed"], lapsed_seats = counts.pop("pending"), int(seats)
-    counts["lapsed_seats"] = lapsed_seats
+    undecided = Booking.decided_at.is_(None)  # a lapsed request was declined by nobody
+    rows = db.session.execute(
+        select(Booking.status, undecided, func.count(Booking.id), func.coalesce(func.sum(Booking.seats), 0))
+        .where(Booking.slot_id == slot.id).group_by(Booking.status, undecided))
+    started = slot.starts_at <= (now or utcnow())
+    counts = {"lapsed": 0, "lapsed_seats": 0}
+    for status, no_decision, count, seats in rows:
+        if status == BookingStatus.PENDING and started:
+            counts["lapsed"] += count
+            counts["lapsed_seats"] += int(seats)  # still held until close-day closes them
+        elif status == BookingStatus.DECLINED and no_decision:
+            counts["lapsed"] += count
+        else:
+            counts[status.value] = counts.get(status.value, 0) + count
     return counts
