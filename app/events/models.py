@@ -19,7 +19,8 @@ class ThemedDay(CreatedAt, db.Model):
     """A themed science day or week (主题日). ``Program.themed_day_key`` names it by ``key``.
 
     A fixed rule ("03-22..03-28") gives its dates for any year; a day whose dates move is
-    known only for the years in ``dates``. ``rule_zh`` words the rule in Chinese. A row in ``dates`` also overrides a fixed rule.
+    known only for the years in ``dates``. A row in ``dates`` also overrides a fixed rule.
+    ``rule_zh`` words the rule in Chinese.
     """
 
     __tablename__ = "themed_days"
