@@ -23,6 +23,7 @@
   var lastCode = "";
   var lastAt = 0;
   var pending = null;
+  var pendingParty = "";  // the class ticket's party, shown while its numbers are confirmed
 
   function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
 
@@ -93,7 +94,28 @@
     adultsInput.value = data.booking.adults;
     headcountForm.hidden = false;
     pending = body;
+    pendingParty = data.party;
     studentsInput.focus();
+  }
+
+  // Numbers the server refuses (nobody, or more than booked) are corrected on the same form, which
+  // keeps "Do not admit" at hand; nothing was recorded, so the same scan (and nonce) is sent again.
+  var HEADCOUNT_ERRORS = ["invalid_headcount", "headcount_above_booking"];
+
+  function answerHeadcount(body, party) {
+    return function (res) {
+      var data = res.data || {};
+      if (res.status !== 200 && HEADCOUNT_ERRORS.indexOf(data.error) !== -1) {
+        show("warn", msg("confirm-title"), data.message, party);
+        headcountForm.hidden = false;
+        delete body.headcount;
+        pending = body;
+        pendingParty = party;
+        studentsInput.focus();
+        return;
+      }
+      answer(res);
+    };
   }
 
   function check(code, fromCamera) {
@@ -134,7 +156,7 @@
     pending = null;
     body.headcount = {students: parseInt(studentsInput.value, 10), adults: parseInt(adultsInput.value, 10)};
     busy = true;
-    post(body).then(answer).catch(failed).then(done);
+    post(body).then(answerHeadcount(body, pendingParty)).catch(failed).then(done);
   });
   headcountForm.querySelector("[data-headcount-cancel]").addEventListener("click", hide);
   result.querySelector("[data-result-next]").addEventListener("click", function (event) {

@@ -75,6 +75,28 @@ def test_staff_confirm_a_classs_headcount_before_it_is_admitted(page, app):
     assert _status(booking.id) == BookingStatus.CHECKED_IN
 
 
+def test_numbers_refused_for_a_class_are_corrected_on_the_same_form(page, app):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
+    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
+    page.goto("/scan")
+    page.get_by_label(translate(app, "Ticket code or booking number")).fill(booking.reference)
+    page.keyboard.press("Enter")
+
+    page.locator("#js-students").fill("0")
+    page.locator("#js-adults").fill("0")
+    page.get_by_role("button", name=translate(app, "Admit the class")).click()
+    result = page.locator("#scan-result")
+    expect(result).to_contain_text(translate(app, "Do not admit"))  # the message, and the button it names
+    expect(page.get_by_role("button", name=translate(app, "Do not admit"))).to_be_visible()
+    assert _status(booking.id) == BookingStatus.CONFIRMED
+    page.locator("#js-students").fill("28")
+    page.locator("#js-adults").fill("2")
+    page.get_by_role("button", name=translate(app, "Admit the class")).click()
+    expect(result).to_have_class("scan-result overlay tone-ok")
+    assert _status(booking.id) == BookingStatus.CHECKED_IN
+
+
 def _gates(kind: CheckInKind) -> list[str]:
     db.session.expire_all()
     return list(db.session.scalars(select(CheckIn.gate).where(CheckIn.kind == kind)))
