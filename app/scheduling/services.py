@@ -26,7 +26,7 @@ from app.bookings.services import end_booking
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import localized
 from app.core.templating import local_date, local_date_range
-from app.core.time import from_local, to_local, utcnow
+from app.core.time import from_local, local_today, to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Program, Schedule, Slot, SlotStatus
 from app.scheduling.queries import active_program, closures_by_day
@@ -218,13 +218,12 @@ def slot_times(day: date, start: time, end: time, *, ends_next_day: bool = False
     ``ends_next_day`` puts the end after midnight (an observation night from 23:00 to 00:30); an end
     not after the start without it is refused here, saying so, rather than read as the next day.
     """
+    # The day typed is what is too far (not the time), and the day after 9999-12-31 does not exist.
+    _refuse_beyond_horizon(day, local_today(), code="invalid_slot", field="day")
     if not ends_next_day and end <= start:
         raise DomainError("invalid_slot", _l("The end must be after the start. For a slot that runs past "
                                              "midnight, tick “Ends the next day”."), field="end")
-    try:
-        return datetime.combine(day, start), datetime.combine(day + timedelta(days=int(ends_next_day)), end)
-    except OverflowError:  # the day after 9999-12-31: far beyond the horizon anyway
-        raise _beyond_horizon("invalid_slot", "start") from None
+    return datetime.combine(day, start), datetime.combine(day + timedelta(days=int(ends_next_day)), end)
 
 
 def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None) -> int:
