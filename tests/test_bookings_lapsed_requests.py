@@ -183,3 +183,18 @@ def test_closing_the_day_twice_counts_nothing_twice(app, client):
     assert len(_messages("booking_lapsed", booking)) == 1
     assert db.session.scalar(select(func.count(Booking.id)).where(Booking.slot_id == slot.id)) == 2
     assert client.get(summary).get_json() == before  # statistics come from check-ins only
+
+
+def test_a_request_not_yet_decided_can_be_withdrawn_inside_the_cutoff_until_the_visit_starts(client, auth):
+    slot, booking, teacher, _manager = _request(timedelta(hours=3))  # the 24-hour cutoff has passed
+    auth.login(teacher.email)
+    page = client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    assert "Changes and cancellations closed" not in page and f"/bookings/{booking.id}/cancel" in page
+    assert client.post(f"/bookings/{booking.id}/cancel", data={"reason": "换了时间"}).status_code == 302
+    assert _booking(booking.id).status == BookingStatus.CANCELLED and _taken(slot.id) == 0
+
+    _started, lapsed, other_teacher, _manager = _request(-timedelta(minutes=5))
+    auth.logout()
+    auth.login(other_teacher.email)
+    assert client.post(f"/bookings/{lapsed.id}/cancel").status_code in (302, 409)
+    assert _booking(lapsed.id).status == BookingStatus.PENDING  # lapsed: nothing to withdraw

@@ -351,8 +351,14 @@ def is_live(booking: Booking, now: datetime) -> bool:
 
 
 def past_cutoff(booking: Booking, now: datetime) -> bool:
-    """Changes and cancellations have closed (a place on the waiting list can always be given up)."""
-    return booking.status != BookingStatus.WAITLISTED and now >= cancel_deadline(booking.slot, rules_for(booking.venue))
+    """Changes and cancellations have closed. The venue's cutoff is for visits it has confirmed: a
+    place on the waiting list can always be given up, and a request it has not decided yet can be
+    withdrawn or lowered until the visit starts (then it has lapsed)."""
+    if booking.status == BookingStatus.WAITLISTED:
+        return False
+    if booking.status == BookingStatus.PENDING:
+        return now >= booking.slot.starts_at
+    return now >= cancel_deadline(booking.slot, rules_for(booking.venue))
 
 
 def changes_open(booking: Booking, now: datetime) -> bool:
