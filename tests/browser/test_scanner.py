@@ -57,13 +57,19 @@ def test_staff_type_a_ticket_code_and_see_it_admitted_in_green(phone_page, app):
     expect(result).to_contain_text(translate(app, "Already checked in"))
 
 
-def test_staff_confirm_a_classs_headcount_before_it_is_admitted(page, app):
+def _class_ticket_typed_at_the_gate(page, app) -> Booking:
+    """A class of 30 students and 2 adults, its booking number typed at /scan by the venue's staff."""
     slot = factories.slot_at()
     booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
     log_in(page, factories.user("venue_staff", venue=slot.venue).email)
     page.goto("/scan")
     page.get_by_label(translate(app, "Ticket code or booking number")).fill(booking.reference)
     page.keyboard.press("Enter")
+    return booking
+
+
+def test_staff_confirm_a_classs_headcount_before_it_is_admitted(page, app):
+    booking = _class_ticket_typed_at_the_gate(page, app)
 
     students = page.locator("#js-students")
     expect(students).to_have_value("30")
@@ -76,12 +82,7 @@ def test_staff_confirm_a_classs_headcount_before_it_is_admitted(page, app):
 
 
 def test_numbers_refused_for_a_class_are_corrected_on_the_same_form(page, app):
-    slot = factories.slot_at()
-    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
-    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
-    page.goto("/scan")
-    page.get_by_label(translate(app, "Ticket code or booking number")).fill(booking.reference)
-    page.keyboard.press("Enter")
+    booking = _class_ticket_typed_at_the_gate(page, app)
 
     page.locator("#js-students").fill("0")
     page.locator("#js-adults").fill("0")
