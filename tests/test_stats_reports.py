@@ -184,6 +184,17 @@ def test_the_city_admin_changes_the_weights(client, auth, scenario):
     assert page.count("<strong>25</strong>") == 2  # both venues: under 1,000 visits
 
 
+def test_a_score_half_way_between_tenths_rounds_up(client, auth, scenario):
+    """四舍五入, as a reviewer adds it up by hand: 6.25 is 6.3 (a float's round() gave 6.2)."""
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    # A: 25 points for open days, none for events: 25 × 1 ÷ (1 + 3) = 6.25.
+    data = {"open_days": "1", "visits": "0", "free_visits": "0", "school_groups": "0", "events": "3"}
+    assert client.post(f"/admin/evaluation?year={scenario['year']}", data=data).status_code == 302
+    page = client.get(f"/admin/evaluation?year={scenario['year']}&lang=en").get_data(as_text=True)
+    row = next(r for r in page.split("<tr") if scenario["a"].name_en in r)
+    assert "<strong>6.3</strong>" in row
+
+
 def test_bad_weights_are_shown_next_to_their_field(client, auth, scenario):
     auth.login(factories.user(Role.CITY_ADMIN).email)
     data = {"open_days": "150", "visits": "x", "free_visits": "0", "school_groups": "0", "events": "0"}

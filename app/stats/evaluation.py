@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -138,11 +138,17 @@ def evaluation(year: int) -> dict:
     rows = []
     for venue_id, figures in venue_indicators(year).items():
         points = {key: BY_KEY[key].points(value) for key, value in figures.items()}
-        score = round(sum(current[key] * points[key] for key in points) / total_weight, 1)
+        score = _tenths(sum(current[key] * points[key] for key in points) / total_weight)
         rows.append({"venue": venues[venue_id], "figures": figures, "points": points, "score": score})
     rows.sort(key=lambda r: (-r["score"], r["venue"].name_zh))
     return {"year": year, "weights": current, "indicators": INDICATORS, "rows": rows,
             "partial": year == local_today().year}
+
+
+def _tenths(score: float) -> Decimal:
+    """A score to one decimal, half up (四舍五入), as a reviewer rounds by hand: float's round() sends
+    56.25 to 56.2. The mean is first cut to 9 places, so float noise (56.2499999…) does not decide."""
+    return Decimal(repr(round(score, 9))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def accreditations_due(today: date | None = None, days: int = 90):
