@@ -147,3 +147,10 @@ def test_a_venue_never_on_the_register_is_not_offered_nor_given_an_accreditation
     suspended = factories.venue(status=VenueStatus.SUSPENDED)  # was approved: keeps and may gain titles
     assert client.post(f"/admin/venues/{suspended.id}/accreditations", data=_form()).status_code == 302
     assert _count() == 1
+
+
+def test_the_link_to_the_approved_venues_says_where_it_goes_in_chinese(client, auth, app):
+    """It leads to the list of approved venues, not to a count (the equity table's "已登记场馆数")."""
+    auth.login(factories.user("city_admin").email)
+    page = client.get("/admin/accreditations?lang=zh").get_data(as_text=True)
+    assert '<a href="/admin/venues?status=approved">查看已通过登记的场馆</a>' in page
