@@ -283,3 +283,41 @@ def test_themed_days_loaded_before_the_chinese_rules_get_them_on_upgrade(tmp_pat
             db.engine.dispose()
     finally:
         drop()
+
+
+def test_the_note_reads_in_the_interface_language(client, auth):
+    _load()
+    themed_day = themed_day_by_key("china_water_week")
+    auth.login(factories.user("city_admin").email)
+
+    in_chinese = client.get(f"/admin/themed-days/{themed_day.id}?lang=zh").get_data(as_text=True)
+    in_english = client.get(f"/admin/themed-days/{themed_day.id}?lang=en").get_data(as_text=True)
+
+    assert "<dd><span>始于1994年</span></dd>" in in_chinese and "since 1994" not in in_chinese
+    assert "<dd><span>since 1994</span></dd>" in in_english and "始于1994年" not in in_english
+
+
+def test_themed_days_loaded_before_the_chinese_notes_get_them_on_upgrade(tmp_path):
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    url, drop = _fresh_database(tmp_path)
+    app = create_app(make_config(url))
+    try:
+        with app.app_context():
+            upgrade(revision="df4a7a969ea3")  # the schema before note_zh
+            with db.engine.begin() as conn:
+                for key, note in (("china_water_week", "since 1994"), ("a_local_day", "a note")):
+                    conn.execute(sa.text(
+                        "insert into themed_days (key, name_zh, name_en, rule_kind, rule, rule_zh, note, created_at) "
+                        "values (:key, '测试', 'Test', 'yearly_table', '', '', :note, '2026-01-01 00:00:00')"),
+                        {"key": key, "note": note})
+            upgrade()
+            with db.engine.connect() as conn:
+                notes = dict(conn.execute(sa.text("select key, note_zh from themed_days")).all())
+            assert notes == {"china_water_week": "始于1994年", "a_local_day": ""}
+            downgrade(revision="df4a7a969ea3")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()

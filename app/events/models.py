@@ -20,7 +20,7 @@ class ThemedDay(CreatedAt, db.Model):
 
     A fixed rule ("03-22..03-28") gives its dates for any year; a day whose dates move is
     known only for the years in ``dates``. A row in ``dates`` also overrides a fixed rule.
-    ``rule_zh`` words the rule in Chinese.
+    ``rule_zh`` words the rule in Chinese, ``note_zh`` the note.
     """
 
     __tablename__ = "themed_days"
@@ -34,7 +34,9 @@ class ThemedDay(CreatedAt, db.Model):
     rule: Mapped[str] = mapped_column(sa.String(300), default="")
     rule_zh: Mapped[str] = mapped_column(sa.String(300), default="")
     rule_en: Mapped[str] = synonym("rule")  # so that ``localized(day, "rule")`` reads it like a name
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")  # in English, as the reference file writes it
+    note_zh: Mapped[str] = mapped_column(sa.Text, default="")
+    note_en: Mapped[str] = synonym("note")
 
     dates: Mapped[list["ThemedDayDates"]] = relationship(
         back_populates="themed_day", cascade="all, delete-orphan", order_by="ThemedDayDates.year")

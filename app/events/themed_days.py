@@ -136,7 +136,7 @@ def load_themed_day(row: dict[str, str], result: LoadResult | None = None) -> Lo
     themed_day = db.session.scalar(select(ThemedDay).where(ThemedDay.key == row["key"]))
     values = dict(name_zh=row["name_zh"], name_en=row.get("name_en", ""),
                   rule_kind=ThemedDayRule(row["rule_kind"]), rule=row.get("rule", ""),
-                  rule_zh=row.get("rule_zh", ""), note=row.get("note", ""))
+                  rule_zh=row.get("rule_zh", ""), note=row.get("note", ""), note_zh=row.get("note_zh", ""))
     if themed_day is None:
         themed_day = ThemedDay(key=row["key"], **values)
         db.session.add(themed_day)
