@@ -132,6 +132,16 @@ def test_a_class_refused_for_held_places_is_told_they_are_held_for_partner_schoo
     assert _slot(slot.id).taken == 22
 
 
+def test_the_held_places_refusal_is_in_chinese_for_a_chinese_client(client):
+    slot = _reserved_school_slot(capacity=60)  # 18 held
+    factories.booked_visit(slot, factories.user("teacher"), students=20, adults=2)
+    body = {"slot_id": slot.id, "students": 30, "adults": 2, "grade": 4, "class_name": "四年级2班"}
+    refused = client.post("/api/v1/bookings?lang=zh", json=body,
+                          headers=_token(client, factories.user("teacher")))
+    assert refused.status_code == 409
+    assert refused.get_json()["message"].startswith("本时段贵校可预约的名额：20 个。另有 18 个名额为合作学校保留至 ")
+
+
 def test_a_class_refused_after_the_slot_was_made_smaller_is_told_only_the_held_places_still_free(client, auth):
     slot = _reserved_school_slot(capacity=40)  # 12 held
     factories.booked_visit(slot, factories.user("teacher"), students=26, adults=2)  # every open place taken
