@@ -40,6 +40,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     WTF_CSRF_TIME_LIMIT = None  # no time pressure in forms (elder-friendly)
+    # The largest honest body is an offline gate's batch of 500 scans, about 250 KB; anything larger
+    # is refused (413) before it is read into memory.
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
     REDIS_URL = os.environ.get("REDIS_URL")
     # Keys this app writes in Redis start with it: deployments sharing one Redis keep apart.

@@ -14,3 +14,48 @@ def test_nul_characters_are_refused(client):
     assert api.status_code == 400 and api.get_json()["field"] == "q"
     response = client.post("/login", data={"email": "a\x00@example.com", "password": "x"})
     assert response.status_code == 400
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_json_nested_past_any_honest_body_is_refused_not_a_server_error(client):
+    """Nested 350 levels, the NUL check's recursion overflowed; past ~1,000 the parser's own."""
+    from tests import factories
+
+    citizen = factories.user("citizen")
+    token = client.post("/api/v1/auth/token", json={"email": citizen.email, "password": "password123"})
+    citizen_auth = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    venue = factories.venue()
+    manager = factories.user("venue_manager", venue=venue)
+    token = client.post("/api/v1/auth/token", json={"email": manager.email, "password": "password123"})
+    manager_auth = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    gate_auth = {"Authorization": f"Bearer {factories.gate_token(venue)}"}
+    for depth in (40, 400, 1500):
+        for path, body, headers in (
+                ("/api/v1/auth/token", f'{{"email": {_nested(depth)}, "password": "x"}}', {}),
+                ("/api/v1/bookings", f'{{"slot_id": 1, "party_size": 1, "x": {_nested(depth)}}}', citizen_auth),
+                ("/api/v1/checkins", f'{{"code": "x", "gate": {_nested(depth)}}}', gate_auth),
+                (f"/api/v1/venues/{venue.id}/slots", f'{{"start": {_nested(depth)}}}', manager_auth)):
+            response = client.post(path, data=body, content_type="application/json", headers=headers)
+            assert response.status_code == 400, (path, depth, response.status_code)
+            assert response.get_json()["error"] == "invalid_json", (path, depth)
+
+
+def test_json_as_deep_as_an_offline_gates_batch_is_read(client):
+    from tests import factories
+
+    venue = factories.venue()
+    scans = {"scans": [{"code": "x", "nonce": "n1", "scanned_at": "2026-01-01T09:00:00",
+                        "headcount": {"students": 1, "adults": 1}}]}
+    response = client.post("/api/v1/checkins/batch", json=scans,
+                           headers={"Authorization": f"Bearer {factories.gate_token(venue)}"})
+    assert response.status_code == 200
+
+
+def test_a_body_larger_than_any_honest_request_is_refused_before_it_is_read(client):
+    response = client.post("/api/v1/auth/token", data=b'{"email": "' + b"a" * (2 * 1024 * 1024) + b'"}',
+                           content_type="application/json")
+    assert response.status_code == 413 and response.get_json()["error"] == "too_large"
+    assert client.post("/login", data={"email": "a" * (2 * 1024 * 1024), "password": "x"}).status_code == 413

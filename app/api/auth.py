@@ -13,7 +13,7 @@ from app.accounts import tokens
 from app.accounts.services import authenticate
 from app.api import bp
 from app.core.errors import DomainError
-from app.core.requests import refuse_nul_in_json
+from app.core.requests import refuse_nul_in_json, request_json
 from app.core.time import utcnow
 from app.extensions import csrf, db, limiter
 
@@ -67,7 +67,7 @@ def json_body(*, per_item: str | None = None, optional: bool = False) -> dict:
     """The request's JSON object, refused (400) when it is not one (unless ``optional``: then
     ``{}``) or holds a NUL character (``core.requests.refuse_nul_in_json``, which says what
     ``per_item`` is)."""
-    data = request.get_json(silent=True)
+    data = request_json()
     if not isinstance(data, dict):
         if optional:
             return {}

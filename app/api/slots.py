@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app.api import bp
 from app.api.auth import Unauthorized, current_principal
 from app.core.errors import DomainError, Forbidden, NotFound
-from app.core.requests import refuse_nul_in_json
+from app.core.requests import refuse_nul_in_json, request_json
 from app.core.time import local_today, parse_moment, to_local
 from app.extensions import db
 from app.scheduling import services
@@ -107,7 +107,7 @@ def create_slot(venue_id: int):
         raise NotFound()
     if not services.can_manage_schedule(user, venue):
         raise Forbidden()
-    body = request.get_json(silent=True)
+    body = request_json()
     if not isinstance(body, dict):
         raise _invalid(_l("Send a JSON object with start, end, capacity and audience."))
     refuse_nul_in_json(body)

@@ -45,14 +45,51 @@ def init_app(app: Flask) -> None:
                                       _l("This input contains a character that is not allowed."), field=name)
 
 
+# An honest body nests four levels at most (a batch scan's headcount); a deeper one is refused
+# before anything walks it, and the walks below use a stack, not recursion.
+MAX_JSON_DEPTH = 32
+
+
+def request_json():
+    """The request's body parsed as JSON (None when it is not JSON); refused when nested deeper than
+    ``MAX_JSON_DEPTH``. Past about 1,000 levels the parser itself raises RecursionError, not the
+    ValueError that ``silent`` swallows: that is the same refusal, not a server error."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
+        too_deep = True
+    else:
+        too_deep = _deeper_than(data, MAX_JSON_DEPTH)
+    if too_deep:
+        raise DomainError("invalid_json", _l("This JSON is nested too deeply."))
+    return data
+
+
+def _deeper_than(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
 def contains_nul(value) -> bool:
     """Whether a parsed JSON value holds a NUL character anywhere (keys and strings)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v) for v in value)
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
     return False
 
 
