@@ -154,7 +154,8 @@ def _utc(value: datetime | None) -> str | None:
 
 CODE_FORMAT = {
     "prefix": tickets.PREFIX,
-    "encoding": "base32 (RFC 4648 alphabet, upper case, no padding) after the prefix",
+    "encoding": "base32 (RFC 4648 alphabet, upper case, no padding, the last character's unused bits zero) "
+                "after the prefix",
     "bytes": tickets.CODE_BYTES,
     "layout": [
         {"offset": 0, "size": 1, "field": "format", "value": tickets.FORMAT},

@@ -128,11 +128,18 @@ def verify(text: str, *, now=None) -> Claims:
 
 
 def _decode(encoded: str) -> bytes | None:
-    """The code's bytes from its base32 (without padding), or None if it is not exactly that."""
+    """The code's bytes from its base32 (without padding), or None if it is not exactly that.
+
+    The last character carries pad bits after the bytes; an encoder writes them as zeros. Any
+    other value is refused: otherwise 16 texts would verify as the same ticket, and a gate or an
+    offline list keyed on the text would take an altered code for a new one."""
     if not _BASE32.fullmatch(encoded):
         return None
-    number = int(encoded.translate(_BASE32_DIGITS), 32) >> (CODE_CHARS * 5 - CODE_BYTES * 8)  # drop the pad bits
-    return number.to_bytes(CODE_BYTES, "big")
+    pad_bits = CODE_CHARS * 5 - CODE_BYTES * 8
+    number = int(encoded.translate(_BASE32_DIGITS), 32)
+    if number & ((1 << pad_bits) - 1):
+        return None
+    return (number >> pad_bits).to_bytes(CODE_BYTES, "big")
 
 
 def grouped(text: str, size: int = 4) -> str:
