@@ -36,6 +36,9 @@ class _Page(HTMLParser):
             self.form = {"method": a.get("method", "get"), "action": a["action"], "fields": {}}
         elif tag == "input" and self.form is not None and a.get("type") == "hidden":
             self.form["fields"][a["name"]] = a.get("value") or ""
+        elif tag == "button" and self.form is not None and "press" not in self.form:
+            # The form's first button, the one pressed: a browser sends its name and value, if it has them.
+            self.form["press"] = {a["name"]: a.get("value") or ""} if a.get("name") else {}
 
 
 def _open(client, url, **kw):
@@ -50,7 +53,7 @@ def _choices(page: _Page) -> list[str]:
 def _send(client, page: _Page, **answers):
     """Fill in the screen's question and press its button, as the browser would."""
     form = page.form
-    data = {**form["fields"], **{k: str(v) for k, v in answers.items()}}
+    data = {**form["fields"], **form.get("press", {}), **{k: str(v) for k, v in answers.items()}}
     if form["method"] == "post":
         return client.post(form["action"], data=data)
     return client.get(form["action"], query_string=data)
@@ -306,7 +309,8 @@ def test_the_last_places_taken_meanwhile_are_refused_on_the_check_screen_with_th
 
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409 and "Please check your booking" in html
-    assert "This time is fully booked." in html and "Put me on the waiting list" in html
+    assert "This time is fully booked." in html and "Join the waiting list" in html
+    assert "Confirm booking" not in html, "a time known to be full is not offered again"
     assert _bookings() == 1 and _taken(slot.id) == 2
     waiting = _send(client, _Page(html), join_waitlist="y")
     assert waiting.status_code == 302
@@ -325,6 +329,92 @@ def test_a_full_time_chosen_from_the_list_books_a_place_on_the_waiting_list(clie
     assert _send(client, _Page(check.get_data(as_text=True))).status_code == 302
     mine = db.session.scalar(select(Booking).where(Booking.user_id == elder.id))
     assert mine.status == BookingStatus.WAITLISTED
+
+
+def test_a_time_the_citizen_has_booked_is_marked_as_theirs_on_the_time_screen(client, elder):
+    venue = factories.venue()
+    mine = factories.slot(venue, start=time(9), end=time(11))
+    other = factories.slot(venue, start=time(14), end=time(16))
+    booking = factories.booked_visit(mine, elder, party_size=1)
+
+    response, page = _open(client, f"/venues/{venue.id}/book?step=time&day={mine.local_date.isoformat()}")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert [parse_qs(urlsplit(unescape(h)).query)["slot"] for h in _choices(page)] == [[str(other.id)]]
+    assert ("step-mine", f"/bookings/{booking.id}") in page.links
+    assert re.search(r'class="step-choice mine".*?09:00–11:00.*?Your booking', html, re.S)
+
+
+@pytest.mark.parametrize("step", ["people", "children", "check"])
+def test_a_step_url_for_a_time_already_booked_shows_that_booking_and_no_confirm_button(client, elder, step):
+    venue = factories.venue()
+    slot = factories.slot(venue)
+    booking = factories.booked_visit(slot, elder, party_size=1)
+
+    response, page = _open(client, f"/venues/{venue.id}/book?step={step}&slot={slot.id}&party_size=1&children=0")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and _screen(response) == "Step 2 of 5"
+    assert "You already have a booking for this time." in html
+    assert ("", f"/bookings/{booking.id}") in page.links  # "See your booking"
+    assert "Confirm booking" not in html and page.form is None
+    assert _bookings() == 1
+
+
+def test_elder_mode_on_a_booked_slot_page_tells_of_the_booking(client, elder):
+    slot = factories.slot()
+    booking = factories.booked_visit(slot, elder, party_size=1)
+    response = client.get(f"/slots/{slot.id}/book", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "You already have a booking for this time." in html and f'href="/bookings/{booking.id}"' in html
+
+
+def test_a_booking_made_meanwhile_for_the_same_time_is_refused_with_a_link_to_it(client, elder):
+    venue = factories.venue()
+    slot = factories.slot(venue)
+    check = _Page(_walk_to_check(client, venue, slot, party_size=2).get_data(as_text=True))
+    booking = factories.booked_visit(slot, elder, party_size=1)  # booked in another tab meanwhile
+
+    refused = _send(client, check)
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "You already have a booking for this time." in html and f'href="/bookings/{booking.id}"' in html
+    assert "Confirm booking" not in html
+    assert _bookings() == 1 and _taken(slot.id) == 1
+
+
+def test_the_check_screen_offers_a_place_freed_since_the_waiting_list_was_chosen(client, elder):
+    venue = factories.venue()
+    slot = factories.slot(venue, capacity=2000)
+
+    check = client.get(f"/venues/{venue.id}/book?step=check&slot={slot.id}&party_size=1&children=0&join_waitlist=y")
+
+    html = check.get_data(as_text=True)
+    assert check.status_code == 200
+    assert "A place is free now: you can book it." in html and "Confirm booking" in html
+    assert "This time is full" not in html and "Join the waiting list" not in html
+    assert _send(client, _Page(html)).status_code == 302
+    mine = db.session.scalar(select(Booking).where(Booking.user_id == elder.id))
+    assert mine.status == BookingStatus.CONFIRMED and _taken(slot.id) == 1
+
+
+def test_the_check_screen_says_a_time_filled_since_it_was_chosen_is_full_and_offers_the_waiting_list(
+        client, elder):
+    venue = factories.venue()
+    slot = factories.slot(venue, capacity=3)
+    factories.booked_visit(slot, factories.user("citizen"), party_size=2)  # one place left, for 2 people
+
+    check = client.get(f"/venues/{venue.id}/book?step=check&slot={slot.id}&party_size=2&children=0")
+
+    html = check.get_data(as_text=True)
+    assert check.status_code == 200
+    assert "This time is full." in html and "Join the waiting list" in html and "Confirm booking" not in html
+    assert _send(client, _Page(html)).status_code == 302
+    mine = db.session.scalar(select(Booking).where(Booking.user_id == elder.id))
+    assert mine.status == BookingStatus.WAITLISTED and _taken(slot.id) == 2
 
 
 def test_standard_mode_still_books_on_the_one_page_form(client, auth):

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.accounts.models import User
 from app.bookings import capacity, services
 from app.bookings.forms import IndividualBookingForm
 from app.bookings.rules import rules_for
@@ -60,7 +61,8 @@ class Flow:
     times: list[Slot] = field(default_factory=list)
     error: str | None = None  # what is wrong with the day or time chosen (no form field holds those)
     status: int = 200
-    offer_waitlist: bool = False
+    booked: int | None = None  # the citizen's booking of the time chosen, if it stands: shown, not booked again
+    full: bool = False  # no room for the party at the time chosen, as the slot is now (the check screen)
     step_count: ClassVar[int] = STEP_COUNT
     weeks_ahead: ClassVar[int] = WEEKS_AHEAD
 
@@ -108,16 +110,24 @@ class Flow:
                          for day, slots in groupby(bookable_slots(self.venue, now), key=lambda s: s.local_date)]
         elif screen == "time":
             self.times = bookable_slots(self.venue, now, on=self.day)
-        elif screen == "check" and not self.form.request_key.data:
-            self.form.request_key.data = uuid.uuid4().hex  # the same confirmation twice books once
+        elif screen == "check":
+            # Full or not as the slot is now, by the booking's own rule: the waiting list chosen on the
+            # time screen may have a place by now, and a time chosen with places may have filled.
+            self.full = not capacity.has_room(self.slot, self.form.party_size.data, partner=False, now=now)
+            if not self.form.request_key.data:
+                self.form.request_key.data = uuid.uuid4().hex  # the same confirmation twice books once
         return self
 
-    def refused(self, exc: DomainError) -> Flow:
-        """Show why the booking was refused: next to the question it is about, else on the check screen."""
+    def refused(self, exc: DomainError, booker: User, now: datetime) -> Flow:
+        """Show why the booking was refused: next to the question it is about, else on the check
+        screen; a booking of this time made meanwhile (another tab) on the time screen, with its link."""
+        self.status = exc.status if exc.status in (400, 403, 409) else 400
+        if exc.code == "duplicate_booking":
+            self.booked = services.active_booking_id(booker, self.slot)
+            return self.show("time", now)
         apply_error(self.form, exc)
         self.screen = SCREEN_OF_FIELD.get(exc.field, "check")
-        self.status = exc.status if exc.status in (400, 403, 409) else 400
-        self.offer_waitlist = exc.code == "slot_full"
+        self.full = self.full or exc.code == "slot_full"
         return self
 
 
@@ -134,19 +144,22 @@ def bookable_slots(venue: Venue, now: datetime, *, on: date | None = None) -> li
             if _problem_with_slot(slot, now) is None]
 
 
-def read(venue: Venue, data: Mapping[str, str], *, form: IndividualBookingForm | None = None,
+def read(venue: Venue, data: Mapping[str, str], *, booker: User, form: IndividualBookingForm | None = None,
          now: datetime | None = None) -> Flow:
     """The screen for ``data`` (the query string, or the last screen's post): the ``step`` asked
     for, unless an answer before it is missing or wrong; then that question comes back, with its
-    message when it was wrong. ``form`` is the posted form when the last screen was sent."""
+    message when it was wrong. A time ``booker`` holds already stops at the time screen, which
+    links their booking. ``form`` is the posted form when the last screen was sent."""
     now = now or utcnow()
     answers = {name: data[name] for name in ANSWERS if data.get(name) is not None}
+    sent = form is not None
     if form is None:
         form = IndividualBookingForm(formdata=MultiDict(answers), meta={"csrf": False})
     flow = Flow(venue, answers, form)
     if "slot" in answers:
         flow.slot = _venue_slot(venue, answers["slot"])
         answers["day"] = flow.slot.local_date.isoformat()  # the time chosen fixes the day
+        flow.booked = services.active_booking_id(booker, flow.slot)  # the one-page form's rule
     flow.day = _parse_day(answers.get("day"))
     if flow.children == 0:
         answers.pop("guardian_confirmed", None)  # nobody to be guardian of
@@ -163,6 +176,10 @@ def read(venue: Venue, data: Mapping[str, str], *, form: IndividualBookingForm |
             return flow.show(screen, now)
         if not _answer_holds(flow, screen, now):
             flow.status = 400
+            return flow.show(screen, now)
+        if screen == "time" and flow.booked is not None and not sent:
+            # Not a second booking of it: the time screen links the first. A post of the last screen
+            # goes on to the service, which knows a repeated press (its request key) from a second booking.
             return flow.show(screen, now)
     while not flow.asks(wanted):
         wanted = SCREENS[SCREENS.index(wanted) + 1]

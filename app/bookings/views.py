@@ -147,10 +147,10 @@ def book_in_steps(venue_id: int):
         abort(404)
     authorize(current_user.role == Role.CITIZEN)
     if request.method == "GET":
-        flow = steps.read(venue, request.args)
+        flow = steps.read(venue, request.args, booker=current_user)
     else:
         form = IndividualBookingForm()
-        flow = steps.read(venue, request.form, form=form)
+        flow = steps.read(venue, request.form, booker=current_user, form=form)
         if flow.screen == "check" and form.validate_on_submit():
             try:
                 booking = _book(form, flow.slot)
@@ -158,7 +158,7 @@ def book_in_steps(venue_id: int):
                 after_commit_delivery()
             except DomainError as exc:
                 db.session.rollback()
-                flow.refused(exc)
+                flow.refused(exc, current_user, utcnow())
             else:
                 flash(_saved(booking), "success")
                 return redirect(url_for("bookings.detail", booking_id=booking.id))
