@@ -97,7 +97,7 @@ def test_a_class_slip_shows_one_code_for_the_whole_class(client, auth):
     booking = factories.confirmed_visit(slot, teacher, students=30, adults=3)
     auth.login(teacher.email)
     page = client.get(f"/bookings/{booking.id}/slip").get_data(as_text=True)
-    assert page.count(f"/api/v1/bookings/{booking.id}/ticket.png") == 1
+    assert page.count('class="ticket-qr"') == 1
     assert tickets.grouped(booking.reference) in page
     assert tickets.verify(tickets.code_for_booking(booking)).seats == 33
 
@@ -118,3 +118,13 @@ def test_the_ticket_image_is_not_cached_stale(client, auth, booking):
     assert "no-cache" in first.headers["Cache-Control"] and first.headers.get("ETag")
     again = client.get(f"/api/v1/bookings/{booking.id}/ticket.png", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_qr_download_is_a_png_a_phones_gallery_opens_with_the_session(client, auth, booking):
+    auth.login(booking.user.email)
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    [link] = re.findall(r'<a href="([^"]+)" download="([^"]+)"', page)
+    assert link == (f"/api/v1/bookings/{booking.id}/ticket.png", f"ticket-{booking.reference}.png")
+    download = client.get(link[0])  # the signed-in session, no bearer token
+    assert download.status_code == 200 and download.mimetype == "image/png"
+    assert Image.open(io.BytesIO(download.data)).format == "PNG"

@@ -1,6 +1,7 @@
 """Walk-ins: the daily poster, counted once per phone per day, within the day's capacity."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -139,3 +140,45 @@ def test_a_class_request_undecided_when_its_visit_started_holds_no_walk_in_room(
     assert walkins.room_left(venue, local_today()) == 40
     accepted = client.post(_walk_in_url(venue), data={"persons": 10, "audience_group": "adult"})
     assert accepted.status_code == 200 and len(_walk_ins(venue.id)) == 1
+
+
+def _group_options(page: str, name: str = "audience_group") -> list[tuple[str, bool]]:
+    """The (value, preselected) options of the group select, in order."""
+    select_html = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return [(value, "selected" in attrs) for attrs, value in
+            re.findall(r'<option([^>]*?)\s*value="([^"]*)"', select_html)]
+
+
+def test_the_walk_in_form_leaves_the_group_unchosen(client):
+    # One tap on the button must not count a 70-year-old as a child.
+    options = _group_options(client.get(_walk_in_url(factories.venue())).get_data(as_text=True))
+    assert options[0] == ("", False)
+    assert not any(selected for _value, selected in options)
+
+
+def test_a_walk_in_without_a_group_is_refused_next_to_the_field(client):
+    venue = factories.venue()
+    for data in ({"persons": 1, "audience_group": ""}, {"persons": 1}):
+        response = client.post(_walk_in_url(venue) + "?lang=zh", data=data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert re.search(r'id="audience_group-error">\s*请选择参观人群。', page), page
+    assert _walk_ins(venue.id) == []
+
+
+def test_the_walk_in_confirmation_names_the_group_counted(client):
+    venue = factories.venue()
+    counted = client.post(_walk_in_url(venue) + "?lang=zh", data={"persons": 1, "audience_group": "senior"})
+    assert "参观人群：老年人（60 岁及以上）" in counted.get_data(as_text=True)
+    again = client.get(_walk_in_url(venue) + "?lang=en").get_data(as_text=True)
+    assert "Group: Seniors (60 and over)" in again and "already registered today" in again
+
+
+def test_the_staff_walk_in_form_leaves_the_group_unchosen_too(client, auth):
+    staff = factories.user("venue_staff")
+    auth.login(staff.email)
+    options = _group_options(client.get("/scan").get_data(as_text=True))
+    assert options[0] == ("", False) and not any(selected for _value, selected in options)
+    refused = client.post("/scan/walk-in?lang=en", data={"persons": 3, "audience_group": ""})
+    assert refused.status_code == 400 and _walk_ins(staff.venue_id) == []
+    assert re.search(r'id="audience_group-error">\s*Choose who is visiting\.', refused.get_data(as_text=True))

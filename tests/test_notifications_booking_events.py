@@ -197,3 +197,31 @@ def test_booking_through_the_page_queues_the_confirmation(client, auth):
     booking = db.session.scalar(select(Booking).where(Booking.user_id == citizen.id))
     message = _only("booking_confirmed", booking)
     assert message.attachment and "BEGIN:VCALENDAR" in message.attachment
+
+
+ADD_TO_CALENDAR = "打开即可加入您的日历"
+MARKED_CANCELLED = "日历文件（.ics）会将本次参观标为已取消"
+
+
+def test_a_cancellation_mail_says_the_attachment_marks_the_visit_cancelled(client, auth):
+    citizen = _booker()
+    booking = factories.booked_visit(factories.slot(days_ahead=4), citizen)
+    assert ADD_TO_CALENDAR in _only("booking_confirmed", booking).body
+    auth.login(citizen.email)
+
+    assert client.post(f"/bookings/{booking.id}/cancel", data={"reason": ""}).status_code == 302
+
+    message = _only("booking_cancelled", booking)
+    assert str(_attached_event(message)["status"]) == "CANCELLED"
+    assert MARKED_CANCELLED in message.body and ADD_TO_CALENDAR not in message.body
+
+
+def test_a_decline_mail_says_the_attachment_marks_the_visit_cancelled(client, auth):
+    booking = factories.booked_visit(factories.slot(audience="school", days_ahead=5), _booker("teacher", locale="en"))
+    auth.login(factories.user("venue_manager", venue=booking.venue).email)
+
+    response = client.post(f"/manage/bookings/{booking.id}/decline", data={"reason": "Hall under repair"})
+
+    assert response.status_code == 302
+    message = _only("booking_declined", booking)
+    assert "marks this visit as cancelled" in message.body and "to add the visit" not in message.body

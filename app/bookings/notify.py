@@ -82,12 +82,15 @@ def _facts(booking, event: str, reason) -> dict:
 def render_email(booking, event: str, reason=None) -> tuple[str, str, str]:
     """``(subject, body, ics)`` for an event, in the current language."""
     facts = _facts(booking, event, reason)
+    calendar = booking_calendar(booking, facts["url"])
+    # The body says what opening the attachment does: add the visit, or mark it cancelled.
+    facts["calendar_cancelled"] = any(str(entry.get("status")) == "CANCELLED" for entry in calendar.walk("VEVENT"))
     short_date = format_date(to_local(booking.slot.starts_at).date(), "medium")
     subject = str(SUBJECTS[event]) % {"venue": facts["venue"], "date": short_date}
     # The Jinja environment directly: no request-bound context processors (cron has no request).
     body = current_app.jinja_env.get_template(f"notifications/booking_{event}.txt").render(**facts)
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
-    return subject, body, to_text(booking_calendar(booking, facts["url"]))
+    return subject, body, to_text(calendar)
 
 
 def booking_event(booking, event: str, *, reason=None):

@@ -32,13 +32,16 @@ class GroupHeadcountForm(Form):
 
 
 def _group_choices():
-    return [SelectChoice(group.value, group.label) for group in AudienceGroup]
+    return [SelectChoice("", _l("Choose who is visiting"))] + [
+        SelectChoice(group.value, group.label) for group in AudienceGroup]
 
 
 class WalkInForm(Form):
     persons = IntegerField(_l("How many people?"), validators=[InputRequired(), NumberRange(min=1, max=MAX_PARTY)],
                            default=1)
-    audience_group = SelectField(_l("Who is visiting?"), choices=_group_choices(), validators=[InputRequired()])
+    # No group is preselected: youth, first in the list, would count anyone who just taps the button as a child.
+    audience_group = SelectField(_l("Who is visiting?"), choices=_group_choices(),
+                                 validators=[InputRequired(message=_l("Choose who is visiting."))])
     submit = SubmitField(_l("Count us in"))
 
 

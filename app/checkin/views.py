@@ -42,8 +42,7 @@ def ticket_view(booking) -> dict | None:
     code = tickets.code_for_booking(booking)
     return {"code": code, "code_grouped": tickets.grouped(code),
             "reference_grouped": tickets.grouped(booking.reference),
-            "png": url_for("api.ticket_png", booking_id=booking.id),
-            "svg": url_for("api.ticket_svg", booking_id=booking.id)}
+            "png": url_for("api.ticket_png", booking_id=booking.id)}
 
 
 @bp.app_context_processor

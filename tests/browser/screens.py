@@ -230,3 +230,17 @@ SCREENS += [
     Screen("manage-staff", build=_manager_staff),
     Screen("remove-staff", build=_remove_staff),
 ]
+
+
+def _walk_in() -> str:
+    """The visitor's walk-in form from today's poster (its counted-before state: test_journey_walk_in)."""
+    from app.checkin import walkins
+    from app.core.time import local_today
+
+    venue = factories.venue()
+    return f"/walk-in/{venue.id}/{walkins.daily_token(venue.id, local_today())}"
+
+
+SCREENS += [
+    Screen("walk-in", build=_walk_in),
+]

@@ -119,6 +119,7 @@ def test_the_gate_typed_once_is_kept_on_this_device(page, app):
     page.reload()
     expect(gate_field).to_have_value("West gate 1")
     page.get_by_label(translate(app, "How many people?")).fill("3")
+    page.get_by_label(translate(app, "Who is visiting?")).select_option(label=translate(app, "Adults"))
     with page.expect_navigation():
         page.get_by_role("button", name=translate(app, "Add walk-ins")).click()
     expect(page.get_by_text(translate(app, "%(n)d walk-in visitors counted.", n=3))).to_be_visible()
