@@ -1,4 +1,6 @@
 """A venue manager registers a venue; the district reviews it (登记注册)."""
+import re
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -150,6 +152,30 @@ def test_a_website_that_is_not_http_is_refused(client, auth, app):
     auth.login(manager.email)
     _assert_rejected_and_nothing_saved(
         client, manager, factories.venue_form_data(website="javascript:alert(1)"), "http")
+
+
+def _field_error(page: str, field: str) -> str:
+    """The error text shown next to ``field`` ('' when there is none)."""
+    found = re.search(rf'id="{field}-error">(.*?)</p>', page, re.S)
+    return found.group(1) if found else ""
+
+
+def test_one_submit_marks_every_fault_next_to_its_field(client, auth, app):
+    manager = factories.user("venue_manager", venue=None)
+    auth.login(manager.email)
+    data = factories.venue_form_data(address_zh="", admission="discounted", discount_zh="", grade_min="9",
+                                     grade_max="3", opens_at="17:00", closes_at="09:00", website="www.example.cn")
+    response = client.post("/manage/venue?lang=zh", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "此项为必填项" in _field_error(page, "address_zh")
+    assert "请填写优惠说明" in _field_error(page, "discount_zh")
+    assert "最高年级不能低于最低年级" in _field_error(page, "grade_max")
+    assert "闭馆时间须晚于开馆时间" in _field_error(page, "closes_at")
+    assert "请填写以 http:// 或 https:// 开头的网址" in _field_error(page, "website")
+    # The form's own "required" says it once: the profile's rule about the same field does not repeat it.
+    assert "请填写场馆地址" not in page
+    assert _venue_of(manager) is None
 
 
 def test_garbage_in_every_field_gives_400_not_500(client, auth, app):

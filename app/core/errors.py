@@ -29,6 +29,19 @@ class DomainError(Exception):
         return f"{self.code}: {self.message}"
 
 
+class FieldErrors(DomainError):
+    """Several field errors found in one pass, so a form can mark every fault at once.
+
+    It reads as its first error (``code``, ``message``, ``field``): whatever reports one error,
+    such as a JSON answer or an error page, reports that one.
+    """
+
+    def __init__(self, errors: list[DomainError]):
+        first = errors[0]
+        super().__init__(first.code, first.message, field=first.field, status=first.status)
+        self.errors = list(errors)
+
+
 class NotFound(DomainError):
     status = 404
 

@@ -14,12 +14,16 @@ from app.core.errors import DomainError
 
 
 def apply_error(form, exc: DomainError) -> None:
-    """Put a service's complaint next to the field it is about, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    """Put a service's complaints (one, or each of a ``FieldErrors``) next to the fields they are
+    about, or above the form. A field the form's own checks already marked keeps just that message:
+    the service's about the same value would say it twice ("required", then "enter the address")."""
+    for error in getattr(exc, "errors", None) or [exc]:
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None and hasattr(field, "errors"):
+            if not field.errors:
+                field.errors = [error.message]
+        else:
+            form.form_errors.append(error.message)
 
 
 def form_status(form) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
-from app.core.errors import DomainError, Forbidden
+from app.core.errors import DomainError, FieldErrors, Forbidden
 from app.core.pagination import Page, paginate
 from app.core.time import local_today
 from app.districts.models import District
@@ -151,47 +151,65 @@ def _choice(enum_cls, value, field: str):
 
 
 def _clean_profile(data) -> dict:
-    """Check a profile as a whole; returns the column values (and ``themes``) to store."""
+    """Check a profile as a whole; returns the column values (and ``themes``) to store.
+
+    Every fault is found in one pass and raised together as ``FieldErrors`` (first fault first, one
+    per field), so a form marks them all on one submit.
+    """
+    problems: list[DomainError] = []
+
+    def complain(code: str, message, field: str) -> None:
+        # One complaint per field: a second about a value already refused (e.g. "give both
+        # coordinates" after "not a number") would be about nothing.
+        if all(p.field != field for p in problems):
+            problems.append(DomainError(code, message, field=field))
+
+    def read(parse, *args):
+        """``parse(*args)``, or None with its complaint noted."""
+        try:
+            return parse(*args)
+        except DomainError as exc:
+            complain(exc.code, exc.message, exc.field)
+            return None
+
     clean = {key: _text(data, key) for key in (
         "name_zh", "name_en", "address_zh", "address_en", "description_zh", "description_en",
         "discount_zh", "discount_en", "accessibility_zh", "accessibility_en",
         "contact_phone", "contact_email", "website")}
     if not clean["name_zh"]:
-        raise DomainError("name_required", _l("Enter the venue's Chinese name."), field="name_zh")
+        complain("name_required", _l("Enter the venue's Chinese name."), "name_zh")
     if not clean["address_zh"]:
-        raise DomainError("address_required", _l("Enter the venue's address."), field="address_zh")
-    clean["venue_type"] = _choice(VenueType, data.get("venue_type"), "venue_type")
-    clean["operator_kind"] = _choice(OperatorKind, data.get("operator_kind"), "operator_kind")
-    clean["admission"] = _choice(Admission, data.get("admission") or Admission.FREE, "admission")
+        complain("address_required", _l("Enter the venue's address."), "address_zh")
+    clean["venue_type"] = read(_choice, VenueType, data.get("venue_type"), "venue_type")
+    clean["operator_kind"] = read(_choice, OperatorKind, data.get("operator_kind"), "operator_kind")
+    clean["admission"] = read(_choice, Admission, data.get("admission") or Admission.FREE, "admission")
     code = data.get("district_code")
     if not code or db.session.get(District, str(code)) is None:
-        raise DomainError("invalid_district", _l("Choose the district."), field="district_code")
+        complain("invalid_district", _l("Choose the district."), "district_code")
     clean["district_code"] = str(code)
 
     if clean["admission"] == Admission.DISCOUNTED and not clean["discount_zh"]:
-        raise DomainError("discount_required", _l("Describe the discount (who pays what)."), field="discount_zh")
+        complain("discount_required", _l("Describe the discount (who pays what)."), "discount_zh")
     if clean["admission"] == Admission.FREE:
         clean["discount_zh"] = clean["discount_en"] = ""
 
-    clean["grade_min"] = _grade(data.get("grade_min", 0), "grade_min")
-    clean["grade_max"] = _grade(data.get("grade_max", 12), "grade_max")
-    if clean["grade_min"] > clean["grade_max"]:
-        raise DomainError("grade_range", _l("The highest grade cannot be below the lowest grade."),
-                          field="grade_max")
+    clean["grade_min"] = read(_grade, data.get("grade_min", 0), "grade_min")
+    clean["grade_max"] = read(_grade, data.get("grade_max", 12), "grade_max")
+    if None not in (clean["grade_min"], clean["grade_max"]) and clean["grade_min"] > clean["grade_max"]:
+        complain("grade_range", _l("The highest grade cannot be below the lowest grade."), "grade_max")
 
-    clean["latitude"] = _coordinate(data.get("latitude"), -90, 90, "latitude")
-    clean["longitude"] = _coordinate(data.get("longitude"), -180, 180, "longitude")
+    clean["latitude"] = read(_coordinate, data.get("latitude"), -90, 90, "latitude")
+    clean["longitude"] = read(_coordinate, data.get("longitude"), -180, 180, "longitude")
     if (clean["latitude"] is None) != (clean["longitude"] is None):
         missing = "latitude" if clean["latitude"] is None else "longitude"
-        raise DomainError("coordinates_incomplete", _l("Give both latitude and longitude, or neither."),
-                          field=missing)
+        complain("coordinates_incomplete", _l("Give both latitude and longitude, or neither."), missing)
 
     opens, closes = data.get("opens_at"), data.get("closes_at")
     if (opens is None) != (closes is None):
-        raise DomainError("hours_incomplete", _l("Give both the opening and the closing time, or neither."),
-                          field="closes_at" if closes is None else "opens_at")
+        complain("hours_incomplete", _l("Give both the opening and the closing time, or neither."),
+                 "closes_at" if closes is None else "opens_at")
     if isinstance(opens, time) and isinstance(closes, time) and opens >= closes:
-        raise DomainError("hours_order", _l("The closing time must be after the opening time."), field="closes_at")
+        complain("hours_order", _l("The closing time must be after the opening time."), "closes_at")
     clean["opens_at"], clean["closes_at"] = opens, closes
 
     try:
@@ -199,26 +217,30 @@ def _clean_profile(data) -> dict:
     except (TypeError, ValueError):
         days = [0]
     if any(not 1 <= d <= 7 for d in days):
-        raise DomainError("invalid_weekday", _l("Choose days from Monday to Sunday."), field="closed_weekdays")
+        complain("invalid_weekday", _l("Choose days from Monday to Sunday."), "closed_weekdays")
     clean["closed_weekdays"] = ",".join(str(d) for d in days)
 
     capacity = data.get("daily_capacity")
     if capacity is not None and not (isinstance(capacity, int) and 1 <= capacity <= 1_000_000):
-        raise DomainError("invalid_capacity", _l("Enter a whole number from 1 to 1,000,000."),
-                          field="daily_capacity")
+        complain("invalid_capacity", _l("Enter a whole number from 1 to 1,000,000."), "daily_capacity")
     clean["daily_capacity"] = capacity
 
     if clean["website"] and not re.match(r"^https?://[^\s/]+", clean["website"], re.IGNORECASE):
-        raise DomainError("invalid_website", _l("Enter a web address starting with http:// or https://."),
-                          field="website")
+        complain("invalid_website", _l("Enter a web address starting with http:// or https://."), "website")
     if clean["contact_email"] and not EMAIL_RE.match(clean["contact_email"]):
-        raise DomainError("invalid_email", _l("Enter an email address like name@example.com."),
-                          field="contact_email")
+        complain("invalid_email", _l("Enter an email address like name@example.com."), "contact_email")
     if clean["contact_phone"] and not PHONE_RE.match(clean["contact_phone"]):
-        raise DomainError("invalid_phone", _l("Enter a telephone number (digits, spaces, + - and brackets)."),
-                          field="contact_phone")
-    clean["themes"] = parse_themes(data.get("themes"))
+        complain("invalid_phone", _l("Enter a telephone number (digits, spaces, + - and brackets)."), "contact_phone")
+    clean["themes"] = read(parse_themes, data.get("themes"))
+    if problems:
+        raise FieldErrors(problems)
     return clean
+
+
+def check_profile(data) -> None:
+    """Raise ``FieldErrors`` with every fault ``register_venue`` or ``update_venue`` would find in
+    this profile; changes nothing. For a form refused by its own checks, to show the rest too."""
+    _clean_profile(data)
 
 
 def _apply_profile(venue: Venue, clean: dict) -> None:

@@ -109,6 +109,12 @@ def manage_venue():
                 db.session.commit()
                 flash(message, "success")
                 return redirect(url_for("venues.manage_venue"))
+    elif form.is_submitted():
+        # The form's own checks refused it: show the profile's rules' faults as well, all on one submit.
+        try:
+            services.check_profile(form.venue_data())
+        except DomainError as exc:
+            apply_error(form, exc)
     venue = current_user.venue
     # A form shown again with a move that sends the venue back to review warns of it and offers the
     # confirmation, also when it comes back for another field's error.
