@@ -82,15 +82,61 @@ def test_lowering_a_slots_capacity_keeps_the_partner_reserve_its_share(client, a
 def test_raising_a_slots_capacity_raises_the_partner_reserve_with_it(client, auth):
     manager = factories.user("venue_manager")
     auth.login(manager.email)
+    slot = _publish(client, manager, days_ahead=17, audience="mixed", capacity=100)
+    published_until = slot.reserve_until
+
+    assert client.post(f"/manage/slots/{slot.id}/capacity", data={"capacity": "205"}).status_code == 302
+    grown = _slot(slot.id)
+    assert grown.reserved_seats == 61 and grown.reserve_until == published_until  # 30 of 100 → 61 of 205
+
+
+def test_a_slot_that_holds_nothing_back_keeps_holding_nothing_when_it_grows(client, auth):
+    manager = factories.user("venue_manager")
+    auth.login(manager.email)
     small = _publish(client, manager, days_ahead=17, audience="mixed", capacity=3)
     assert small.reserved_seats == 0 and small.reserve_until is None  # 30 % of 3 rounds down to nothing
 
     assert client.post(f"/manage/slots/{small.id}/capacity", data={"capacity": "200"}).status_code == 302
     grown = _slot(small.id)
-    assert grown.reserved_seats == 60 and grown.reserve_until == grown.starts_at - timedelta(days=7)
+    assert grown.reserved_seats == 0 and grown.reserve_until is None
     public = _publish(client, manager, days_ahead=17, audience="public", capacity=50, start="14:00", end="16:00")
     assert client.post(f"/manage/slots/{public.id}/capacity", data={"capacity": "500"}).status_code == 302
     assert _slot(public.id).reserved_seats == 0  # individual visitors' slots hold nothing back
+
+
+def _set_reserve_pct(manager, pct: int) -> None:
+    """The venue changes its rules after the slot is published (setup, not the behaviour tested)."""
+    from app.bookings.rules import DEFAULT_RULES
+
+    db.session.add(BookingRules(venue_id=manager.venue_id, **{**DEFAULT_RULES, "partner_reserved_pct": pct}))
+    db.session.commit()
+
+
+def test_a_resize_keeps_the_slots_reserve_though_the_venue_no_longer_reserves_places(client, auth):
+    manager = factories.user("venue_manager")
+    auth.login(manager.email)
+    slot = _publish(client, manager, days_ahead=17, audience="school", capacity=100)
+    published_until = slot.reserve_until
+    _set_reserve_pct(manager, 0)
+
+    assert client.post(f"/manage/slots/{slot.id}/capacity", data={"capacity": "101"}).status_code == 302
+    resized = _slot(slot.id)
+    assert (resized.reserved_seats, resized.reserve_until) == (30, published_until)
+    assert "30 places until" in _text(client.get(f"/manage/slots/{slot.id}?lang=en"))
+
+
+def test_a_resize_does_not_take_up_the_venues_larger_reserve_of_today(client, auth):
+    manager = factories.user("venue_manager")
+    auth.login(manager.email)
+    slot = _publish(client, manager, days_ahead=17, audience="mixed", capacity=70)
+    assert slot.reserved_seats == 21
+    _set_reserve_pct(manager, 50)
+
+    assert client.post(f"/manage/slots/{slot.id}/capacity", data={"capacity": "71"}).status_code == 302
+    assert _slot(slot.id).reserved_seats == 21  # 21 of 70 → 21.3 of 71, rounded down
+    auth.logout()
+    auth.login(factories.user("teacher").email)
+    assert "50 places left" in _text(client.get(f"/slots/{slot.id}/book?lang=en"))
 
 
 # --- the places a school that is not a partner can book ------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.bookings.models import Partnership
 from app.bookings.rules import is_partner
+from app.bookings.services import cancel_booking
 from app.core.time import local_today
 from app.extensions import db
 from tests import factories
@@ -53,6 +54,46 @@ def test_ending_an_agreement_that_has_not_started_withdraws_it(client, manager):
     assert agreements() == 0
     assert not is_partner(manager.venue_id, school.id, today + timedelta(days=30))
     assert "End agreement" not in page
+
+
+def test_an_agreement_not_started_but_relied_on_by_a_booking_is_not_withdrawn(client, manager):
+    """Partner status follows the slot's date: a class may book under an agreement before its first
+    day. Ending an agreement leaves the bookings made under it their places, so one they rely on
+    stays on record until it can be ended like a running one."""
+    venue, today = manager.venue, local_today()
+    teacher = factories.user("teacher")
+    partnership = Partnership(venue_id=venue.id, school_id=teacher.school_id,
+                              valid_from=today + timedelta(days=15), valid_to=today + timedelta(days=90))
+    db.session.add(partnership)
+    db.session.commit()
+    slot = factories.slot(venue, audience="school", days_ahead=20, window_closes_hours=72)
+    booking = factories.booked_visit(slot, teacher)
+    assert booking.is_partner
+
+    response = client.post(f"/manage/partners/{partnership.id}/end?lang=en", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert ("1 booking already relies on this agreement, so it cannot be withdrawn before it starts. It can be "
+            f"ended from {today + timedelta(days=16)} on; bookings made under it keep their places.") in page
+    assert agreements() == 1 and "End agreement" in agreement_row(page)
+    zh = client.post(f"/manage/partners/{partnership.id}/end?lang=zh", follow_redirects=True).get_data(as_text=True)
+    assert "已有 1 个预约依据该合作协议，协议生效前不能撤销。" in zh
+
+
+def test_an_agreement_not_started_whose_bookings_were_cancelled_is_withdrawn(client, manager):
+    venue, today = manager.venue, local_today()
+    teacher = factories.user("teacher")
+    db.session.add(Partnership(venue_id=venue.id, school_id=teacher.school_id,
+                               valid_from=today + timedelta(days=15), valid_to=today + timedelta(days=90)))
+    db.session.commit()
+    slot = factories.slot(venue, audience="school", days_ahead=20, window_closes_hours=72)
+    cancel_booking(teacher, factories.booked_visit(slot, teacher))
+    db.session.commit()
+    partnership = db.session.scalar(select(Partnership))
+
+    page = client.post(f"/manage/partners/{partnership.id}/end?lang=en", follow_redirects=True).get_data(as_text=True)
+
+    assert "The agreement had not started yet: it has been withdrawn." in page and agreements() == 0
 
 
 def test_ending_a_running_agreement_ends_it_yesterday_and_removes_the_button(client, manager):

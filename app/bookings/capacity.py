@@ -79,13 +79,17 @@ def release_seats(slot_id: int, seats: int, *, partner: bool) -> None:
     _expire(slot_id)
 
 
-def set_capacity(slot_id: int, capacity: int, *, reserved_seats: int, reserve_until: datetime | None) -> bool:
-    """Change a slot's capacity, and its partner reserve with it, unless that would put it below
-    the places already held."""
+def set_capacity(slot_id: int, capacity: int) -> bool:
+    """Change a slot's capacity unless that would put it below the places already held. Its partner
+    reserve keeps the share it was published with, scaled and rounded down as ``partner_reserve``
+    rounds (the venue's rules of today apply to new slots only); a reserve that scales to nothing
+    is gone, and a slot that held nothing back holds nothing still."""
+    reserved = Slot.reserved_seats * capacity // Slot.capacity
     result = db.session.execute(
         sa.update(Slot)
         .where(Slot.id == slot_id, Slot.taken <= capacity)
-        .values(capacity=capacity, reserved_seats=reserved_seats, reserve_until=reserve_until),
+        .values(capacity=capacity, reserved_seats=reserved,
+                reserve_until=sa.case((reserved > 0, Slot.reserve_until), else_=None)),
         execution_options={"synchronize_session": False},
     )
     _expire(slot_id)

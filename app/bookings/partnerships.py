@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from flask_babel import lazy_ngettext as _ln
+from sqlalchemy import func, select
 
-from app.bookings.models import Partnership
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Partnership
 from app.core.errors import DomainError
 from app.extensions import db
+from app.scheduling.models import Slot
 
 
 def venue_partnerships(venue_id: int) -> list[Partnership]:
@@ -58,13 +60,33 @@ def end_partnership(manager, partnership: Partnership, *, today: date) -> Partne
     """End an agreement from today on: bookings already made keep their priority seats.
 
     An agreement that has not given a day of priority before today is withdrawn altogether (None
-    is returned): shortening it to a day would leave the school a partner on that day."""
+    is returned): shortening it to a day would leave the school a partner on that day. Partner
+    status follows the visit's date, so a class may already have booked under one that has not
+    started: then it is kept, on record for those bookings, until it can be ended as a running one."""
     if partnership.valid_to < today:
         raise DomainError("already_ended", _l("This agreement has already ended."))
     if partnership.valid_from >= today:
+        relying = _bookings_relying_on(partnership)
+        if relying:
+            raise DomainError("partnership_in_use", _ln(
+                "%(num)d booking already relies on this agreement, so it cannot be withdrawn before it starts. "
+                "It can be ended from %(day)s on; bookings made under it keep their places.",
+                "%(num)d bookings already rely on this agreement, so it cannot be withdrawn before it starts. "
+                "It can be ended from %(day)s on; bookings made under it keep their places.",
+                relying, day=(partnership.valid_from + timedelta(days=1)).isoformat()), status=409)
         db.session.delete(partnership)
         db.session.flush()
         return None
     partnership.valid_to = today - timedelta(days=1)
     db.session.flush()
     return partnership
+
+
+def _bookings_relying_on(partnership: Partnership) -> int:
+    """The school's bookings at the venue that still stand and took partner priority, for visits
+    the agreement covers."""
+    return db.session.scalar(
+        select(func.count(Booking.id)).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.venue_id == partnership.venue_id, Booking.school_id == partnership.school_id,
+               Booking.is_partner.is_(True), Booking.status.in_([BookingStatus(s) for s in ACTIVE_STATUSES]),
+               Slot.local_date.between(partnership.valid_from, partnership.valid_to)))

@@ -56,7 +56,8 @@ def partner_reserve(rules: BookingRules, audience: Audience, slot_capacity: int,
                     starts_at: datetime) -> tuple[int, datetime | None]:
     """The seats of a slot held for partner schools, and until when: the venue's share of a school
     or mixed slot's capacity, rounded down, until ``RESERVE_RELEASE_DAYS`` before it starts (a
-    public slot holds none). A new slot and a resized one both take it from here."""
+    public slot holds none). A new slot takes it from here; a resized one keeps its own share
+    (``capacity.set_capacity``)."""
     seats = 0 if audience == Audience.PUBLIC else math.floor(slot_capacity * rules.partner_reserved_pct / 100)
     return seats, starts_at - timedelta(days=RESERVE_RELEASE_DAYS) if seats else None
 

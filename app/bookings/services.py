@@ -19,7 +19,7 @@ from app.bookings import capacity, notify, queries
 from app.bookings.models import (ACTIVE_STATUSES, CLASS_ADULTS_MAX, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking,
                                  BookingKind, BookingRules, BookingStatus)
 from app.bookings.rules import (adults_needed, booking_window, cancel_deadline, is_partner, normal_class_name,
-                                partner_reserve, places_seen, rules_for, window_for)
+                                places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.extensions import db
@@ -195,6 +195,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     if not join_waitlist and not capacity.has_room(slot, party_size, partner=False, now=now):
         raise _fully_booked()
     _check_no_show_block(user, rules, now)
+    _serve_waiting_list_first(slot, party_size, partner=False, now=now)
 
     booking = _insert(Booking(
         slot_id=slot.id, venue_id=slot.venue_id, user_id=user.id, kind=BookingKind.INDIVIDUAL,
@@ -209,6 +210,27 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     else:
         raise _fully_booked()
     return booking
+
+
+def _serve_waiting_list_first(slot: Slot, seats: int, *, partner: bool, now: datetime) -> None:
+    """Places free to everyone go to the waiting list before a newcomer. Nothing frees them when a
+    partner reserve is released but the clock, so a booking attempt promotes the waiters first, in
+    its transaction (the slot's row is the lock, as on a cancel). Asked only when the newcomer
+    would get places or the reserve has been released: a request for a full slot costs nothing more."""
+    if not capacity.places_for(slot, partner=False, now=now):
+        return
+    released = slot.reserve_until is not None and slot.reserve_until <= now
+    if not (released or capacity.has_room(slot, seats, partner=partner, now=now)):
+        return
+    if db.session.scalar(_waiter(), {"slot_id": slot.id}) is not None:
+        promote_waitlist(slot.id, now=now)
+
+
+@functools.cache
+def _waiter():
+    return (select(Booking.id)
+            .where(Booking.slot_id == sa.bindparam("slot_id"), Booking.status == BookingStatus.WAITLISTED)
+            .limit(1))
 
 
 def _no_room_for_class(slot: Slot, seats: int, *, partner: bool, now: datetime) -> DomainError:
@@ -303,6 +325,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     seats = students + adults
     if not capacity.has_room(slot, seats, partner=partner, now=now):
         raise _no_room_for_class(slot, seats, partner=partner, now=now)
+    _serve_waiting_list_first(slot, seats, partner=partner, now=now)
     booking = _insert(Booking(
         slot_id=slot.id, venue_id=slot.venue_id, user_id=teacher.id, kind=BookingKind.GROUP,
         status=BookingStatus.PENDING, students=students, adults=adults, grade=grade, class_name=class_name,
@@ -534,16 +557,29 @@ def promote_waitlist(slot_id: int, *, now: datetime | None = None) -> list[Booki
     return promoted
 
 
+def promote_released_waitlists(now: datetime | None = None) -> int:
+    """Offer the places of partner reserves released since to the waiting lists of slots still to
+    come (``bookings close-day``, hourly), so that waiters are told without anyone booking. Returns
+    how many bookings were confirmed. Runs at once with bookings and each other safely, as
+    ``promote_waitlist`` does."""
+    now = now or utcnow()
+    waiting = sa.exists().where(Booking.slot_id == Slot.id, Booking.status == BookingStatus.WAITLISTED)
+    slot_ids = db.session.scalars(
+        select(Slot.id).where(Slot.status == SlotStatus.OPEN, Slot.starts_at > now, Slot.reserve_until <= now,
+                              Slot.taken < Slot.capacity, waiting)
+        .order_by(Slot.starts_at, Slot.id)).all()
+    return sum(len(promote_waitlist(slot_id, now=now)) for slot_id in slot_ids)
+
+
 def resize_slot(manager: User, slot: Slot, new_capacity: int, *, now: datetime | None = None) -> Slot:
-    """Change a slot's capacity; never below the places already held. The partner reserve stays
-    the venue's share of the new capacity, as on a new slot. More room goes to the waitlist."""
+    """Change a slot's capacity; never below the places already held. The partner reserve keeps
+    the slot's own share (``capacity.set_capacity``). More room goes to the waitlist."""
     if new_capacity <= 0:
         raise DomainError("invalid_capacity", _l("Capacity must be at least 1."), field="capacity")
     now = now or utcnow()
     if slot.starts_at <= now:
         lapse_undecided_requests(now, slot_id=slot.id)
-    reserved, reserve_until = partner_reserve(rules_for(slot.venue), slot.audience, new_capacity, slot.starts_at)
-    if not capacity.set_capacity(slot.id, new_capacity, reserved_seats=reserved, reserve_until=reserve_until):
+    if not capacity.set_capacity(slot.id, new_capacity):
         raise DomainError("capacity_below_booked",
                           _l("%(taken)d places are already booked; capacity cannot be lower than that.",
                              taken=slot.taken), field="capacity")

@@ -1,4 +1,4 @@
-"""``flask --app wsgi checkin …``: ticket keys; and ``bookings close-day`` (no-shows, lapsed requests)."""
+"""``flask --app wsgi checkin …``: ticket keys; and ``bookings close-day`` (no-shows, lapses, reserves)."""
 from __future__ import annotations
 
 import time
@@ -93,12 +93,13 @@ def verifications_per_second(count: int = 20000) -> tuple[float, float]:
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Visits on this local date (YYYY-MM-DD); yesterday if not given.")
 def close_day_command(day) -> None:
-    """Mark confirmed bookings of the day's ended slots that never checked in as no-shows; and let
+    """Mark confirmed bookings of the day's ended slots that never checked in as no-shows; let
     every class visit request nobody decided before its visit started lapse (whatever the date),
-    telling its teacher."""
+    telling its teacher; and give places of partner reserves released since to waiting lists."""
     day = day.date() if day is not None else local_today() - timedelta(days=1)
     now = utcnow()
     lapsed = booking_services.lapse_undecided_requests(now)
+    promoted = booking_services.promote_released_waitlists(now)
     marked = services.mark_no_shows(day, now=now)
     db.session.commit()
     after_commit_delivery()  # the teachers' messages; the delivery job sends any beyond its batch
@@ -106,5 +107,10 @@ def close_day_command(day) -> None:
         click.echo(ngettext("%(num)d class visit request not approved in time has lapsed; its teacher is told.",
                             "%(num)d class visit requests not approved in time have lapsed; their teachers are "
                             "told.", lapsed))
+    if promoted:
+        click.echo(ngettext("%(num)d booking on a waiting list was confirmed, as places held for partner schools "
+                            "were released; its booker is told.",
+                            "%(num)d bookings on waiting lists were confirmed, as places held for partner schools "
+                            "were released; their bookers are told.", promoted))
     click.echo(ngettext("%(num)d booking marked as no-show for %(day)s.",
                         "%(num)d bookings marked as no-shows for %(day)s.", marked, day=day.isoformat()))

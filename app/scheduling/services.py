@@ -90,7 +90,7 @@ def slot_booking_defaults(rules: BookingRules, audience: Audience, capacity: int
     Window: public slots use ``public_window_days``/``public_cutoff_hours``; school slots
     ``school_window_days``/``school_cutoff_hours``; mixed slots, one pool for both, carry the public
     ones, and a class booking on them takes the group ones (``bookings.rules.window_for``).
-    Partner reserve (``bookings.rules.partner_reserve``, also used when the slot is resized), for
+    Partner reserve (``bookings.rules.partner_reserve``; a resize scales the slot's own), for
     school and mixed slots: ``floor(capacity * partner_reserved_pct / 100)`` seats only partner
     schools may take until ``rules.RESERVE_RELEASE_DAYS`` (7) days before the slot starts; from then on
     they are open to everyone.
