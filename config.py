@@ -2,6 +2,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -63,7 +64,17 @@ class Config:
     # the delivery job and never writes bodies (they hold reset links) to the log.
     MAIL_DELIVER_IN_REQUEST = _bool("MAIL_DELIVER_IN_REQUEST", True)
     MAIL_LOG_BODY = True
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # links in e-mails sent by cron jobs
+    # The site's own address (https://scivisit.example.gov.cn). Every link that leaves the request
+    # (e-mails, staff invitations, calendar feeds) is built from it, never from the Host header,
+    # which the client chooses: a forged Host would otherwise put a reset token on another site.
+    # Required in production; development without it links to the address it was reached at.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # With RESTRICT_HOSTS (production) the app answers only PUBLIC_BASE_URL's host and the loopback
+    # names (400 for any other Host). EXTRA_TRUSTED_HOSTS (comma-separated) adds the names a machine
+    # is also reached by, such as its own address for the load balancer's health checks.
+    RESTRICT_HOSTS = False
+    EXTRA_TRUSTED_HOSTS = [name.strip() for name in os.environ.get("EXTRA_TRUSTED_HOSTS", "").split(",")
+                           if name.strip()]
 
     # Ticket signing keys: files in this folder (shared by every app machine) or the seeds in
     # TICKET_SIGNING_KEYS; the database holds only the public halves and their status.
@@ -119,14 +130,21 @@ class ProductionConfig(Config):
     HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
+    RESTRICT_HOSTS = True  # Flask's TRUSTED_HOSTS, from PUBLIC_BASE_URL (app/core/security.py)
+
     @classmethod
     def check(cls) -> None:
-        """Refuse to start production without its secrets: a default key or database is a bug."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        """Refuse to start production without its secrets and its address: a default key or
+        database is a bug, and without its address the site would build links from the Host header."""
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL") if not os.environ.get(name)]
         if missing:
             raise RuntimeError(
                 "Production configuration requires environment variables: " + ", ".join(missing)
             )
+        address = urlsplit(os.environ["PUBLIC_BASE_URL"])
+        if address.scheme not in ("http", "https") or not address.hostname:
+            raise RuntimeError("PUBLIC_BASE_URL must be the site's address, such as "
+                               "https://scivisit.example.gov.cn")
 
 
 CONFIGS = {

@@ -7,6 +7,8 @@ import logging
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
 # Workers are processes: each takes one core's worth of Python; 2 × cores + 1 keeps the cores busy
@@ -79,6 +81,22 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = ('%(h)s - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms '
                      'request_id=%({x-request-id}o)s "%(a)s"')
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, its access line redacted as the app's own is: no password-reset, calendar
+    feed or walk-in poster token, no e-mail address or phone number (app/core/gunicorn_logging.py)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        # Imported here, in a worker, which has loaded the app already. The master must never import
+        # the app's package: every worker it forks would inherit those modules, and `kill -HUP`
+        # would start workers with the old code.
+        from app.core.gunicorn_logging import redact_atoms
+
+        return redact_atoms(super().atoms(resp, req, environ, request_time), environ)
+
+
+logger_class = RedactingLogger
 
 
 def on_starting(server):

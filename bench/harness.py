@@ -27,6 +27,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 def app_env(**extra) -> dict:
     env = dict(os.environ)
     env.update(SCIVISIT_CONFIG="production", SECRET_KEY="bench-secret-not-for-production",
+               PUBLIC_BASE_URL="https://localhost",
                DATABASE_URL=DATABASE_URL, RATELIMIT_ENABLED="false", LOG_LEVEL="WARNING",
                TICKET_KEY_DIR=str(ROOT / "instance" / "bench_ticket_keys"))
     env.pop("REDIS_URL", None)

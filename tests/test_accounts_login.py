@@ -1,6 +1,10 @@
+import hashlib
 from datetime import timedelta
 
+import pytest
+
 from app.accounts.models import User
+from app.accounts.services import unusable_password_hash
 from app.core.time import utcnow
 from app.extensions import db
 from tests import factories
@@ -103,3 +107,50 @@ def test_large_text_and_language_chosen_before_signing_in_stay_after_it(client, 
     assert 'class="elder"' in page and 'lang="en"' in page
     db.session.refresh(citizen)
     assert (citizen.elder_mode, citizen.locale) == (True, "en")  # and on their other devices too
+
+
+# --- Timing: every refusal costs what a wrong password costs ------------------------------------
+
+@pytest.fixture
+def key_derivations(monkeypatch):
+    """The password key derivations (``hashlib.pbkdf2_hmac``, what the test configuration's hash
+    method runs) that each request makes, with their cost in iterations.
+
+    Honest instrumentation, not a mock: the wrapper records the call and runs the real function.
+    The time of a login is the time of its derivations (a derivation is tens of milliseconds in
+    production, the rest of a login one or two), so equal derivations mean equal answer times,
+    which a test cannot measure reliably on a shared machine.
+    """
+    calls = []
+    real = hashlib.pbkdf2_hmac
+
+    def counting(hash_name, password, salt, iterations, *args, **kwargs):
+        calls.append((hash_name, iterations))
+        return real(hash_name, password, salt, iterations, *args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "pbkdf2_hmac", counting)
+    return calls
+
+
+def _derivations_of_a_login(client, calls, email, password="wrong-pass") -> list:
+    calls.clear()
+    response = client.post("/login", data={"email": email, "password": password})
+    return list(calls), response.status_code
+
+
+def test_every_refused_login_costs_one_key_derivation_like_a_wrong_password(client, app, key_derivations):
+    factories.user("citizen", email="known@example.com")
+    locked = factories.user("citizen", email="locked@example.com")
+    locked.locked_until = utcnow() + timedelta(minutes=10)
+    disabled = factories.user("citizen", email="disabled@example.com")
+    disabled.is_disabled = True
+    invited = factories.user("venue_staff", email="invited@example.com")
+    invited.password_hash = unusable_password_hash()  # chooses a password from the e-mailed link
+    db.session.commit()
+    client.post("/login", data={"email": "warm-up@example.com", "password": "wrong-pass"})
+
+    wrong, status = _derivations_of_a_login(client, key_derivations, "known@example.com")
+    assert status == 400 and len(wrong) == 1
+    for email in ("nobody@example.com", "locked@example.com", "disabled@example.com", "invited@example.com"):
+        assert _derivations_of_a_login(client, key_derivations, email) == (wrong, 400), email
+    assert _derivations_of_a_login(client, key_derivations, "known@example.com", factories.PASSWORD) == (wrong, 302)

@@ -130,3 +130,29 @@ def test_forgot_password_form_checks_the_email_format(client, app):
     response = client.post("/password/forgot", data={"email": "not-an-email"})
     assert response.status_code == 400
     assert 'id="email-error"' in response.get_data(as_text=True)
+
+
+PUBLIC = "https://scivisit.example.gov.cn"
+
+
+def test_a_forged_host_header_does_not_reach_the_reset_link(client, app):
+    """The link goes to the account's owner: it must point at the site, whatever Host the asker sent."""
+    app.config["PUBLIC_BASE_URL"] = PUBLIC
+    user = factories.user("citizen", email="forgetful@example.com")
+
+    response = client.post("/password/forgot", data={"email": user.email},
+                           headers={"Host": "scivisit.attacker.example"})
+
+    assert response.status_code == 302
+    link = _reset_link(user.email)
+    assert link.startswith(PUBLIC + "/password/reset/")
+    body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.kind == "password_reset"))
+    assert "attacker" not in body
+    assert client.get(link.removeprefix(PUBLIC)).status_code == 200
+
+
+def test_without_a_public_address_development_links_to_the_address_it_was_reached_at(client, app):
+    app.config["PUBLIC_BASE_URL"] = None
+    user = factories.user("citizen", email="forgetful@example.com")
+    client.post("/password/forgot", data={"email": user.email}, base_url="http://127.0.0.1:5000")
+    assert _reset_link(user.email).startswith("http://127.0.0.1:5000/password/reset/")

@@ -105,6 +105,20 @@ def test_a_new_member_of_staff_is_invited_chooses_a_password_and_scans_at_the_ga
     assert scan.status_code == 200 and "tone-ok" in scan.get_data(as_text=True)
 
 
+def test_the_invitation_links_to_the_site_whatever_host_the_request_named(app):
+    app.config["PUBLIC_BASE_URL"] = "https://scivisit.example.gov.cn"
+    manager = factories.user("venue_manager")
+    elsewhere = app.test_client()
+    forged = "http://scivisit.attacker.example"
+    elsewhere.post("/login", data={"email": manager.email, "password": factories.PASSWORD}, base_url=forged)
+
+    elsewhere.post("/manage/staff", data={"name": "李新员工", "email": "new.staff@example.com"}, base_url=forged)
+
+    invitation = _message("new.staff@example.com", "staff_invitation")
+    assert re.search(r"https://scivisit\.example\.gov\.cn/password/reset/\S+", invitation.body)
+    assert "attacker" not in invitation.body
+
+
 def test_the_new_member_appears_on_the_list(client, manager):
     client.post("/manage/staff", data={"name": "李新员工", "email": "new.staff@example.com"})
     html = client.get("/manage/staff").get_data(as_text=True)

@@ -45,6 +45,19 @@ def test_a_user_creates_a_private_feed_that_lists_their_bookings(client, auth):
     assert len(vobject.readOne(response.get_data(as_text=True)).vevent_list) == 1
 
 
+def test_the_feed_address_names_the_site_not_the_host_the_request_named(app):
+    """The address goes into a calendar program, which fetches it for months."""
+    app.config["PUBLIC_BASE_URL"] = "https://scivisit.example.gov.cn"
+    citizen = factories.user("citizen")
+    browser, forged = app.test_client(), "http://scivisit.attacker.example"
+    browser.post("/login", data={"email": citizen.email, "password": factories.PASSWORD}, base_url=forged)
+
+    page = browser.post("/me/calendar", base_url=forged).get_data(as_text=True)
+
+    url, token = FEED_URL.search(page).groups()
+    assert url == f"https://scivisit.example.gov.cn/calendar/{token}.ics"
+
+
 def test_the_feed_token_is_stored_only_as_its_hash(client, auth):
     citizen = factories.user("citizen")
     auth.login(citizen.email)

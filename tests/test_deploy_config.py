@@ -8,14 +8,20 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.extensions import db
+from config import ProductionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("missing", [("SECRET_KEY",), ("DATABASE_URL",), ("SECRET_KEY", "DATABASE_URL")])
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
+
+
+@pytest.mark.parametrize("missing", [("SECRET_KEY",), ("DATABASE_URL",), ("PUBLIC_BASE_URL",), REQUIRED])
 def test_production_refuses_to_start_without_its_secrets(monkeypatch, missing):
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://scivisit@db.internal/scivisit")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://scivisit.example.gov.cn")
     for name in missing:
         monkeypatch.delenv(name)
     with pytest.raises(RuntimeError) as refused:
@@ -24,13 +30,65 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch, missing):
         assert name in str(refused.value)
 
 
+@pytest.mark.parametrize("address", ["scivisit.example.gov.cn", "ftp://scivisit.example.gov.cn", "https://"])
+def test_production_refuses_a_public_address_that_is_not_a_web_address(monkeypatch, address):
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://scivisit@db.internal/scivisit")
+    monkeypatch.setenv("PUBLIC_BASE_URL", address)
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app("production")
+
+
 def test_the_wsgi_entry_point_exits_with_the_reason_when_production_lacks_its_secrets():
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in REQUIRED}
     env["SCIVISIT_CONFIG"] = "production"
     result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr and "DATABASE_URL" in result.stderr
+    assert all(name in result.stderr for name in REQUIRED)
+
+
+@pytest.fixture
+def production(database_url, _migrated, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "test-production-secret")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://scivisit.example.gov.cn")
+    app = create_app(type("ProductionForTest", (ProductionConfig,), {
+        "SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_BASE_URL": "https://scivisit.example.gov.cn",
+        "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"}))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("host", ["scivisit.attacker.example", "scivisit.example.gov.cn.attacker.example"])
+def test_production_answers_a_request_for_another_host_with_400(production, host):
+    browser = production.test_client()
+    assert browser.get("/login", base_url=f"https://{host}").status_code == 400
+    assert browser.post("/password/forgot", base_url=f"https://{host}",
+                        data={"email": "teacher@scivisit.local"}).status_code == 400
+
+
+@pytest.mark.parametrize("base_url", ["https://scivisit.example.gov.cn", "https://scivisit.example.gov.cn:443",
+                                      "http://127.0.0.1:8000", "http://localhost:8000"])
+def test_production_answers_its_own_host_and_the_machine_s_health_checks(production, base_url):
+    assert production.test_client().get("/healthz", base_url=base_url).status_code == 200
+
+
+def test_more_host_names_can_be_trusted_for_checks_on_the_machine_s_own_address(database_url, _migrated,
+                                                                             monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "test-production-secret")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://scivisit.example.gov.cn")
+    app = create_app(type("ProductionForTest", (ProductionConfig,), {
+        "SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_BASE_URL": "https://scivisit.example.gov.cn",
+        "EXTRA_TRUSTED_HOSTS": ["10.0.1.11"], "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"}))
+    try:
+        assert app.test_client().get("/healthz", base_url="http://10.0.1.11:8000").status_code == 200
+        assert app.test_client().get("/healthz", base_url="http://10.0.1.12:8000").status_code == 400
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _gunicorn_settings(monkeypatch, **env) -> dict:

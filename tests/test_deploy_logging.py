@@ -3,14 +3,24 @@ import io
 import json
 import logging
 import re
+import runpy
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import current_app
+from gunicorn.config import Config as GunicornConfig
+from werkzeug.test import EnvironBuilder
 
 from app import create_app
 from app.extensions import db
 from tests import factories
 from tests.conftest import _empty_tables, _fresh_g, make_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _capture_app_log() -> io.StringIO:
@@ -107,3 +117,63 @@ def test_plain_text_log_lines_carry_the_request_id(client):
     stream = _capture_app_log()
     client.get("/healthz", headers={"X-Request-ID": "plain-1"})
     assert "[plain-1] GET /healthz 200" in stream.getvalue()
+
+
+# --- gunicorn's access line ---------------------------------------------------------------------
+
+def _gunicorn_access_line(app, path: str, *, query: str = "", referer: str | None = None) -> tuple[str, dict]:
+    """The line gunicorn.conf.py's logger writes for a request the app has served.
+
+    The environ is built as gunicorn builds it (``RAW_URI`` included) and goes through the app;
+    only gunicorn's response and request objects are stand-ins, holding what its access log reads.
+    """
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    environ = EnvironBuilder(path=path, query_string=query,
+                             headers={"Referer": referer} if referer else None).get_environ()
+    environ["RAW_URI"] = path + (f"?{query}" if query else "")
+    started = {}
+    # Called as gunicorn calls it, on the very environ its logger then reads.
+    body = b"".join(app(environ, lambda status, headers: started.update(status=status, headers=headers)))
+    response = SimpleNamespace(status=started["status"], sent=len(body), headers=started["headers"])
+    request = SimpleNamespace(headers=[("HOST", "localhost")])
+    config = GunicornConfig()
+    config.set("logger_class", settings["logger_class"])
+    logger = config.logger_class(config)
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=12))
+    return settings["access_log_format"] % logger.atoms_wrapper_class(atoms), atoms
+
+
+@pytest.mark.parametrize("path, redacted", [
+    ("/password/reset/very-secret-reset-token", "/password/reset/[redacted]"),
+    ("/calendar/very-secret-feed-token.ics", "/calendar/[redacted].ics"),
+    ("/walk-in/1/very-secret-poster-token", "/walk-in/1/[redacted]"),
+])
+def test_gunicorn_access_line_redacts_secret_tokens_as_the_app_does(app, path, redacted):
+    line, atoms = _gunicorn_access_line(app, path, query="lang=en",
+                                        referer=f"https://scivisit.example.gov.cn{path}")
+    assert f"GET {redacted} HTTP/1.1" in line
+    assert "very-secret" not in line
+    assert not [key for key, value in atoms.items() if "very-secret" in str(value)]
+
+
+def test_gunicorn_access_line_masks_contact_data_in_the_request(app):
+    line, atoms = _gunicorn_access_line(app, "/no-such-page/wang@example.com", query="phone=13912345678")
+    assert "GET /no-such-page/[email] HTTP/1.1" in line
+    assert "wang@example.com" not in atoms["r"] and "13912345678" not in atoms["r"]
+
+
+def test_gunicorn_access_line_leaves_ordinary_paths_alone(app):
+    line, _ = _gunicorn_access_line(app, "/venues/1")
+    assert '"GET /venues/1 HTTP/1.1"' in line
+
+
+def test_gunicorn_s_master_sets_up_its_logger_without_importing_the_app():
+    """Workers forked by the master inherit its modules: were the app's package among them, a reload
+    (`kill -HUP`) would start workers with the old code."""
+    script = ("import runpy, sys; from gunicorn.config import Config; "
+              "settings = runpy.run_path('gunicorn.conf.py'); config = Config(); "
+              "config.set('logger_class', settings['logger_class']); config.logger_class(config); "
+              "print(sorted(name for name in sys.modules if name == 'app' or name.startswith('app.')))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

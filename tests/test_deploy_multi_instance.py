@@ -94,6 +94,7 @@ def instances(database_url, _migrated, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("instances")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RATELIMIT_", "TEST_"))}
     env.update(SCIVISIT_CONFIG="production", SECRET_KEY="multi-instance-test-secret", DATABASE_URL=database_url,
+               PUBLIC_BASE_URL="https://scivisit.example",
                REDIS_URL=REDIS_URL, WEB_CONCURRENCY="2", LOG_LEVEL="WARNING", GUNICORN_GRACEFUL_TIMEOUT="5",
                # As behind the reverse proxy: the client address comes from X-Forwarded-For (one hop).
                TRUSTED_PROXY_COUNT="1",

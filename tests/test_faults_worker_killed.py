@@ -36,6 +36,7 @@ def server(database_url, _migrated, tmp_path):
     log = tmp_path / "gunicorn.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RATELIMIT_", "TEST_", "REDIS_"))}
     env.update(SCIVISIT_CONFIG="production", SECRET_KEY="worker-kill-test-secret", DATABASE_URL=database_url,
+               PUBLIC_BASE_URL="https://scivisit.example",
                WEB_CONCURRENCY="2", LOG_LEVEL="WARNING", GUNICORN_GRACEFUL_TIMEOUT="5", RATELIMIT_ENABLED="false",
                TICKET_KEY_DIR=str(tmp_path / "ticket_keys"), PORT=str(port))
     with log.open("wb") as out:

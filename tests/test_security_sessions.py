@@ -49,8 +49,10 @@ def test_production_session_cookie_is_secure(app, database_url, monkeypatch):
     citizen = factories.user("citizen")
     monkeypatch.setenv("SECRET_KEY", "test-production-secret")
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://scivisit.example")
     production = create_app(type("ProductionForTest", (ProductionConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"}))
+        "SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_BASE_URL": "https://scivisit.example",
+        "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"}))
     browser = production.test_client()
     page = browser.get("/login", base_url="https://scivisit.example").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

@@ -61,10 +61,30 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=method) if method else generate_password_hash(password)
 
 
+UNUSABLE_HASH_PREFIX = "!"
+
+
 def unusable_password_hash() -> str:
     """A stored hash no password matches (it is not ``method$salt$hash``): for an account whose
     owner chooses the password from an emailed link."""
-    return "!" + secrets.token_urlsafe(16)
+    return UNUSABLE_HASH_PREFIX + secrets.token_urlsafe(16)
+
+
+_dummy_hashes: dict[str | None, str] = {}
+
+
+def _password_matches(stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored_hash``, at the cost of exactly one hash verification
+    whatever ``stored_hash`` is: no account, or one without a usable password, is checked against a
+    dummy hash of the configured method (made once per process) and never matches. So the time of
+    an answer does not tell whether an account exists."""
+    if not stored_hash or stored_hash.startswith(UNUSABLE_HASH_PREFIX):
+        method = current_app.config.get("PASSWORD_HASH_METHOD")
+        if method not in _dummy_hashes:
+            _dummy_hashes[method] = hash_password(secrets.token_urlsafe(16))
+        check_password_hash(_dummy_hashes[method], password)
+        return False
+    return check_password_hash(stored_hash, password)
 
 
 def validate_password(password: str, field: str = "password") -> None:
@@ -168,12 +188,14 @@ def authenticate(email: str, password: str) -> User:
                                                      "password."), status=401)
     user = user_by_email(email)
     now = utcnow()
-    if user is None or user.is_disabled:
-        check_password_hash(hash_password("timing-equaliser"), password or "")
+    usable = user is not None and not user.is_disabled
+    # Verified on every path, locked and unknown accounts too: each answer costs one verification.
+    matches = _password_matches(user.password_hash if usable else None, password or "")
+    if not usable:
         raise generic
     if user.locked_until and user.locked_until > now:
         raise generic
-    if not check_password_hash(user.password_hash, password or ""):
+    if not matches:
         # Counted in the database with one UPDATE so that parallel workers add up.
         db.session.execute(
             User.__table__.update().where(User.id == user.id).values(failed_logins=User.failed_logins + 1)

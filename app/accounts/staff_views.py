@@ -13,7 +13,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.extensions import db, limiter
-from app.notifications.services import after_commit_delivery
+from app.notifications.services import after_commit_delivery, site_url
 from app.privacy.services import AccessAction, record_access
 from app.venues.models import Venue
 
@@ -41,7 +41,7 @@ def manage_staff():
         try:
             person = staff.add_venue_staff(
                 current_user, venue, email=form.email.data, name=form.name.data,
-                link_for=lambda token: url_for("accounts.reset_password", token=token, _external=True))
+                link_for=lambda token: site_url(url_for("accounts.reset_password", token=token)))
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

@@ -20,7 +20,7 @@ from app.core.i18n import localized
 from app.core.pagination import page_number, paginate
 from app.core.prefs import carry_into_account
 from app.extensions import address_and_email, db, limiter
-from app.notifications.services import after_commit_delivery
+from app.notifications.services import after_commit_delivery, site_url
 from app.privacy.services import record_access
 from app.schools.services import active_schools
 
@@ -195,7 +195,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(
             form.email.data,
-            lambda token: url_for("accounts.reset_password", token=token, _external=True),
+            lambda token: site_url(url_for("accounts.reset_password", token=token)),
         )
         db.session.commit()
         after_commit_delivery()

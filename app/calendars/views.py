@@ -15,7 +15,7 @@ from app.core.authz import authorize
 from app.core.i18n import localized
 from app.core.time import local_today, utcnow
 from app.extensions import db, limiter
-from app.notifications.services import recipient_locale
+from app.notifications.services import recipient_locale, site_url
 from app.scheduling.services import venue_closures
 from app.venues.models import Venue
 
@@ -55,8 +55,9 @@ def my_calendar():
         token = services.issue_feed_token(current_user)
         db.session.commit()
         # Only the token's hash is stored, so the address is shown now, on this response,
-        # and never again (not redirected through a cookie).
-        feed_url = url_for("calendars.user_feed", token=token, _external=True)
+        # and never again (not redirected through a cookie). It goes into a calendar program,
+        # so it names the site's own address, not the Host this request named.
+        feed_url = site_url(url_for("calendars.user_feed", token=token))
     return render_template("calendars/my_calendar.html", form=form, feed=services.feed_of(current_user),
                            feed_url=feed_url)
 

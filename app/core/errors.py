@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 class DomainError(Exception):
@@ -104,6 +104,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
         return render_error(exc.code or 500)
+
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(exc: SecurityError):
+        # A Host header outside TRUSTED_HOSTS (app/core/security.py): Flask then has no URL adapter,
+        # so the error page, whose links are built with url_for, cannot be rendered; plain text.
+        if wants_json():
+            return json_error(_CODES[400], _TITLES[400], 400)
+        return str(_TITLES[400]), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(DomainError)
     def handle_domain(exc: DomainError):

@@ -24,6 +24,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _ENV_REQUEST_ID = "scivisit.request_id"
 _ENV_STARTED = "scivisit.started"
+# The request's URL secrets, left in the WSGI environ for gunicorn's access line (gunicorn.conf.py).
+ENV_URL_SECRETS = "scivisit.url_secrets"
+REDACTED = "[redacted]"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
@@ -47,12 +50,23 @@ def request_id() -> str | None:
     return environ[_ENV_REQUEST_ID]
 
 
+def url_secrets() -> tuple[str, ...]:
+    """The secret tokens in this request's URL: the view arguments named like ``token`` (a password
+    reset, a private calendar feed, a walk-in poster). They open an account or a person's bookings,
+    so no log line may hold them."""
+    return tuple(value for name, value in (request.view_args or {}).items()
+                 if "token" in name and isinstance(value, str) and value)
+
+
+def without_secrets(text: str, secrets) -> str:
+    """``text`` with each of ``secrets`` replaced by ``[redacted]``."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 def _safe_path() -> str:
-    path = request.path
-    for name, value in (request.view_args or {}).items():
-        if "token" in name and isinstance(value, str) and value:
-            path = path.replace(value, "[redacted]")
-    return path
+    return without_secrets(request.path, url_secrets())
 
 
 def _principal_fields() -> dict:
@@ -142,6 +156,7 @@ def init_app(app: Flask) -> None:
 
     def start_clock() -> None:
         request.environ[_ENV_STARTED] = time.perf_counter()
+        request.environ[ENV_URL_SECRETS] = url_secrets()
         request_id()
 
     # First of all before-request functions, so that a request refused early (rate limit) is timed too.

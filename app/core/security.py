@@ -1,7 +1,11 @@
-"""Security headers on every response, and the real client address behind a reverse proxy."""
+"""Security headers on every response, pages with personal data kept out of caches, the host names
+the site answers to, and the real client address behind a reverse proxy."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts or styles anywhere: pages load /static files only. The gate scanner reads the
@@ -31,6 +35,15 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
+# A page made for a signed-in person may show their phone number, bookings or ticket: no shared
+# proxy may keep it, and no browser may store it for the back button of the next person at a
+# shared computer. Pages for anonymous visitors stay cacheable.
+PERSONAL_PAGE_CACHE_CONTROL = "private, no-store"
+
+# The machine's own names: health checks and `curl` on the machine itself (docs/deploy/README.md).
+# No IPv6 literal: werkzeug (3.1) cannot match one in TRUSTED_HOSTS.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
 
 def init_app(app: Flask) -> None:
     headers = dict(HEADERS)
@@ -52,9 +65,26 @@ def init_app(app: Flask) -> None:
         for lower, name, value in wanted:
             if lower not in present:
                 response.headers.add(name, value)
+        # HTML only: current_user may cost a query, which static files and /healthz need not pay.
+        if ("cache-control" not in present and response.mimetype == "text/html"
+                and current_user.is_authenticated):
+            response.headers["Cache-Control"] = PERSONAL_PAGE_CACHE_CONTROL
         return response
 
+    _trust_hosts(app)
     _trust_proxies(app)
+
+
+def _trust_hosts(app: Flask) -> None:
+    """With ``RESTRICT_HOSTS`` (production), answer a request for any other host with 400.
+
+    Links that leave the request are built from ``PUBLIC_BASE_URL`` whatever the Host header says;
+    this keeps a forged Host from reaching the app at all (Flask's ``TRUSTED_HOSTS``, Flask >= 3.1).
+    """
+    if not app.config.get("RESTRICT_HOSTS") or app.config.get("TRUSTED_HOSTS") is not None:
+        return
+    public_host = urlsplit(app.config["PUBLIC_BASE_URL"]).hostname
+    app.config["TRUSTED_HOSTS"] = [public_host, *LOOPBACK_HOSTS, *app.config.get("EXTRA_TRUSTED_HOSTS", ())]
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -26,12 +26,13 @@ DEFAULT_SITE_URL = "http://127.0.0.1:5000/"
 
 
 def site_url(path: str = "") -> str:
-    """An absolute link into the site: from the request when there is one, else from
-    ``PUBLIC_BASE_URL`` (e-mails queued by cron jobs)."""
-    if has_request_context():
-        base = request.host_url
-    else:
-        base = current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_SITE_URL
+    """An absolute link into the site, for whatever leaves the request (e-mails, invitations,
+    calendar feeds): from ``PUBLIC_BASE_URL``, never from the request's Host header, which the
+    client chooses. Without ``PUBLIC_BASE_URL`` (development only: production requires it) the
+    address the request reached, else ``DEFAULT_SITE_URL``."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        base = request.host_url if has_request_context() else DEFAULT_SITE_URL
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
