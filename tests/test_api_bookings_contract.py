@@ -109,3 +109,40 @@ def test_a_cancellation_needs_no_body_and_takes_a_json_reason(client, body):
     headers = {**_headers(citizen), "Content-Type": "application/json"}
     response = client.post(f"/api/v1/bookings/{booking.id}/cancel", data=body, headers=headers)
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("reason", [{"text": "生病"}, ["生病"], 42, True, "很" * 501])
+def test_a_cancellation_reason_that_is_not_text_of_at_most_500_characters_is_refused(client, reason):
+    citizen = factories.user("citizen")
+    booking = factories.booked_visit(factories.slot(days_ahead=5), citizen)
+    response = client.post(f"/api/v1/bookings/{booking.id}/cancel", json={"reason": reason}, headers=_headers(citizen))
+    body = response.get_json()
+    assert (response.status_code, body["error"], body["field"]) == (400, "invalid_parameter", "reason")
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+
+
+def test_the_idempotency_key_travels_only_in_its_header(client):
+    """The body once took an undocumented ``request_key`` alias, refused with the header's wording."""
+    slot, other = factories.slot(), factories.slot(days_ahead=3)
+    headers = _headers(factories.user("citizen"))
+    first = client.post("/api/v1/bookings", json={"slot_id": slot.id, "party_size": 1, "request_key": "k"},
+                        headers=headers)
+    assert first.status_code == 201
+    # Not a key: another slot under the same body member is a new booking, not idempotency_key_reused.
+    second = client.post("/api/v1/bookings", json={"slot_id": other.id, "party_size": 1, "request_key": "k"},
+                         headers=headers)
+    assert second.status_code == 201 and second.get_json()["id"] != first.get_json()["id"]
+    third = client.post("/api/v1/bookings", json={"slot_id": factories.slot(days_ahead=4).id, "party_size": 1,
+                                                  "request_key": 123}, headers=headers)
+    assert third.status_code == 201
+
+
+def test_the_openapi_document_describes_every_body_member_the_booking_api_reads(client):
+    post = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/bookings"]["post"]
+    variants = post["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    documented = set().union(*(variant["properties"] for variant in variants))
+    assert "request_key" not in documented
+    teacher = next(v for v in variants if v["title"] == "Teacher")
+    assert "null" in teacher["properties"]["program_id"]["type"]  # null is read as no program
+

@@ -160,6 +160,9 @@ def test_an_offset_in_the_time_is_honoured(client, manager):
     ({"audience": None}, "audience"),
     ({"admission": "paid"}, "admission"),
     ({"program_id": 999999}, "program_id"),
+    ({"program_id": False}, "program_id"),
+    ({"program_id": True}, "program_id"),
+    ({"program_id": "1"}, "program_id"),
 ])
 def test_bad_slots_are_refused_with_the_field_named(client, manager, overrides, field):
     response = manager.post(f"/api/v1/venues/{manager.venue_id}/slots", json=payload(**overrides))

@@ -1,6 +1,7 @@
 """The gate's pages without JavaScript, the manager's gate devices, and offline gates' batches."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import quote, unquote
 
@@ -59,6 +60,16 @@ def test_a_refreshed_result_page_counts_the_scan_once(client, auth):
     client.post("/scan", data=data)
     again = client.post("/scan", data=data).get_data(as_text=True)
     assert "tone-ok" in again and _count() == 1
+
+
+def test_a_ticket_scanned_again_says_where_it_was_first_scanned_also_without_a_gate(client, auth):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot)
+    auth.login(factories.user("venue_staff", venue=slot.venue).email)
+    client.post("/scan", data={"code": booking.reference, "nonce": "first"})
+    html = client.post("/scan?lang=en", data={"code": booking.reference, "nonce": "second"}).get_data(as_text=True)
+    message = re.search(r"data-result-message>(.*?)</p>", html, re.S).group(1)
+    assert "tone-warn" in html and slot.venue.name_en in message, message
 
 
 def test_a_class_waits_for_its_headcount_then_is_admitted_with_it(client, auth):

@@ -67,6 +67,20 @@ def test_a_second_scan_answers_already_checked_in_with_when_and_where(client, vi
     assert db.session.scalar(select(func.sum(CheckIn.persons))) == 3
 
 
+@pytest.mark.parametrize("role", ["venue_staff", "venue_manager"])
+def test_a_ticket_first_scanned_by_a_person_naming_no_gate_is_still_said_where(client, visit, role):
+    """A staff or manager token records no gate unless one is sent; the venue is then the place."""
+    booking, code, _gate = visit
+    venue = booking.slot.venue
+    secret = factories.user_token(factories.user(role, venue=venue))
+    assert _scan(client, secret, code).get_json()["result"] == "ok"
+    for lang, name in (("zh", venue.name_zh), ("en", venue.name_en)):
+        second = client.post(f"/api/v1/checkins?lang={lang}", json={"code": code},
+                             headers={"Authorization": f"Bearer {secret}", "Accept-Language": lang}).get_json()
+        assert second["result"] == "already_checked_in" and second["previous"]["at"]
+        assert name in second["message"], second["message"]
+
+
 def test_a_retry_with_the_same_nonce_answers_the_first_result_and_counts_once(client, visit):
     booking, code, gate = visit
     first = _scan(client, gate, code, nonce="same").get_json()

@@ -1,6 +1,7 @@
 """Schemathesis against ``/api/v1/openapi.json``: requests generated from the document to every
 operation, as a signed-in principal (a citizen; a gate device for check-ins; the venue's manager for
-publishing slots). No answer is a 5xx, and every answer matches the document.
+publishing slots). No answer is a 5xx, and every answer matches the document: its status code, headers
+and body.
 
 Bounded for CI (``FUZZ_EXAMPLES`` per operation, default 15: a few hundred requests in all); run the
 deep variant by hand with e.g. ``FUZZ_EXAMPLES=5000 pytest tests/test_fuzz_api_schemathesis.py``.
@@ -18,7 +19,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from app.api.openapi import build_document
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import (not_a_server_error, response_headers_conformance, response_schema_conformance,
+                                  status_code_conformance)
 from tests import factories
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
@@ -64,6 +66,7 @@ def test_the_api_never_fails_and_always_answers_as_documented(app, api_tokens, m
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def fuzz(case):
-        case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
+        case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance,
+                                                        status_code_conformance, response_headers_conformance])
 
     fuzz()

@@ -59,3 +59,16 @@ def test_a_body_larger_than_any_honest_request_is_refused_before_it_is_read(clie
                            content_type="application/json")
     assert response.status_code == 413 and response.get_json()["error"] == "too_large"
     assert client.post("/login", data={"email": "a" * (2 * 1024 * 1024), "password": "x"}).status_code == 413
+
+
+def test_an_id_too_large_for_the_database_is_not_found_whatever_the_method(client):
+    """A rule that takes POST beside one that takes only GET: the id failing to convert once made
+    Werkzeug answer 405 with the GET rule's methods."""
+    from tests import factories
+
+    venue = factories.venue()
+    headers = {"Authorization": f"Bearer {factories.user_token(factories.user('venue_manager', venue=venue))}"}
+    for method in ("GET", "POST", "HEAD"):
+        for venue_id in (2**31, 2**31 - 1, 10**20):
+            response = client.open(f"/api/v1/venues/{venue_id}/slots", method=method, json={}, headers=headers)
+            assert response.status_code == 404, (method, venue_id, response.status_code)

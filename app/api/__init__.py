@@ -14,7 +14,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def domain_error(exc: DomainError):
     # The app-wide handler already answers JSON under /api/; this one also names the field.
     extra = {"field": exc.field} if exc.field else {}
-    return json_error(exc.code, exc.message, exc.status, **extra)
+    response, status = json_error(exc.code, exc.message, exc.status, **extra)
+    if status == 401:
+        # Every 401 here, a refused token or a refused password, names how to authenticate.
+        response.headers["WWW-Authenticate"] = auth.challenge()
+    return response, status
 
 
 from app.api import openapi, venues  # noqa: E402,F401  (routes attach to bp)

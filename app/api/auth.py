@@ -29,6 +29,15 @@ class Unauthorized(DomainError):
         super().__init__("unauthorized", _l("Send a valid token: Authorization: Bearer <token>."))
 
 
+def challenge() -> str:
+    """The ``WWW-Authenticate`` value of a 401 (RFC 9110 §11.6.1): the bearer scheme, and
+    ``invalid_token`` when a bearer token came and was refused (RFC 6750 §3.1), not when none did."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return 'Bearer realm="SciVisit", error="invalid_token"'
+    return 'Bearer realm="SciVisit"'
+
+
 def current_principal():
     """The ``User`` or ``GateDevice`` behind this request, or ``None``."""
     if "principal" in g:

@@ -8,7 +8,7 @@ from app.accounts.models import Role
 from app.api import bp
 from app.api.auth import current_principal, json_body, principal_required
 from app.bookings import queries, services
-from app.bookings.models import CLASS_NAME_MAX, Booking, BookingKind
+from app.bookings.models import CLASS_NAME_MAX, REASON_MAX, Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.requests import MAX_ID
 from app.core.time import to_local, utcnow
@@ -91,8 +91,8 @@ def create_booking():
     slot = queries.slot_to_book(slot_id) if 0 < slot_id <= MAX_ID else None
     if slot is None:
         raise NotFound(_l("No such slot."))
-    request_key = request.headers.get("Idempotency-Key") or data.get("request_key")
-    if request_key is not None and (not isinstance(request_key, str) or len(request_key) > 64):
+    request_key = request.headers.get("Idempotency-Key")
+    if request_key is not None and len(request_key) > 64:
         raise DomainError("invalid_parameter", _l("The idempotency key is at most 64 characters."),
                           field="Idempotency-Key")
     try:
@@ -143,9 +143,14 @@ def cancel_booking(booking_id: int):
     booking = _visible_booking(booking_id)
     # A cancellation needs no reason, so no body; a body that is sent must be a JSON object.
     data = json_body() if request.get_data() else {}
-    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+    reason = data.get("reason")
+    if reason is None:
+        reason = ""
+    elif not isinstance(reason, str) or len(reason) > REASON_MAX:
+        raise DomainError("invalid_parameter", _l("%(name)s must be text of at most %(limit)d characters.",
+                                                  name="reason", limit=REASON_MAX), field="reason")
     try:
-        services.cancel_booking(_user(), booking, reason=reason[:500])
+        services.cancel_booking(_user(), booking, reason=reason)
         db.session.commit()
         after_commit_delivery()
     except DomainError:
@@ -221,13 +226,14 @@ OPENAPI = {
                                     "adults": {"type": "integer"},
                                     "grade": {"type": "integer", "minimum": 0, "maximum": 12},
                                     "class_name": {"type": "string", "maxLength": CLASS_NAME_MAX},
-                                    "program_id": {"type": "integer"}}},
+                                    "program_id": {"type": ["integer", "null"]}}},
                 ]}}}},
                 "responses": {
                     "201": {"description": "Booked (confirmed, pending approval, or waitlisted).",
                             "content": {"application/json": {"schema": _BOOKING_REF}}},
                     **_ERRORS,
                     "409": {"$ref": "#/components/responses/Conflict"},
+                    "429": {"$ref": "#/components/responses/TooManyRequests"},
                 },
             },
             "get": {
@@ -253,7 +259,8 @@ OPENAPI = {
                 "parameters": [{"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "description": "No body is needed; a body sent must be a JSON object (else 400 `invalid_json`).",
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"reason": {"type": "string"}}}}}},
+                    "type": "object",
+                    "properties": {"reason": {"type": ["string", "null"], "maxLength": REASON_MAX}}}}}},
                 "responses": {"200": {"description": "Cancelled.",
                                       "content": {"application/json": {"schema": _BOOKING_REF}}},
                               **_ERRORS, "409": {"$ref": "#/components/responses/Conflict"}},

@@ -60,10 +60,20 @@ def _base() -> dict:
                 "InvalidParameter": _error_response("A parameter is invalid (error `invalid_parameter`, "
                                                     "with `field`)."),
                 "BadRequest": _error_response("The request body is missing or malformed."),
-                "Unauthorized": _error_response("A valid bearer token is needed."),
+                "Unauthorized": {
+                    **_error_response("A valid bearer token is needed."),
+                    "headers": {"WWW-Authenticate": {
+                        "description": "`Bearer realm=\"SciVisit\"`, with `error=\"invalid_token\"` when the "
+                                       "token sent was refused (RFC 6750).",
+                        "schema": {"type": "string"}}},
+                },
                 "Forbidden": _error_response("The token's user may not do this."),
                 "Conflict": _error_response("The request conflicts with the current state (see `error`)."),
-                "TooManyRequests": _error_response("Rate limit reached; retry later (error `rate_limited`)."),
+                "TooManyRequests": {
+                    **_error_response("Rate limit reached (error `rate_limited`); retry after `Retry-After`."),
+                    "headers": {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                                "schema": {"type": "integer", "minimum": 0}}},
+                },
             },
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },

@@ -114,10 +114,14 @@ def create_slot(venue_id: int):
     capacity = body.get("capacity")
     if isinstance(capacity, bool) or not isinstance(capacity, int):
         raise _invalid(_l("capacity must be a whole number."), "capacity")
+    program_id = body.get("program_id")
+    # The service reads the page's choices, where "" and 0 mean none: false would pass as 0.
+    if program_id is not None and (isinstance(program_id, bool) or not isinstance(program_id, int)):
+        raise _invalid(_l("%(name)s must be a whole number.", name="program_id"), "program_id")
     try:
         slot = services.create_slot(
             user, venue, start=_datetime_field(body, "start"), end=_datetime_field(body, "end"), capacity=capacity,
-            audience=body.get("audience"), admission=body.get("admission"), program_id=body.get("program_id"),
+            audience=body.get("audience"), admission=body.get("admission"), program_id=program_id,
             # The venue's own scheduling system states its intent by publishing: the contract is
             # {start, end, capacity, audience}, and a slot may be published on any day (PRODUCT.md).
             special_opening=True)

@@ -6,7 +6,7 @@ from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.bookings.models import CLASS_ADULTS_MAX, CLASS_NAME_MAX
+from app.bookings.models import CLASS_ADULTS_MAX, CLASS_NAME_MAX, REASON_MAX
 from app.core.forms import Form
 
 GRADE_LABELS = {0: _l("Kindergarten")}
@@ -55,12 +55,12 @@ class HeadcountForm(Form):
 
 
 class CancelForm(Form):
-    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
     submit = SubmitField(_l("Cancel this booking"))
 
 
 class DeclineForm(Form):
-    reason = TextAreaField(_l("Reason for the teacher"), validators=[DataRequired(), Length(max=500)])
+    reason = TextAreaField(_l("Reason for the teacher"), validators=[DataRequired(), Length(max=REASON_MAX)])
     submit = SubmitField(_l("Decline"))
 
 

@@ -34,6 +34,7 @@ SEAT_HOLDING_STATUSES = ("pending", "confirmed", "checked_in")
 # with no decision (``decided_at`` empty; a manager's decline always sets it), and shown so.
 NOT_APPROVED_IN_TIME = _l("Not approved in time")
 CLASS_NAME_MAX = 40  # "四年级2班", "Grade 4 Class 2": a label, not a roster
+REASON_MAX = 500  # a cancellation or decline reason, as the forms and the API take it
 CLASS_ADULTS_MAX = 200  # accompanying adults of one class visit
 
 

@@ -7,8 +7,11 @@ from app.bookings.models import BookingKind
 from app.bookings.party import class_party, people
 from app.checkin.models import CheckIn, CheckInResult
 from app.checkin.services import OPENS_BEFORE, Outcome
+from app.core.i18n import localized
 from app.core.templating import local_date, local_datetime
 from app.core.time import to_local
+from app.extensions import db
+from app.venues.models import Venue
 
 R = CheckInResult
 # The screen's colour: green admitted, amber already in, red refused.
@@ -31,7 +34,11 @@ def message(outcome: Outcome) -> str:
         if previous.gate:
             return _("Already checked in at %(time)s at gate %(gate)s.",
                      time=local_datetime(previous.scanned_at, "HH:mm"), gate=previous.gate)
-        return _("Already checked in at %(time)s.", time=local_datetime(previous.scanned_at, "HH:mm"))
+        # Staff who named no gate (typed none, or a token without one): the venue is all we know of
+        # where, and it says so. Already in means this venue's ticket, so nothing of another's.
+        venue = db.session.get(Venue, booking.venue_id)
+        return _("Already checked in at %(time)s at %(venue)s (no gate was named).",
+                 time=local_datetime(previous.scanned_at, "HH:mm"), venue=localized(venue, "name"))
     if result == R.INVALID_CODE:
         if outcome.reason == "superseded":
             return _("This is an old code: the booking was changed. Ask the visitor to show the current ticket.")

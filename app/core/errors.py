@@ -103,7 +103,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        return render_error(exc.code or 500)
+        response = make_response(render_error(exc.code or 500))
+        # Our own body, the exception's headers: Allow on a 405 (RFC 9110 §15.5.6), Retry-After, …
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers.add(name, value)
+        return response
 
     @app.errorhandler(SecurityError)
     def handle_untrusted_host(exc: SecurityError):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from app.core.errors import DomainError
 
@@ -16,6 +17,15 @@ class IdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        # Not Werkzeug's ValidationError: it turns that into "no match" with the methods of the
+        # rules it passed over on the way, so POST /venues/<too large>/slots answered 405 for the
+        # GET rule beside it. Whatever the method, such an id names nothing.
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def init_url_converters(app: Flask) -> None:
