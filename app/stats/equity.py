@@ -22,7 +22,7 @@ from app.stats.filters import StatsFilters, school_year_start
 from app.stats.models import SchoolDailyVisits
 from app.stats.services import MANAGEMENT_AREA
 from app.stats.sources import attendance_source, supply_source
-from app.venues.models import Venue, VenueStatus
+from app.venues.models import Venue, VenueStatus, district_on
 
 URBAN_PCT = 90
 
@@ -45,17 +45,20 @@ def period_for(filters: StatsFilters) -> EquityPeriod:
 
 def _district_rows(period: EquityPeriod):
     f = period.filters
+    # Visits and hours count for the district each venue was in on the row's day; venues are the register now.
     a = attendance_source(f.first, f.through)
-    visits = (select(Venue.district_code.label("code"), func.sum(a.c.visits).label("visits"),
+    visits_in = district_on(a.c.venue_id, a.c.day)
+    visits = (select(visits_in.label("code"), func.sum(a.c.visits).label("visits"),
                      func.sum(a.c.school_groups).label("school_groups"),
                      func.sum(a.c.school_students).label("students"))
               .select_from(a).join(Venue, Venue.id == a.c.venue_id)
-              .group_by(Venue.district_code).subquery("visits"))
+              .group_by(visits_in).subquery("visits"))
     supply = supply_source(f.first, f.through)
-    offered = (select(Venue.district_code.label("code"), func.sum(supply.c.free_open_minutes).label("minutes"),
+    offered_in = district_on(supply.c.venue_id, supply.c.day)
+    offered = (select(offered_in.label("code"), func.sum(supply.c.free_open_minutes).label("minutes"),
                       func.sum(supply.c.open_day).label("open_days"), func.sum(supply.c.capacity).label("capacity"))
                .select_from(supply).join(Venue, Venue.id == supply.c.venue_id)
-               .group_by(Venue.district_code).subquery("offered"))
+               .group_by(offered_in).subquery("offered"))
     venues = (select(Venue.district_code.label("code"), func.count(Venue.id).label("venues"))
               .where(Venue.status == VenueStatus.APPROVED).group_by(Venue.district_code).subquery("venues"))
     schools = (select(School.district_code.label("code"), func.count(School.id).label("schools"))

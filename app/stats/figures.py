@@ -31,7 +31,7 @@ from app.stats.sql import constants_inline, placeholder
 from app.stats.sources import (ATTENDANCE, TYPES, attendance_parts, attendance_union, part_params, supply_parts,
                                supply_union)
 from app.stats.supply import latest_refresh, settled_through
-from app.venues.models import Venue, VenueTheme
+from app.venues.models import Venue, VenueTheme, district_on, ever_in_district
 
 ALL = ("total", "month", "district", "type", "operator", "venue")
 COLUMNS = ATTENDANCE + SUPPLY_COLUMNS  # every figure, in the statement's order
@@ -41,6 +41,8 @@ MONTH_PLACES = ("capacity", "bookings_confirmed", "bookings_checked_in", "bookin
 VENUE_PEOPLE = ("visits", "school_groups")
 VENUE_PLACES = ("slots", "open_day", "free_open_minutes", "capacity")
 FILTERS = {  # parameter name: (its condition on a venue, the filters' attribute, the parameter's type)
+    # The venue's district now: for the register (approved venues). A row's figures count for the
+    # district of its venue on the row's day (``_row_conditions``).
     "district": (lambda p: Venue.district_code == p, "district", Venue.district_code.type),
     "venue_id": (lambda p: Venue.id == p, "venue_id", Venue.id.type),
     "venue_type": (lambda p: Venue.venue_type == p, "venue_type", Venue.venue_type.type),
@@ -72,11 +74,29 @@ class Figures:
     venue: dict = field(default_factory=dict)  # venue id
 
 
-def _cube(source, conditions: list, columns: tuple[str, ...], name: str):
-    """The period's rows of the filtered venues. Rows are already one per venue and month or day, so
-    no grouping is needed here; each dimension groups them once."""
-    return (select(source.c.venue_id.label("venue_id"), source.c.day.label("day"), *(source.c[c] for c in columns))
-            .select_from(source).join(Venue, Venue.id == source.c.venue_id).where(*conditions).cte(name))
+def _row_conditions(source, filter_names: tuple[str, ...], bind) -> list:
+    """The filters on a source's rows: on their venue, except the district, which is the venue's on
+    the row's day (a month's row: its first day), so a venue that moved keeps its past where it was."""
+    conditions = []
+    for name in filter_names:
+        condition, _, type_ = FILTERS[name]
+        value = bind(name, type_)
+        if name == "district":
+            conditions += [ever_in_district(value), district_on(source.c.venue_id, source.c.day) == value]
+        else:
+            conditions.append(condition(value))
+    return conditions
+
+
+def _cube(source, filter_names: tuple[str, ...], bind, columns: tuple[str, ...], name: str, district: bool = False):
+    """The period's rows of the filtered venues (with ``district``: the district each row counts
+    for). Rows are already one per venue and month or day, so no grouping is needed here; each
+    dimension groups them once."""
+    extra = [district_on(source.c.venue_id, source.c.day).label("district")] if district else []
+    return (select(source.c.venue_id.label("venue_id"), source.c.day.label("day"), *(source.c[c] for c in columns),
+                   *extra)
+            .select_from(source).join(Venue, Venue.id == source.c.venue_id)
+            .where(*_row_conditions(source, filter_names, bind)).cte(name))
 
 
 def _year_month(cube):
@@ -109,9 +129,9 @@ def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], fil
         types.setdefault(name, type_ or TYPES.get(name, sa.Date()))
         return placeholder(name)
 
-    conditions = [FILTERS[name][0](bind(name, FILTERS[name][2])) for name in filter_names]
-    people = _cube(attendance_union(people_parts, bind), conditions, ATTENDANCE, "people")
-    places = _cube(supply_union(places_parts, bind), conditions, SUPPLY_COLUMNS, "places")
+    people = _cube(attendance_union(people_parts, bind), filter_names, bind, ATTENDANCE, "people",
+                   district="district" in dims)
+    places = _cube(supply_union(places_parts, bind), filter_names, bind, SUPPLY_COLUMNS, "places")
     branches = [_branch("total", people, ATTENDANCE), _branch("total", places, SUPPLY_COLUMNS)]
     open_venues = sa.union(select(people.c.venue_id).where(people.c.visits > 0),
                            select(places.c.venue_id).where(places.c.slots > 0)).subquery("open_venues")
@@ -121,7 +141,10 @@ def _statement(people_parts: tuple[str, ...], places_parts: tuple[str, ...], fil
     if "month" in dims:
         for cube, columns in ((people, MONTH_PEOPLE), (places, MONTH_PLACES)):
             branches.append(_branch("month", cube, columns, key_num=_year_month(cube), group_by=(_year_month(cube),)))
-    for dim, column in (("district", Venue.district_code), ("type", sa.cast(Venue.venue_type, sa.String)),
+    if "district" in dims:
+        branches.append(_branch("district", people, ("visits",), key_text=people.c.district,
+                                group_by=(people.c.district,)))
+    for dim, column in (("type", sa.cast(Venue.venue_type, sa.String)),
                         ("operator", sa.cast(Venue.operator_kind, sa.String))):
         if dim in dims:
             branches.append(_branch(dim, people, ("visits",), key_text=column, group_by=(column,), join_venue=True))

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.models import VenueDailyStats
 from app.stats.suppression import THRESHOLD, suppress_district_month, withhold, withheld_events
-from app.venues.models import Venue, VenueStatus, VenueTheme
+from app.venues.models import Venue, VenueStatus, VenueTheme, district_on
 from app.venues.services import ever_registered
 
 YIELD_PER = 2000
@@ -126,9 +126,12 @@ def _attendance_months(conn: sa.Connection) -> Iterator[_Month]:
     """Month by month, in the order of the daily dataset: a district's month is decided together
     with its venues' days (``suppress_district_month``), so one month of daily rows is held at a time."""
     S = VenueDailyStats
-    query = (select(S.day, S.venue_id, Venue.name_zh, Venue.name_en, Venue.district_code, District.name_zh,
-                    Venue.venue_type, Venue.operator_kind, District.kind, *(getattr(S, n) for n in ATTENDANCE_COUNTS))
-             .join(Venue, Venue.id == S.venue_id).join(District, District.code == Venue.district_code)
+    # A day counts for the district its venue was in on the first of that month: a month is never split.
+    counted_in = district_on(S.venue_id, S.day)
+    query = (select(S.day, S.venue_id, Venue.name_zh, Venue.name_en, counted_in.label("district_code"),
+                    District.name_zh, Venue.venue_type, Venue.operator_kind, District.kind,
+                    *(getattr(S, n) for n in ATTENDANCE_COUNTS))
+             .join(Venue, Venue.id == S.venue_id).join(District, District.code == counted_in)
              .order_by(S.day, S.venue_id).execution_options(yield_per=YIELD_PER))
     for _month, rows in itertools.groupby(conn.execute(query), key=lambda row: (row.day.year, row.day.month)):
         yield _publish_month(list(rows))
@@ -218,8 +221,8 @@ def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
                   .join(Program, Program.id == Slot.program_id).where(Program.themed_day_key.isnot(None))
                   .group_by(Slot.program_id).subquery("event_attendance"))
     query = (select(Program.id, Program.title_zh, Program.title_en, Program.themed_day_key, ThemedDay.name_zh,
-                    Venue.id, Venue.name_zh, Venue.district_code, slots.c.first_day, slots.c.last_day,
-                    slots.c.sessions, slots.c.capacity, func.coalesce(attendance.c.persons, 0))
+                    Venue.id, Venue.name_zh, district_on(Venue.id, slots.c.first_day), slots.c.first_day,
+                    slots.c.last_day, slots.c.sessions, slots.c.capacity, func.coalesce(attendance.c.persons, 0))
              .join(Venue, Venue.id == Program.venue_id).join(slots, slots.c.program_id == Program.id)
              .outerjoin(ThemedDay, ThemedDay.key == Program.themed_day_key)
              .outerjoin(attendance, attendance.c.program_id == Program.id)
@@ -272,7 +275,9 @@ DATASETS = (
                "Venue id (as in the venues dataset; for a venue open now, also in the API)"),
          Field("venue", "string", "场馆名称（中文）", "Venue name (Chinese)"),
          Field("venue_en", "string", "场馆名称（英文）", "Venue name (English)"),
-         Field("district", "string", "场馆所在区的行政区划代码", "District code (GB/T 2260) of the venue"),
+         Field("district", "string", "当月1日场馆登记所在区的行政区划代码（迁址场馆自迁址次月起计入新区）",
+               "District code (GB/T 2260) of the venue in that month: where it was registered on the month's "
+               "first day (a venue that moves counts for its new district from the next month)"),
          DISTRICT_NAME,
          VENUE_TYPE,
          OPERATOR_KIND,
@@ -280,9 +285,12 @@ DATASETS = (
         ("date", "venue_id"), _daily_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
     Dataset(
         "attendance-monthly-district", "各区每月入馆人次", "Monthly attendance per district",
-        "各区场馆每月入馆人次合计。江北新区直管区单列（`district_kind` 为 `management_area`），不计入各区合计。",
-        "Persons admitted per district and month. Jiangbei New Area's directly administered area is its own "
-        "row (`district_kind` `management_area`) and is never part of a district's figures.",
+        "各区场馆每月入馆人次合计。统计口径：以当月1日场馆登记所在区为准，迁址场馆自迁址次月起计入新区，已公布的月份不因迁址而改变。"
+        "江北新区直管区单列（`district_kind` 为 `management_area`），不计入各区合计。",
+        "Persons admitted per district and month. A venue counts for the district it was registered in on the "
+        "month's first day: one that moves counts for its new district from the next month, and months already "
+        "published do not change. Jiangbei New Area's directly administered area is its own row "
+        "(`district_kind` `management_area`) and is never part of a district's figures.",
         (Field("month", "string", "月份（`YYYY-MM`）", "Month (`YYYY-MM`)"),
          Field("district", "string", "行政区划代码", "District code (GB/T 2260), or JBXQ"),
          DISTRICT_NAME,
@@ -338,7 +346,8 @@ DATASETS = (
          Field("themed_day_name", "string", "主题日名称", "Themed day name (Chinese)"),
          Field("venue_id", "integer", "场馆编号", "Venue id"),
          Field("venue", "string", "场馆名称", "Venue name (Chinese)"),
-         Field("district", "string", "行政区划代码", "District code"),
+         Field("district", "string", "首个场次当月1日场馆登记所在区的行政区划代码",
+               "District code of the venue in the month of the first session (as registered on its first day)"),
          Field("first_date", "date", "首个场次日期", "Day of the first session"),
          Field("last_date", "date", "最后一个场次日期", "Day of the last session"),
          Field("sessions", "integer", "场次数", "Sessions published", "场", "sessions"),

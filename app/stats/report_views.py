@@ -118,23 +118,23 @@ def manage_xlsx(year: int):
 
 # --- admins -----------------------------------------------------------------------------------------
 
-def _venue_for_admin(venue_id: int):
+def _venue_for_admin(venue_id: int, year: int):
     venue = find_venue(venue_id) or abort(404)
-    authorize(reports.can_view_report(current_user, venue))
+    authorize(reports.can_view_report(current_user, venue, year))
     return venue
 
 
 @bp.get("/admin/reports/<int:venue_id>/<int:year>")
 @role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_report(venue_id: int, year: int):
-    venue = _venue_for_admin(venue_id)
+    venue = _venue_for_admin(venue_id, year)
     return _render(venue, _year_or_404(year))
 
 
 @bp.post("/admin/reports/<int:venue_id>/<int:year>/return")
 @role_required(Role.CITY_ADMIN)
 def return_report(venue_id: int, year: int):
-    venue = _venue_for_admin(venue_id)
+    venue = _venue_for_admin(venue_id, year)
     authorize(reports.can_return_report(current_user))
     _year_or_404(year)
     form = ReturnReportForm()
@@ -158,7 +158,7 @@ def return_report(venue_id: int, year: int):
 @bp.get("/admin/reports/<int:venue_id>/<int:year>.xlsx")
 @role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_xlsx(venue_id: int, year: int):
-    venue = _venue_for_admin(venue_id)
+    venue = _venue_for_admin(venue_id, year)
     return _xlsx(venue, _year_or_404(year))
 
 

@@ -26,7 +26,8 @@ from app.stats import services
 from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
 from app.stats.models import ReportReturn, ReportSubmission, SchoolDailyVisits
-from app.venues.models import Venue, VenueStatus, VenueStatusChange
+from app.districts.models import District
+from app.venues.models import Venue, VenueStatus, VenueStatusChange, district_on
 from app.venues.services import ever_registered
 
 FIRST_YEAR = 2000
@@ -44,13 +45,14 @@ def can_edit_report(user, venue: Venue) -> bool:
     return _role(user) == Role.VENUE_MANAGER and user.venue_id == venue.id
 
 
-def can_view_report(user, venue: Venue) -> bool:
-    """The venue's manager, the admin of the venue's district, and the city admin."""
+def can_view_report(user, venue: Venue, year: int) -> bool:
+    """The venue's manager, the city admin, and the admin of the district the venue counted for in
+    ``year`` (``district_of_year``): a venue that moved leaves its earlier years with the old district."""
     role = _role(user)
     if role == Role.CITY_ADMIN:
         return True
     if role == Role.DISTRICT_ADMIN:
-        return user.district_code == venue.district_code
+        return user.district_code == db.session.scalar(select(district_of_year(year)).where(Venue.id == venue.id))
     return can_edit_report(user, venue)
 
 
@@ -61,6 +63,12 @@ def can_list_reports(user) -> bool:
 def can_return_report(user) -> bool:
     """The city admin, to whom reports are filed, hands one back to the venue."""
     return _role(user) == Role.CITY_ADMIN
+
+
+def district_of_year(year: int):
+    """SQL, on ``Venue``: the district the venue's ``year`` counts for, the one it was in for the
+    year's last month (statistics count a month for the district of its first day)."""
+    return district_on(Venue.id, date(year, 12, 1))
 
 
 def report_years(today: date | None = None) -> range:
@@ -283,14 +291,18 @@ def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None
         )
 
 
-def reports_of_year(admin, year: int) -> list[tuple[Venue, ReportSubmission | None, ReportReturn | None]]:
-    """Every venue that was on the register in ``year``, suspended since or not (in the admin's
-    district, for a district admin), with its submission and the return it has still to answer."""
-    query = (select(Venue, ReportSubmission)
+def reports_of_year(admin, year: int) -> list[tuple[Venue, District, ReportSubmission | None, ReportReturn | None]]:
+    """Every venue that was on the register in ``year``, suspended since or not, with the district its
+    year counts for (``district_of_year``; a district admin sees their district's), its submission
+    and the return it has still to answer."""
+    district = district_of_year(year)
+    query = (select(Venue, District, ReportSubmission).select_from(Venue)
+             .join(District, District.code == district)
              .outerjoin(ReportSubmission, sa.and_(ReportSubmission.venue_id == Venue.id, ReportSubmission.year == year))
              .options(selectinload(ReportSubmission.returns))
              .where(registered_in(year))
-             .order_by(Venue.district_code, Venue.name_zh))
+             .order_by(District.code, Venue.name_zh))
     if _role(admin) == Role.DISTRICT_ADMIN:
-        query = query.where(Venue.district_code == admin.district_code)
-    return [(venue, submission, pending_return(submission)) for venue, submission in db.session.execute(query)]
+        query = query.where(district == admin.district_code)
+    return [(venue, in_district, submission, pending_return(submission))
+            for venue, in_district, submission in db.session.execute(query)]

@@ -22,6 +22,10 @@ from app.stats.models import GRADE_BANDS, SUPPLY_COLUMNS
 from app.venues.models import OperatorKind, Venue, VenueStatus, VenueType
 
 MANAGEMENT_AREA = "management_area"  # Jiangbei New Area: shown apart, never added to the districts
+# The rule of app.venues.models.district_on, as the pages that show figures by district state it.
+DISTRICT_OF_A_MONTH = _l("A venue’s figures count for the district it was registered in on the first day of each "
+                         "month: a venue that moves counts for its new district from the next month. Approved "
+                         "venues are counted where they are registered now.")
 BAND_LABELS = {"k": _l("Kindergarten"), "g1_3": _l("Grades 1–3"), "g4_6": _l("Grades 4–6"),
                "g7_9": _l("Grades 7–9"), "g10_12": _l("Grades 10–12")}
 
@@ -147,7 +151,7 @@ def by_district(filters: StatsFilters, found: Figures | None = None) -> Breakdow
         Column("per_10k", _l("Visits per 10,000 residents"), "num"), Column("venues", _l("Approved venues"))],
         rows, "name", "visits",
         notes=[_l("Jiangbei New Area’s directly administered area overlaps Pukou and Luhe: it is shown "
-                  "separately and never added to the districts.")])
+                  "separately and never added to the districts."), DISTRICT_OF_A_MONTH])
 
 
 def _by_enum(sums: dict, enum_cls, key: str, title, label) -> Breakdown:

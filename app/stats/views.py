@@ -103,7 +103,7 @@ def _equity_page(*, admin: bool, **context):
         return render_template("stats/equity.html", error=exc, figures=None, admin=admin), 400
     period = equity.period_for(filters)
     return render_template("stats/equity.html", figures=equity.district_equity(period), filters=filters, admin=admin,
-                           error=None, **context)
+                           error=None, district_rule=services.DISTRICT_OF_A_MONTH, **context)
 
 
 @bp.get("/stats/equity")

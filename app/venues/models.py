@@ -185,3 +185,44 @@ class Accreditation(CreatedAt, db.Model):
 
     venue: Mapped[Venue] = relationship(back_populates="accreditations")
     recorded_by = relationship("User")
+
+
+class VenueDistrictPeriod(db.Model):
+    """A closed stretch of a venue's register in a district, for statistics: before ``until_day`` (the
+    first day of a month) the venue counted for ``district_code``, from the previous period's
+    ``until_day`` on. The open period is ``venues.district_code``; a venue that never moved has none.
+
+    Statistics count a month for the district the venue was registered in on its first day, so a
+    move counts from the next month and published district months never change."""
+
+    __tablename__ = "venue_district_history"
+    __table_args__ = (sa.UniqueConstraint("venue_id", "until_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"))
+    district_code: Mapped[str] = mapped_column(sa.ForeignKey("districts.code"))
+    until_day: Mapped[date]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def district_on(venue_id, day) -> sa.ColumnElement[str]:
+    """SQL: the district venue ``venue_id`` counted for on ``day`` (expressions of an enclosing query
+    that has ``Venue`` joined). The one definition of a statistics district: the period ending first
+    after ``day``, else the venue's district now.
+
+    Only a venue that moved has periods, looked up through the unique index (venue, until_day); every
+    other venue's rows cost a probe of the set of moved venues, computed once per statement."""
+    current = Venue.district_code
+    periods = VenueDistrictPeriod
+    counted = (sa.select(periods.district_code)
+               .where(periods.venue_id == venue_id, periods.until_day > day)
+               .order_by(periods.until_day).limit(1).scalar_subquery())
+    return sa.case((venue_id.in_(sa.select(periods.venue_id)), sa.func.coalesce(counted, current)), else_=current)
+
+
+def ever_in_district(code) -> sa.ColumnElement[bool]:
+    """SQL, on ``Venue``: the venue is in district ``code`` now or was before a move. Whether a row
+    counts there is ``district_on``'s to say; this narrows the venues first, so that the database
+    reads only their rows."""
+    moved_away = sa.select(VenueDistrictPeriod.venue_id).where(VenueDistrictPeriod.district_code == code)
+    return sa.or_(Venue.district_code == code, Venue.id.in_(moved_away))

@@ -24,7 +24,7 @@ from app.districts.models import District
 from app.extensions import db
 from app.venues.directory import DirectoryFilters, parse_directory_filters, search_directory  # noqa: F401
 from app.venues.models import (Accreditation, AccreditationLevel, Admission, OperatorKind, Venue,
-                               VenueStatus, VenueStatusChange, VenueTheme, VenueType)
+                               VenueDistrictPeriod, VenueStatus, VenueStatusChange, VenueTheme, VenueType)
 from app.venues.themes import canonical_theme
 
 S = VenueStatus
@@ -321,8 +321,10 @@ def update_venue(manager, venue: Venue, data) -> Venue:
         raise DomainError("suspended_cannot_move", _l("A suspended venue cannot move to another district. Ask your "
                                                       "district science association to lift the suspension "
                                                       "first."), field="district_code")
-    move, old_name = relocation(venue, clean["district_code"]), venue.name_zh
+    move, old_name, old_district = relocation(venue, clean["district_code"]), venue.name_zh, venue.district_code
     _apply_profile(venue, clean)
+    if moved:
+        record_district_change(venue, old_district, local_today())
     renamed = venue.name_zh != old_name and venue.status in (S.APPROVED, S.SUSPENDED)
     if move is not None:
         _move(venue, "relocate", manager, _change_note(move.old_district, old_name, venue))
@@ -330,6 +332,26 @@ def update_venue(manager, venue: Venue, data) -> Venue:
         _note(venue, manager, _change_note(None, old_name, venue))
     db.session.flush()
     return venue
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def record_district_change(venue: Venue, old_code: str, today: date) -> None:
+    """Keep, for statistics, the district ``venue`` counted for until its move to ``venue.district_code``.
+
+    A month counts for the district the venue was registered in on its first day
+    (统计口径：以当月1日场馆登记所在区为准), so the move counts from the first of next month: the old
+    district's period ends there. A second move in the same month keeps the period the month began
+    in, or removes it when the venue is back in that district (for statistics it never moved)."""
+    until = _first_of_next_month(today)
+    same_month = db.session.scalar(select(VenueDistrictPeriod).where(VenueDistrictPeriod.venue_id == venue.id,
+                                                                      VenueDistrictPeriod.until_day == until))
+    if same_month is None:
+        db.session.add(VenueDistrictPeriod(venue_id=venue.id, district_code=old_code, until_day=until))
+    elif same_month.district_code == venue.district_code:
+        db.session.delete(same_month)
 
 
 def _change_note(old_district: District | None, old_name: str, venue: Venue) -> str:
