@@ -90,21 +90,50 @@ def test_unknown_or_non_teacher_ids_are_404(client, auth, app):
     assert client.post(f"/admin/teachers/{citizen.id}/verify").status_code == 404
 
 
-def test_rejecting_a_teacher_disables_the_account_and_tells_them_why(app, client, auth):
-    teacher = _pending_teacher()
+def test_rejecting_a_teacher_deletes_the_account_and_tells_them_why(app, client, auth):
+    teacher = _pending_teacher(name="赵老师", email="zhao@example.com")
+    teacher_id = teacher.id
     teacher_device = app.test_client()
     Auth(teacher_device).login(teacher.email)
     auth.login(factories.user("district_admin").email)
 
-    response = client.post(f"/admin/teachers/{teacher.id}/reject", data={"reason": "不在该校任教"})
+    response = client.post(f"/admin/teachers/{teacher.id}/reject?lang=en", data={"reason": "不在该校任教"},
+                           follow_redirects=True)
 
-    assert response.status_code == 302
-    assert db.session.get(User, teacher.id).is_disabled
+    assert response.status_code == 200
+    assert "their account and details have been deleted" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, teacher_id) is None
+    assert db.session.scalar(select(User).where(User.email == "zhao@example.com")) is None
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "teacher_rejected"))
-    assert message.recipient == teacher.email and "不在该校任教" in message.body
+    assert message.recipient == "zhao@example.com" and "不在该校任教" in message.body
+    assert "已删除" in message.body and "重新注册" in message.body  # written in the teacher's language
+    assert message.user_id is None
     assert teacher_device.get("/me").status_code == 302
-    assert teacher_device.post("/login", data={"email": teacher.email, "password": "password123"}).status_code == 400
-    assert "不在该校任教" not in client.get("/admin/teachers").get_data(as_text=True)
+    login = teacher_device.post("/login", data={"email": "zhao@example.com", "password": "password123"})
+    assert login.status_code == 400
+    assert "赵老师" not in client.get("/admin/teachers").get_data(as_text=True)
+
+
+def test_a_rejected_teacher_can_register_again_with_the_same_address(app, client, auth):
+    teacher = _pending_teacher(email="zhao@example.com")
+    auth.login(factories.user("district_admin").email)
+    client.post(f"/admin/teachers/{teacher.id}/reject", data={"reason": "学校选错了"})
+    auth.logout()
+
+    again = client.post("/register", data={
+        "role": "citizen", "name": "赵老师", "phone": "13711112222", "email": "zhao@example.com",
+        "password": "correct-horse", "confirm": "correct-horse", "school_id": "", "consent": "y"})
+
+    assert again.status_code in (302, 303)
+    assert db.session.scalar(select(User).where(User.email == "zhao@example.com")) is not None
+
+
+def test_the_reject_page_says_the_account_will_be_deleted(client, auth, app):
+    teacher = _pending_teacher()
+    auth.login(factories.user("district_admin").email)
+    page = client.get(f"/admin/teachers/{teacher.id}/reject?lang=en").get_data(as_text=True)
+    assert "account and the details they gave will be deleted" in page
 
 
 def test_rejection_needs_a_reason(client, auth, app):

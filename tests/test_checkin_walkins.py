@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
+import time_machine
 from sqlalchemy import func, select
 
 from app.checkin import walkins
 from app.checkin.models import CheckIn, CheckInKind
-from app.core.time import local_today
+from app.core.time import LOCAL_TZ, local_today
 from app.extensions import db
 from tests import factories
 
@@ -54,6 +56,60 @@ def test_the_same_phone_is_counted_once_a_day(client):
     again = client.post(_walk_in_url(venue), data={"persons": 5, "audience_group": "youth"})
     assert again.status_code == 200
     assert [v.persons for v in _walk_ins(venue.id)] == [2]
+
+
+def test_one_phones_visits_to_two_venues_cannot_be_linked(client):
+    first, second = factories.venue(), factories.venue()
+    for venue in (first, second):
+        client.get(_walk_in_url(venue))
+        assert client.post(_walk_in_url(venue), data={"persons": 1, "audience_group": "adult"}).status_code == 200
+    [at_first], [at_second] = _walk_ins(first.id), _walk_ins(second.id)
+    assert at_first.device_hash and at_second.device_hash
+    assert at_first.device_hash != at_second.device_hash
+
+
+def test_one_phones_visits_on_two_days_cannot_be_linked(client):
+    venue = factories.venue()
+    for day in (local_today() + timedelta(days=1), local_today() + timedelta(days=2)):
+        with time_machine.travel(datetime.combine(day, time(10), LOCAL_TZ), tick=False):
+            client.get(_walk_in_url(venue))
+            assert client.post(_walk_in_url(venue), data={"persons": 1, "audience_group": "adult"}).status_code == 200
+    first, second = _walk_ins(venue.id)
+    assert first.local_date != second.local_date and first.device_hash != second.device_hash
+
+
+def _device_cookie(response) -> str | None:
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("sv_device=")]
+    return headers[0] if headers else None
+
+
+def _expires(cookie_header: str) -> datetime:
+    return parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie_header).group(1))
+
+
+def test_the_device_cookie_lasts_until_local_midnight(client):
+    header = _device_cookie(client.get(_walk_in_url(factories.venue())))
+    midnight = datetime.combine(local_today() + timedelta(days=1), time(), LOCAL_TZ)
+    assert header and "HttpOnly" in header
+    assert _expires(header) == midnight.astimezone(timezone.utc)
+    max_age = int(re.search(r"Max-Age=(\d+)", header).group(1))
+    assert max_age <= 24 * 3600
+
+
+def test_a_long_lived_device_cookie_from_before_is_replaced_by_todays(client):
+    venue = factories.venue()
+    client.set_cookie("sv_device", "an-old-400-day-device-cookie-value")
+    header = _device_cookie(client.get(_walk_in_url(venue)))
+    assert header and "an-old-400-day-device-cookie-value" not in header
+    assert _device_cookie(client.get(_walk_in_url(venue))) is None  # today's is kept for the day
+
+
+def test_the_privacy_notice_describes_the_walk_in_cookie(client):
+    english = client.get("/privacy?lang=en").get_data(as_text=True)
+    assert "walk-in" in english and "until midnight" in english
+    assert "tracking" in english
+    chinese = client.get("/privacy?lang=zh").get_data(as_text=True)
+    assert "现场入馆" in chinese and "午夜" in chinese
 
 
 def test_another_phone_is_counted_separately(app):

@@ -56,3 +56,100 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(tmp_path):
             db.engine.dispose()
     finally:
         drop()
+
+
+BEFORE_AUTOINCREMENT = "68c5cc075eae"  # the revision before users became AUTOINCREMENT on SQLite
+_NEW_USER = sa.text("insert into users (email, password_hash, name, phone, role, elder_mode, session_token, "
+                    "failed_logins, is_disabled, created_at) values (:email, 'x', 'N', '', 'citizen', false, "
+                    ":email, 0, false, '2026-01-01 00:00:00') returning id")
+
+
+def _add_user(conn, email: str) -> int:
+    return conn.execute(_NEW_USER, {"email": email}).scalar()
+
+
+def test_user_ids_are_never_reused_and_every_reference_to_a_user_survives_the_upgrade(tmp_path):
+    url, drop = _fresh_database(tmp_path)
+    app = create_app(make_config(url))
+    try:
+        with app.app_context():
+            upgrade(revision=BEFORE_AUTOINCREMENT)
+            with db.engine.begin() as conn:
+                admin, person, gone = (_add_user(conn, f"{n}@example.com") for n in ("admin", "person", "gone"))
+                conn.execute(sa.text("update users set verified_by_id = :admin where id = :person"),
+                             {"admin": admin, "person": person})
+                conn.execute(sa.text("insert into api_tokens (token_hash, kind, name, user_id, expires_at, "
+                                     "created_at) values ('h', 'user', '', :person, '2030-01-01', '2026-01-01')"),
+                             {"person": person})
+                conn.execute(sa.text("insert into outbox_messages (kind, recipient, subject, body, user_id, attempts, "
+                                     "last_error, created_at) values ('k', 'person@example.com', 's', 'b', :person, 0, "
+                                     "'', '2026-01-01')"), {"person": person})
+                conn.execute(sa.text("insert into personal_data_access (at, actor_id, action, subject_user_id, detail) "
+                                     "values ('2026-01-01', :gone, 'delete_own_account', :gone, '')"), {"gone": gone})
+                conn.execute(sa.text("delete from users where id = :gone"), {"gone": gone})
+
+            def references():
+                with db.engine.connect() as conn:
+                    return (conn.execute(sa.text("select user_id from api_tokens")).all(),
+                            conn.execute(sa.text("select user_id from outbox_messages")).all(),
+                            conn.execute(sa.text("select verified_by_id from users where id = :p"),
+                                         {"p": person}).all())
+
+            before = references()
+            assert before == ([(person,)], [(person,)], [(admin,)])
+            upgrade()
+            assert references() == before
+            with db.engine.begin() as conn:
+                assert _add_user(conn, "next@example.com") > gone
+                assert conn.execute(sa.text("select subject_user_id from personal_data_access")).all() == [(None,)]
+                if conn.dialect.name == "sqlite":
+                    assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+                    assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            downgrade(revision=BEFORE_AUTOINCREMENT)
+            assert references() == before
+            upgrade()
+            assert references() == before
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def test_the_upgrade_drops_old_links_to_people_from_the_access_log_and_walk_ins(tmp_path):
+    from tests import factories
+
+    url, drop = _fresh_database(tmp_path)
+    app = create_app(make_config(url))
+    try:
+        with app.app_context():
+            upgrade()
+            person, manager = factories.user("citizen"), factories.user("venue_manager")
+            kept = factories.booked_visit(factories.slot(manager.venue, days_ahead=3), person)
+            old = factories.booked_visit(factories.slot(manager.venue, days_ahead=4), person)
+            gone = factories.user("citizen")
+            walk_in = factories.walk_in(manager.venue)
+            ids = {"person": person.id, "kept": kept.id, "old": old.id, "gone": gone.id, "walk_in": walk_in.id}
+            db.session.remove()
+            downgrade(revision=BEFORE_AUTOINCREMENT)
+            # As an older version left them: a purged booking still named in the log beside its booker, a
+            # deleted account still the subject of rows, a walk-in with the phone's hash for every venue.
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("update bookings set user_id = null where id = :old"), ids)
+                conn.execute(sa.text("delete from users where id = :gone"), ids)
+                for booking, subject in (("kept", "person"), ("old", "person"), (None, "gone")):
+                    conn.execute(sa.text("insert into personal_data_access (at, actor_id, action, subject_user_id, "
+                                         "booking_id, detail) values ('2026-01-01', 1, 'view_booking', :subject, "
+                                         ":booking, '')"),
+                                 {"subject": ids[subject], "booking": ids.get(booking)})
+                conn.execute(sa.text("update checkins set device_hash = 'same-for-every-venue' where id = :walk_in"),
+                             ids)
+            upgrade()
+            with db.engine.connect() as conn:
+                rows = conn.execute(sa.text("select subject_user_id, booking_id from personal_data_access "
+                                            "order by id")).all()
+                assert rows == [(ids["person"], ids["kept"]), (ids["person"], None), (None, None)]
+                assert conn.execute(sa.text("select device_hash from checkins")).all() == [(None,)]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()

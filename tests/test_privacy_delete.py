@@ -121,8 +121,53 @@ def test_the_deletion_is_recorded_in_the_access_log(client, auth):
     auth.login(person.email)
     _delete(client)
     actions = db.session.scalars(select(PersonalDataAccess.action).where(
-        PersonalDataAccess.subject_user_id == person_id)).all()
+        PersonalDataAccess.actor_id == person_id)).all()
     assert actions == ["delete_own_account"]
+
+
+def test_the_access_log_forgets_whose_data_and_which_bookings_once_the_account_is_deleted(app, client, auth):
+    person = factories.user(Role.CITIZEN)
+    person_id = person.id
+    booking = factories.confirmed_visit(factories.slot_at(starts_in=timedelta(hours=-5)), person)
+    manager = factories.user(Role.VENUE_MANAGER, venue=booking.venue)
+    auth.login(manager.email)
+    assert client.get(f"/bookings/{booking.id}").status_code == 200
+    auth.logout()
+    auth.login(person.email)
+    client.post("/me/data")
+    _delete(client)
+    db.session.expire_all()
+    rows = db.session.scalars(select(PersonalDataAccess).order_by(PersonalDataAccess.id)).all()
+    # Who viewed what kind of data when stays; nothing leads to the person or their bookings.
+    assert [(r.actor_id, r.action) for r in rows] == [
+        (manager.id, "view_booking"), (person_id, "export_own_data"), (person_id, "delete_own_account")]
+    assert all(r.subject_user_id is None and r.booking_id is None for r in rows)
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    page = client.get(f"/admin/privacy/access-log?subject={person_id}&lang=en").get_data(as_text=True)
+    assert "No access has been recorded for this filter." in page
+
+
+def test_a_deleted_accounts_id_is_never_given_to_the_next_person(client, auth):
+    factories.user(Role.CITIZEN)
+    person = factories.user(Role.CITIZEN, email="first@example.com")
+    person_id = person.id
+    auth.login(person.email)
+    _delete(client)
+    response = client.post("/register", data={
+        "role": "citizen", "name": "李四", "phone": "13912345678", "email": "next@example.com",
+        "password": "correct-horse", "confirm": "correct-horse", "school_id": "", "consent": "y"})
+    assert response.status_code in (302, 303)
+    newcomer = db.session.scalar(select(User).where(User.email == "next@example.com"))
+    assert newcomer.id > person_id
+
+
+def test_the_english_message_counts_one_cancelled_booking_in_the_singular(client, auth):
+    person = factories.user(Role.CITIZEN)
+    factories.booked_visit(factories.slot(days_ahead=3), person)
+    auth.login(person.email)
+    page = client.post("/me/delete?lang=en", data={"password": "password123"}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "1 upcoming booking was cancelled." in text and "bookings were" not in text
 
 
 def test_venue_staff_cannot_delete_their_own_account(client, auth):

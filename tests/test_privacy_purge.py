@@ -11,6 +11,7 @@ from app.accounts.models import Role
 from app.bookings.models import Booking
 from app.extensions import db
 from app.notifications.models import OutboxMessage
+from app.privacy.models import PersonalDataAccess
 from app.privacy.purge import cutoff_for
 from app.stats.models import (SchoolDailyVisits, VenueDailyStats, VenueDailySupply, VenueMonthlyStats,
                               VenueMonthlySupply)
@@ -85,6 +86,38 @@ def test_purge_deletes_old_messages_only(app, scenario):
     db.session.expire_all()
     left = db.session.scalars(select(OutboxMessage)).all()
     assert left and all(m.booking_id == recent.id for m in left)
+
+
+def _viewed_by_the_manager(client, auth, bookings) -> None:
+    """A manager of each booking's venue opens it: the access log pairs the booking with its booker."""
+    for booking in bookings:
+        auth.login(factories.user(Role.VENUE_MANAGER, venue=booking.venue).email)
+        assert client.get(f"/bookings/{booking.id}").status_code == 200
+        auth.logout()
+
+
+def test_purge_unlinks_the_access_log_from_the_bookings_it_anonymises(app, client, auth, scenario):
+    old = db.session.scalars(select(Booking).where(Booking.user_id.isnot(None))).all()
+    _viewed_by_the_manager(client, auth, old)
+    bookers = {b.id: b.user_id for b in old}
+    _purge(app)
+    db.session.expire_all()
+    rows = db.session.scalars(select(PersonalDataAccess).where(PersonalDataAccess.action == "view_booking")).all()
+    # Who looked, and when, stays; which booking (and so whose, once the booking is anonymous) goes.
+    assert len(rows) == len(old) and all(r.actor_id for r in rows)
+    assert all(r.booking_id is None for r in rows)
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    for booking_id, booker_id in bookers.items():
+        page = client.get(f"/admin/privacy/access-log?subject={booker_id}").get_data(as_text=True)
+        assert f"<td>{booking_id}</td>" not in page
+
+
+def test_purge_keeps_the_booking_link_of_recent_visits(app, client, auth, scenario):
+    recent = factories.booked_visit(factories.slot(days_ahead=3), factories.user(Role.CITIZEN))
+    _viewed_by_the_manager(client, auth, [recent])
+    _purge(app)
+    assert db.session.scalar(select(PersonalDataAccess.booking_id).where(
+        PersonalDataAccess.action == "view_booking")) == recent.id
 
 
 def test_purge_leaves_recent_and_future_bookings_alone(app, scenario):

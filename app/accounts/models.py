@@ -35,6 +35,9 @@ class User(UserMixin, CreatedAt, db.Model):
         sa.CheckConstraint(
             "role != 'district_admin' OR district_code IS NOT NULL", name="district_admin_has_district"
         ),
+        # A deleted account's id is never given to someone else (SQLite would reuse the highest one):
+        # logs that outlive an account name it by id. PostgreSQL's sequences never reuse ids.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,7 +21,7 @@ from app.core.time import utcnow
 from app.districts.models import District
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message
-from app.privacy.services import record_access
+from app.privacy.services import AccessAction, erase_account, record_access
 from app.schools.models import School
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -457,26 +457,27 @@ def verify_teacher(admin: User, teacher: User) -> None:
 
 
 def reject_teacher(admin: User, teacher: User, reason: str) -> None:
-    """Refuse a teacher's registration: the account is disabled and the person told why."""
+    """Refuse a teacher's registration: the person is told why, and the account with everything the
+    person gave is deleted (``erase_account``, the same rule as their own deletion), so that they can
+    register again with the same address instead of being locked out of data nobody can reach."""
     _check_pending(admin, teacher)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("reason_required", _l("Give the reason, so the person knows what to do."),
                           field="reason")
-    teacher.is_disabled = True
-    # A disabled account must not stay signed in anywhere.
-    teacher.session_token = new_session_token()
-    revoke_personal_tokens(teacher)
-    queue_message(
+    message = queue_message(
         kind="teacher_rejected", recipient=teacher.email, user=teacher,
         subject=_l("Your SciVisit teacher registration was not accepted"),
         body=paragraphs(
             _l("Hello %(name)s,", name=teacher.name),
             _l("Your registration as a teacher was not accepted. Reason: %(reason)s", reason=reason),
+            _l("Your account and the details you gave (name, mobile number, e-mail address and school) have "
+               "been deleted. You are welcome to register again with the same e-mail address."),
             _l("If you think this is a mistake, contact your district's science association."),
         ),
     )
-    db.session.flush()
+    record_access(admin, AccessAction.REJECT_TEACHER, teacher)
+    erase_account(teacher, keep_message=message)
 
 
 # --- Command line helpers -----------------------------------------------------------------------

@@ -274,6 +274,7 @@ def reject_teacher(user_id: int):
     authorize(services.can_verify_teacher(current_user, teacher))
     form = RejectTeacherForm()
     if form.validate_on_submit():
+        name = teacher.name  # the account is gone once rejected
         try:
             services.reject_teacher(current_user, teacher, form.reason.data)
         except DomainError as exc:
@@ -285,8 +286,8 @@ def reject_teacher(user_id: int):
         else:
             db.session.commit()
             after_commit_delivery()
-            flash(_("The registration of %(name)s was rejected and they have been told why.",
-                    name=teacher.name), "success")
+            flash(_("The registration of %(name)s was rejected: they have been told why, and their account and "
+                    "details have been deleted.", name=name), "success")
             return redirect(url_for("accounts.teacher_queue"))
     return render_template("accounts/reject_teacher.html", form=form, teacher=teacher), form_status(form)
 

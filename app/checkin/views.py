@@ -2,8 +2,8 @@
 gate devices and walk-in poster; the visitor's walk-in form; the ticket shown on booking pages."""
 from __future__ import annotations
 
-import secrets
 import uuid
+from datetime import datetime, time, timedelta
 from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
@@ -22,15 +22,16 @@ from app.checkin.services import GATE_MAX, Headcount
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error
-from app.core.time import local_today, utcnow
+from app.core.time import LOCAL_TZ, local_today, utcnow
 from app.extensions import db, limiter
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("checkin", __name__)
 
 GATE_COOKIE = "sv_gate"
+GATE_COOKIE_AGE = 400 * 24 * 3600
+# A visitor's phone at the walk-in poster: counted once a day per venue, so the cookie lasts the day.
 DEVICE_COOKIE = "sv_device"
-DEVICE_COOKIE_AGE = 400 * 24 * 3600
 
 
 # --- the ticket on booking pages ------------------------------------------------------------------
@@ -79,7 +80,7 @@ def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_for
         "checkin/scan.html", venue=venue, outcome=outcome, headcount_form=headcount_form,
         form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
         totals=services.day_totals(venue.id, today), recent=services.recent_attempts(venue.id, today),
-        present=present, csrf=generate_csrf(), gate_cookie=GATE_COOKIE, gate_cookie_age=DEVICE_COOKIE_AGE), status)
+        present=present, csrf=generate_csrf(), gate_cookie=GATE_COOKIE, gate_cookie_age=GATE_COOKIE_AGE), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -87,7 +88,7 @@ def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_for
 def _remember_gate(response, gate: str | None):
     if gate is not None:
         # Not HttpOnly: the scanner script rewrites it when staff type another gate.
-        response.set_cookie(GATE_COOKIE, quote(gate.strip()[:GATE_MAX], safe=""), max_age=DEVICE_COOKIE_AGE,
+        response.set_cookie(GATE_COOKIE, quote(gate.strip()[:GATE_MAX], safe=""), max_age=GATE_COOKIE_AGE,
                             samesite="Lax", secure=request.is_secure)
     return response
 
@@ -264,11 +265,10 @@ def _poster_venue(venue_id: int, token: str) -> Venue:
 @limiter.limit("10 per minute; 60 per day", methods=["POST"])
 def walk_in(venue_id: int, token: str):
     venue = _poster_venue(venue_id, token)
-    device = request.cookies.get(DEVICE_COOKIE) or ""
-    device = device[:64] if len(device) >= 16 else ""
-    new_device = not device
-    device = device or secrets.token_urlsafe(24)
     today = local_today()
+    device = walkins.device_id_for(request.cookies.get(DEVICE_COOKIE), today)
+    new_device = device is None
+    device = device or walkins.new_device_id(today)
     form = WalkInForm()
     visit, status = walkins.previous_walk_in(venue.id, today, device), 200
     counted_before = visit is not None  # this phone registered earlier today
@@ -289,6 +289,8 @@ def walk_in(venue_id: int, token: str):
                                              counted_before=counted_before, room=walkins.room_left(venue, today),
                                              today=today), status)
     if new_device:
-        response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_AGE, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+        midnight = datetime.combine(today + timedelta(days=1), time(), LOCAL_TZ)
+        response.set_cookie(DEVICE_COOKIE, device, expires=midnight,
+                            max_age=max(0, int((midnight - datetime.now(LOCAL_TZ)).total_seconds())),
+                            samesite="Lax", httponly=True, secure=request.is_secure)
     return response

@@ -2,7 +2,9 @@
 
 The poster's QR opens ``/walk-in/<venue_id>/<token>`` where the token is an HMAC of the venue and
 the local date under the app's SECRET_KEY: it changes at midnight, so yesterday's photo of the
-poster does not work, and no state is kept for it.
+poster does not work, and no state is kept for it. A phone counts once a day at a venue: its cookie
+holds a random id dated for the day, and the visit keeps only a keyed hash of that id, the venue and
+the day, which links nothing beyond that one visit.
 
 The day's room: the venue's ``daily_capacity`` minus the people still expected on bookings for the
 day (pending or confirmed) minus everyone already admitted that day (tickets at their actual
@@ -13,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -48,8 +51,24 @@ def token_is_valid(venue_id: int, token: str, *, now: datetime | None = None) ->
     return hmac.compare_digest(daily_token(venue_id, today), (token or "")[:64])
 
 
-def device_hash(device_id: str) -> str:
-    return hashlib.sha256(f"walk-in-device|{device_id}".encode()).hexdigest()
+def new_device_id(day: date) -> str:
+    """A phone's walk-in id (its cookie) for ``day``: random, and dated so it serves that day only."""
+    return f"{day.isoformat()}.{secrets.token_urlsafe(24)}"
+
+
+def device_id_for(cookie: str | None, day: date) -> str | None:
+    """The phone's walk-in id if its cookie was made for ``day``; any other (an older day's, or one
+    of the long-lived cookies from before ids were dated) counts for nothing and is replaced."""
+    cookie = (cookie or "")[:64]
+    prefix = f"{day.isoformat()}."
+    return cookie if cookie.startswith(prefix) and len(cookie) >= len(prefix) + 16 else None
+
+
+def device_hash(device_id: str, venue_id: int, day: date) -> str:
+    """What a walk-in keeps of the phone: a keyed hash that only answers "this phone already came to
+    this venue today"; one phone's visits to other venues or on other days give unrelated values."""
+    message = f"walk-in-device|{venue_id}|{day.isoformat()}|{device_id}".encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).hexdigest()
 
 
 def people_counted(venue_id: int, day: date, now: datetime | None = None) -> int:
@@ -77,7 +96,7 @@ def previous_walk_in(venue_id: int, day: date, device: str | None) -> CheckIn | 
     if not device:
         return None
     return db.session.scalar(select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.local_date == day,
-                                                   CheckIn.device_hash == device_hash(device)))
+                                                   CheckIn.device_hash == device_hash(device, venue_id, day)))
 
 
 def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, device: str | None = None,
@@ -105,7 +124,8 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
     # One walk-in at a time per venue, so two phones cannot both take the last places.
     db.session.execute(select(Venue.id).where(Venue.id == venue.id).with_for_update())
     row = CheckIn(kind=CheckInKind.WALK_IN, result=CheckInResult.OK, venue_id=venue.id, local_date=day,
-                  persons=persons, audience_group=group, device_hash=device_hash(device) if device else None,
+                  persons=persons, audience_group=group,
+                  device_hash=device_hash(device, venue.id, day) if device else None,
                   user_id=getattr(actor, "id", None) if actor is not None and not isinstance(actor, GateDevice)
                   else None,
                   token_id=actor.token_id if isinstance(actor, GateDevice) else None,

@@ -13,6 +13,7 @@ from app.bookings.models import Booking
 from app.core.errors import DomainError
 from app.extensions import db
 from app.notifications.models import OutboxMessage
+from app.privacy.services import forget_bookings_in_access_log
 from app.scheduling.models import Slot
 
 _AGE = re.compile(r"^\s*(\d{1,4})\s*([dmy])\s*$", re.IGNORECASE)
@@ -53,9 +54,11 @@ def bookings_to_purge(cutoff: datetime) -> list[int]:
 
 
 def anonymise_bookings(ids: list[int]) -> int:
-    """Strip the booker, class name, request key and reasons; counts, statuses and dates stay."""
+    """Strip the booker, class name, request key and reasons; counts, statuses and dates stay. The
+    access log forgets which of these bookings were viewed."""
     if not ids:
         return 0
+    forget_bookings_in_access_log(ids)
     return db.session.execute(
         sa.update(Booking).where(Booking.id.in_(ids))
         .values(user_id=None, class_name=None, request_key=None, cancel_reason="", decline_reason=""),

@@ -42,6 +42,7 @@ class AccessAction(LabelledEnum):
     VIEW_STAFF_LIST = "view_staff_list", _l("Viewed a venue's staff list")
     ADD_VENUE_STAFF = "add_venue_staff", _l("Added a member of a venue's staff")
     REMOVE_VENUE_STAFF = "remove_venue_staff", _l("Removed a member of a venue's staff")
+    REJECT_TEACHER = "reject_teacher", _l("Rejected a teacher's registration and deleted the account")
 
 
 # --- the audit log -------------------------------------------------------------------------------
@@ -169,13 +170,8 @@ def can_delete_own_account(user) -> bool:
 
 
 def delete_own_account(user: User, password: str, *, now: datetime | None = None) -> int:
-    """Delete ``user``'s account after checking their password; returns the future bookings cancelled.
-
-    Future open bookings are ended (places return, the waitlist moves); every booking stays as an
-    anonymous count (no user, no class name, no request key, no reasons), so statistics do not change.
-    Tokens, calendar feed and messages go with the account; the e-mail address is free again."""
-    from app.bookings.services import end_booking
-
+    """Delete ``user``'s account after checking their password (``erase_account``); returns the
+    future bookings cancelled. The deletion is logged, by an actor id that now leads to no one."""
     now = now or utcnow()
     if not can_delete_own_account(user):
         raise DomainError("role_cannot_self_delete",
@@ -183,24 +179,56 @@ def delete_own_account(user: User, password: str, *, now: datetime | None = None
                              "close it."), status=403)
     if not check_password_hash(user.password_hash, password or ""):
         raise DomainError("wrong_password", _l("Your password is not correct."), field="password")
+    record_access(user, AccessAction.DELETE_OWN_ACCOUNT, user, now=now)
+    return erase_account(user, now=now)
+
+
+def erase_account(user: User, *, now: datetime | None = None, keep_message: OutboxMessage | None = None) -> int:
+    """Delete ``user``'s account and personal data: the one rule for a person's own request and a
+    rejected registration. Returns the future bookings cancelled.
+
+    Future open bookings are ended (places return, the waitlist moves); every booking stays as an
+    anonymous count (no user, no class name, no request key, no reasons), so statistics do not change.
+    Tokens, calendar feed and messages go with the account, except ``keep_message`` (the one telling
+    the person why, still to be sent); the e-mail address is free again. The access log keeps who
+    viewed what kind of data when, but no longer whose, nor which of their bookings."""
+    from app.bookings.services import end_booking
+
+    now = now or utcnow()
     future = db.session.scalars(
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.user_id == user.id, Booking.status.in_(_OPEN_STATUSES), Slot.starts_at > now)
         .order_by(Booking.id)).all()
     for booking in future:
         end_booking(booking, BookingStatus.CANCELLED, reason="", now=now)
+    forget_bookings_in_access_log(select(Booking.id).where(Booking.user_id == user.id))
+    db.session.execute(
+        sa.update(PersonalDataAccess).where(PersonalDataAccess.subject_user_id == user.id)
+        .values(subject_user_id=None), execution_options={"synchronize_session": False})
     db.session.execute(
         sa.update(Booking).where(Booking.user_id == user.id)
         .values(user_id=None, class_name=None, request_key=None, cancel_reason="", decline_reason=""),
         execution_options={"synchronize_session": False})
+    kept = []
+    if keep_message is not None:
+        db.session.flush()
+        keep_message.user_id = None
+        kept = [OutboxMessage.id != keep_message.id]
     db.session.execute(sa.delete(OutboxMessage).where(
-        sa.or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == user.email)))
+        sa.or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == user.email), *kept))
     db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.execute(sa.update(CheckIn).where(CheckIn.user_id == user.id).values(user_id=None))
-    record_access(user, AccessAction.DELETE_OWN_ACCOUNT, user, now=now)
     user_id = user.id
     db.session.expunge(user)
     db.session.execute(sa.delete(User).where(User.id == user_id))
     db.session.flush()
     return len(future)
+
+
+def forget_bookings_in_access_log(booking_ids) -> int:
+    """Bookings being anonymised (a list of ids, or a select of them): the log keeps that a booking
+    was viewed, not which one; beside its booker, the id would lead back to the person."""
+    return db.session.execute(
+        sa.update(PersonalDataAccess).where(PersonalDataAccess.booking_id.in_(booking_ids))
+        .values(booking_id=None), execution_options={"synchronize_session": False}).rowcount

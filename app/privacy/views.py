@@ -5,6 +5,7 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
 from app.core.authz import authorize
@@ -48,8 +49,9 @@ def delete_account():
             db.session.commit()
             logout_user()
             session.clear()
-            flash(_("Your account has been deleted. %(n)d upcoming bookings were cancelled.", n=cancelled),
-                  "success")
+            flash(ngettext("Your account has been deleted. %(num)d upcoming booking was cancelled.",
+                           "Your account has been deleted. %(num)d upcoming bookings were cancelled.", cancelled)
+                  if cancelled else _("Your account has been deleted."), "success")
             return redirect(url_for("main.home"))
     elif not allowed and request.method == "POST":
         return render_template("privacy/delete_account.html", form=form, allowed=False), 403
