@@ -291,3 +291,47 @@ def test_a_time_already_booked_links_the_booking_instead_of_offering_to_book_it_
     assert 'name="party_size"' not in page  # no form that could only be refused
     assert client.post(f"/bookings/{booking.id}/cancel").status_code == 302
     assert f'href="/slots/{slot.id}/book"' in client.get(month).get_data(as_text=True)
+
+
+def test_a_party_larger_than_the_places_left_is_told_how_many_and_offered_the_waiting_list(client, auth):
+    slot = factories.slot(capacity=4)
+    factories.booked_visit(slot, factories.user("citizen"), party_size=2)
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+
+    refused = client.post(f"/slots/{slot.id}/book?lang=en",
+                          data={"request_key": _request_key(client, slot.id), "party_size": 3})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Only 2 places are left at this time." in page and "fully booked" not in page
+    assert 'name="join_waitlist"' in page  # the way to join is on the form sent back
+
+    assert _book(client, slot.id, party_size=3, join_waitlist="y").status_code == 302
+    assert db.session.scalar(select(Booking.status).where(Booking.user_id == citizen.id)) == BookingStatus.WAITLISTED
+
+
+def test_the_api_says_how_many_places_are_left_for_a_party_that_does_not_fit(client):
+    slot = factories.slot(capacity=4)
+    factories.booked_visit(slot, factories.user("citizen"), party_size=2)
+    citizen = factories.user("citizen")
+    token = client.post("/api/v1/auth/token", json={"email": citizen.email, "password": "password123"})
+    response = client.post("/api/v1/bookings?lang=en", json={"slot_id": slot.id, "party_size": 3},
+                           headers={"Authorization": f"Bearer {token.get_json()['token']}"})
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "slot_full"
+    assert response.get_json()["message"].startswith("Only 2 places are left at this time.")
+
+
+def test_a_waitlisted_booking_page_states_no_cancel_deadline_but_that_it_can_be_given_up_any_time(client, auth):
+    soon = factories.slot(capacity=1)
+    soon.starts_at, soon.ends_at = utcnow() + timedelta(hours=3), utcnow() + timedelta(hours=5)
+    db.session.commit()
+    factories.booked_visit(soon, factories.user("citizen"), party_size=1, now=utcnow() - timedelta(hours=1))
+    auth.login(factories.user("citizen").email)
+    assert _book(client, soon.id, party_size=1, join_waitlist="y").status_code == 302
+    booking = db.session.scalar(select(Booking).where(Booking.status == BookingStatus.WAITLISTED))
+
+    page = client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    assert "You can cancel until" not in page  # the cutoff (21 hours ago) is not the waiting list's
+    assert "You can leave the waiting list at any time." in page
+    assert 'name="reason"' in page

@@ -322,6 +322,22 @@ def test_a_colleague_is_told_the_class_is_booked_not_that_they_booked_it(client,
     assert db.session.scalar(select(db.func.count(Booking.id))) == 1
 
 
+def test_a_class_already_booked_by_a_colleague_is_said_next_to_the_class_field(client, auth):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=200)
+    first = factories.user("teacher")
+    factories.booked_visit(slot, first, class_name="三年级2班")
+    colleague = factories.user("teacher", school=first.school)
+    auth.login(colleague.email)
+
+    error = re.search(r'id="class_name-error">([^<]*)<', _book_class(client, slot.id, class_name="三年级２班")
+                      .get_data(as_text=True))
+    assert error and "三年级2班 of your school already has a booking" in error.group(1)
+    auth.logout()
+    api = _api_class(client, _token(client, colleague), slot.id, class_name="三年级2班")
+    assert (api.status_code, api.get_json()["error"], api.get_json()["field"]) == (409, "duplicate_booking",
+                                                                                    "class_name")
+
+
 # --- the program's grades ---------------------------------------------------------------------------
 
 def test_a_program_for_other_grades_is_refused_next_to_the_program(client, auth):
@@ -348,6 +364,56 @@ def test_a_slot_offering_a_program_for_other_grades_refuses_a_general_visit_of_t
     assert refused.get_json()["message"] == "This time offers a program for Grade 1 to Grade 6 only."
 
 
+def _slot_with_program(**program):
+    """A school slot running a program for grades 1–9, at a venue with another program for every grade."""
+    water = factories.program(factories.venue(), title_en="Where water comes from", grade_min=1, grade_max=9,
+                              **program)
+    other = factories.program(water.venue, title_en="Hands-on lab day", grade_min=0, grade_max=12)
+    slot = factories.slot(water.venue, audience="school", days_ahead=10, capacity=200, program_id=water.id)
+    return slot, water, other
+
+
+def test_a_slot_running_a_program_offers_only_that_program_on_the_booking_form(client, auth):
+    slot, water, other = _slot_with_program()
+    auth.login(factories.user("teacher").email)
+    page = client.get(f"/slots/{slot.id}/book?lang=en").get_data(as_text=True)
+    choices = re.search(r'<select[^>]*name="program_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert "Where water comes from" in choices
+    assert "Hands-on lab day" not in choices and "General visit" not in choices
+
+
+def test_another_program_than_the_slots_own_is_refused_next_to_the_program(client, auth):
+    slot, water, other = _slot_with_program()
+    teacher = factories.user("teacher")
+    auth.login(teacher.email)
+    page = _book_class(client, slot.id, class_name="高一1班", grade=10, program_id=other.id)
+    assert page.status_code == 400 and 'id="program_id-error"' in page.get_data(as_text=True)
+    auth.logout()
+
+    headers = _token(client, teacher)
+    for lang, says in (("en", "Where water comes from"), ("zh", None)):
+        api = client.post(f"/api/v1/bookings?lang={lang}", headers={**headers, "Accept-Language": lang},
+                          json={"slot_id": slot.id, "students": 30, "adults": 2, "grade": 10,
+                                "class_name": "高一1班", "program_id": other.id})
+        body = api.get_json()
+        assert (api.status_code, body["error"], body["field"]) == (400, "invalid_program", "program_id")
+        if says:
+            assert says in body["message"]
+        else:
+            assert re.search(r"[\u4e00-\u9fff]", body["message"]) and "program" not in body["message"]
+    assert db.session.scalar(select(db.func.count(Booking.id))) == 0
+
+
+def test_a_class_booking_a_slot_with_a_program_gets_that_program_within_its_grades(client):
+    slot, water, other = _slot_with_program()
+    headers = _token(client, factories.user("teacher"))
+    too_old = _api_class(client, headers, slot.id, grade=10, class_name="高一1班", program_id=water.id)
+    assert (too_old.status_code, too_old.get_json()["error"]) == (400, "program_grade")
+    booked = _api_class(client, headers, slot.id, grade=4, program_id=water.id)
+    assert booked.status_code == 201
+    assert db.session.get(Booking, booked.get_json()["id"]).program_id == water.id
+
+
 # --- the partner notice -----------------------------------------------------------------------------
 
 def test_the_partner_school_notice_is_a_notice_not_a_badge(client, auth):
@@ -365,3 +431,17 @@ def test_an_unverified_teacher_is_told_before_filling_in_the_class_form(client, 
     auth.login(factories.user("teacher", verified=False).email)
     page = client.get(f"/slots/{slot.id}/book?lang=en").get_data(as_text=True)
     assert "waiting for verification by the district" in page and 'name="students"' not in page
+
+
+# --- the deadline a booking's page states ------------------------------------------------------------
+
+def test_a_pending_request_states_it_can_be_changed_until_the_visit_starts(client, auth):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=200)  # 09:00
+    db.session.add(BookingRules(venue_id=slot.venue_id, cancel_cutoff_hours=30))  # the cutoff: 03:00 the day before
+    db.session.commit()
+    teacher = factories.user("teacher")
+    booking = factories.booked_visit(slot, teacher)
+    auth.login(teacher.email)
+
+    said = re.search(r"You can change or cancel until ([^<]*)\.", _text(client.get(f"/bookings/{booking.id}?lang=en")))
+    assert said and "09:00" in said.group(1) and "03:00" not in said.group(1)

@@ -309,7 +309,7 @@ def test_the_last_places_taken_meanwhile_are_refused_on_the_check_screen_with_th
 
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409 and "Please check your booking" in html
-    assert "This time is fully booked." in html and "Join the waiting list" in html
+    assert "Only 1 place is left at this time." in html and "Join the waiting list" in html
     assert "Confirm booking" not in html, "a time known to be full is not offered again"
     assert _bookings() == 1 and _taken(slot.id) == 2
     waiting = _send(client, _Page(html), join_waitlist="y")

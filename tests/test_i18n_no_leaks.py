@@ -36,7 +36,7 @@ from sqlalchemy import select
 from app.accounts.models import ApiToken, User
 from app.bookings import services as booking_services
 from app.bookings.models import Booking, Partnership
-from app.checkin import walkins
+from app.checkin import tickets, walkins
 from app.core.time import local_today
 from app.events.models import ThemedDay
 from app.extensions import db
@@ -195,7 +195,8 @@ def _one_language_data() -> list[str]:
     """Strings people typed in one language: names, class names, gate names, codes."""
     values = set(db.session.scalars(select(User.name)))
     values |= set(db.session.scalars(select(Booking.class_name).where(Booking.class_name.isnot(None))))
-    values |= set(db.session.scalars(select(Booking.reference)))
+    references = set(db.session.scalars(select(Booking.reference)))
+    values |= references | {tickets.grouped(r) for r in references}  # and as people read them: F265 E231 …
     values |= set(db.session.scalars(select(ApiToken.name).where(ApiToken.name.isnot(None))))
     return sorted((v for v in values if v), key=len, reverse=True)
 

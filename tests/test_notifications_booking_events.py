@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.bookings import services as booking_services
 from app.bookings.models import Booking, BookingStatus
+from app.checkin import tickets
 from app.core.time import local_today
 from app.extensions import db
 from app.notifications.models import OutboxMessage
@@ -56,7 +57,7 @@ def test_a_confirmed_booking_is_told_in_chinese_by_default(app):
     assert "南京科技馆" in message.subject and "南京科技馆" in message.body
     assert "雨花台区紫荆花路9号" in message.body
     assert f"{day.year}年{day.month}月{day.day}日" in message.body and "09:30" in message.body
-    assert booking.reference in message.body and f"/bookings/{booking.id}" in message.body
+    assert tickets.grouped(booking.reference) in message.body and f"/bookings/{booking.id}" in message.body
     assert str(_attached_event(message)["uid"]) == f"booking-{booking.reference}@scivisit"
 
 

@@ -191,3 +191,18 @@ def test_a_slot_within_one_day_carries_no_next_day_marker(client, manager):
     slot = factories.slot(manager.venue, start=time(19), end=time(21))
     page = client.get(f"/manage/slots?start={slot.local_date}&end={slot.local_date}&lang=en").get_data(as_text=True)
     assert "19:00–21:00" in page and "(next day)" not in page
+
+
+# --- the booking windows of a mixed slot ------------------------------------------------------------
+
+def test_a_mixed_slot_states_the_class_window_beside_the_public_one(client, manager):
+    slot = factories.slot(manager.venue, audience="mixed", days_ahead=20, window_opens_days=7)
+    page = client.get(f"/manage/slots/{slot.id}?lang=en").get_data(as_text=True)
+    assert "Individuals: Opens 7 days before, closes when the slot starts" in page
+    assert "Classes: Opens 30 days before, closes 72 hours before the start" in page
+
+
+def test_a_public_slot_states_one_booking_window(client, manager):
+    slot = factories.slot(manager.venue, days_ahead=5)
+    page = client.get(f"/manage/slots/{slot.id}?lang=en").get_data(as_text=True)
+    assert "Opens 7 days before, closes when the slot starts" in page and "Classes:" not in page

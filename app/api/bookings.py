@@ -201,11 +201,14 @@ OPENAPI = {
                 "description": (
                     "Refusals name their reason in `error`, among them: `outside_booking_window` (a class "
                     "follows the group window and cutoff on any slot, earlier for a partner school), "
-                    "`slot_full` (for a school that is not a partner, places held for partner schools count "
+                    "`slot_full` (a citizen's party that does not fit is told how many places are left and "
+                    "may ask for the waiting list with `waitlist`; for a school that is not a partner, places "
+                    "held for partner schools count "
                     "until their release; `message` says how many and until when), `duplicate_booking` (the "
                     "caller, or for a class the same class of the school, already holds a booking of the "
                     "slot; class names are compared with full-width characters and spaces folded), "
-                    "`program_grade` (the program is not made for the class's grade), "
+                    "`program_grade` (the program is not made for the class's grade), `invalid_program` (not "
+                    "the slot's own program, or not one of the venue's active programs), "
                     "`idempotency_key_reused` (409: the `Idempotency-Key` came before with another slot, "
                     "party or class; nothing is booked)."),
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
@@ -226,7 +229,13 @@ OPENAPI = {
                                     "adults": {"type": "integer"},
                                     "grade": {"type": "integer", "minimum": 0, "maximum": 12},
                                     "class_name": {"type": "string", "maxLength": CLASS_NAME_MAX},
-                                    "program_id": {"type": ["integer", "null"]}}},
+                                    "program_id": {
+                                        "type": ["integer", "null"],
+                                        "description": "On a slot that runs a program, the class books that "
+                                                       "program: give its id or leave this out; another id is "
+                                                       "refused with `invalid_program`. On a slot without one, "
+                                                       "one of the venue's active programs for the class's "
+                                                       "grade, or null (or left out) for a general visit."}}},
                 ]}}}},
                 "responses": {
                     "201": {"description": "Booked (confirmed, pending approval, or waitlisted).",

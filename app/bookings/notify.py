@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app.bookings.models import BookingStatus
 from app.bookings.party import party_text
 from app.calendars.ics import booking_calendar, to_text
+from app.checkin import tickets
 from app.core.i18n import localized
 from app.core.templating import slot_hours
 from app.core.time import to_local, utcnow
@@ -70,7 +71,7 @@ def _facts(booking, event: str, reason) -> dict:
         "date": format_date(start.date(), "full"),
         "time": slot_hours(slot),
         "party": party_text(booking),
-        "reference": booking.reference,
+        "reference": tickets.grouped(booking.reference),  # as the booking page and the ticket write it
         "status": str(booking.status_label(utcnow())),
         # Only a confirmed booking has a ticket to replace; a pending one is still waiting for the venue.
         "has_ticket": booking.status == BookingStatus.CONFIRMED,

@@ -21,6 +21,7 @@ from app.bookings.models import (ACTIVE_STATUSES, CLASS_ADULTS_MAX, CLASS_NAME_M
 from app.bookings.rules import (adults_needed, booking_window, cancel_deadline, is_partner, normal_class_name,
                                 places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
+from app.core.i18n import localized
 from app.core.time import utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Slot, SlotStatus
@@ -120,7 +121,7 @@ def _insert(booking: Booking, clash_message=None) -> Booking:
     except exc.IntegrityError as error:
         same_class = clash_message is not None and "class" in str(error.orig)
         raise DomainError("duplicate_booking", clash_message if same_class else _already_booked(),
-                          status=409) from error
+                          field="class_name" if same_class else None, status=409) from error
     return booking
 
 
@@ -193,7 +194,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     # A full slot is said before the no-show check and without queuing on the slot's row: at 9:00
     # on a popular day most requests are for places already gone.
     if not join_waitlist and not capacity.has_room(slot, party_size, partner=False, now=now):
-        raise _fully_booked()
+        raise _no_room_for_party(slot, now)
     _check_no_show_block(user, rules, now)
     _serve_waiting_list_first(slot, party_size, partner=False, now=now)
 
@@ -208,7 +209,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     elif join_waitlist:
         notify.booking_event(booking, "waitlisted")
     else:
-        raise _fully_booked()
+        raise _no_room_for_party(slot, now)
     return booking
 
 
@@ -248,20 +249,35 @@ def _no_room_for_class(slot: Slot, seats: int, *, partner: bool, now: datetime) 
     return DomainError("slot_full", message, status=409)
 
 
-def _fully_booked() -> DomainError:
-    return DomainError("slot_full", _l("This time is fully booked. You can join the waiting list."), status=409)
+def _no_room_for_party(slot: Slot, now: datetime) -> DomainError:
+    """Why a citizen's party does not fit: the slot is full, or fewer places are left than asked
+    (said how many, as a smaller party may still book). Either way the waiting list is open."""
+    left = capacity.places_for(slot, partner=False, now=now)
+    if left > 0:
+        message = _ln("Only %(num)d place is left at this time. You can join the waiting list.",
+                      "Only %(num)d places are left at this time. You can join the waiting list.", left)
+    else:
+        message = _l("This time is fully booked. You can join the waiting list.")
+    return DomainError("slot_full", message, status=409)
 
 
 def _class_program(slot: Slot, program_id, grade: int):
-    """The program the class asks for (or, for a general visit, the one the slot offers), checked:
-    one of the venue's active programs, made for the class's grade."""
-    if not program_id:
+    """The program the class books, checked for the class's grade. A slot that runs a program
+    offers that one only (another asked for is refused: the session does not run it); a slot
+    without one offers the venue's active programs, or a general visit (``program_id`` empty)."""
+    if slot.program is not None:
         program = slot.program
-        if program is not None and not program.grade_min <= grade <= program.grade_max:
+        if program_id and program_id != program.id:
+            raise DomainError("invalid_program", _l("This time runs %(program)s only. Book it, or choose another "
+                                                    "time.", program=localized(program, "title")),
+                              field="program_id")
+        if not program.grade_min <= grade <= program.grade_max:
             raise DomainError("program_grade", _l("This time offers a program for %(low)s to %(high)s only.",
                                                   low=_grade_text(program.grade_min),
                                                   high=_grade_text(program.grade_max)), field="grade")
         return program
+    if not program_id:
+        return None
     program = active_program(slot.venue_id, program_id)
     if program is None:
         raise DomainError("invalid_program", _l("Choose one of this venue's programs, or a general visit."),
@@ -320,7 +336,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if _has_active_booking(teacher, slot):
         raise DomainError("duplicate_booking", _already_booked(), status=409)
     if _class_clash(slot, teacher.school_id, class_name):
-        raise DomainError("duplicate_booking", _class_already_booked(class_name), status=409)
+        raise DomainError("duplicate_booking", _class_already_booked(class_name), field="class_name", status=409)
 
     seats = students + adults
     if not capacity.has_room(slot, seats, partner=partner, now=now):
@@ -373,15 +389,22 @@ def is_live(booking: Booking, now: datetime) -> bool:
     return booking.status in UPCOMING and not booking.lapsed(now)
 
 
-def past_cutoff(booking: Booking, now: datetime) -> bool:
-    """Changes and cancellations have closed. The venue's cutoff is for visits it has confirmed: a
-    place on the waiting list can always be given up, and a request it has not decided yet can be
-    withdrawn or lowered until the visit starts (then it has lapsed)."""
+def change_deadline(booking: Booking) -> datetime | None:
+    """Until when the booker may change or cancel ``booking`` (None: at any time). The venue's
+    cutoff is for visits it has confirmed: a place on the waiting list can always be given up, and
+    a request it has not decided yet can be withdrawn or lowered until the visit starts (then it
+    has lapsed)."""
     if booking.status == BookingStatus.WAITLISTED:
-        return False
+        return None
     if booking.status == BookingStatus.PENDING:
-        return now >= booking.slot.starts_at
-    return now >= cancel_deadline(booking.slot, rules_for(booking.venue))
+        return booking.slot.starts_at
+    return cancel_deadline(booking.slot, rules_for(booking.venue))
+
+
+def past_cutoff(booking: Booking, now: datetime) -> bool:
+    """Changes and cancellations have closed (``change_deadline`` has passed)."""
+    deadline = change_deadline(booking)
+    return deadline is not None and now >= deadline
 
 
 def changes_open(booking: Booking, now: datetime) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -14,7 +15,8 @@ from app.accounts.models import Role
 from app.bookings import party, queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
 from app.bookings.models import Booking, BookingKind, BookingStatus
-from app.bookings.rules import Places, Viewer, cancel_deadline, outlook, rules_for, window_state
+from app.bookings.rules import Places, Viewer, outlook, rules_for, window_state
+from app.checkin import tickets
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error
@@ -69,6 +71,23 @@ def booking_status_now(booking: Booking):
 
 
 @bp.app_template_global()
+def booking_tone_now(booking: Booking) -> str:
+    """The colour of ``booking_status_now``'s badge: ``ok`` for a visit confirmed or made, ``warn`` while
+    it still waits (a request, the waiting list), ``bad`` once it is off."""
+    if booking.status in (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN):
+        return "ok"
+    return "warn" if services.is_live(booking, utcnow()) else "bad"
+
+
+@bp.app_template_filter()
+def booking_number(reference: str) -> Markup:
+    """A booking's reference as people read it out and type it, the same on every page: in groups of
+    four (``F265 E231 33B1 6D2C``) that a narrow screen wraps between, never inside (``.booking-number``),
+    and that a page translator leaves alone."""
+    return Markup('<span class="booking-number" translate="no">{}</span>').format(tickets.grouped(reference))
+
+
+@bp.app_template_global()
 def places_left_now(slots, venue=None) -> int:
     """``places_now`` over a day's slots."""
     return sum(places_now(slot, venue).left for slot in slots)
@@ -93,6 +112,10 @@ def _booking_or_404(booking_id: int) -> Booking:
 
 
 def _program_choices(slot: Slot) -> list[SelectChoice]:
+    """What a class may book on ``slot`` (``services.book_class_visit`` checks it): the slot's own
+    program when it runs one, else a general visit or one of the venue's active programs."""
+    if slot.program is not None:
+        return [SelectChoice(slot.program.id, localized(slot.program, "title"))]
     programs = db.session.scalars(
         select(Program).where(Program.venue_id == slot.venue_id, Program.is_active.is_(True)).order_by(Program.id))
     return [SelectChoice(0, _("General visit"))] + [SelectChoice(p.id, localized(p, "title")) for p in programs]
@@ -118,6 +141,7 @@ def book_slot(slot_id: int):
         form.request_key.data = uuid.uuid4().hex
 
     status = 200
+    offer_waitlist = False  # a party that did not fit is offered the waiting list, full or not
     if form.validate_on_submit():
         try:
             booking = _book(form, slot)
@@ -127,13 +151,14 @@ def book_slot(slot_id: int):
             db.session.rollback()
             apply_error(form, exc)
             status = exc.status if exc.status in (400, 403, 409) else 400
+            offer_waitlist = exc.code == "slot_full"
         else:
             flash(_saved(booking), "success")
             return redirect(url_for("bookings.detail", booking_id=booking.id))
     elif form.errors:
         status = 400
     return render_template("bookings/book.html", slot=slot, form=form, rules=rules,
-                           outlook=outlook(current_user, slot, utcnow()),
+                           outlook=outlook(current_user, slot, utcnow()), offer_waitlist=offer_waitlist,
                            booked=services.active_booking_id(current_user, slot)), status
 
 
@@ -204,7 +229,7 @@ def _render_detail(booking: Booking, *, cancel_form: CancelForm | None = None,
         headcount_form = HeadcountForm(students=booking.students, adults=booking.adults)
     now = utcnow()
     return render_template("bookings/detail.html", booking=booking, cancel_form=cancel_form or CancelForm(),
-                           headcount_form=headcount_form, deadline=cancel_deadline(booking.slot, rules_for(booking.venue)), own=own,
+                           headcount_form=headcount_form, deadline=services.change_deadline(booking), own=own,
                            live=services.is_live(booking, now), lapsed=booking.lapsed(now),
                            changes_open=services.changes_open(booking, now)), status
 

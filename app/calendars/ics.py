@@ -17,6 +17,7 @@ from icalendar import Alarm, Calendar, Event, Timezone
 
 from app.bookings.models import Booking, BookingStatus
 from app.bookings.party import party_text
+from app.checkin import tickets
 from app.core.i18n import localized
 from app.core.time import LOCAL_TZ, to_local, utcnow
 from app.scheduling.models import Closure, Slot
@@ -86,7 +87,7 @@ def _event_status(booking: Booking, now: datetime) -> str:
 
 def booking_description(booking: Booking, now: datetime) -> str:
     """The facts of a booking in plain lines: reference, party, status, and what to do next."""
-    lines = [_("Booking reference: %(reference)s", reference=booking.reference),
+    lines = [_("Booking number: %(number)s", number=tickets.grouped(booking.reference)),
              _("Party: %(party)s", party=party_text(booking)),
              _("Status: %(status)s", status=booking.status_label(now))]
     status = _event_status(booking, now)

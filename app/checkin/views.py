@@ -41,9 +41,7 @@ def ticket_view(booking) -> dict | None:
     if booking.status != BookingStatus.CONFIRMED or not services.can_view_ticket(current_user, booking):
         return None
     code = tickets.code_for_booking(booking)
-    return {"code": code, "code_grouped": tickets.grouped(code),
-            "reference_grouped": tickets.grouped(booking.reference),
-            "png": url_for("api.ticket_png", booking_id=booking.id)}
+    return {"code": code, "code_grouped": tickets.grouped(code), "png": url_for("api.ticket_png", booking_id=booking.id)}
 
 
 @bp.app_context_processor

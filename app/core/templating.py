@@ -11,19 +11,26 @@ from app.core.i18n import localized
 from app.core.time import to_local
 
 
+# The widths a language writes a date in. ``full`` (2026年12月2日星期三 / Wednesday, December 2, 2026) is
+# how a booker reads the day of their visit, on every page of it and in its e-mails alike.
+DATE_WIDTHS = ("short", "medium", "long", "full")
+
+
 def local_datetime(value: datetime | None, fmt: str | None = None) -> str:
-    """A stored UTC timestamp as Asia/Shanghai wall-clock text: by default the date as the interface
-    language writes it (2026年5月1日 / May 1, 2026) and the time on the 24-hour clock."""
+    """A stored UTC timestamp as Asia/Shanghai wall-clock text: the date as the interface language
+    writes it, in a width of ``DATE_WIDTHS`` (``medium`` unless told: 2026年5月1日 / May 1, 2026), and
+    the time on the 24-hour clock; or in the pattern ``fmt``."""
     if value is None:
         return ""
     local = to_local(value)
-    if fmt is None:
-        return f"{format_date(local.date(), 'medium')} {format_datetime(local, 'HH:mm')}"
+    if fmt is None or fmt in DATE_WIDTHS:
+        return f"{format_date(local.date(), fmt or 'medium')} {format_datetime(local, 'HH:mm')}"
     return format_datetime(local, fmt)
 
 
 def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
-    """A date as the interface language writes it (``medium``: 2026年5月1日 / May 1, 2026), or in ``fmt``."""
+    """A date as the interface language writes it, in a width of ``DATE_WIDTHS`` (``medium``: 2026年5月1日 /
+    May 1, 2026), or in the pattern ``fmt``."""
     if value is None:
         return ""
     if isinstance(value, datetime):

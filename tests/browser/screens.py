@@ -226,7 +226,23 @@ def _remove_staff() -> tuple[str, str]:
     return f"/manage/staff/{member.id}/remove", manager.email
 
 
+def _citizen_bookings() -> tuple[str, str]:
+    """My bookings with a confirmed and a cancelled booking of the same visit time: only their status
+    tells them apart."""
+    from app.bookings import services as booking_services
+    from app.extensions import db
+
+    citizen = factories.user("citizen")
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    factories.booked_visit(factories.slot(venue, days_ahead=3, capacity=2000), citizen, party_size=3)
+    dropped = factories.booked_visit(factories.slot(venue, days_ahead=3, capacity=2000), citizen, party_size=3)
+    booking_services.cancel_booking(citizen, dropped)
+    db.session.commit()
+    return "/me/bookings", citizen.email
+
+
 SCREENS += [
+    Screen("my-bookings-listed", build=_citizen_bookings),
     Screen("manage-staff", build=_manager_staff),
     Screen("remove-staff", build=_remove_staff),
 ]

@@ -10,8 +10,8 @@ from app.bookings.models import Partnership
 from app.core.time import local_today
 from app.extensions import db
 from tests import factories
-from tests.browser.helpers import horizontal_overflow, log_in, unnamed_scroll_regions, with_prefs
-from tests.browser.screens import LANGS, MODES, _manager_staff
+from tests.browser.helpers import horizontal_overflow, log_in, translate, unnamed_scroll_regions, with_prefs
+from tests.browser.screens import LANGS, MODES, _citizen_bookings, _manager_staff
 
 # The words of every table cell that the browser laid out over more than one line. A word is a run of
 # letters and digits, with the colons of a time ("21:15:04"), or a date ("2026-12-03").
@@ -91,3 +91,37 @@ def test_every_scrolling_table_is_a_region_named_for_screen_readers(page, table)
     page.goto(path)
     assert page.locator(".table-wrap[tabindex]").count(), f"{path} shows no scrolling table to check"
     assert unnamed_scroll_regions(page) == []
+
+
+# --- lists of bookings on a phone: each booking's status in view, not off to the right of the screen --
+
+def _venue_bookings() -> tuple[str, str]:
+    manager = factories.user("venue_manager")
+    for _ in range(2):
+        factories.booked_visit(factories.slot(manager.venue, days_ahead=3, capacity=2000), factories.user("citizen"))
+    return "/manage/bookings", manager.email
+
+
+BOOKING_LISTS = {"citizen": _citizen_bookings, "teacher": _class_bookings, "manager": _venue_bookings}
+
+# Each row's status cell, found by its column's heading.
+_STATUS_BOXES_JS = """(heading) => [...document.querySelectorAll('table')].flatMap(table => {
+  const column = [...table.tHead.rows[0].cells].findIndex(th => th.textContent.trim() === heading);
+  return [...table.tBodies[0].rows].map(tr => {
+    const box = tr.cells[column].getBoundingClientRect();
+    return {text: tr.cells[column].innerText.trim(), left: box.left, right: box.right, width: box.width};
+  });
+})"""
+
+
+@pytest.mark.parametrize(("lang", "mode"), [("zh", "elder"), ("en", "standard")])
+@pytest.mark.parametrize("viewer", BOOKING_LISTS)
+def test_each_bookings_status_is_in_view_on_a_phone_without_scrolling(app, phone_page, viewer, lang, mode):
+    path, email = BOOKING_LISTS[viewer]()
+    log_in(phone_page, email)
+    phone_page.goto(with_prefs(path, lang, mode))
+    statuses = phone_page.evaluate(_STATUS_BOXES_JS, translate(app, "Status", lang))
+    assert statuses, f"{path} lists no bookings to check"
+    width = phone_page.viewport_size["width"]
+    for status in statuses:
+        assert status["width"] > 0 and 0 <= status["left"] and status["right"] <= width, status
