@@ -24,6 +24,7 @@ from app.core.errors import DomainError
 from app.core.forms import apply_error
 from app.core.time import LOCAL_TZ, local_today, utcnow
 from app.extensions import db, limiter
+from app.notifications.services import site_url
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("checkin", __name__)
@@ -227,8 +228,8 @@ def revoke_gate(token_id: int):
 
 
 def _walk_in_url(venue: Venue) -> str:
-    return url_for("checkin.walk_in", venue_id=venue.id, token=walkins.daily_token(venue.id, local_today()),
-                   _external=True)
+    # Printed and scanned by visitors' phones: the site's own address, not the Host this request named.
+    return site_url(url_for("checkin.walk_in", venue_id=venue.id, token=walkins.daily_token(venue.id, local_today())))
 
 
 @bp.get("/manage/poster")
