@@ -85,6 +85,21 @@ def window_for(slot, rules: BookingRules, *, as_class: bool, partner: bool = Fal
     return booking_window(slot, extra_days=extra)
 
 
+def booking_windows(slot: Slot, rules: BookingRules) -> list[tuple[str | None, int, int]]:
+    """``slot``'s booking window for each audience that books it (``"individuals"``, ``"classes"``),
+    as the days before the start it opens and the hours before it closes; one, unnamed, when they
+    agree. Classes on a mixed slot keep the venue's group window (``window_for``)."""
+    windows = []
+    for who, as_class in (("individuals", False), ("classes", True)):
+        if slot.audience == (Audience.PUBLIC if as_class else Audience.SCHOOL):
+            continue
+        opens, closes = window_for(slot, rules, as_class=as_class)
+        windows.append((who, (slot.starts_at - opens).days, int((slot.starts_at - closes).total_seconds() // 3600)))
+    if len({window[1:] for window in windows}) == 1:
+        return [(None, *windows[0][1:])]
+    return windows
+
+
 def partner_on(terms: dict[int, list[tuple[date, date]]], venue_id: int, day: date) -> bool:
     """``is_partner`` answered from a school's ``partner_terms``."""
     return any(valid_from <= day <= valid_to for valid_from, valid_to in terms.get(venue_id, ()))

@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.accounts.models import Role
-from app.bookings.rules import rules_for, window_for
+from app.bookings.rules import booking_windows, rules_for
 from app.core.authz import authorize
 from app.core.errors import DomainError, Forbidden
 from app.core.forms import apply_error, form_status
@@ -27,7 +27,7 @@ from app.scheduling import booking_rules as rules_service
 from app.scheduling import programs as program_service
 from app.scheduling.forms import (CancelSlotForm, CapacityForm, ClosureForm, ProgramForm, RemoveClosureForm,
                                   RulesForm, ScheduleForm, SlotFilterForm, SlotForm, program_choices)
-from app.scheduling.models import Audience, Closure, Program, Slot
+from app.scheduling.models import Closure, Program, Slot
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("scheduling", __name__)
@@ -192,23 +192,7 @@ def _render_slot(slot: Slot, capacity_form=None, cancel_form=None):
     return render_template("scheduling/slot_detail.html", slot=slot, venue=slot.venue,
                            counts=availability.booking_counts(slot), capacity_form=capacity_form,
                            cancel_form=cancel_form, reserve_held=services.partner_reserve_held(slot),
-                           windows=_booking_windows(slot)), status
-
-
-def _booking_windows(slot: Slot) -> list[tuple[str | None, int, int]]:
-    """``slot``'s booking window for each audience that books it (``"individuals"``, ``"classes"``),
-    as the days before the start it opens and the hours before it closes; one, unnamed, when they
-    agree. Classes on a mixed slot keep the venue's group window (``window_for``)."""
-    rules = rules_for(slot.venue)
-    windows = []
-    for who, as_class in (("individuals", False), ("classes", True)):
-        if slot.audience == (Audience.PUBLIC if as_class else Audience.SCHOOL):
-            continue
-        opens, closes = window_for(slot, rules, as_class=as_class)
-        windows.append((who, (slot.starts_at - opens).days, int((slot.starts_at - closes).total_seconds() // 3600)))
-    if len({window[1:] for window in windows}) == 1:
-        return [(None, *windows[0][1:])]
-    return windows
+                           windows=booking_windows(slot, rules_for(slot.venue))), status
 
 
 @bp.get("/manage/slots/<int:slot_id>")
