@@ -280,3 +280,17 @@ def stats_scenario():
                walk_in(b, persons=4, audience_group="adult", when=slot_b.starts_at)]
     return {"a": a, "b": b, "slot_a": slot_a, "slot_b": slot_b, "day_a": day_a, "day_b": day_b,
             "checkins": visits, "kindergarten": kindergarten}
+
+
+PUBLIC_SITE = "https://scivisit.example.gov.cn"
+FORGED_HOST = "http://scivisit.attacker.example"
+
+
+def signed_in_at_forged_host(app, person: User):
+    """A client signed in as ``person`` through requests naming another site's Host, with the app's
+    public address configured: what every link that leaves a request must ignore. Pass
+    ``base_url=FORGED_HOST`` to its requests."""
+    app.config["PUBLIC_BASE_URL"] = PUBLIC_SITE
+    client = app.test_client()
+    client.post("/login", data={"email": person.email, "password": PASSWORD}, base_url=FORGED_HOST)
+    return client

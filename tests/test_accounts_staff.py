@@ -106,13 +106,10 @@ def test_a_new_member_of_staff_is_invited_chooses_a_password_and_scans_at_the_ga
 
 
 def test_the_invitation_links_to_the_site_whatever_host_the_request_named(app):
-    app.config["PUBLIC_BASE_URL"] = "https://scivisit.example.gov.cn"
-    manager = factories.user("venue_manager")
-    elsewhere = app.test_client()
-    forged = "http://scivisit.attacker.example"
-    elsewhere.post("/login", data={"email": manager.email, "password": factories.PASSWORD}, base_url=forged)
+    elsewhere = factories.signed_in_at_forged_host(app, factories.user("venue_manager"))
 
-    elsewhere.post("/manage/staff", data={"name": "李新员工", "email": "new.staff@example.com"}, base_url=forged)
+    elsewhere.post("/manage/staff", data={"name": "李新员工", "email": "new.staff@example.com"},
+                   base_url=factories.FORGED_HOST)
 
     invitation = _message("new.staff@example.com", "staff_invitation")
     assert re.search(r"https://scivisit\.example\.gov\.cn/password/reset/\S+", invitation.body)

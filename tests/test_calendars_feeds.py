@@ -47,12 +47,9 @@ def test_a_user_creates_a_private_feed_that_lists_their_bookings(client, auth):
 
 def test_the_feed_address_names_the_site_not_the_host_the_request_named(app):
     """The address goes into a calendar program, which fetches it for months."""
-    app.config["PUBLIC_BASE_URL"] = "https://scivisit.example.gov.cn"
-    citizen = factories.user("citizen")
-    browser, forged = app.test_client(), "http://scivisit.attacker.example"
-    browser.post("/login", data={"email": citizen.email, "password": factories.PASSWORD}, base_url=forged)
+    browser = factories.signed_in_at_forged_host(app, factories.user("citizen"))
 
-    page = browser.post("/me/calendar", base_url=forged).get_data(as_text=True)
+    page = browser.post("/me/calendar", base_url=factories.FORGED_HOST).get_data(as_text=True)
 
     url, token = FEED_URL.search(page).groups()
     assert url == f"https://scivisit.example.gov.cn/calendar/{token}.ics"

@@ -242,10 +242,6 @@ def test_the_staff_walk_in_form_leaves_the_group_unchosen_too(client, auth):
 
 def test_the_printed_poster_links_the_sites_own_address_whatever_host_was_named(app):
     """Printed and scanned by visitors: a forged Host must not put another site on the poster."""
-    app.config["PUBLIC_BASE_URL"] = "https://scivisit.example.gov.cn"
-    manager = factories.user("venue_manager")
-    elsewhere = app.test_client()
-    forged = "http://scivisit.attacker.example"
-    elsewhere.post("/login", data={"email": manager.email, "password": factories.PASSWORD}, base_url=forged)
-    page = elsewhere.get("/manage/poster", base_url=forged).get_data(as_text=True)
+    elsewhere = factories.signed_in_at_forged_host(app, factories.user("venue_manager"))
+    page = elsewhere.get("/manage/poster", base_url=factories.FORGED_HOST).get_data(as_text=True)
     assert "https://scivisit.example.gov.cn/walk-in/" in page and "attacker" not in page
