@@ -260,3 +260,9 @@ def _walk_in() -> str:
 SCREENS += [
     Screen("walk-in", build=_walk_in),
 ]
+
+# A citizen's own privacy pages, which elder mode words without file formats or tokens.
+SCREENS += [
+    Screen("my-data", "/me/data", role="citizen"),
+    Screen("delete-my-account", "/me/delete", role="citizen"),
+]
