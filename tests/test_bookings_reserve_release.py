@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import time_machine
+from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingStatus
 from app.core.time import utcnow
 from app.extensions import db
+from app.notifications.models import OutboxMessage
 from app.scheduling.models import Slot
 from tests import factories
 
@@ -81,3 +83,40 @@ def test_a_newcomer_waits_behind_the_waiting_list_when_the_released_places_do_no
     assert (waiting.status_code, waiting.get_json()["status"]) == (201, "waitlisted")
     assert _status(waiter.id) == BookingStatus.CONFIRMED
     assert _taken(slot) == 9
+
+
+def _promoted_messages(waiter) -> int:
+    return db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.booking_id == waiter.id, OutboxMessage.kind == "booking_promoted"))
+
+
+def test_a_refused_newcomer_leaves_the_waiter_confirmed_and_told(client):
+    """The newcomer's attempt promotes the waiter first; the places left then do not fit its party,
+    so it is refused, and the promotion stands: the waiter does not wait beside free places."""
+    slot, waiter = _held_slot_with_a_waiter(waiting=2)
+    with _after_release(slot):
+        refused = _book(client, slot, 2)
+    assert (refused.status_code, refused.get_json()["error"]) == (409, "slot_full")
+    assert _status(waiter.id) == BookingStatus.CONFIRMED
+    assert _taken(slot) == 9
+    assert _promoted_messages(waiter) == 1
+
+
+def test_a_class_refused_on_the_booking_page_leaves_the_waiter_confirmed(client, auth):
+    """A mixed slot of 40 places, 12 held for partner schools for another hour and the other 28 taken;
+    a citizen waits for 5. Once the reserve is released a class of 11 (not a partner's) fits the 12
+    free places, but the waiter comes first, and the 7 left do not take the class."""
+    slot = factories.slot(audience="mixed", days_ahead=20, capacity=40, taken=28, reserved_seats=12,
+                          reserve_until=utcnow() + timedelta(hours=1))
+    waiter = factories.booked_visit(slot, factories.user("citizen"), party_size=5, join_waitlist=True)
+    assert waiter.status == BookingStatus.WAITLISTED
+    auth.login(factories.user("teacher").email)
+    with _after_release(slot):
+        refused = client.post(f"/slots/{slot.id}/book", data={
+            "request_key": "a" * 32, "class_name": "四年级2班", "grade": 4, "students": 10, "adults": 1,
+            "program_id": 0})
+    assert refused.status_code == 409
+    assert _status(waiter.id) == BookingStatus.CONFIRMED
+    assert _taken(slot) == 33
+    assert _promoted_messages(waiter) == 1
+    assert db.session.scalar(select(func.count(Booking.id)).where(Booking.slot_id == slot.id)) == 1

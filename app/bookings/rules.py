@@ -175,6 +175,15 @@ class Viewer:
         venue = venue or slot.venue
         return window_for(slot, rules_for(venue), as_class=True, partner=self.partner(venue.id, slot))
 
+    def schools_window(self, slot, venue: Venue | None = None) -> tuple[datetime, datetime] | None:
+        """The window classes book a mixed ``slot`` in, for a viewer who does not book as a class:
+        it differs from theirs (``window_for``), and a slot not open to them yet may be booked by
+        schools already. A school's that is not a partner (a partner's teacher sees their own on
+        signing in). None for a teacher, whose own window is ``window``, or a slot of one audience."""
+        if self.as_class or slot.audience != Audience.MIXED:
+            return None
+        return window_for(slot, rules_for(venue or slot.venue), as_class=True)
+
     def places(self, slot, venue_id: int, now: datetime) -> Places:
         """The places this viewer can take (``places_seen``). Someone not signed in is shown every
         place left: they may yet sign in as a partner school's teacher."""

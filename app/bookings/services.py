@@ -1,7 +1,9 @@
 """Booking services: the rules of booking, changing and cancelling visits.
 
 Every change of places goes through ``app.bookings.capacity``. Services flush, never commit;
-on ``DomainError`` the caller rolls the whole transaction back, so nothing is half-booked.
+on ``DomainError`` the caller rolls the whole transaction back, so nothing is half-booked. One
+exception: the waiters a booking attempt promotes first are committed before the newcomer is
+decided (``_serve_waiting_list_first``), as their places are theirs whatever the newcomer gets.
 """
 from __future__ import annotations
 
@@ -215,16 +217,22 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
 
 def _serve_waiting_list_first(slot: Slot, seats: int, *, partner: bool, now: datetime) -> None:
     """Places free to everyone go to the waiting list before a newcomer. Nothing frees them when a
-    partner reserve is released but the clock, so a booking attempt promotes the waiters first, in
-    its transaction (the slot's row is the lock, as on a cancel). Asked only when the newcomer
-    would get places or the reserve has been released: a request for a full slot costs nothing more."""
+    partner reserve is released but the clock, so a booking attempt promotes the waiters first
+    (the slot's row is the lock, as on a cancel) and commits them, with their messages, before the
+    newcomer is decided: a newcomer refused then (the places left do not fit it) rolls back its own
+    attempt only, and the waiters stay confirmed. Asked only when the newcomer would get places or
+    the reserve has been released: a request for a full slot costs nothing more."""
     if not capacity.places_for(slot, partner=False, now=now):
         return
     released = slot.reserve_until is not None and slot.reserve_until <= now
     if not (released or capacity.has_room(slot, seats, partner=partner, now=now)):
         return
-    if db.session.scalar(_waiter(), {"slot_id": slot.id}) is not None:
-        promote_waitlist(slot.id, now=now)
+    promoted = db.session.scalar(_waiter(), {"slot_id": slot.id}) is not None and promote_waitlist(slot.id, now=now)
+    # The attempt has written nothing else yet: this commits the promotion alone and frees the slot's
+    # row; the newcomer's places are then taken by their own conditional UPDATE. A caller holding a
+    # savepoint of its own (the demo's history) keeps the promotion in it: it owns that transaction.
+    if promoted and not db.session().in_nested_transaction():
+        db.session.commit()
 
 
 @functools.cache

@@ -51,6 +51,14 @@ def booking_window_now(slot, venue=None) -> tuple[str, datetime, bool]:
 
 
 @bp.app_template_global()
+def schools_window_now(slot, venue=None) -> tuple[str, datetime] | None:
+    """For calendars and lists, on a mixed slot seen by someone who does not book as a class: where
+    now falls in the classes' window and when it opens (``Viewer.schools_window``); None otherwise."""
+    window = _viewer().schools_window(slot, venue)
+    return None if window is None else (window_state(window, utcnow()), window[0])
+
+
+@bp.app_template_global()
 def places_now(slot, venue=None) -> Places:
     """For calendars and lists: the places whoever is looking can take on ``slot`` now (none of
     those held for partner schools unless they teach at one). ``venue`` as for ``booking_window_now``."""

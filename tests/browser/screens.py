@@ -206,6 +206,29 @@ SCREENS += [
 ]
 
 
+def _venue_with_mixed_slots_not_open_to_the_public() -> str:
+    """A venue's calendar with two mixed times not open to the public yet: schools may book the first
+    already, and the second opens to schools later (its link, naming both times, is the longest)."""
+    from datetime import timedelta
+
+    from app.bookings.models import BookingRules
+    from app.core.time import local_today
+    from app.extensions import db
+
+    today = local_today()
+    month = (today + timedelta(days=45)).replace(day=1)
+    venue = factories.venue()
+    # Classes book from the 15th of that month back: the time on the 10th is open to schools, the 20th's not yet.
+    db.session.add(BookingRules(venue_id=venue.id, school_window_days=(month.replace(day=15) - today).days))
+    db.session.commit()
+    for day in (10, 20):
+        factories.slot(venue, audience="mixed", day=month.replace(day=day), window_opens_days=7)
+    return f"/venues/{venue.id}?month={month:%Y-%m}"
+
+
+SCREENS += [Screen("venue-mixed-not-open", build=_venue_with_mixed_slots_not_open_to_the_public)]
+
+
 def _manager_staff() -> tuple[str, str]:
     """The staff page with two members, one of whom has signed in."""
     from app.core.time import utcnow
