@@ -77,9 +77,9 @@ def _init_extensions(app: Flask) -> None:
     # Now, while the worker starts, rather than inside its first request: configuring every mapper
     # takes about 0.2 s of CPU, and under a storm that first request waits for it behind others.
     sa.orm.configure_mappers()
-    from app.accounts.services import load_user_by_session_token
+    from app.accounts.sign_ins import signed_in_user
 
-    login_manager.user_loader(load_user_by_session_token)
+    login_manager.user_loader(signed_in_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
 

@@ -1,5 +1,5 @@
 """Imports every domain's models so that the metadata (and Alembic) sees all tables."""
-from app.accounts.models import ApiToken, User  # noqa: F401
+from app.accounts.models import ApiToken, SignIn, User  # noqa: F401
 from app.districts.models import District  # noqa: F401
 from app.notifications.models import OutboxMessage  # noqa: F401
 from app.schools.models import School  # noqa: F401

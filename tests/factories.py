@@ -63,6 +63,16 @@ def user(role: Role | str = Role.CITIZEN, **kw) -> User:
     return row
 
 
+def session_id(person: User) -> str:
+    """What a browser signed in as ``person`` keeps in its session as ``_user_id``: the id of a new
+    sign-in, for tests that sign a client in without the login form."""
+    from app.accounts.sign_ins import record_sign_in
+
+    record_sign_in(person)
+    db.session.commit()
+    return person.get_id()
+
+
 def accreditation(venue: Venue, **kw) -> Accreditation:
     n = next(_seq)
     today = date.today()

@@ -87,6 +87,9 @@ def world(app) -> World:
     }
     ids["closure"] = closure.id
     ids["staff_x"] = users["staff_x"].id
+    from app.accounts.sign_ins import record_sign_in
+    ids["citizen_sign_in"] = record_sign_in(users["citizen"]).id  # the citizen, signed in on another device
+    db.session.commit()
     tokens = {name: factories.user_token(person) for name, person in users.items()}
     return World(ids=ids, users=users, tokens=tokens)
 
@@ -131,6 +134,9 @@ ROUTES = [
     ("POST", "/me/delete", BOOKERS),
     ("GET", "/me/password", USERS),
     ("POST", "/me/password", USERS),
+    ("GET", "/me/sessions", USERS),
+    ("POST", "/me/sessions/end-others", USERS),
+    ("POST", "/me/sessions/{citizen_sign_in}/end", ("citizen",)),  # only one's own: 404 for anyone else
     ("GET", "/slots/{public_slot}/book", BOOKERS),
     ("POST", "/slots/{public_slot}/book", BOOKERS),
     ("GET", "/venues/{venue_x}/book", ("citizen",)),  # elder mode's step-by-step booking
@@ -268,7 +274,7 @@ def _call(client, world: World, actor: str, method: str, template: str):
             headers["Authorization"] = f"Bearer {world.tokens[actor]}"
         else:
             with client.session_transaction() as session:
-                session["_user_id"] = world.users[actor].session_token
+                session["_user_id"] = factories.session_id(world.users[actor])
                 session["_fresh"] = True
     kwargs = {"headers": headers}
     if method == "POST" and is_api:

@@ -274,7 +274,7 @@ def _sign_in(client, user: User | None) -> None:
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["_user_id"] = user.session_token
+            session["_user_id"] = factories.session_id(user)
             session["_fresh"] = True
 
 
@@ -292,7 +292,8 @@ PAGES = {
     ],
     "citizen": [
         ("/me", 200), ("/me/bookings", 200), ("/me/calendar", 200), ("/me/data", 200), ("/me/delete", 200),
-        ("/me/password", 200), ("/slots/{public_slot}/book", 200), ("/bookings/{citizen_booking}", 200),
+        ("/me/password", 200), ("/me/sessions", 200), ("/slots/{public_slot}/book", 200),
+        ("/bookings/{citizen_booking}", 200),
         ("/venues/{venue}", 200), ("/admin/venues", 403),
     ],
     "teacher": [

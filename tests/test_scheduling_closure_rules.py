@@ -129,7 +129,7 @@ def test_four_posts_of_one_closure_at_once_save_it_once(app, manager):
     for _ in range(4):
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = manager.session_token
+            session["_user_id"] = factories.session_id(manager)
             session["_fresh"] = True
         clients.append(client)
     start = threading.Barrier(len(clients))

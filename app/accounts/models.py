@@ -68,8 +68,15 @@ class User(UserMixin, CreatedAt, db.Model):
     venue = relationship("Venue", foreign_keys=[venue_id])
     district = relationship("District")
 
+    # The secret of the sign-in (``SignIn``) this object was loaded or signed in with, for this request
+    # only: never stored. Not a column, so a plain class attribute.
+    sign_in_secret = None
+
     def get_id(self) -> str:
-        return self.session_token
+        # Flask-Login's id, kept in the session cookie: both halves must still hold. A new session token
+        # (password change, staff removal) ends every sign-in of the person at once; ending one sign-in
+        # (logging out there) ends only that browser's.
+        return f"{self.session_token}.{self.sign_in_secret or ''}"
 
     @property
     def is_active(self) -> bool:
@@ -121,3 +128,31 @@ class ApiToken(CreatedAt, db.Model):
 
     user = relationship("User", foreign_keys=[user_id])
     venue = relationship("Venue")
+
+
+class SignIn(CreatedAt, db.Model):
+    """A person signed in in one browser: made at login, ended by logging out there, by the person from
+    their list of signed-in devices, or by a new session token. The browser's cookie holds the secret;
+    only its SHA-256 is kept. What the person is shown of the device is its browser and system, read
+    coarsely from the User-Agent: never an address."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The person's session token when they signed in: a new one ends this sign-in too, also where the
+    # code that rotated it deleted no rows (staff removal).
+    session_token: Mapped[str] = mapped_column(sa.String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime]
+    browser: Mapped[str] = mapped_column(sa.String(20), default="")
+    system: Mapped[str] = mapped_column(sa.String(20), default="")
+
+    user = relationship("User")
+
+    @property
+    def device(self):
+        if self.browser and self.system:
+            return _l("%(browser)s on %(system)s", browser=self.browser, system=self.system)
+        return self.browser or self.system or _l("Unknown browser")

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import ApiToken, Role, User, new_session_token
+from app.accounts.models import ApiToken, Role, User
+from app.accounts.sign_ins import renew_session_token
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.districts.models import District
@@ -95,10 +96,6 @@ def validate_password(password: str, field: str = "password") -> None:
 
 def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
-
-
-def load_user_by_session_token(token: str) -> User | None:
-    return db.session.scalar(select(User).where(User.session_token == token))
 
 
 def _checked_email(email: str) -> str:
@@ -219,15 +216,17 @@ def _check_current_password(user: User, current_password: str | None) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
+    """The person changes their own password: this browser stays signed in, every other one ends."""
     _check_current_password(user, current_password)
     validate_password(new_password, field="new_password")
-    set_password(user, new_password)
+    set_password(user, new_password, keep_this_sign_in=True)
 
 
-def set_password(user: User, new_password: str) -> None:
-    """Set a new password and end every other session and API token of this user."""
+def set_password(user: User, new_password: str, *, keep_this_sign_in: bool = False) -> None:
+    """Set a new password and end every session (but, with ``keep_this_sign_in``, the one ``user`` was
+    loaded with in this browser) and every API token of this user."""
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
+    renew_session_token(user, keep_this_sign_in=keep_this_sign_in)
     user.failed_logins = 0
     user.locked_until = None
     revoke_personal_tokens(user)
@@ -334,7 +333,7 @@ def correct_own_details(user: User, *, name: str, phone: str, email: str,
             raise _email_taken()
         _tell_old_address(user, email)
         user.email = email
-        user.session_token = new_session_token()
+        renew_session_token(user, keep_this_sign_in=True)
     try:
         db.session.flush()
     except IntegrityError:  # someone took the address at the same moment

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from app.accounts import services
+from app.accounts import services, sign_ins
 from app.accounts.forms import (ConfirmForm, ForgotPasswordForm, LoginForm, PasswordChangeForm,
                                 ProfileForm, RegistrationForm, RejectTeacherForm, ResetPasswordForm)
 from app.accounts.models import Role, User
@@ -48,6 +48,19 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _sign_in(user: User) -> None:
+    """A fresh session at sign-in (no fixation), recorded as a sign-in of this browser."""
+    session.clear()
+    sign_ins.record_sign_in(user, user_agent=request.user_agent.string)
+    login_user(user)
+
+
+def _end_this_sign_in() -> None:
+    """Whoever is signed in in this browser: their sign-in ends here (the caller commits)."""
+    if current_user.is_authenticated:
+        sign_ins.end_this_sign_in(current_user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"], key_func=address_and_email)
 @limiter.limit("100 per minute", methods=["POST"])
@@ -61,8 +74,7 @@ def login():
         except DomainError as exc:
             form.form_errors.append(exc.message)
         else:
-            session.clear()  # a fresh session at login: no fixation
-            login_user(user)
+            _sign_in(user)
             carry_into_account(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.dashboard"))
@@ -71,6 +83,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    _end_this_sign_in()
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "success")
@@ -119,9 +133,8 @@ def register():
             db.session.rollback()
             apply_error(form, exc)
         else:
+            _sign_in(user)
             db.session.commit()
-            session.clear()
-            login_user(user)
             carry_into_account(user)
             flash(_NEXT_STEPS[user.role](user), "success")
             return redirect(url_for("accounts.dashboard"))
@@ -156,7 +169,7 @@ def edit_profile():
             db.session.commit()
             after_commit_delivery()
             if "email" in changed:
-                # The session token rotated: sign this session in again under the new one.
+                # The session token rotated (this sign-in kept): put the new one in this session.
                 login_user(user)
                 flash(_("Your details are saved. Log in with %(email)s from now on; other devices have been "
                         "signed out.", email=user.email), "success")
@@ -181,7 +194,7 @@ def change_password():
             apply_error(form, exc)
         else:
             db.session.commit()
-            # The session token rotated: sign this session in again under the new one.
+            # The session token rotated (this sign-in kept): put the new one in this session.
             login_user(user)
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.dashboard"))
@@ -219,6 +232,7 @@ def reset_password(token: str):
             db.session.rollback()
             apply_error(form, exc)
         else:
+            _end_this_sign_in()  # anyone else signed in here; the person's own sign-ins all ended
             db.session.commit()
             logout_user()
             flash(_("Your password has been reset. Log in with the new password."), "success")
@@ -293,3 +307,4 @@ def reject_teacher(user_id: int):
 
 
 from app.accounts import staff_views  # noqa: E402,F401  (the venue manager's staff pages on the same blueprint)
+from app.accounts import sign_in_views  # noqa: E402,F401  (the person's signed-in devices, on the same blueprint)

@@ -5,6 +5,7 @@ import click
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from app.accounts.sign_ins import remove_expired_sign_ins
 from app.core.cli import CliError, CliGroup
 from app.core.errors import DomainError
 from app.core.time import utcnow
@@ -19,7 +20,7 @@ BATCH = 500
 @click.option("--older-than", "older_than", default="18m", show_default=True,
               help="Retention period: bookings whose visit ended before it are anonymised (18m, 540d, 2y).")
 def purge_command(older_than: str) -> None:
-    """Anonymise old bookings (the counts stay) and delete old messages."""
+    """Anonymise old bookings (the counts stay), delete old messages and expired sign-ins."""
     try:
         cutoff = purging.cutoff_for(older_than, utcnow())
     except DomainError as exc:
@@ -33,9 +34,12 @@ def purge_command(older_than: str) -> None:
             anonymised += purging.anonymise_bookings(chunk)
             db.session.commit()  # batch by batch: short transactions while the site is in use
     messages = purging.delete_old_messages(cutoff)
+    # Expired whatever the retention period: nobody can use them, and they say when someone was active.
+    expired = remove_expired_sign_ins(utcnow())
     db.session.commit()
     click.echo(_("Privacy purge: %(bookings)s and %(messages)s (visits ended before %(cutoff)s UTC); "
-                 "every statistic is unchanged.",
+                 "%(sign_ins)s; every statistic is unchanged.",
                  bookings=ngettext("%(num)d booking anonymised", "%(num)d bookings anonymised", anonymised),
                  messages=ngettext("%(num)d message deleted", "%(num)d messages deleted", messages),
+                 sign_ins=ngettext("%(num)d expired sign-in removed", "%(num)d expired sign-ins removed", expired),
                  cutoff=f"{cutoff:%Y-%m-%d %H:%M}"))

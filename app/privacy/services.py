@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from app.accounts.models import ApiToken, Role, User
+from app.accounts.models import ApiToken, Role, SignIn, User
+from app.accounts.sign_ins import active_sign_ins
 from app.bookings.models import Booking, BookingStatus
 from app.calendars.models import CalendarFeed
 from app.checkin.models import CheckIn
@@ -129,6 +130,7 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
     tokens = db.session.scalar(select(sa.func.count()).select_from(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    sign_ins = active_sign_ins(user, now=now)
     record_access(user, AccessAction.EXPORT_OWN_DATA, user, now=now)
     return {
         "exported_at": _iso(now or utcnow()),
@@ -150,6 +152,9 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
                      for m in messages],
         "calendar_feed": {"exists": feed is not None, "created_at": _iso(feed.created_at) if feed else None},
         "active_api_tokens": tokens or 0,
+        "signed_in_devices": [{"device": str(s.device), "signed_in_at": _iso(s.created_at),
+                               "last_active_at": _iso(s.last_seen_at), "expires_at": _iso(s.expires_at)}
+                              for s in sign_ins],
     }
 
 
@@ -218,6 +223,7 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
         sa.or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == user.email), *kept))
     db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(sa.delete(SignIn).where(SignIn.user_id == user.id))
     db.session.execute(sa.update(CheckIn).where(CheckIn.user_id == user.id).values(user_id=None))
     user_id = user.id
     db.session.expunge(user)

@@ -284,6 +284,24 @@ SCREENS += [
     Screen("walk-in", build=_walk_in),
 ]
 
+
+def _signed_in_devices() -> tuple[str, str]:
+    """The person's signed-in devices: this browser, and a phone signed in earlier."""
+    from app.accounts.sign_ins import record_sign_in
+    from app.extensions import db
+
+    citizen = factories.user("citizen")
+    record_sign_in(citizen, user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
+                                       "Gecko) Chrome/126.0.0.0 Mobile Safari/537.36")
+    db.session.commit()
+    return "/me/sessions", citizen.email
+
+
+SCREENS += [
+    Screen("signed-in-devices", build=_signed_in_devices),
+]
+
+
 # A citizen's own privacy pages, which elder mode words without file formats or tokens.
 SCREENS += [
     Screen("my-data", "/me/data", role="citizen"),
