@@ -176,7 +176,8 @@ def test_the_evaluation_scores_venues_on_the_weighted_indicators(client, auth, s
 
 def test_the_city_admin_changes_the_weights(client, auth, scenario):
     auth.login(factories.user(Role.CITY_ADMIN).email)
-    data = {"open_days": "0", "visits": "100", "free_visits": "0", "school_groups": "0", "events": "0"}
+    data = {"open_days": "0", "visits": "100", "free_visits": "0", "school_groups": "0", "events": "0",
+            "confirm_past_year": "y"}  # the scenario's year is last year in the first days of January
     response = client.post(f"/admin/evaluation?year={scenario['year']}", data=data)
     assert response.status_code == 302
     assert {w.indicator: float(w.weight) for w in db.session.scalars(select(EvaluationWeight))}["visits"] == 100.0
@@ -188,7 +189,8 @@ def test_a_score_half_way_between_tenths_rounds_up(client, auth, scenario):
     """四舍五入, as a reviewer adds it up by hand: 6.25 is 6.3 (a float's round() gave 6.2)."""
     auth.login(factories.user(Role.CITY_ADMIN).email)
     # A: 25 points for open days, none for events: 25 × 1 ÷ (1 + 3) = 6.25.
-    data = {"open_days": "1", "visits": "0", "free_visits": "0", "school_groups": "0", "events": "3"}
+    data = {"open_days": "1", "visits": "0", "free_visits": "0", "school_groups": "0", "events": "3",
+            "confirm_past_year": "y"}
     assert client.post(f"/admin/evaluation?year={scenario['year']}", data=data).status_code == 302
     page = client.get(f"/admin/evaluation?year={scenario['year']}&lang=en").get_data(as_text=True)
     row = next(r for r in page.split("<tr") if scenario["a"].name_en in r)

@@ -20,9 +20,9 @@ from app.extensions import db
 from app.schools.models import School
 from app.stats.filters import StatsFilters, school_year_start
 from app.stats.models import SchoolDailyVisits
-from app.stats.services import MANAGEMENT_AREA
+from app.stats.services import MANAGEMENT_AREA, venues_by_district
 from app.stats.sources import attendance_source, supply_source
-from app.venues.models import Venue, VenueStatus, district_on
+from app.venues.models import Venue, district_on
 
 URBAN_PCT = 90
 
@@ -45,7 +45,8 @@ def period_for(filters: StatsFilters) -> EquityPeriod:
 
 def _district_rows(period: EquityPeriod):
     f = period.filters
-    # Visits and hours count for the district each venue was in on the row's day; venues are the register now.
+    # Visits and hours count for the district each venue was in on the row's day; venues, for the one of
+    # the period's last month.
     a = attendance_source(f.first, f.through)
     visits_in = district_on(a.c.venue_id, a.c.day)
     visits = (select(visits_in.label("code"), func.sum(a.c.visits).label("visits"),
@@ -59,8 +60,7 @@ def _district_rows(period: EquityPeriod):
                       func.sum(supply.c.open_day).label("open_days"), func.sum(supply.c.capacity).label("capacity"))
                .select_from(supply).join(Venue, Venue.id == supply.c.venue_id)
                .group_by(offered_in).subquery("offered"))
-    venues = (select(Venue.district_code.label("code"), func.count(Venue.id).label("venues"))
-              .where(Venue.status == VenueStatus.APPROVED).group_by(Venue.district_code).subquery("venues"))
+    venues = venues_by_district(StatsFilters(first=f.first, last=f.last))  # equity is of every venue
     schools = (select(School.district_code.label("code"), func.count(School.id).label("schools"))
                .where(School.is_active.is_(True)).group_by(School.district_code).subquery("schools"))
     visited = (select(School.district_code.label("code"),

@@ -4,15 +4,20 @@ Each indicator turns a venue's figure for the year into points by tiers (from
 ``statistics_indicators.md``: open days ≥300/≥250/≥200, visitors ≥30k/10k/1k, free or discounted
 visits ≥3,000/1,500/500, at least 10 themed activities; the school-group tiers are SciVisit's own),
 and the score is the weighted mean of the points, 0–100. A weight of 0 leaves an indicator out.
+
+Weights belong to a year, so that setting them never rescores another year: a year without its own is
+scored with the most recent earlier year's, else the defaults. A year that is over is still open to
+change, since its review happens in the next year, but only when the city admin confirms it, and a
+later year that is over keeps the weights it was scored with.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role
 from app.core.errors import DomainError
@@ -57,15 +62,51 @@ def can_evaluate(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.role == Role.CITY_ADMIN
 
 
-def weights() -> dict[str, float]:
-    stored = dict(db.session.execute(select(EvaluationWeight.indicator, EvaluationWeight.weight)).all())
-    return {i.key: float(stored.get(i.key, i.default_weight)) for i in INDICATORS}
+@dataclass(frozen=True)
+class Weights:
+    """The weights ``year`` is scored with and whose they are: the year's own (``source_year`` is
+    ``year``), an earlier year's that it inherits, or the defaults (``source_year`` None)."""
+
+    year: int
+    values: dict[str, float]
+    source_year: int | None = None
+    set_at: datetime | None = None  # when the source year's weights were last saved (UTC)
+
+    @property
+    def inherited(self) -> bool:
+        return self.source_year is not None and self.source_year != self.year
 
 
-def save_weights(admin, values: dict) -> dict[str, float]:
-    """Store the weights (0–100 each, not all zero). Raises DomainError naming the field at fault."""
+def default_weights() -> dict[str, float]:
+    return {i.key: float(i.default_weight) for i in INDICATORS}
+
+
+def is_over(year: int) -> bool:
+    """A year that is over may have had its review published on its scores."""
+    return year < local_today().year
+
+
+def weights(year: int) -> Weights:
+    """The weights ``year`` is scored with: its own, else the most recent earlier year's, else the defaults."""
+    source = db.session.scalar(select(func.max(EvaluationWeight.year)).where(EvaluationWeight.year <= year))
+    if source is None:
+        return Weights(year, default_weights())
+    rows = db.session.execute(select(EvaluationWeight.indicator, EvaluationWeight.weight, EvaluationWeight.updated_at)
+                              .where(EvaluationWeight.year == source)).all()
+    stored = {r.indicator: float(r.weight) for r in rows}
+    return Weights(year, {i.key: stored.get(i.key, float(i.default_weight)) for i in INDICATORS}, source,
+                   max(r.updated_at for r in rows))
+
+
+def save_weights(admin, year: int, values: dict, *, past_year_confirmed: bool = False) -> int | None:
+    """Store ``year``'s weights (0–100 each, not all zero): its scores change, and those of the years
+    after it that inherit them, but a year after it that is over keeps the weights it was scored with
+    (``_keep_the_year_after``; that year is returned, else None). A year that is over changes only
+    with ``past_year_confirmed``. Raises DomainError naming the field at fault."""
     if not can_evaluate(admin):
         raise DomainError("forbidden", _l("Only the city admin sets the evaluation weights."), status=403)
+    if year > local_today().year:
+        raise DomainError("future_year", _l("Set the weights of a year once it has begun."))
     clean = {}
     for indicator in INDICATORS:
         raw = str(values.get(indicator.key, "")).strip()
@@ -82,15 +123,39 @@ def save_weights(admin, values: dict) -> dict[str, float]:
     if not any(clean.values()):
         raise DomainError("all_weights_zero", _l("At least one indicator needs a weight above 0."),
                           field=INDICATORS[0].key)
+    if is_over(year) and not past_year_confirmed:
+        raise DomainError("past_year_not_confirmed",
+                          _l("%(year)s is over: confirm that its scores change, or leave its weights as they are.",
+                             year=year), field="confirm_past_year")
     now = utcnow()
+    kept = _keep_the_year_after(admin, year, now)
     for key, weight in clean.items():
-        row = db.session.get(EvaluationWeight, key)
+        row = db.session.get(EvaluationWeight, (year, key))
         if row is None:
-            db.session.add(EvaluationWeight(indicator=key, weight=weight, updated_at=now, updated_by_id=admin.id))
+            db.session.add(EvaluationWeight(year=year, indicator=key, weight=weight, updated_at=now,
+                                            updated_by_id=admin.id))
         else:
             row.weight, row.updated_at, row.updated_by_id = weight, now, admin.id
     db.session.flush()
-    return weights()
+    return kept
+
+
+def _keep_the_year_after(admin, year: int, now: datetime) -> int | None:
+    """Give the year after ``year`` the weights it has been scored with, when it is over and has none of
+    its own: it would otherwise follow ``year``'s new ones, and its review change after the fact."""
+    following = year + 1
+    if not is_over(following) or db.session.scalar(select(exists().where(EvaluationWeight.year == following))):
+        return None
+    source_year = weights(following).source_year
+    if source_year is None:
+        kept = [EvaluationWeight(year=following, indicator=key, weight=Decimal(str(weight)), updated_at=now,
+                                 updated_by_id=admin.id) for key, weight in default_weights().items()]
+    else:
+        source = db.session.scalars(select(EvaluationWeight).where(EvaluationWeight.year == source_year)).all()
+        kept = [EvaluationWeight(year=following, indicator=row.indicator, weight=row.weight,
+                                 updated_at=row.updated_at, updated_by_id=row.updated_by_id) for row in source]
+    db.session.add_all(kept)
+    return following
 
 
 def _evaluated_venues(year: int):
@@ -132,7 +197,8 @@ def venue_indicators(year: int) -> dict[int, dict[str, int]]:
 
 def evaluation(year: int) -> dict:
     """The evaluation table: venues with their figures, points and score, best first."""
-    current = weights()
+    applied = weights(year)
+    current = applied.values
     total_weight = sum(current.values()) or 1
     venues = {v.id: v for v in db.session.scalars(_evaluated_venues(year))}
     rows = []
@@ -141,8 +207,8 @@ def evaluation(year: int) -> dict:
         score = _tenths(sum(current[key] * points[key] for key in points) / total_weight)
         rows.append({"venue": venues[venue_id], "figures": figures, "points": points, "score": score})
     rows.sort(key=lambda r: (-r["score"], r["venue"].name_zh))
-    return {"year": year, "weights": current, "indicators": INDICATORS, "rows": rows,
-            "partial": year == local_today().year}
+    return {"year": year, "weights": current, "applied": applied, "indicators": INDICATORS, "rows": rows,
+            "partial": year == local_today().year, "over": is_over(year)}
 
 
 def _tenths(score: float) -> Decimal:

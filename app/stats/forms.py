@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.core.forms import Form
@@ -60,8 +60,10 @@ class ReturnReportForm(Form):
 
 
 class WeightsForm(Form):
-    """The city admin's weight for each evaluation indicator (one field per ``INDICATORS`` key)."""
+    """The city admin's weights of one year, one field per ``INDICATORS`` key; for a year that is over,
+    the admin confirms that its scores change (the page shows that box only then)."""
 
+    confirm_past_year = BooleanField(_l("Yes, change the scores of a year that is over"))
     save = SubmitField(_l("Save the weights"))
 
 

@@ -187,11 +187,13 @@ class ReportReturn(db.Model):
 
 
 class EvaluationWeight(db.Model):
-    """The city admin's weight for one evaluation indicator (绩效考评); absent means the default."""
+    """The city admin's weight for one evaluation indicator (绩效考评) in one year. A year without rows
+    is scored with the most recent earlier year's, else the defaults (``app.stats.evaluation``)."""
 
     __tablename__ = "evaluation_weights"
     __table_args__ = (sa.CheckConstraint("weight >= 0 AND weight <= 100", name="weight_range"),)
 
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     indicator: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     weight: Mapped[Decimal] = mapped_column(sa.Numeric(5, 1))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

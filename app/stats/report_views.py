@@ -194,17 +194,22 @@ def admin_evaluation():
         form = WeightsForm()
         if form.validate_on_submit():
             try:
-                evaluation.save_weights(current_user, {i.key: form[i.key].data for i in evaluation.INDICATORS})
+                kept = evaluation.save_weights(current_user, year,
+                                               {i.key: form[i.key].data for i in evaluation.INDICATORS},
+                                               past_year_confirmed=form.confirm_past_year.data)
             except DomainError as exc:
                 db.session.rollback()
                 apply_error(form, exc)
             else:
                 db.session.commit()
-                flash(_("The weights are saved."), "success")
+                flash(_("The weights of %(year)s are saved.", year=year), "success")
+                if kept:
+                    flash(_("%(kept)s is over and keeps the weights it was scored with: its scores do not change.",
+                            kept=kept), "info")
                 return redirect(url_for("reports.admin_evaluation", year=year))
         status = 400
     else:
-        form = WeightsForm(data=evaluation.weights())
+        form = WeightsForm(data=evaluation.weights(year).values)
     return render_template("stats/evaluation.html", form=form, table=evaluation.evaluation(year),
                            due=evaluation.accreditations_due(), year=year,
                            years=list(reports.report_years())[-6:]), status

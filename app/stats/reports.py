@@ -27,7 +27,7 @@ from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
 from app.stats.models import ReportReturn, ReportSubmission, SchoolDailyVisits
 from app.districts.models import District
-from app.venues.models import Venue, VenueStatus, VenueStatusChange, district_on
+from app.venues.models import Venue, VenueStatus, VenueStatusChange
 from app.venues.services import ever_registered
 
 FIRST_YEAR = 2000
@@ -68,7 +68,7 @@ def can_return_report(user) -> bool:
 def district_of_year(year: int):
     """SQL, on ``Venue``: the district the venue's ``year`` counts for, the one it was in for the
     year's last month (statistics count a month for the district of its first day)."""
-    return district_on(Venue.id, date(year, 12, 1))
+    return services.district_of_period(date(year, 12, 31))
 
 
 def report_years(today: date | None = None) -> range:

@@ -6,7 +6,7 @@ Persons are counted on the day of the visit (Asia/Shanghai). Nothing after today
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -19,13 +19,14 @@ from app.extensions import db
 from app.stats.figures import ATTENDANCE, Figures, figures, venue_conditions
 from app.stats.filters import StatsFilters, year_filters
 from app.stats.models import GRADE_BANDS, SUPPLY_COLUMNS
-from app.venues.models import OperatorKind, Venue, VenueStatus, VenueType
+from app.venues.models import OperatorKind, Venue, VenueStatus, VenueType, district_on
+from app.venues.services import ever_registered
 
 MANAGEMENT_AREA = "management_area"  # Jiangbei New Area: shown apart, never added to the districts
 # The rule of app.venues.models.district_on, as the pages that show figures by district state it.
 DISTRICT_OF_A_MONTH = _l("A venue’s figures count for the district it was registered in on the first day of each "
-                         "month: a venue that moves counts for its new district from the next month. Approved "
-                         "venues are counted where they are registered now.")
+                         "month: a venue that moves counts for its new district from the next month. Each approved "
+                         "venue is counted once, in the district it counted for in the period’s last month.")
 BAND_LABELS = {"k": _l("Kindergarten"), "g1_3": _l("Grades 1–3"), "g4_6": _l("Grades 4–6"),
                "g7_9": _l("Grades 7–9"), "g10_12": _l("Grades 10–12")}
 
@@ -76,6 +77,28 @@ def summary(filters: StatsFilters) -> dict:
         "capacity_offered": t["capacity_offered"], "utilisation": t["utilisation"],
         "no_shows": t["no_shows"], "no_show_rate": t["no_show_rate"],
     }
+
+
+# --- venues by district ----------------------------------------------------------------------------
+
+def district_of_period(through: date):
+    """SQL, on ``Venue``: the one district a venue counts for over a period ending ``through``: the
+    one its figures count for in the period's last month (``district_on``)."""
+    return district_on(Venue.id, through.replace(day=1))
+
+
+def venues_by_district(filters: StatsFilters):
+    """A subquery (``code``, ``venues``): the venues of the filters on the register, each counted once,
+    in its ``district_of_period``. That is the approved ones, and those that have moved from there
+    since, whatever their status now (in review in their new district): they were on the register
+    where their figures of the period count."""
+    counted_in = district_of_period(filters.through)
+    on_register = sa.or_(Venue.status == VenueStatus.APPROVED,
+                         sa.and_(counted_in != Venue.district_code, ever_registered()))
+    # The district filter names where the venue counted (the caller keeps that district's row), not where it is now.
+    return (select(counted_in.label("code"), func.count(Venue.id).label("venues"))
+            .where(on_register, *venue_conditions(replace(filters, district=None)))
+            .group_by(counted_in).subquery("venues_by_district"))
 
 
 # --- breakdowns -----------------------------------------------------------------------------------
@@ -131,9 +154,7 @@ def by_month(filters: StatsFilters, found: Figures | None = None) -> Breakdown:
 def by_district(filters: StatsFilters, found: Figures | None = None) -> Breakdown:
     """Visits per district, absolute and per 10,000 residents; Jiangbei New Area apart, after them."""
     found = _found(filters, found, "district")
-    venue_count = (select(Venue.district_code.label("code"), func.count(Venue.id).label("venues"))
-                   .where(Venue.status == VenueStatus.APPROVED, *venue_conditions(filters))
-                   .group_by(Venue.district_code).subquery())
+    venue_count = venues_by_district(filters)
     query = (select(District.code, District.name_zh, District.name_en, District.kind, District.population_10k,
                     func.coalesce(venue_count.c.venues, 0).label("venues"))
              .outerjoin(venue_count, venue_count.c.code == District.code)
@@ -181,12 +202,14 @@ def by_grade_band(filters: StatsFilters, found: Figures | None = None) -> Breakd
         Column("students", _l("Students"))], rows, "name", "students")
 
 
-def _venue_names(ids) -> dict:
+def _venue_names(ids, through: date) -> dict:
+    """Names of the venues ``ids``, with the district each counts for over a period ending ``through``."""
     ids = list(ids)
     if not ids:
         return {}
     return {v.id: v for v in db.session.execute(
-        select(Venue.id, Venue.name_zh, Venue.name_en, Venue.district_code).where(Venue.id.in_(ids)))}
+        select(Venue.id, Venue.name_zh, Venue.name_en, district_of_period(through).label("district_code"))
+        .where(Venue.id.in_(ids)))}
 
 
 def _ranked(sums: dict, figure: str, limit: int | None, keep) -> list[tuple[int, dict]]:
@@ -197,7 +220,7 @@ def _ranked(sums: dict, figure: str, limit: int | None, keep) -> list[tuple[int,
 
 def open_days_by_venue(filters: StatsFilters, limit: int | None = 30, found: Figures | None = None) -> Breakdown:
     ranked = _ranked(_found(filters, found, "venue").venue, "open_day", limit, lambda s: s["slots"] > 0)
-    names = _venue_names(vid for vid, _ in ranked)
+    names = _venue_names((vid for vid, _ in ranked), filters.through)
     rows = [{"venue_id": vid, "name": localized(names[vid], "name"), "open_days": s["open_day"],
              "free_open_hours": round(s["free_open_minutes"] / 60, 1), "capacity_offered": s["capacity"]}
             for vid, s in ranked]
@@ -225,7 +248,7 @@ def utilisation_by_month(filters: StatsFilters, found: Figures | None = None) ->
 
 def top_venues(filters: StatsFilters, limit: int = 10, found: Figures | None = None) -> Breakdown:
     ranked = _ranked(_found(filters, found, "venue").venue, "visits", limit, lambda s: s["visits"] > 0)
-    names = _venue_names(vid for vid, _ in ranked)
+    names = _venue_names((vid for vid, _ in ranked), filters.through)
     rows = [{"venue_id": vid, "name": localized(names[vid], "name"), "district": names[vid].district_code,
              "visits": s["visits"], "school_groups": s["school_groups"]} for vid, s in ranked]
     return Breakdown("top_venues", _l("Most visited venues"), [
