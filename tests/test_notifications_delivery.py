@@ -1,4 +1,5 @@
-"""The outbox is delivered after commit: by SMTP with the .ics as a MIME attachment, else to the log."""
+"""The outbox is delivered after commit: by SMTP with the .ics as a MIME attachment, else to the log
+(development). Failures are reported, logged without personal data, and tried again after a delay."""
 from __future__ import annotations
 
 import email
@@ -8,15 +9,20 @@ import socket
 import socketserver
 import threading
 
+from datetime import timedelta
+
 import icalendar
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage
-from app.notifications.services import MAX_ATTEMPTS, after_commit_delivery, deliver_pending
+from app.notifications.services import MAX_ATTEMPTS, RETRY_DELAYS, after_commit_delivery, deliver_pending
 from tests import factories
+
+REFUSED = "refused-person@example.com"  # the sink refuses mail to this address, quoting it
 
 
 class _SMTPSink(socketserver.StreamRequestHandler):
@@ -35,6 +41,9 @@ class _SMTPSink(socketserver.StreamRequestHandler):
                     lines.append(line[1:] if line.startswith(b"..") else line)
                 continue
             verb = line[:4].upper()
+            if verb == b"RCPT" and REFUSED.encode() in line:
+                self.wfile.write(f"550 5.1.1 <{REFUSED}>: Recipient address rejected\r\n".encode())
+                continue
             self.wfile.write({b"DATA": b"354 go on\r\n", b"QUIT": b"221 bye\r\n"}.get(verb, b"250 ok\r\n"))
             data = verb == b"DATA"
             if verb == b"QUIT":
@@ -58,11 +67,11 @@ def _booking_message() -> OutboxMessage:
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.booking_id == booking.id))
 
 
-def test_without_a_mail_server_messages_go_to_the_log_and_count_as_sent(app, caplog):
+def test_without_a_mail_server_development_writes_messages_to_the_log_and_counts_them_sent(app, caplog):
     message = _booking_message()
 
     with caplog.at_level(logging.INFO):
-        sent = deliver_pending()
+        sent = deliver_pending().sent
 
     assert sent == 1
     assert db.session.get(OutboxMessage, message.id).sent_at is not None
@@ -72,7 +81,7 @@ def test_without_a_mail_server_messages_go_to_the_log_and_count_as_sent(app, cap
 def test_with_a_mail_server_the_ics_is_sent_as_a_mime_attachment(app, smtp_sink):
     message = _booking_message()
 
-    assert deliver_pending() == 1
+    assert deliver_pending().sent == 1
 
     assert len(smtp_sink) == 1
     received = email.message_from_bytes(smtp_sink[0], policy=email.policy.default)
@@ -89,7 +98,7 @@ def test_a_sent_message_is_not_sent_again(app, smtp_sink):
     _booking_message()
 
     deliver_pending()
-    assert deliver_pending() == 0
+    assert deliver_pending().tried == 0
 
     assert len(smtp_sink) == 1
 
@@ -113,7 +122,7 @@ def test_a_message_another_worker_is_sending_is_left_to_it(app):
     message.claimed_at = utcnow()
     db.session.commit()
 
-    assert deliver_pending() == 0
+    assert deliver_pending().tried == 0
     assert db.session.get(OutboxMessage, message.id).sent_at is None
 
 
@@ -122,7 +131,7 @@ def test_a_message_that_failed_too_often_is_given_up(app):
     message.attempts = MAX_ATTEMPTS
     db.session.commit()
 
-    assert deliver_pending() == 0
+    assert deliver_pending().tried == 0
 
 
 def test_the_deliver_command_sends_what_is_waiting(app):
@@ -133,3 +142,162 @@ def test_the_deliver_command_sends_what_is_waiting(app):
 
     assert result.exit_code == 0 and "2 messages sent" in result.output
     assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) is None
+
+
+# --- failures are seen: the summary, the log, the exit status ------------------------------------
+
+def _deliver(app):
+    return app.test_cli_runner().invoke(args=["notifications", "deliver"], env={"LC_ALL": "en_US.UTF-8"})
+
+
+def _mail_server_down(app) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+
+
+def test_a_failed_delivery_is_reported_logged_and_exits_non_zero(app, caplog):
+    message = _booking_message()
+    _mail_server_down(app)
+
+    with caplog.at_level(logging.WARNING):
+        result = _deliver(app)
+
+    assert result.exit_code == 1
+    assert result.output.strip() == "0 messages sent; 1 failed (will be tried again); 0 given up after 5 attempts."
+    [record] = [r for r in caplog.records if getattr(r, "outbox_message_id", None) == message.id]
+    assert record.levelname == "WARNING" and record.attempt == 1 and record.message_kind == message.kind
+    assert "Connection refused" in record.getMessage() or "ConnectionRefusedError" in record.getMessage()
+    assert message.recipient not in caplog.text and message.body.strip()[:40] not in caplog.text
+
+
+def test_a_failed_message_waits_before_it_is_tried_again(app):
+    message = _booking_message()
+    _mail_server_down(app)
+    _deliver(app)
+    failed_at = utcnow()
+
+    again = _deliver(app)  # the next minute's run, say
+
+    assert again.exit_code == 0 and again.output.strip() == "0 messages sent."
+    stored = db.session.get(OutboxMessage, message.id)
+    assert stored.attempts == 1 and stored.next_attempt_at >= failed_at + RETRY_DELAYS[0] - timedelta(seconds=5)
+    with time_machine.travel(stored.next_attempt_at + timedelta(seconds=1), tick=False):
+        later = _deliver(app)
+    assert later.exit_code == 1 and "1 failed" in later.output
+    assert db.session.get(OutboxMessage, message.id, populate_existing=True).attempts == 2
+
+
+def test_the_last_failed_attempt_gives_the_message_up_with_an_error_in_the_log(app, caplog):
+    message = _booking_message()
+    message.attempts = MAX_ATTEMPTS - 1
+    db.session.commit()
+    _mail_server_down(app)
+
+    with caplog.at_level(logging.WARNING):
+        result = _deliver(app)
+
+    assert result.exit_code == 1
+    assert result.output.strip() == "0 messages sent; 0 failed (will be tried again); 1 given up after 5 attempts."
+    [record] = [r for r in caplog.records if getattr(r, "outbox_message_id", None) == message.id]
+    assert record.levelname == "ERROR" and "given up" in record.getMessage()
+    stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    assert stored.sent_at is None and stored.attempts == MAX_ATTEMPTS and stored.last_error
+    with time_machine.travel(utcnow() + timedelta(days=1), tick=False):
+        assert deliver_pending().tried == 0  # never tried again
+
+
+def test_a_run_that_sent_some_exits_zero_and_names_the_refused_address_nowhere_in_the_log(app, smtp_sink, caplog):
+    refused = _booking_message()
+    refused.recipient = REFUSED
+    db.session.commit()
+    _booking_message()
+
+    with caplog.at_level(logging.WARNING):
+        result = _deliver(app)
+
+    assert result.exit_code == 0
+    assert result.output.strip() == "1 message sent; 1 failed (will be tried again); 0 given up after 5 attempts."
+    assert "SMTPRecipientsRefused" in caplog.text and REFUSED not in caplog.text and "[email]" in caplog.text
+    assert REFUSED in db.session.get(OutboxMessage, refused.id, populate_existing=True).last_error
+
+
+# --- production has no MAIL_SERVER: nothing is lost ----------------------------------------------
+
+@pytest.fixture
+def production_mail(app):
+    """Production's mail settings: bodies hold reset links and never go to the log."""
+    app.config.update(MAIL_SERVER=None, MAIL_LOG_BODY=False)
+
+
+def test_production_without_a_mail_server_keeps_messages_queued_and_says_so(app, production_mail, caplog):
+    message = _booking_message()
+
+    with caplog.at_level(logging.WARNING):
+        result = _deliver(app)
+
+    assert result.exit_code == 1
+    assert result.output.strip() == "1 message not sent: MAIL_SERVER is not set; it stays queued."
+    assert "No MAIL_SERVER" in caplog.text and message.recipient not in caplog.text
+    stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    assert stored.sent_at is None and stored.attempts == 0
+
+
+def test_messages_held_for_want_of_a_mail_server_go_out_once_it_is_set(app, production_mail, smtp_sink):
+    app.config.update(MAIL_SERVER=None)
+    message = _booking_message()
+    _deliver(app)
+    _deliver(app)
+
+    app.config.update(MAIL_SERVER="127.0.0.1")
+    result = _deliver(app)
+
+    assert result.exit_code == 0 and result.output.strip() == "1 message sent."
+    assert len(smtp_sink) == 1
+    assert db.session.get(OutboxMessage, message.id, populate_existing=True).sent_at is not None
+
+
+def test_production_without_a_mail_server_and_nothing_queued_is_quiet_success(app, production_mail):
+    result = _deliver(app)
+
+    assert result.exit_code == 0 and result.output.strip() == "0 messages sent."
+
+
+# --- the city admin hears of mail that is not going out -------------------------------------------
+
+OVERDUE = "e-mail queued in the past 7 days has not been delivered within an hour"
+
+
+def _queued_ago(age: timedelta, *, sent: bool = False) -> OutboxMessage:
+    message = _booking_message()
+    message.created_at = utcnow() - age
+    message.sent_at = utcnow() if sent else None
+    db.session.commit()
+    return message
+
+
+def test_the_city_admins_page_counts_mail_undelivered_for_over_an_hour(app, client, auth):
+    _queued_ago(timedelta(hours=3))
+    _queued_ago(timedelta(hours=3), sent=True)
+    _queued_ago(timedelta(minutes=10))  # the delivery job may simply not have run yet
+    _queued_ago(timedelta(days=8))  # old news
+    auth.login(factories.user("city_admin").email)
+
+    page = client.get("/me?lang=en").get_data(as_text=True)
+
+    assert f"1 {OVERDUE}" in page
+
+
+def test_the_city_admins_page_says_nothing_when_mail_goes_out(app, client, auth):
+    _queued_ago(timedelta(hours=3), sent=True)
+    auth.login(factories.user("city_admin").email)
+
+    assert "not been delivered" not in client.get("/me?lang=en").get_data(as_text=True)
+
+
+def test_only_the_city_admin_is_told_of_undelivered_mail(app, client, auth):
+    _queued_ago(timedelta(hours=3))
+    auth.login(factories.user("district_admin").email)
+
+    assert "not been delivered" not in client.get("/me?lang=en").get_data(as_text=True)

@@ -20,7 +20,7 @@ from app.core.i18n import localized
 from app.core.pagination import page_number, paginate
 from app.core.prefs import carry_into_account
 from app.extensions import address_and_email, db, limiter
-from app.notifications.services import after_commit_delivery, site_url
+from app.notifications.services import after_commit_delivery, count_overdue, site_url
 from app.privacy.services import record_access
 from app.schools.services import active_schools
 
@@ -147,8 +147,10 @@ def dashboard():
     pending_teachers = None
     if services.can_review_teachers(current_user):
         pending_teachers = services.count_teachers_awaiting_verification(current_user)
+    # The city admin runs the site: e-mail that is not going out must reach someone who reads a page.
+    overdue_mail = count_overdue() if current_user.role == Role.CITY_ADMIN else None
     return render_template("accounts/dashboard.html", user=current_user, Role=Role,
-                           pending_teachers=pending_teachers)
+                           pending_teachers=pending_teachers, overdue_mail=overdue_mail)
 
 
 @bp.route("/me/profile", methods=["GET", "POST"])

@@ -59,7 +59,7 @@ def remind_command(day) -> None:
     day = day.date() if day is not None else local_today() + timedelta(days=1)
     queued = queue_reminders(day)
     db.session.commit()
-    sent = deliver_pending(limit=max(100, queued))
+    sent = deliver_pending(limit=max(100, queued)).sent  # failures: the delivery job reports and retries them
     click.echo(ngettext("%(num)d reminder queued for visits on %(day)s; %(sent)s.",
                         "%(num)d reminders queued for visits on %(day)s; %(sent)s.", queued,
                         day=day.isoformat(), sent=ngettext("%(num)d message sent", "%(num)d messages sent", sent)))

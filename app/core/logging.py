@@ -97,7 +97,8 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id", "gate_token_id")
+_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id", "gate_token_id",
+           "outbox_message_id", "message_kind", "attempt")  # the last three: mail delivery (app/notifications)
 
 
 class JsonFormatter(logging.Formatter):

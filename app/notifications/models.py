@@ -37,3 +37,6 @@ class OutboxMessage(CreatedAt, db.Model):
     claimed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # After a failed attempt, not before this: a mail server that is down for a while is given
+    # time to come back before the message is given up (``services.RETRY_DELAYS``).
+    next_attempt_at: Mapped[datetime | None]

@@ -3,25 +3,33 @@
 A view that queued messages commits, then calls ``after_commit_delivery()``; messages left
 unsent (SMTP down, a crash between commit and delivery) go out with the next delivery or with
 ``flask --app wsgi notifications deliver`` from cron. Each message is claimed by one worker
-before it is sent, so several workers delivering at once never send it twice.
+before it is sent, so several workers delivering at once never send it twice. A failed message is
+tried again after a growing delay (``RETRY_DELAYS``), then given up; each failure is logged.
 """
 from __future__ import annotations
 
 import smtplib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_babel import LazyString, force_locale
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app.core.logging import redact
 from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 
-MAX_ATTEMPTS = 5
+# How long to wait after each failed attempt before the next: a mail server down for a couple of
+# hours loses nothing; the attempt after the last delay is the last one (about 2.5 hours in all).
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a worker that died while sending: try again after this
+# A message still unsent this long after it was queued is late enough for the city admin to hear of.
+OVERDUE_AFTER = timedelta(hours=1)
 DEFAULT_SITE_URL = "http://127.0.0.1:5000/"
 
 
@@ -67,19 +75,51 @@ def queue_message(*, kind: str, recipient: str, subject, body, user=None, bookin
     return message
 
 
-def deliver_pending(limit: int = 100) -> int:
-    """Send queued messages: by SMTP when ``MAIL_SERVER`` is set, else print them to the log.
+@dataclass
+class Delivery:
+    """What a delivery run did with the messages waiting in the outbox."""
 
-    Commits the session (call it after the caller's own commit). Returns how many were sent.
+    sent: int = 0
+    failed: int = 0  # not sent this time; tried again later
+    given_up: int = 0  # failed for the last time (``MAX_ATTEMPTS``)
+    held: int = 0  # not tried: no MAIL_SERVER, and bodies may not go to the log (production)
+
+    @property
+    def tried(self) -> int:
+        return self.sent + self.failed + self.given_up
+
+    def __add__(self, other: Delivery) -> Delivery:
+        return Delivery(self.sent + other.sent, self.failed + other.failed,
+                        self.given_up + other.given_up, self.held + other.held)
+
+
+def _claimable(now: datetime):
+    return sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
+                   sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+                   sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
+
+
+def deliver_pending(limit: int = 100) -> Delivery:
+    """Send queued messages: by SMTP when ``MAIL_SERVER`` is set, else print them to the log
+    (development). Production without ``MAIL_SERVER`` sends nothing and leaves them queued.
+
+    A failure is logged and tried again after ``RETRY_DELAYS``; the last one is logged as an error.
+    Commits the session (call it after the caller's own commit).
     """
     now = utcnow()
-    claimable = sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
-                        sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
-    ids = list(db.session.scalars(select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.id).limit(limit)))
-    sent = 0
+    config = current_app.config
+    if not config.get("MAIL_SERVER") and not config.get("MAIL_LOG_BODY", True):
+        # Bodies hold reset links and must not reach the log: keep them until a server is set.
+        held = db.session.scalar(select(func.count(OutboxMessage.id)).where(_claimable(now)))
+        if held:
+            current_app.logger.warning("No MAIL_SERVER: %d queued message(s) left unsent", held)
+        return Delivery(held=held)
+    ids = list(db.session.scalars(select(OutboxMessage.id).where(_claimable(now))
+                                  .order_by(OutboxMessage.id).limit(limit)))
+    delivery = Delivery()
     for message_id in ids:
         claimed = db.session.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id == message_id, claimable)
+            sa.update(OutboxMessage).where(OutboxMessage.id == message_id, _claimable(now))
             .values(claimed_at=now, attempts=OutboxMessage.attempts + 1),
             execution_options={"synchronize_session": False}).rowcount
         db.session.commit()
@@ -89,13 +129,39 @@ def deliver_pending(limit: int = 100) -> int:
         try:
             _send(message)
         except (OSError, smtplib.SMTPException) as exc:
-            message.last_error = str(exc)[:500]
-            message.claimed_at = None
+            _record_failure(message, exc, delivery)
         else:
             message.sent_at = utcnow()
-            sent += 1
+            delivery.sent += 1
         db.session.commit()
-    return sent
+    return delivery
+
+
+def _record_failure(message: OutboxMessage, exc: Exception, delivery: Delivery) -> None:
+    # The server's answer may quote the address: the log gets it masked, and never the body.
+    error = redact(f"{type(exc).__name__}: {exc}")[:500]
+    message.last_error = str(exc)[:500]
+    message.claimed_at = None
+    fields = {"outbox_message_id": message.id, "message_kind": message.kind, "attempt": message.attempts}
+    if message.attempts >= MAX_ATTEMPTS:
+        delivery.given_up += 1
+        current_app.logger.error("Mail message %s (%s) given up after %d attempts: %s",
+                                 message.id, message.kind, message.attempts, error, extra=fields)
+        return
+    delivery.failed += 1
+    message.next_attempt_at = utcnow() + RETRY_DELAYS[message.attempts - 1]
+    current_app.logger.warning("Mail message %s (%s) not sent, attempt %d of %d; next try after %s UTC: %s",
+                               message.id, message.kind, message.attempts, MAX_ATTEMPTS,
+                               message.next_attempt_at.isoformat(timespec="seconds"), error, extra=fields)
+
+
+def count_overdue(now: datetime | None = None, *, within: timedelta = timedelta(days=7)) -> int:
+    """Messages queued in the last ``within`` and still unsent ``OVERDUE_AFTER`` later: given up,
+    still failing, held for want of a mail server, or no delivery job running at all."""
+    now = now or utcnow()
+    return db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < now - OVERDUE_AFTER,
+        OutboxMessage.created_at >= now - within))
 
 
 def after_commit_delivery() -> int:
@@ -108,7 +174,7 @@ def after_commit_delivery() -> int:
     if not current_app.config.get("MAIL_DELIVER_IN_REQUEST", True):
         return 0
     try:
-        return deliver_pending()
+        return deliver_pending().sent
     except Exception:  # noqa: BLE001 - the action succeeded; the outbox keeps the message
         db.session.rollback()
         current_app.logger.exception("Delivering queued messages failed; they stay in the outbox")
@@ -136,10 +202,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
 
 def _send(message: OutboxMessage) -> None:
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        if not config.get("MAIL_LOG_BODY", True):  # links in bodies (password resets) are secrets
-            current_app.logger.warning("No MAIL_SERVER: message %s (%s) not sent", message.id, message.kind)
-            return
+    if not config.get("MAIL_SERVER"):  # development (``deliver_pending`` holds them in production)
         attached = f"\n[attachment: {message.attachment_name}]" if message.attachment_name else ""
         current_app.logger.info("Mail to %s: %s\n%s%s", message.recipient, message.subject, message.body, attached)
         return

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import Role
 from app.bookings.models import Booking, BookingStatus
 from app.core.templating import slot_hours
-from app.core.time import local_today, to_local, utcnow
+from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Slot, SlotStatus
 from app.scheduling.queries import closures_by_day
@@ -141,10 +141,7 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
     query = select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.local_date, Slot.audience, Slot.capacity,
                    Slot.taken, Slot.window_opens_days, Slot.window_closes_hours, Slot.status, Slot.reserved_seats,
                    Slot.partner_taken, Slot.reserve_until).where(
-        Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.local_date >= first,
-        Slot.local_date <= last, Slot.starts_at > now)
-    if audience in AUDIENCE_FILTER:
-        query = query.where(Slot.audience.in_(AUDIENCE_FILTER[audience]))
+        *_still_open(venue, audience, now), Slot.local_date >= first, Slot.local_date <= last)
     by_day: dict[date, list[SlotView]] = {}
     for row in db.session.execute(query.order_by(Slot.starts_at, Slot.id)):
         by_day.setdefault(row.local_date, []).append(SlotView(
@@ -162,9 +159,23 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
     return MonthAvailability(year, month, weeks, audience if audience in AUDIENCE_FILTER else None)
 
 
-def this_month() -> tuple[int, int]:
-    today = local_today()
-    return today.year, today.month
+def _still_open(venue: Venue, audience: str | None, now: datetime) -> list:
+    """What a calendar shows: the venue's open slots not yet started, for ``audience`` if given."""
+    conditions = [Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > now]
+    if audience in AUDIENCE_FILTER:
+        conditions.append(Slot.audience.in_(AUDIENCE_FILTER[audience]))
+    return conditions
+
+
+def opening_month(venue: Venue, audience: str | None = None, *, now: datetime | None = None) -> tuple[int, int]:
+    """The month a venue's calendar opens on when none is asked for: this month while any of its
+    times are left, else the month of the next one (on the 30th, December's times, not an empty
+    November). A venue with no times ahead opens on this month."""
+    now = now or utcnow()
+    today = to_local(now).date()
+    following = db.session.scalar(select(func.min(Slot.local_date)).where(
+        *_still_open(venue, audience, now), Slot.local_date >= today))
+    return (following.year, following.month) if following else (today.year, today.month)
 
 
 def slots_between(venue: Venue, first: date, last: date, *, audience: str | None = None,

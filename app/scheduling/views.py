@@ -355,7 +355,7 @@ def venue_availability(venue_id: int):
     venue = db.session.get(Venue, venue_id)
     if venue is None or venue.status != VenueStatus.APPROVED:
         abort(404)
-    year, month = availability.parse_month(request.args.get("month")) or availability.this_month()
-    month_view = availability.month_availability(venue, year, month,
-                                                 availability.audience_for(request.args, current_user))
+    audience = availability.audience_for(request.args, current_user)
+    year, month = availability.parse_month(request.args.get("month")) or availability.opening_month(venue, audience)
+    month_view = availability.month_availability(venue, year, month, audience)
     return render_template("scheduling/availability.html", venue=venue, month_view=month_view)

@@ -15,7 +15,7 @@ from app.core.forms import apply_error
 from app.core.time import local_today
 from app.districts.services import district_choices
 from app.extensions import db
-from app.scheduling.availability import audience_for, month_availability, parse_month, this_month
+from app.scheduling.availability import audience_for, month_availability, opening_month, parse_month
 from app.stats.services import venue_figures
 from app.venues import services
 from app.venues.directory import directory_themes, parse_directory_filters, search_directory
@@ -64,12 +64,13 @@ def detail(venue_id: int):
     if not services.can_view_venue(current_user, venue):
         abort(404)  # unpublished venues do not exist for the public
     today = local_today()
-    year, month = parse_month(request.args.get("month")) or this_month()
+    audience = audience_for(request.args, current_user)
+    year, month = parse_month(request.args.get("month")) or opening_month(venue, audience)
     # Published venues show their own figures this year (statistics come from check-ins only).
     figures = venue_figures(venue.id, today.year) if venue.status == VenueStatus.APPROVED else None
     return render_template("venues/detail.html", venue=venue, today=today,
                            accreditations=venue.current_accreditations(today), figures=figures,
-                           month_view=month_availability(venue, year, month, audience_for(request.args, current_user)))
+                           month_view=month_availability(venue, year, month, audience))
 
 
 # --- The venue manager --------------------------------------------------------------------------

@@ -6,12 +6,14 @@ PNGs (desktop 1280 px; a few at 360 px in elder mode) into ``docs/screenshots/``
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +60,10 @@ def make_visits(app):
         db.session.commit()
         gate = factories.confirmed_visit(factories.slot_at(venue), citizen, party_size=2)
         from app.checkin import tickets
+        # The month with the most days of open times: the demo's 30 days from today straddle two.
+        days = Counter(f"{day.year:04d}-{day.month:02d}" for day in {s.local_date for s in future})
         return {"venue": venue.id, "book_slot": future[3].id, "ticket": ticket.id,
-                "gate_code": tickets.code_for_booking(gate)}
+                "gate_code": tickets.code_for_booking(gate), "calendar_month": days.most_common(1)[0][0]}
 
 
 def main(out: Path = OUT) -> None:
@@ -108,10 +112,8 @@ def main(out: Path = OUT) -> None:
             visitor = page_for()
             shot(visitor, "home", "/")
             shot(visitor, "venues", "/venues")
-            visitor.goto(f"/venues/{data['venue']}")
-            with visitor.expect_navigation():  # next month: a whole month of open times
-                visitor.locator(".month-cal a[rel=next]").click()
-            shot(visitor, "venue-calendar", anchor=".month-cal")
+            shot(visitor, "venue-calendar", f"/venues/{data['venue']}?month={data['calendar_month']}",
+                 anchor=".month-cal")
             shot(visitor, "statistics", "/stats")
             shot(visitor, "open-data", "/open-data/")
 
@@ -135,4 +137,8 @@ def main(out: Path = OUT) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
+    parser = argparse.ArgumentParser(prog="python -m tests.browser.screenshots",
+                                     description="Save screenshots of the main pages, over the demo data.")
+    parser.add_argument("out_dir", nargs="?", type=Path, default=OUT,
+                        help=f"folder for the PNG files (default: {OUT.relative_to(ROOT)})")
+    main(parser.parse_args().out_dir)

@@ -1,0 +1,74 @@
+"""The month a venue's calendar opens on: this one while it has times left, else the next one
+that has, so that on the last day of a month a visitor does not land on an empty month."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+import pytest
+import time_machine
+
+from app.core.time import LOCAL_TZ
+from tests import factories
+
+# A Saturday, the last day of a month, mid-morning in Nanjing.
+MONTH_END = datetime(2030, 11, 30, 10, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def month_end(app):
+    with time_machine.travel(MONTH_END, tick=False):
+        yield
+
+
+def shown_month(html: str) -> str:
+    return re.search(r'<h[23] id="month-\d+-(\d{4}-\d{2})"', html).group(1)
+
+
+@pytest.mark.parametrize("path", ["/venues/{id}?lang=en", "/venues/{id}/availability?lang=en"])
+def test_with_no_times_left_this_month_the_calendar_opens_on_the_next_month_with_times(client, month_end, path):
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 11, 30), start=time(9), end=time(9, 30))  # began an hour ago
+    factories.slot(venue, day=date(2030, 12, 2), capacity=25)
+
+    html = client.get(path.format(id=venue.id)).get_data(as_text=True)
+
+    assert shown_month(html) == "2030-12" and "December 2030" in html
+    assert "25 places left" in html and "No open times in this month." not in html
+    assert re.search(r'rel="prev" href="[^"]*month=2030-11', html)  # back to this month in one step
+
+
+def test_with_a_time_left_today_the_calendar_opens_on_this_month(client, month_end):
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 11, 30), start=time(14), end=time(16))
+    factories.slot(venue, day=date(2030, 12, 2))
+
+    assert shown_month(client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)) == "2030-11"
+
+
+def test_a_month_asked_for_is_shown_even_when_it_has_no_times(client, month_end):
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 12, 2))
+
+    html = client.get(f"/venues/{venue.id}?lang=en&month=2030-11").get_data(as_text=True)
+
+    assert shown_month(html) == "2030-11" and "No open times in this month." in html
+    assert re.search(r'rel="next" href="[^"]*month=2030-12', html)
+
+
+def test_the_calendar_opens_on_the_next_month_with_times_the_visitor_can_book(client, auth, month_end):
+    """A citizen's calendar shows public times: a class-only time this month does not hold it here."""
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 11, 30), start=time(14), end=time(16), audience="school")
+    factories.slot(venue, day=date(2031, 1, 6), audience="public")
+    auth.login(factories.user("citizen").email)
+
+    assert shown_month(client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)) == "2031-01"
+
+
+def test_a_venue_with_no_times_ahead_opens_on_this_month(client, month_end):
+    venue = factories.venue()
+
+    html = client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)
+
+    assert shown_month(html) == "2030-11" and "No open times in this month." in html
