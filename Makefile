@@ -12,7 +12,10 @@ COMPILED := $(CATALOGS:.po=.mo)
 
 .PHONY: install run test test-fast test-midnight test-postgres test-browser browser-deps bench translations extract-messages migrate clean
 
+# instance/ holds the SQLite database and ticket keys; it must exist before the systemd unit
+# (docs/deploy/scivisit.service) can make it the one folder the app may write to.
 install: $(VENV)/.installed $(COMPILED)
+	@mkdir -p instance
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

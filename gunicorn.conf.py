@@ -1,7 +1,8 @@
 """gunicorn settings for SciVisit: ``gunicorn -c gunicorn.conf.py wsgi:app``.
 
 Everything can be overridden from the environment (or the command line, which wins over this file).
-Run the migrations before starting a new release: ``flask --app wsgi db upgrade`` (see docs/deploy/).
+Run the migrations before starting a new release: ``.venv/bin/flask --app wsgi db upgrade`` (see
+docs/deploy/); in production a worker refuses to start on a database without them.
 """
 import logging
 import multiprocessing
@@ -9,11 +10,23 @@ import os
 
 from gunicorn.glogging import Logger
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+def _whole(name: str, default: int, low: int = 0) -> int:
+    """A whole-number setting from the environment. Anything else stops gunicorn with one line naming
+    it: an exception here would print a traceback of this file instead."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= low):
+        raise SystemExit(f"gunicorn.conf.py: {name} is {raw!r}; it takes a whole number, {low} or more.")
+    return int(raw)
+
+
+bind = f"0.0.0.0:{_whole('PORT', 8000, low=1)}"
 
 # Workers are processes: each takes one core's worth of Python; 2 × cores + 1 keeps the cores busy
 # while some workers wait on PostgreSQL.
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+workers = _whole("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1, low=1)
 
 # gthread: a few threads per worker overlap the waits on PostgreSQL and Redis, keep connections
 # from the proxy alive, and a slow client no longer blocks a whole worker as under "sync".
@@ -25,7 +38,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() 
 # over each worker's GIL; 2 still overlap a database wait. Each thread may hold a database
 # connection: threads (2) stay under SQLAlchemy's pool (5 + 10 overflow) per worker.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = _whole("GUNICORN_THREADS", 2, low=1)
 # gthread accepts every connection it can (worker_connections, 1,000 by default) whether or not a
 # thread is free, and a kept-alive connection stays with the worker that accepted it: under load
 # the connections pile onto one or two workers while the others idle (30 of 32 clients on one
@@ -35,7 +48,7 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # workers, runs alternating (2026-11-29): /healthz 852-2,372/s (median 1,216) -> 1,482-2,223/s
 # (median 1,999), check-in p99 105-206 ms (median 171) -> 84-152 ms (median 124); 1,000 bookings at
 # once answered in 2.27-3.23 s -> 2.65-2.86 s (no change beyond the noise).
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", threads + 8))
+worker_connections = _whole("GUNICORN_WORKER_CONNECTIONS", threads + 8, low=1)
 
 # Each worker tells the master it is alive by touching a temporary file, once per turn of its loop
 # (about once a request under load). On a disk that is a journaled metadata write; in /dev/shm, a
@@ -44,18 +57,18 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.
 
 # A request still running after 30 s is stuck: its worker is replaced. On a restart or deploy the
 # requests in flight may finish for up to 30 s before their worker is stopped.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+timeout = _whole("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _whole("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Idle keep-alive connections from the proxy are held this long. It must exceed nginx's upstream
 # keepalive_timeout (60 s in docs/deploy/nginx.conf) so that nginx, not gunicorn, closes an idle
 # connection; otherwise nginx may send a request down a connection gunicorn is just closing.
 # Under gthread an idle connection waits in the poller and holds no thread.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+keepalive = _whole("GUNICORN_KEEPALIVE", 75)
 # GUNICORN_MAX_REQUESTS=N replaces a worker after N requests (with jitter, not all at once), a
 # guard against slow memory growth. Off by default: a worker restarting mid-storm costs latency,
 # and no growth has been seen.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
+max_requests = _whole("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = _whole("GUNICORN_MAX_REQUESTS_JITTER", 100)
 
 # No: each worker imports the app after the fork. With preload the app would be built once in the
 # master and copied into every worker, and with it whatever it opened while starting (SQLAlchemy's

@@ -7,17 +7,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from config import CONFIGS, INSTANCE_DIR, ProductionConfig
+from config import INSTANCE_DIR, chosen
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: str | type | None = None) -> Flask:
-    """Build the application. ``config`` is a name from ``config.CONFIGS`` or a class."""
-    config = config or os.environ.get("SCIVISIT_CONFIG", "development")
-    config_cls = CONFIGS[config] if isinstance(config, str) else config
-    if issubclass(config_cls, ProductionConfig):
-        config_cls.check()
+    """Build the application. ``config`` is a name from ``config.CONFIGS`` or a class, else
+    ``SCIVISIT_CONFIG`` names it. Raises ``config.CannotStart`` for a setting it cannot use and, in
+    production, for a database that lacks this release's migrations."""
+    config_cls = chosen(config)
 
     app = Flask(
         __name__,
@@ -49,6 +48,12 @@ def create_app(config: str | type | None = None) -> Flask:
     from app.core import security
 
     security.init_app(app)
+    # Not under `flask --app wsgi …`: `db upgrade` is how the schema gets there, and the other
+    # commands say themselves what the database lacks (app/core/cli.py).
+    if app.config.get("REQUIRE_MIGRATED_SCHEMA") and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        from app.core.schema import require_migrated_schema
+
+        require_migrated_schema(app)
     return app
 
 
@@ -61,6 +66,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "app" / "translations"))
+    # Rate-limit counts carry REDIS_KEY_PREFIX, as every key the app writes in Redis does. One Limiter
+    # serves every app made in this process (the tests make many), and its init_app would keep the
+    # first app's prefix: it is told each app's own.
+    app.config["RATELIMIT_KEY_PREFIX"] = app.config["REDIS_KEY_PREFIX"]
+    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     limiter.init_app(app)
     login_manager.init_app(app)
 

@@ -1,5 +1,6 @@
 """Production refuses to start without its secrets; gunicorn's settings come from the environment."""
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -127,3 +128,16 @@ def test_gunicorn_access_log_goes_to_stdout_with_the_request_id(monkeypatch):
     settings = _gunicorn_settings(monkeypatch)
     assert settings["accesslog"] == "-"
     assert "%({x-request-id}o)s" in settings["access_log_format"]
+
+
+def test_every_setting_the_app_and_gunicorn_read_is_documented():
+    """What config.py reads is in README.md's tables; what gunicorn.conf.py reads, in docs/deploy/."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    deploy = (ROOT / "docs" / "deploy" / "README.md").read_text(encoding="utf-8")
+    app_settings = set(re.findall(r'\b(?:ENV|env)\.\w+\("([A-Z_]+)"', (ROOT / "config.py").read_text()))
+    gunicorn_settings = set(re.findall(r'(?:_whole|os\.environ\.get)\(["\']([A-Z_]+)["\']',
+                                       (ROOT / "gunicorn.conf.py").read_text()))
+    assert {"SCIVISIT_CONFIG", "MAIL_PORT", "STATS_CACHE_SECONDS"} <= app_settings
+    assert {"GUNICORN_LOG_LEVEL", "GUNICORN_WORKER_CLASS", "WEB_CONCURRENCY"} <= gunicorn_settings
+    assert sorted(name for name in app_settings if f"`{name}`" not in readme) == []
+    assert sorted(name for name in gunicorn_settings if f"`{name}`" not in deploy) == []

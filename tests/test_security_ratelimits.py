@@ -98,6 +98,21 @@ def test_two_app_instances_share_the_count_through_redis(database_url, _migrated
     assert _client(second_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code == 429
 
 
+def test_deployments_sharing_one_redis_count_apart_by_their_key_prefix(database_url, _migrated, redis_url):
+    address, prefix = _random_address(), f"prod{random.randint(0, 10**9)}"
+    production = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
+    for _ in range(10):
+        assert _client(production, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
+
+    # Staging on the same Redis, with its own prefix, has its own count...
+    staging = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=f"staging-{prefix}")
+    assert _client(staging, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
+    # ...while another machine of the same deployment shares the first one's.
+    production_too = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
+    assert _client(production_too, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code == 429
+    assert redis.Redis.from_url(redis_url).keys(f"*/{prefix}/{address}/*")
+
+
 def test_counts_in_process_memory_are_not_shared_which_is_why_production_uses_redis(database_url, _migrated):
     address = _random_address()
     first_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")

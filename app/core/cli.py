@@ -4,6 +4,9 @@ The language comes from the locale environment, as every Unix program reads it (
 ``LC_MESSAGES``, then ``LANG``): ``zh_CN.UTF-8`` → Chinese, ``en_US.UTF-8`` → English; unset,
 ``C``, ``POSIX`` or a language the site does not speak → the site's default (Chinese). Only the
 commands are switched: services run elsewhere keep the app's default language.
+
+A database that cannot be reached, or lacks this release's migrations, is one line saying so (and
+exit 1) for every command, not a traceback.
 """
 from __future__ import annotations
 
@@ -11,10 +14,14 @@ import functools
 import os
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
+
+from app.core import schema
+from app.extensions import db
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
@@ -32,12 +39,32 @@ def operator_language() -> str:
 
 
 def in_operator_language(command):
-    """Run a command callback (inside the app context) in the operator's language."""
+    """Run a command callback (inside the app context) in the operator's language; a database
+    error that is the database's state, not the command's, ends it with one line."""
     @functools.wraps(command)
     def run(*args, **kwargs):
         with force_locale(operator_language()):
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            except sa.exc.DBAPIError:
+                problem = _database_problem()
+                if problem is None:
+                    raise
+                raise problem from None
     return run
+
+
+def _database_problem() -> CliError | None:
+    """Why the database failed the command: unreachable, or without this release's migrations; None
+    when it is neither (a fault of the command's own, whose traceback is wanted)."""
+    try:
+        missing = schema.missing_migrations(db.engine)
+    except sa.exc.DBAPIError as error:
+        return CliError(_("Database unreachable: %(problem)s", problem=schema.reason(error)))
+    if missing:
+        return CliError(_("The database lacks this release's migrations: run `flask --app wsgi db upgrade` "
+                          "first."))
+    return None
 
 
 class CliGroup(AppGroup):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -218,14 +217,9 @@ RECENT = _Recent()
 
 
 def cache_seconds() -> float:
-    """``STATS_CACHE_SECONDS`` from the configuration, else the environment; 30 (0 under test)."""
-    configured = current_app.config.get("STATS_CACHE_SECONDS")
-    if configured is None:
-        configured = os.environ.get("STATS_CACHE_SECONDS", "0" if current_app.testing else "30")
-    try:
-        return max(0.0, float(configured))
-    except ValueError:
-        return 0.0
+    """``STATS_CACHE_SECONDS`` (config.py: 30, 0 under test; a value that is no number of seconds
+    stops the start)."""
+    return current_app.config["STATS_CACHE_SECONDS"]
 
 
 def figures(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:

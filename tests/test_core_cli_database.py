@@ -1,0 +1,81 @@
+"""Every command, on a database that lacks the migrations or cannot be reached, answers one line
+saying so (in the operator's language) and exits non-zero: no traceback."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import _database_url, make_config
+
+DEAD_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
+
+COMMANDS = [
+    ("users", "create", "--email", "new@example.com", "--password", "long-password", "--role", "citizen"),
+    ("bookings", "close-day", "--date", "2026-01-05"),
+    ("stats", "rebuild"),
+    ("notifications", "deliver"),
+    ("seed-demo", "--if-empty"),
+]
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    url, schema = _database_url(tmp_path)
+    yield url
+    if schema:
+        engine = sa.create_engine(os.environ["TEST_DATABASE_URL"])
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def chinese(monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+
+
+def _run(database_url: str, *args: str):
+    app = create_app(make_config(database_url))
+    try:
+        return app.test_cli_runner().invoke(args=list(args))
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _one_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, sa.exc.SQLAlchemyError), result.exception
+    assert "Traceback" not in result.output
+    return result.output.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command[:2]))
+def test_a_command_on_a_database_without_the_migrations_says_to_run_them_first(empty_database, command):
+    line = _one_line(_run(empty_database, *command))
+    assert line == "错误：数据库尚未执行当前版本的迁移：请先运行 `flask --app wsgi db upgrade`。"
+
+
+@pytest.mark.parametrize("command", COMMANDS[:3], ids=lambda command: " ".join(command[:2]))
+def test_a_command_on_a_database_it_cannot_reach_says_so_with_the_reason(command):
+    line = _one_line(_run(DEAD_DATABASE, *command))
+    assert line.startswith("错误：无法连接数据库：")
+    assert "127.0.0.1" in line
+
+
+def test_the_refusal_is_in_english_under_an_english_locale(empty_database, monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    line = _one_line(_run(empty_database, "stats", "rebuild"))
+    assert line == ("Error: The database lacks this release's migrations: run `flask --app wsgi db upgrade` "
+                    "first.")
+
+
+def test_a_command_on_a_migrated_database_still_runs(database_url, _migrated):
+    result = _run(database_url, "bookings", "close-day", "--date", "2026-01-05")
+    assert result.exit_code == 0, result.output
