@@ -201,6 +201,12 @@ ROUTES = [
     ("POST", "/admin/teachers/{teacher_unverified}/verify", ("admin_a", "city")),
     ("GET", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
     ("POST", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
+    ("GET", "/admin/people", ADMINS),  # a district admin sees their district's teachers, managers and staff
+    ("GET", "/admin/people/{staff_x}", ("admin_a", "city")),
+    ("POST", "/admin/people/{staff_x}/suspend", ("admin_a", "city")),
+    ("POST", "/admin/people/{staff_x}/reinstate", ("admin_a", "city")),
+    ("GET", "/admin/people/{staff_x}/close", ("city",)),  # closing for good is the city's
+    ("POST", "/admin/people/{staff_x}/close", ("city",)),
     ("GET", "/admin/schools", ADMINS),
     ("GET", "/admin/schools/new", ADMINS),
     ("POST", "/admin/schools/new", ADMINS),
@@ -209,6 +215,7 @@ ROUTES = [
     ("GET", "/admin/venues", ADMINS),
     ("GET", "/admin/venues/{venue_x}", ("admin_a", "city")),
     ("POST", "/admin/venues/{venue_x}/suspend", ("admin_a", "city")),
+    ("POST", "/admin/venues/{venue_x}/managers", ("admin_a", "city")),  # whoever reviews the venue
     ("POST", "/admin/venues/{venue_x}/accreditations", ("city",)),
     ("GET", "/admin/accreditations", ("city",)),
     ("GET", "/admin/accreditations/{accreditation}/edit", ("city",)),

@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField,
-                     SubmitField, TelField, TextAreaField)
+from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SearchField, SelectField,
+                     StringField, SubmitField, TelField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, StopValidation, ValidationError
 
 from app.accounts import services
 from app.accounts.models import Role
+from app.accounts.people import MAX_REASON_LENGTH
 from app.core.forms import Form
 
 def _optional_int(value):
@@ -152,3 +153,40 @@ class StaffForm(Form):
 
 class RemoveStaffForm(Form):
     submit = SubmitField(_l("Remove from staff"))
+
+
+class ManagerForm(StaffForm):
+    """An administrator adds a manager to a venue; a new account's owner chooses the password from an email."""
+
+    submit = SubmitField(_l("Add the manager"))
+
+
+class PeopleFilterForm(Form):
+    """The administrators' list of accounts, filtered from the query string (choices set by the view)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Name or email"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[], validate_choice=False, validators=[Optional()])
+    district = SelectField(_l("District"), choices=[], validate_choice=False, validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[], validate_choice=False, validators=[Optional()])
+
+
+class AccountActionForm(Form):
+    """Suspending, reinstating or closing an account: the reason is optional and told to the person."""
+
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=MAX_REASON_LENGTH)],
+                           render_kw={"maxlength": MAX_REASON_LENGTH, "rows": 3})
+
+
+class SuspendAccountForm(AccountActionForm):
+    submit = SubmitField(_l("Suspend the account"))
+
+
+class ReinstateAccountForm(AccountActionForm):
+    submit = SubmitField(_l("Reinstate the account"))
+
+
+class CloseAccountForm(AccountActionForm):
+    submit = SubmitField(_l("Close the account for good"))

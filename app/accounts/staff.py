@@ -6,18 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.invitations import queue_invitation, venue_name_for
 from app.accounts.models import Role, User, new_session_token
-from app.accounts.services import (_checked_email, _checked_name, create_user, password_reset_token,
-                                   revoke_personal_tokens, unusable_password_hash, user_by_email)
+from app.accounts.services import (_checked_email, _checked_name, create_user, revoke_personal_tokens,
+                                   unusable_password_hash, user_by_email)
 from app.core.errors import DomainError, Forbidden
-from app.core.i18n import localized
 from app.extensions import db
-from app.notifications.services import paragraphs, queue_message, recipient_locale
+from app.notifications.services import paragraphs, queue_message
 from app.privacy.models import PersonalDataAccess
 from app.privacy.services import AccessAction, record_access
 from app.venues.services import can_manage_venue
@@ -49,7 +48,7 @@ def venue_staff(venue_id: int) -> list[StaffMember]:
     return [StaffMember(user, added_at) for user, added_at in rows]
 
 
-def _was_removed_from_staff(user: User) -> bool:
+def was_removed_from_staff(user: User) -> bool:
     """A closed account that a venue removed from its staff (and nothing has reopened since)."""
     if user.role != Role.CITIZEN or not user.is_disabled or user.venue_id is not None:
         return False
@@ -83,7 +82,7 @@ def add_venue_staff(manager: User, venue, *, email: str, name: str, link_for: Ca
         raise DomainError("staff_of_other_venue",
                           _l("This person is on the staff of another venue. That venue must remove them "
                              "first; then add them here."), field="email")
-    elif _was_removed_from_staff(person):
+    elif was_removed_from_staff(person):
         person.role, person.venue_id, person.name = Role.VENUE_STAFF, venue.id, name
         person.is_disabled, person.failed_logins, person.locked_until = False, 0, None
         person.password_hash = unusable_password_hash()
@@ -104,21 +103,12 @@ def _refused_existing() -> DomainError:
 
 
 def _invite(manager: User, venue, person: User, link_for: Callable[[str], str]) -> None:
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    venue_name = localized(venue, "name", recipient_locale(person))
-    queue_message(
-        kind="staff_invitation", recipient=person.email, user=person,
+    venue_name = venue_name_for(person, venue)
+    queue_invitation(
+        person, venue, kind="staff_invitation", link_for=link_for,
         subject=_l("You have been added to the staff of %(venue)s on SciVisit", venue=venue_name),
-        body=paragraphs(
-            _l("Hello %(name)s,", name=person.name),
-            _l("%(manager)s has added you to the staff of %(venue)s on SciVisit: you can check visitors' "
-               "tickets in at the gate.", manager=manager.name, venue=venue_name),
-            _l("Choose your password with this link within %(minutes)d minutes:", minutes=minutes),
-            link_for(password_reset_token(person)),
-            _l("If the link has expired, choose \"Forgot your password?\" on the login page and enter this "
-               "email address: you will get a new link."),
-            _l("If you do not work at %(venue)s, ignore this message.", venue=venue_name),
-        ),
+        added=_l("%(manager)s has added you to the staff of %(venue)s on SciVisit: you can check visitors' "
+                 "tickets in at the gate.", manager=manager.name, venue=venue_name),
     )
 
 
@@ -137,7 +127,7 @@ def remove_venue_staff(manager: User, venue, person: User) -> None:
     person.session_token = new_session_token()
     revoke_personal_tokens(person)
     record_access(manager, AccessAction.REMOVE_VENUE_STAFF, person, detail=str(venue.id))
-    venue_name = localized(venue, "name", recipient_locale(person))
+    venue_name = venue_name_for(person, venue)
     queue_message(
         kind="staff_removed", recipient=person.email, user=person,
         subject=_l("Your access to %(venue)s on SciVisit has ended", venue=venue_name),

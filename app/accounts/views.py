@@ -310,3 +310,4 @@ def reject_teacher(user_id: int):
 
 from app.accounts import staff_views  # noqa: E402,F401  (the venue manager's staff pages on the same blueprint)
 from app.accounts import sign_in_views  # noqa: E402,F401  (the person's signed-in devices, on the same blueprint)
+from app.accounts import people_views  # noqa: E402,F401  (the administrators' people pages, on the same blueprint)

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 
 from app.accounts.models import ApiToken, Role, SignIn, User
 from app.accounts.sign_ins import active_sign_ins
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import Booking, BookingStatus, Partnership
 from app.calendars.models import CalendarFeed
 from app.checkin.models import CheckIn
 from app.core.db import LabelledEnum
@@ -22,12 +22,17 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.privacy.models import PersonalDataAccess
-from app.scheduling.models import Slot
+from app.scheduling.models import Closure, Schedule, Slot
+from app.venues.models import Accreditation, VenueStatusChange
 
 # Only people whose account nobody else depends on may delete it themselves. A venue's staff or
 # manager, or an administrator, holds a role that others rely on (gates, approvals, reviews):
 # the city admin first hands the role to someone else and then closes the account.
 SELF_DELETING_ROLES = (Role.CITIZEN, Role.TEACHER)
+# Who did something for others (an official or a venue's manager), in columns that keep the record when
+# the account goes; the other references to users are cleared above or by the database (SET NULL).
+_DONE_BY = (Schedule.created_by_id, Closure.created_by_id, Partnership.created_by_id,
+            Accreditation.recorded_by_id, VenueStatusChange.actor_id, User.verified_by_id)
 # Bookings that still hold (or wait for) places: deleting the account gives them back.
 _OPEN_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 
@@ -43,7 +48,14 @@ class AccessAction(LabelledEnum):
     VIEW_STAFF_LIST = "view_staff_list", _l("Viewed a venue's staff list")
     ADD_VENUE_STAFF = "add_venue_staff", _l("Added a member of a venue's staff")
     REMOVE_VENUE_STAFF = "remove_venue_staff", _l("Removed a member of a venue's staff")
+    VIEW_VENUE_MANAGERS = "view_venue_managers", _l("Viewed a venue's managers")
+    ADD_VENUE_MANAGER = "add_venue_manager", _l("Added a manager to a venue")
     REJECT_TEACHER = "reject_teacher", _l("Rejected a teacher's registration and deleted the account")
+    VIEW_PEOPLE_LIST = "view_people_list", _l("Viewed the list of accounts")
+    VIEW_ACCOUNT = "view_account", _l("Viewed a person's account")
+    SUSPEND_ACCOUNT = "suspend_account", _l("Suspended an account")
+    REINSTATE_ACCOUNT = "reinstate_account", _l("Reinstated an account")
+    CLOSE_ACCOUNT = "close_account", _l("Closed an account")
 
 
 # --- the audit log -------------------------------------------------------------------------------
@@ -90,10 +102,13 @@ def action_label(value: str):
 # person corrected) and worded in the reader's language when the log is read.
 _DETAIL_WORDING = {
     AccessAction.VIEW_TEACHER_QUEUE.value: lambda number: _("page %(number)s", number=number),
+    AccessAction.VIEW_PEOPLE_LIST.value: lambda number: _("page %(number)s", number=number),
     AccessAction.VIEW_BOOKING_LIST.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.VIEW_STAFF_LIST.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.ADD_VENUE_STAFF.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.REMOVE_VENUE_STAFF.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.VIEW_VENUE_MANAGERS.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.ADD_VENUE_MANAGER.value: lambda venue_id: _("venue %(id)s", id=venue_id),
 }
 _CORRECTED_FIELDS = {"name": _l("Name"), "phone": _l("Mobile number"), "email": _l("Email")}
 
@@ -102,6 +117,8 @@ def access_detail(action: str, detail: str) -> str:
     """A log row's detail in the interface language; one in no known form, as it was recorded."""
     if action in _DETAIL_WORDING and detail.isdigit():
         return _DETAIL_WORDING[action](detail)
+    if action == AccessAction.CLOSE_ACCOUNT.value and detail in {role.value for role in Role}:
+        return str(Role(detail).label)
     if action == AccessAction.CORRECT_OWN_DATA.value and detail:
         fields = [field.strip() for field in detail.split(",")]
         if all(field in _CORRECTED_FIELDS for field in fields):
@@ -189,14 +206,16 @@ def delete_own_account(user: User, password: str, *, now: datetime | None = None
 
 
 def erase_account(user: User, *, now: datetime | None = None, keep_message: OutboxMessage | None = None) -> int:
-    """Delete ``user``'s account and personal data: the one rule for a person's own request and a
-    rejected registration. Returns the future bookings cancelled.
+    """Delete ``user``'s account and personal data: the one rule for a person's own request, a
+    rejected registration and an account the city admin closes. Returns the future bookings cancelled.
 
     Future open bookings are ended (places return, the waitlist moves); every booking stays as an
     anonymous count (no user, no class name, no request key, no reasons), so statistics do not change.
     Tokens, calendar feed and messages go with the account, except ``keep_message`` (the one telling
     the person why, still to be sent); the e-mail address is free again. The access log keeps who
-    viewed what kind of data when, but no longer whose, nor which of their bookings."""
+    viewed what kind of data when, but no longer whose, nor which of their bookings. What the person
+    did for others (a schedule, a closure, a partnership, an accreditation, a venue's review, a
+    teacher's verification) stays, no longer naming them."""
     from app.bookings.services import end_booking
 
     now = now or utcnow()
@@ -225,6 +244,9 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
     db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.execute(sa.delete(SignIn).where(SignIn.user_id == user.id))
     db.session.execute(sa.update(CheckIn).where(CheckIn.user_id == user.id).values(user_id=None))
+    for column in _DONE_BY:
+        db.session.execute(sa.update(column.table).where(column == user.id).values({column.name: None}),
+                           execution_options={"synchronize_session": False})
     user_id = user.id
     db.session.expunge(user)
     db.session.execute(sa.delete(User).where(User.id == user_id))

@@ -6,12 +6,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.accounts import managers
+from app.accounts.forms import ManagerForm
 from app.accounts.models import Role
 from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.time import local_today
-from app.extensions import db
+from app.extensions import db, limiter
+from app.notifications.services import after_commit_delivery, site_url
+from app.privacy.services import AccessAction, record_access
 from app.venues import services
 from app.venues.forms import AccreditationForm, ActionForm, ReasonForm
 from app.venues.models import Accreditation, Venue, VenueStatus
@@ -53,13 +57,19 @@ def render_review(venue: Venue, status: int = 200, **forms):
         "reject_form": ReasonForm(prefix="reject", formdata=None),
         "suspend_form": ReasonForm(prefix="suspend", formdata=None),
         "accreditation_form": AccreditationForm(formdata=None),
+        "manager_form": ManagerForm(prefix="manager", formdata=None),
     }
     context.update(forms)
+    venue_managers = managers.venue_managers(venue.id)
+    # The managers' names and numbers are personal data: their viewing is logged, as a staff list's is.
+    record_access(current_user, AccessAction.VIEW_VENUE_MANAGERS, detail=str(venue.id))
+    db.session.commit()
     return render_template(
         "venues/admin_venue.html", venue=venue, today=today,
         decisions=services.allowed_decisions(current_user, venue),
         may_accredit=services.can_accredit(current_user), accredits=services.was_ever_registered(venue),
-        accreditations=venue.current_accreditations(today), **context), status
+        accreditations=venue.current_accreditations(today), managers=venue_managers,
+        may_add_manager=managers.can_add_venue_manager(current_user, venue), **context), status
 
 
 @bp.get("/admin/venues/<int:venue_id>")
@@ -103,6 +113,32 @@ def decide(venue_id: int, action: str):
             flash(str(DONE[action]), "success")
             return redirect(url_for("venues.review_venue", venue_id=venue.id))
     return render_review(venue, 400, **{f"{action}_form": form})
+
+
+@bp.post("/admin/venues/<int:venue_id>/managers")
+@role_required(*ADMINS)
+@limiter.limit("30 per hour", methods=["POST"])  # each accepted form sends an email
+def add_manager(venue_id: int):
+    venue = services.find_venue(venue_id) or abort(404)
+    authorize(managers.can_add_venue_manager(current_user, venue))
+    form = ManagerForm(prefix="manager")
+    if form.validate_on_submit():
+        try:
+            person = managers.add_venue_manager(
+                current_user, venue, email=form.email.data, name=form.name.data,
+                link_for=lambda token: site_url(url_for("accounts.reset_password", token=token)))
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            after_commit_delivery()
+            flash(_("%(name)s is now a manager of this venue. We have emailed %(email)s to tell them.",
+                    name=person.name, email=person.email), "success")
+            return redirect(url_for("venues.review_venue", venue_id=venue.id, _anchor="managers"))
+    elif form.is_submitted() and not form.errors:  # only the CSRF token can be wrong: the page was open too long
+        form.form_errors.append(_("The form has expired. Please try again."))
+    return render_review(venue, 400, manager_form=form)
 
 
 @bp.post("/admin/venues/<int:venue_id>/accreditations")

@@ -159,6 +159,7 @@ class VenueStatusChange(CreatedAt, db.Model):
     venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[VenueStatus | None] = mapped_column(str_enum(VenueStatus, name="from_status"))
     to_status: Mapped[VenueStatus] = mapped_column(str_enum(VenueStatus, name="to_status"))
+    # Every step is taken by a person; None once that person's account is closed (``erase_account``).
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
 

@@ -40,6 +40,9 @@ TRANSITIONS: dict[str, tuple[frozenset, VenueStatus]] = {
     "relocate": (frozenset({S.APPROVED}), S.SUBMITTED),
 }
 REVIEW_ACTIONS = ("approve", "reject", "suspend", "reinstate")
+# Every step is a person's (``_move`` and ``_note`` name them): one without an actor is one whose
+# person has closed their account since (``erase_account`` clears the actor).
+CLOSED_ACCOUNT = _l("a closed account")
 THEME_SPLIT = re.compile(r"[,，、;；\n]+")
 MAX_THEMES = 20
 MAX_ID = 2**31 - 1
@@ -407,7 +410,7 @@ def check_decision(admin, venue: Venue, action: str) -> None:
         raise Forbidden()
     if venue.status not in TRANSITIONS[action][0]:
         last = venue.status_changes[-1] if venue.status_changes else None
-        who = last.actor.name if last is not None and last.actor is not None else _l("System")
+        who = last.actor.name if last is not None and last.actor is not None else CLOSED_ACCOUNT
         raise DomainError("already_decided", _l("Nothing was changed: this venue is now “%(status)s” (last changed "
                                                 "by %(who)s). Check it again before deciding.",
                                                 status=venue.status.label, who=who), status=409)

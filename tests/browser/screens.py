@@ -302,8 +302,72 @@ SCREENS += [
 ]
 
 
+def _people() -> tuple[str, str]:
+    """The city admin's list of accounts: every role, one suspended, a long name and address."""
+    from app.extensions import db
+
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    factories.user("venue_manager", venue=venue, name="王馆长", phone="13812341234")
+    factories.user("venue_staff", venue=venue, name="Alexandra Montgomery-Smith",
+                   email="alexandra.montgomery-smith@example.com")
+    factories.user("teacher", name="李老师")
+    factories.user("district_admin", name="玄武区科协")
+    factories.user("citizen", name="张市民").is_disabled = True
+    db.session.commit()
+    return "/admin/people", factories.user("city_admin").email
+
+
+def _person() -> tuple[str, str]:
+    """A venue's only manager, suspended once and reinstated, as the city admin sees the account."""
+    from app.accounts import people
+    from app.extensions import db
+
+    admin = factories.user("city_admin", name="市科协管理员")
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    manager = factories.user("venue_manager", venue=venue, name="王馆长", phone="13812341234")
+    people.suspend_account(admin, manager, "场馆年度报告逾期未交")
+    people.reinstate_account(admin, manager, "已补交")
+    db.session.commit()
+    return f"/admin/people/{manager.id}", admin.email
+
+
+def _close_account() -> tuple[str, str]:
+    """Closing a venue's only manager: the page says what is kept and that the venue is left without one."""
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    manager = factories.user("venue_manager", venue=venue, name="王馆长")
+    return f"/admin/people/{manager.id}/close", factories.user("city_admin").email
+
+
+def _venue_managers() -> tuple[str, str]:
+    """A venue's page as its district admin sees it: a manager, a suspended one who never signed in, the
+    form to add one, and a registration step by a person whose account has since been closed."""
+    from app.extensions import db
+    from app.venues.models import VenueStatus, VenueStatusChange
+
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    factories.user("venue_manager", venue=venue, name="王馆长", phone="13812341234").last_login_at = venue.created_at
+    factories.user("venue_manager", venue=venue, name="Alexandra Montgomery-Smith").is_disabled = True
+    db.session.add(VenueStatusChange(venue_id=venue.id, from_status=VenueStatus.SUBMITTED,
+                                     to_status=VenueStatus.APPROVED, actor_id=None))
+    db.session.commit()
+    return f"/admin/venues/{venue.id}", factories.user("district_admin").email
+
+
+SCREENS += [
+    Screen("people", build=_people),
+    Screen("people-district", "/admin/people", role="district_admin"),
+    Screen("person", build=_person),
+    Screen("close-account", build=_close_account),
+    Screen("venue-managers", build=_venue_managers),
+]
+
 # A citizen's own privacy pages, which elder mode words without file formats or tokens.
 SCREENS += [
     Screen("my-data", "/me/data", role="citizen"),
     Screen("delete-my-account", "/me/delete", role="citizen"),
+]
+
+# A citizen's calendar address, which elder mode explains without "subscribe" or "URL".
+SCREENS += [
+    Screen("my-calendar", "/me/calendar", role="citizen"),
 ]
