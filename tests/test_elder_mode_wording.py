@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from babel.dates import format_date
 
+from app.stats.opendata import DATASETS
 from tests import factories
 
 JARGON = re.compile(r"\b(?:JSON|API|CSV|XLSX|OpenAPI|iCal)\b|\.ics\b|datapackage")
@@ -195,3 +196,77 @@ def test_the_ticket_keeps_an_individual_party_count_with_its_noun(client, auth):
     html = client.get(f"/bookings/{booking.id}", query_string={"mode": "elder", "lang": "en"}).get_data(as_text=True)
     ticket = html.split('id="ticket"', 1)[1]
     assert '<span class="people-count">2 people</span>' in ticket
+
+
+# -- open data in plain words: no machine names in the notes; the dictionary says what a column means -----
+
+def _datasets(html: str) -> dict[str, str]:
+    """Each dataset's section of /open-data/, by its name."""
+    return {part.split('"', 1)[0]: part.split("</section>", 1)[0]
+            for part in html.split('<section class="panel dataset" id="')[1:]}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_elder_open_data_explains_each_dataset_without_machine_names(client, lang):
+    html = client.get("/open-data/", query_string={"mode": "elder", "lang": lang}).get_data(as_text=True)
+    sections = _datasets(html)
+    assert set(sections) == {d.name for d in DATASETS}
+    for name, section in sections.items():
+        notes = section.split("<details", 1)[0]
+        assert "<code" not in notes, f"{name}: machine names in its notes"
+        assert not re.search(r"\bAPI\b|接口", notes), f"{name}: the API named in its notes"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_elder_data_dictionary_puts_meanings_first_and_column_names_last(client, lang):
+    html = client.get("/open-data/", query_string={"mode": "elder", "lang": lang}).get_data(as_text=True)
+    for dataset in DATASETS:
+        dictionary = _datasets(html)[dataset.name].split("<details", 1)[1]
+        rows = dictionary.split("<tbody", 1)[1].split("<tr")[1:]
+        assert len(rows) == len(dataset.fields)
+        for row, field in zip(rows, dataset.fields):
+            meaning = row.split('<th scope="row"', 1)[1].split("</th>", 1)[0]
+            assert f"<code>{field.name}</code>" not in meaning
+            last = row.split("<td")[-1]
+            assert 'class="column-name"' in last and f"<code>{field.name}</code>" in last, field.name
+        shown = re.sub(r'<td role="cell" class="column-name">.*?</td>', "", dictionary)
+        assert not re.search(r"<code>(?:integer|number|string|date|boolean)</code>", shown), "type codes"
+
+
+def test_standard_open_data_keeps_the_machine_names_for_data_users(client):
+    html = client.get("/open-data/", query_string={"mode": "standard", "lang": "en"}).get_data(as_text=True)
+    daily = _datasets(html)["attendance-daily"]
+    assert "<code>suppressed</code>" in daily.split("<details", 1)[0] and "the statistics API" in daily
+    assert '<th scope="row"><code>venue_id</code></th>' in daily and "<code>integer</code>" in daily
+
+
+def test_the_data_package_keeps_its_descriptions_whatever_the_mode(client):
+    client.get("/open-data/", query_string={"mode": "elder"})
+    resources = {r["name"]: r for r in client.get("/open-data/datapackage.json").get_json()["resources"]}
+    assert "`suppressed`" in resources["attendance-daily"]["description"]
+    assert "statistics API" in resources["attendance-daily"]["description"]
+
+
+# -- the private calendar address in plain words -----------------------------------------------------
+
+CALENDAR_JARGON = {"zh": re.compile(r"订阅|日历应用|网址|URL"), "en": re.compile(r"(?i)subscri|calendar program|URL\b")}
+
+
+@pytest.mark.parametrize("lang, wording", [("zh", "把预约加入手机日历："), ("en", "Add your bookings to your phone’s calendar:")])
+def test_elder_calendar_page_says_in_plain_words_how_to_add_bookings_to_the_phone(client, auth, lang, wording):
+    auth.login(factories.user("citizen").email)
+    before = client.get("/me/calendar", query_string={"mode": "elder", "lang": lang}).get_data(as_text=True)
+    made = client.post("/me/calendar", data={}).get_data(as_text=True)   # the address, shown once
+    again = client.get("/me/calendar").get_data(as_text=True)            # and once there is one
+    for html in (before, made, again):
+        main = html.split("<main", 1)[1].split("</main>", 1)[0]
+        assert wording in main
+        text = re.sub(r"<[^>]+>", " ", main)  # the address itself is in the input's value
+        assert not CALENDAR_JARGON[lang].search(text), CALENDAR_JARGON[lang].search(text)
+    assert "paste" in made or "粘贴" in made
+
+
+def test_standard_calendar_page_keeps_its_wording(client, auth):
+    auth.login(factories.user("citizen").email)
+    html = client.get("/me/calendar", query_string={"mode": "standard", "lang": "en"}).get_data(as_text=True)
+    assert "Subscribe to your SciVisit visits" in html

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import icalendar
+import pytest
 import vobject
+from babel.dates import format_date
 
 from app.core.time import local_today
 from app.events.themed_days import load_themed_days
@@ -113,3 +115,28 @@ def test_an_events_feed_entry_names_its_themed_day(client):
     event = icalendar.Calendar.from_ical(client.get("/events/calendar.ics?lang=en").data).walk("VEVENT")[0]
 
     assert "Science and Technology Week" in event["categories"].to_ical().decode()
+
+
+@pytest.mark.parametrize("mode", ["standard", "elder"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_each_time_of_an_event_gives_its_day_in_full_in_either_mode(client, lang, mode):
+    _setup_days()
+    slot = _themed_slot(days_ahead=5)
+
+    page = client.get("/events", query_string={"lang": lang, "mode": mode}).get_data(as_text=True)
+
+    day = slot.local_date
+    assert f'<time datetime="{day.isoformat()}">{format_date(day, "full", locale=lang)}</time>' in page
+    assert day.isoformat() not in page.replace(f'datetime="{day.isoformat()}"', "")  # ISO for machines only
+
+
+def test_the_times_of_an_event_are_a_table_that_stacks_into_cards_on_a_phone(client):
+    _setup_days()
+    _themed_slot()
+
+    page = client.get("/events", query_string={"mode": "elder"}).get_data(as_text=True)
+
+    times = page.split('class="card event"', 1)[1].split("</table>", 1)[0]
+    assert '<table class="stacked' in times
+    # each cell says what it is on a card (the heading row is out of sight there)
+    assert times.count('class="cell-name"') == 3

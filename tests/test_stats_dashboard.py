@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from babel.dates import format_date
 
 from app.core.time import local_today
 from tests import factories
@@ -108,6 +109,34 @@ def test_an_unpublished_venue_shows_no_figures(client, auth):
     auth.login(manager.email)
     page = client.get(f"/venues/{manager.venue_id}?lang=en").get_data(as_text=True)
     assert "This page is not public" in page and "venue-figures" not in page
+
+
+
+def _text_of(html: str) -> str:
+    """What a reader sees of ``html``: its attributes (hrefs, datetimes, input values) left out."""
+    return re.sub(r'\s[a-z-]+="[^"]*"', "", html)
+
+
+@pytest.mark.parametrize("mode", ["standard", "elder"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_dashboard_writes_the_days_of_its_period_in_full(client, scenario, lang, mode):
+    first, last = scenario["day_a"], scenario["day_b"]
+    page = client.get(f"/stats?{period(scenario)}&lang={lang}&mode={mode}").get_data(as_text=True)
+
+    heading = page.split('id="glance-heading">', 1)[1].split("</h2>", 1)[0]
+    summary = page.split('class="glance"', 1)[1].split("</section>", 1)[0]
+    for day, where in ((first, heading), (last, heading), (last, summary)):
+        assert f'<time datetime="{day.isoformat()}">{format_date(day, "full", locale=lang)}</time>' in where
+    main = _text_of(page.split("<main", 1)[1])
+    assert first.isoformat() not in main and last.isoformat() not in main  # ISO stays in attributes and inputs
+    assert f'value="{first.isoformat()}"' in page
+
+
+def test_the_date_fields_hint_keeps_its_example_date_in_one_piece(client, app):
+    page = client.get("/stats?lang=zh").get_data(as_text=True)
+    for name in ("from", "to"):
+        hint = page.split(f'id="{name}-hint">', 1)[1].split("</p>", 1)[0]
+        assert hint == '格式：年-月-日，例如 <span class="date-example">2026-05-01</span>'
 
 
 BAD_URLS = [

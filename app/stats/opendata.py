@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -42,6 +43,8 @@ class Field:
     en: str
     unit_zh: str = ""
     unit_en: str = ""
+    # Its meaning on the page in elder mode, where ``zh``/``en`` speak of what only a developer needs.
+    plain: LazyString | None = None
 
     @property
     def type_label(self) -> str:
@@ -102,6 +105,10 @@ class Dataset:
     updated: Callable[[], datetime | None]
     suppression_zh: str = ""
     suppression_en: str = ""
+    # Elder mode's words on the page (适老化), without machine names; when absent, the page shows the above.
+    # Neither the files nor datapackage.json carry them.
+    plain_description: LazyString | None = None
+    plain_suppression: LazyString | None = None
 
     @property
     def header(self) -> list[str]:
@@ -264,6 +271,13 @@ _EVENT_SUPPRESSION_ZH = ("入馆人次为1–4时不公布（留空）；另有�
                          + _LIVE_ZH)
 _EVENT_SUPPRESSION_EN = ("Attendance of 1–4 persons is published empty; some other attendances are emptied too, so "
                          "that none can be worked out with the daily `event_visits`. " + _LIVE_EN)
+_PLAIN_SUPPRESSION = _l("To protect privacy, a count of 1 to 4 people is left empty, and so are some other figures, "
+                        "so that no empty one can be worked out from the rest. Zeros are shown, and the number of "
+                        "school groups is never left empty. The statistics pages of this site give exact totals for "
+                        "any period.")
+_PLAIN_EVENT_SUPPRESSION = _l("To protect privacy, an attendance of 1 to 4 people is left empty, and so are some "
+                              "others, so that none can be worked out from the daily figures. The statistics pages "
+                              "of this site give exact totals for any period.")
 
 DATASETS = (
     Dataset(
@@ -272,17 +286,21 @@ DATASETS = (
         "Persons admitted at each venue each day (from check-ins and walk-ins), split by kind.",
         (Field("date", "date", "入馆日期（北京时间）", "Day of the visit (Asia/Shanghai)"),
          Field("venue_id", "integer", "场馆编号（与场馆名录数据集一致）",
-               "Venue id (as in the venues dataset; for a venue open now, also in the API)"),
+               "Venue id (as in the venues dataset; for a venue open now, also in the API)",
+               plain=_l("Venue number, the same as in the venue registry")),
          Field("venue", "string", "场馆名称（中文）", "Venue name (Chinese)"),
          Field("venue_en", "string", "场馆名称（英文）", "Venue name (English)"),
          Field("district", "string", "当月1日场馆登记所在区的行政区划代码（迁址场馆自迁址次月起计入新区）",
                "District code (GB/T 2260) of the venue in that month: where it was registered on the month's "
-               "first day (a venue that moves counts for its new district from the next month)"),
+               "first day (a venue that moves counts for its new district from the next month)",
+               plain=_l("Code of the venue’s district in that month: where it was registered on the month’s "
+                        "first day")),
          DISTRICT_NAME,
          VENUE_TYPE,
          OPERATOR_KIND,
          *ATTENDANCE_FIELDS),
-        ("date", "venue_id"), _daily_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
+        ("date", "venue_id"), _daily_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN,
+        plain_suppression=_PLAIN_SUPPRESSION),
     Dataset(
         "attendance-monthly-district", "各区每月入馆人次", "Monthly attendance per district",
         "各区场馆每月入馆人次合计。统计口径：以当月1日场馆登记所在区为准，迁址场馆自迁址次月起计入新区，已公布的月份不因迁址而改变。"
@@ -292,13 +310,19 @@ DATASETS = (
         "published do not change. Jiangbei New Area's directly administered area is its own row "
         "(`district_kind` `management_area`) and is never part of a district's figures.",
         (Field("month", "string", "月份（`YYYY-MM`）", "Month (`YYYY-MM`)"),
-         Field("district", "string", "行政区划代码", "District code (GB/T 2260), or JBXQ"),
+         Field("district", "string", "行政区划代码", "District code (GB/T 2260), or JBXQ",
+               plain=_l("Code of the district")),
          DISTRICT_NAME,
          Field("district_kind", "string", "`district` 为行政区，`management_area` 为江北新区直管区",
                "`district`, or `management_area` for Jiangbei New Area"),
          Field("venues", "integer", "当月有入馆记录的场馆数", "Venues with visits in the month", "个", "venues"),
          *ATTENDANCE_FIELDS),
-        ("month", "district"), _monthly_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN),
+        ("month", "district"), _monthly_rows, _stats_updated, _SUPPRESSION_ZH, _SUPPRESSION_EN,
+        plain_description=_l("How many people visited the venues of each district each month. A venue that moves "
+                             "counts for its new district from the next month on; months already published stay "
+                             "as they are. Jiangbei New Area’s directly administered area has a row of its own and "
+                             "is never part of a district’s figures."),
+        plain_suppression=_PLAIN_SUPPRESSION),
     Dataset(
         "venues", "科普场馆名录", "Venue registry",
         "通过登记的科普场馆及教育基地，包括暂停开放或迁址后待审核的场馆（见 `status`），"
@@ -331,7 +355,10 @@ DATASETS = (
                "Registration status: `approved` (on the register and open to the public), `suspended`, "
                "`submitted` (moved to another district, awaiting its review) or `rejected` (moved, and not "
                "approved there); the last three cannot be booked now")),
-        ("venue_id",), _venue_rows, lambda: db.session.scalar(select(func.max(Venue.updated_at)))),
+        ("venue_id",), _venue_rows, lambda: db.session.scalar(select(func.max(Venue.updated_at))),
+        plain_description=_l("Science venues and education bases on the register, including those closed for now "
+                             "or awaiting review after a move (see their registration status), so that every venue "
+                             "of the other tables is found here.")),
     Dataset(
         "themed-events", "主题日活动", "Themed events",
         "与全国科普日、科技活动周等主题日关联的场馆活动，及其场次与入馆人次。目前不开放的场馆（见场馆名录的 `status`）"
@@ -355,6 +382,10 @@ DATASETS = (
          _persons("attendance", "活动入馆人次", "Persons admitted"),
          Field("suppressed", "boolean", "入馆人次是否不公布（留空）", "Whether attendance is withheld (empty)")),
         ("event_id",), _event_rows, _events_updated,
-        _EVENT_SUPPRESSION_ZH, _EVENT_SUPPRESSION_EN),
+        _EVENT_SUPPRESSION_ZH, _EVENT_SUPPRESSION_EN,
+        plain_description=_l("Venue events held for themed days, such as National Science Popularization Day and "
+                             "Science and Technology Week, with their sessions and attendance. For a venue that is "
+                             "not open now, only the sessions that have begun are listed."),
+        plain_suppression=_PLAIN_EVENT_SUPPRESSION),
 )
 BY_NAME = {d.name: d for d in DATASETS}
