@@ -6,6 +6,8 @@ keeps every year's scores as they were."""
 from __future__ import annotations
 
 import re
+import threading
+import time as clock
 from datetime import date, datetime, time
 
 import pytest
@@ -20,7 +22,7 @@ from app.extensions import db
 from app.stats import evaluation, rebuild
 from app.stats.models import EvaluationWeight
 from tests import factories
-from tests.conftest import _fresh_g, make_config
+from tests.conftest import Auth, _fresh_g, make_config
 from tests.test_migrations import _fresh_database
 
 TODAY = datetime(2026, 6, 15, 10, 0, tzinfo=LOCAL_TZ)  # 2026 is under way; 2025 and before are over
@@ -122,7 +124,7 @@ def test_changing_a_year_that_is_over_keeps_the_later_year_that_is_over_as_it_wa
     assert "2025 is over and keeps the weights it was scored with" in shown
     assert score(client, 2024) == "25"
     assert (score(client, 2025), score(client, 2026)) == (scores[2025], scores[2026])
-    assert "Scored with the weights of 2025 (set on" in page(client, 2025)
+    assert "Scored with the default weights, which 2025 was scored with and kept on" in page(client, 2025)
     assert weights_shown(client, 2025) == ["25", "25", "20", "20", "10"]
 
 
@@ -199,3 +201,77 @@ def test_the_upgrade_keeps_every_years_weights_and_scores(tmp_path):
             db.engine.dispose()
     finally:
         drop()
+
+
+# --- two saves at once --------------------------------------------------------------------------------
+
+def _two_admins_save_at_once(app, year: int, first: dict, second: dict) -> list[int]:
+    """Two city admins save ``year``'s weights at the same moment (a double click, or two admins): both
+    requests read that the year has none, and wait to write behind a lock this test holds, then both go."""
+    browsers = []
+    for _ in range(2):
+        browser = app.test_client()
+        Auth(browser).login(factories.user(Role.CITY_ADMIN).email)
+        page(browser, year)  # the language remembered now: choosing it in the race would be a write of its own
+        browsers.append(browser)
+    answers = {}
+
+    def act(browser, data):
+        answers[id(browser)] = save(browser, year, data, confirm_past_year="y").status_code
+
+    threads = [threading.Thread(target=act, args=pair) for pair in zip(browsers, (first, second))]
+    with db.engine.connect() as other, other.begin():
+        if other.dialect.name == "postgresql":  # reads go on, writes wait
+            other.execute(sa.text("LOCK TABLE evaluation_weights IN EXCLUSIVE MODE"))
+        else:  # SQLite: this transaction takes the one writer's lock
+            other.execute(sa.update(EvaluationWeight).where(sa.false()).values(weight=0))
+        for thread in threads:
+            thread.start()
+        clock.sleep(1)
+    for thread in threads:
+        thread.join(30)
+    return sorted(answers.values())
+
+
+def test_two_saves_of_a_year_without_weights_at_the_same_moment_both_succeed(app, client, city_admin):
+    scores = {year: score(client, year) for year in (2024, 2025)}
+    only_open_days = {**ONLY_VISITS, "visits": "0", "open_days": "100"}
+    assert _two_admins_save_at_once(app, 2024, ONLY_VISITS, only_open_days) == [302, 302]
+    assert stored_years() == [2024, 2025]
+    assert weights_shown(client, 2024) in (["0", "100", "0", "0", "0"], ["100", "0", "0", "0", "0"])
+    assert score(client, 2025) == scores[2025]  # kept once, by whichever came first
+    assert weights_shown(client, 2025) == ["25", "25", "20", "20", "10"]
+
+
+# --- where a year's weights came from --------------------------------------------------------------------
+
+def test_a_year_that_kept_the_defaults_says_so_not_that_someone_set_them(client, city_admin):
+    save(client, 2024, ONLY_VISITS, confirm_past_year="y")
+    text = page(client, 2025)
+    assert "Scored with the default weights, which 2025 was scored with and kept on" in text
+    assert "weights of 2025 (set on" not in text
+    inheriting = page(client, 2026)  # 2026 follows 2025, which holds the defaults
+    assert "Scored with the default weights, kept by 2025 on" in inheriting
+    assert "2026 has no weights of its own" in inheriting
+
+
+def test_a_year_that_kept_an_earlier_years_weights_names_that_year(client, auth, city_admin):
+    """Set in 2026, 2026's weights score 2027 too; in 2028 the admin corrects 2026, and 2027, over by then,
+    keeps 2026's weights as they were: the page names 2026, not a setting of 2027's."""
+    assert save(client, 2026, ONLY_VISITS).status_code == 302
+    with time_machine.travel(datetime(2028, 3, 1, 10, 0, tzinfo=LOCAL_TZ), tick=True):
+        auth.login(factories.user(Role.CITY_ADMIN).email)
+        assert save(client, 2026, {**ONLY_VISITS, "events": "50"}, confirm_past_year="y").status_code == 302
+        text = page(client, 2027)
+        assert "Scored with the weights of 2026 as set on Jun 15, 2026" in text
+        assert "which 2027 was scored with and kept" in text
+        assert weights_shown(client, 2027) == ["0", "100", "0", "0", "0"]
+        inheriting = page(client, 2028)  # 2028 follows 2027, which holds 2026's
+        assert "Scored with the weights of 2026 as set on Jun 15, 2026 10:00, kept by 2027" in inheriting
+
+
+def test_saving_a_year_that_kept_its_weights_makes_them_its_own(client, city_admin):
+    save(client, 2024, ONLY_VISITS, confirm_past_year="y")
+    save(client, 2025, {**ONLY_VISITS, "events": "50"}, confirm_past_year="y")
+    text = page(client, 2025)
+    assert "Scored with the weights of 2025 (set on" in text and "kept" not in text.split("weights-applied", 1)[1][:300]

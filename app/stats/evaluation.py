@@ -26,6 +26,7 @@ from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.filters import year_filters
 from app.stats.models import EvaluationWeight
+from app.stats.sql import upsert
 from app.stats.sources import attendance_source, supply_source
 from app.venues.models import Venue
 
@@ -65,12 +66,16 @@ def can_evaluate(user) -> bool:
 @dataclass(frozen=True)
 class Weights:
     """The weights ``year`` is scored with and whose they are: the year's own (``source_year`` is
-    ``year``), an earlier year's that it inherits, or the defaults (``source_year`` None)."""
+    ``year``), an earlier year's that it inherits, or the defaults (``source_year`` None). A source year
+    that only ``kept`` the weights it was scored with names where they came from: ``kept_from_year``,
+    or the defaults (None)."""
 
     year: int
     values: dict[str, float]
     source_year: int | None = None
-    set_at: datetime | None = None  # when the source year's weights were last saved (UTC)
+    set_at: datetime | None = None  # when the source year's weights were last saved, or set if kept (UTC)
+    kept: bool = False
+    kept_from_year: int | None = None
 
     @property
     def inherited(self) -> bool:
@@ -91,11 +96,12 @@ def weights(year: int) -> Weights:
     source = db.session.scalar(select(func.max(EvaluationWeight.year)).where(EvaluationWeight.year <= year))
     if source is None:
         return Weights(year, default_weights())
-    rows = db.session.execute(select(EvaluationWeight.indicator, EvaluationWeight.weight, EvaluationWeight.updated_at)
+    rows = db.session.execute(select(EvaluationWeight.indicator, EvaluationWeight.weight, EvaluationWeight.updated_at,
+                                     EvaluationWeight.kept, EvaluationWeight.kept_from_year)
                               .where(EvaluationWeight.year == source)).all()
     stored = {r.indicator: float(r.weight) for r in rows}
     return Weights(year, {i.key: stored.get(i.key, float(i.default_weight)) for i in INDICATORS}, source,
-                   max(r.updated_at for r in rows))
+                   max(r.updated_at for r in rows), rows[0].kept, rows[0].kept_from_year)
 
 
 def save_weights(admin, year: int, values: dict, *, past_year_confirmed: bool = False) -> int | None:
@@ -129,14 +135,16 @@ def save_weights(admin, year: int, values: dict, *, past_year_confirmed: bool = 
                              year=year), field="confirm_past_year")
     now = utcnow()
     kept = _keep_the_year_after(admin, year, now)
-    for key, weight in clean.items():
-        row = db.session.get(EvaluationWeight, (year, key))
-        if row is None:
-            db.session.add(EvaluationWeight(year=year, indicator=key, weight=weight, updated_at=now,
-                                            updated_by_id=admin.id))
-        else:
-            row.weight, row.updated_at, row.updated_by_id = weight, now, admin.id
-    db.session.flush()
+    # An upsert: two saves at the same moment (a double click, two admins) of a year without rows would
+    # both insert; the one that writes last wins, as it would had they come one after the other.
+    statement = upsert(EvaluationWeight.__table__).values(
+        [{"year": year, "indicator": key, "weight": weight, "updated_at": now, "updated_by_id": admin.id,
+          "kept": False, "kept_from_year": None} for key, weight in clean.items()])
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["year", "indicator"],
+        set_={name: statement.excluded[name]
+              for name in ("weight", "updated_at", "updated_by_id", "kept", "kept_from_year")}))
+    db.session.expire_all()
     return kept
 
 
@@ -148,13 +156,17 @@ def _keep_the_year_after(admin, year: int, now: datetime) -> int | None:
         return None
     source_year = weights(following).source_year
     if source_year is None:
-        kept = [EvaluationWeight(year=following, indicator=key, weight=Decimal(str(weight)), updated_at=now,
-                                 updated_by_id=admin.id) for key, weight in default_weights().items()]
-    else:
+        kept = [{"indicator": key, "weight": Decimal(str(weight)), "updated_at": now, "updated_by_id": admin.id,
+                 "kept_from_year": None} for key, weight in default_weights().items()]
+    else:  # a source that itself kept its weights passes on where they came from
         source = db.session.scalars(select(EvaluationWeight).where(EvaluationWeight.year == source_year)).all()
-        kept = [EvaluationWeight(year=following, indicator=row.indicator, weight=row.weight,
-                                 updated_at=row.updated_at, updated_by_id=row.updated_by_id) for row in source]
-    db.session.add_all(kept)
+        kept = [{"indicator": row.indicator, "weight": row.weight, "updated_at": row.updated_at,
+                 "updated_by_id": row.updated_by_id,
+                 "kept_from_year": row.kept_from_year if row.kept else source_year} for row in source]
+    # Someone else's save may have just kept them, or set the year's own: theirs stand.
+    db.session.execute(upsert(EvaluationWeight.__table__)
+                       .values([{**row, "year": following, "kept": True} for row in kept])
+                       .on_conflict_do_nothing(index_elements=["year", "indicator"]))
     return following
 
 

@@ -188,7 +188,11 @@ class ReportReturn(db.Model):
 
 class EvaluationWeight(db.Model):
     """The city admin's weight for one evaluation indicator (绩效考评) in one year. A year without rows
-    is scored with the most recent earlier year's, else the defaults (``app.stats.evaluation``)."""
+    is scored with the most recent earlier year's, else the defaults (``app.stats.evaluation``).
+
+    ``kept`` rows were nobody's setting: a year that was over kept the weights it had been scored with
+    when an earlier year's changed; ``kept_from_year`` names the year that set them (None: the defaults),
+    and ``updated_at`` is when that year set them (for the defaults, when they were kept)."""
 
     __tablename__ = "evaluation_weights"
     __table_args__ = (sa.CheckConstraint("weight >= 0 AND weight <= 100", name="weight_range"),)
@@ -198,3 +202,5 @@ class EvaluationWeight(db.Model):
     weight: Mapped[Decimal] = mapped_column(sa.Numeric(5, 1))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    kept: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    kept_from_year: Mapped[int | None]
