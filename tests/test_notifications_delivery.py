@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.core.time import utcnow
+from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.notifications.services import MAX_ATTEMPTS, RETRY_DELAYS, after_commit_delivery, deliver_pending
@@ -150,6 +150,14 @@ def _deliver(app):
     return app.test_cli_runner().invoke(args=["notifications", "deliver"], env={"LC_ALL": "en_US.UTF-8"})
 
 
+def _at(moment) -> str:
+    """A time as the summary gives it: Beijing time, to the minute, with its offset."""
+    return to_local(moment).isoformat(" ", timespec="minutes")
+
+
+GIVEN_UP_NONE = "0 given up after 5 attempts (queued in the past 7 days)"
+
+
 def _mail_server_down(app) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -165,7 +173,9 @@ def test_a_failed_delivery_is_reported_logged_and_exits_non_zero(app, caplog):
         result = _deliver(app)
 
     assert result.exit_code == 1
-    assert result.output.strip() == "0 messages sent; 1 failed (will be tried again); 0 given up after 5 attempts."
+    retry_at = db.session.get(OutboxMessage, message.id, populate_existing=True).next_attempt_at
+    assert result.output.strip() == (f"0 messages sent, 1 failed; 1 waiting to be tried again, the next at "
+                                     f"{_at(retry_at)}; {GIVEN_UP_NONE}.")
     [record] = [r for r in caplog.records if getattr(r, "outbox_message_id", None) == message.id]
     assert record.levelname == "WARNING" and record.attempt == 1 and record.message_kind == message.kind
     assert "Connection refused" in record.getMessage() or "ConnectionRefusedError" in record.getMessage()
@@ -178,15 +188,27 @@ def test_a_failed_message_waits_before_it_is_tried_again(app):
     _deliver(app)
     failed_at = utcnow()
 
-    again = _deliver(app)  # the next minute's run, say
+    _deliver(app)  # the next minute's run, say
 
-    assert again.exit_code == 0 and again.output.strip() == "0 messages sent."
-    stored = db.session.get(OutboxMessage, message.id)
+    stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
     assert stored.attempts == 1 and stored.next_attempt_at >= failed_at + RETRY_DELAYS[0] - timedelta(seconds=5)
     with time_machine.travel(stored.next_attempt_at + timedelta(seconds=1), tick=False):
         later = _deliver(app)
     assert later.exit_code == 1 and "1 failed" in later.output
     assert db.session.get(OutboxMessage, message.id, populate_existing=True).attempts == 2
+
+
+def test_a_run_while_a_failed_message_waits_for_its_retry_says_so_and_exits_non_zero(app):
+    message = _booking_message()
+    _mail_server_down(app)
+    _deliver(app)
+
+    again = _deliver(app)  # the next minute's run: nothing may be tried yet
+
+    retry_at = db.session.get(OutboxMessage, message.id, populate_existing=True).next_attempt_at
+    assert again.exit_code == 1
+    assert again.output.strip() == (f"0 messages sent, 0 failed; 1 waiting to be tried again, the next at "
+                                    f"{_at(retry_at)}; {GIVEN_UP_NONE}.")
 
 
 def test_the_last_failed_attempt_gives_the_message_up_with_an_error_in_the_log(app, caplog):
@@ -199,13 +221,55 @@ def test_the_last_failed_attempt_gives_the_message_up_with_an_error_in_the_log(a
         result = _deliver(app)
 
     assert result.exit_code == 1
-    assert result.output.strip() == "0 messages sent; 0 failed (will be tried again); 1 given up after 5 attempts."
+    assert result.output.strip() == ("0 messages sent, 1 failed; 0 waiting to be tried again; "
+                                     "1 given up after 5 attempts (queued in the past 7 days).")
     [record] = [r for r in caplog.records if getattr(r, "outbox_message_id", None) == message.id]
     assert record.levelname == "ERROR" and "given up" in record.getMessage()
     stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
     assert stored.sent_at is None and stored.attempts == MAX_ATTEMPTS and stored.last_error
     with time_machine.travel(utcnow() + timedelta(days=1), tick=False):
         assert deliver_pending().tried == 0  # never tried again
+
+
+def _given_up(age: timedelta) -> OutboxMessage:
+    message = _booking_message()
+    message.created_at = utcnow() - age
+    message.attempts = MAX_ATTEMPTS
+    message.next_attempt_at = utcnow() - age + timedelta(hours=3)
+    message.last_error = "Connection refused"
+    db.session.commit()
+    return message
+
+
+def test_a_later_run_with_nothing_to_try_still_reports_messages_given_up_this_week(app, smtp_sink):
+    _given_up(timedelta(days=2))
+
+    result = _deliver(app)
+
+    assert result.exit_code == 1
+    assert result.output.strip() == ("0 messages sent, 0 failed; 0 waiting to be tried again; "
+                                     "1 given up after 5 attempts (queued in the past 7 days).")
+
+
+def test_messages_given_up_more_than_a_week_ago_are_no_longer_reported(app, smtp_sink):
+    _given_up(timedelta(days=8))
+
+    result = _deliver(app)
+
+    assert result.exit_code == 0 and result.output.strip() == "0 messages sent."
+
+
+def test_when_everything_waiting_is_delivered_the_summary_says_only_what_was_sent(app, smtp_sink):
+    retried = _booking_message()
+    retried.attempts, retried.last_error = 1, "Connection refused"
+    retried.next_attempt_at = utcnow() - timedelta(seconds=1)  # its retry is due
+    db.session.commit()
+    _booking_message()
+
+    result = _deliver(app)
+
+    assert result.exit_code == 0 and result.output.strip() == "2 messages sent."
+    assert len(smtp_sink) == 2
 
 
 def test_a_run_that_sent_some_exits_zero_and_names_the_refused_address_nowhere_in_the_log(app, smtp_sink, caplog):
@@ -217,8 +281,10 @@ def test_a_run_that_sent_some_exits_zero_and_names_the_refused_address_nowhere_i
     with caplog.at_level(logging.WARNING):
         result = _deliver(app)
 
+    retry_at = db.session.get(OutboxMessage, refused.id, populate_existing=True).next_attempt_at
     assert result.exit_code == 0
-    assert result.output.strip() == "1 message sent; 1 failed (will be tried again); 0 given up after 5 attempts."
+    assert result.output.strip() == (f"1 message sent, 1 failed; 1 waiting to be tried again, the next at "
+                                     f"{_at(retry_at)}; {GIVEN_UP_NONE}.")
     assert "SMTPRecipientsRefused" in caplog.text and REFUSED not in caplog.text and "[email]" in caplog.text
     assert REFUSED in db.session.get(OutboxMessage, refused.id, populate_existing=True).last_error
 
@@ -238,10 +304,23 @@ def test_production_without_a_mail_server_keeps_messages_queued_and_says_so(app,
         result = _deliver(app)
 
     assert result.exit_code == 1
-    assert result.output.strip() == "1 message not sent: MAIL_SERVER is not set; it stays queued."
+    assert result.output.strip() == f"1 message held, not sent: MAIL_SERVER is not set; {GIVEN_UP_NONE}."
     assert "No MAIL_SERVER" in caplog.text and message.recipient not in caplog.text
     stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
     assert stored.sent_at is None and stored.attempts == 0
+
+
+def test_production_without_a_mail_server_reports_held_messages_even_when_none_is_due_now(app, production_mail):
+    waiting = _booking_message()  # failed while a server was set; its retry is an hour away
+    waiting.attempts, waiting.next_attempt_at = 2, utcnow() + timedelta(hours=1)
+    db.session.commit()
+    _given_up(timedelta(days=1))
+
+    result = _deliver(app)
+
+    assert result.exit_code == 1
+    assert result.output.strip() == ("1 message held, not sent: MAIL_SERVER is not set; "
+                                     "1 given up after 5 attempts (queued in the past 7 days).")
 
 
 def test_messages_held_for_want_of_a_mail_server_go_out_once_it_is_set(app, production_mail, smtp_sink):

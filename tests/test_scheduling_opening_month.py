@@ -72,3 +72,45 @@ def test_a_venue_with_no_times_ahead_opens_on_this_month(client, month_end):
     html = client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)
 
     assert shown_month(html) == "2030-11" and "No open times in this month." in html
+
+
+# --- the month opens on a time the viewer can still book, by their own booking window --------------
+
+def test_a_teachers_calendar_skips_a_month_whose_last_time_has_closed_for_booking(client, auth, month_end):
+    """On 30 Nov, today's school time closed for booking three days ago (its 72-hour cutoff): a
+    teacher lands on December's times, which they can book."""
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 11, 30), start=time(14), end=time(16), audience="school",
+                   window_closes_hours=72)
+    factories.slot(venue, day=date(2030, 12, 9), audience="school", window_closes_hours=72)
+    auth.login(factories.user("teacher").email)
+
+    for path in (f"/venues/{venue.id}?lang=en", f"/venues/{venue.id}/availability?lang=en"):
+        assert shown_month(client.get(path).get_data(as_text=True)) == "2030-12"
+
+
+def test_a_citizen_still_lands_on_this_month_while_todays_public_time_can_be_booked(client, auth, month_end):
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 11, 30), start=time(14), end=time(16), audience="school",
+                   window_closes_hours=72)
+    factories.slot(venue, day=date(2030, 11, 30), start=time(15), end=time(16), audience="public",
+                   window_closes_hours=2)
+    factories.slot(venue, day=date(2030, 12, 9), audience="public")
+    auth.login(factories.user("citizen").email)
+
+    assert shown_month(client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)) == "2030-11"
+
+
+def test_a_time_not_yet_open_for_booking_counts_as_one_the_viewer_can_book(client, auth, month_end):
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 11, 30), start=time(14), end=time(16), window_closes_hours=12)  # closed
+    factories.slot(venue, day=date(2031, 2, 3), window_opens_days=7)  # opens in late January
+
+    assert shown_month(client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)) == "2031-02"
+
+
+def test_with_every_time_ahead_closed_for_booking_the_calendar_opens_on_this_month(client, month_end):
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 12, 1), start=time(9), end=time(10), window_closes_hours=48)
+
+    assert shown_month(client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)) == "2030-11"

@@ -34,7 +34,9 @@ bp.add_app_template_global(party.party_text)
 bp.add_app_template_global(party.class_party)
 
 
-def _viewer() -> Viewer:
+def current_viewer() -> Viewer:
+    """Whoever is looking at this request's calendars and lists (the venue page opens its calendar
+    on a month for them too), read once per request."""
     if "viewer" not in g:  # one read of a teacher's school's agreements for a whole calendar
         g.viewer = Viewer(current_user)
     return g.viewer
@@ -45,7 +47,7 @@ def booking_window_now(slot, venue=None) -> tuple[str, datetime, bool]:
     """For calendars and lists: where now falls in ``slot``'s booking window for whoever is looking
     (a teacher books as a class, a partner school's earlier), when it opens for them, and whether
     they book as a class. ``venue`` is the slot's (a calendar's records do not carry it)."""
-    viewer = _viewer()
+    viewer = current_viewer()
     window = viewer.window(slot, venue)
     return window_state(window, utcnow()), window[0], viewer.as_class
 
@@ -54,7 +56,7 @@ def booking_window_now(slot, venue=None) -> tuple[str, datetime, bool]:
 def schools_window_now(slot, venue=None) -> tuple[str, datetime] | None:
     """For calendars and lists, on a mixed slot seen by someone who does not book as a class: where
     now falls in the classes' window and when it opens (``Viewer.schools_window``); None otherwise."""
-    window = _viewer().schools_window(slot, venue)
+    window = current_viewer().schools_window(slot, venue)
     return None if window is None else (window_state(window, utcnow()), window[0])
 
 
@@ -62,13 +64,13 @@ def schools_window_now(slot, venue=None) -> tuple[str, datetime] | None:
 def places_now(slot, venue=None) -> Places:
     """For calendars and lists: the places whoever is looking can take on ``slot`` now (none of
     those held for partner schools unless they teach at one). ``venue`` as for ``booking_window_now``."""
-    return _viewer().places(slot, venue.id if venue is not None else slot.venue_id, utcnow())
+    return current_viewer().places(slot, venue.id if venue is not None else slot.venue_id, utcnow())
 
 
 @bp.app_template_global()
 def my_booking_now(slot) -> int | None:
     """For calendars and lists: the id of the viewer's booking of ``slot`` that still stands, if any."""
-    return _viewer().booking_on(slot.id, utcnow())
+    return current_viewer().booking_on(slot.id, utcnow())
 
 
 @bp.app_template_global()

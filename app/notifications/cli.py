@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.core.cli import CliGroup
-from app.notifications.services import MAX_ATTEMPTS, Delivery, deliver_pending
+from app.core.time import to_local
+from app.notifications.services import MAX_ATTEMPTS, RECENT, Backlog, Delivery, deliver_pending, outbox_backlog
 
 notifications_cli = CliGroup("notifications", help="The outbox of e-mail messages.")
 
@@ -16,28 +17,40 @@ notifications_cli = CliGroup("notifications", help="The outbox of e-mail message
 def deliver_command(limit: int) -> None:
     """Send queued messages (by SMTP when MAIL_SERVER is set, else to the log in development).
 
-    Exits with status 1 when messages failed and none went out, or when production has no
-    MAIL_SERVER, so that whoever runs it hears of it."""
+    The summary line also counts what is stuck: messages waiting for their retry, given up, or
+    held because production has no MAIL_SERVER. Exits with status 1 when none went out and
+    something is stuck, so that whoever runs it hears of it on every run, not only on those that
+    happen to try a message."""
     total = Delivery()
     while total.tried < limit:
         batch = deliver_pending(limit=min(100, limit - total.tried))
         total += batch
         if not batch.tried:  # nothing left that may be tried now (a failed one waits for its retry)
             break
-    click.echo(summary(total))
-    if total.held or (total.failed + total.given_up and not total.sent):
+    backlog = outbox_backlog()
+    click.echo(summary(total, backlog))
+    stuck = total.held or total.failed or total.given_up or backlog.waiting or backlog.given_up
+    if stuck and not total.sent:
         raise click.exceptions.Exit(1)
 
 
-def summary(delivery: Delivery) -> str:
+def summary(delivery: Delivery, backlog: Backlog) -> str:
+    given_up = ngettext("%(num)d given up after %(tries)d attempts (queued in the past %(days)d days)",
+                        "%(num)d given up after %(tries)d attempts (queued in the past %(days)d days)",
+                        backlog.given_up, tries=MAX_ATTEMPTS, days=RECENT.days)
     if delivery.held:
-        return ngettext("%(num)d message not sent: MAIL_SERVER is not set; it stays queued.",
-                        "%(num)d messages not sent: MAIL_SERVER is not set; they stay queued.", delivery.held)
-    if not delivery.failed and not delivery.given_up:
+        return _("%(held)s; %(given_up)s.", given_up=given_up,
+                 held=ngettext("%(num)d message held, not sent: MAIL_SERVER is not set",
+                               "%(num)d messages held, not sent: MAIL_SERVER is not set", delivery.held))
+    if not (delivery.failed or delivery.given_up or backlog.waiting or backlog.given_up):
         return ngettext("%(num)d message sent.", "%(num)d messages sent.", delivery.sent)
-    return _("%(sent)s; %(failed)s; %(given_up)s.",
+    if backlog.next_attempt_at is not None:
+        waiting = ngettext("%(num)d waiting to be tried again, the next at %(when)s",
+                           "%(num)d waiting to be tried again, the next at %(when)s", backlog.waiting,
+                           when=to_local(backlog.next_attempt_at).isoformat(" ", timespec="minutes"))
+    else:
+        waiting = ngettext("%(num)d waiting to be tried again", "%(num)d waiting to be tried again", backlog.waiting)
+    return _("%(sent)s, %(failed)s; %(waiting)s; %(given_up)s.",
              sent=ngettext("%(num)d message sent", "%(num)d messages sent", delivery.sent),
-             failed=ngettext("%(num)d failed (will be tried again)", "%(num)d failed (will be tried again)",
-                             delivery.failed),
-             given_up=ngettext("%(num)d given up after %(tries)d attempts",
-                               "%(num)d given up after %(tries)d attempts", delivery.given_up, tries=MAX_ATTEMPTS))
+             failed=ngettext("%(num)d failed", "%(num)d failed", delivery.failed + delivery.given_up),
+             waiting=waiting, given_up=given_up)

@@ -30,6 +30,8 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a worker that died while sending: try again after this
 # A message still unsent this long after it was queued is late enough for the city admin to hear of.
 OVERDUE_AFTER = timedelta(hours=1)
+# How far back the city admin's notice and the delivery job's summary look for mail that is not going out.
+RECENT = timedelta(days=7)
 DEFAULT_SITE_URL = "http://127.0.0.1:5000/"
 
 
@@ -93,8 +95,12 @@ class Delivery:
                         self.given_up + other.given_up, self.held + other.held)
 
 
+def _not_given_up():
+    return sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+
+
 def _claimable(now: datetime):
-    return sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
+    return sa.and_(_not_given_up(),
                    sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
                    sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
 
@@ -109,8 +115,9 @@ def deliver_pending(limit: int = 100) -> Delivery:
     now = utcnow()
     config = current_app.config
     if not config.get("MAIL_SERVER") and not config.get("MAIL_LOG_BODY", True):
-        # Bodies hold reset links and must not reach the log: keep them until a server is set.
-        held = db.session.scalar(select(func.count(OutboxMessage.id)).where(_claimable(now)))
+        # Bodies hold reset links and must not reach the log: keep them until a server is set. Every
+        # unsent message is held, also one waiting for its retry: no later run can send it either.
+        held = db.session.scalar(select(func.count(OutboxMessage.id)).where(_not_given_up()))
         if held:
             current_app.logger.warning("No MAIL_SERVER: %d queued message(s) left unsent", held)
         return Delivery(held=held)
@@ -155,13 +162,34 @@ def _record_failure(message: OutboxMessage, exc: Exception, delivery: Delivery) 
                                message.next_attempt_at.isoformat(timespec="seconds"), error, extra=fields)
 
 
-def count_overdue(now: datetime | None = None, *, within: timedelta = timedelta(days=7)) -> int:
+def count_overdue(now: datetime | None = None, *, within: timedelta = RECENT) -> int:
     """Messages queued in the last ``within`` and still unsent ``OVERDUE_AFTER`` later: given up,
     still failing, held for want of a mail server, or no delivery job running at all."""
     now = now or utcnow()
     return db.session.scalar(select(func.count(OutboxMessage.id)).where(
         OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < now - OVERDUE_AFTER,
         OutboxMessage.created_at >= now - within))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Unsent messages that no delivery can send right now."""
+
+    waiting: int  # failed, waiting for their next attempt (``RETRY_DELAYS``)
+    next_attempt_at: datetime | None  # the soonest of those next attempts (UTC)
+    given_up: int  # queued in the last ``RECENT`` (as ``count_overdue`` counts) and given up
+
+
+def outbox_backlog(now: datetime | None = None) -> Backlog:
+    """What is stuck in the outbox at ``now``, for the delivery job to report after its run."""
+    now = now or utcnow()
+    waiting, next_attempt_at = db.session.execute(
+        select(func.count(OutboxMessage.id), func.min(OutboxMessage.next_attempt_at))
+        .where(_not_given_up(), OutboxMessage.next_attempt_at > now)).one()
+    given_up = db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= MAX_ATTEMPTS,
+        OutboxMessage.created_at >= now - RECENT))
+    return Backlog(waiting, next_attempt_at, given_up)
 
 
 def after_commit_delivery() -> int:

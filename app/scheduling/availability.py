@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.bookings.models import Booking, BookingStatus
+from app.bookings.rules import Viewer, window_state
 from app.core.templating import slot_hours
 from app.core.time import to_local, utcnow
 from app.extensions import db
@@ -31,6 +32,9 @@ AUDIENCE_FILTER = {
 }
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the days calendars and lists may ask about
+# How many of the next times ``opening_month`` checks, one by one, against the viewer's booking
+# window: times whose window has closed are only those of the next few days.
+OPENING_SCAN = 200
 
 
 @dataclass(frozen=True)
@@ -167,15 +171,23 @@ def _still_open(venue: Venue, audience: str | None, now: datetime) -> list:
     return conditions
 
 
-def opening_month(venue: Venue, audience: str | None = None, *, now: datetime | None = None) -> tuple[int, int]:
-    """The month a venue's calendar opens on when none is asked for: this month while any of its
-    times are left, else the month of the next one (on the 30th, December's times, not an empty
-    November). A venue with no times ahead opens on this month."""
+def opening_month(venue: Venue, audience: str | None = None, *, viewer: Viewer | None = None,
+                  now: datetime | None = None) -> tuple[int, int]:
+    """The month a venue's calendar opens on when none is asked for: the month of the next time
+    ``viewer`` (default: someone not signed in) can still book or join, its booking window for them
+    (``Viewer.window``) not closed. On the 30th that is December's times, not a November whose
+    last time has closed for them. Only the next ``OPENING_SCAN`` times are checked; with none of
+    them bookable, or no times ahead, the calendar opens on this month."""
     now = now or utcnow()
     today = to_local(now).date()
-    following = db.session.scalar(select(func.min(Slot.local_date)).where(
-        *_still_open(venue, audience, now), Slot.local_date >= today))
-    return (following.year, following.month) if following else (today.year, today.month)
+    viewer = viewer or Viewer(None)
+    upcoming = db.session.execute(
+        select(Slot.local_date, Slot.starts_at, Slot.audience, Slot.window_opens_days, Slot.window_closes_hours)
+        .where(*_still_open(venue, audience, now)).order_by(Slot.starts_at, Slot.id).limit(OPENING_SCAN))
+    for slot in upcoming:
+        if window_state(viewer.window(slot, venue), now) != "closed":
+            return slot.local_date.year, slot.local_date.month
+    return today.year, today.month
 
 
 def slots_between(venue: Venue, first: date, last: date, *, audience: str | None = None,

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import Role
 from app.bookings.rules import booking_windows, rules_for
+from app.bookings.views import current_viewer
 from app.core.authz import authorize
 from app.core.errors import DomainError, Forbidden
 from app.core.forms import apply_error, form_status
@@ -356,6 +357,7 @@ def venue_availability(venue_id: int):
     if venue is None or venue.status != VenueStatus.APPROVED:
         abort(404)
     audience = availability.audience_for(request.args, current_user)
-    year, month = availability.parse_month(request.args.get("month")) or availability.opening_month(venue, audience)
+    year, month = (availability.parse_month(request.args.get("month"))
+                   or availability.opening_month(venue, audience, viewer=current_viewer()))
     month_view = availability.month_availability(venue, year, month, audience)
     return render_template("scheduling/availability.html", venue=venue, month_view=month_view)

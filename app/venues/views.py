@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Role
+from app.bookings.views import current_viewer
 from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error
@@ -65,7 +66,7 @@ def detail(venue_id: int):
         abort(404)  # unpublished venues do not exist for the public
     today = local_today()
     audience = audience_for(request.args, current_user)
-    year, month = parse_month(request.args.get("month")) or opening_month(venue, audience)
+    year, month = parse_month(request.args.get("month")) or opening_month(venue, audience, viewer=current_viewer())
     # Published venues show their own figures this year (statistics come from check-ins only).
     figures = venue_figures(venue.id, today.year) if venue.status == VenueStatus.APPROVED else None
     return render_template("venues/detail.html", venue=venue, today=today,
