@@ -462,3 +462,21 @@ def test_the_access_log_names_a_closed_accounts_role_not_the_person(client, city
     client.post(f"/admin/people/{person.id}/close")
     log = _text(client.get("/admin/privacy/access-log?lang=en"))
     assert re.search(r"Closed an account</td>\s*<td></td>\s*<td></td>\s*<td>Venue manager</td>", log)
+
+
+def test_closing_forgets_the_reasons_given_for_suspending_and_reinstating_the_account(client, city):
+    person = factories.user("citizen")
+    other = factories.user("citizen")
+    client.post(f"/admin/people/{person.id}/suspend", data={"reason": "张三 13800001111 complaint"})
+    client.post(f"/admin/people/{person.id}/reinstate", data={"reason": "张三 apologised"})
+    client.post(f"/admin/people/{person.id}/suspend", data={"reason": "张三 again"})
+    client.post(f"/admin/people/{other.id}/suspend", data={"reason": "another person's reason"})
+
+    assert client.post(f"/admin/people/{person.id}/close", data={"reason": "CLOSEREASON"}).status_code == 302
+
+    rows = _audit("suspend_account") + _audit("reinstate_account")
+    assert sorted((r.subject_user_id or 0, r.detail) for r in rows) == [
+        (0, ""), (0, ""), (0, ""), (other.id, "another person's reason")]
+    log = _text(client.get("/admin/privacy/access-log?lang=en"))
+    assert "张三" not in log and "13800001111" not in log and "CLOSEREASON" not in log
+    assert "another person" in log

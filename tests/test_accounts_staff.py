@@ -274,3 +274,57 @@ def test_staff_cannot_remove_a_colleague(client, auth):
     auth.login(member.email)
     assert client.post(f"/manage/staff/{colleague.id}/remove").status_code == 403
     assert _fresh(colleague.id).role == Role.VENUE_STAFF
+
+
+# --- an administrator's suspension ----------------------------------------------------------------
+
+def _admin_browser(app) -> object:
+    browser = app.test_client()
+    Auth(browser).login(factories.user("city_admin").email)
+    return browser
+
+
+def test_a_member_an_administrator_suspended_is_removed_but_not_added_back(app, client, manager):
+    member = factories.user("venue_staff", venue=manager.venue)
+    admin = _admin_browser(app)
+    assert admin.post(f"/admin/people/{member.id}/suspend", data={"reason": "misconduct"}).status_code == 302
+
+    assert client.post(f"/manage/staff/{member.id}/remove").status_code == 302
+    response = client.post("/manage/staff?lang=en", data={"name": "回来了", "email": member.email})
+
+    assert response.status_code == 400
+    assert "suspended by the science association" in _errors(response.get_data(as_text=True))["email"]
+    person = _fresh(member.id)
+    assert person.is_disabled and person.role == Role.CITIZEN and person.venue_id is None
+    assert _audit("add_venue_staff") == []
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "staff_invitation")) is None
+    assert app.test_client().post("/login", data={"email": member.email, "password": "password123"}).status_code == 400
+
+
+def test_another_venue_cannot_add_back_a_member_an_administrator_suspended(app, client, manager, auth):
+    member = factories.user("venue_staff", venue=manager.venue)
+    _admin_browser(app).post(f"/admin/people/{member.id}/suspend")
+    client.post(f"/manage/staff/{member.id}/remove")
+    auth.logout()
+    auth.login(factories.user("venue_manager").email)
+
+    response = client.post("/manage/staff", data={"name": "换个场馆", "email": member.email})
+
+    assert response.status_code == 400 and "暂停" in _errors(response.get_data(as_text=True))["email"]
+    assert _fresh(member.id).is_disabled
+
+
+def test_once_an_administrator_lifts_the_suspension_a_venue_adds_the_member_again(app, client, manager):
+    member = factories.user("venue_staff", venue=manager.venue)
+    admin = _admin_browser(app)
+    admin.post(f"/admin/people/{member.id}/suspend")
+    client.post(f"/manage/staff/{member.id}/remove")
+
+    lifted = admin.post(f"/admin/people/{member.id}/reinstate?lang=en", follow_redirects=True)
+
+    assert lifted.status_code == 200 and "suspension is lifted" in lifted.get_data(as_text=True)
+    assert _fresh(member.id).is_disabled  # still removed from the staff: closed until a venue adds them
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "account_reinstated")) is None
+    assert client.post("/manage/staff", data={"name": "回来了", "email": member.email}).status_code == 302
+    person = _fresh(member.id)
+    assert not person.is_disabled and person.role == Role.VENUE_STAFF and person.venue_id == manager.venue_id

@@ -142,6 +142,19 @@ def account_history(person: User, limit: int = 20) -> list[AccountEvent]:
 
 # --- the rules -----------------------------------------------------------------------------------
 
+def suspended_by_admin(person: User) -> bool:
+    """Whether an administrator's suspension holds this account: the latest suspend or reinstate in the
+    access log is a suspension. It outlasts a venue removing the person from its staff, so only an
+    administrator lifts it."""
+    latest = db.session.scalar(
+        select(PersonalDataAccess.action)
+        .where(PersonalDataAccess.subject_user_id == person.id,
+               PersonalDataAccess.action.in_([AccessAction.SUSPEND_ACCOUNT.value,
+                                              AccessAction.REINSTATE_ACCOUNT.value]))
+        .order_by(PersonalDataAccess.at.desc(), PersonalDataAccess.id.desc()).limit(1))
+    return latest == AccessAction.SUSPEND_ACCOUNT.value
+
+
 def venue_left_without_manager(person: User) -> Venue | None:
     """The approved venue that has no other active manager than ``person``: suspending or closing
     them leaves it without anyone to approve its school bookings or keep its slots."""
@@ -179,7 +192,7 @@ def refusal(admin: User, person: User, action: AccountAction | str) -> DomainErr
     if action == AccountAction.REINSTATE:
         if not person.is_disabled:
             return DomainError("not_suspended", _l("This account is not suspended."), status=409)
-        if was_removed_from_staff(person):
+        if was_removed_from_staff(person) and not suspended_by_admin(person):
             # The venue closed a former employee's work account; only a venue brings it back.
             return DomainError("removed_from_staff", _l(
                 "A venue removed this person from its staff, which closed the account. A venue manager "
@@ -246,11 +259,17 @@ def suspend_account(admin: User, person: User, reason: str = "") -> None:
 
 
 def reinstate_account(admin: User, person: User, reason: str = "") -> None:
-    """Let ``person`` sign in again with their password (the sessions that suspension ended stay ended)."""
+    """Lift the suspension: ``person`` signs in again with their password (the sessions that suspension
+    ended stay ended). A venue's former staff member stays closed until a venue adds them again."""
     _check(admin, person, AccountAction.REINSTATE)
     reason = _reason(reason)
-    person.is_disabled, person.failed_logins, person.locked_until = False, 0, None
     record_access(admin, AccessAction.REINSTATE_ACCOUNT, person, detail=reason)
+    if was_removed_from_staff(person):
+        # Suspended, then removed from a venue's staff: lifting the suspension lets a venue add them
+        # again, but the account stays closed until one does (the person is told then).
+        db.session.flush()
+        return
+    person.is_disabled, person.failed_logins, person.locked_until = False, 0, None
     queue_message(
         kind="account_reinstated", recipient=person.email, user=person,
         subject=_l("Your SciVisit account is active again"),

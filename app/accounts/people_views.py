@@ -102,8 +102,6 @@ def _act(user_id: int, form, act, done) -> object:
         after_commit_delivery()
         flash(done(person), "success")
         return redirect(url_for("accounts.person", user_id=person.id))
-    if not form.errors:  # only the CSRF token can be wrong: the page was open too long
-        form.form_errors.append(_("The form has expired. Please try again."))
     return _person_page(person, form, 400)
 
 
@@ -124,9 +122,13 @@ def suspend_account(user_id: int):
 @bp.post("/admin/people/<int:user_id>/reinstate")
 @login_required
 def reinstate_account(user_id: int):
-    return _act(user_id, ReinstateAccountForm(), people.reinstate_account,
-                lambda person: _("%(name)s's account is active again. They have been told by email.",
-                                 name=person.name))
+    def done(person: User) -> str:
+        if person.is_disabled:  # a venue's former staff member: the venue adds them again
+            return _("%(name)s's suspension is lifted. A venue removed them from its staff, so the account stays "
+                     "closed until a venue manager adds them again.", name=person.name)
+        return _("%(name)s's account is active again. They have been told by email.", name=person.name)
+
+    return _act(user_id, ReinstateAccountForm(), people.reinstate_account, done)
 
 
 @bp.route("/admin/people/<int:user_id>/close", methods=["GET", "POST"])
@@ -160,8 +162,6 @@ def close_account(user_id: int):
             flash(message, "success")
             return redirect(url_for("accounts.people_list"))
     elif form.is_submitted():
-        if not form.errors:  # only the CSRF token can be wrong: the page was open too long
-            form.form_errors.append(_("The form has expired. Please try again."))
         status = 400
     record_access(current_user, AccessAction.VIEW_ACCOUNT, person)
     db.session.commit()

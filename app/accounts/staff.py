@@ -62,7 +62,8 @@ def add_venue_staff(manager: User, venue, *, email: str, name: str, link_for: Ca
     emailed link (``link_for(token)`` makes it absolute); no password is ever shown or sent.
 
     A new address gets a staff account of this venue. Someone a venue removed from its staff
-    comes back (re-hired, or moving to this venue) with their old password void. Any other existing
+    comes back (re-hired, or moving to this venue) with their old password void, unless an
+    administrator suspended them: that holds until an administrator lifts it. Any other existing
     account is refused: a citizen's, teacher's or official's account is never turned into staff by
     someone else, and staff of another venue must first be removed there.
     """
@@ -83,6 +84,12 @@ def add_venue_staff(manager: User, venue, *, email: str, name: str, link_for: Ca
                           _l("This person is on the staff of another venue. That venue must remove them "
                              "first; then add them here."), field="email")
     elif was_removed_from_staff(person):
+        from app.accounts.people import suspended_by_admin  # people.py imports this module
+
+        if suspended_by_admin(person):
+            raise DomainError("account_suspended", _l(
+                "This person's account has been suspended by the science association. They cannot be added to "
+                "your staff until the science association reinstates the account."), field="email")
         person.role, person.venue_id, person.name = Role.VENUE_STAFF, venue.id, name
         person.is_disabled, person.failed_logins, person.locked_until = False, 0, None
         person.password_hash = unusable_password_hash()
@@ -117,7 +124,8 @@ def remove_venue_staff(manager: User, venue, person: User) -> None:
     (signed out everywhere, API tokens revoked). The check-ins they recorded keep naming them.
 
     The account becomes a closed citizen account: the database keeps staff tied to a venue, and a
-    former employee's work account must not go on as a usable account of its own.
+    former employee's work account must not go on as a usable account of its own. A suspended member
+    may be removed too; an administrator's suspension stays on the account (``suspended_by_admin``).
     """
     if not can_manage_staff(manager, venue):
         raise Forbidden()

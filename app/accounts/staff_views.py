@@ -75,6 +75,4 @@ def remove_staff(user_id: int):
             flash(_("%(name)s has been removed from your staff and can no longer sign in or check tickets in.",
                     name=person.name), "success")
         return redirect(url_for("accounts.manage_staff"))
-    if form.is_submitted():  # only the CSRF token can be wrong: the page was open too long
-        form.form_errors.append(_("The form has expired. Please try again."))
     return render_template("accounts/remove_staff.html", venue=venue, person=person, form=form), form_status(form)

@@ -1,8 +1,11 @@
 """Domain errors and the HTTP error pages / JSON errors they become."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -91,6 +94,15 @@ _CODES = {
 }
 
 
+def _same_site_referrer() -> str | None:
+    """The path of the page the request came from, when it is one of ours; else None (the home page)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme not in ("http", "https") or referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return back if not back.startswith("//") else None
+
+
 def register_error_handlers(app: Flask) -> None:
     def render_error(status: int, message=None):
         if wants_json():
@@ -109,6 +121,19 @@ def register_error_handlers(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers.add(name, value)
         return response
+
+    @app.errorhandler(CSRFError)
+    def handle_expired_form(exc: CSRFError):
+        # A form's CSRF token is missing or no longer matches the session (the page was open while its
+        # person signed out or in elsewhere): nothing was done, and they are told so and sent back.
+        if wants_json():  # as the API says it (app/api/auth.py)
+            return json_error("csrf_failed", _l("The page expired. Reload it and try again."), 400)
+        return render_template(
+            "errors/error.html", status=400, title=_l("The form has expired"),
+            message=_l("The page was open for a long time, or you signed in or out in another tab or window, so "
+                       "this form could no longer be sent. Nothing was saved: go back to the page, fill in the "
+                       "form again and send it."),
+            back_url=_same_site_referrer()), 400
 
     @app.errorhandler(SecurityError)
     def handle_untrusted_host(exc: SecurityError):

@@ -213,7 +213,8 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
     anonymous count (no user, no class name, no request key, no reasons), so statistics do not change.
     Tokens, calendar feed and messages go with the account, except ``keep_message`` (the one telling
     the person why, still to be sent); the e-mail address is free again. The access log keeps who
-    viewed what kind of data when, but no longer whose, nor which of their bookings. What the person
+    viewed what kind of data when, but no longer whose, nor which of their bookings, nor why their
+    account was suspended or reinstated. What the person
     did for others (a schedule, a closure, a partnership, an accreditation, a venue's review, a
     teacher's verification) stays, no longer naming them."""
     from app.bookings.services import end_booking
@@ -226,6 +227,13 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
     for booking in future:
         end_booking(booking, BookingStatus.CANCELLED, reason="", now=now)
     forget_bookings_in_access_log(select(Booking.id).where(Booking.user_id == user.id))
+    # An administrator's reason for suspending or reinstating is free text that often names the person.
+    db.session.execute(
+        sa.update(PersonalDataAccess)
+        .where(PersonalDataAccess.subject_user_id == user.id,
+               PersonalDataAccess.action.in_([AccessAction.SUSPEND_ACCOUNT.value,
+                                              AccessAction.REINSTATE_ACCOUNT.value]))
+        .values(detail=""), execution_options={"synchronize_session": False})
     db.session.execute(
         sa.update(PersonalDataAccess).where(PersonalDataAccess.subject_user_id == user.id)
         .values(subject_user_id=None), execution_options={"synchronize_session": False})

@@ -136,8 +136,6 @@ def add_manager(venue_id: int):
             flash(_("%(name)s is now a manager of this venue. We have emailed %(email)s to tell them.",
                     name=person.name, email=person.email), "success")
             return redirect(url_for("venues.review_venue", venue_id=venue.id, _anchor="managers"))
-    elif form.is_submitted() and not form.errors:  # only the CSRF token can be wrong: the page was open too long
-        form.form_errors.append(_("The form has expired. Please try again."))
     return render_review(venue, 400, manager_form=form)
 
 
