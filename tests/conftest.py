@@ -35,6 +35,15 @@ def _database_url(tmp_root: Path) -> tuple[str, str | None]:
     return f"{url}{sep}options=-csearch_path%3D{schema}", schema
 
 
+def _drop_schema(schema: str | None) -> None:
+    """Drop a PostgreSQL schema ``_database_url`` made (nothing for SQLite)."""
+    if schema:
+        engine = sa.create_engine(os.environ["TEST_DATABASE_URL"])
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--local-time", metavar="HH:MM[:SS]",
@@ -83,11 +92,16 @@ def _compiled_catalogs():
 def database_url(tmp_path_factory):
     url, schema = _database_url(tmp_path_factory.mktemp("db"))
     yield url
-    if schema:
-        engine = sa.create_engine(os.environ["TEST_DATABASE_URL"])
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    _drop_schema(schema)
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database with nothing in it, not even the migrations: a new SQLite file, or a new PostgreSQL
+    schema dropped afterwards."""
+    url, schema = _database_url(tmp_path)
+    yield url
+    _drop_schema(schema)
 
 
 def make_config(database_url: str, **overrides) -> type:

@@ -2,14 +2,13 @@
 saying so (in the operator's language) and exits non-zero: no traceback."""
 from __future__ import annotations
 
-import os
 
 import pytest
 import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import _database_url, make_config
+from tests.conftest import make_config
 
 DEAD_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
 
@@ -20,17 +19,6 @@ COMMANDS = [
     ("notifications", "deliver"),
     ("seed-demo", "--if-empty"),
 ]
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    url, schema = _database_url(tmp_path)
-    yield url
-    if schema:
-        engine = sa.create_engine(os.environ["TEST_DATABASE_URL"])
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 @pytest.fixture(autouse=True)

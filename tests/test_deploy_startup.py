@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from config import CannotStart, Environment, ProductionConfig
-from tests.conftest import _database_url, make_config
+from tests.conftest import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -50,18 +50,6 @@ def _clean_env(**values) -> dict:
 def _start(env: dict, *command: str) -> subprocess.CompletedProcess:
     return subprocess.run(command or [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    """A database with nothing in it: a new SQLite file, or a new PostgreSQL schema."""
-    url, schema = _database_url(tmp_path)
-    yield url
-    if schema:
-        engine = sa.create_engine(os.environ["TEST_DATABASE_URL"])
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def _production(database_url: str, monkeypatch):

@@ -227,9 +227,13 @@ def _reason(reason: str | None) -> str:
     return reason
 
 
-def _with_reason(parts: list, reason: str) -> list:
-    """The message's paragraphs with the reason after the first two, when one was given."""
-    return [*parts[:2], _l("Reason: %(reason)s", reason=reason), *parts[2:]] if reason else parts
+def _tell(person: User, kind: str, subject, reason: str, *parts):
+    """Queue the e-mail telling ``person`` what was done to their account: ``parts`` are its paragraphs
+    after the greeting, the reason (when one was given) after the first of them."""
+    if reason:
+        parts = (parts[0], _l("Reason: %(reason)s", reason=reason), *parts[1:])
+    return queue_message(kind=kind, recipient=person.email, user=person, subject=subject,
+                         body=paragraphs(_l("Hello %(name)s,", name=person.name), *parts))
 
 
 # --- acting --------------------------------------------------------------------------------------
@@ -245,16 +249,10 @@ def suspend_account(admin: User, person: User, reason: str = "") -> None:
     db.session.flush()
     _keep_a_city_admin(person.role)
     record_access(admin, AccessAction.SUSPEND_ACCOUNT, person, detail=reason)
-    queue_message(
-        kind="account_suspended", recipient=person.email, user=person,
-        subject=_l("Your SciVisit account has been suspended"),
-        body=paragraphs(*_with_reason([
-            _l("Hello %(name)s,", name=person.name),
-            _l("Your SciVisit account has been suspended by the science association: you cannot sign in until "
-               "it is reinstated. Your bookings are kept."),
-            _l("If you think this is a mistake, contact the science association of your district or the city."),
-        ], reason)),
-    )
+    _tell(person, "account_suspended", _l("Your SciVisit account has been suspended"), reason,
+          _l("Your SciVisit account has been suspended by the science association: you cannot sign in until "
+             "it is reinstated. Your bookings are kept."),
+          _l("If you think this is a mistake, contact the science association of your district or the city."))
     db.session.flush()
 
 
@@ -270,15 +268,9 @@ def reinstate_account(admin: User, person: User, reason: str = "") -> None:
         db.session.flush()
         return
     person.is_disabled, person.failed_logins, person.locked_until = False, 0, None
-    queue_message(
-        kind="account_reinstated", recipient=person.email, user=person,
-        subject=_l("Your SciVisit account is active again"),
-        body=paragraphs(*_with_reason([
-            _l("Hello %(name)s,", name=person.name),
-            _l("Your SciVisit account has been reinstated: you can sign in again with your password. If you "
-               "do not remember it, choose \"Forgot your password?\" on the login page."),
-        ], reason)),
-    )
+    _tell(person, "account_reinstated", _l("Your SciVisit account is active again"), reason,
+          _l("Your SciVisit account has been reinstated: you can sign in again with your password. If you "
+             "do not remember it, choose \"Forgot your password?\" on the login page."))
     db.session.flush()
 
 
@@ -288,17 +280,12 @@ def close_account(admin: User, person: User, reason: str = "") -> int:
     upcoming bookings cancelled."""
     _check(admin, person, AccountAction.CLOSE)
     reason = _reason(reason)
-    message = queue_message(
-        kind="account_closed", recipient=person.email, user=person,
-        subject=_l("Your SciVisit account has been closed"),
-        body=paragraphs(*_with_reason([
-            _l("Hello %(name)s,", name=person.name),
-            _l("The science association has closed your SciVisit account. Your account and the details it held "
-               "(name, mobile number, e-mail address) have been deleted, and your upcoming bookings are "
-               "cancelled. Past visits stay only as anonymous numbers in the statistics."),
-            _l("If you think this is a mistake, contact the science association of your district or the city."),
-        ], reason)),
-    )
+    message = _tell(
+        person, "account_closed", _l("Your SciVisit account has been closed"), reason,
+        _l("The science association has closed your SciVisit account. Your account and the details it held "
+           "(name, mobile number, e-mail address) have been deleted, and your upcoming bookings are "
+           "cancelled. Past visits stay only as anonymous numbers in the statistics."),
+        _l("If you think this is a mistake, contact the science association of your district or the city."))
     # The log keeps that an account of this role was closed, not whose (erase_account forgets that) nor
     # why: a reason often names the person.
     role = person.role
