@@ -41,8 +41,9 @@ def create_app(config: str | type | None = None) -> Flask:
     from app.core import prefs, templating
 
     register_error_handlers(app)
-    request_guards.init_app(app)
+    # The language first: a request the guards refuse is still answered in the ``?lang=`` it asked for.
     prefs.init_app(app)
+    request_guards.init_app(app)
     templating.init_app(app)
 
     from app.core import security

@@ -1,5 +1,7 @@
 """Bad input that no view should have to think about is refused before any view runs."""
 
+import pytest
+
 
 def test_an_id_too_large_for_the_database_is_not_found(client):
     assert client.get("/venues/99999999999999999999").status_code == 404
@@ -72,3 +74,27 @@ def test_an_id_too_large_for_the_database_is_not_found_whatever_the_method(clien
         for venue_id in (2**31, 2**31 - 1, 10**20):
             response = client.open(f"/api/v1/venues/{venue_id}/slots", method=method, json={}, headers=headers)
             assert response.status_code == 404, (method, venue_id, response.status_code)
+
+
+NOT_ALLOWED_EN = "This input contains a character that is not allowed."
+
+
+@pytest.mark.parametrize("url", ["/venues?district=%00&lang=en", "/events?theme=%00&lang=en",
+                                 "/stats?theme=%00&lang=en"])
+def test_a_page_refusing_a_nul_character_speaks_the_language_the_link_asks_for(client, url):
+    response = client.get(url)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert '<html lang="en"' in text and NOT_ALLOWED_EN in text
+
+
+def test_the_api_refusing_a_nul_character_speaks_the_language_the_call_asks_for(client):
+    body = client.get("/api/v1/venues?q=%00&lang=en").get_json()
+    assert (body["error"], body["field"], body["message"]) == ("invalid_parameter", "q", NOT_ALLOWED_EN)
+
+
+def test_a_language_with_a_nul_character_is_no_language(client):
+    """``lang=en%00`` names no language: the refusal comes in the default one, naming ``lang``."""
+    body = client.get("/api/v1/venues?lang=en%00").get_json()
+    assert body["field"] == "lang" and body["message"] != NOT_ALLOWED_EN
+    assert "lang=" not in client.get("/venues?lang=en%00").headers.get("Set-Cookie", "")

@@ -136,3 +136,20 @@ def test_the_summary_is_documented_in_the_openapi_document(client, app):
 def test_messages_follow_the_interface_language(client, app):
     english = client.get("/api/v1/stats/summary?district=nope&lang=en").get_json()
     assert "Unknown district" in english["message"]
+
+
+def test_a_period_that_has_not_started_counts_through_no_day(client, scenario):
+    """Not a ``through`` before ``from``: null, and zeros, as the OpenAPI document says."""
+    next_year = local_today().year + 1
+    body = client.get("/api/v1/stats/summary", query_string={"from": f"{next_year}-01-01", "lang": "en"}).get_json()
+    assert (body["from"], body["to"], body["through"]) == (f"{next_year}-01-01", f"{next_year}-12-31", None)
+    assert (body["visits"], body["bookings"], body["open_days"]) == (0, 0, 0)
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "null" in doc["components"]["schemas"]["StatsSummary"]["properties"]["through"]["type"]
+
+
+def test_a_period_under_way_counts_through_today(client, scenario):
+    today = local_today()
+    body = client.get("/api/v1/stats/summary", query_string={"from": today.isoformat(),
+                                                             "to": (today + timedelta(days=30)).isoformat()}).get_json()
+    assert body["through"] == today.isoformat()

@@ -156,3 +156,25 @@ def test_bad_input_on_any_stats_url_is_a_400_never_a_500(client, app, url):
 def test_unknown_charts_and_formats_are_404(client, app):
     assert client.get("/stats/data/nothing.csv").status_code == 404
     assert client.get("/stats/data/months.xml").status_code == 404
+
+
+def _next_year() -> tuple[str, str]:
+    year = local_today().year + 1
+    return f"{year}-01-01", f"{year}-12-31"
+
+
+def test_a_period_that_has_not_started_is_named_as_asked_and_said_to_count_nothing_yet(client, scenario):
+    first, last = _next_year()
+    page = client.get(f"/stats?lang=en&from={first}&to={last}").get_data(as_text=True)
+
+    heading = page.split('id="glance-heading">', 1)[1].split("</h2>", 1)[0]
+    assert re.findall(r'<time datetime="([\d-]+)">', heading) == [first, last]  # never an end before the start
+    assert "after today: nothing in it has been counted yet" in page
+    assert "Figures run through" not in page
+    assert set(glance(page).values()) == {"0"}
+
+
+def test_the_data_behind_a_chart_of_a_period_not_started_counts_through_no_day(client, scenario):
+    first, last = _next_year()
+    body = client.get(f"/stats/data/months.json?from={first}&to={last}").get_json()
+    assert body["through"] is None

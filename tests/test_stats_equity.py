@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.accounts.models import Role
+from app.core.time import local_today
 from app.stats.equity import district_equity, period_for
 from app.stats.filters import StatsFilters, school_year_start
 from tests import factories
@@ -78,3 +79,10 @@ def test_the_city_admin_sees_the_detail_with_no_district_highlighted(client, aut
 def test_venue_staff_may_not_see_the_admin_view(client, auth, scenario):
     auth.login(factories.user(Role.VENUE_MANAGER, venue=scenario["a"]).email)
     assert client.get("/admin/equity").status_code == 403
+
+
+def test_a_period_that_has_not_started_is_named_as_asked(client, scenario):
+    year = local_today().year + 1
+    page = client.get(f"/stats/equity?from={year}-01-01&to={year}-12-31&lang=en").get_data(as_text=True)
+    assert f"visits from {year}-01-01 to {year}-12-31" in page
+    assert "after today: nothing in it has been counted yet" in page

@@ -17,7 +17,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error
 from app.core.i18n import localized
-from app.core.pagination import page_number, paginate
+from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.core.time import utcnow
 from app.districts.services import district_choices
 from app.extensions import db
@@ -59,6 +59,7 @@ def people_list():
     number = page_number(request.args)
     page = paginate(people.accounts(current_user, role=_chosen(filters.role), district_code=_chosen(filters.district),
                                     status=_chosen(filters.status), q=q), number, PAGE_SIZE)
+    redirect_past_the_end(page)
     record_access(current_user, AccessAction.VIEW_PEOPLE_LIST, detail=str(number))
     db.session.commit()
     return render_template("accounts/people.html", page=page, filters=filters,

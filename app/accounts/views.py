@@ -17,7 +17,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
-from app.core.pagination import page_number, paginate
+from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.core.prefs import carry_into_account
 from app.extensions import address_and_email, db, limiter
 from app.notifications.services import after_commit_delivery, count_overdue, site_url
@@ -257,6 +257,7 @@ def teacher_queue():
     authorize(services.can_review_teachers(current_user))
     number = page_number(request.args)
     page = paginate(services.teachers_awaiting_verification(current_user), number, 50)
+    redirect_past_the_end(page)
     record_access(current_user, "view_teacher_queue", detail=str(number))
     db.session.commit()
     return render_template("accounts/teacher_queue.html", page=page, form=ConfirmForm())

@@ -40,7 +40,8 @@ OPENAPI = {
                 "summary": "Totals of visits, bookings and supply for a period",
                 "description": "Public, no token needed. Visits are persons admitted (check-ins and walk-ins) on "
                                "the visit's local day (Asia/Shanghai); nothing after today is counted. The period "
-                               "is at most five years; this year so far by default. Unknown parameters are "
+                               "is at most five years; this year so far by default. A period that starts after today "
+                               "is answered with zeros and `through` null. Unknown parameters are "
                                "refused (400 `invalid_parameter` naming the `field`).",
                 "security": [],
                 "parameters": [
@@ -73,8 +74,10 @@ OPENAPI = {
             "properties": {
                 "from": {"type": "string", "format": "date"},
                 "to": {"type": "string", "format": "date"},
-                "through": {"type": "string", "format": "date",
-                            "description": "The last day counted: `to`, or today if `to` is later."},
+                "through": {"type": ["string", "null"], "format": "date",
+                            "description": "The last day counted: `to`, or today if `to` is later; null when "
+                                           "the period starts after today, as nothing in it is counted yet "
+                                           "(every figure is then 0). Never a day before `from`."},
                 "district": {"type": ["string", "null"]},
                 "venue": {"type": ["integer", "null"]},
                 "visits": _count("Persons admitted: individual visitors, students, accompanying adults, walk-ins."),

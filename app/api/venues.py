@@ -111,7 +111,8 @@ OPENAPI = {
                     _parameter("free", "1 (or true) for free-admission venues only; 0 (or false) or absent for all. "
                                "Any other value is refused (400).",
                                {"type": "string", "enum": ["1", "0", "true", "false"]}),
-                    _parameter("page", "Page number, from 1.",
+                    _parameter("page", "Page number, from 1. A page past the last one is answered with no `items` "
+                               "(`total` still counts every match), so a client may page until `items` is empty.",
                                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
                     _parameter("per_page", "Venues per page.",
                                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}),

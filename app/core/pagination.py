@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import abort, redirect
 from sqlalchemy import Select, func, select
 
+from app.core.templating import url_with
 from app.extensions import db
 
 MAX_PAGE = 10_000  # far beyond any real list; keeps OFFSET inside every database's integer range
@@ -34,6 +36,18 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+    @property
+    def past_the_end(self) -> bool:
+        return self.page > self.pages
+
+
+def redirect_past_the_end(page: Page | None) -> None:
+    """On a page of a list: a page number past its end (an old or shared link, a list that has
+    shrunk) is sent to the last page, with the same filters, rather than shown empty as "page 99 of 2".
+    The API answers such a page with no items instead (a client pages until ``items`` is empty)."""
+    if page is not None and page.past_the_end:
+        abort(redirect(url_with(page=str(page.pages) if page.pages > 1 else None)))
 
 
 def paginate(query: Select, page: int, per_page: int) -> Page:

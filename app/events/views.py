@@ -12,7 +12,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
-from app.core.pagination import page_number
+from app.core.pagination import page_number, redirect_past_the_end
 from app.core.time import local_today, utcnow
 from app.districts.services import district_choices
 from app.events import services, themed_days
@@ -38,6 +38,7 @@ def index():
     form.theme.data, form.district.data = theme or "", district or ""
     page = page_number(request.args)
     events = services.upcoming_events(utcnow(), services.EventFilters(theme, district), page, EVENTS_PER_PAGE)
+    redirect_past_the_end(events)
     year = local_today().year
     return render_template("events/index.html", form=form, page=events, year=year,
                            themed_days=themed_days.themed_days_of_year(year),

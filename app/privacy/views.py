@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, logout_user
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import form_status
-from app.core.pagination import page_number, paginate
+from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.extensions import db
 from app.privacy import services
 from app.privacy.forms import DeleteAccountForm, DownloadForm
@@ -69,5 +69,6 @@ def access_log():
     authorize(services.can_read_access_log(current_user))
     actor_id, subject_id = _optional_id("actor"), _optional_id("subject")
     page = paginate(services.access_log(actor_id=actor_id, subject_id=subject_id), page_number(request.args), 50)
+    redirect_past_the_end(page)
     return render_template("privacy/access_log.html", page=page, actor_id=actor_id, subject_id=subject_id,
                            action_label=services.action_label, access_detail=services.access_detail)

@@ -11,7 +11,7 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
-from app.core.pagination import page_number
+from app.core.pagination import page_number, redirect_past_the_end
 from app.districts.services import district_choices
 from app.extensions import db
 from app.schools import services
@@ -33,6 +33,7 @@ def index():
     page = services.schools_page(current_user, page_number(request.args),
                                  current_app.config.get("DIRECTORY_PAGE_SIZE", 20), district_code=district,
                                  kind=kind, q=q)
+    redirect_past_the_end(page)
     return render_template("schools/list.html", page=page, filters=filters)
 
 

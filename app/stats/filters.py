@@ -45,8 +45,16 @@ class StatsFilters:
 
     @property
     def through(self) -> date:
-        """The last day with figures: nothing is counted after today."""
+        """The last day with figures: nothing is counted after today. Before ``first`` when the period
+        has not started: the queries then count an empty range; what is shown says ``counted_through``."""
         return min(self.last, local_today())
+
+    @property
+    def counted_through(self) -> date | None:
+        """The last day counted, as pages and the API state it: None for a period that starts after
+        today (nothing in it can have been counted), never a day before the period's start."""
+        through = self.through
+        return through if through >= self.first else None
 
     @property
     def is_default_period(self) -> bool:

@@ -64,8 +64,10 @@ def totals(filters: StatsFilters, found: Figures | None = None) -> dict:
 def summary(filters: StatsFilters) -> dict:
     """The API's summary: the totals under the names PRODUCT.md and the OpenAPI document give."""
     t = totals(filters)
+    through = filters.counted_through
     return {
-        "from": filters.first.isoformat(), "to": filters.last.isoformat(), "through": filters.through.isoformat(),
+        "from": filters.first.isoformat(), "to": filters.last.isoformat(),
+        "through": through.isoformat() if through else None,
         "district": filters.district, "venue": filters.venue_id,
         "visits": t["visits"], "bookings": t["bookings"], "school_groups": t["school_groups"],
         "students": t["school_students"], "adults_with_groups": t["school_adults"],

@@ -85,8 +85,9 @@ def chart_data(key: str, fmt: str):
     rows = breakdown.rows
     keys = list(rows[0].keys()) if rows else [c.key for c in breakdown.columns]
     if fmt == "json":
+        through = filters.counted_through
         return jsonify(chart=breakdown.key, title=str(breakdown.title), filters=filters.args(),
-                       through=filters.through.isoformat(),
+                       through=through.isoformat() if through else None,
                        columns=[{"key": c.key, "label": str(c.label), "type": c.kind} for c in breakdown.columns],
                        rows=rows)
     response = Response(csv_chunks(keys, ([r[k] for k in keys] for r in rows)), content_type="text/csv; charset=utf-8")

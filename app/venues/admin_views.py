@@ -12,6 +12,7 @@ from app.accounts.models import Role
 from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
+from app.core.pagination import redirect_past_the_end
 from app.core.time import local_today
 from app.extensions import db, limiter
 from app.notifications.services import after_commit_delivery, site_url
@@ -45,6 +46,7 @@ def review_queue():
             status, wanted = VenueStatus.SUBMITTED, VenueStatus.SUBMITTED.value
             note = _("There is no such status; showing venues waiting for review.")
     page = services.review_queue(current_user, status, page_arg(), QUEUE_PAGE_SIZE)
+    redirect_past_the_end(page)
     return render_template("venues/admin_list.html", page=page, wanted=wanted, note=note,
                            statuses=status_choices())
 
@@ -208,5 +210,6 @@ def accreditations():
     days = current_app.config["ACCREDITATION_EXPIRY_WARNING_DAYS"]
     expiring = services.expiring_accreditations(today, days)
     page = services.accreditation_register(page_arg(), 50)
+    redirect_past_the_end(page)
     return render_template("venues/accreditations.html", expiring=expiring, page=page, today=today,
                            days=days, expiring_ids={a.id for a in expiring})

@@ -13,6 +13,7 @@ from app.bookings.views import current_viewer
 from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error
+from app.core.pagination import redirect_past_the_end
 from app.core.time import local_today
 from app.districts.services import district_choices
 from app.extensions import db
@@ -49,6 +50,7 @@ def directory():
         request.args, per_page=current_app.config["DIRECTORY_PAGE_SIZE"])
     # A search that could not be read finds nothing: listing every venue would pass for matches.
     page = None if problems else search_directory(filters)
+    redirect_past_the_end(page)
     themes = directory_themes()
     if filters.theme and filters.theme not in themes:
         themes.append(filters.theme)
