@@ -127,6 +127,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # A moving window: "10 a minute" means any 60 seconds, not a count that resets on the minute.
     RATELIMIT_STRATEGY = "moving-window"
+    # The walk-in poster's form (app/checkin/views.py): a phone or account counts once a day, a
+    # venue's entrance and a shared address (its Wi-Fi, a carrier's NAT) send many parties.
+    WALK_IN_LIMIT_PER_WALKER = "10 per minute"
+    WALK_IN_LIMIT_PER_VENUE = "300 per minute"
+    WALK_IN_LIMIT_PER_ADDRESS = "120 per minute; 2000 per hour"
 
     MAIL_SERVER = ENV.text("MAIL_SERVER")
     MAIL_PORT = ENV.whole("MAIL_PORT", 25, low=1, high=65535)

@@ -133,6 +133,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(privacy_bp)
 
+    from app.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
+
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
@@ -154,3 +158,7 @@ def _register_cli(app: Flask) -> None:
     from app.privacy.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+
+    from app.core.cli import one_line_database_errors
+
+    one_line_database_errors(app)  # Flask-Migrate's `db`, on a database that is away: one line

@@ -97,6 +97,24 @@ def test_the_page_lists_this_persons_devices_and_marks_this_one(app):
     assert '<span translate="no">Android</span> 上的 <span translate="no">Chrome</span>' in chinese
 
 
+def test_this_device_comes_first_then_the_others_most_recently_used_first(app):
+    citizen = factories.user("citizen")
+    phone = _device(app, citizen, ANDROID_CHROME)
+    _device(app, citizen, WINDOWS_FIREFOX)
+    _device(app, citizen, IPHONE_WECHAT)
+    # The others were used after this one (all within LAST_SEEN_RESOLUTION, so loading the page keeps them).
+    now = utcnow()
+    for browser, minutes_ago in (("Chrome", 8), ("Firefox", 1), ("WeChat", 4)):
+        db.session.execute(sa.update(SignIn).where(SignIn.user_id == citizen.id, SignIn.browser == browser)
+                           .values(last_seen_at=now - timedelta(minutes=minutes_ago)))
+    db.session.commit()
+
+    rows = [row for row in _text(phone.get("/me/sessions?lang=en")).split("\f") if " on " in row]
+
+    assert [row.split(" on ")[0].strip() for row in rows] == ["Chrome", "Firefox", "WeChat"]
+    assert "This device" in rows[0]
+
+
 def test_the_page_shows_no_other_persons_sessions_nor_ends_them(app):
     mine, theirs = factories.user("citizen"), factories.user("citizen")
     browser = _device(app, mine, ANDROID_CHROME)

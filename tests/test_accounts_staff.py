@@ -328,3 +328,108 @@ def test_once_an_administrator_lifts_the_suspension_a_venue_adds_the_member_agai
     assert client.post("/manage/staff", data={"name": "回来了", "email": member.email}).status_code == 302
     person = _fresh(member.id)
     assert not person.is_disabled and person.role == Role.VENUE_STAFF and person.venue_id == manager.venue_id
+
+
+# --- an invitation not accepted yet -----------------------------------------------------------------
+
+def _invite(client, email: str = "new.staff@example.com", name: str = "李新员工") -> User:
+    assert client.post("/manage/staff", data={"name": name, "email": email}).status_code == 302
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _invitation_links(email: str) -> list[str]:
+    db.session.expire_all()
+    bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.recipient == email,
+                                                                 OutboxMessage.kind == "staff_invitation")
+                                .order_by(OutboxMessage.id))
+    return [re.search(r"https?://\S+/password/reset/\S+", body).group(0) for body in bodies]
+
+
+def _row(html: str, name: str) -> str:
+    start = html.index(f'<th scope="row">{name}')
+    return html[start:html.index("</tr>", start)]
+
+
+def test_an_invited_member_is_listed_as_invited_until_they_choose_a_password(app, client, manager):
+    person = _invite(client)
+
+    row = _row(client.get("/manage/staff?lang=en").get_data(as_text=True), "李新员工")
+    assert "Invited, no password yet" in row and "Active" not in row
+    assert "Send the invitation again" in row and "Withdraw the invitation" in row and "Remove…" not in row
+
+    link = _invitation_links(person.email)[0]
+    app.test_client().post(_path(link), data={"password": "gate-password-1", "confirm": "gate-password-1"})
+
+    row = _row(client.get("/manage/staff?lang=en").get_data(as_text=True), "李新员工")
+    assert "Active" in row and "Invited" not in row and "Remove…" in row
+
+
+def test_the_manager_sends_the_invitation_again(app, client, manager):
+    person = _invite(client)
+
+    response = client.post(f"/manage/staff/{person.id}/invitation?lang=en", follow_redirects=True)
+
+    assert "We have emailed new.staff@example.com a new link" in response.get_data(as_text=True)
+    links = _invitation_links(person.email)
+    assert len(links) == 2
+    assert [row.detail for row in _audit("resend_invitation")] == [str(manager.venue_id)]
+    gate = app.test_client()
+    assert gate.post(_path(links[-1]), data={"password": "gate-password-1", "confirm": "gate-password-1"}) \
+        .status_code == 302
+    Auth(gate).login(person.email, "gate-password-1")
+
+
+def test_a_withdrawn_invitation_deletes_the_account_made_for_it(app, client, manager):
+    person = _invite(client)
+    link = _invitation_links(person.email)[0]
+
+    response = client.post(f"/manage/staff/{person.id}/invitation/withdraw?lang=en", follow_redirects=True)
+
+    assert "The invitation of 李新员工 is withdrawn" in response.get_data(as_text=True)
+    assert _fresh(person.id) is None
+    assert "李新员工" not in client.get("/manage/staff").get_data(as_text=True)
+    assert _message("new.staff@example.com", "invitation_withdrawn").sent_at is not None
+    assert app.test_client().post(_path(link), data={"password": "gate-password-1",
+                                                     "confirm": "gate-password-1"}).status_code == 400
+    assert _invite(client).venue_id == manager.venue_id  # the address is free again
+
+
+def test_withdrawing_a_former_members_invitation_closes_their_account_again(app, client, manager):
+    member = factories.user("venue_staff", venue=manager.venue, name="回来了")
+    client.post(f"/manage/staff/{member.id}/remove")
+    _invite(client, member.email, name="回来了")
+
+    client.post(f"/manage/staff/{member.id}/invitation/withdraw")
+
+    person = _fresh(member.id)
+    assert person is not None and person.is_disabled and person.role == Role.CITIZEN and person.venue_id is None
+    assert app.test_client().post("/login", data={"email": member.email, "password": "password123"}).status_code == 400
+    assert _invite(client, member.email, name="回来了").venue_id == manager.venue_id  # may be invited again
+
+
+def test_an_accepted_invitation_cannot_be_withdrawn(client, manager):
+    member = factories.user("venue_staff", venue=manager.venue, name="王检票")
+
+    response = client.post(f"/manage/staff/{member.id}/invitation/withdraw?lang=en", follow_redirects=True)
+
+    assert "王检票 has already chosen a password" in response.get_data(as_text=True)
+    assert _fresh(member.id).role == Role.VENUE_STAFF
+    assert client.post(f"/manage/staff/{member.id}/invitation").status_code == 302
+    assert _invitation_links(member.email) == []
+
+
+def test_adding_an_invited_address_again_says_to_send_the_invitation_again(client, manager):
+    _invite(client)
+    response = client.post("/manage/staff?lang=en", data={"name": "李新员工", "email": "new.staff@example.com"})
+    assert response.status_code == 400
+    assert "has been invited already" in _errors(response.get_data(as_text=True))["email"]
+
+
+def test_another_venue_neither_resends_nor_withdraws_the_invitation(app, client, manager):
+    person = _invite(client)
+    elsewhere = app.test_client()
+    Auth(elsewhere).login(factories.user("venue_manager").email)
+
+    assert elsewhere.post(f"/manage/staff/{person.id}/invitation").status_code == 404
+    assert elsewhere.post(f"/manage/staff/{person.id}/invitation/withdraw").status_code == 404
+    assert _fresh(person.id) is not None and len(_invitation_links(person.email)) == 1

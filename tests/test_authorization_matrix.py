@@ -86,7 +86,17 @@ def world(app) -> World:
         "year": local_today().year, "citizen_email": users["citizen"].email, "walk_in_token": walkins.daily_token(venue_x.id, local_today()),
     }
     ids["closure"] = closure.id
+    from app.scheduling.models import Schedule
+    schedule = Schedule(venue_id=venue_x.id, starts_on=local_today() + timedelta(days=50),
+                        ends_on=local_today() + timedelta(days=56), weekdays="1,2,3,4,5,6,7", sessions="09:00-12:00",
+                        capacity=40, audience="public", admission="free")
+    db.session.add(schedule)
+    db.session.commit()
+    ids["schedule"] = schedule.id
     ids["staff_x"] = users["staff_x"].id
+    ids["manager_x"] = users["manager_x"].id
+    from app.notifications.models import OutboxMessage
+    ids["outbox_message"] = db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id).limit(1))
     from app.accounts.sign_ins import record_sign_in
     ids["citizen_sign_in"] = record_sign_in(users["citizen"]).id  # the citizen, signed in on another device
     db.session.commit()
@@ -143,6 +153,7 @@ ROUTES = [
     ("POST", "/venues/{venue_x}/book", ("citizen",)),
     ("GET", "/bookings/{citizen_booking}", ("citizen", *X_VIEWERS)),
     ("GET", "/bookings/{citizen_booking}/calendar.ics", ("citizen", *X_VIEWERS)),
+    ("GET", "/bookings/{citizen_booking}/cancel", ("citizen",)),  # asks before cancelling
     ("POST", "/bookings/{citizen_booking}/cancel", ("citizen",)),
     ("GET", "/bookings/{class_booking}/slip", ("teacher_a", *X_VIEWERS)),
     ("POST", "/bookings/{class_booking}/headcount", ("teacher_a",)),
@@ -168,8 +179,11 @@ ROUTES = [
     ("GET", "/manage/slots/{public_slot}", ("manager_x",)),
     ("POST", "/manage/slots/{public_slot}/capacity", ("manager_x",)),
     ("POST", "/manage/slots/{public_slot}/cancel", ("manager_x",)),
+    ("POST", "/manage/slots/{public_slot}/edit", ("manager_x",)),
     ("GET", "/manage/schedules/new", MANAGERS),
     ("POST", "/manage/schedules/new", MANAGERS),
+    ("GET", "/manage/schedules/{schedule}/withdraw", ("manager_x",)),
+    ("POST", "/manage/schedules/{schedule}/withdraw", ("manager_x",)),
     ("GET", "/manage/closures", MANAGERS),
     ("POST", "/manage/closures", MANAGERS),
     ("POST", "/manage/closures/{closure}/remove", ("manager_x",)),
@@ -182,6 +196,8 @@ ROUTES = [
     ("POST", "/manage/staff", MANAGERS),
     ("GET", "/manage/staff/{staff_x}/remove", ("manager_x",)),
     ("POST", "/manage/staff/{staff_x}/remove", ("manager_x",)),
+    ("POST", "/manage/staff/{staff_x}/invitation", ("manager_x",)),  # staff_x has a password: said, not done
+    ("POST", "/manage/staff/{staff_x}/invitation/withdraw", ("manager_x",)),
     ("GET", "/manage/poster", GATE),  # staff at the door print the walk-in poster too
     ("GET", "/manage/poster/qr.svg", GATE),
     ("GET", "/manage/reports", MANAGERS),
@@ -198,6 +214,9 @@ ROUTES = [
     # Administrators
     ("GET", "/admin/teachers", ADMINS),
     ("GET", "/admin/privacy/access-log", ("city",)),
+    ("GET", "/admin/mail", ("city",)),  # the site's undelivered e-mail is the city's to deal with
+    ("POST", "/admin/mail/{outbox_message}/send-again", ("city",)),
+    ("POST", "/admin/mail/{outbox_message}/dismiss", ("city",)),
     ("POST", "/admin/teachers/{teacher_unverified}/verify", ("admin_a", "city")),
     ("GET", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
     ("POST", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
@@ -216,6 +235,8 @@ ROUTES = [
     ("GET", "/admin/venues/{venue_x}", ("admin_a", "city")),
     ("POST", "/admin/venues/{venue_x}/suspend", ("admin_a", "city")),
     ("POST", "/admin/venues/{venue_x}/managers", ("admin_a", "city")),  # whoever reviews the venue
+    ("POST", "/admin/venues/{venue_x}/managers/{manager_x}/invitation", ("admin_a", "city")),
+    ("POST", "/admin/venues/{venue_x}/managers/{manager_x}/invitation/withdraw", ("admin_a", "city")),
     ("POST", "/admin/venues/{venue_x}/accreditations", ("city",)),
     ("GET", "/admin/accreditations", ("city",)),
     ("GET", "/admin/accreditations/{accreditation}/edit", ("city",)),

@@ -334,4 +334,25 @@ def test_a_waitlisted_booking_page_states_no_cancel_deadline_but_that_it_can_be_
     page = client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
     assert "You can cancel until" not in page  # the cutoff (21 hours ago) is not the waiting list's
     assert "You can leave the waiting list at any time." in page
-    assert 'name="reason"' in page
+    assert f'href="/bookings/{booking.id}/cancel"' in page  # asked there, with the reason
+    assert 'name="reason"' in client.get(f"/bookings/{booking.id}/cancel").get_data(as_text=True)
+
+
+def test_one_missed_visit_that_pauses_booking_is_said_in_the_singular(client, auth):
+    from app.bookings.models import BookingRules
+    from app.checkin.services import mark_no_shows
+
+    venue = factories.venue()
+    db.session.add(BookingRules(venue_id=venue.id, noshow_limit=1))
+    citizen = factories.user("citizen")
+    missed = factories.slot_at(venue, starts_in=-timedelta(days=1, hours=3))
+    factories.confirmed_visit(missed, citizen)
+    mark_no_shows(missed.local_date)
+    db.session.commit()
+    auth.login(citizen.email)
+    upcoming = factories.slot(venue, days_ahead=2)
+
+    response = client.post(f"/slots/{upcoming.id}/book?lang=en", data={"request_key": "b1", "party_size": 1})
+
+    page = response.get_data(as_text=True)
+    assert "You missed 1 booked visit recently" in page and "1 booked visits" not in page

@@ -81,7 +81,7 @@ def test_booking_ics_sequence_increases_when_a_class_lowers_its_headcount(client
     auth.login(teacher.email)
     before = _event(_ics(client, booking.id))
 
-    booking_services.lower_headcount(teacher, booking, students=25, adults=2)
+    booking_services.change_headcount(teacher, booking, students=25, adults=2)
     db.session.commit()
     after = _event(_ics(client, booking.id))
 

@@ -11,8 +11,10 @@ import qrcode
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 
+from app.bookings.models import Booking, BookingStatus
 from app.checkin import keys, services, tickets
 from app.checkin.models import TicketKey
+from app.core.time import to_local, utcnow
 from app.extensions import db
 from tests import factories
 
@@ -227,3 +229,70 @@ def test_a_code_with_its_last_characters_pad_bits_altered_is_refused_at_the_gate
     assert body["result"] == "invalid_code"
     assert db.session.get(type(booking), booking.id).status.value == "confirmed"
     assert _scan(client, gate, code).get_json()["result"] == "ok"
+
+
+# --- keys judged when the code was scanned (offline gates upload later) -----------------------------
+
+def _batch(client, secret: str, scans: list[dict]) -> list[dict]:
+    response = client.post("/api/v1/checkins/batch", json={"scans": scans},
+                           headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["results"]
+
+
+def _ago(minutes: int) -> str:
+    return to_local(utcnow() - timedelta(minutes=minutes)).isoformat()
+
+
+def test_an_offline_scan_made_before_its_key_was_revoked_counts_when_uploaded_after(client, app):
+    slot = factories.slot_at(starts_in=-timedelta(minutes=40))
+    before, after = factories.confirmed_visit(slot), factories.confirmed_visit(slot)
+    before_code, after_code = tickets.code_for_booking(before), tickets.code_for_booking(after)
+    gate = factories.gate_token(slot.venue)
+
+    keys.revoke(tickets.verify(before_code).kid, now=utcnow() - timedelta(minutes=10))
+    results = _batch(client, gate, [{"code": before_code, "nonce": "off-1", "scanned_at": _ago(15)},
+                                    {"code": after_code, "nonce": "off-2", "scanned_at": _ago(5)}])
+
+    assert [(r["result"], r.get("reason")) for r in results] == [("ok", None), ("revoked_key", "revoked")]
+    db.session.expire_all()
+    assert db.session.get(Booking, before.id).status == BookingStatus.CHECKED_IN
+    assert db.session.get(Booking, after.id).status == BookingStatus.CONFIRMED
+    # Scanned now, online, the revoked key's code is refused.
+    assert _scan(client, gate, after_code).get_json()["result"] == "revoked_key"
+
+
+def test_an_offline_scan_of_a_retired_keys_code_before_its_not_after_counts_when_uploaded_later(client, app):
+    slot = factories.slot_at(starts_in=-timedelta(hours=3), length=timedelta(hours=2))  # ended an hour ago
+    booking = factories.confirmed_visit(slot)
+    code = tickets.code_for_booking(booking)
+    gate = factories.gate_token(slot.venue)
+
+    keys.rotate(now=utcnow() - timedelta(minutes=30))  # its codes stayed valid until half an hour ago
+    assert utcnow() > db.session.get(TicketKey, tickets.verify(code, now=utcnow() - timedelta(hours=2)).kid).not_after
+    [result] = _batch(client, gate, [{"code": code, "nonce": "off-r", "scanned_at": _ago(120)}])
+
+    assert result["result"] == "ok" and result["admitted"] is True
+
+
+def test_an_offline_scan_is_judged_by_the_visits_window_when_it_was_scanned(client, app):
+    slot = factories.slot_at(starts_in=-timedelta(hours=3), length=timedelta(hours=2))  # ended an hour ago
+    during, early, late = (factories.confirmed_visit(slot) for _ in range(3))
+    gate = factories.gate_token(slot.venue)
+
+    results = _batch(client, gate, [
+        {"code": tickets.code_for_booking(during), "nonce": "w-1", "scanned_at": _ago(120)},
+        {"code": tickets.code_for_booking(early), "nonce": "w-2", "scanned_at": _ago(3 * 60 + 40)},
+        {"code": tickets.code_for_booking(late), "nonce": "w-3", "scanned_at": _ago(30)},
+    ])
+
+    assert [r["result"] for r in results] == ["ok", "too_early", "too_late"]
+
+
+def test_the_published_format_says_what_an_offline_gate_checks_and_what_waits_for_the_upload(client):
+    published = client.get("/api/v1/checkin-keys").get_json()["format"]
+    offline = published["offline"]
+    for checked in ("signature", "not_after", "revoked_at", "venue", "date"):
+        assert checked in offline
+    assert "/api/v1/checkins/batch" in offline and "scanned_at" in offline
+    assert "not_after" in published["valid"] and "retired" in published["valid"]

@@ -89,6 +89,17 @@ def test_a_class_waits_for_its_headcount_then_is_admitted_with_it(client, auth):
     assert (row.students, row.adults, row.persons) == (28, 2, 30)
 
 
+def test_the_gate_admits_a_class_with_an_extra_adult_in_place_of_absent_pupils(client, auth):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=35, adults=2)
+    auth.login(factories.user("venue_staff", venue=slot.venue).email)
+    code = tickets.code_for_booking(booking)
+    admitted = client.post("/scan/group", data={"code": code, "nonce": "g1", "students": 30, "adults": 3})
+    assert "tone-ok" in admitted.get_data(as_text=True)
+    row = db.session.scalar(select(CheckIn))
+    assert (row.students, row.adults, row.persons) == (30, 3, 33)
+
+
 def test_a_class_with_nobody_arrived_is_told_to_use_do_not_admit(client, auth):
     slot = factories.slot_at()
     booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)

@@ -201,7 +201,7 @@ def test_a_changed_bookings_old_code_is_refused_and_its_new_code_admits(client):
     booking_services.approve_booking(factories.user("venue_manager", venue=slot.venue), booking)
     db.session.commit()
     old_code = tickets.code_for_booking(booking)
-    booking_services.lower_headcount(teacher, booking, students=25, adults=2)
+    booking_services.change_headcount(teacher, booking, students=25, adults=2)
     db.session.commit()
     new_code = tickets.code_for_booking(booking)
     staff = factories.user("venue_staff", venue=slot.venue)
@@ -329,6 +329,35 @@ def test_a_preview_answers_without_recording(client, visit):
     assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
 
 
+@pytest.mark.parametrize("lang, valid, not_yet, admitted_words", [
+    ("en", "Valid: would admit 3 people.", "Not checked in yet.", "checked in now"),
+    ("zh", "电子票有效：可入馆 3 人", "尚未核验入馆", "已核验入馆"),
+])
+def test_a_preview_says_what_would_happen_not_that_the_visitor_was_admitted(client, visit, lang, valid, not_yet,
+                                                                           admitted_words):
+    _booking, code, gate = visit
+    body = client.post("/api/v1/checkins", json={"code": code, "preview": True},
+                       headers={"Authorization": f"Bearer {gate}", "Accept-Language": lang}).get_json()
+    assert body["result"] == "ok" and body["admitted"] is False
+    assert body["message"].startswith(valid) and not_yet in body["message"]
+    assert admitted_words not in body["message"]
+    assert body["title"] == {"en": "Valid ticket", "zh": "电子票有效"}[lang]
+
+
+def test_a_class_preview_says_it_would_admit_the_class_once_its_headcount_is_confirmed(client):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
+    body = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(booking), "preview": True},
+                       headers={"Authorization": f"Bearer {factories.gate_token(slot.venue)}",
+                                "Accept-Language": "en"}).get_json()
+    assert body["message"] == ("Valid: would admit 30 students, 2 adults once the headcount is confirmed. "
+                               "Not checked in yet.")
+    scanned = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(booking)},
+                          headers={"Authorization": f"Bearer {factories.gate_token(slot.venue)}",
+                                   "Accept-Language": "en"}).get_json()
+    assert scanned["title"] == "Admitted" and scanned["message"] == "Valid ticket, checked in now. Welcome!"
+
+
 def test_only_the_venues_staff_and_devices_may_check_in(client, visit):
     _booking, code, _gate = visit
     citizen_token = factories.user_token(factories.user("citizen"))
@@ -380,3 +409,31 @@ def _csrf(client, path: str) -> str:
 
     page = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_a_class_with_an_adult_in_a_pupils_place_is_admitted_within_its_booked_places(client):
+    # Booked 35 students and 2 adults; 5 pupils ill, a parent volunteer came: 33 people of the 37 places.
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=35, adults=2)
+    body = _scan(client, factories.gate_token(slot.venue), tickets.code_for_booking(booking),
+                 headcount={"students": 30, "adults": 3}).get_json()
+    assert body["result"] == "ok" and body["headcount"] == {"persons": 33, "students": 30, "adults": 3}
+    [admission] = _attempts(booking.id)
+    assert (admission.students, admission.adults, admission.persons) == (30, 3, 33)
+
+
+@pytest.mark.parametrize("students, adults, said", [
+    (36, 0, "no more than 35 students can be admitted"),  # the statistics count students: never more than booked
+    (30, 8, "no more than 37 people in all can be admitted"),
+])
+def test_a_class_above_its_booked_students_or_places_is_refused(client, students, adults, said):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=35, adults=2)
+    response = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(booking),
+                                                     "headcount": {"students": students, "adults": adults}},
+                           headers={"Authorization": f"Bearer {factories.gate_token(slot.venue)}",
+                                    "Accept-Language": "en"})
+    body = response.get_json()
+    assert response.status_code == 422 and body["error"] == "headcount_above_booking"
+    assert said in body["message"]
+    assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED

@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 import time_machine
 from sqlalchemy import func, select
 
-from app.checkin import walkins
+from app.checkin import services, walkins
 from app.checkin.models import CheckIn, CheckInKind
 from app.core.time import LOCAL_TZ, local_today
 from app.extensions import db
@@ -245,3 +245,72 @@ def test_the_printed_poster_links_the_sites_own_address_whatever_host_was_named(
     elsewhere = factories.signed_in_at_forged_host(app, factories.user("venue_manager"))
     page = elsewhere.get("/manage/poster", base_url=factories.FORGED_HOST).get_data(as_text=True)
     assert "https://scivisit.example.gov.cn/walk-in/" in page and "attacker" not in page
+
+
+# --- a signed-in visitor who holds a ticket here today ------------------------------------------------
+
+def _persons_field(page: str) -> bool:
+    return 'name="persons"' in page
+
+
+def test_a_visitor_admitted_on_their_ticket_today_is_not_counted_again_at_the_poster(client, auth):
+    slot = factories.slot_at()
+    citizen = factories.user("citizen")
+    admission = factories.admitted_visit(slot, citizen, party_size=3)
+    auth.login(citizen.email)
+    url = _walk_in_url(slot.venue)
+
+    page = client.get(url + "?lang=en").get_data(as_text=True)
+    assert "You are already checked in today." in page and not _persons_field(page)
+    assert f"/bookings/{admission.booking_id}" in page
+    answer = client.post(url, data={"persons": 3, "audience_group": "adult"})
+    assert answer.status_code == 200 and "You are already checked in today." in answer.get_data(as_text=True)
+    assert _walk_ins(slot.venue_id) == []
+
+
+def test_a_visitor_with_a_ticket_for_now_is_told_to_show_it_and_is_counted_once_at_the_gate(client, auth):
+    slot = factories.slot_at()
+    citizen = factories.user("citizen")
+    booking = factories.confirmed_visit(slot, citizen, party_size=2)
+    auth.login(citizen.email)
+    url = _walk_in_url(slot.venue)
+
+    page = client.get(url + "?lang=en").get_data(as_text=True)
+    assert "You have a ticket for now: show it at the gate" in page and not _persons_field(page)
+    assert f'href="/bookings/{booking.id}"' in page
+    assert client.post(url, data={"persons": 2, "audience_group": "adult"}).status_code == 200
+    assert _walk_ins(slot.venue_id) == []
+
+    # The gate scans the ticket: the party counts there, once.
+    services.record_check_in(factories.gate_staff(slot.venue), booking.reference)
+    db.session.commit()
+    totals = services.day_totals(slot.venue_id, slot.local_date)
+    assert (totals["checked_in"], totals["walk_ins"]) == (2, 0)
+
+
+def test_a_ticket_for_later_today_does_not_stop_a_walk_in_now(client, auth):
+    day = local_today() + timedelta(days=1)
+    with time_machine.travel(datetime.combine(day, time(10), LOCAL_TZ), tick=False):
+        venue = factories.venue()
+        evening = factories.slot_at(venue, starts_in=timedelta(hours=9))  # 19:00
+        citizen = factories.user("citizen")
+        factories.confirmed_visit(evening, citizen)
+        auth.login(citizen.email)
+        url = _walk_in_url(venue)
+
+        page = client.get(url + "?lang=en").get_data(as_text=True)
+        assert "You also have a ticket for today: show it at the gate from 18:30." in page and _persons_field(page)
+        assert client.post(url, data={"persons": 1, "audience_group": "adult"}).status_code == 200
+    assert [v.persons for v in _walk_ins(venue.id)] == [1]
+
+
+def test_a_ticket_whose_visit_has_ended_unused_does_not_stop_a_walk_in(client, auth):
+    day = local_today() + timedelta(days=1)
+    with time_machine.travel(datetime.combine(day, time(15), LOCAL_TZ), tick=False):
+        missed = factories.slot_at(starts_in=-timedelta(hours=3), length=timedelta(hours=1))  # 12:00 to 13:00
+        citizen = factories.user("citizen")
+        factories.confirmed_visit(missed, citizen)
+        auth.login(citizen.email)
+        answer = client.post(_walk_in_url(missed.venue), data={"persons": 2, "audience_group": "adult"})
+        assert answer.status_code == 200
+    assert [v.persons for v in _walk_ins(missed.venue_id)] == [2]

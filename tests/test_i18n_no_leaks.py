@@ -293,12 +293,13 @@ PAGES = {
     "citizen": [
         ("/me", 200), ("/me/bookings", 200), ("/me/calendar", 200), ("/me/data", 200), ("/me/delete", 200),
         ("/me/password", 200), ("/me/sessions", 200), ("/slots/{public_slot}/book", 200),
-        ("/bookings/{citizen_booking}", 200),
+        ("/bookings/{citizen_booking}", 200), ("/bookings/{citizen_booking}/cancel", 200),
         ("/venues/{venue}", 200), ("/admin/venues", 403),
     ],
     "teacher": [
         ("/me", 200), ("/me/bookings", 200), ("/slots/{school_slot}/book", 200), ("/bookings/{class_booking}", 200),
         ("/bookings/{approved_class}", 200), ("/bookings/{approved_class}/slip", 200),
+        ("/bookings/{approved_class}/cancel", 200),
     ],
     "unverified_teacher": [("/me", 200), ("/me/bookings", 200), ("/slots/{school_slot}/book", 200)],
     "venue_staff": [("/me", 200), ("/scan", 200), ("/manage/poster", 200)],

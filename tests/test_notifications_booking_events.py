@@ -135,7 +135,7 @@ def test_a_lowered_headcount_is_told_with_the_new_numbers(app):
     teacher = _booker("teacher")
     booking = factories.booked_visit(factories.slot(audience="school", days_ahead=5), teacher, students=30, adults=2)
 
-    booking_services.lower_headcount(teacher, booking, students=24, adults=2)
+    booking_services.change_headcount(teacher, booking, students=24, adults=2)
     db.session.commit()
 
     message = _only("booking_changed", booking)

@@ -22,7 +22,9 @@ from app.notifications.models import OutboxMessage
 from app.notifications.services import MAX_ATTEMPTS, RETRY_DELAYS, after_commit_delivery, deliver_pending
 from tests import factories
 
-REFUSED = "refused-person@example.com"  # the sink refuses mail to this address, quoting it
+REFUSED = "refused-person@example.com"  # the sink refuses mail to this address for good (550), quoting it
+GREYLISTED = "greylisted-person@example.com"  # the sink asks to try this address again later (451)
+REFUSED_SENDER = "no-such-sender@example.com"  # the sink refuses mail from this sender for good (553)
 
 
 class _SMTPSink(socketserver.StreamRequestHandler):
@@ -43,6 +45,12 @@ class _SMTPSink(socketserver.StreamRequestHandler):
             verb = line[:4].upper()
             if verb == b"RCPT" and REFUSED.encode() in line:
                 self.wfile.write(f"550 5.1.1 <{REFUSED}>: Recipient address rejected\r\n".encode())
+                continue
+            if verb == b"RCPT" and GREYLISTED.encode() in line:
+                self.wfile.write(b"451 4.7.1 Greylisted, please try again later\r\n")
+                continue
+            if verb == b"MAIL" and REFUSED_SENDER.encode() in line:
+                self.wfile.write(f"553 5.7.1 <{REFUSED_SENDER}>: Sender address rejected\r\n".encode())
                 continue
             self.wfile.write({b"DATA": b"354 go on\r\n", b"QUIT": b"221 bye\r\n"}.get(verb, b"250 ok\r\n"))
             data = verb == b"DATA"
@@ -126,9 +134,9 @@ def test_a_message_another_worker_is_sending_is_left_to_it(app):
     assert db.session.get(OutboxMessage, message.id).sent_at is None
 
 
-def test_a_message_that_failed_too_often_is_given_up(app):
+def test_a_message_given_up_is_not_tried_again(app):
     message = _booking_message()
-    message.attempts = MAX_ATTEMPTS
+    message.attempts, message.given_up_at = MAX_ATTEMPTS, utcnow()
     db.session.commit()
 
     assert deliver_pending().tried == 0
@@ -155,7 +163,8 @@ def _at(moment) -> str:
     return to_local(moment).isoformat(" ", timespec="minutes")
 
 
-GIVEN_UP_NONE = "0 given up after 5 attempts (queued in the past 7 days)"
+GIVEN_UP_NONE = "0 given up and not dismissed (queued in the past 7 days)"
+GIVEN_UP_ONE = "1 given up and not dismissed (queued in the past 7 days)"
 
 
 def _mail_server_down(app) -> None:
@@ -222,11 +231,12 @@ def test_the_last_failed_attempt_gives_the_message_up_with_an_error_in_the_log(a
 
     assert result.exit_code == 1
     assert result.output.strip() == ("0 messages sent, 1 failed; 0 waiting to be tried again; "
-                                     "1 given up after 5 attempts (queued in the past 7 days).")
+                                     f"{GIVEN_UP_ONE}.")
     [record] = [r for r in caplog.records if getattr(r, "outbox_message_id", None) == message.id]
     assert record.levelname == "ERROR" and "given up" in record.getMessage()
     stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
     assert stored.sent_at is None and stored.attempts == MAX_ATTEMPTS and stored.last_error
+    assert stored.given_up_at is not None
     with time_machine.travel(utcnow() + timedelta(days=1), tick=False):
         assert deliver_pending().tried == 0  # never tried again
 
@@ -235,7 +245,7 @@ def _given_up(age: timedelta) -> OutboxMessage:
     message = _booking_message()
     message.created_at = utcnow() - age
     message.attempts = MAX_ATTEMPTS
-    message.next_attempt_at = utcnow() - age + timedelta(hours=3)
+    message.given_up_at = utcnow() - age + timedelta(hours=3)
     message.last_error = "Connection refused"
     db.session.commit()
     return message
@@ -248,7 +258,7 @@ def test_a_later_run_with_nothing_to_try_still_reports_messages_given_up_this_we
 
     assert result.exit_code == 1
     assert result.output.strip() == ("0 messages sent, 0 failed; 0 waiting to be tried again; "
-                                     "1 given up after 5 attempts (queued in the past 7 days).")
+                                     f"{GIVEN_UP_ONE}.")
 
 
 def test_messages_given_up_more_than_a_week_ago_are_no_longer_reported(app, smtp_sink):
@@ -281,12 +291,63 @@ def test_a_run_that_sent_some_exits_zero_and_names_the_refused_address_nowhere_i
     with caplog.at_level(logging.WARNING):
         result = _deliver(app)
 
-    retry_at = db.session.get(OutboxMessage, refused.id, populate_existing=True).next_attempt_at
     assert result.exit_code == 0
-    assert result.output.strip() == (f"1 message sent, 1 failed; 1 waiting to be tried again, the next at "
-                                     f"{_at(retry_at)}; {GIVEN_UP_NONE}.")
+    assert result.output.strip() == f"1 message sent, 1 failed; 0 waiting to be tried again; {GIVEN_UP_ONE}."
     assert "SMTPRecipientsRefused" in caplog.text and REFUSED not in caplog.text and "[email]" in caplog.text
     assert REFUSED in db.session.get(OutboxMessage, refused.id, populate_existing=True).last_error
+
+
+# --- a refusal for good is not retried ------------------------------------------------------------
+
+def _to(recipient: str) -> OutboxMessage:
+    message = _booking_message()
+    message.recipient = recipient
+    db.session.commit()
+    return message
+
+
+def test_a_recipient_refused_for_good_is_given_up_at_once_with_the_reply_recorded(app, smtp_sink, caplog):
+    message = _to(REFUSED)
+
+    with caplog.at_level(logging.WARNING):
+        result = _deliver(app)
+
+    assert result.exit_code == 1
+    assert result.output.strip() == f"0 messages sent, 1 failed; 0 waiting to be tried again; {GIVEN_UP_ONE}."
+    stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    assert stored.attempts == 1 and stored.given_up_at is not None and stored.next_attempt_at is None
+    assert stored.last_error == f"550 5.1.1 <{REFUSED}>: Recipient address rejected"
+    [record] = [r for r in caplog.records if getattr(r, "outbox_message_id", None) == message.id]
+    assert record.levelname == "ERROR" and "refused for good" in record.getMessage()
+    with time_machine.travel(utcnow() + RETRY_DELAYS[-1] + timedelta(minutes=1), tick=False):
+        assert deliver_pending().tried == 0  # never tried again
+    assert smtp_sink == []
+
+
+def test_a_sender_refused_for_good_is_given_up_at_once(app, smtp_sink):
+    message = _booking_message()
+    app.config.update(MAIL_SENDER=f"SciVisit <{REFUSED_SENDER}>")
+
+    assert deliver_pending().given_up == 1
+
+    stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    assert stored.attempts == 1 and stored.given_up_at is not None
+    assert stored.last_error.startswith("553 5.7.1")
+
+
+def test_a_reply_to_try_again_later_keeps_the_message_for_its_retry(app, smtp_sink):
+    message = _to(GREYLISTED)
+
+    result = _deliver(app)
+
+    stored = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"0 messages sent, 1 failed; 1 waiting to be tried again, the next at "
+                                     f"{_at(stored.next_attempt_at)}; {GIVEN_UP_NONE}.")
+    assert stored.attempts == 1 and stored.given_up_at is None
+    assert stored.last_error == "451 4.7.1 Greylisted, please try again later"
+    with time_machine.travel(stored.next_attempt_at + timedelta(seconds=1), tick=False):
+        assert deliver_pending().failed == 1  # tried again, and waits again
 
 
 # --- production has no MAIL_SERVER: nothing is lost ----------------------------------------------
@@ -320,7 +381,7 @@ def test_production_without_a_mail_server_reports_held_messages_even_when_none_i
 
     assert result.exit_code == 1
     assert result.output.strip() == ("1 message held, not sent: MAIL_SERVER is not set; "
-                                     "1 given up after 5 attempts (queued in the past 7 days).")
+                                     f"{GIVEN_UP_ONE}.")
 
 
 def test_messages_held_for_want_of_a_mail_server_go_out_once_it_is_set(app, production_mail, smtp_sink):

@@ -60,7 +60,7 @@ def test_the_events_page_past_the_end_goes_to_the_last_page(client):
 
 @pytest.mark.parametrize("url", [
     "/admin/venues?status=all", "/admin/accreditations", "/admin/schools", "/admin/people",
-    "/admin/teachers", "/admin/privacy/access-log",
+    "/admin/teachers", "/admin/privacy/access-log", "/admin/mail",
 ])
 def test_an_admin_list_past_the_end_goes_to_the_last_page(client, auth, url):
     auth.login(factories.user("city_admin").email)

@@ -1,5 +1,5 @@
-"""Property tests: no sequence of book, cancel, lower, decline, resize, promote and check-in ever
-overfills a slot, loses or doubles a seat, or counts a visit twice.
+"""Property tests: no sequence of book, cancel, change a class's headcount (fewer or more), decline,
+resize, promote and check-in ever overfills a slot, loses or doubles a seat, or counts a visit twice.
 
 Each example gets a fresh venue and slot (a slot under way, booked days before it starts), runs a
 random list of operations through the real services on the real database (each its own transaction,
@@ -33,7 +33,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("book"), pick, st.integers(1, 5), st.booleans()),
     st.tuples(st.just("book_class"), pick, st.integers(1, 12), st.integers(0, 3)),
     st.tuples(st.just("cancel"), pick),
-    st.tuples(st.just("lower"), pick, st.integers(0, 12), st.integers(0, 3)),
+    st.tuples(st.just("change"), pick, st.integers(0, 12), st.integers(0, 3)),
     st.tuples(st.just("resize"), st.integers(-2, 40)),
     st.tuples(st.just("decline"), pick),
     st.tuples(st.just("approve"), pick),
@@ -51,7 +51,7 @@ class World:
         venue = factories.venue()
         db.session.add(BookingRules(venue_id=venue.id, party_limit=5, group_min=1, group_max=12,
                                     students_per_adult=4, kindergarten_students_per_adult=4,
-                                    cancel_cutoff_hours=24, auto_confirm_groups=False, partner_reserved_pct=0))
+                                    school_cutoff_hours=24, cancel_cutoff_hours=24, auto_confirm_groups=False, partner_reserved_pct=0))
         db.session.commit()
         self.slot = factories.slot_at(venue, capacity=15)
         self.slot_id = self.slot.id
@@ -103,11 +103,11 @@ class World:
             booking = active[index % len(active)]
             services.cancel_booking(booking.user, booking, now=self.changed_at)
 
-    def op_lower(self, index, students, adults):
+    def op_change(self, index, students, adults):
         groups = [b for b in self.bookings(BookingStatus.PENDING, BookingStatus.CONFIRMED) if b.students is not None]
         if groups:
             booking = groups[index % len(groups)]
-            services.lower_headcount(booking.user, booking, students=students, adults=adults, now=self.changed_at)
+            services.change_headcount(booking.user, booking, students=students, adults=adults, now=self.changed_at)
 
     def op_resize(self, capacity):
         services.resize_slot(self.manager, self.slot_now(), capacity, now=self.changed_at)

@@ -13,7 +13,8 @@ SOON = local_today() + timedelta(days=10)
 NASTY = ["", " ", "\x00", "9" * 40, "-1", "0", "1e400", "NaN", "9999-12-31", "0001-01-01", "25:61",
          "<script>alert(1)</script>", "２０２６-１２-０１", "09:00-12:00" * 30, "'; DROP TABLE slots;--"]
 FORMS = {
-    "/manage/programs/new": ["kind", "title_zh", "title_en", "grade_min", "grade_max", "curriculum_link", "language"],
+    "/manage/programs/new": ["kind", "title_zh", "title_en", "grade_min", "grade_max", "curriculum_link", "language",
+                             "themed_day_key"],
     "/manage/slots/new": ["day", "start", "end", "audience", "capacity", "admission", "program_id"],
     "/manage/schedules/new": ["starts_on", "ends_on", "weekdays", "sessions", "audience", "capacity",
                               "program_id"],

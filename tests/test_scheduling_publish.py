@@ -110,6 +110,20 @@ def test_unclear_session_times_are_refused_next_to_the_field(client, manager, se
     assert slot_count() == 0
 
 
+@pytest.mark.parametrize("sessions", [
+    "０９：００－１２：００，１３：３０－１６：３０",  # a Chinese IME in full-width mode
+    "09:00—12:00；13:30——16:30",  # its Shift+- gives "——"
+    "09:00–12:00, 13:30~16:30", "09:00 - 12:00 13:30 至 16:30", "09:00到12:00 13:30〜16:30",
+])
+def test_session_times_are_read_with_any_dash_or_tilde_a_keyboard_types(client, manager, sessions):
+    monday = next_monday()
+    response = client.post("/manage/schedules/new", data=schedule_form(monday, monday + timedelta(days=6),
+                                                                        weekdays=["3"], sessions=sessions))
+    assert response.status_code == 302
+    times = [(to_local(s.starts_at).time(), to_local(s.ends_at).time()) for s in venue_slots(manager.venue)]
+    assert times == [(time(9), time(12)), (time(13, 30), time(16, 30))]
+
+
 def test_a_schedule_without_weekdays_is_refused(client, manager):
     monday = next_monday()
     response = client.post("/manage/schedules/new", data=schedule_form(monday, monday + timedelta(days=6), weekdays=[]))

@@ -91,6 +91,36 @@ def test_one_slot_published_is_said_in_the_singular(client, manager):
     assert "1 slot published." in page
 
 
+def test_one_skipped_time_of_each_kind_is_said_in_the_singular(client, manager):
+    monday = next_monday()
+    wednesday = monday + timedelta(days=2)
+    db.session.add(Closure(venue_id=manager.venue.id, starts_on=wednesday, ends_on=wednesday, reason_zh="检修"))
+    db.session.commit()
+    week = (monday, monday + timedelta(days=6))
+    client.post("/manage/schedules/new", data=schedule_form(*week, weekdays=["4"], sessions="09:00-12:00"))
+    page = client.post("/manage/schedules/new?lang=en", follow_redirects=True, data=schedule_form(
+        *week, weekdays=["3", "4", "5"], sessions="09:00-12:00")).get_data(as_text=True)
+    assert "Skipped: 1 on a closed day, 1 that already exists." in page
+
+
+# --- what cancelling a slot says ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, bookings, said", [
+    ("en", 1, "The slot is cancelled; 1 booking was cancelled and its booker told."),
+    ("en", 2, "The slot is cancelled; 2 bookings were cancelled and their bookers told."),
+    ("en", 0, "The slot is cancelled; it had no bookings."),
+    ("zh", 1, "场次已取消；1 个预约已取消，并已通知预约人。"),
+])
+def test_cancelling_a_slot_says_how_many_bookings_it_ended_in_words_that_agree(client, manager, lang, bookings,
+                                                                                said):
+    slot = factories.slot(manager.venue, days_ahead=3, capacity=10)
+    for _n in range(bookings):
+        factories.confirmed_visit(slot, party_size=1)
+    page = client.post(f"/manage/slots/{slot.id}/cancel?lang={lang}", data={"reason": "讲解员临时有事"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert said in page
+
+
 # --- a slot changed in another tab ----------------------------------------------------------------
 
 def cancelled_slot(manager):

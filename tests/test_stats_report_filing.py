@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.core.time import from_local, local_today
 from app.extensions import db
 from app.notifications.models import OutboxMessage
@@ -216,6 +216,20 @@ def test_the_city_admin_returns_a_report_and_the_manager_can_correct_and_resubmi
     client.post(f"/manage/reports/{LAST_YEAR}/submit", data={})
     stored = submission(venue, LAST_YEAR)
     assert stored.text == "第二版说明" and stored.submitted_at is not None
+
+
+def test_a_returned_report_is_told_to_the_active_managers_not_to_one_invited_without_a_password(client, auth):
+    venue = registered_venue()
+    submit(client, auth, venue)
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    client.post(f"/admin/venues/{venue.id}/managers", data={"manager-name": "新馆长",
+                                                            "manager-email": "invited@example.com"})
+
+    client.post(f"/admin/reports/{venue.id}/{LAST_YEAR}/return", data={"reason": "请补充说明"})
+
+    told = db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "annual_report_returned"))
+    assert list(told) == [db.session.scalar(select(User.email).where(User.role == Role.VENUE_MANAGER,
+                                                                     User.email != "invited@example.com"))]
 
 
 def test_a_report_returned_in_another_tab_is_not_returned_twice(client, auth):

@@ -154,3 +154,31 @@ def test_the_link_to_the_approved_venues_says_where_it_goes_in_chinese(client, a
     auth.login(factories.user("city_admin").email)
     page = client.get("/admin/accreditations?lang=zh").get_data(as_text=True)
     assert '<a href="/admin/venues?status=approved">查看已通过登记的场馆</a>' in page
+
+
+def test_a_certificate_number_differing_only_in_width_or_case_is_the_same_number(client, auth, app):
+    first, second = factories.venue(), factories.venue()
+    auth.login(factories.user("city_admin").email)
+    recorded = client.post(f"/admin/venues/{first.id}/accreditations",
+                           data=_form(level="study_base", certificate_no="  ＹＸ－１ "))
+    assert recorded.status_code == 302
+    assert db.session.scalar(select(Accreditation.certificate_no)) == "YX-1"  # kept as NFKC, trimmed
+    for same in ("YX-1", "yx-1", "ｙｘ－１"):
+        for venue in (first, second):
+            response = client.post(f"/admin/venues/{venue.id}/accreditations",
+                                   data=_form(level="study_base", certificate_no=same))
+            assert response.status_code == 400, (same, venue.id)
+            assert 'id="certificate_no-error"' in response.get_data(as_text=True)
+    assert _count() == 1
+
+
+def test_a_number_recorded_before_it_was_normalised_still_counts_as_taken(client, auth, app):
+    factories.accreditation(factories.venue(), level="study_base", certificate_no="Yx-１")
+    other = factories.venue()
+    typo = factories.accreditation(other, level="study_base", certificate_no="YX-2")
+    auth.login(factories.user("city_admin").email)
+    assert client.post(f"/admin/venues/{other.id}/accreditations",
+                       data=_form(level="study_base", certificate_no="yx-1")).status_code == 400
+    assert client.post(f"/admin/accreditations/{typo.id}/edit",
+                       data=_form(level="study_base", certificate_no="YX-1")).status_code == 400
+    assert _count() == 2

@@ -12,13 +12,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.invitations import queue_invitation, venue_name_for
-from app.accounts.models import Role, User
+from app.accounts.invitations import (check_invitation_open, queue_invitation, venue_name_for,
+                                      withdraw_invitation)
+from app.accounts.models import AccountStatus, Role, User, with_status
 from app.accounts.services import _checked_email, _checked_name, create_user, user_by_email
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message
-from app.privacy.services import AccessAction, record_access
+from app.privacy.services import AccessAction, erase_account, record_access
 from app.venues.services import can_review_venue
 
 MANAGERS_TASKS = _l("You keep the venue's profile, publish its time slots, approve school bookings and manage its "
@@ -31,8 +32,15 @@ def can_add_venue_manager(admin, venue) -> bool:
 
 
 def venue_managers(venue_id: int) -> list[User]:
-    """The venue's managers by name, suspended ones too."""
+    """The venue's managers by name, suspended and invited ones too."""
     return list(db.session.scalars(select(User).where(User.role == Role.VENUE_MANAGER, User.venue_id == venue_id)
+                                   .order_by(User.name, User.id)))
+
+
+def active_venue_managers(venue_id: int) -> list[User]:
+    """The managers who look after the venue now: neither suspended nor invited without a password yet."""
+    return list(db.session.scalars(select(User).where(User.role == Role.VENUE_MANAGER, User.venue_id == venue_id,
+                                                      with_status(AccountStatus.ACTIVE))
                                    .order_by(User.name, User.id)))
 
 
@@ -59,6 +67,11 @@ def add_venue_manager(admin: User, venue, *, email: str, name: str, link_for: Ca
     elif person.role != Role.VENUE_MANAGER:
         raise _refused_existing()
     elif person.venue_id == venue.id:
+        if person.account_status == AccountStatus.INVITED:
+            raise DomainError("already_invited", _l(
+                "%(name)s has been invited already and has not chosen a password yet. To email them the link "
+                "again, choose \"Send the invitation again\" in the list of managers.", name=person.name),
+                field="email")
         if person.is_disabled:
             raise DomainError("manager_suspended", _l(
                 "%(name)s already manages this venue, but their account is suspended: reinstate it from "
@@ -79,6 +92,32 @@ def add_venue_manager(admin: User, venue, *, email: str, name: str, link_for: Ca
     record_access(admin, AccessAction.ADD_VENUE_MANAGER, person, detail=str(venue.id))
     db.session.flush()
     return person
+
+
+def _invited_manager(admin: User, venue, person: User) -> None:
+    if not can_add_venue_manager(admin, venue):
+        raise Forbidden()
+    if person.role != Role.VENUE_MANAGER or person.venue_id != venue.id:
+        raise DomainError("not_manager", _l("This person is not a manager of this venue."), status=404)
+    check_invitation_open(person)
+
+
+def resend_manager_invitation(admin: User, venue, person: User, *, link_for: Callable[[str], str]) -> None:
+    """Email an invited manager who has not chosen a password yet a new link (the earlier ones still work
+    until they expire or a password is chosen)."""
+    _invited_manager(admin, venue, person)
+    _invite(venue, person, link_for)
+    record_access(admin, AccessAction.RESEND_INVITATION, person, detail=str(venue.id))
+    db.session.flush()
+
+
+def withdraw_manager_invitation(admin: User, venue, person: User) -> None:
+    """Take back the invitation of a manager who has not chosen a password yet: the account, made for the
+    invitation and never used, is deleted (the address is free again). Told by email if the invitation
+    may have reached them."""
+    _invited_manager(admin, venue, person)
+    record_access(admin, AccessAction.WITHDRAW_INVITATION, person, detail=str(venue.id))
+    erase_account(person, keep_message=withdraw_invitation(person, venue))
 
 
 def _refused_existing() -> DomainError:

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
@@ -19,6 +20,18 @@ class Role(LabelledEnum):
     VENUE_MANAGER = "venue_manager", _l("Venue manager")
     DISTRICT_ADMIN = "district_admin", _l("District administrator")
     CITY_ADMIN = "city_admin", _l("City administrator")
+
+
+class AccountStatus(LabelledEnum):
+    ACTIVE = "active", _l("Active")
+    # Made for the person by someone who invited them (a venue's staff or manager): nobody can sign in
+    # to it until the person chooses a password from the e-mailed link.
+    INVITED = "invited", _l("Invited, no password yet")
+    SUSPENDED = "suspended", _l("Suspended")
+
+
+# How a stored password hash begins when no password matches it (``services.unusable_password_hash``).
+UNUSABLE_HASH_PREFIX = "!"
 
 
 def new_session_token() -> str:
@@ -82,6 +95,17 @@ class User(UserMixin, CreatedAt, db.Model):
     def is_active(self) -> bool:
         return not self.is_disabled
 
+    @hybrid_property
+    def awaits_password(self) -> bool:
+        """Invited (an account made for the person by someone else) and no password chosen yet: in SQL too."""
+        return self.password_hash.startswith(UNUSABLE_HASH_PREFIX)
+
+    @property
+    def account_status(self) -> AccountStatus:
+        if self.is_disabled:
+            return AccountStatus.SUSPENDED
+        return AccountStatus.INVITED if self.awaits_password else AccountStatus.ACTIVE
+
     @property
     def is_verified_teacher(self) -> bool:
         return self.role == Role.TEACHER and self.verified_at is not None
@@ -98,6 +122,14 @@ class User(UserMixin, CreatedAt, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+def with_status(status: AccountStatus):
+    """The SQL condition that an account's ``account_status`` is ``status``."""
+    if status == AccountStatus.SUSPENDED:
+        return User.is_disabled.is_(True)
+    invited = User.awaits_password
+    return sa.and_(User.is_disabled.is_(False), invited if status == AccountStatus.INVITED else ~invited)
 
 
 class TokenKind(LabelledEnum):

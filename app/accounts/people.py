@@ -16,10 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from app.accounts.models import Role, User, new_session_token
+from app.accounts.models import AccountStatus, Role, User, new_session_token, with_status
 from app.accounts.services import revoke_personal_tokens
 from app.accounts.staff import was_removed_from_staff
-from app.core.db import LabelledEnum
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message
@@ -37,11 +36,6 @@ class AccountAction(str, enum.Enum):
     SUSPEND = "suspend"
     REINSTATE = "reinstate"
     CLOSE = "close"
-
-
-class AccountStatus(LabelledEnum):
-    ACTIVE = "active", _l("Active")
-    SUSPENDED = "suspended", _l("Suspended")
 
 
 # --- who may -------------------------------------------------------------------------------------
@@ -102,7 +96,7 @@ def accounts(admin: User, *, role: str | None = None, district_code: str | None 
     if district_code:
         query = query.where(district == district_code)
     if status:
-        query = query.where(User.is_disabled.is_(AccountStatus(status) == AccountStatus.SUSPENDED))
+        query = query.where(with_status(AccountStatus(status)))
     if q and q.strip():
         pattern = f"%{_escape_like(q.strip().lower())}%"
         query = query.where(or_(func.lower(User.name).like(pattern, escape="\\"),
@@ -124,7 +118,8 @@ class AccountEvent:
 
 
 _HISTORY_ACTIONS = (AccessAction.SUSPEND_ACCOUNT, AccessAction.REINSTATE_ACCOUNT, AccessAction.ADD_VENUE_STAFF,
-                    AccessAction.REMOVE_VENUE_STAFF, AccessAction.ADD_VENUE_MANAGER)
+                    AccessAction.REMOVE_VENUE_STAFF, AccessAction.ADD_VENUE_MANAGER, AccessAction.RESEND_INVITATION,
+                    AccessAction.WITHDRAW_INVITATION)
 
 
 def account_history(person: User, limit: int = 20) -> list[AccountEvent]:
@@ -157,12 +152,14 @@ def suspended_by_admin(person: User) -> bool:
 
 def venue_left_without_manager(person: User) -> Venue | None:
     """The approved venue that has no other active manager than ``person``: suspending or closing
-    them leaves it without anyone to approve its school bookings or keep its slots."""
-    if person.role != Role.VENUE_MANAGER or person.venue is None or person.venue.status != VenueStatus.APPROVED:
+    them leaves it without anyone to approve its school bookings or keep its slots. A manager invited
+    who has not chosen a password yet does not count: they may never do."""
+    if person.role != Role.VENUE_MANAGER or person.awaits_password or person.venue is None \
+            or person.venue.status != VenueStatus.APPROVED:
         return None
     others = db.session.scalar(select(func.count(User.id)).where(
         User.role == Role.VENUE_MANAGER, User.venue_id == person.venue_id, User.id != person.id,
-        User.is_disabled.is_(False)))
+        with_status(AccountStatus.ACTIVE)))
     return None if others else person.venue
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import ApiToken, Role, User
+from app.accounts.models import UNUSABLE_HASH_PREFIX, ApiToken, Role, User
 from app.accounts.sign_ins import renew_session_token
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
@@ -57,12 +57,20 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def mask_email(email: str | None) -> str:
+    """``zhang.san@example.com`` → ``zh***@example.com``: an address shown to anyone but its owner
+    (its length hidden too, and a long one no wider than a short one)."""
+    if not email:
+        return ""
+    local, at, domain = email.rpartition("@")
+    if not at:
+        local, domain = email, ""
+    return local[:1 if len(local) <= 3 else 2] + "***" + at + domain
+
+
 def hash_password(password: str) -> str:
     method = current_app.config.get("PASSWORD_HASH_METHOD")
     return generate_password_hash(password, method=method) if method else generate_password_hash(password)
-
-
-UNUSABLE_HASH_PREFIX = "!"
 
 
 def unusable_password_hash() -> str:

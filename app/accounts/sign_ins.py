@@ -116,12 +116,13 @@ def _is_this(user: User):
 
 
 def active_sign_ins(user: User, *, now: datetime | None = None) -> list[SignIn]:
-    """``user``'s sign-ins that still hold, the most recently used first."""
+    """``user``'s sign-ins that still hold: this browser's first (the one the person knows), then the
+    others, the most recently used first."""
     now = now or utcnow()
     return list(db.session.scalars(
         select(SignIn).where(SignIn.user_id == user.id, SignIn.session_token == user.session_token,
                              SignIn.expires_at > now)
-        .order_by(SignIn.last_seen_at.desc(), SignIn.id.desc())))
+        .order_by(sa.case((_is_this(user), 0), else_=1), SignIn.last_seen_at.desc(), SignIn.id.desc())))
 
 
 def is_this_sign_in(user: User, sign_in: SignIn) -> bool:

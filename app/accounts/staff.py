@@ -10,15 +10,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.invitations import queue_invitation, venue_name_for
-from app.accounts.models import Role, User, new_session_token
+from app.accounts.invitations import (check_invitation_open, queue_invitation, venue_name_for,
+                                      withdraw_invitation)
+from app.accounts.models import AccountStatus, Role, User, new_session_token
 from app.accounts.services import (_checked_email, _checked_name, create_user, revoke_personal_tokens,
                                    unusable_password_hash, user_by_email)
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message
 from app.privacy.models import PersonalDataAccess
-from app.privacy.services import AccessAction, record_access
+from app.privacy.services import AccessAction, erase_account, record_access
 from app.venues.services import can_manage_venue
 
 
@@ -52,6 +53,10 @@ def was_removed_from_staff(user: User) -> bool:
     """A closed account that a venue removed from its staff (and nothing has reopened since)."""
     if user.role != Role.CITIZEN or not user.is_disabled or user.venue_id is not None:
         return False
+    return _ever_removed_from_staff(user)
+
+
+def _ever_removed_from_staff(user: User) -> bool:
     return db.session.scalar(select(sa.exists().where(
         PersonalDataAccess.subject_user_id == user.id,
         PersonalDataAccess.action == AccessAction.REMOVE_VENUE_STAFF.value))) or False
@@ -76,6 +81,12 @@ def add_venue_staff(manager: User, venue, *, email: str, name: str, link_for: Ca
             person = create_user(email=email, password=None, name=name, role=Role.VENUE_STAFF, venue=venue)
         except IntegrityError:  # someone registered the address at the same moment
             raise _refused_existing() from None
+    elif person.role == Role.VENUE_STAFF and person.venue_id == venue.id \
+            and person.account_status == AccountStatus.INVITED:
+        raise DomainError("already_invited", _l(
+            "%(name)s has been invited already and has not chosen a password yet. To email them the link "
+            "again, choose \"Send the invitation again\" in the list of your staff.", name=person.name),
+            field="email")
     elif person.role == Role.VENUE_STAFF and person.venue_id == venue.id:
         raise DomainError("already_staff", _l("%(name)s is already on your staff.", name=person.name),
                           field="email")
@@ -119,6 +130,39 @@ def _invite(manager: User, venue, person: User, link_for: Callable[[str], str]) 
     )
 
 
+def _check_staff_member(manager: User, venue, person: User) -> None:
+    if not can_manage_staff(manager, venue):
+        raise Forbidden()
+    if person.role != Role.VENUE_STAFF or person.venue_id != venue.id:
+        raise DomainError("not_staff", _l("This person is not on your staff."), status=404)
+
+
+def resend_staff_invitation(manager: User, venue, person: User, *, link_for: Callable[[str], str]) -> None:
+    """Email a member of staff who has not chosen a password yet a new link (the earlier ones still work
+    until they expire or a password is chosen)."""
+    _check_staff_member(manager, venue, person)
+    check_invitation_open(person)
+    _invite(manager, venue, person, link_for)
+    record_access(manager, AccessAction.RESEND_INVITATION, person, detail=str(venue.id))
+    db.session.flush()
+
+
+def withdraw_staff_invitation(manager: User, venue, person: User) -> None:
+    """Take back the invitation of a member of staff who has not chosen a password yet. An account made
+    for the invitation, never used, is deleted (the address is free again); a former member of staff
+    invited back is closed again as their removal left it. Told by email if the invitation may have
+    reached them."""
+    _check_staff_member(manager, venue, person)
+    check_invitation_open(person)
+    record_access(manager, AccessAction.WITHDRAW_INVITATION, person, detail=str(venue.id))
+    told = withdraw_invitation(person, venue)
+    if _ever_removed_from_staff(person):
+        person.role, person.venue_id, person.is_disabled = Role.CITIZEN, None, True
+        db.session.flush()
+    else:
+        erase_account(person, keep_message=told)
+
+
 def remove_venue_staff(manager: User, venue, person: User) -> None:
     """Take ``venue``'s gate away from ``person`` at once: the account loses the venue and is closed
     (signed out everywhere, API tokens revoked). The check-ins they recorded keep naming them.
@@ -127,10 +171,7 @@ def remove_venue_staff(manager: User, venue, person: User) -> None:
     former employee's work account must not go on as a usable account of its own. A suspended member
     may be removed too; an administrator's suspension stays on the account (``suspended_by_admin``).
     """
-    if not can_manage_staff(manager, venue):
-        raise Forbidden()
-    if person.role != Role.VENUE_STAFF or person.venue_id != venue.id:
-        raise DomainError("not_staff", _l("This person is not on your staff."), status=404)
+    _check_staff_member(manager, venue, person)
     person.role, person.venue_id, person.is_disabled = Role.CITIZEN, None, True
     person.session_token = new_session_token()
     revoke_personal_tokens(person)

@@ -1,12 +1,15 @@
-"""The venue manager's staff pages: who works the gate, adding someone, removing someone who left."""
+"""The venue manager's staff pages: who works the gate, adding someone (sending the invitation again, or
+withdrawing it, until they choose a password), removing someone who left."""
 from __future__ import annotations
+
+import functools
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts import staff
-from app.accounts.forms import RemoveStaffForm, StaffForm
+from app.accounts.forms import ConfirmForm, RemoveStaffForm, StaffForm
 from app.accounts.models import Role, User
 from app.accounts.views import bp
 from app.core.authz import authorize
@@ -16,6 +19,10 @@ from app.extensions import db, limiter
 from app.notifications.services import after_commit_delivery, site_url
 from app.privacy.services import AccessAction, record_access
 from app.venues.models import Venue
+
+
+def _password_link(token: str) -> str:
+    return site_url(url_for("accounts.reset_password", token=token))
 
 
 def _managed_venue() -> Venue:
@@ -39,22 +46,59 @@ def manage_staff():
     form = StaffForm()
     if form.validate_on_submit():
         try:
-            person = staff.add_venue_staff(
-                current_user, venue, email=form.email.data, name=form.name.data,
-                link_for=lambda token: site_url(url_for("accounts.reset_password", token=token)))
+            person = staff.add_venue_staff(current_user, venue, email=form.email.data, name=form.name.data,
+                                           link_for=_password_link)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
         else:
             after_commit_delivery()
-            flash(_("%(name)s is on your staff. We have emailed %(email)s a link to choose a password.",
-                    name=person.name, email=person.email), "success")
+            flash(_("We have invited %(name)s to your staff: they can check visitors in once they have chosen a "
+                    "password from the link we emailed to %(email)s.", name=person.name, email=person.email), "success")
             return redirect(url_for("accounts.manage_staff"))
     members = staff.venue_staff(venue.id)
     record_access(current_user, AccessAction.VIEW_STAFF_LIST, detail=str(venue.id))
     db.session.commit()
-    return render_template("accounts/staff.html", venue=venue, form=form, members=members), form_status(form)
+    return render_template("accounts/staff.html", venue=venue, form=form, members=members,
+                           invitation_form=ConfirmForm(formdata=None)), form_status(form)
+
+
+def _invitation_action(user_id: int, act, done):
+    """Run ``act(manager, venue, person)`` on an invited member's invitation, then say ``done(name, email)``."""
+    venue = _managed_venue()
+    person = _staff_member(venue, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name, email = person.name, person.email  # a withdrawn account is gone afterwards
+    try:
+        act(current_user, venue, person)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        after_commit_delivery()
+        flash(done(name, email), "success")
+    return redirect(url_for("accounts.manage_staff"))
+
+
+@bp.post("/manage/staff/<int:user_id>/invitation")
+@login_required
+@limiter.limit("30 per hour")  # each one sends an email
+def resend_staff_invitation(user_id: int):
+    return _invitation_action(
+        user_id, functools.partial(staff.resend_staff_invitation, link_for=_password_link),
+        lambda name, email: _("We have emailed %(email)s a new link to choose a password.", email=email))
+
+
+@bp.post("/manage/staff/<int:user_id>/invitation/withdraw")
+@login_required
+def withdraw_staff_invitation(user_id: int):
+    return _invitation_action(
+        user_id, staff.withdraw_staff_invitation,
+        lambda name, email: _("The invitation of %(name)s is withdrawn: the link we emailed no longer works.",
+                              name=name))
 
 
 @bp.route("/manage/staff/<int:user_id>/remove", methods=["GET", "POST"])

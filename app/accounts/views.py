@@ -13,12 +13,14 @@ from app.accounts import services, sign_ins
 from app.accounts.forms import (ConfirmForm, ForgotPasswordForm, LoginForm, PasswordChangeForm,
                                 ProfileForm, RegistrationForm, RejectTeacherForm, ResetPasswordForm)
 from app.accounts.models import Role, User
+from app.bookings.queries import count_venue_requests
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
 from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.core.prefs import carry_into_account
+from app.core.time import utcnow
 from app.extensions import address_and_email, db, limiter
 from app.notifications.services import after_commit_delivery, count_overdue, site_url
 from app.privacy.services import record_access
@@ -149,8 +151,13 @@ def dashboard():
         pending_teachers = services.count_teachers_awaiting_verification(current_user)
     # The city admin runs the site: e-mail that is not going out must reach someone who reads a page.
     overdue_mail = count_overdue() if current_user.role == Role.CITY_ADMIN else None
+    # A class request undecided when its visit starts lapses: the manager sees how many wait.
+    pending_requests = None
+    if current_user.role == Role.VENUE_MANAGER and current_user.venue_id is not None:
+        pending_requests = count_venue_requests(current_user.venue_id, utcnow())
     return render_template("accounts/dashboard.html", user=current_user, Role=Role,
-                           pending_teachers=pending_teachers, overdue_mail=overdue_mail)
+                           pending_teachers=pending_teachers, overdue_mail=overdue_mail,
+                           pending_requests=pending_requests)
 
 
 @bp.route("/me/profile", methods=["GET", "POST"])

@@ -168,7 +168,15 @@ CODE_FORMAT = {
         {"offset": 23, "size": 64, "field": "signature", "description": "Ed25519 over bytes 0-22"},
     ],
     "valid": "at the venue, from 30 minutes before the slot starts until it ends (Asia/Shanghai), while the "
-             "booking is confirmed and the key is not revoked; a ticket admits once",
+             "booking is confirmed; a ticket admits once. The key must be usable when the code is scanned: "
+             "active, or retired (it signs no new tickets) and not past its not_after, and not revoked at or "
+             "before the scan (revoked_at). A retired key's codes stay valid until its not_after",
+    "offline": "An offline gate can check the signature (with a key listed here, refreshed when it can), the "
+               "key's validity at the scan (not past not_after, not revoked at or before revoked_at), the "
+               "venue (venue_id) and the date (the slot's local date, Asia/Shanghai). The code does not carry "
+               "the slot's times or the booking's state: the time window (30 minutes before the start until "
+               "the end), a cancellation or change of the booking and a ticket already used at another gate "
+               "are judged when the scans are uploaded to /api/v1/checkins/batch, each at its scanned_at",
 }
 
 
@@ -250,7 +258,9 @@ OPENAPI = {
             "description": "For the venue's staff and manager (user token or signed-in session with X-CSRFToken) "
                            "and the venue's gate devices. Any decided result is HTTP 200. `code` is the QR text "
                            "or, online, the booking reference. A repeated `nonce` answers the first result. "
-                           "`preview: true` answers without recording (to ask a class's headcount first).",
+                           "`preview: true` answers without recording (to ask a class's headcount first): "
+                           "`admitted` is false, and `title` and `message` say what a scan would do (\"Valid "
+                           "ticket\", \"Valid: would admit 3 people. Not checked in yet.\").",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["code"],
                 "properties": {"code": {"type": "string", "maxLength": tickets.MAX_INPUT},
@@ -278,7 +288,9 @@ OPENAPI = {
             "tags": ["check-in"], "operationId": "checkInBatch", "summary": "Upload an offline gate's scans",
             "description": f"Up to {BATCH_MAX} scans, each with its own nonce and scan time (within 7 days). They "
                            "are decided in the order scanned: the first scan of a ticket wins, later ones answer "
-                           "already_checked_in. Re-uploading the same batch answers the same results.",
+                           "already_checked_in. Each is judged as at its `scanned_at`: the visit's time window, "
+                           "and the key (a scan made before the key was revoked, or before a retired key's "
+                           "`not_after`, counts). Re-uploading the same batch answers the same results.",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["scans"],
                 "properties": {"scans": {"type": "array", "maxItems": BATCH_MAX, "items": {
@@ -300,7 +312,11 @@ OPENAPI = {
             "tags": ["check-in"], "operationId": "listCheckinKeys", "security": [],
             "summary": "Public keys for verifying ticket codes offline",
             "description": "Every key with its id, Ed25519 public key (raw, base64url; and PEM), status "
-                           "(active, retired, revoked) and validity, and the layout of a code.",
+                           "(active, retired, revoked) and validity, and the layout of a code. A retired key's "
+                           "codes stay valid until its `not_after`; a revoked key's, for scans made before its "
+                           "`revoked_at`. `format.offline` says what an offline gate can check (signature, key "
+                           "validity, venue, date) and what is checked when its scans are uploaded to "
+                           "/api/v1/checkins/batch (the time window, the booking's state, a ticket used once).",
             "responses": {"200": {"description": "The keys.", "content": {"application/json": {
                 "schema": {"type": "object"}}}}},
         }},

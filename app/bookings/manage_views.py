@@ -41,9 +41,12 @@ def manage():
     now = utcnow()
     record_access(current_user, "view_booking_list", detail=str(venue_id))
     db.session.commit()
+    # ``show=requests`` (the dashboard's link to the requests waiting) lists those alone.
+    only_requests = request.args.get("show") == "requests"
+    upcoming = [] if only_requests else queries.venue_upcoming(venue_id, now)
     return render_template("bookings/manage.html", requests=queries.venue_requests(venue_id, now),
-                           upcoming=queries.venue_upcoming(venue_id, now), confirm_form=ConfirmForm(),
-                           decline_form=DeclineForm())
+                           upcoming=upcoming, came=queries.arrivals(upcoming), confirm_form=ConfirmForm(),
+                           decline_form=DeclineForm(), only_requests=only_requests)
 
 
 @bp.post("/manage/bookings/<int:booking_id>/approve")

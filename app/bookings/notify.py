@@ -1,9 +1,10 @@
-"""Telling bookers what happened to their booking, through the outbox.
+"""Telling bookers what happened to their booking, and venues what happened to class visits, through
+the outbox.
 
-Each event becomes a plain-text e-mail in the recipient's language (``templates/notifications/``)
-with the booking's .ics attached, so the visit lands in their calendar and later messages
-update the same entry. Services call ``booking_event``; the view commits and then delivers
-(``app.notifications.services.after_commit_delivery``).
+Each event becomes a plain-text e-mail in the recipient's language (``templates/notifications/``).
+The booker's carries the booking's .ics, so the visit lands in their calendar and later messages
+update the same entry. Services call ``booking_event`` and ``tell_venue``; the view commits and then
+delivers (``app.notifications.services.after_commit_delivery``).
 """
 from __future__ import annotations
 
@@ -109,3 +110,48 @@ def booking_event(booking, event: str, *, reason=None):
         subject, body, ics = render_email(booking, event, reason)
     return queue_message(kind=f"booking_{event}", recipient=user.email, subject=subject, body=body,
                          user=user, booking=booking, attachment=(ics_filename(booking), ICS_TYPE, ics))
+
+
+VENUE_SUBJECTS = {
+    "requested": _l("Class visit request to decide: %(school)s, %(date)s"),
+    "reapproval": _l("Class visit changed, to approve again: %(school)s, %(date)s"),
+    "withdrawn": _l("Class visit request withdrawn: %(school)s, %(date)s"),
+    "cancelled": _l("Class visit cancelled: %(school)s, %(date)s"),
+}
+
+
+def _venue_facts(booking, manager) -> dict:
+    slot = booking.slot
+    program = booking.program or slot.program
+    return {
+        "name": manager.name,
+        "venue": localized(booking.venue, "name"),
+        "school": localized(booking.school, "name"),
+        "program": localized(program, "title") if program is not None else "",
+        "date": format_date(to_local(slot.starts_at).date(), "full"),
+        "time": slot_hours(slot),
+        "party": party_text(booking),
+        "reference": tickets.grouped(booking.reference),
+        "reason": booking.cancel_reason or "",
+        "url": booking_url(booking),
+        "requests_url": site_url("/manage/bookings?show=requests"),
+    }
+
+
+def tell_venue(booking, event: str) -> None:
+    """Queue the e-mail for ``event`` (one of ``VENUE_SUBJECTS``) about a class visit to each active
+    manager of its venue, in their language: a request to decide (new, or ``reapproval`` of a visit
+    grown after it was approved), or the teacher's cancellation, with their reason. The teacher is
+    not named: the booking's page shows them to the venue."""
+    from app.accounts.managers import active_venue_managers  # it imports the venues' services, which import ours
+
+    if event not in VENUE_SUBJECTS:
+        raise ValueError(f"unknown venue event {event!r}")
+    for manager in active_venue_managers(booking.venue_id):
+        with force_locale(recipient_locale(manager)):
+            facts = _venue_facts(booking, manager)
+            subject = str(VENUE_SUBJECTS[event]) % {
+                "school": facts["school"], "date": format_date(to_local(booking.slot.starts_at).date(), "medium")}
+            body = current_app.jinja_env.get_template(f"notifications/venue_class_{event}.txt").render(**facts)
+        queue_message(kind=f"venue_class_{event}", recipient=manager.email, subject=subject,
+                      body=re.sub(r"\n{3,}", "\n\n", body).strip() + "\n", user=manager, booking=booking)

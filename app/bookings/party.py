@@ -25,8 +25,23 @@ def people(count: int) -> str:
     return ngettext("%(num)d person", "%(num)d people", count)
 
 
-def party_text(booking) -> str:
-    """Who a booking is for: the class and its headcount, or the number of people."""
+def headcount(booking, came=None) -> str:
+    """How many a booking is for; once the gate admitted it (``came``, a ``queries.Arrival``), also how
+    many came: "booked 30 students, 2 adults · came 28 students, 2 adults". A class always says both
+    (the gate confirmed its numbers); a party only when fewer came than booked."""
     if booking.kind == BookingKind.GROUP:
-        return class_party(booking.students, booking.adults, booking.class_name)
-    return people(booking.party_size)
+        booked = class_party(booking.students, booking.adults)
+        if came is None or came.students is None:
+            return booked
+        return _("booked %(booked)s · came %(came)s", booked=booked, came=class_party(came.students, came.adults))
+    if came is None or came.persons == booking.party_size:
+        return people(booking.party_size)
+    return _("booked %(booked)s · came %(came)s", booked=people(booking.party_size), came=people(came.persons))
+
+
+def party_text(booking, came=None) -> str:
+    """Who a booking is for: the class and its headcount, or the number of people (and who came, as
+    ``headcount`` says it)."""
+    if booking.kind == BookingKind.GROUP and booking.class_name:
+        return _("%(class_name)s (%(party)s)", class_name=booking.class_name, party=headcount(booking, came))
+    return headcount(booking, came)

@@ -1,7 +1,9 @@
-"""Reading bookings for pages: a person's own, a venue's requests and days."""
+"""Reading bookings for pages: a person's own, a venue's requests and days, and who came to those checked in."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from app.checkin.models import CheckIn, CheckInResult
 from app.extensions import db
 from app.scheduling.models import Slot
 from app.venues.models import Venue
@@ -66,8 +69,16 @@ def venue_requests(venue_id: int, now: datetime) -> list[Booking]:
     return list(db.session.scalars(
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.venue_id == venue_id, Booking.status == BookingStatus.PENDING, Slot.starts_at > now)
-        .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.program))
+        .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.user),
+                 joinedload(Booking.program))
         .order_by(Slot.starts_at)))
+
+
+def count_venue_requests(venue_id: int, now: datetime) -> int:
+    """How many of ``venue_requests`` there are (the manager's dashboard says it)."""
+    return db.session.scalar(
+        select(sa.func.count(Booking.id)).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.venue_id == venue_id, Booking.status == BookingStatus.PENDING, Slot.starts_at > now))
 
 
 def venue_upcoming(venue_id: int, now: datetime, limit: int = 200) -> list[Booking]:
@@ -78,3 +89,29 @@ def venue_upcoming(venue_id: int, now: datetime, limit: int = 200) -> list[Booki
         .options(joinedload(Booking.slot), joinedload(Booking.school), joinedload(Booking.user),
                  joinedload(Booking.program))
         .order_by(Slot.starts_at, Booking.id).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Who came on a checked-in booking, as the gate admitted it (and as statistics count it)."""
+
+    persons: int
+    students: int | None
+    adults: int | None
+
+
+def arrivals(bookings: Iterable[Booking]) -> dict[int, Arrival]:
+    """Who came on each checked-in booking of ``bookings``, by booking id, from its admission at the
+    gate: one statement for a whole list, none when nothing in it was checked in."""
+    ids = [booking.id for booking in bookings if booking.status == BookingStatus.CHECKED_IN]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(CheckIn.booking_id, CheckIn.persons, CheckIn.students, CheckIn.adults)
+        .where(CheckIn.booking_id.in_(ids), CheckIn.result == CheckInResult.OK))
+    return {row.booking_id: Arrival(row.persons, row.students, row.adults) for row in rows}
+
+
+def arrival(booking: Booking) -> Arrival | None:
+    """``arrivals`` of one booking."""
+    return arrivals([booking]).get(booking.id)

@@ -8,6 +8,7 @@ decided (``_serve_waiting_list_first``), as their places are theirs whatever the
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -47,6 +48,13 @@ def can_view_booking(user: User, booking: Booking) -> bool:
     if user.role == Role.DISTRICT_ADMIN:
         return booking.venue.district_code == user.district_code
     return user.role == Role.CITY_ADMIN
+
+
+def sees_booker(user: User, booking: Booking) -> bool:
+    """Whether ``user`` is shown who made ``booking`` and their masked mobile, to reach them about the
+    visit: the venue's own staff and managers (administrators overseeing it are not)."""
+    return (user.is_authenticated and user.role in (Role.VENUE_MANAGER, Role.VENUE_STAFF)
+            and user.venue_id == booking.venue_id)
 
 
 def can_decide_booking(user: User, booking: Booking) -> bool:
@@ -109,9 +117,10 @@ def _check_no_show_block(user: User, rules: BookingRules, now: datetime) -> None
     count, last = no_shows
     if count >= rules.noshow_limit and last is not None and last > now - timedelta(days=rules.noshow_block_days):
         raise DomainError("noshow_blocked",
-                          _l("You missed %(count)d booked visits recently, so new bookings are paused until "
-                             "%(until)s.", count=count,
-                             until=_local_text(last + timedelta(days=rules.noshow_block_days))))
+                          _ln("You missed %(num)d booked visit recently, so new bookings are paused until %(until)s.",
+                              "You missed %(num)d booked visits recently, so new bookings are paused until "
+                              "%(until)s.", count,
+                              until=_local_text(last + timedelta(days=rules.noshow_block_days))))
 
 
 def _insert(booking: Booking, clash_message=None) -> Booking:
@@ -362,6 +371,8 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
         booking.status = BookingStatus.CONFIRMED
         booking.decided_at = now
     notify.booking_event(booking, "confirmed" if booking.status == BookingStatus.CONFIRMED else "requested")
+    if booking.status == BookingStatus.PENDING:
+        notify.tell_venue(booking, "requested")
     return booking
 
 
@@ -421,7 +432,8 @@ def changes_open(booking: Booking, now: datetime) -> bool:
 
 
 def cancel_booking(actor: User, booking: Booking, *, reason: str = "", now: datetime | None = None) -> Booking:
-    """The booker cancels until the venue's cutoff; the places return at once."""
+    """The booker cancels until the venue's cutoff; the places return at once. The venue is told of
+    a class's cancellation, with the teacher's reason."""
     now = now or utcnow()
     if booking.user_id != actor.id:
         raise Forbidden()
@@ -432,8 +444,11 @@ def cancel_booking(actor: User, booking: Booking, *, reason: str = "", now: date
         raise DomainError("cancel_cutoff_passed",
                           _l("Changes and cancellations close %(hours)d hours before the visit.",
                              hours=rules.cancel_cutoff_hours), status=409)
+    was_request = booking.status == BookingStatus.PENDING
     end_booking(booking, BookingStatus.CANCELLED, reason=reason, now=now)
     notify.booking_event(booking, "cancelled")
+    if booking.kind == BookingKind.GROUP:  # a venue plans for a class; citizens' bookings are too many to mail
+        notify.tell_venue(booking, "withdrawn" if was_request else "cancelled")
     return booking
 
 
@@ -456,9 +471,42 @@ def end_booking(booking: Booking, status: BookingStatus, *, reason: str = "", no
         promote_waitlist(booking.slot_id, now=now)
 
 
-def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: int,
-                    now: datetime | None = None) -> Booking:
-    """A class comes with fewer people: allowed until the cutoff, never more than booked."""
+@dataclass(frozen=True)
+class MorePeople:
+    """Whether a class booking may still grow, as its page tells the teacher."""
+
+    until: datetime  # ``more_people_until``
+    possible: bool  # before ``until`` (places permitting)
+    reapproval: bool  # more people send the visit, confirmed now, back to the venue for approval
+
+
+def more_people_until(booking: Booking) -> datetime:
+    """Until when a class may take more places: while classes can still book its slot (the venue's
+    cutoff for class bookings, which a venue plans its visits by) and the booking may still be changed."""
+    closes = window_for(booking.slot, rules_for(booking.venue), as_class=True, partner=booking.is_partner)[1]
+    deadline = change_deadline(booking)
+    return closes if deadline is None else min(closes, deadline)
+
+
+def regrows_to_request(booking: Booking) -> bool:
+    """More people turn a confirmed visit back into a request when the venue approves class visits
+    itself: it approved the class as it was, and the places it plans for are the ones it approved."""
+    return booking.status == BookingStatus.CONFIRMED and not rules_for(booking.venue).auto_confirm_groups
+
+
+def more_people(booking: Booking, now: datetime) -> MorePeople:
+    """What the booking's page says of adding people to ``booking`` at ``now``."""
+    until = more_people_until(booking)
+    return MorePeople(until=until, possible=now < until, reapproval=regrows_to_request(booking))
+
+
+def change_headcount(teacher: User, booking: Booking, *, students: int, adults: int,
+                     now: datetime | None = None) -> Booking:
+    """A class comes with other numbers, until the cutoff, within the group size and adult ratio of a
+    new class booking. Fewer people give places back. More take places as a new booking does: while
+    classes can book the slot (``more_people_until``), through the capacity rule; a confirmed visit
+    goes back to the venue for approval unless the venue confirms class visits at once
+    (``regrows_to_request``), and the venue is told."""
     now = now or utcnow()
     if booking.user_id != teacher.id or booking.kind != BookingKind.GROUP:
         raise Forbidden()
@@ -469,22 +517,80 @@ def lower_headcount(teacher: User, booking: Booking, *, students: int, adults: i
         raise DomainError("cancel_cutoff_passed",
                           _l("Changes and cancellations close %(hours)d hours before the visit.",
                              hours=rules.cancel_cutoff_hours), status=409)
-    if students > booking.students or adults > booking.adults:
-        raise DomainError("headcount_increase",
-                          _l("You can only lower the numbers here. To bring more people, please contact the venue."),
-                          field="students" if students > booking.students else "adults")
     _check_class(rules, students=students, adults=adults, grade=booking.grade)
-    freed = booking.seats - (students + adults)
-    if freed == 0:
+    more = students + adults - booking.seats
+    if (students, adults) == (booking.students, booking.adults):
         return booking
-    booking.students, booking.adults, booking.seats = students, adults, students + adults
-    booking.ticket_version += 1
-    booking.updated_at = now
-    db.session.flush()
-    capacity.release_seats(booking.slot_id, freed, partner=booking.is_partner)
-    promote_waitlist(booking.slot_id, now=now)
+    status, version = booking.status, booking.ticket_version
+    to_request = more > 0 and regrows_to_request(booking)
+    field = "students" if students > booking.students else "adults"  # where a refusal of more is said
+    if more > 0:
+        _check_room_to_grow(booking, more, field, now)
+        _serve_waiting_list_first(booking.slot, more, partner=booking.is_partner, now=now)
+    # Claimed with one conditional UPDATE, as a cancel is: of two changes sent at once (a double
+    # submit, two tabs) the second finds the booking changed, so no place is taken or given twice.
+    values = {"students": students, "adults": adults, "seats": students + adults, "updated_at": now,
+              "ticket_version": Booking.ticket_version + 1}
+    if to_request:
+        values.update(status=BookingStatus.PENDING, decided_at=None, decided_by_id=None)
+    claimed = db.session.execute(
+        sa.update(Booking).where(Booking.id == booking.id, Booking.status == status,
+                                 Booking.ticket_version == version).values(**values),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.expire(booking)
+    if not claimed:
+        raise DomainError("booking_changed", _l("This booking was just changed. Please reload."), status=409)
+    if more > 0:
+        if not capacity.take_seats(booking.slot_id, more, partner=booking.is_partner, now=now):
+            raise _no_room_to_grow(booking.slot, field, partner=booking.is_partner, now=now)
+    elif more < 0:
+        capacity.release_seats(booking.slot_id, -more, partner=booking.is_partner)
+        promote_waitlist(booking.slot_id, now=now)
     notify.booking_event(booking, "changed")
+    if to_request:
+        notify.tell_venue(booking, "reapproval")
     return booking
+
+
+def _check_room_to_grow(booking: Booking, more: int, field: str, now: datetime) -> None:
+    """Refuse more people once classes can no longer book the slot, or when the places are not there
+    (read from the loaded slot; ``capacity.take_seats`` decides)."""
+    slot = booking.slot
+    if slot.status != SlotStatus.OPEN or slot.venue.status != VenueStatus.APPROVED:
+        raise DomainError("slot_unavailable", _l("This time is no longer open for booking."), status=409)
+    until = more_people_until(booking)
+    if now >= until:
+        raise DomainError("more_people_closed", _more_people_closed(booking.venue, until), field=field, status=409)
+    if not capacity.has_room(slot, more, partner=booking.is_partner, now=now):
+        raise _no_room_to_grow(slot, field, partner=booking.is_partner, now=now)
+
+
+def _no_room_to_grow(slot: Slot, field: str, *, partner: bool, now: datetime) -> DomainError:
+    """Why a class cannot grow by as many as asked: how many places it could still take."""
+    left = capacity.places_for(slot, partner=partner, now=now)
+    if left > 0:
+        message = _ln("Only %(num)d more place is left at this time.",
+                      "Only %(num)d more places are left at this time.", left)
+    else:
+        message = _l("No places are left at this time: the class cannot grow.")
+    return DomainError("slot_full", message, field=field, status=409)
+
+
+def _more_people_closed(venue, until: datetime):
+    """Why a class cannot grow any more, and whom to ask: the venue, by the telephone or e-mail it
+    publishes; no request to "contact the venue" where it publishes neither."""
+    until = _local_text(until)
+    if venue.contact_phone:
+        return _l("More people can no longer be booked for this visit: that closed at %(until)s. To bring more "
+                  "people, call the venue: %(phone)s. You can still lower the numbers here.", until=until,
+                  phone=venue.contact_phone)
+    if venue.contact_email:
+        return _l("More people can no longer be booked for this visit: that closed at %(until)s. To bring more "
+                  "people, write to the venue: %(email)s. You can still lower the numbers here.", until=until,
+                  email=venue.contact_email)
+    return _l("More people can no longer be booked for this visit: that closed at %(until)s. You can still lower "
+              "the numbers.", until=until)
 
 
 def approve_booking(manager: User, booking: Booking, *, now: datetime | None = None) -> Booking:

@@ -32,6 +32,7 @@ from app.venues.models import Venue, VenueStatus
 bp = Blueprint("bookings", __name__)
 bp.add_app_template_global(party.party_text)
 bp.add_app_template_global(party.class_party)
+bp.add_app_template_global(party.headcount, "party_headcount")
 
 
 def current_viewer() -> Viewer:
@@ -230,18 +231,19 @@ def detail(booking_id: int):
     return _render_detail(_booking_or_404(booking_id))
 
 
-def _render_detail(booking: Booking, *, cancel_form: CancelForm | None = None,
-                   headcount_form: HeadcountForm | None = None):
-    """The booking's page, with a form sent back with its errors (400) or fresh ones."""
-    status = 400 if (cancel_form and cancel_form.errors) or (headcount_form and headcount_form.errors) else 200
+def _render_detail(booking: Booking, *, headcount_form: HeadcountForm | None = None):
+    """The booking's page, with the headcount form sent back with its errors (400) or a fresh one."""
+    status = 400 if headcount_form and headcount_form.errors else 200
     own = booking.user_id == current_user.id
     if headcount_form is None and booking.kind == BookingKind.GROUP and own:
         headcount_form = HeadcountForm(students=booking.students, adults=booking.adults)
     now = utcnow()
-    return render_template("bookings/detail.html", booking=booking, cancel_form=cancel_form or CancelForm(),
-                           headcount_form=headcount_form, deadline=services.change_deadline(booking), own=own,
-                           live=services.is_live(booking, now), lapsed=booking.lapsed(now),
-                           changes_open=services.changes_open(booking, now)), status
+    return render_template("bookings/detail.html", booking=booking, headcount_form=headcount_form,
+                           deadline=services.change_deadline(booking), own=own, live=services.is_live(booking, now),
+                           lapsed=booking.lapsed(now), changes_open=services.changes_open(booking, now),
+                           came=queries.arrival(booking),
+                           booker_shown=services.sees_booker(current_user, booking),
+                           more=services.more_people(booking, now) if headcount_form else None), status
 
 
 def _refuse_stale(booking: Booking, message: str):
@@ -260,29 +262,32 @@ def slip(booking_id: int):
         abort(404)
     now = utcnow()
     return render_template("bookings/slip.html", booking=booking, live=services.is_live(booking, now),
-                           lapsed=booking.lapsed(now))
+                           lapsed=booking.lapsed(now), came=queries.arrival(booking))
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(booking_id: int):
+    """Cancelling is asked once more on a page of its own, which says what is given up: a visit
+    cancelled by a slip of the finger may not be bookable again (window closed, places gone)."""
     booking = _booking_or_404(booking_id)
     authorize(booking.user_id == current_user.id)
     form = CancelForm()
-    if not form.validate_on_submit():
-        if form.errors and not services.changes_open(booking, utcnow()):
-            return _refuse_stale(booking, _("This booking can no longer be cancelled."))
-        return _render_detail(booking, cancel_form=form)  # a reason too long: said next to it, kept
-    try:
-        services.cancel_booking(current_user, booking, reason=form.reason.data or "")
-        db.session.commit()
-        after_commit_delivery()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(_("Your booking is cancelled. The places are free for others."), "success")
-    return redirect(url_for("bookings.detail", booking_id=booking.id))
+    if form.validate_on_submit():
+        try:
+            services.cancel_booking(current_user, booking, reason=form.reason.data or "")
+            db.session.commit()
+            after_commit_delivery()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Your booking is cancelled. The places are free for others."), "success")
+        return redirect(url_for("bookings.detail", booking_id=booking.id))
+    if not services.changes_open(booking, utcnow()):  # cancelled meanwhile (another tab), or too late
+        return _refuse_stale(booking, _("This booking can no longer be cancelled."))
+    # A reason too long is said next to it, and kept.
+    return render_template("bookings/cancel.html", booking=booking, form=form), 400 if form.errors else 200
 
 
 @bp.post("/bookings/<int:booking_id>/headcount")
@@ -295,9 +300,9 @@ def headcount(booking_id: int):
         if form.errors and not services.changes_open(booking, utcnow()):
             return _refuse_stale(booking, _("This booking can no longer be changed."))
         return _render_detail(booking, headcount_form=form)
-    version = booking.ticket_version
+    version, was = booking.ticket_version, booking.status
     try:
-        services.lower_headcount(current_user, booking, students=form.students.data, adults=form.adults.data)
+        services.change_headcount(current_user, booking, students=form.students.data, adults=form.adults.data)
         db.session.commit()
         after_commit_delivery()
     except DomainError as exc:
@@ -308,16 +313,30 @@ def headcount(booking_id: int):
         return _render_detail(booking, headcount_form=form)
     if booking.ticket_version == version:
         flash(_("These are the numbers already booked: nothing was changed."), "info")
+    elif booking.status == BookingStatus.CONFIRMED:
+        flash(_ticket_replaced(booking), "success")
+    elif was == BookingStatus.CONFIRMED:  # more people: back to the venue for approval
+        flash(_("The new numbers are sent to the venue for approval. Until it approves them, the ticket does not "
+                "admit your class. You are told by e-mail when it decides."), "success")
     else:
         flash(_("The new numbers are saved."), "success")
     return redirect(url_for("bookings.detail", booking_id=booking.id))
+
+
+def _ticket_replaced(booking: Booking) -> Markup:
+    """Said once a confirmed class's numbers change: its ticket was issued anew, so the slip printed
+    and the QR code saved before are refused at the gate (as an old code); the new ones are offered."""
+    return Markup('{} <a href="{}">{}</a> <a href="#ticket">{}</a>').format(
+        _("The new numbers are saved. The slip you printed and the QR code you saved before no longer work "
+          "at the gate: bring the new slip or show the new code."),
+        url_for("bookings.slip", booking_id=booking.id), _("Print the new slip"), _("Show the new code"))
 
 
 @bp.get("/me/bookings")
 @login_required
 def my_bookings():
     coming, ended = queries.own_bookings(current_user.id, now=utcnow())
-    return render_template("bookings/mine.html", upcoming=coming, past=ended)
+    return render_template("bookings/mine.html", upcoming=coming, past=ended, came=queries.arrivals(coming + ended))
 
 
 from app.bookings import manage_views  # noqa: E402,F401  (manager pages on the same blueprint)

@@ -288,8 +288,9 @@ def rotate(*, now: datetime | None = None) -> KeyInfo:
 
 
 def revoke(kid: str, *, now: datetime | None = None) -> KeyInfo | None:
-    """Refuse every code a key signed from now on. A revoked active key also stops signing; the
-    next ticket provisions a new key."""
+    """Refuse every code a key signed that is scanned from now on (an offline gate's scans made
+    before still count when uploaded). A revoked active key also stops signing; the next ticket
+    provisions a new key."""
     now = now or utcnow()
     with db.engine.begin() as conn:
         changed = conn.execute(sa.update(TicketKey).where(TicketKey.kid == kid).values(

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from app.bookings.models import BookingKind
+from app.bookings.models import Booking, BookingKind
 from app.bookings.party import class_party, people
 from app.checkin.models import CheckIn, CheckInResult
 from app.checkin.services import OPENS_BEFORE, Outcome
@@ -11,6 +12,7 @@ from app.core.i18n import localized
 from app.core.templating import local_date, local_datetime
 from app.core.time import to_local
 from app.extensions import db
+from app.schools.models import School
 from app.venues.models import Venue
 
 R = CheckInResult
@@ -22,9 +24,22 @@ def tone(outcome: Outcome) -> str:
     return TONE.get(outcome.result, "bad")
 
 
+def title(outcome: Outcome) -> str:
+    """The answer in a word or two; a preview (nothing recorded) does not say "Admitted"."""
+    if outcome.result == R.OK and not outcome.admitted:
+        return _("Valid ticket")
+    return str(outcome.result.label)
+
+
 def message(outcome: Outcome) -> str:
     """The reason in plain words, for staff to read and to tell the visitor."""
     result, booking = outcome.result, outcome.booking
+    if result == R.OK and not outcome.admitted:
+        # A preview: what a scan would do. Nothing is recorded, so nobody is in yet.
+        if booking.kind == BookingKind.GROUP:
+            return _("Valid: would admit %(party)s once the headcount is confirmed. Not checked in yet.",
+                     party=class_party(booking.students, booking.adults))
+        return _("Valid: would admit %(party)s. Not checked in yet.", party=people(booking.seats))
     if result == R.OK:
         return _("Valid ticket, checked in now. Welcome!")
     if result == R.ALREADY_CHECKED_IN:
@@ -66,14 +81,24 @@ def message(outcome: Outcome) -> str:
 
 
 def party_text(outcome: Outcome) -> str:
+    """Who the ticket is for: a party's size, or a class with its school (many schools have a
+    四年级2班) and its headcount."""
     booking, row = outcome.booking, outcome.checkin
     if booking is None:
         return ""
     if booking.kind == BookingKind.GROUP:
         students = row.students if outcome.admitted and row.students is not None else booking.students
         adults = row.adults if outcome.admitted and row.adults is not None else booking.adults
-        return class_party(students, adults, booking.class_name)
+        party = class_party(students, adults, booking.class_name)
+        school = _school_of(booking.id)
+        return _("%(school)s · %(party)s", school=localized(school, "name"), party=party) if school else party
     return people(row.persons if outcome.admitted else booking.seats)
+
+
+def _school_of(booking_id: int) -> School | None:
+    # Read once the scan is decided, and for classes only: a party's scan (the hot path) reads nothing more.
+    return db.session.scalar(select(School).join(Booking, Booking.school_id == School.id)
+                             .where(Booking.id == booking_id))
 
 
 def _iso(value) -> str | None:
@@ -88,7 +113,7 @@ def checkin_json(row: CheckIn | None) -> dict | None:
 
 def outcome_json(outcome: Outcome, *, preview: bool = False) -> dict:
     """``{"result": R, "message": ..., ...details}``; nothing personal, nothing of another venue."""
-    data = {"result": outcome.result.value, "title": str(outcome.result.label), "message": message(outcome),
+    data = {"result": outcome.result.value, "title": title(outcome), "message": message(outcome),
             "admitted": outcome.admitted,
             "replayed": outcome.replayed, "tone": tone(outcome)}
     if outcome.reason:

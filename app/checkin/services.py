@@ -4,7 +4,8 @@
 gates' batches alike; ``check_ticket`` answers the same question without recording (a gate asking
 for a class's headcount before admitting it). Precedence of the answers, first that applies:
 
-``invalid_code`` (malformed, unknown key, bad signature) · ``revoked_key`` · ``wrong_venue`` ·
+``invalid_code`` (malformed, unknown key, bad signature) · ``revoked_key`` (the key was revoked, or
+retired and past its ``not_after``, when the code was scanned) · ``wrong_venue`` ·
 ``unknown_booking`` · ``already_checked_in`` · ``cancelled`` (also declined) · ``not_confirmed``
 (pending, waitlisted) · ``invalid_code`` (an older ticket version of a changed booking) ·
 ``ok`` inside the window (30 minutes before the start until the end) · ``wrong_date`` (another
@@ -28,6 +29,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import func, select
 
 from app.accounts.models import Role
@@ -178,12 +180,13 @@ def presented_text(text) -> str:
     return tickets.normalise(text)
 
 
-def _parse(text: str) -> tuple[tickets.Claims | None, str | None, CheckInResult | None, str, str | None]:
-    """(claims, reference, refusal, reason, kid) for what was presented."""
+def _parse(text: str, now: datetime) -> tuple[tickets.Claims | None, str | None, CheckInResult | None, str,
+                                               str | None]:
+    """(claims, reference, refusal, reason, kid) for what was presented, its key judged at ``now``."""
     presented = presented_text(text)
     if tickets.is_code(presented):
         try:
-            claims = tickets.verify(presented)
+            claims = tickets.verify(presented, now=now)
         except tickets.CodeRefused as refused:
             return None, None, CheckInResult(refused.result), refused.reason, refused.kid
         return claims, claims.reference, None, "", claims.kid
@@ -196,7 +199,7 @@ def check_ticket(actor, text: str, *, now: datetime | None = None) -> Outcome:
     """What a scan would answer now, recording nothing."""
     now = now or utcnow()
     venue_id = _venue_or_forbidden(actor)
-    claims, reference, refusal, reason, _ = _parse(text)
+    claims, reference, refusal, reason, _ = _parse(text, now)
     if refusal is not None:
         return Outcome(refusal, reason)
     if claims is not None and claims.venue_id != venue_id:
@@ -240,7 +243,7 @@ def record_check_in(actor, code_or_reference: str, *, gate: str | None = None, n
         # the ticket was admitted by another path in between (decide again).
         first = _attempt_by_nonce(actor, nonce) if nonce else None
         if first is not None:
-            if first.reference != _parse(code_or_reference)[1]:
+            if first.reference != _parse(code_or_reference, now)[1]:
                 # A retry resends the same code; another code under a used nonce is a gate's bug,
                 # and answering the first scan's result would admit (or refuse) the wrong ticket.
                 raise DomainError("nonce_reused", _l("This nonce was already used for another ticket. Send a new "
@@ -259,7 +262,7 @@ class _Attempt:
         self.headcount, self.now = headcount, now
 
     def run(self, text: str) -> Outcome | None:
-        claims, reference, refusal, reason, kid = _parse(text)
+        claims, reference, refusal, reason, kid = _parse(text, self.now)
         if refusal is not None:
             return self.refuse(refusal, reason, kid=kid)
         if claims is not None:
@@ -369,7 +372,8 @@ _ATTEMPT_DEFAULTS = {"booking_id": None, "local_date": None, "persons": 0, "stud
 
 
 def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tuple[int, int | None, int | None]:
-    """(persons, students, adults) to count: as booked, or fewer as the gate confirms; never more.
+    """(persons, students, adults) to count: as booked, or fewer as the gate confirms; never more people
+    than booked, nor, for a class, more students (an adult may take a pupil's place).
 
     "As booked" is also written in SQL, for PostgreSQL's one-statement admission
     (``statements._claim_and_admit``); tests/test_perf_hot_paths.py holds the two to the same answer."""
@@ -386,11 +390,11 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
                 "At least one student or adult must have arrived to admit the class. If the class did not "
                 "come, choose “Do not admit”: the booking is marked “Did not come” at close of day."),
                 field="headcount")
-        if students > facts.students or adults > facts.adults:
-            raise DomainError("headcount_above_booking",
-                              _l("This class booked %(party)s: no more can be admitted on this ticket.",
-                                 party=class_party(facts.students, facts.adults)),
-                              field="headcount", status=422)
+        # The class's places are what it booked: an adult may come in a pupil's place (a parent helping
+        # out), never more people in all, nor more students than booked (the statistics count them).
+        if students > facts.students or students + adults > facts.seats:
+            raise DomainError("headcount_above_booking", _class_above_booking(facts, students), field="headcount",
+                              status=422)
         return students + adults, students, adults
     if headcount is None:
         return facts.seats, None, None
@@ -408,6 +412,17 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
                           _l("This ticket is for %(party)s: no more can be admitted on it.", party=people(facts.seats)),
                           field="headcount", status=422)
     return persons, None, None
+
+
+def _class_above_booking(facts: BookingFacts, students: int):
+    booked = class_party(facts.students, facts.adults)
+    if students > facts.students:
+        return _ln("This class booked %(party)s: no more than %(num)d student can be admitted on this ticket.",
+                   "This class booked %(party)s: no more than %(num)d students can be admitted on this ticket.",
+                   facts.students, party=booked)
+    return _ln("This class booked %(party)s: no more than %(num)d person in all can be admitted on this ticket.",
+               "This class booked %(party)s: no more than %(num)d people in all can be admitted on this ticket.",
+               facts.seats, party=booked)
 
 
 def _attempt_by_nonce(actor, nonce: str) -> CheckIn | None:

@@ -16,7 +16,9 @@ bytes  size   meaning
 ====== ====== ==================================================================
 
 142 characters, all in the QR alphanumeric set: a version-6 QR at error correction M holds 154.
-Nothing personal is in it. ``GET /api/v1/checkin-keys`` publishes the public keys by kid.
+Nothing personal is in it. ``GET /api/v1/checkin-keys`` publishes the public keys by kid. Offline, a
+gate can check the signature, the key, the venue and the date; the slot's times are not in the
+code, so the window is judged when its scans are uploaded (at each scan's time).
 """
 from __future__ import annotations
 
@@ -103,7 +105,10 @@ def code_for_booking(booking) -> str:
 
 
 def verify(text: str, *, now=None) -> Claims:
-    """The claims of a genuine code; ``CodeRefused`` for anything else. ``text`` is normalised."""
+    """The claims of a genuine code; ``CodeRefused`` for anything else. ``text`` is normalised.
+
+    The key is judged as it stood at ``now``, when the code was scanned (default: now): an offline
+    gate's scan made before a revocation, or before a retired key's ``not_after``, still counts."""
     if not text.startswith(PREFIX) or len(text) > MAX_INPUT:
         raise CodeRefused("invalid_code", "malformed")
     raw = _decode(text[len(PREFIX):])
@@ -119,9 +124,10 @@ def verify(text: str, *, now=None) -> Claims:
         keys.verify_key(kid, key.public_key).verify(body, signature)
     except BadSignatureError:
         raise CodeRefused("invalid_code", "bad_signature", kid) from None
-    if key.revoked_at is not None:
+    now = now or utcnow()
+    if key.revoked_at is not None and now >= key.revoked_at:
         raise CodeRefused("revoked_key", "revoked", kid)
-    if key.not_after is not None and (now or utcnow()) > key.not_after:
+    if key.not_after is not None and now > key.not_after:
         raise CodeRefused("revoked_key", "key_expired", kid)
     return Claims(kid=kid, reference=reference.hex().upper(), venue_id=venue_id,
                   local_date=EPOCH + timedelta(days=days), seats=seats, version=version)

@@ -6,8 +6,11 @@ import uuid
 from datetime import datetime, time, timedelta
 from urllib.parse import quote, unquote
 
-from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -169,7 +172,8 @@ def staff_walk_in():
             db.session.rollback()
             apply_error(form, exc)
         else:
-            flash(_("%(n)d walk-in visitors counted.", n=form.persons.data), "success")
+            flash(ngettext("%(num)d walk-in visitor counted.", "%(num)d walk-in visitors counted.", form.persons.data),
+                  "success")
             return redirect(url_for("checkin.scan"))
     return _render_scanner(venue, walk_in_form=form, status=400)
 
@@ -260,8 +264,35 @@ def _poster_venue(venue_id: int, token: str) -> Venue:
     return venue
 
 
+def _walker_key() -> str:
+    """Rate-limit key of whoever sends the poster's form: the signed-in account, else the phone (its
+    walk-in cookie, as the keyed hash a visit keeps), else the address. Many visitors share one
+    address (the venue's Wi-Fi, a carrier's NAT); each phone has its own cookie."""
+    if current_user.is_authenticated:
+        return f"walker:user:{current_user.id}"
+    venue_id, today = request.view_args["venue_id"], local_today()
+    device = walkins.device_id_for(request.cookies.get(DEVICE_COOKIE), today)
+    if device:
+        return f"walker:device:{walkins.device_hash(device, venue_id, today)}"
+    return f"walker:address:{get_remote_address()}"
+
+
+def _venue_key() -> str:
+    return f"walk-in-venue:{request.view_args['venue_id']}"
+
+
+def _configured(name: str):
+    return lambda: current_app.config[name]
+
+
 @bp.route("/walk-in/<int:venue_id>/<token>", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 60 per day", methods=["POST"])
+# Each phone or account: a party counts once a day, so more than this is a script.
+@limiter.limit(_configured("WALK_IN_LIMIT_PER_WALKER"), methods=["POST"], key_func=_walker_key)
+# Each venue, whoever sends: a flood of made-up walk-ins stops at a rate no queue at a door reaches.
+@limiter.shared_limit(_configured("WALK_IN_LIMIT_PER_VENUE"), scope="walk-in-venue", methods=["POST"],
+                      key_func=_venue_key)
+# Each address, a backstop far above a busy entrance's Wi-Fi; by the hour, never for the whole day.
+@limiter.limit(_configured("WALK_IN_LIMIT_PER_ADDRESS"), methods=["POST"], key_func=get_remote_address)
 def walk_in(venue_id: int, token: str):
     venue = _poster_venue(venue_id, token)
     today = local_today()
@@ -271,11 +302,14 @@ def walk_in(venue_id: int, token: str):
     form = WalkInForm()
     visit, status = walkins.previous_walk_in(venue.id, today, device), 200
     counted_before = visit is not None  # this phone registered earlier today
-    if visit is None and request.method == "POST":
+    # A signed-in visitor's ticket here today: admitted on it, to show it at the gate, or for later.
+    ticket = walkins.ticket_today(current_user, venue.id) if visit is None else None
+    if visit is None and not (ticket and ticket.replaces_walk_in) and request.method == "POST":
         if form.validate():
             try:
                 visit, new = walkins.record_walk_in(None, venue, persons=form.persons.data,
-                                                    audience_group=form.audience_group.data, device=device)
+                                                    audience_group=form.audience_group.data, device=device,
+                                                    visitor=current_user)
                 counted_before = not new
                 db.session.commit()
             except DomainError as exc:
@@ -286,7 +320,7 @@ def walk_in(venue_id: int, token: str):
             status = 400
     response = make_response(render_template("checkin/walk_in.html", venue=venue, form=form, visit=visit,
                                              counted_before=counted_before, room=walkins.room_left(venue, today),
-                                             today=today), status)
+                                             ticket=ticket, today=today), status)
     if new_device:
         midnight = datetime.combine(today + timedelta(days=1), time(), LOCAL_TZ)
         response.set_cookie(DEVICE_COOKIE, device, expires=midnight,

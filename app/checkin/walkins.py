@@ -9,6 +9,9 @@ the day, which links nothing beyond that one visit.
 The day's room: the venue's ``daily_capacity`` minus the people still expected on bookings for the
 day (pending or confirmed) minus everyone already admitted that day (tickets at their actual
 headcount, and walk-ins). No daily capacity means no limit.
+
+A signed-in visitor who holds a ticket for the venue today is not a walk-in: admitted on it, they
+are counted already; with it usable now, they show it at the gate (counted there, once).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -28,7 +32,7 @@ from app.accounts.tokens import GateDevice
 from app.bookings.models import Booking, BookingStatus
 from app.bookings.queries import undecided_at_start
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
-from app.checkin.services import GATE_MAX, checkin_venue
+from app.checkin.services import GATE_MAX, OPENS_BEFORE, admission_of, checkin_venue
 from app.core.errors import DomainError, Forbidden
 from app.core.time import to_local, utcnow
 from app.extensions import db
@@ -99,15 +103,59 @@ def previous_walk_in(venue_id: int, day: date, device: str | None) -> CheckIn | 
                                                    CheckIn.device_hash == device_hash(device, venue_id, day)))
 
 
+@dataclass(frozen=True)
+class TicketToday:
+    """A visitor's own ticket for the venue today: admitted on it (``admitted_at``), or still to show.
+
+    ``replaces_walk_in``: admitted on it, or it admits them now, so counting them at the poster
+    would count them twice. A ticket for later today (an evening program) does not stop a visit now."""
+
+    booking: Booking
+    admitted_at: datetime | None
+    opens_at: datetime  # when the gate starts admitting it
+    replaces_walk_in: bool
+
+
+def ticket_today(visitor, venue_id: int, now: datetime | None = None) -> TicketToday | None:
+    """The signed-in ``visitor``'s ticket for the venue today: the one admitted on, else the next
+    one the gate can still admit; ``None`` for anonymous visitors and visitors without one."""
+    if not getattr(visitor, "is_authenticated", False) or getattr(visitor, "id", None) is None:
+        return None
+    now = now or utcnow()
+    bookings = db.session.execute(
+        select(Booking, Slot.starts_at).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.user_id == visitor.id, Booking.venue_id == venue_id,
+               Slot.local_date == to_local(now).date(),
+               sa.or_(Booking.status == BookingStatus.CHECKED_IN,
+                      sa.and_(Booking.status == BookingStatus.CONFIRMED, Slot.ends_at > now)))
+        .order_by(Slot.starts_at)).all()
+    for booking, starts_at in bookings:
+        if booking.status == BookingStatus.CHECKED_IN:
+            admission = admission_of(booking.id)
+            return TicketToday(booking, admission.scanned_at if admission else now, starts_at - OPENS_BEFORE, True)
+    if bookings:
+        booking, starts_at = bookings[0]
+        return TicketToday(booking, None, starts_at - OPENS_BEFORE, starts_at - OPENS_BEFORE <= now)
+    return None
+
+
 def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, device: str | None = None,
-                   gate: str | None = None, now: datetime | None = None) -> tuple[CheckIn, bool]:
+                   gate: str | None = None, visitor=None, now: datetime | None = None) -> tuple[CheckIn, bool]:
     """Count a walk-in party today: (the visit, whether it is new). A device that already counted
     today gets its first visit back. ``actor`` is staff adding walk-ins at the gate (a group of up to
     ``MAX_STAFF_GROUP``), or ``None`` for a visitor at the poster (a party of up to ``MAX_PARTY``);
-    either way within the day's room."""
+    either way within the day's room. ``visitor`` is who is signed in at the poster: a ticket of
+    theirs admitted today, or admitting now, is refused (``ticket_today``)."""
     now = now or utcnow()
     if actor is not None and checkin_venue(actor) != venue.id:
         raise Forbidden(_l("Only the venue's staff can add walk-ins."))
+    ticket = ticket_today(visitor, venue.id, now) if actor is None else None
+    if ticket is not None and ticket.replaces_walk_in:
+        if ticket.admitted_at is not None:
+            raise DomainError("admitted_on_ticket", _l("You were already checked in today on your ticket, so "
+                                                       "you are counted: there is no need to register."),
+                              status=409)
+        raise DomainError("show_ticket", _l("You have a ticket for now: show it at the gate instead."), status=409)
     if venue.status != VenueStatus.APPROVED:
         raise DomainError("venue_closed", _l("This venue is not open to visitors on SciVisit."), status=409)
     most = MAX_PARTY if actor is None else MAX_STAFF_GROUP

@@ -6,7 +6,8 @@ The language comes from the locale environment, as every Unix program reads it (
 commands are switched: services run elsewhere keep the app's default language.
 
 A database that cannot be reached, or lacks this release's migrations, is one line saying so (and
-exit 1) for every command, not a traceback.
+exit 1) for every command, not a traceback; Flask-Migrate's ``db`` commands say the first too
+(``DatabaseCommands``).
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import os
 
 import click
 import sqlalchemy as sa
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask import Flask, current_app
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -60,11 +61,58 @@ def _database_problem() -> CliError | None:
     try:
         missing = schema.missing_migrations(db.engine)
     except sa.exc.DBAPIError as error:
-        return CliError(_("Database unreachable: %(problem)s", problem=schema.reason(error)))
+        return _unreachable(error)
     if missing:
         return CliError(_("The database lacks this release's migrations: run `flask --app wsgi db upgrade` "
                           "first."))
     return None
+
+
+def _unreachable(error: sa.exc.DBAPIError) -> CliError:
+    return CliError(_("Database unreachable at %(database)s: %(problem)s",
+                      database=database_location(db.engine.url), problem=schema.reason(error)))
+
+
+def database_location(url: sa.URL) -> str:
+    """The database's address for an operator's message: driver, user, host, port and name, without the
+    password (nor the query string, where libpq also takes one)."""
+    return sa.URL.create(url.drivername, username=url.username, host=url.host, port=url.port,
+                         database=url.database).render_as_string(hide_password=False)
+
+
+class DatabaseCommands(click.Group):
+    """Flask-Migrate's ``db`` group as it is, but for a database that cannot be reached: one line naming
+    it, exit 1. The commands that need no database (``heads``, ``history``, ``--sql``) run as before,
+    and a migration's own failure on a reachable database keeps its traceback.
+
+    A new group around the same commands, callback and options: Flask-Migrate's group is one object
+    shared by every app of the process, so it is not changed."""
+
+    def __init__(self, group: click.Group) -> None:
+        super().__init__(name=group.name, commands=group.commands, callback=group.callback, params=group.params,
+                         help=group.help, short_help=group.short_help, epilog=group.epilog,
+                         context_settings=group.context_settings, no_args_is_help=group.no_args_is_help,
+                         invoke_without_command=group.invoke_without_command, hidden=group.hidden)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sa.exc.DBAPIError:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            with app.app_context(), force_locale(operator_language()):
+                try:
+                    with db.engine.connect():
+                        pass
+                except sa.exc.DBAPIError as error:
+                    raise _unreachable(error) from None
+            raise
+
+
+def one_line_database_errors(app: Flask) -> None:
+    """Put ``DatabaseCommands`` in place of the app's ``db`` group (after Flask-Migrate's init_app)."""
+    group = app.cli.commands.get("db")
+    if isinstance(group, click.Group) and not isinstance(group, DatabaseCommands):
+        app.cli.add_command(DatabaseCommands(group))
 
 
 class CliGroup(AppGroup):

@@ -1,9 +1,13 @@
 """Domain errors and the HTTP error pages / JSON errors they become."""
 from __future__ import annotations
 
+import math
+import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -103,6 +107,33 @@ def _same_site_referrer() -> str | None:
     return back if not back.startswith("//") else None
 
 
+def rate_limited_message() -> str | None:
+    """What a 429 says: how long the limit that was hit still refuses (limits run per minute or per
+    hour, so "wait a minute" can be wrong); ``None`` when the count cannot be read."""
+    from app.core.templating import local_datetime
+    from app.core.time import utcnow
+    from app.extensions import limiter
+
+    try:
+        hit = limiter.current_limit
+        seconds = max(1, math.ceil(hit.reset_at - time.time())) if hit is not None else None
+    except Exception:  # the limits' store is unreachable: the general words will do
+        return None
+    if seconds is None:
+        return None
+    # A moving window's reset falls a second or so past its period: "61 seconds", not "2 minutes".
+    if seconds < 120:
+        return ngettext("You have tried this too often in a short time. Please wait %(num)d second and try again.",
+                        "You have tried this too often in a short time. Please wait %(num)d seconds and try again.",
+                        seconds)
+    if seconds < 3600:
+        return ngettext("You have tried this too often in a short time. Please wait %(num)d minute and try again.",
+                        "You have tried this too often in a short time. Please wait %(num)d minutes and try again.",
+                        math.ceil(seconds / 60))
+    return gettext("You have tried this too often. Please try again after %(time)s.",
+                   time=local_datetime(utcnow() + timedelta(seconds=seconds), "HH:mm"))
+
+
 def register_error_handlers(app: Flask) -> None:
     def render_error(status: int, message=None):
         if wants_json():
@@ -115,7 +146,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        response = make_response(render_error(exc.code or 500))
+        response = make_response(render_error(exc.code or 500, rate_limited_message() if exc.code == 429 else None))
         # Our own body, the exception's headers: Allow on a 405 (RFC 9110 §15.5.6), Retry-After, …
         for name, value in exc.get_headers():
             if name.lower() != "content-type":

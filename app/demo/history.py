@@ -28,7 +28,7 @@ from werkzeug.security import generate_password_hash
 
 from app.accounts.models import Role, User
 from app.bookings import services as bookings
-from app.bookings.models import BookingStatus
+from app.bookings.models import Booking, BookingStatus
 from app.bookings.rules import rules_for
 from app.checkin import services as checkin
 from app.checkin import walkins
@@ -385,7 +385,10 @@ class History:
         from app.stats.rebuild import rebuild_all
 
         people = select(User.id).where(User.email.like("history-%@demo.scivisit.local"))
-        # The bookings' notices were queued as they would be; nobody should get mail about last year.
-        db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.user_id.in_(people)))
+        # The bookings' notices were queued as they would be, to the bookers and to the venues' managers;
+        # nobody should get mail about last year.
+        their_bookings = select(Booking.id).where(Booking.user_id.in_(people))
+        db.session.execute(sa.delete(OutboxMessage).where(
+            sa.or_(OutboxMessage.user_id.in_(people), OutboxMessage.booking_id.in_(their_bookings))))
         rebuild_all()
         return self.created

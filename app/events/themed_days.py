@@ -174,11 +174,26 @@ def themed_day_by_key(key: str | None) -> ThemedDay | None:
     return db.session.scalar(select(ThemedDay).where(ThemedDay.key == key))
 
 
-def themed_day_choices(blank_label=None) -> list[tuple[str, str]]:
-    """``(key, name)`` pairs for a select (for example a program's themed day)."""
-    from app.core.i18n import localized
+def next_dates(themed_day: ThemedDay, today: date) -> DateRange | None:
+    """The themed day's coming (or current) dates: this year's until they are over, then next year's;
+    None when those are not announced."""
+    this_year = dates_in(themed_day, today.year)
+    if this_year is not None and this_year.ends_on >= today:
+        return this_year
+    return dates_in(themed_day, today.year + 1)
 
-    choices = [(t.key, localized(t, "name")) for t in all_themed_days()]
+
+def themed_day_choices(today: date, blank_label=None) -> list[tuple[str, str]]:
+    """``(key, label)`` pairs for a select (a program's themed day), in calendar order of their coming
+    dates: each named in the interface language with those dates, which tell two weeks apart."""
+    from app.core.i18n import localized
+    from app.core.templating import local_date_range
+
+    dated = sorted(((t, next_dates(t, today)) for t in all_themed_days()),
+                   key=lambda p: (p[1] is None, p[1].starts_on if p[1] else date.max, p[0].id))
+    choices = [(t.key, _("%(name)s (%(dates)s)", name=localized(t, "name"),
+                         dates=local_date_range(found.starts_on, found.ends_on)) if found
+                else _("%(name)s (dates not announced yet)", name=localized(t, "name"))) for t, found in dated]
     if blank_label is not None:
         choices.insert(0, ("", blank_label))
     return choices

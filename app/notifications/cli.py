@@ -7,7 +7,7 @@ from flask_babel import ngettext
 
 from app.core.cli import CliGroup
 from app.core.time import to_local
-from app.notifications.services import MAX_ATTEMPTS, RECENT, Backlog, Delivery, deliver_pending, outbox_backlog
+from app.notifications.services import RECENT, Backlog, Delivery, deliver_pending, outbox_backlog
 
 notifications_cli = CliGroup("notifications", help="The outbox of e-mail messages.")
 
@@ -17,10 +17,10 @@ notifications_cli = CliGroup("notifications", help="The outbox of e-mail message
 def deliver_command(limit: int) -> None:
     """Send queued messages (by SMTP when MAIL_SERVER is set, else to the log in development).
 
-    The summary line also counts what is stuck: messages waiting for their retry, given up, or
-    held because production has no MAIL_SERVER. Exits with status 1 when none went out and
-    something is stuck, so that whoever runs it hears of it on every run, not only on those that
-    happen to try a message."""
+    The summary line also counts what is stuck: messages waiting for their retry, given up (and not
+    dismissed by the city admin), or held because production has no MAIL_SERVER. Exits with status 1
+    when none went out and something is stuck, so that whoever runs it hears of it on every run, not
+    only on those that happen to try a message."""
     total = Delivery()
     while total.tried < limit:
         batch = deliver_pending(limit=min(100, limit - total.tried))
@@ -35,9 +35,9 @@ def deliver_command(limit: int) -> None:
 
 
 def summary(delivery: Delivery, backlog: Backlog) -> str:
-    given_up = ngettext("%(num)d given up after %(tries)d attempts (queued in the past %(days)d days)",
-                        "%(num)d given up after %(tries)d attempts (queued in the past %(days)d days)",
-                        backlog.given_up, tries=MAX_ATTEMPTS, days=RECENT.days)
+    given_up = ngettext("%(num)d given up and not dismissed (queued in the past %(days)d days)",
+                        "%(num)d given up and not dismissed (queued in the past %(days)d days)",
+                        backlog.given_up, days=RECENT.days)
     if delivery.held:
         return _("%(held)s; %(given_up)s.", given_up=given_up,
                  held=ngettext("%(num)d message held, not sent: MAIL_SERVER is not set",

@@ -40,3 +40,8 @@ class OutboxMessage(CreatedAt, db.Model):
     # After a failed attempt, not before this: a mail server that is down for a while is given
     # time to come back before the message is given up (``services.RETRY_DELAYS``).
     next_attempt_at: Mapped[datetime | None]
+    # When delivery stopped trying: after the last of ``MAX_ATTEMPTS``, or at once when the mail server
+    # refused it for good (a 5xx reply). The city admin may send it again or dismiss it.
+    given_up_at: Mapped[datetime | None]
+    # The city admin has dealt with it another way: it is not sent and no longer counts as stuck.
+    dismissed_at: Mapped[datetime | None]

@@ -4,7 +4,9 @@ A view that queued messages commits, then calls ``after_commit_delivery()``; mes
 unsent (SMTP down, a crash between commit and delivery) go out with the next delivery or with
 ``flask --app wsgi notifications deliver`` from cron. Each message is claimed by one worker
 before it is sent, so several workers delivering at once never send it twice. A failed message is
-tried again after a growing delay (``RETRY_DELAYS``), then given up; each failure is logged.
+tried again after a growing delay (``RETRY_DELAYS``), then given up; one the mail server refuses for
+good (a 5xx reply) is given up at once. Each failure is logged. The city admin sends a given-up
+message again or dismisses it (``undelivered.py``).
 """
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ class Delivery:
 
     sent: int = 0
     failed: int = 0  # not sent this time; tried again later
-    given_up: int = 0  # failed for the last time (``MAX_ATTEMPTS``)
+    given_up: int = 0  # failed for the last time (``MAX_ATTEMPTS``), or refused for good
     held: int = 0  # not tried: no MAIL_SERVER, and bodies may not go to the log (production)
 
     @property
@@ -96,7 +98,13 @@ class Delivery:
 
 
 def _not_given_up():
-    return sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+    return sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up_at.is_(None))
+
+
+def mail_is_held() -> bool:
+    """No mail server, and bodies may not go to the log (production): nothing can be sent."""
+    config = current_app.config
+    return not config.get("MAIL_SERVER") and not config.get("MAIL_LOG_BODY", True)
 
 
 def _claimable(now: datetime):
@@ -109,12 +117,12 @@ def deliver_pending(limit: int = 100) -> Delivery:
     """Send queued messages: by SMTP when ``MAIL_SERVER`` is set, else print them to the log
     (development). Production without ``MAIL_SERVER`` sends nothing and leaves them queued.
 
-    A failure is logged and tried again after ``RETRY_DELAYS``; the last one is logged as an error.
-    Commits the session (call it after the caller's own commit).
+    A failure is logged and tried again after ``RETRY_DELAYS``; the last one, or a refusal for good,
+    gives the message up and is logged as an error. Commits the session (call it after the caller's
+    own commit).
     """
     now = utcnow()
-    config = current_app.config
-    if not config.get("MAIL_SERVER") and not config.get("MAIL_LOG_BODY", True):
+    if mail_is_held():
         # Bodies hold reset links and must not reach the log: keep them until a server is set. Every
         # unsent message is held, also one waiting for its retry: no later run can send it either.
         held = db.session.scalar(select(func.count(OutboxMessage.id)).where(_not_given_up()))
@@ -144,16 +152,48 @@ def deliver_pending(limit: int = 100) -> Delivery:
     return delivery
 
 
+def refused_for_good(exc: Exception) -> bool:
+    """The mail server refused this message with a permanent (5xx) reply: the recipient's or the
+    sender's address, or the message itself. Trying again would get the same answer. A 4xx reply, a
+    failed connection or sign-in is the server's or our setup's trouble of the moment: tried again."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _reply in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+        return exc.smtp_code >= 500
+    return False
+
+
+def _reply(code: int, text) -> str:
+    return f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+
+
+def failure_reason(exc: Exception) -> str:
+    """What went wrong, as the mail server said it (``550 5.1.1 <…>: Recipient address rejected``)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        return "; ".join(_reply(code, text) for code, text in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc.smtp_code, exc.smtp_error)
+    return str(exc) or type(exc).__name__
+
+
 def _record_failure(message: OutboxMessage, exc: Exception, delivery: Delivery) -> None:
+    reason = failure_reason(exc)
     # The server's answer may quote the address: the log gets it masked, and never the body.
-    error = redact(f"{type(exc).__name__}: {exc}")[:500]
-    message.last_error = str(exc)[:500]
+    error = redact(f"{type(exc).__name__}: {reason}")[:500]
+    message.last_error = reason[:500]
     message.claimed_at = None
     fields = {"outbox_message_id": message.id, "message_kind": message.kind, "attempt": message.attempts}
-    if message.attempts >= MAX_ATTEMPTS:
+    permanent = refused_for_good(exc)
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.given_up_at, message.next_attempt_at = utcnow(), None
         delivery.given_up += 1
-        current_app.logger.error("Mail message %s (%s) given up after %d attempts: %s",
-                                 message.id, message.kind, message.attempts, error, extra=fields)
+        if permanent:
+            current_app.logger.error("Mail message %s (%s) refused for good by the mail server, given up: %s",
+                                     message.id, message.kind, error, extra=fields)
+        else:
+            current_app.logger.error("Mail message %s (%s) given up after %d attempts: %s",
+                                     message.id, message.kind, message.attempts, error, extra=fields)
         return
     delivery.failed += 1
     message.next_attempt_at = utcnow() + RETRY_DELAYS[message.attempts - 1]
@@ -162,13 +202,18 @@ def _record_failure(message: OutboxMessage, exc: Exception, delivery: Delivery) 
                                message.next_attempt_at.isoformat(timespec="seconds"), error, extra=fields)
 
 
+def undelivered(now: datetime, *, within: timedelta = RECENT):
+    """The condition on messages queued in the last ``within`` that the city admin should hear of:
+    given up, or still unsent ``OVERDUE_AFTER`` after they were queued (still failing, held for want
+    of a mail server, or no delivery job running at all); not those the city admin dismissed."""
+    return sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.dismissed_at.is_(None),
+                   OutboxMessage.created_at >= now - within,
+                   sa.or_(OutboxMessage.given_up_at.is_not(None), OutboxMessage.created_at < now - OVERDUE_AFTER))
+
+
 def count_overdue(now: datetime | None = None, *, within: timedelta = RECENT) -> int:
-    """Messages queued in the last ``within`` and still unsent ``OVERDUE_AFTER`` later: given up,
-    still failing, held for want of a mail server, or no delivery job running at all."""
-    now = now or utcnow()
-    return db.session.scalar(select(func.count(OutboxMessage.id)).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < now - OVERDUE_AFTER,
-        OutboxMessage.created_at >= now - within))
+    """How many messages ``undelivered`` finds: the number on the city admin's page."""
+    return db.session.scalar(select(func.count(OutboxMessage.id)).where(undelivered(now or utcnow(), within=within)))
 
 
 @dataclass(frozen=True)
@@ -177,7 +222,7 @@ class Backlog:
 
     waiting: int  # failed, waiting for their next attempt (``RETRY_DELAYS``)
     next_attempt_at: datetime | None  # the soonest of those next attempts (UTC)
-    given_up: int  # queued in the last ``RECENT`` (as ``count_overdue`` counts) and given up
+    given_up: int  # queued in the last ``RECENT`` (as ``count_overdue`` counts), given up and not dismissed
 
 
 def outbox_backlog(now: datetime | None = None) -> Backlog:
@@ -187,8 +232,8 @@ def outbox_backlog(now: datetime | None = None) -> Backlog:
         select(func.count(OutboxMessage.id), func.min(OutboxMessage.next_attempt_at))
         .where(_not_given_up(), OutboxMessage.next_attempt_at > now)).one()
     given_up = db.session.scalar(select(func.count(OutboxMessage.id)).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= MAX_ATTEMPTS,
-        OutboxMessage.created_at >= now - RECENT))
+        OutboxMessage.sent_at.is_(None), OutboxMessage.given_up_at.is_not(None),
+        OutboxMessage.dismissed_at.is_(None), OutboxMessage.created_at >= now - RECENT))
     return Backlog(waiting, next_attempt_at, given_up)
 
 

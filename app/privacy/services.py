@@ -50,12 +50,15 @@ class AccessAction(LabelledEnum):
     REMOVE_VENUE_STAFF = "remove_venue_staff", _l("Removed a member of a venue's staff")
     VIEW_VENUE_MANAGERS = "view_venue_managers", _l("Viewed a venue's managers")
     ADD_VENUE_MANAGER = "add_venue_manager", _l("Added a manager to a venue")
+    RESEND_INVITATION = "resend_invitation", _l("Sent an invitation to a venue again")
+    WITHDRAW_INVITATION = "withdraw_invitation", _l("Withdrew an invitation to a venue")
     REJECT_TEACHER = "reject_teacher", _l("Rejected a teacher's registration and deleted the account")
     VIEW_PEOPLE_LIST = "view_people_list", _l("Viewed the list of accounts")
     VIEW_ACCOUNT = "view_account", _l("Viewed a person's account")
     SUSPEND_ACCOUNT = "suspend_account", _l("Suspended an account")
     REINSTATE_ACCOUNT = "reinstate_account", _l("Reinstated an account")
     CLOSE_ACCOUNT = "close_account", _l("Closed an account")
+    VIEW_UNDELIVERED_MAIL = "view_undelivered_mail", _l("Viewed undelivered e-mail")
 
 
 # --- the audit log -------------------------------------------------------------------------------
@@ -103,12 +106,15 @@ def action_label(value: str):
 _DETAIL_WORDING = {
     AccessAction.VIEW_TEACHER_QUEUE.value: lambda number: _("page %(number)s", number=number),
     AccessAction.VIEW_PEOPLE_LIST.value: lambda number: _("page %(number)s", number=number),
+    AccessAction.VIEW_UNDELIVERED_MAIL.value: lambda number: _("page %(number)s", number=number),
     AccessAction.VIEW_BOOKING_LIST.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.VIEW_STAFF_LIST.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.ADD_VENUE_STAFF.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.REMOVE_VENUE_STAFF.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.VIEW_VENUE_MANAGERS.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.ADD_VENUE_MANAGER.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.RESEND_INVITATION.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.WITHDRAW_INVITATION.value: lambda venue_id: _("venue %(id)s", id=venue_id),
 }
 _CORRECTED_FIELDS = {"name": _l("Name"), "phone": _l("Mobile number"), "email": _l("Email")}
 

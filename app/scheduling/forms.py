@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import Form
+from app.events.themed_days import themed_day_choices
 from app.scheduling.models import Audience, ProgramKind, SlotStatus
 from app.scheduling.booking_rules import RULE_LIMITS
 from app.scheduling.programs import LANGUAGES
@@ -47,8 +48,15 @@ def program_choices(programs) -> list[tuple[str, str]]:
     return _choices([("", _l("No particular program"))] + [(str(p.id), localized(p, "title")) for p in programs])
 
 
+def themed_day_options(today) -> list[SelectChoice]:
+    """The themed days a program can be tied to, with their coming dates; or none."""
+    return _choices(themed_day_choices(today, _l("Not tied to a themed day")))
+
+
 class ProgramForm(Form):
     kind = SelectField(_l("Kind of visit"), choices=_choices(ProgramKind.choices()), validators=[DataRequired()])
+    # Choices are set by the view (the themed days the app knows); the service checks the key.
+    themed_day_key = SelectField(_l("Themed day"), choices=[], validate_choice=False, validators=[Optional()])
     title_zh = StringField(_l("Title in Chinese"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
     title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=200)], filters=[_strip])
     description_zh = TextAreaField(_l("Description in Chinese"), validators=[Optional(), Length(max=5000)],
@@ -66,22 +74,33 @@ class ProgramForm(Form):
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in (
             "kind", "title_zh", "title_en", "description_zh", "description_en", "grade_min", "grade_max",
-            "curriculum_link", "language", "is_active")}
+            "curriculum_link", "language", "is_active", "themed_day_key")}
 
 
-class SlotForm(Form):
+class SlotTimesForm(Form):
+    """What a new slot and a correction of one both ask: its day and times, audience, admission, program."""
+
     day = DateField(_l("Date"), validators=[InputRequired()])
     start = TimeField(_l("Starts at"), format=TIME_FORMATS, validators=[InputRequired()])
     end = TimeField(_l("Ends at"), format=TIME_FORMATS, validators=[InputRequired()])
     ends_next_day = BooleanField(_l("Ends the next day (after midnight)"))
     audience = RadioField(_l("Who can book"), choices=_choices(Audience.choices()), default=Audience.PUBLIC.value,
                           validators=[InputRequired()])
-    capacity = _capacity_field()
     admission = RadioField(_l("Admission"), choices=_choices(Admission.choices()), default=Admission.FREE.value,
                            validators=[InputRequired()])
     program_id = _program_field()
     special_opening = HiddenField()  # "yes" once the manager has confirmed opening a closed day
+
+
+class SlotForm(SlotTimesForm):
+    capacity = _capacity_field()
     submit = SubmitField(_l("Publish slot"))
+
+
+class SlotCorrectionForm(SlotTimesForm):
+    """A slot nobody has booked yet, corrected (its capacity has a form of its own)."""
+
+    submit = SubmitField(_l("Save the corrections"))
 
 
 class SlotFilterForm(Form):
@@ -122,6 +141,14 @@ class ScheduleForm(Form):
                            validators=[InputRequired()])
     program_id = _program_field()
     submit = SubmitField(_l("Publish schedule"))
+
+
+class WithdrawScheduleForm(Form):
+    from_day = DateField(_l("Withdraw from"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason, sent to everyone whose booking is cancelled"),
+                           validators=[Optional(), Length(max=300)], filters=[_strip])
+    confirmed = HiddenField()  # "yes" once the manager has seen the bookings it cancels
+    submit = SubmitField(_l("Withdraw the schedule"))
 
 
 class ClosureForm(Form):

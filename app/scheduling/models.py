@@ -54,7 +54,7 @@ class Program(CreatedAt, db.Model):
 
 
 class Schedule(CreatedAt, db.Model):
-    """A weekly pattern over a date range; publishing it generates slots."""
+    """A weekly pattern over a date range; publishing it generates slots, withdrawing it cancels them."""
 
     __tablename__ = "schedules"
     __table_args__ = (
@@ -73,6 +73,11 @@ class Schedule(CreatedAt, db.Model):
     audience: Mapped[Audience] = mapped_column(str_enum(Audience))
     admission: Mapped[Admission] = mapped_column(str_enum(Admission, name="schedule_admission"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Withdrawn by its manager from this day on: its slots from then were cancelled (``withdraw_schedule``).
+    withdrawn_from: Mapped[date | None]
+    withdrawal_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    venue = relationship("Venue")
 
 
 class Closure(CreatedAt, db.Model):

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core.errors import DomainError
+from app.events.themed_days import themed_day_by_key
 from app.extensions import db
 from app.scheduling.models import Program, ProgramKind
 from app.scheduling.services import clean, require_manager
@@ -22,6 +23,8 @@ def _program_values(data: dict) -> dict:
         "description_zh": clean(data.get("description_zh")), "description_en": clean(data.get("description_en")),
         "curriculum_link": clean(data.get("curriculum_link")), "language": data.get("language") or "zh",
         "is_active": bool(data.get("is_active", True)),
+        # A program tied to a themed day is a themed event: listed on /events, counted in reports.
+        "themed_day_key": clean(data.get("themed_day_key")) or None,
     }
     try:
         values["kind"] = ProgramKind(values["kind"])
@@ -48,6 +51,8 @@ def _program_values(data: dict) -> dict:
                           field="curriculum_link")
     if values["language"] not in LANGUAGES:
         raise DomainError("invalid_program", _l("Choose the language of the visit."), field="language")
+    if values["themed_day_key"] is not None and themed_day_by_key(values["themed_day_key"]) is None:
+        raise DomainError("invalid_program", _l("Choose one of the themed days listed."), field="themed_day_key")
     return values
 
 

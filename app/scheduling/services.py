@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, update
 
 from app.accounts.models import Role
 from app.bookings import notify
@@ -133,12 +133,14 @@ def _capacity(value) -> int:
     return value
 
 
-def _open_slot_times(venue: Venue, audience: Audience, first: date, last: date) -> set[tuple[datetime, datetime]]:
-    rows = db.session.execute(
-        select(Slot.starts_at, Slot.ends_at).where(
-            Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.audience == audience,
-            Slot.local_date >= first - timedelta(days=1), Slot.local_date <= last + timedelta(days=1)))
-    return {(start, end) for start, end in rows}
+def _open_slot_times(venue: Venue, audience: Audience, first: date, last: date, *,
+                     other_than: int | None = None) -> set[tuple[datetime, datetime]]:
+    query = select(Slot.starts_at, Slot.ends_at).where(
+        Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.audience == audience,
+        Slot.local_date >= first - timedelta(days=1), Slot.local_date <= last + timedelta(days=1))
+    if other_than is not None:
+        query = query.where(Slot.id != other_than)
+    return {(start, end) for start, end in db.session.execute(query)}
 
 
 def _new_slot(venue: Venue, rules: BookingRules, *, starts_at: datetime, ends_at: datetime, capacity: int,
@@ -168,17 +170,33 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
     """Publish one slot. ``start``/``end`` are wall-clock times in Asia/Shanghai (naive) or aware.
 
     Any day and time is allowed (evening openings): opening hours are defaults, not limits.
-    Refused: a time that is not a whole minute, a start in the past, an end not after the start,
-    more than 24 hours, more than two years ahead, and an exact duplicate (same start, end and
-    audience) of an open slot; each is ``invalid_slot`` with the field it concerns.
-    A slot on a day inside one of the venue's closures is a special opening: without
-    ``special_opening`` it is refused with ``ClosedDay`` (409 ``closed_day``), after every other check,
-    so the manager confirms only a slot that would be published.
+    Refused: a capacity out of range, and what ``_checked_slot`` refuses.
     """
     require_manager(manager, venue)
     now = now or utcnow()
-    audience, admission = _audience(audience), _admission(admission, venue)
     capacity = _capacity(capacity)
+    answers = _checked_slot(venue, start=start, end=end, audience=audience, admission=admission,
+                            program_id=program_id, special_opening=special_opening, now=now)
+    slot = _new_slot(venue, rules_for(venue), capacity=capacity, **answers)
+    db.session.add(slot)
+    db.session.flush()
+    return slot
+
+
+def _checked_slot(venue: Venue, *, start: datetime, end: datetime, audience, admission, program_id,
+                  special_opening: bool, now: datetime, slot: Slot | None = None) -> dict:
+    """A slot's time, audience, admission and program as published (``create_slot``) or corrected
+    (``correct_slot``, which passes the ``slot``): the keyword arguments ``_new_slot`` takes.
+
+    Refused: a time that is not a whole minute, a start in the past, an end not after the start,
+    more than 24 hours, more than two years ahead, and an exact duplicate (same start, end and
+    audience) of another open slot; each is ``invalid_slot`` with the field it concerns.
+    A slot on a day inside one of the venue's closures is a special opening: without
+    ``special_opening`` it is refused with ``ClosedDay`` (409 ``closed_day``), after every other check,
+    so the manager confirms only a slot that would be published. A corrected slot that stays on its
+    day was confirmed already, and keeps its program even if the program is no longer offered.
+    """
+    audience, admission = _audience(audience), _admission(admission, venue)
     for field, moment in (("start", start), ("end", end)):
         # Seconds would make 09:00:00.5 a different slot from 09:00, past the duplicate check.
         if moment.second or moment.microsecond:
@@ -198,18 +216,19 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
         raise DomainError("invalid_slot", _l("The end must be after the start."), field="end")
     if ends_at - starts_at > timedelta(hours=MAX_SLOT_HOURS):
         raise DomainError("invalid_slot", _l("A slot lasts at most 24 hours."), field="end")
-    program = _program_for(venue, program_id)
+    if slot is not None and program_id not in (None, "", 0) and str(program_id) == str(slot.program_id):
+        program = slot.program
+    else:
+        program = _program_for(venue, program_id)
     day = to_local(starts_at).date()
-    if (starts_at, ends_at) in _open_slot_times(venue, audience, day, day):
+    if (starts_at, ends_at) in _open_slot_times(venue, audience, day, day, 
+                                                     other_than=slot.id if slot else None):
         raise DomainError("invalid_slot", _l("This time is already published for this audience."), field="start")
     closure = closures_by_day(venue.id, day, day).get(day)
-    if closure is not None and not special_opening:
+    if closure is not None and not special_opening and not (slot is not None and day == slot.local_date):
         raise ClosedDay(closure, day)
-    slot = _new_slot(venue, rules_for(venue), starts_at=starts_at, ends_at=ends_at, capacity=capacity,
-                     audience=audience, admission=admission, program=program)
-    db.session.add(slot)
-    db.session.flush()
-    return slot
+    return {"starts_at": starts_at, "ends_at": ends_at, "audience": audience, "admission": admission,
+            "program": program}
 
 
 def slot_times(day: date, start: time, end: time, *, ends_next_day: bool = False) -> tuple[datetime, datetime]:
@@ -229,8 +248,9 @@ def slot_times(day: date, start: time, end: time, *, ends_next_day: bool = False
 def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None) -> int:
     """Cancel slots and every booking on them; each booker is told. Returns the bookings ended.
 
-    ``reason`` is kept on each booking; ``notice`` (a ``Closure``, for its bilingual reason) is
-    what the message shows, the booking's reason when absent.
+    ``reason`` is kept on each booking; ``notice`` (a ``Closure``, for its bilingual reason, or a
+    lazy text, written in each booker's language) is what the message shows, the booking's reason
+    when absent.
     """
     if not slots:
         return 0
@@ -279,6 +299,59 @@ def change_slot_capacity(manager, slot: Slot, capacity, *, now: datetime | None 
     return resize_slot(manager, slot, capacity, now=now)
 
 
+def _bookers_of(slot_id):
+    """Bookings that hold or wait for a place on the slot: their bookers chose its time and audience."""
+    return exists().where(Booking.slot_id == slot_id, Booking.status.in_(CANCELLABLE))
+
+
+def has_bookers(slot: Slot) -> bool:
+    return bool(db.session.scalar(select(_bookers_of(slot.id))))
+
+
+def _slot_booked() -> DomainError:
+    return DomainError("slot_booked", _l("People have booked this slot, so its time and who can book stay as they "
+                                         "are: they chose them. You can still change its capacity or cancel it; to "
+                                         "offer another time, publish a new slot."), status=409)
+
+
+def correct_slot(manager, slot: Slot, *, start: datetime, end: datetime, audience, admission=None,
+                 program_id=None, special_opening: bool = False, now: datetime | None = None) -> Slot:
+    """Correct the time, audience, admission and program of an upcoming slot nobody has booked, with
+    the checks a new slot passes (``_checked_slot``). Its capacity stays; its booking window and
+    partner reserve follow the venue's rules again, for the new time and audience.
+
+    Refused with 409 ``slot_booked`` once anyone holds or waits for a place (pending, confirmed or
+    waitlisted), also when they book while the correction is made; ``slot_cancelled`` and
+    ``slot_started`` as for a cancellation.
+    """
+    require_manager(manager, slot.venue)
+    now = now or utcnow()
+    if slot.status != SlotStatus.OPEN:
+        raise DomainError("slot_cancelled", _l("This slot is already cancelled."), status=409)
+    if slot.starts_at <= now:
+        raise DomainError("slot_started", _l("This slot has already started and cannot be changed."), status=409)
+    if has_bookers(slot):
+        raise _slot_booked()
+    answers = _checked_slot(slot.venue, start=start, end=end, audience=audience, admission=admission,
+                            program_id=program_id, special_opening=special_opening, now=now, slot=slot)
+    program = answers.pop("program")
+    values = {**answers, "program_id": program.id if program else None,
+              "local_date": to_local(answers["starts_at"]).date(),
+              **slot_booking_defaults(rules_for(slot.venue), answers["audience"], slot.capacity, answers["starts_at"])}
+    # One statement that also checks nobody holds a place: a booking taking the slot's places at the
+    # same moment makes it change nothing (PostgreSQL re-reads ``taken`` once the booking commits).
+    changed = db.session.execute(
+        update(Slot).where(Slot.id == slot.id, Slot.status == SlotStatus.OPEN, Slot.taken == 0,
+                           ~_bookers_of(slot.id)).values(**values),
+        execution_options={"synchronize_session": False}).rowcount
+    db.session.expire(slot)
+    if not changed:
+        if slot.status != SlotStatus.OPEN:
+            raise DomainError("slot_cancelled", _l("This slot is already cancelled."), status=409)
+        raise _slot_booked()
+    return slot
+
+
 # --- closures -----------------------------------------------------------------------------------
 
 @dataclass
@@ -318,12 +391,33 @@ def closure_impact(manager, venue: Venue, starts_on: date | None, ends_on: date 
     """What ``close_venue`` with these answers would cancel, after the same checks; changes nothing."""
     now = now or utcnow()
     starts_on, ends_on, _ = _checked_closure(manager, venue, starts_on, ends_on, reason_zh, reason_en, now)
-    slot_ids = _slots_to_close(venue, starts_on, ends_on, now).with_only_columns(Slot.id)
+    return _impact(_slots_to_close(venue, starts_on, ends_on, now))
+
+
+def _impact(slots_query) -> ClosureImpact:
+    """What cancelling the slots of ``slots_query`` (a ``select(Slot)``) would cancel."""
+    slot_ids = slots_query.with_only_columns(Slot.id)
     slots = db.session.scalar(select(func.count()).select_from(slot_ids.subquery()))
     bookings, people = db.session.execute(
         select(func.count(Booking.id), func.coalesce(func.sum(Booking.seats), 0))
         .where(Booking.slot_id.in_(slot_ids), Booking.status.in_(CANCELLABLE))).one()
     return ClosureImpact(slots, bookings, int(people))
+
+
+def suspension_impact(venue: Venue, now: datetime) -> ClosureImpact:
+    """What suspending the venue would cancel (``close_everything_ahead``); changes nothing. The
+    reviewer's services decide who may suspend."""
+    return _impact(_slots_ahead(venue, now))
+
+
+def close_everything_ahead(venue: Venue, reason: str, now: datetime, notice) -> ClosureImpact:
+    """The venue is suspended: cancel every open slot that has not started, with its bookings; each
+    booker is told ``notice``, ``reason`` is kept on the booking. Returns what was cancelled.
+    Visits under way and admitted ones stay; nothing comes back with a reinstatement."""
+    query = _slots_ahead(venue, now)
+    impact = _impact(query)
+    _cancel_slots(list(db.session.scalars(query.order_by(Slot.starts_at))), reason, now, notice=notice)
+    return impact
 
 
 def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | None, reason_zh: str,
@@ -395,10 +489,14 @@ def remove_closure(manager, closure: Closure, *, now: datetime | None = None) ->
     db.session.flush()
 
 
+def _slots_ahead(venue: Venue, now: datetime):
+    """The venue's open slots that have not started."""
+    return select(Slot).where(Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > now)
+
+
 def _slots_to_close(venue: Venue, starts_on: date, ends_on: date, now: datetime):
     """The open slots of those days that have not started."""
-    return select(Slot).where(Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.local_date >= starts_on,
-                              Slot.local_date <= ends_on, Slot.starts_at > now)
+    return _slots_ahead(venue, now).where(Slot.local_date >= starts_on, Slot.local_date <= ends_on)
 
 
 def venue_closures(venue: Venue, *, upcoming_from: date | None = None) -> list[Closure]:
@@ -412,13 +510,16 @@ def venue_closures(venue: Venue, *, upcoming_from: date | None = None) -> list[C
 
 DEFAULT_SESSIONS = "09:00-12:00,13:30-16:30"
 _SESSION_SPLIT = re.compile(r"[,，;；\s]+")
-_SESSION = re.compile(r"^(\d{1,2})[:：](\d{2})[-–~～至](\d{1,2})[:：](\d{2})$")
+# What people type between the two times: a hyphen or dash as any keyboard or IME writes it ("-", "－",
+# "–", "—", "——" from a Chinese IME's Shift+-), a tilde, 至 or 到; spaces around it are allowed.
+_TO = re.compile(r"\s*(?:[-‐‑‒–—―−﹣－~～〜]{1,2}|至|到)\s*")
+_SESSION = re.compile(r"^(\d{1,2})[:：](\d{2})-(\d{1,2})[:：](\d{2})$")
 
 
 def parse_sessions(text: str) -> list[tuple[time, time]]:
     """Time ranges typed as "09:00-12:00, 13:30-16:30", sorted, checked and without overlaps."""
     sessions = []
-    for part in (p for p in _SESSION_SPLIT.split(clean(text)) if p):
+    for part in (p for p in _SESSION_SPLIT.split(_TO.sub("-", clean(text))) if p):
         match = _SESSION.match(part)
         try:
             if match is None:
@@ -527,3 +628,77 @@ def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: 
 def venue_schedules(venue: Venue, limit: int = 20) -> list[Schedule]:
     return list(db.session.scalars(select(Schedule).where(Schedule.venue_id == venue.id)
                                    .order_by(Schedule.id.desc()).limit(limit)))
+
+
+def can_withdraw(schedule: Schedule, today: date) -> bool:
+    """Whether the schedule has days left to withdraw: not over, and not withdrawn from its first day to come."""
+    first = max(today, schedule.starts_on)
+    return schedule.ends_on >= today and (schedule.withdrawn_from is None or schedule.withdrawn_from > first)
+
+
+def _schedule_slots_from(schedule: Schedule, from_day: date, now: datetime):
+    """The schedule's open slots from ``from_day`` on that have not started."""
+    return _slots_ahead(schedule.venue, now).where(Slot.schedule_id == schedule.id, Slot.local_date >= from_day)
+
+
+def _checked_withdrawal(manager, schedule: Schedule, from_day: date | None, reason: str,
+                        now: datetime) -> tuple[date, str]:
+    require_manager(manager, schedule.venue)
+    today = to_local(now).date()
+    from_day = from_day or today
+    if from_day < today:
+        raise DomainError("invalid_dates", _l("The first day cannot be in the past."), field="from_day")
+    if from_day > schedule.ends_on:
+        raise DomainError("invalid_dates", _l("This schedule ends on %(day)s: choose a day up to then.",
+                                              day=local_date(schedule.ends_on)), field="from_day")
+    from_day = max(from_day, schedule.starts_on)  # before its first day is from its first day
+    if schedule.withdrawn_from is not None and from_day >= schedule.withdrawn_from:
+        raise DomainError("schedule_withdrawn", _l("This schedule is already withdrawn from %(day)s.",
+                                                   day=local_date(schedule.withdrawn_from)),
+                          field="from_day", status=409)
+    reason = clean(reason)
+    if len(reason) > 300:
+        raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason")
+    return from_day, reason
+
+
+def _require_reason(impact: ClosureImpact, reason: str) -> None:
+    """Bookers are told why; slots nobody booked need no reason."""
+    if impact.bookings and not reason:
+        raise DomainError("reason_required",
+                          _l("Tell the visitors why: their bookings are cancelled and each booker gets a message "
+                             "with your reason."), field="reason")
+
+
+def withdrawal_impact(manager, schedule: Schedule, from_day: date | None, reason: str = "", *,
+                      now: datetime | None = None) -> tuple[date, ClosureImpact]:
+    """The day ``withdraw_schedule`` with these answers would withdraw the schedule from, and what it
+    would cancel, after the same checks; changes nothing."""
+    now = now or utcnow()
+    from_day, reason = _checked_withdrawal(manager, schedule, from_day, reason, now)
+    impact = _impact(_schedule_slots_from(schedule, from_day, now))
+    _require_reason(impact, reason)
+    return from_day, impact
+
+
+def withdraw_schedule(manager, schedule: Schedule, from_day: date | None, reason: str = "", *,
+                      now: datetime | None = None) -> ClosureImpact:
+    """Withdraw a weekly schedule from ``from_day`` (today when not given) on: every open slot it made
+    from that day that has not started is cancelled with its bookings, each booker gets the venue's
+    cancellation notice with ``reason`` (required when there are bookings), and the schedule records
+    the day. Slots before it, visits under way and one-off slots stay. Withdrawing again is allowed
+    from an earlier day only (``schedule_withdrawn``). Returns what was cancelled.
+    """
+    now = now or utcnow()
+    # One withdrawal of a schedule at a time (a double click, two tabs): PostgreSQL queues on the
+    # schedule's row and the second one then reads the first one's day.
+    db.session.execute(select(Schedule.id).where(Schedule.id == schedule.id).with_for_update())
+    db.session.refresh(schedule)
+    from_day, reason = _checked_withdrawal(manager, schedule, from_day, reason, now)
+    query = _schedule_slots_from(schedule, from_day, now)
+    impact = _impact(query)
+    _require_reason(impact, reason)
+    _cancel_slots(list(db.session.scalars(query.order_by(Slot.starts_at))), reason, now)
+    schedule.withdrawn_from, schedule.withdrawal_reason = from_day, reason
+    db.session.flush()
+    return impact

@@ -19,16 +19,18 @@ from app.core.authz import authorize
 from app.core.errors import DomainError, Forbidden
 from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
-from app.core.templating import local_date_range
-from app.core.time import local_today
+from app.core.templating import local_date, local_date_range
+from app.core.time import local_today, to_local, utcnow
+from app.events.themed_days import all_themed_days
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
 from app.scheduling import availability, services
 from app.scheduling import booking_rules as rules_service
 from app.scheduling import programs as program_service
 from app.scheduling.forms import (CancelSlotForm, CapacityForm, ClosureForm, ProgramForm, RemoveClosureForm,
-                                  RulesForm, ScheduleForm, SlotFilterForm, SlotForm, program_choices)
-from app.scheduling.models import Closure, Program, Slot
+                                  RulesForm, ScheduleForm, SlotCorrectionForm, SlotFilterForm, SlotForm,
+                                  WithdrawScheduleForm, program_choices, themed_day_options)
+from app.scheduling.models import Closure, Program, Schedule, Slot
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("scheduling", __name__)
@@ -82,7 +84,7 @@ def _render(template: str, form, **context):
 def programs():
     venue = _managed_venue()
     return render_template("scheduling/programs.html", venue=venue, programs=program_service.venue_programs(venue),
-                           languages=program_service.LANGUAGES)
+                           languages=program_service.LANGUAGES, themed_days={t.key: t for t in all_themed_days()})
 
 
 @bp.route("/manage/programs/new", methods=["GET", "POST"])
@@ -90,6 +92,7 @@ def programs():
 def new_program():
     venue = _managed_venue()
     form = ProgramForm()
+    form.themed_day_key.choices = themed_day_options(local_today())
     if form.validate_on_submit():
         try:
             program = program_service.create_program(current_user, venue, form.values())
@@ -109,8 +112,10 @@ def edit_program(program_id: int):
     program = db.get_or_404(Program, program_id)
     authorize(services.can_manage_schedule(current_user, program.venue))
     form = ProgramForm(obj=program)
+    form.themed_day_key.choices = themed_day_options(local_today())
     if request.method == "GET":
         form.kind.data = program.kind.value
+        form.themed_day_key.data = program.themed_day_key or ""
     if form.validate_on_submit():
         try:
             program_service.update_program(current_user, program, form.values())
@@ -186,14 +191,30 @@ def _load_slot(slot_id: int) -> Slot:
     return slot
 
 
-def _render_slot(slot: Slot, capacity_form=None, cancel_form=None):
+def _correction_form(slot: Slot, formdata=None) -> SlotCorrectionForm:
+    """The slot's correction form: as sent, or filled in with the slot as it is."""
+    start, end = to_local(slot.starts_at), to_local(slot.ends_at)
+    form = SlotCorrectionForm(formdata=formdata) if formdata is not None else SlotCorrectionForm(
+        formdata=None, day=start.date(), start=start.time(), end=end.time(), ends_next_day=end.date() > start.date(),
+        audience=slot.audience.value, admission=slot.admission.value, program_id=str(slot.program_id or ""))
+    programs = program_service.venue_programs(slot.venue, active_only=True)
+    if slot.program is not None and slot.program not in programs:  # a program no longer offered stays its own
+        programs = [slot.program, *programs]
+    form.program_id.choices = program_choices(programs)
+    return form
+
+
+def _render_slot(slot: Slot, capacity_form=None, cancel_form=None, edit_form=None, status=None, **context):
     capacity_form = capacity_form or CapacityForm(formdata=None, capacity=slot.capacity)
     cancel_form = cancel_form or CancelSlotForm(formdata=None)
-    status = 400 if capacity_form.errors or cancel_form.errors else 200
+    edit_form = edit_form or _correction_form(slot)
+    if status is None:
+        status = 400 if capacity_form.errors or cancel_form.errors or edit_form.errors else 200
     return render_template("scheduling/slot_detail.html", slot=slot, venue=slot.venue,
                            counts=availability.booking_counts(slot), capacity_form=capacity_form,
-                           cancel_form=cancel_form, reserve_held=services.partner_reserve_held(slot),
-                           windows=booking_windows(slot, rules_for(slot.venue))), status
+                           cancel_form=cancel_form, edit_form=edit_form, booked=services.has_bookers(slot),
+                           started=slot.starts_at <= utcnow(), reserve_held=services.partner_reserve_held(slot),
+                           windows=booking_windows(slot, rules_for(slot.venue)), **context), status
 
 
 @bp.get("/manage/slots/<int:slot_id>")
@@ -221,6 +242,35 @@ def slot_capacity(slot_id: int):
     return _render_slot(slot, capacity_form=form)
 
 
+@bp.post("/manage/slots/<int:slot_id>/edit")
+@login_required
+def correct_slot(slot_id: int):
+    slot = _load_slot(slot_id)
+    form = _correction_form(slot, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            start, end = services.slot_times(form.day.data, form.start.data, form.end.data,
+                                             ends_next_day=form.ends_next_day.data)
+            services.correct_slot(current_user, slot, start=start, end=end, audience=form.audience.data,
+                                  admission=form.admission.data, program_id=form.program_id.data,
+                                  special_opening=form.special_opening.data == "yes")
+        except services.ClosedDay as exc:
+            # As for a new slot: the manager confirms a special opening before the slot moves.
+            db.session.rollback()
+            return _render_slot(slot, edit_form=form, closed_day=exc, status=200)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.code == "slot_booked":  # booked meanwhile: the page now says why it stays as it is
+                return _render_slot(slot, edit_form=form, status=exc.status, edit_refused=True)
+            apply_error(form, exc)
+            return _render_slot(slot, edit_form=form, status=exc.status)
+        else:
+            db.session.commit()
+            flash(_("The slot is corrected."), "success")
+            return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
+    return _render_slot(slot, edit_form=form)
+
+
 @bp.post("/manage/slots/<int:slot_id>/cancel")
 @login_required
 def cancel_slot(slot_id: int):
@@ -235,8 +285,9 @@ def cancel_slot(slot_id: int):
         else:
             db.session.commit()
             after_commit_delivery()
-            flash(_("The slot is cancelled; %(n)d bookings were cancelled and their bookers told.", n=ended),
-                  "success")
+            flash(ngettext("The slot is cancelled; %(num)d booking was cancelled and its booker told.",
+                           "The slot is cancelled; %(num)d bookings were cancelled and their bookers told.", ended)
+                  if ended else _("The slot is cancelled; it had no bookings."), "success")
             return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
     return _render_slot(slot, cancel_form=form)
 
@@ -267,11 +318,53 @@ def new_schedule():
             db.session.commit()
             flash(ngettext("%(num)d slot published.", "%(num)d slots published.", result.created), "success")
             if result.skipped_closed or result.skipped_existing:
-                flash(_("Skipped: %(closed)d on closed days, %(existing)d that already exist.",
-                        closed=result.skipped_closed, existing=result.skipped_existing), "info")
+                flash(_("Skipped: %(closed)s, %(existing)s.",
+                        closed=ngettext("%(num)d on a closed day", "%(num)d on closed days", result.skipped_closed),
+                        existing=ngettext("%(num)d that already exists", "%(num)d that already exist",
+                                          result.skipped_existing)), "info")
             return redirect(url_for("scheduling.slots", start=form.starts_on.data.isoformat()))
-    return _render("scheduling/schedule_form.html", form, venue=venue,
-                   schedules=services.venue_schedules(venue))
+    schedules = services.venue_schedules(venue)
+    return _render("scheduling/schedule_form.html", form, venue=venue, schedules=schedules,
+                   withdrawable={s.id for s in schedules if services.can_withdraw(s, local_today())})
+
+
+@bp.route("/manage/schedules/<int:schedule_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_schedule(schedule_id: int):
+    schedule = db.get_or_404(Schedule, schedule_id)
+    authorize(services.can_manage_schedule(current_user, schedule.venue))
+    form = WithdrawScheduleForm()
+    if request.method == "GET":
+        form.from_day.data = local_today()
+    if form.validate_on_submit():
+        answers = (current_user, schedule, form.from_day.data, form.reason.data)
+        try:
+            # Bookings are cancelled and their bookers told: the manager sees how many, and
+            # confirms, before anything is (as for a closure).
+            if form.confirmed.data != "yes":
+                from_day, impact = services.withdrawal_impact(*answers)
+                if impact.bookings:
+                    return _withdraw_page(schedule, form, impact=impact, from_day=from_day)
+            result = services.withdraw_schedule(*answers)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+            return _withdraw_page(schedule, form, status=exc.status)
+        db.session.commit()
+        after_commit_delivery()
+        slots = ngettext("%(num)d slot", "%(num)d slots", result.slots)
+        day = local_date(schedule.withdrawn_from)
+        flash(_("Schedule withdrawn from %(day)s: %(slots)s and %(bookings)s cancelled; the bookers are told.",
+                day=day, slots=slots, bookings=ngettext("%(num)d booking", "%(num)d bookings", result.bookings))
+              if result.bookings else _("Schedule withdrawn from %(day)s: %(slots)s cancelled.", day=day, slots=slots),
+              "success")
+        return redirect(url_for("scheduling.new_schedule", _anchor="recent-schedules"))
+    return _withdraw_page(schedule, form)
+
+
+def _withdraw_page(schedule: Schedule, form: WithdrawScheduleForm, status: int | None = None, **context):
+    return render_template("scheduling/schedule_withdraw.html", form=form, schedule=schedule, venue=schedule.venue,
+                           **context), status or form_status(form)
 
 
 # --- closures and rules -------------------------------------------------------------------------

@@ -271,13 +271,11 @@ def pending_return(submission: ReportSubmission | None) -> ReportReturn | None:
 
 
 def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None:
-    from app.accounts.models import User
+    from app.accounts.managers import active_venue_managers
     from app.core.i18n import localized
     from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
 
-    managers = db.session.scalars(select(User).where(User.role == Role.VENUE_MANAGER, User.venue_id == venue.id,
-                                                     User.is_disabled.is_(False)))
-    for manager in managers:
+    for manager in active_venue_managers(venue.id):
         queue_message(
             kind="annual_report_returned", recipient=manager.email, user=manager,
             subject=_l("Your %(year)d annual report was returned", year=year),

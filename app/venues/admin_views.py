@@ -1,14 +1,17 @@
 """The reviewers' pages: the district's review queue, a venue's review, and accreditation (city admin)."""
 from __future__ import annotations
 
+import functools
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.accounts import managers
-from app.accounts.forms import ManagerForm
-from app.accounts.models import Role
+from app.accounts.forms import ConfirmForm, ManagerForm
+from app.accounts.models import AccountStatus, Role, User
 from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
@@ -18,7 +21,7 @@ from app.extensions import db, limiter
 from app.notifications.services import after_commit_delivery, site_url
 from app.privacy.services import AccessAction, record_access
 from app.venues import services
-from app.venues.forms import AccreditationForm, ActionForm, ReasonForm
+from app.venues.forms import AccreditationForm, ActionForm, ReasonForm, SuspendForm
 from app.venues.models import Accreditation, Venue, VenueStatus
 from app.venues.views import bp, page_arg, status_choices
 
@@ -57,7 +60,7 @@ def render_review(venue: Venue, status: int = 200, **forms):
     context = {
         "approve_form": ActionForm(formdata=None), "reinstate_form": ActionForm(formdata=None),
         "reject_form": ReasonForm(prefix="reject", formdata=None),
-        "suspend_form": ReasonForm(prefix="suspend", formdata=None),
+        "suspend_form": SuspendForm(prefix="suspend", formdata=None),
         "accreditation_form": AccreditationForm(formdata=None),
         "manager_form": ManagerForm(prefix="manager", formdata=None),
     }
@@ -71,7 +74,9 @@ def render_review(venue: Venue, status: int = 200, **forms):
         decisions=services.allowed_decisions(current_user, venue),
         may_accredit=services.can_accredit(current_user), accredits=services.was_ever_registered(venue),
         accreditations=venue.current_accreditations(today), managers=venue_managers,
-        may_add_manager=managers.can_add_venue_manager(current_user, venue), **context), status
+        has_active_manager=any(m.account_status == AccountStatus.ACTIVE for m in venue_managers),
+        may_add_manager=managers.can_add_venue_manager(current_user, venue),
+        invitation_form=ConfirmForm(formdata=None), **context), status
 
 
 @bp.get("/admin/venues/<int:venue_id>")
@@ -87,7 +92,8 @@ def review_venue(venue_id: int):
 def decide(venue_id: int, action: str):
     venue = services.find_venue(venue_id) or abort(404)
     authorize(services.can_review_venue(current_user, venue))
-    form = ReasonForm(prefix=action) if action in ("reject", "suspend") else ActionForm()
+    form = (SuspendForm(prefix=action) if action == "suspend" else ReasonForm(prefix=action) if action == "reject"
+            else ActionForm())
     try:
         services.check_decision(current_user, venue, action)
     except DomainError as exc:
@@ -95,13 +101,20 @@ def decide(venue_id: int, action: str):
         flash(str(exc.message), "error")
         return redirect(url_for("venues.review_venue", venue_id=venue.id))
     if form.validate_on_submit():
+        cancelled = 0  # upcoming bookings a suspension cancels
         try:
             if action == "approve":
                 services.approve_venue(current_user, venue)
             elif action == "reject":
                 services.reject_venue(current_user, venue, form.reason.data)
             elif action == "suspend":
-                services.suspend_venue(current_user, venue, form.reason.data)
+                # Upcoming visits are cancelled and their bookers told: the reviewer sees how many,
+                # and confirms, before anything is.
+                if form.confirmed.data != "yes":
+                    impact = services.suspension_impact(current_user, venue, form.reason.data)
+                    if impact.bookings:
+                        return render_review(venue, suspend_form=form, suspension=impact)
+                cancelled = services.suspend_venue(current_user, venue, form.reason.data).bookings
             else:
                 services.reinstate_venue(current_user, venue)
         except DomainError as exc:
@@ -112,9 +125,18 @@ def decide(venue_id: int, action: str):
             apply_error(form, exc)
         else:
             db.session.commit()
-            flash(str(DONE[action]), "success")
+            after_commit_delivery()
+            done = str(DONE[action])
+            if cancelled:
+                done += " " + ngettext("%(num)d upcoming booking was cancelled and its booker told.",
+                                       "%(num)d upcoming bookings were cancelled and their bookers told.", cancelled)
+            flash(done, "success")
             return redirect(url_for("venues.review_venue", venue_id=venue.id))
     return render_review(venue, 400, **{f"{action}_form": form})
+
+
+def _password_link(token: str) -> str:
+    return site_url(url_for("accounts.reset_password", token=token))
 
 
 @bp.post("/admin/venues/<int:venue_id>/managers")
@@ -126,19 +148,63 @@ def add_manager(venue_id: int):
     form = ManagerForm(prefix="manager")
     if form.validate_on_submit():
         try:
-            person = managers.add_venue_manager(
-                current_user, venue, email=form.email.data, name=form.name.data,
-                link_for=lambda token: site_url(url_for("accounts.reset_password", token=token)))
+            person = managers.add_venue_manager(current_user, venue, email=form.email.data, name=form.name.data,
+                                                link_for=_password_link)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
         else:
             after_commit_delivery()
-            flash(_("%(name)s is now a manager of this venue. We have emailed %(email)s to tell them.",
-                    name=person.name, email=person.email), "success")
+            if person.awaits_password:
+                flash(_("We have invited %(name)s to manage this venue: they become one of its managers once they "
+                        "have chosen a password from the link we emailed to %(email)s.",
+                        name=person.name, email=person.email), "success")
+            else:
+                flash(_("%(name)s is now a manager of this venue. We have emailed %(email)s to tell them.",
+                        name=person.name, email=person.email), "success")
             return redirect(url_for("venues.review_venue", venue_id=venue.id, _anchor="managers"))
     return render_review(venue, 400, manager_form=form)
+
+
+def _invitation_action(venue_id: int, user_id: int, act, done):
+    """Run ``act(admin, venue, person)`` on an invited manager's invitation, then say ``done(name, email)``."""
+    venue = services.find_venue(venue_id) or abort(404)
+    authorize(managers.can_add_venue_manager(current_user, venue))
+    person = db.session.get(User, user_id)
+    if person is None or person.role != Role.VENUE_MANAGER or person.venue_id != venue.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name, email = person.name, person.email  # a withdrawn account is gone afterwards
+    try:
+        act(current_user, venue, person)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        after_commit_delivery()
+        flash(done(name, email), "success")
+    return redirect(url_for("venues.review_venue", venue_id=venue.id, _anchor="managers"))
+
+
+@bp.post("/admin/venues/<int:venue_id>/managers/<int:user_id>/invitation")
+@role_required(*ADMINS)
+@limiter.limit("30 per hour")  # each one sends an email
+def resend_manager_invitation(venue_id: int, user_id: int):
+    return _invitation_action(
+        venue_id, user_id, functools.partial(managers.resend_manager_invitation, link_for=_password_link),
+        lambda name, email: _("We have emailed %(email)s a new link to choose a password.", email=email))
+
+
+@bp.post("/admin/venues/<int:venue_id>/managers/<int:user_id>/invitation/withdraw")
+@role_required(*ADMINS)
+def withdraw_manager_invitation(venue_id: int, user_id: int):
+    return _invitation_action(
+        venue_id, user_id, managers.withdraw_manager_invitation,
+        lambda name, email: _("The invitation of %(name)s is withdrawn: the link we emailed no longer works.",
+                              name=name))
 
 
 @bp.post("/admin/venues/<int:venue_id>/accreditations")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (DateField, DecimalField, EmailField, IntegerField, RadioField, SelectField,
+from wtforms import (DateField, DecimalField, EmailField, HiddenField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField, URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -112,6 +112,10 @@ class VenueForm(Form):
 
 class ReasonForm(Form):
     reason = text(_l("Reason"), 2000, required=True, area=True)
+
+
+class SuspendForm(ReasonForm):
+    confirmed = HiddenField()  # "yes" once the reviewer has seen the visits it cancels
 
 
 class ActionForm(Form):

@@ -6,22 +6,27 @@ records who did it. The public directory's search lives in ``app.venues.director
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.core.errors import DomainError, FieldErrors, Forbidden
+from app.core.i18n import localized
 from app.core.pagination import Page, paginate
-from app.core.time import local_today
+from app.core.time import local_today, utcnow
 from app.districts.models import District
 from app.extensions import db
+from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
+from app.scheduling import services as scheduling
 from app.venues.directory import DirectoryFilters, parse_directory_filters, search_directory  # noqa: F401
 from app.venues.models import (Accreditation, AccreditationLevel, Admission, OperatorKind, Venue,
                                VenueDistrictPeriod, VenueStatus, VenueStatusChange, VenueTheme, VenueType)
@@ -49,6 +54,8 @@ MAX_ID = 2**31 - 1
 # Accreditation dates: certificates start from 1950 on, at most a year ahead, and run 30 years at most.
 EARLIEST_ACCREDITATION = date(1950, 1, 1)
 ACCREDITATION_MAX_YEARS = 30
+# What the bookers of a suspended venue's cancelled visits read, in their language.
+SUSPENDED_NOTICE = _l("The venue has been suspended by the science association and receives no visitors for now.")
 PHONE_RE = re.compile(r"^[0-9+()\- ]{5,40}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -417,9 +424,12 @@ def check_decision(admin, venue: Venue, action: str) -> None:
 
 
 def _reviewed(admin, venue: Venue, action: str, reason: str | None = None) -> Venue:
-    """Take a review decision; ``reason`` is required when given (not ``None``)."""
+    """Take a review decision; ``reason`` is required when given (not ``None``). The venue's
+    managers are told, except of a suspension (``suspend_venue`` tells them what it cancelled)."""
     check_decision(admin, venue, action)
     _move(venue, action, admin, "" if reason is None else _required_reason(reason))
+    if action != "suspend":
+        _tell_managers(venue, action)
     db.session.flush()
     return venue
 
@@ -441,12 +451,80 @@ def reject_venue(admin, venue: Venue, reason: str) -> Venue:
     return _reviewed(admin, venue, "reject", reason or "")
 
 
-def suspend_venue(admin, venue: Venue, reason: str) -> Venue:
-    return _reviewed(admin, venue, "suspend", reason or "")
+def suspension_impact(admin, venue: Venue, reason: str, *, now: datetime | None = None) -> scheduling.ClosureImpact:
+    """What ``suspend_venue`` with this reason would cancel, after the same checks; changes nothing."""
+    check_decision(admin, venue, "suspend")
+    _required_reason(reason)
+    return scheduling.suspension_impact(venue, now or utcnow())
+
+
+def suspend_venue(admin, venue: Venue, reason: str, *, now: datetime | None = None) -> scheduling.ClosureImpact:
+    """Take the venue off the public register until it is reinstated, and close everything ahead:
+    its upcoming visits are cancelled and each booker told (visits under way and admitted ones stay),
+    so no ticket of it admits anyone. Its managers are told why. Returns what was cancelled."""
+    _reviewed(admin, venue, "suspend", reason or "")
+    kept = _in_both_languages(SUSPENDED_NOTICE)  # kept on each booking, as a closure's reason is
+    cancelled = scheduling.close_everything_ahead(venue, kept, now or utcnow(), SUSPENDED_NOTICE)
+    _tell_managers(venue, "suspend", cancelled=cancelled)
+    db.session.flush()
+    return cancelled
 
 
 def reinstate_venue(admin, venue: Venue) -> Venue:
     return _reviewed(admin, venue, "reinstate")
+
+
+def _in_both_languages(text) -> str:
+    """"中文 / English", as a closure's reason is kept: a booking keeps one text for every reader."""
+    with force_locale("zh"):
+        chinese = str(text)
+    with force_locale("en"):
+        return f"{chinese} / {text}"
+
+
+def _tell_managers(venue: Venue, action: str, *, cancelled: scheduling.ClosureImpact | None = None) -> None:
+    """E-mail the venue's active managers the review decision, each in their language, with the
+    reason the reviewer gave (``venue.status_reason``) and what a suspension cancelled."""
+    from app.accounts.managers import active_venue_managers  # it imports this module
+
+    for manager in active_venue_managers(venue.id):
+        name = localized(venue, "name", recipient_locale(manager))
+        kind, subject, parts = _decision_message(action, name, venue.status_reason, cancelled)
+        queue_message(kind=kind, recipient=manager.email, user=manager, subject=subject,
+                      body=paragraphs(_l("Hello %(name)s,", name=manager.name), *parts, site_url("/manage/venue")))
+
+
+def _decision_message(action: str, venue: str, reason: str,
+                      cancelled: scheduling.ClosureImpact | None) -> tuple[str, LazyString, list]:
+    """(kind, subject, paragraphs) of the message telling a manager of ``action`` on their venue; the
+    last paragraph leads to the link to the venue's page."""
+    if action == "approve":
+        return "venue_approved", _l("Your venue is approved: %(venue)s", venue=venue), [
+            _l("The registration of %(venue)s is approved. The venue now appears in the public directory, "
+               "and visitors can book the slots you publish.", venue=venue),
+            _l("Your venue's page:")]
+    if action == "reject":
+        return "venue_rejected", _l("Your venue registration was not approved: %(venue)s", venue=venue), [
+            _l("The registration of %(venue)s was not approved. Reason: %(reason)s", venue=venue, reason=reason),
+            _l("Correct the registration and submit it again:")]
+    if action == "suspend":
+        parts = [_l("%(venue)s has been suspended: it no longer appears in the public directory and cannot be "
+                    "booked. Reason: %(reason)s", venue=venue, reason=reason)]
+        if cancelled is not None and cancelled.bookings:
+            parts.append(lazy_ngettext(
+                "Its upcoming slots are cancelled, with %(num)d booking; the booker has been told.",
+                "Its upcoming slots are cancelled, with %(num)d bookings; each booker has been told.",
+                cancelled.bookings))
+        elif cancelled is not None and cancelled.slots:
+            parts.append(_l("Its upcoming slots are cancelled; none of them was booked."))
+        parts += [_l("When the problem is put right, ask the science association of your district to lift the "
+                     "suspension."), _l("Your venue's page:")]
+        return "venue_suspended", _l("Your venue is suspended: %(venue)s", venue=venue), parts
+    return "venue_reinstated", _l("Your venue is reinstated: %(venue)s", venue=venue), [
+        _l("%(venue)s is reinstated and appears in the public directory again.", venue=venue),
+        _l("Slots and bookings cancelled by the suspension stay cancelled: publish new slots for visitors to "
+           "book."),
+        _l("Your venue's page:")]
 
 
 def allowed_decisions(admin, venue: Venue) -> list[str]:
@@ -511,7 +589,7 @@ def _checked_accreditation(admin, level, certificate_no: str, valid_from: date |
                            *, other_than: Accreditation | None = None) -> dict:
     _require_accreditor(admin)
     level = _choice(AccreditationLevel, level, "level")
-    number = (certificate_no or "").replace("\x00", "").strip()
+    number = certificate_number(certificate_no)
     if not number or len(number) > 60:
         raise DomainError("certificate_required", _l("Enter the certificate number (up to 60 characters)."),
                           field="certificate_no")
@@ -527,14 +605,27 @@ def _checked_accreditation(admin, level, certificate_no: str, valid_from: date |
     if valid_to > _years_after(valid_from, ACCREDITATION_MAX_YEARS):
         raise DomainError("validity_too_long", _l("An accreditation runs %(n)d years at most: check the dates.",
                                                   n=ACCREDITATION_MAX_YEARS), field="valid_to")
-    same = exists().where(Accreditation.level == level, Accreditation.certificate_no == number)
+    # Compared in Python: also numbers recorded before they were normalised, which SQL cannot fold.
+    numbers = select(Accreditation.certificate_no).where(Accreditation.level == level)
     if other_than is not None:
-        same = same.where(Accreditation.id != other_than.id)
-    if db.session.scalar(select(same)):
+        numbers = numbers.where(Accreditation.id != other_than.id)
+    same = next((n for n in db.session.scalars(numbers) if _same_number(n, number)), None)
+    if same is not None:
         raise DomainError("duplicate_certificate",
                           _l("A %(level)s with certificate number %(number)s is already recorded.",
-                             level=level.label, number=number), field="certificate_no")
+                             level=level.label, number=same), field="certificate_no")
     return {"level": level, "certificate_no": number, "valid_from": valid_from, "valid_to": valid_to}
+
+
+def certificate_number(text) -> str:
+    """A certificate number as it is kept: NFKC (a Chinese input method's full-width "ＹＸ－１" is
+    "YX-1"), without surrounding spaces."""
+    return unicodedata.normalize("NFKC", (text or "").replace("\x00", "")).strip()
+
+
+def _same_number(one: str, other: str) -> bool:
+    """Whether two certificate numbers are the same certificate's: compared by width and case."""
+    return certificate_number(one).casefold() == certificate_number(other).casefold()
 
 
 def _years_after(day: date, years: int) -> date:

@@ -1,7 +1,12 @@
 /* The gate scanner: the camera (jsQR, vendored), USB or Bluetooth scanners (they type the code and
    Enter into the field) and typed codes, answered by POST /api/v1/checkins with the session and its
    CSRF token. Settings and words come from data- attributes on #scanner (no inline script under the
-   CSP). Without this file the form still posts and the page shows the answer. */
+   CSP). Without this file the form still posts and the page shows the answer.
+
+   A scanner can send the next code before the last answer is back: codes wait in a queue and are
+   checked one after another, in order. The overlay shows the latest answer, with the answers of the
+   scans just before it listed underneath, so none goes unseen and no earlier green stands for a
+   later scan. */
 (function () {
   "use strict";
 
@@ -18,12 +23,18 @@
   var headcountForm = result.querySelector("[data-headcount-form]");
   var studentsInput = headcountForm.querySelector("[name=students]");
   var adultsInput = headcountForm.querySelector("[name=adults]");
+  var waitingEl = result.querySelector("[data-result-waiting]");
+  var earlierEl = result.querySelector("[data-result-earlier]");
+  var earlierList = result.querySelector("[data-result-earlier-list]");
   var SAME_CODE_MS = 3000; // the camera sees one code many times a second
   var busy = false;
   var lastCode = "";
   var lastAt = 0;
   var pending = null;
   var pendingParty = "";  // the class ticket's party, shown while its numbers are confirmed
+  var queue = [];  // codes scanned while another was being checked, oldest first
+  var run = [];  // this run of back-to-back scans: each answer, oldest first
+  var current = null;  // the answer on screen, moved to the list when the next scan starts
 
   function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
 
@@ -44,6 +55,24 @@
     return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
 
+  function showQueue() {
+    waitingEl.hidden = queue.length === 0;
+    waitingEl.textContent = queue.length ? msg("waiting").replace("{0}", queue.length) : "";
+    earlierEl.hidden = run.length === 0;
+    earlierList.textContent = "";
+    run.forEach(function (answer) {
+      var item = document.createElement("li");
+      var badge = document.createElement("span");
+      badge.className = "badge " + (answer.tone === "none" ? "bad" : answer.tone);
+      badge.textContent = answer.title;
+      item.appendChild(badge);
+      // A refusal says why; an admission, for whom.
+      var detail = [answer.party, answer.tone === "ok" ? "" : answer.message].filter(Boolean).join(" · ");
+      if (detail) { item.appendChild(document.createTextNode(" " + detail)); }
+      earlierList.appendChild(item);
+    });
+  }
+
   function show(tone, title, message, party) {
     result.hidden = false;
     result.className = "scan-result overlay tone-" + tone;
@@ -51,13 +80,18 @@
     messageEl.textContent = message || "";
     partyEl.textContent = party || "";
     headcountForm.hidden = true;
+    current = tone === "none" ? null : {tone: tone, title: title || "", message: message || "", party: party || ""};
+    showQueue();
     if (navigator.vibrate && tone !== "none") { navigator.vibrate(tone === "ok" ? 80 : [80, 60, 80]); }
   }
 
   function hide() {
     result.hidden = true;
     pending = null;
+    current = null;
+    run = [];
     codeInput.focus();
+    next();  // scans that waited behind a class's headcount
   }
 
   function post(body) {
@@ -81,15 +115,18 @@
     }
   }
 
+  // Not checked: red, and listed with the run, so staff scan that visitor again.
   function failed() { show("bad", msg("network"), "", ""); }
 
   function done() {
     busy = false;
     if (headcountForm.hidden) { codeInput.focus(); }
+    next();
   }
 
   function askHeadcount(body, data) {
     show("warn", msg("confirm-title"), msg("confirm"), data.party);
+    current = null;  // not an answer yet: the class's is shown once staff decide
     studentsInput.value = data.booking.students;
     adultsInput.value = data.booking.adults;
     headcountForm.hidden = false;
@@ -107,6 +144,7 @@
       var data = res.data || {};
       if (res.status !== 200 && HEADCOUNT_ERRORS.indexOf(data.error) !== -1) {
         show("warn", msg("confirm-title"), data.message, party);
+        current = null;
         headcountForm.hidden = false;
         delete body.headcount;
         pending = body;
@@ -118,13 +156,26 @@
     };
   }
 
-  function check(code, fromCamera) {
+  function scanned(code, fromCamera) {
     code = (code || "").trim();
-    if (!code || busy) { return; }
+    if (!code) { return; }
     var now = Date.now();
-    if (fromCamera && code === lastCode && now - lastAt < SAME_CODE_MS) { return; }
+    if (fromCamera && ((code === lastCode && now - lastAt < SAME_CODE_MS) || queue.indexOf(code) !== -1)) { return; }
     lastCode = code;
     lastAt = now;
+    if (!busy && !pending && !queue.length) {
+      run = [];  // a new run of scans: the last one's answers have had the screen to themselves
+      current = null;
+    }
+    queue.push(code);
+    if (busy || pending) { showQueue(); return; }
+    next();
+  }
+
+  function next() {
+    if (busy || pending || !queue.length) { return; }
+    var code = queue.shift();
+    if (current) { run.push(current); }
     busy = true;
     var body = {code: code, nonce: nonce(), gate: gateInput ? gateInput.value : ""};
     show("none", msg("busy"), "", "");
@@ -146,7 +197,7 @@
     rememberGate();
     var code = codeInput.value;
     codeInput.value = "";
-    check(code, false);
+    scanned(code, false);
   });
 
   headcountForm.addEventListener("submit", function (event) {
@@ -215,7 +266,7 @@
       context.drawImage(video, 0, 0, width, height);
       var found = window.jsQR(context.getImageData(0, 0, width, height).data, width, height,
                               {inversionAttempts: "dontInvert"});
-      if (found && found.data) { check(found.data, true); }
+      if (found && found.data) { scanned(found.data, true); }
     }
     timer = setTimeout(tick, FRAME_MS);
   }

@@ -26,6 +26,9 @@ class Screen:
     # Violations already reported to whoever owns the markup: they xfail, anything else still fails.
     # e.g. known=(KnownViolation("color-contrast", 'class="badge', "badge colours, reported to ..."),)
     known: tuple[KnownViolation, ...] = ()
+    # The page answers a form: these fields are posted to ``path`` from the home page. A form's address
+    # carries no ``?lang=``, so the language and mode are chosen on the home page first.
+    form: dict[str, str] | None = None
 
     def open(self, page, lang: str, mode: str):
         """Build the data, sign in if needed, and load the page in ``lang`` and ``mode``."""
@@ -33,12 +36,29 @@ class Screen:
         path, email = built if isinstance(built, tuple) else (built, None)
         if self.role or email:
             log_in(page, email or factories.user(self.role).email)
-        response = page.goto(with_prefs(path, lang, mode))
+        if self.form is None:
+            response = page.goto(with_prefs(path, lang, mode))
+        else:
+            page.goto(with_prefs("/", lang, mode))
+            with page.expect_navigation() as navigation:
+                page.evaluate(_SEND_FORM_JS, [path, self.form])
+            response = navigation.value
         assert response is not None, f"no response for {path}"
         if self.optional and response.status != 200:
             pytest.skip(f"{path} answers {response.status}: the page is not built yet")
         assert response.status == self.status, f"{path} answered {response.status}, expected {self.status}"
         return response
+
+
+# Posts a form of the given fields to the given address, as the page's own form would.
+_SEND_FORM_JS = """([action, fields]) => {
+  const form = Object.assign(document.createElement('form'), {method: 'post', action});
+  for (const [name, value] of Object.entries(fields)) {
+    form.append(Object.assign(document.createElement('input'), {type: 'hidden', name, value}));
+  }
+  document.body.append(form);
+  form.submit();
+}"""
 
 
 def _approved_venue() -> str:
@@ -239,6 +259,8 @@ def _manager_staff() -> tuple[str, str]:
     signed_in = factories.user("venue_staff", venue=manager.venue, name="Alexandra Montgomery-Smith",
                                email="alexandra.montgomery-smith@example.com")
     signed_in.last_login_at = utcnow()
+    # Invited, no password chosen yet: its badge and the buttons to send the invitation again or withdraw it.
+    factories.user("venue_staff", venue=manager.venue, name="李新员工").password_hash = "!invited"
     db.session.commit()
     return "/manage/staff", manager.email
 
@@ -339,14 +361,16 @@ def _close_account() -> tuple[str, str]:
 
 
 def _venue_managers() -> tuple[str, str]:
-    """A venue's page as its district admin sees it: a manager, a suspended one who never signed in, the
-    form to add one, and a registration step by a person whose account has since been closed."""
+    """A venue's page as its district admin sees it: a manager, a suspended one who never signed in, one
+    invited who has not chosen a password yet, the form to add one, and a registration step by a person
+    whose account has since been closed."""
     from app.extensions import db
     from app.venues.models import VenueStatus, VenueStatusChange
 
     venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
     factories.user("venue_manager", venue=venue, name="王馆长", phone="13812341234").last_login_at = venue.created_at
     factories.user("venue_manager", venue=venue, name="Alexandra Montgomery-Smith").is_disabled = True
+    factories.user("venue_manager", venue=venue, name="李新馆长").password_hash = "!invited"  # invited
     db.session.add(VenueStatusChange(venue_id=venue.id, from_status=VenueStatus.SUBMITTED,
                                      to_status=VenueStatus.APPROVED, actor_id=None))
     db.session.commit()
@@ -361,6 +385,31 @@ SCREENS += [
     Screen("venue-managers", build=_venue_managers),
 ]
 
+
+def _undelivered_mail() -> tuple[str, str]:
+    """The city admin's undelivered e-mail: one refused for good, one waiting for its retry."""
+    from datetime import timedelta
+
+    from app.core.time import utcnow
+    from app.extensions import db
+    from app.notifications.services import queue_message
+
+    now = utcnow()
+    refused = queue_message(kind="booking_confirmed", recipient="alexandra.montgomery-smith@example.com",
+                            subject="预约已确认：南京科技馆 · 2026年12月12日 09:00–11:00", body="…")
+    refused.attempts, refused.given_up_at = 1, now
+    refused.last_error = "550 5.1.1 <alexandra.montgomery-smith@example.com>: Recipient address rejected"
+    waiting = queue_message(kind="password_reset", recipient="wang@example.com", subject="重设您的密码", body="…")
+    waiting.created_at, waiting.attempts = now - timedelta(hours=2), 3
+    waiting.next_attempt_at, waiting.last_error = now + timedelta(hours=1), "[Errno 111] Connection refused"
+    db.session.commit()
+    return "/admin/mail", factories.user("city_admin").email
+
+
+SCREENS += [
+    Screen("undelivered-mail", build=_undelivered_mail),
+]
+
 # A citizen's own privacy pages, which elder mode words without file formats or tokens.
 SCREENS += [
     Screen("my-data", "/me/data", role="citizen"),
@@ -370,4 +419,152 @@ SCREENS += [
 # A citizen's calendar address, which elder mode explains without "subscribe" or "URL".
 SCREENS += [
     Screen("my-calendar", "/me/calendar", role="citizen"),
+]
+
+
+def _expired_form() -> tuple[str, str]:
+    """A form sent without its token, as when its page stayed open while its person signed in again
+    elsewhere; the check is on, as in production (the tests' config turns it off)."""
+    from flask import current_app
+
+    current_app.config["WTF_CSRF_ENABLED"] = True
+    return "/me/sessions/end-others", factories.user("citizen").email
+
+
+SCREENS += [
+    Screen("form-expired", build=_expired_form, form={}, status=400),
+]
+
+
+def _class_visit():
+    """A teacher named in full and her class of a long-named school at a long-named venue: the
+    longest lines these pages have (the 360-px audits)."""
+    school = factories.school(name_zh="南京市玄武区第一实验小学", name_en="Nanjing Xuanwu District No. 1 Experimental Primary")
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    teacher = factories.user("teacher", school=school, name="欧阳明月")
+    return venue, teacher
+
+
+def _class_cancel_question() -> tuple[str, str]:
+    venue, teacher = _class_visit()
+    booking = factories.confirmed_visit(factories.slot(venue, audience="school", days_ahead=10, capacity=100),
+                                        teacher)
+    return f"/bookings/{booking.id}/cancel", teacher.email
+
+
+def _class_visit_checked_in() -> tuple[str, str]:
+    """A class that came with fewer than booked: its page says both figures."""
+    from app.checkin.services import Headcount
+
+    venue, teacher = _class_visit()
+    row = factories.admitted_visit(factories.slot_at(venue), teacher, students=30, adults=2,
+                                   headcount=Headcount(students=28, adults=2))
+    return f"/bookings/{row.booking_id}", teacher.email
+
+
+def _manager_with_a_class_visit_checked_in() -> tuple[str, str]:
+    """The venue's list with a request (its teacher named) and a class that came with fewer."""
+    from app.checkin.services import Headcount
+
+    venue, teacher = _class_visit()
+    factories.booked_visit(factories.slot(venue, audience="school", days_ahead=10, capacity=100), teacher)
+    factories.admitted_visit(factories.slot_at(venue), teacher, students=30, adults=2,
+                             headcount=Headcount(students=28, adults=2))
+    return "/manage/bookings", factories.user("venue_manager", venue=venue).email
+
+
+SCREENS += [
+    Screen("cancel-class-visit", build=_class_cancel_question),
+    Screen("class-visit-checked-in", build=_class_visit_checked_in),
+    Screen("manage-bookings-checked-in", build=_manager_with_a_class_visit_checked_in),
+]
+
+
+def _weekly_schedule():
+    """A venue with a weekly schedule, a day of it booked, and one withdrawn from a day on: the manager's
+    e-mail, the schedule and its booked slot."""
+    from datetime import timedelta
+
+    from app.core.time import local_today
+    from app.extensions import db
+    from app.scheduling.models import Schedule
+
+    manager = factories.user("venue_manager")
+    first = local_today() + timedelta(days=1)
+    schedules = [Schedule(venue_id=manager.venue_id, starts_on=first, ends_on=first + timedelta(days=27),
+                          weekdays="2,3,4,5,6,7", sessions="09:00-12:00,13:30-16:30", capacity=40, audience="mixed",
+                          admission="free"),
+                 Schedule(venue_id=manager.venue_id, starts_on=first, ends_on=first + timedelta(days=90),
+                          weekdays="6,7", sessions="19:00-21:00", capacity=80, audience="public", admission="free",
+                          withdrawn_from=first + timedelta(days=30), withdrawal_reason="展厅改造，暂停夜场")]
+    db.session.add_all(schedules)
+    db.session.commit()
+    slot = factories.slot(manager.venue, days_ahead=2, schedule_id=schedules[0].id)
+    factories.booked_visit(slot, factories.user("citizen"), party_size=3)
+    return manager.email, schedules[0], slot
+
+
+def _schedules() -> tuple[str, str]:
+    email, _schedule, _slot = _weekly_schedule()
+    return "/manage/schedules/new", email
+
+
+def _withdraw_schedule() -> tuple[str, str]:
+    email, schedule, _slot = _weekly_schedule()
+    return f"/manage/schedules/{schedule.id}/withdraw", email
+
+
+def _slot_to_correct() -> tuple[str, str]:
+    slot = factories.slot(days_ahead=5)
+    factories.program(slot.venue, title_zh="机器人工作坊", title_en="Robotics workshop")
+    return f"/manage/slots/{slot.id}", factories.user("venue_manager", venue=slot.venue).email
+
+
+def _booked_slot() -> tuple[str, str]:
+    email, _schedule, slot = _weekly_schedule()
+    return f"/manage/slots/{slot.id}", email
+
+
+# A manager corrects what was published: a weekly schedule withdrawn from a day (what it cancels is
+# shown first), a slot nobody booked corrected, a booked one saying why its time stays.
+SCREENS += [
+    Screen("weekly-schedules", build=_schedules),
+    Screen("withdraw-schedule", build=_withdraw_schedule),
+    Screen("withdraw-schedule-confirm", build=_withdraw_schedule,
+           form={"from_day": "", "reason": "展厅改造，暂停开放 The hall is being rebuilt"}),
+    Screen("correct-slot", build=_slot_to_correct),
+    Screen("booked-slot", build=_booked_slot),
+]
+
+
+def _class_visit_to_grow() -> tuple[str, str]:
+    """A confirmed class at a venue that approves classes: its page says more people go back for approval."""
+    venue, teacher = _class_visit()
+    booking = factories.confirmed_visit(factories.slot(venue, audience="school", days_ahead=10, capacity=100),
+                                        teacher)
+    return f"/bookings/{booking.id}", teacher.email
+
+
+def _class_visit_past_growing() -> tuple[str, str]:
+    """A class whose slot classes can no longer book: its page says whom to call to bring more people."""
+    from datetime import timedelta
+
+    venue, teacher = _class_visit()
+    venue.contact_phone = "025-8480 0000"
+    slot = factories.slot(venue, audience="school", days_ahead=3, window_closes_hours=120)
+    booking = factories.booked_visit(slot, teacher, now=slot.starts_at - timedelta(days=10))
+    return f"/bookings/{booking.id}", teacher.email
+
+
+def _manager_requests_waiting() -> tuple[str, str]:
+    venue, teacher = _class_visit()
+    factories.booked_visit(factories.slot(venue, audience="school", days_ahead=10, capacity=100), teacher)
+    return "/manage/bookings?show=requests", factories.user("venue_manager", venue=venue).email
+
+
+# A class's headcount both ways, and the manager's requests waiting (the dashboard links there).
+SCREENS += [
+    Screen("class-visit-to-grow", build=_class_visit_to_grow),
+    Screen("class-visit-past-growing", build=_class_visit_past_growing),
+    Screen("manage-requests-waiting", build=_manager_requests_waiting),
 ]

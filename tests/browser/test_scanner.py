@@ -3,6 +3,7 @@ pointed at a ticket's QR."""
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from PIL import Image
@@ -55,6 +56,83 @@ def test_staff_type_a_ticket_code_and_see_it_admitted_in_green(phone_page, app):
     code_field.press("Enter")
     expect(result).to_have_class("scan-result overlay tone-warn")
     expect(result).to_contain_text(translate(app, "Already checked in"))
+
+
+def _slow_check_ins(page, seconds: float = 0.4) -> None:
+    """Each answer of POST /api/v1/checkins takes ``seconds``, as on a gate's mobile network."""
+    def slow(route):
+        time.sleep(seconds)
+        route.continue_()
+    page.route("**/api/v1/checkins", slow)
+
+
+def _scan_back_to_back(page, app, *codes: str) -> None:
+    """What a USB scanner does with tickets held out one after another: each code, then Enter."""
+    page.get_by_label(translate(app, "Ticket code or booking number")).focus()
+    for code in codes:
+        page.keyboard.insert_text(code)
+        page.keyboard.press("Enter")
+
+
+def test_two_tickets_scanned_back_to_back_are_both_checked_in_and_both_answers_shown(page, app):
+    slot = factories.slot_at()
+    first, second = factories.confirmed_visit(slot, party_size=2), factories.confirmed_visit(slot, party_size=3)
+    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
+    page.goto("/scan")
+    _slow_check_ins(page)
+
+    _scan_back_to_back(page, app, tickets.code_for_booking(first), tickets.code_for_booking(second))
+
+    result = page.locator("#scan-result")
+    earlier = page.locator("[data-result-earlier-list] li")
+    expect(earlier).to_have_count(1)  # the first answer, listed under the second's
+    expect(earlier).to_contain_text(translate(app, "Admitted"))
+    expect(earlier).to_contain_text(translate(app, ("%(num)d person", "%(num)d people"), num=2))
+    expect(result.locator("[data-result-party]")).to_have_text(
+        translate(app, ("%(num)d person", "%(num)d people"), num=3))
+    expect(result).to_have_class("scan-result overlay tone-ok")
+    expect(page.locator("[data-result-waiting]")).to_be_hidden()
+    assert _status(first.id) == _status(second.id) == BookingStatus.CHECKED_IN
+    expect(page.locator('[data-total="checked_in"]')).to_have_text("5")
+
+
+def test_a_refused_ticket_scanned_right_after_an_admitted_one_turns_the_screen_red(page, app):
+    slot = factories.slot_at()
+    admitted = factories.confirmed_visit(slot, party_size=2)
+    tomorrows = factories.confirmed_visit(factories.slot(slot.venue, days_ahead=1))
+    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
+    page.goto("/scan")
+    _slow_check_ins(page)
+
+    _scan_back_to_back(page, app, tickets.code_for_booking(admitted), tickets.code_for_booking(tomorrows))
+
+    result = page.locator("#scan-result")
+    expect(page.locator("[data-result-earlier-list] li")).to_contain_text(translate(app, "Admitted"))
+    expect(result).to_have_class("scan-result overlay tone-bad")  # the last visitor's answer, not the green before
+    expect(result.locator("[data-result-title]")).to_have_text(translate(app, "Ticket for another day"))
+    assert _status(admitted.id) == BookingStatus.CHECKED_IN
+    assert _status(tomorrows.id) == BookingStatus.CONFIRMED
+
+
+def test_a_scan_behind_a_classs_headcount_waits_for_it_then_is_checked_in(page, app):
+    slot = factories.slot_at()
+    school = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
+    party = factories.confirmed_visit(slot, party_size=2)
+    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
+    page.goto("/scan")
+    _slow_check_ins(page, 0.2)
+
+    _scan_back_to_back(page, app, tickets.code_for_booking(school), tickets.code_for_booking(party))
+
+    expect(page.locator("#js-students")).to_have_value("30")
+    expect(page.locator("[data-result-waiting]")).to_have_text(
+        translate(app, "Scans waiting to be checked: %(num)s", num=1))
+    assert _status(party.id) == BookingStatus.CONFIRMED  # waits: staff are counting the class
+    page.get_by_role("button", name=translate(app, "Admit the class")).click()
+    expect(page.locator("[data-result-earlier-list] li")).to_have_count(1)
+    expect(page.locator("#scan-result [data-result-party]")).to_have_text(
+        translate(app, ("%(num)d person", "%(num)d people"), num=2))
+    assert _status(school.id) == _status(party.id) == BookingStatus.CHECKED_IN
 
 
 def _class_ticket_typed_at_the_gate(page, app) -> Booking:
@@ -122,7 +200,7 @@ def test_the_gate_typed_once_is_kept_on_this_device(page, app):
     page.get_by_label(translate(app, "Who is visiting?")).select_option(label=translate(app, "Adults"))
     with page.expect_navigation():
         page.get_by_role("button", name=translate(app, "Add walk-ins")).click()
-    expect(page.get_by_text(translate(app, "%(n)d walk-in visitors counted.", n=3))).to_be_visible()
+    expect(page.get_by_text(translate(app, ("%(num)d walk-in visitor counted.", "%(num)d walk-in visitors counted."), num=3))).to_be_visible()
     expect(gate_field).to_have_value("West gate 1")
     assert _gates(CheckInKind.WALK_IN) == ["West gate 1"]
 
