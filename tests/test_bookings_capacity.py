@@ -1,11 +1,7 @@
 """Capacity under concurrency: real threads, each with its own database connection."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from app.accounts.models import User
@@ -15,27 +11,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.scheduling.models import Slot
 from tests import factories
-
-
-def _race(app: Flask, jobs, workers: int = 16):
-    """Run each job in its own thread and app context (own session, own connection), all at once."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcome = job()
-                db.session.commit()
-                return outcome
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
+from tests.races import race
 
 
 def _book(user_id: int, slot_id: int, party: int = 1, waitlist: bool = False):
@@ -58,7 +34,7 @@ def _confirmed_seats(slot_id: int) -> int:
 def test_concurrent_bookings_confirm_exactly_the_capacity(app):
     slot = factories.slot(capacity=40)
     citizens = [factories.user("citizen").id for _ in range(60)]
-    outcomes = _race(app, [_book(uid, slot.id) for uid in citizens])
+    outcomes = race(app, [_book(uid, slot.id) for uid in citizens])
 
     assert outcomes.count("confirmed") == 40
     assert outcomes.count("slot_full") == 20
@@ -70,7 +46,7 @@ def test_concurrent_bookings_confirm_exactly_the_capacity(app):
 def test_parties_of_different_sizes_never_overfill_a_slot(app):
     slot = factories.slot(capacity=25)
     jobs = [_book(factories.user("citizen").id, slot.id, party=1 + i % 5) for i in range(30)]
-    _race(app, jobs)
+    race(app, jobs)
     db.session.expire_all()
     taken = db.session.get(Slot, slot.id).taken
     assert taken <= 25
@@ -98,7 +74,7 @@ def test_waitlist_promotion_racing_new_bookings_never_overbooks(app):
 
     newcomers = [factories.user("citizen").id for _ in range(10)]
     jobs = [cancel(b) for b in holder_bookings[:5]] + [_book(uid, slot.id, waitlist=True) for uid in newcomers]
-    _race(app, jobs)
+    race(app, jobs)
 
     db.session.expire_all()
     slot = db.session.get(Slot, slot.id)
@@ -113,7 +89,7 @@ def test_waitlist_promotion_racing_new_bookings_never_overbooks(app):
 def test_the_same_person_booking_twice_at_once_gets_one_booking(app):
     slot = factories.slot(capacity=40)
     citizen = factories.user("citizen")
-    outcomes = _race(app, [_book(citizen.id, slot.id) for _ in range(6)])
+    outcomes = race(app, [_book(citizen.id, slot.id) for _ in range(6)])
     assert outcomes.count("confirmed") == 1
     assert set(outcomes) == {"confirmed", "duplicate_booking"}
     db.session.expire_all()

@@ -4,8 +4,6 @@ venue approved goes back to it for approval. Races use real threads, each with i
 from __future__ import annotations
 
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -14,12 +12,12 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.bookings import services
 from app.bookings.models import Booking, BookingRules, BookingStatus
-from app.core.errors import DomainError
 from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.scheduling.models import Slot
 from tests import factories
+from tests.races import race
 
 
 def _class(*, capacity=100, students=30, adults=2, auto_confirm=False, approve=False, venue=None, **slot):
@@ -182,27 +180,6 @@ def test_once_classes_can_no_longer_book_the_slot_a_class_only_shrinks_and_is_to
 
 # --- at once ---------------------------------------------------------------------------------------
 
-def _race(app, jobs):
-    """Each job in its own thread and app context (own session, own connection), all at once: its
-    outcome, or the code of the rule that refused it."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcome = job()
-                db.session.commit()
-                return outcome
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
-
 
 def _change_job(booking_id: int, students: int, adults: int):
     def job():
@@ -230,7 +207,7 @@ def test_classes_growing_at_once_never_overfill_the_slot(app):
     slot = factories.slot(audience="school", days_ahead=10, capacity=100)
     classes = [factories.booked_visit(slot, factories.user("teacher"), students=20, adults=1).id for _ in range(4)]
     # 84 places taken, 16 left: one class of the four can grow by 11.
-    outcomes = _race(app, [_change_job(booking_id, 30, 2) for booking_id in classes])
+    outcomes = race(app, [_change_job(booking_id, 30, 2) for booking_id in classes])
 
     assert sorted(outcomes) == ["changed", "slot_full", "slot_full", "slot_full"]
     assert db.session.get(Slot, slot.id).taken == _held(slot.id) == 95
@@ -239,7 +216,7 @@ def test_classes_growing_at_once_never_overfill_the_slot(app):
 def test_one_change_sent_several_times_at_once_takes_its_places_once(app):
     slot = factories.slot(audience="school", days_ahead=10, capacity=100)
     booking = factories.booked_visit(slot, factories.user("teacher"), students=20, adults=1)
-    outcomes = _race(app, [_change_job(booking.id, 30, 2) for _ in range(6)])
+    outcomes = race(app, [_change_job(booking.id, 30, 2) for _ in range(6)])
 
     assert "changed" in outcomes and set(outcomes) <= {"changed", "booking_changed"}
     booking = _fresh(booking)
@@ -250,7 +227,7 @@ def test_growing_shrinking_and_cancelling_one_class_at_once_loses_no_place(app):
     slot = factories.slot(audience="school", days_ahead=10, capacity=100)
     other = factories.booked_visit(slot, factories.user("teacher"), students=40, adults=2)
     booking = factories.booked_visit(slot, factories.user("teacher"), students=20, adults=1)
-    _race(app, [_change_job(booking.id, 30, 2), _change_job(booking.id, 15, 1), _cancel_job(booking.id),
+    race(app, [_change_job(booking.id, 30, 2), _change_job(booking.id, 15, 1), _cancel_job(booking.id),
                 _change_job(other.id, 50, 3)])
 
     assert db.session.get(Slot, slot.id).taken == _held(slot.id)

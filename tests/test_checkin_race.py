@@ -1,9 +1,6 @@
 """Two gates scan one ticket at the same instant: it admits exactly once, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from sqlalchemy import func, select
 
@@ -12,35 +9,14 @@ from app.accounts.tokens import GateDevice
 from app.bookings.models import Booking, BookingStatus
 from app.checkin import services, tickets
 from app.checkin.models import CheckIn, CheckInResult
-from app.core.errors import DomainError
 from app.extensions import db
 from tests import factories
+from tests.races import race
 
 
 @pytest.fixture(autouse=True)
 def _key_dir(app, tmp_path):
     app.config["TICKET_KEY_DIR"] = str(tmp_path / "ticket_keys")
-
-
-def _race(app, jobs):
-    """Each job in its own thread and app context (own session, own connection), released together."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcome = job()
-                db.session.commit()
-                return outcome
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def _devices(venue, count: int) -> list[GateDevice]:
@@ -64,7 +40,7 @@ def test_two_or_more_gates_scanning_one_ticket_at_once_admit_it_exactly_once(app
     code = tickets.code_for_booking(booking)
     devices = _devices(slot.venue, 6)
 
-    outcomes = _race(app, [_scan(device, code, f"nonce-{n}") for n, device in enumerate(devices)])
+    outcomes = race(app, [_scan(device, code, f"nonce-{n}") for n, device in enumerate(devices)])
 
     results = [result for result, _replayed in outcomes]
     assert results.count("ok") == 1, outcomes
@@ -83,7 +59,7 @@ def test_one_scan_sent_twice_at_once_with_one_nonce_counts_once(app):
     code = tickets.code_for_booking(booking)
     [device] = _devices(slot.venue, 1)
 
-    outcomes = _race(app, [_scan(device, code, "the-same-nonce") for _ in range(4)])
+    outcomes = race(app, [_scan(device, code, "the-same-nonce") for _ in range(4)])
 
     assert [result for result, _ in outcomes] == ["ok"] * 4, outcomes
     assert sum(1 for _, replayed in outcomes if not replayed) == 1
