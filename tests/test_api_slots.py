@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bookings.services import book_individual_visit
-from app.core.time import local_today
+from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.scheduling.models import Slot
 from app.venues.models import VenueStatus
@@ -32,9 +32,25 @@ def test_a_venues_slots_come_with_local_times_and_live_places(client, app):
     [item] = response.get_json()["items"]
     day = slot.local_date.isoformat()
     assert item == {"id": slot.id, "start": f"{day}T09:00:00+08:00", "end": f"{day}T12:00:00+08:00",
-                    "capacity": 40, "available": 37, "audience": "public", "admission": "free",
+                    "capacity": 40, "available": 37, "held_for_partner_schools": 0, "audience": "public",
+                    "admission": "free",
                     "program": {"id": program.id, "title_zh": "导览", "title_en": "Tour"}, "status": "open"}
 
+
+
+def test_a_slot_says_how_many_of_its_places_left_only_partner_schools_may_take(client, app):
+    # 10 places, 5 held for partner schools until the reserve's release, 3 taken by a citizen: 7 left,
+    # of which 5 only a partner school's class may take; after the release, none are held.
+    held = factories.slot(audience="mixed", days_ahead=20, capacity=10, reserved_seats=5,
+                          reserve_until=utcnow() + timedelta(days=13))
+    released = factories.slot(held.venue, audience="mixed", days_ahead=21, capacity=10, reserved_seats=5,
+                              reserve_until=utcnow() - timedelta(minutes=1))
+    for slot in (held, released):
+        factories.booked_visit(slot, factories.user("citizen"), party_size=3)
+
+    response = client.get(f"/api/v1/venues/{held.venue_id}/slots?to={(local_today() + timedelta(days=25)).isoformat()}")
+    places = {item["id"]: (item["available"], item["held_for_partner_schools"]) for item in response.get_json()["items"]}
+    assert places == {held.id: (7, 5), released.id: (7, 0)}
 
 def test_the_range_defaults_to_the_next_30_days(client, app):
     venue = factories.venue()

@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.api import bp
 from app.api.auth import Unauthorized, current_principal
+from app.bookings.capacity import held_for_partners
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.requests import refuse_nul_in_json, request_json
-from app.core.time import local_today, parse_moment, to_local
+from app.core.time import local_today, parse_moment, to_local, utcnow
 from app.extensions import db
 from app.scheduling import services
 from app.scheduling.availability import EARLIEST, LATEST, slots_between
@@ -36,7 +37,7 @@ def api_user():
     return principal
 
 
-def slot_json(slot: Slot) -> dict:
+def slot_json(slot: Slot, now: datetime) -> dict:
     program = slot.program
     return {
         "id": slot.id,
@@ -44,6 +45,7 @@ def slot_json(slot: Slot) -> dict:
         "end": to_local(slot.ends_at).isoformat(),
         "capacity": slot.capacity,
         "available": slot.available,
+        "held_for_partner_schools": min(slot.available, held_for_partners(slot, now)),
         "audience": slot.audience.value,
         "admission": slot.admission.value,
         "program": ({"id": program.id, "title_zh": program.title_zh, "title_en": program.title_en or ""}
@@ -80,7 +82,8 @@ def list_slots(venue_id: int):
     if (last - first).days + 1 > MAX_DAYS:
         raise DomainError("invalid_parameter", _l("Ask for at most %(days)d days at once.", days=MAX_DAYS),
                           field="to")
-    items = [slot_json(s) for s in slots_between(venue, first, last)]
+    now = utcnow()
+    items = [slot_json(s, now) for s in slots_between(venue, first, last)]
     return jsonify(venue_id=venue.id, **{"from": first.isoformat(), "to": last.isoformat()}, items=items)
 
 
@@ -131,7 +134,7 @@ def create_slot(venue_id: int):
             raise _invalid(exc.message, exc.field) from None
         raise
     db.session.commit()
-    response = jsonify(slot_json(slot))
+    response = jsonify(slot_json(slot, utcnow()))
     response.status_code = 201
     response.headers["Location"] = url_for("api.list_slots", venue_id=venue.id,
                                            **{"from": slot.local_date.isoformat(), "to": slot.local_date.isoformat()})
@@ -140,13 +143,20 @@ def create_slot(venue_id: int):
 
 _SLOT_SCHEMA = {
     "type": "object",
-    "required": ["id", "start", "end", "capacity", "available", "audience", "admission", "program", "status"],
+    "required": ["id", "start", "end", "capacity", "available", "held_for_partner_schools", "audience", "admission",
+                 "program", "status"],
     "properties": {
         "id": {"type": "integer"},
         "start": {"type": "string", "format": "date-time", "description": "Local time with offset, +08:00."},
         "end": {"type": "string", "format": "date-time"},
         "capacity": {"type": "integer", "minimum": 1},
-        "available": {"type": "integer", "minimum": 0, "description": "Places left now."},
+        "available": {"type": "integer", "minimum": 0,
+                      "description": "Places left now, including those held for partner schools."},
+        "held_for_partner_schools": {
+            "type": "integer", "minimum": 0,
+            "description": "Of the places left, how many only the classes of the venue's partner schools may take "
+                           "now (馆校合作 reserve); released to everyone when the venue's release time passes. "
+                           "Anyone else may take at most available − held_for_partner_schools."},
         "audience": {"type": "string", "enum": ["public", "school", "mixed"]},
         "admission": {"type": "string", "enum": ["free", "discounted"]},
         "program": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["id", "title_zh", "title_en"],
