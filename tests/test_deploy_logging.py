@@ -177,3 +177,32 @@ def test_gunicorn_s_master_sets_up_its_logger_without_importing_the_app():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _nginx_logged_uri(uri: str) -> str:
+    """What the sample nginx configuration (docs/deploy/nginx.conf) writes to its access log for
+    ``uri``: its ``map $uri $scivisit_logged_uri``, regexes tried in order as nginx does."""
+    text = (ROOT / "docs/deploy/nginx.conf").read_text()
+    block = re.search(r"map \$uri \$scivisit_logged_uri \{(.*?)\n\}", text, re.S).group(1)
+    for pattern, value in re.findall(r'^\s*"~(.+?)"\s+"(.*?)";', block, re.M):
+        found = re.search(pattern.replace("(?<", "(?P<").replace("\\\\", "\\"), uri)
+        if found:
+            return re.sub(r"\$\{(\w+)\}", lambda name: found.group(name.group(1)), value)
+    assert re.search(r"^\s*default\s+\$uri;", block, re.M)
+    return uri
+
+
+def test_nginx_logs_every_secret_token_path_as_the_app_does(app):
+    # Every route with a text argument named like "token" (what the app redacts; a numeric token_id is
+    # no secret): nginx's sample configuration must hide the same token, or its log holds what ours do not.
+    adapter = app.url_map.bind("scivisit.example.gov.cn")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        secrets = set(re.findall(r"<(?:string:)?(\w*token\w*)>", rule.rule))
+        if secrets:
+            path = adapter.build(rule.endpoint, {name: "very-secret" if name in secrets else 7 for name in rule.arguments})
+            assert _nginx_logged_uri(path) == path.replace("very-secret", "[redacted]"), rule.rule
+            checked += 1
+    assert checked >= 3
+    assert _nginx_logged_uri("/venues/7") == "/venues/7"
+    assert _nginx_logged_uri("/walk-in/7") == "/walk-in/7"
