@@ -33,12 +33,15 @@ def create_app(config: str | type | None = None) -> Flask:
     from app.core import requests as request_guards
 
     request_guards.init_url_converters(app)
+    from app.core import prefs
+
+    prefs.init_choices(app)  # before the extensions' request hooks, which may refuse a request
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
 
     from app.core.errors import register_error_handlers
-    from app.core import prefs, templating
+    from app.core import templating
 
     register_error_handlers(app)
     # The language first: a request the guards refuse is still answered in the ``?lang=`` it asked for.

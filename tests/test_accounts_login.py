@@ -52,6 +52,18 @@ def test_five_failures_lock_the_account_with_the_same_neutral_message(client, ap
     assert client.get("/me").status_code == 302
 
 
+def test_a_refused_login_says_how_many_tries_pause_signing_in_and_for_how_long(client, app):
+    # One typo must not read as "your account may be locked"; five in a row must say how long to wait.
+    app.config.update(LOGIN_LOCKOUT_THRESHOLD=5, LOGIN_LOCKOUT_MINUTES=15)
+    factories.user("citizen", email="known@example.com")
+    first = client.post("/login", data={"email": "known@example.com", "password": "wrong-pass"}, query_string={"lang": "en"})
+    summary = _error_summary(first)
+    assert "Email or password is incorrect." in summary
+    assert "After 5 wrong tries in a row, signing in pauses for 15 minutes" in summary
+    assert "locked" not in summary
+    assert "Forgot your password?" in summary
+
+
 def test_locked_account_opens_again_after_the_lock_time(client, auth, app):
     user = factories.user("citizen", email="known@example.com")
     for _ in range(5):

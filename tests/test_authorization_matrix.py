@@ -95,6 +95,7 @@ def world(app) -> World:
     ids["schedule"] = schedule.id
     ids["staff_x"] = users["staff_x"].id
     ids["manager_x"] = users["manager_x"].id
+    ids["admin_a"] = users["admin_a"].id
     from app.notifications.models import OutboxMessage
     ids["outbox_message"] = db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id).limit(1))
     from app.accounts.sign_ins import record_sign_in
@@ -205,6 +206,8 @@ ROUTES = [
     ("GET", "/manage/reports/{year}.xlsx", MANAGERS),
     ("POST", "/manage/reports/{year}/text", MANAGERS),
     ("POST", "/manage/reports/{year}/submit", MANAGERS),
+    ("GET", "/manage/evaluation", MANAGERS),
+    ("GET", "/manage/evaluation/{year}", MANAGERS),  # their own venue's: no URL names another's
     # Gate
     ("GET", "/scan", GATE),
     ("POST", "/scan", GATE),
@@ -217,6 +220,10 @@ ROUTES = [
     ("GET", "/admin/mail", ("city",)),  # the site's undelivered e-mail is the city's to deal with
     ("POST", "/admin/mail/{outbox_message}/send-again", ("city",)),
     ("POST", "/admin/mail/{outbox_message}/dismiss", ("city",)),
+    ("POST", "/admin/mail/selected/send-again", ("city",)),
+    ("POST", "/admin/mail/selected/dismiss", ("city",)),
+    ("GET", "/admin/mail/send-again-all", ("city",)),
+    ("POST", "/admin/mail/send-again-all", ("city",)),
     ("POST", "/admin/teachers/{teacher_unverified}/verify", ("admin_a", "city")),
     ("GET", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
     ("POST", "/admin/teachers/{teacher_unverified}/reject", ("admin_a", "city")),
@@ -226,6 +233,10 @@ ROUTES = [
     ("POST", "/admin/people/{staff_x}/reinstate", ("admin_a", "city")),
     ("GET", "/admin/people/{staff_x}/close", ("city",)),  # closing for good is the city's
     ("POST", "/admin/people/{staff_x}/close", ("city",)),
+    ("GET", "/admin/district-admins", ("city",)),  # only the city gives a district an administrator
+    ("POST", "/admin/district-admins", ("city",)),
+    ("POST", "/admin/district-admins/{admin_a}/invitation", ("city",)),  # admin_a has a password: said, not done
+    ("POST", "/admin/district-admins/{admin_a}/invitation/withdraw", ("city",)),
     ("GET", "/admin/schools", ADMINS),
     ("GET", "/admin/schools/new", ADMINS),
     ("POST", "/admin/schools/new", ADMINS),
@@ -246,12 +257,15 @@ ROUTES = [
     ("GET", "/admin/themed-days/{themed_day}", ("city",)),
     ("POST", "/admin/themed-days/{themed_day}", ("city",)),
     ("GET", "/admin/equity", ADMINS),
+    ("GET", "/admin/equity/schools.csv", ADMINS),  # each district admin gets their own district's schools
     ("GET", "/admin/reports", ADMINS),
+    ("GET", "/admin/reports.csv", ADMINS),  # each district admin gets their own district's list
     ("GET", "/admin/reports/{venue_x}/{year}", ("admin_a", "city")),
     ("GET", "/admin/reports/{venue_x}/{year}.xlsx", ("admin_a", "city")),
     ("POST", "/admin/reports/{venue_x}/{year}/return", ("city",)),
-    ("GET", "/admin/evaluation", ("city",)),
+    ("GET", "/admin/evaluation", ADMINS),  # a district admin reads their district's, read only
     ("POST", "/admin/evaluation", ("city",)),
+    ("GET", "/admin/evaluation.csv", ADMINS),
     # API (bearer tokens)
     ("POST", "/api/v1/auth/token", EVERYONE),
     ("GET", "/api/v1/openapi.json", EVERYONE),

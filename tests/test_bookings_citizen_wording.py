@@ -26,8 +26,10 @@ def _en_day(day: date) -> str:
 
 
 def _text(response) -> str:
-    """What a person reads: the page without its tags, spaces collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+    """What a person reads: the page without its tags, spaces collapsed; inline ones (a day's parts,
+    ``local_day``) join their words as the browser does."""
+    html = re.sub(r"<wbr>|</?span[^>]*>", "", response.get_data(as_text=True))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def _citizen_with_a_visit(**kw):

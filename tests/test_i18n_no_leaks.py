@@ -310,13 +310,15 @@ PAGES = {
         ("/manage/programs/new", 200), ("/manage/programs/{program}/edit", 200), ("/manage/slots", 200),
         ("/manage/slots/new", 200), ("/manage/slots/{public_slot}", 200), ("/manage/schedules/new", 200),
         ("/manage/closures", 200), ("/manage/rules", 200), ("/manage/gates", 200), ("/manage/poster", 200),
-        ("/manage/reports/{last_year}", 200), ("/bookings/{citizen_booking}", 200),
+        ("/manage/reports/{last_year}", 200), ("/manage/evaluation/{last_year}", 200),
+        ("/bookings/{citizen_booking}", 200),
     ],
     "district_admin": [
         ("/me", 200), ("/admin/teachers", 200), ("/admin/teachers/{teacher_unverified}/reject", 200),
         ("/admin/schools", 200), ("/admin/schools/new", 200), ("/admin/schools/{school}/edit", 200),
         ("/admin/venues", 200), ("/admin/venues/{venue}", 200), ("/admin/equity", 200), ("/admin/reports", 200),
         ("/admin/reports?year={year}", 200), ("/admin/reports/{venue}/{last_year}", 200),
+        ("/admin/evaluation?year={last_year}", 200),
     ],
     "city_admin": [
         ("/me", 200), ("/admin/venues", 200), ("/admin/venues/{venue_a}", 200), ("/admin/accreditations", 200),

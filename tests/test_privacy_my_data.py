@@ -110,3 +110,18 @@ def test_the_download_is_recorded_in_the_access_log(client, auth):
     rows = db.session.scalars(select(PersonalDataAccess)).all()
     assert [(r.actor_id, r.subject_user_id, r.action) for r in rows] == [(person.id, person.id, "export_own_data")]
     assert rows[0].at > person.created_at - timedelta(seconds=1)
+
+
+def test_the_download_holds_each_message_as_it_was_sent_with_its_address_and_text(client, auth):
+    """The messages are the person's data as much as the bookings: what was written to them, and where."""
+    from app.notifications.models import OutboxMessage
+
+    person = factories.user(Role.CITIZEN, name="王小明")
+    booking = factories.booked_visit(factories.slot(days_ahead=3), person, party_size=2)
+    auth.login(person.email)
+    data = _download(client)
+    sent = db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == person.id))
+    [message] = data["messages"]
+    assert (message["to"], message["kind"], message["subject"]) == (person.email, sent.kind, sent.subject)
+    assert message["body"] == sent.body
+    assert "王小明" in message["body"] and booking.reference[:4] in message["body"]

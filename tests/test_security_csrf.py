@@ -10,6 +10,8 @@ from app.accounts.models import User
 from app.extensions import db
 from tests import factories
 
+HTML_LANG = {"en": "en", "zh": "zh-CN"}  # the page's own <html lang>
+
 
 @pytest.fixture
 def admin_page(app, client, auth):
@@ -83,3 +85,45 @@ def test_a_json_request_gets_the_apis_error_shape(client, admin_page):
 def test_the_apis_own_session_check_is_unchanged(client, admin_page):
     response = client.post("/api/v1/bookings", json={})
     assert response.status_code == 400 and response.get_json()["error"] == "csrf_failed"
+
+
+@pytest.mark.parametrize("asked, earlier, words, not_words", [
+    ("zh", "en", ("表单已过期", "返回该页面"), ("The form has expired",)),
+    ("en", "zh", ("The form has expired", "Back to the page"), ("表单已过期",)),
+])
+def test_the_expired_form_page_speaks_the_language_the_url_asks_for(client, admin_page, asked, earlier, words,
+                                                                    not_words):
+    # CSRF is checked before any view runs; the page still follows the refused request's ``?lang=``
+    # over the language chosen earlier.
+    _, person, _ = admin_page
+    client.set_cookie("lang", earlier)
+    response = client.post(f"/admin/people/{person.id}/suspend?lang={asked}", data={"reason": "x"},
+                           headers={"Referer": f"http://localhost/admin/people/{person.id}"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and f'<html lang="{HTML_LANG[asked]}"' in html
+    assert all(word in html for word in words) and not any(word in html for word in not_words)
+    assert not _suspended(person)
+
+
+@pytest.mark.parametrize("asked, earlier, message", [
+    ("zh", "en", "页面已过期，请刷新后重试。"),
+    ("en", "zh", "The page expired. Reload it and try again."),
+])
+def test_the_expired_form_json_answer_speaks_the_language_the_url_asks_for(client, admin_page, asked, earlier,
+                                                                           message):
+    _, person, _ = admin_page
+    client.set_cookie("lang", earlier)
+    response = client.post(f"/admin/people/{person.id}/suspend?lang={asked}",
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.get_json() == {"error": "csrf_failed", "message": message}
+    assert not _suspended(person)
+
+
+def test_the_expired_form_page_follows_the_persons_saved_language(client, admin_page):
+    # Pins the rule after ``?lang=``, unchanged: the account's language over the device's cookie.
+    admin, person, _ = admin_page
+    admin.locale = "zh"
+    db.session.commit()
+    client.set_cookie("lang", "en")
+    html = client.post(f"/admin/people/{person.id}/suspend").get_data(as_text=True)
+    assert "表单已过期" in html and "The form has expired" not in html

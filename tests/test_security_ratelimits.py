@@ -11,6 +11,7 @@ from tests.conftest import _empty_tables, _fresh_g, make_config
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 WRONG_LOGIN = {"email": "nobody@example.com", "password": "not-the-password"}
+HTML_LANG = {"en": "en", "zh": "zh-CN"}  # the page's own <html lang>
 
 
 def _limited_app(database_url, **overrides):
@@ -161,3 +162,102 @@ def test_login_guessing_at_one_account_is_limited_but_not_other_people_at_the_sa
     assert guesser.post("/login", data={"email": "target@example.com", "password": "guess"}).status_code == 429
     neighbour = _client(limited_app, address)
     assert neighbour.post("/login", data=WRONG_LOGIN).status_code != 429
+
+
+@pytest.mark.parametrize("asked, earlier, words, not_words", [
+    ("zh", "en", ("请求过于频繁", "秒后再试"), ("Too many requests", "Please wait")),
+    ("en", "zh", ("Too many requests", "Please wait"), ("请求过于频繁",)),
+])
+def test_the_429_page_speaks_the_language_the_url_asks_for(limited_app, asked, earlier, words, not_words):
+    # The limiter refuses before any view runs; the page is still in the ``?lang=`` of the refused
+    # request, over the language chosen earlier on this device.
+    browser = _client(limited_app, _random_address())
+    browser.set_cookie("lang", earlier)
+    for _ in range(10):
+        browser.post("/login", data=WRONG_LOGIN)
+    refused = browser.post(f"/login?lang={asked}", data=WRONG_LOGIN)
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert f'<html lang="{HTML_LANG[asked]}"' in html
+    assert all(word in html for word in words) and not any(word in html for word in not_words)
+
+
+@pytest.mark.parametrize("asked, browser_language, message", [
+    ("zh", "en", "操作过于频繁"),
+    ("en", "zh", "You have tried this too often"),
+])
+def test_the_apis_429_speaks_the_language_the_url_asks_for(limited_app, asked, browser_language, message):
+    api = _client(limited_app, _random_address())
+    api.environ_base["HTTP_ACCEPT_LANGUAGE"] = browser_language
+    for _ in range(10):
+        api.post("/api/v1/auth/token", json=WRONG_LOGIN)
+    refused = api.post(f"/api/v1/auth/token?lang={asked}", json=WRONG_LOGIN)
+
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "rate_limited"
+    assert refused.get_json()["message"].startswith(message)
+
+
+def test_without_lang_in_the_url_the_429_page_follows_the_language_chosen_earlier(limited_app):
+    # Pins the other rules, unchanged: the device's earlier choice over the browser's language.
+    browser = _client(limited_app, _random_address())
+    browser.set_cookie("lang", "zh")
+    for _ in range(10):
+        browser.post("/login", data=WRONG_LOGIN)
+    refused = browser.post("/login", data=WRONG_LOGIN)
+    assert refused.status_code == 429 and "请求过于频繁" in refused.get_data(as_text=True)
+
+
+@pytest.fixture
+def app_wide_limited_app(database_url, _migrated):
+    # A limit on every route (Flask-Limiter's RATELIMIT_APPLICATION) is checked before any of the app's
+    # own request hooks, unlike the limits on routes above, which are checked as their view starts.
+    from app.extensions import limiter
+
+    app = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_APPLICATION="3 per minute")
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            _empty_tables()
+            db.engine.dispose()
+    finally:
+        # The one Limiter of the process keeps the first application limit it is given, for every app
+        # made after: later tests' apps have none.
+        limiter.limit_manager.set_application_limits([])
+
+
+@pytest.mark.parametrize("asked, earlier, words, not_words", [
+    ("zh", "en", ("请求过于频繁", "秒后再试"), ("Too many requests", "Please wait")),
+    ("en", "zh", ("Too many requests", "Please wait"), ("请求过于频繁",)),
+])
+def test_a_429_refused_before_any_view_speaks_the_language_the_url_asks_for(app_wide_limited_app, asked, earlier,
+                                                                            words, not_words):
+    browser = _client(app_wide_limited_app, _random_address())
+    browser.set_cookie("lang", earlier)
+    for _ in range(3):
+        browser.get("/login")
+    refused = browser.get(f"/login?lang={asked}")
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert f'<html lang="{HTML_LANG[asked]}"' in html
+    assert all(word in html for word in words) and not any(word in html for word in not_words)
+
+
+@pytest.mark.parametrize("asked, browser_language, message", [
+    ("zh", "en", "操作过于频繁"),
+    ("en", "zh", "You have tried this too often"),
+])
+def test_an_api_429_refused_before_any_view_speaks_the_language_the_url_asks_for(app_wide_limited_app, asked,
+                                                                                 browser_language, message):
+    api = _client(app_wide_limited_app, _random_address())
+    api.environ_base["HTTP_ACCEPT_LANGUAGE"] = browser_language
+    for _ in range(3):
+        api.get("/api/v1/venues")
+    refused = api.get(f"/api/v1/venues?lang={asked}")
+
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "rate_limited"
+    assert refused.get_json()["message"].startswith(message)

@@ -375,3 +375,54 @@ def test_the_admins_list_of_reports_tells_a_returned_report_from_one_never_filed
     [quiet_row] = [row for head, row in rows.items() if quiet_venue.name_en in head]
     assert "Returned to the venue" in returned_row and "Not yet submitted" not in returned_row
     assert "Not yet submitted" in quiet_row
+
+
+# --- how far the figures go ------------------------------------------------------------------------
+
+def xlsx_summary(client, path: str) -> dict:
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(path)
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    # An empty value (the remarks of a report not written yet) leaves its row one cell long.
+    return {row[0]: (row + (None,))[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+
+
+def test_a_finished_years_report_counts_the_whole_year_with_no_through_date(client, auth):
+    venue = registered_venue()
+    auth.login(manager_of(venue).email)
+    page = client.get(f"/manage/reports/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert f"bookings of all of {LAST_YEAR}." in page and " through " not in page
+    assert "Figures through" not in xlsx_summary(client, f"/manage/reports/{LAST_YEAR}.xlsx?lang=en")
+
+    auth.logout()
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    page = client.get(f"/admin/reports/{venue.id}/{LAST_YEAR}?lang=en").get_data(as_text=True)
+    assert f"bookings of all of {LAST_YEAR}." in page and " through " not in page
+    assert "Figures through" not in xlsx_summary(client, f"/admin/reports/{venue.id}/{LAST_YEAR}.xlsx?lang=en")
+
+
+def test_the_running_years_report_runs_through_today(client, auth):
+    # Pins what must not change: the year under way is counted up to today, on the page and in the XLSX.
+    venue = registered_venue()
+    auth.login(manager_of(venue).email)
+    today = local_today().isoformat()
+    page = client.get(f"/manage/reports/{THIS_YEAR}?lang=en").get_data(as_text=True)
+    assert f"bookings through {today}." in page and "of all of" not in page
+    assert xlsx_summary(client, f"/manage/reports/{THIS_YEAR}.xlsx?lang=en")["Figures through"] == today
+
+
+def test_a_year_not_started_has_no_report_to_count_yet(client, auth):
+    # Pins what must not change: next year's report is not offered, on any of its addresses.
+    venue = registered_venue()
+    auth.login(manager_of(venue).email)
+    assert client.get(f"/manage/reports/{THIS_YEAR + 1}").status_code == 404
+    assert client.get(f"/manage/reports/{THIS_YEAR + 1}.xlsx").status_code == 404
+    auth.logout()
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    assert client.get(f"/admin/reports/{venue.id}/{THIS_YEAR + 1}").status_code == 404
+    assert client.get(f"/admin/reports/{venue.id}/{THIS_YEAR + 1}.xlsx").status_code == 404
+    assert client.get(f"/admin/reports?year={THIS_YEAR + 1}").status_code == 400

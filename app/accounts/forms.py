@@ -161,6 +161,13 @@ class ManagerForm(StaffForm):
     submit = SubmitField(_l("Add the manager"))
 
 
+class DistrictAdminForm(StaffForm):
+    """The city admin invites a district's administrator, who chooses the password from an email."""
+
+    district = SelectField(_l("District"), validators=[DataRequired()])
+    submit = SubmitField(_l("Send the invitation"))
+
+
 class PeopleFilterForm(Form):
     """The administrators' list of accounts, filtered from the query string (choices set by the view)."""
 

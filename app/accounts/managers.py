@@ -117,7 +117,7 @@ def withdraw_manager_invitation(admin: User, venue, person: User) -> None:
     may have reached them."""
     _invited_manager(admin, venue, person)
     record_access(admin, AccessAction.WITHDRAW_INVITATION, person, detail=str(venue.id))
-    erase_account(person, keep_message=withdraw_invitation(person, venue))
+    erase_account(person, keep_message=withdraw_invitation(person, venue_name_for(person, venue)))
 
 
 def _refused_existing() -> DomainError:
@@ -130,7 +130,7 @@ def _refused_existing() -> DomainError:
 def _invite(venue, person: User, link_for: Callable[[str], str]) -> None:
     venue_name = venue_name_for(person, venue)
     queue_invitation(
-        person, venue, kind="manager_invitation", link_for=link_for,
+        person, venue_name, kind="manager_invitation", link_for=link_for,
         subject=_l("You are now a manager of %(venue)s on SciVisit", venue=venue_name),
         added=paragraphs(
             _l("The science association has made you a manager of %(venue)s on SciVisit.", venue=venue_name),

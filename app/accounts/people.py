@@ -119,7 +119,8 @@ class AccountEvent:
 
 _HISTORY_ACTIONS = (AccessAction.SUSPEND_ACCOUNT, AccessAction.REINSTATE_ACCOUNT, AccessAction.ADD_VENUE_STAFF,
                     AccessAction.REMOVE_VENUE_STAFF, AccessAction.ADD_VENUE_MANAGER, AccessAction.RESEND_INVITATION,
-                    AccessAction.WITHDRAW_INVITATION)
+                    AccessAction.WITHDRAW_INVITATION, AccessAction.INVITE_DISTRICT_ADMIN,
+                    AccessAction.RESEND_DISTRICT_ADMIN_INVITATION)
 
 
 def account_history(person: User, limit: int = 20) -> list[AccountEvent]:

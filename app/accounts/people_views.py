@@ -2,15 +2,17 @@
 and closing it. Who may do what is in ``people.py``."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import functools
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from app.accounts import people
-from app.accounts.forms import (CloseAccountForm, PeopleFilterForm, ReinstateAccountForm,
-                                SuspendAccountForm)
+from app.accounts import district_admins, people
+from app.accounts.forms import (CloseAccountForm, ConfirmForm, DistrictAdminForm, PeopleFilterForm,
+                                ReinstateAccountForm, SuspendAccountForm)
 from app.accounts.models import Role, User
 from app.accounts.views import bp
 from app.core.authz import authorize
@@ -20,8 +22,8 @@ from app.core.i18n import localized
 from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.core.time import utcnow
 from app.districts.services import district_choices
-from app.extensions import db
-from app.notifications.services import after_commit_delivery
+from app.extensions import db, limiter
+from app.notifications.services import after_commit_delivery, site_url
 from app.privacy.services import AccessAction, access_detail, action_label, record_access
 from app.schools.forms import select_choices
 
@@ -169,3 +171,86 @@ def close_account(user_id: int):
     return render_template("accounts/close_account.html", person=person, form=form,
                            district=people.district_of(person), venue_left=venue_left,
                            refused=people.refusal(current_user, person, people.AccountAction.CLOSE)), status
+
+
+# --- district administrators (the city admin invites them) --------------------------------------
+
+def _password_link(token: str) -> str:
+    return site_url(url_for("accounts.reset_password", token=token))
+
+
+def _district_admins_page(form=None, status: int = 200):
+    if form is None:
+        form = DistrictAdminForm(formdata=None)
+    form.district.choices = select_choices(district_choices(blank_label=_l("Choose the district")))
+    admins = district_admins.district_admins()
+    record_access(current_user, AccessAction.VIEW_PEOPLE_LIST, detail="district_admins")
+    db.session.commit()
+    return render_template("accounts/district_admins.html", form=form, admins=admins,
+                           invitation_form=ConfirmForm(formdata=None)), status
+
+
+@bp.route("/admin/district-admins", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])  # each accepted form sends an email
+def district_admin_list():
+    authorize(district_admins.can_invite_district_admins(current_user))
+    if request.method == "GET":
+        return _district_admins_page()
+    form = DistrictAdminForm()
+    form.district.choices = select_choices(district_choices(blank_label=_l("Choose the district")))
+    if form.validate_on_submit():
+        try:
+            person = district_admins.invite_district_admin(
+                current_user, email=form.email.data, name=form.name.data, district_code=form.district.data,
+                link_for=_password_link)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            after_commit_delivery()
+            flash(_("We have invited %(name)s to administer %(district)s: they can sign in once they have chosen "
+                    "a password from the link we emailed to %(email)s.", name=person.name,
+                    district=localized(person.district, "name"), email=person.email), "success")
+            return redirect(url_for("accounts.district_admin_list"))
+    return _district_admins_page(form, 400)
+
+
+def _district_admin_invitation(user_id: int, act, done):
+    """Run ``act(admin, person)`` on an invited district admin's invitation, then say ``done(name, email)``."""
+    authorize(district_admins.can_invite_district_admins(current_user))
+    person = db.session.get(User, user_id)
+    if person is None or person.role != Role.DISTRICT_ADMIN:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name, email = person.name, person.email  # a withdrawn account is gone afterwards
+    try:
+        act(current_user, person)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        after_commit_delivery()
+        flash(done(name, email), "success")
+    return redirect(url_for("accounts.district_admin_list"))
+
+
+@bp.post("/admin/district-admins/<int:user_id>/invitation")
+@login_required
+@limiter.limit("30 per hour")  # each one sends an email
+def resend_district_admin_invitation(user_id: int):
+    return _district_admin_invitation(
+        user_id, functools.partial(district_admins.resend_district_admin_invitation, link_for=_password_link),
+        lambda name, email: _("We have emailed %(email)s a new link to choose a password.", email=email))
+
+
+@bp.post("/admin/district-admins/<int:user_id>/invitation/withdraw")
+@login_required
+def withdraw_district_admin_invitation(user_id: int):
+    return _district_admin_invitation(
+        user_id, district_admins.withdraw_district_admin_invitation,
+        lambda name, email: _("The invitation of %(name)s is withdrawn: the link we emailed no longer works.",
+                              name=name))

@@ -188,9 +188,13 @@ def authenticate(email: str, password: str) -> User:
     account exists, so the form cannot be used to discover who is registered.
     """
     config = current_app.config
-    generic = DomainError("invalid_credentials", _l("Email or password is incorrect, or the account is "
-                                                     "temporarily locked. Try again later or reset your "
-                                                     "password."), status=401)
+    # One answer for a typo and a lock alike, so that it says nothing of the account, yet tells a
+    # person who keeps trying what happens and for how long, instead of hinting at a lock after one typo.
+    generic = DomainError("invalid_credentials", _l("Email or password is incorrect. After %(tries)d wrong tries "
+                                                     "in a row, signing in pauses for %(minutes)d minutes. Forgot "
+                                                     "your password? You can set a new one.",
+                                                     tries=config["LOGIN_LOCKOUT_THRESHOLD"],
+                                                     minutes=config["LOGIN_LOCKOUT_MINUTES"]), status=401)
     user = user_by_email(email)
     now = utcnow()
     usable = user is not None and not user.is_disabled
@@ -305,8 +309,25 @@ def register_account(*, email: str, password: str, name: str, phone: str, role: 
         school = db.session.get(School, school_id) if school_id else None
         if school is None or not school.is_active:
             raise DomainError("school_required", _l("Choose your school."), field="school_id")
-    return create_user(email=email, password=password, name=name, phone=phone, role=role,
+    user = create_user(email=email, password=password, name=name, phone=phone, role=role,
                        school=school, consent=True)
+    if school is not None:
+        _tell_district_of_teacher(user, school)
+    return user
+
+
+def _tell_district_of_teacher(teacher: User, school: School) -> None:
+    """E-mail the admins of the school's district that a teacher waits for them to vouch for them."""
+    from app.accounts.district_admins import tell_district_admins  # it imports this module
+    from app.core.i18n import localized
+
+    def write(locale: str) -> tuple:
+        school_name = localized(school, "name", locale)
+        return (_l("A teacher waits for verification: %(name)s, %(school)s", name=teacher.name, school=school_name),
+                _l("%(name)s has registered as a teacher of %(school)s and waits for you to verify it.",
+                   name=teacher.name, school=school_name))
+
+    tell_district_admins(school.district_code, kind="teacher_registered", write=write, queue_path="/admin/teachers")
 
 
 # --- Correcting one's own details ---------------------------------------------------------------

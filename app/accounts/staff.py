@@ -123,7 +123,7 @@ def _refused_existing() -> DomainError:
 def _invite(manager: User, venue, person: User, link_for: Callable[[str], str]) -> None:
     venue_name = venue_name_for(person, venue)
     queue_invitation(
-        person, venue, kind="staff_invitation", link_for=link_for,
+        person, venue_name, kind="staff_invitation", link_for=link_for,
         subject=_l("You have been added to the staff of %(venue)s on SciVisit", venue=venue_name),
         added=_l("%(manager)s has added you to the staff of %(venue)s on SciVisit: you can check visitors' "
                  "tickets in at the gate.", manager=manager.name, venue=venue_name),
@@ -155,7 +155,7 @@ def withdraw_staff_invitation(manager: User, venue, person: User) -> None:
     _check_staff_member(manager, venue, person)
     check_invitation_open(person)
     record_access(manager, AccessAction.WITHDRAW_INVITATION, person, detail=str(venue.id))
-    told = withdraw_invitation(person, venue)
+    told = withdraw_invitation(person, venue_name_for(person, venue))
     if _ever_removed_from_staff(person):
         person.role, person.venue_id, person.is_disabled = Role.CITIZEN, None, True
         db.session.flush()

@@ -119,4 +119,6 @@ def remove_staff(user_id: int):
             flash(_("%(name)s has been removed from your staff and can no longer sign in or check tickets in.",
                     name=person.name), "success")
         return redirect(url_for("accounts.manage_staff"))
+    record_access(current_user, AccessAction.VIEW_ACCOUNT, person)  # the page shows their name, e-mail and phone
+    db.session.commit()
     return render_template("accounts/remove_staff.html", venue=venue, person=person, form=form), form_status(form)

@@ -146,9 +146,15 @@ def register():
 @bp.get("/me")
 @login_required
 def dashboard():
-    pending_teachers = None
+    pending_teachers = pending_venues = None
     if services.can_review_teachers(current_user):
         pending_teachers = services.count_teachers_awaiting_verification(current_user)
+    if current_user.role in (Role.DISTRICT_ADMIN, Role.CITY_ADMIN):
+        # Registrations wait on the reviewer as teachers do: say how many, from the review queue itself.
+        from app.venues.models import VenueStatus
+        from app.venues.services import review_queue
+
+        pending_venues = review_queue(current_user, VenueStatus.SUBMITTED, 1, 1).total
     # The city admin runs the site: e-mail that is not going out must reach someone who reads a page.
     overdue_mail = count_overdue() if current_user.role == Role.CITY_ADMIN else None
     # A class request undecided when its visit starts lapses: the manager sees how many wait.
@@ -156,7 +162,8 @@ def dashboard():
     if current_user.role == Role.VENUE_MANAGER and current_user.venue_id is not None:
         pending_requests = count_venue_requests(current_user.venue_id, utcnow())
     return render_template("accounts/dashboard.html", user=current_user, Role=Role,
-                           pending_teachers=pending_teachers, overdue_mail=overdue_mail,
+                           pending_teachers=pending_teachers, pending_venues=pending_venues,
+                           overdue_mail=overdue_mail,
                            pending_requests=pending_requests)
 
 
@@ -313,6 +320,8 @@ def reject_teacher(user_id: int):
             flash(_("The registration of %(name)s was rejected: they have been told why, and their account and "
                     "details have been deleted.", name=name), "success")
             return redirect(url_for("accounts.teacher_queue"))
+    record_access(current_user, "view_account", teacher)  # the page shows their name, school and phone
+    db.session.commit()
     return render_template("accounts/reject_teacher.html", form=form, teacher=teacher), form_status(form)
 
 

@@ -210,7 +210,9 @@ OPENAPI = {
                     "`program_grade` (the program is not made for the class's grade), `invalid_program` (not "
                     "the slot's own program, or not one of the venue's active programs), "
                     "`idempotency_key_reused` (409: the `Idempotency-Key` came before with another slot, "
-                    "party or class; nothing is booked)."),
+                    "party or class; nothing is booked), `slot_corrected` (409: the venue changed the slot's "
+                    "time, audience, admission or program while the booking was made; nothing is booked: "
+                    "read the slot again)."),
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 64},
                                 "description": "Repeat a request with the same key to get the same booking "

@@ -248,6 +248,10 @@ OPENAPI = {
                                                                "students": {"type": ["integer", "null"]},
                                                                "adults": {"type": ["integer", "null"]}}},
                 "checkin": {"type": "object", "description": "This attempt: id, at, gate."},
+                "replaced_walk_in": {"type": "object", "description": (
+                    "The booker registered at the venue's walk-in poster earlier that day, signed in: this "
+                    "many of those people are now counted on the ticket instead, so they count once."),
+                    "properties": {"persons": {"type": "integer"}}},
                 "previous": {"type": "object", "description": "For already_checked_in: when and at which gate."},
             },
         },

@@ -5,15 +5,26 @@ headcount, declining, waitlist promotion, a manager resizing the slot — goes t
 functions. Each is a single conditional UPDATE: the database checks and changes the counter
 in one statement, so two workers (or two machines) can never both take the last place. The
 CHECK constraints on ``slots`` back the rule up.
+
+A manager's correction of a slot's terms (its time, audience, admission, program) is decided by the
+same row: ``set_terms`` changes them only while no place is held, and a new booking takes its places
+only while the terms are still those its booker was shown (``take_seats(..., as_seen=...)``). Whichever
+UPDATE reaches the row first wins; the other changes nothing.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
+from app.bookings.models import Booking, BookingStatus
+from app.core.errors import DomainError
 from app.extensions import db
 from app.scheduling.models import Slot, SlotStatus
+
+# What a booker agrees to: a correction may change these only while nobody holds a place.
+TERMS = ("starts_at", "ends_at", "audience", "admission", "program_id")
 
 
 def _held_back_for_partners(now: datetime):
@@ -28,18 +39,50 @@ def _held_back_for_partners(now: datetime):
     )
 
 
-def take_seats(slot_id: int, seats: int, *, partner: bool, now: datetime) -> bool:
-    """Hold ``seats`` places on an open slot if they fit; ``False`` if they do not."""
+class SlotCorrected(DomainError):
+    """The venue corrected the slot after the booker was shown it: nothing is booked."""
+
+    def __init__(self):
+        super().__init__("slot_corrected", _l("The venue has just changed this time, so nothing was booked. "
+                                              "Please check the new time and book again if it suits you."),
+                         status=409)
+
+
+def terms_of(slot: Slot) -> dict:
+    """The slot's terms as loaded now: what a booking's checks read and its booker is shown."""
+    return {name: getattr(slot, name) for name in TERMS}
+
+
+def _unchanged(terms: dict):
+    return sa.and_(*(getattr(Slot, name).is_not_distinct_from(value) for name, value in terms.items()))
+
+
+def take_seats(slot_id: int, seats: int, *, partner: bool, now: datetime, as_seen: dict | None = None) -> bool:
+    """Hold ``seats`` places on an open slot if they fit; ``False`` if they do not.
+
+    A new booking passes ``as_seen``, the ``terms_of`` the slot it checked: if the venue has corrected
+    them since (``set_terms``), ``SlotCorrected`` is raised rather than holding places on a time the
+    booker did not choose."""
     limit = Slot.capacity if partner else Slot.capacity - _held_back_for_partners(now)
+    conditions = [Slot.id == slot_id, Slot.status == SlotStatus.OPEN, Slot.taken + seats <= limit]
+    if as_seen is not None:
+        conditions.append(_unchanged(as_seen))
     result = db.session.execute(
         sa.update(Slot)
-        .where(Slot.id == slot_id, Slot.status == SlotStatus.OPEN, Slot.taken + seats <= limit)
+        .where(*conditions)
         .values(taken=Slot.taken + seats,
                 partner_taken=Slot.partner_taken + (seats if partner else 0)),
         execution_options={"synchronize_session": False},
     )
     _expire(slot_id)
-    return result.rowcount == 1
+    if result.rowcount == 1:
+        return True
+    # Not taken: full, or corrected meanwhile (PostgreSQL re-read the row once the correction
+    # committed; this statement reads it as committed too).
+    if as_seen is not None and db.session.scalar(
+            sa.select(Slot.id).where(Slot.id == slot_id, _unchanged(as_seen))) is None:
+        raise SlotCorrected()
+    return False
 
 
 def held_for_partners(slot: Slot, now: datetime) -> int:
@@ -90,6 +133,22 @@ def set_capacity(slot_id: int, capacity: int) -> bool:
         .where(Slot.id == slot_id, Slot.taken <= capacity)
         .values(capacity=capacity, reserved_seats=reserved,
                 reserve_until=sa.case((reserved > 0, Slot.reserve_until), else_=None)),
+        execution_options={"synchronize_session": False},
+    )
+    _expire(slot_id)
+    return result.rowcount == 1
+
+
+def set_terms(slot_id: int, values: dict) -> bool:
+    """Correct an open slot's terms (``values``: its ``TERMS`` and what follows from them) unless
+    anyone holds a place on it or waits for one; ``False`` then. A booking taking places at the same
+    moment holds the slot's row: PostgreSQL re-reads ``taken`` once it commits, SQLite's single
+    writer runs this after it, so the correction changes nothing."""
+    waiting = sa.exists().where(Booking.slot_id == slot_id, Booking.status == BookingStatus.WAITLISTED)
+    result = db.session.execute(
+        sa.update(Slot)
+        .where(Slot.id == slot_id, Slot.status == SlotStatus.OPEN, Slot.taken == 0, ~waiting)
+        .values(**values),
         execution_options={"synchronize_session": False},
     )
     _expire(slot_id)

@@ -77,6 +77,8 @@ def decline(booking_id: int):
         except DomainError as exc:  # decided, or lapsed at the start: no reason to ask for
             flash(exc.message, "error")
             return redirect(url_for("bookings.manage"))
+        record_access(current_user, "view_booking", booking)  # the page names the teacher and their mobile
+        db.session.commit()
     form = DeclineForm()
     if form.validate_on_submit():
         try:

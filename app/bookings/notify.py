@@ -15,7 +15,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 
 from app.bookings.models import BookingStatus
-from app.bookings.party import party_text
+from app.bookings.party import class_party, party_text
 from app.calendars.ics import booking_calendar, to_text
 from app.checkin import tickets
 from app.core.i18n import localized
@@ -117,10 +117,13 @@ VENUE_SUBJECTS = {
     "reapproval": _l("Class visit changed, to approve again: %(school)s, %(date)s"),
     "withdrawn": _l("Class visit request withdrawn: %(school)s, %(date)s"),
     "cancelled": _l("Class visit cancelled: %(school)s, %(date)s"),
+    "changed": _l("Class visit request changed: %(school)s, %(date)s"),
+    "resized": _l("Class visit numbers changed: %(school)s, %(date)s"),
+    "closed": _l("Class visit cancelled (teacher's account closed): %(school)s, %(date)s"),
 }
 
 
-def _venue_facts(booking, manager) -> dict:
+def _venue_facts(booking, manager, was) -> dict:
     slot = booking.slot
     program = booking.program or slot.program
     return {
@@ -135,23 +138,44 @@ def _venue_facts(booking, manager) -> dict:
         "reason": booking.cancel_reason or "",
         "url": booking_url(booking),
         "requests_url": site_url("/manage/bookings?show=requests"),
+        "was": class_party(*was) if was is not None else "",
     }
 
 
-def tell_venue(booking, event: str) -> None:
+def tell_venue(booking, event: str, *, was: tuple[int, int] | None = None) -> None:
     """Queue the e-mail for ``event`` (one of ``VENUE_SUBJECTS``) about a class visit to each active
-    manager of its venue, in their language: a request to decide (new, or ``reapproval`` of a visit
-    grown after it was approved), or the teacher's cancellation, with their reason. The teacher is
-    not named: the booking's page shows them to the venue."""
+    manager of its venue, in their language: a request to decide (new, ``changed`` in its numbers,
+    which were ``was`` (students, adults), or ``reapproval`` of a visit grown after it was approved),
+    a confirmed visit ``resized`` (numbers that were ``was``), or the visit cancelled by the teacher
+    (with their reason) or with the teacher's account (``closed``).
+    The teacher is not named: the booking's page shows them to the venue."""
     from app.accounts.managers import active_venue_managers  # it imports the venues' services, which import ours
 
     if event not in VENUE_SUBJECTS:
         raise ValueError(f"unknown venue event {event!r}")
     for manager in active_venue_managers(booking.venue_id):
-        with force_locale(recipient_locale(manager)):
-            facts = _venue_facts(booking, manager)
-            subject = str(VENUE_SUBJECTS[event]) % {
-                "school": facts["school"], "date": format_date(to_local(booking.slot.starts_at).date(), "medium")}
-            body = current_app.jinja_env.get_template(f"notifications/venue_class_{event}.txt").render(**facts)
-        queue_message(kind=f"venue_class_{event}", recipient=manager.email, subject=subject,
-                      body=re.sub(r"\n{3,}", "\n\n", body).strip() + "\n", user=manager, booking=booking)
+        subject, body = _venue_email(booking, event, manager, was)
+        queue_message(kind=f"venue_class_{event}", recipient=manager.email, subject=subject, body=body,
+                      user=manager, booking=booking)
+
+
+def _venue_email(booking, event: str, manager, was=None) -> tuple[str, str]:
+    """``(subject, body)`` of a venue's mail about a class visit, in ``manager``'s language."""
+    with force_locale(recipient_locale(manager)):
+        facts = _venue_facts(booking, manager, was)
+        subject = str(VENUE_SUBJECTS[event]) % {
+            "school": facts["school"], "date": format_date(to_local(booking.slot.starts_at).date(), "medium")}
+        body = current_app.jinja_env.get_template(f"notifications/venue_class_{event}.txt").render(**facts)
+    return subject, re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+
+
+# A venue's mail that a class is not coming is still news once the booking is anonymised; one asking it
+# to decide is not (the visit is cancelled with the account, and the venue told so, or it is past).
+VENUE_NEWS_AFTER_ERASURE = ("withdrawn", "cancelled")
+
+
+def write_again_for_venue(message, booking, manager) -> None:
+    """Write an unsent mail to ``manager`` about ``booking`` again from the booking as it now stands
+    (anonymised: no class name, no teacher's reason); its event is one of ``VENUE_NEWS_AFTER_ERASURE``."""
+    event = message.kind.removeprefix("venue_class_")
+    message.subject, message.body = _venue_email(booking, event, manager)

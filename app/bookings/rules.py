@@ -19,6 +19,9 @@ from app.venues.models import Venue
 DEFAULT_RULES = {c.name: c.default.arg for c in BookingRules.__table__.columns if c.default is not None}
 # The partner reserve (馆校合作) is held until this many days before a slot starts, then released.
 RESERVE_RELEASE_DAYS = 7
+# Which times each kind of booker may book: mixed times serve both.
+PUBLIC_AUDIENCES = (Audience.PUBLIC, Audience.MIXED)
+SCHOOL_AUDIENCES = (Audience.SCHOOL, Audience.MIXED)
 
 
 def rules_for(venue: Venue) -> BookingRules:
@@ -183,6 +186,13 @@ class Viewer:
         if self.as_class or slot.audience != Audience.MIXED:
             return None
         return window_for(slot, rules_for(venue or slot.venue), as_class=True)
+
+    def books(self, slot) -> bool:
+        """Whether this viewer may book ``slot``'s audience (a calendar's day total counts only those
+        times). Someone not signed in may yet sign in as either kind of booker."""
+        if not self.signed_in:
+            return True
+        return slot.audience in (SCHOOL_AUDIENCES if self.as_class else PUBLIC_AUDIENCES)
 
     def places(self, slot, venue_id: int, now: datetime) -> Places:
         """The places this viewer can take (``places_seen``). Someone not signed in is shown every

@@ -21,8 +21,8 @@ from app.accounts.models import Role, User
 from app.bookings import capacity, notify, queries
 from app.bookings.models import (ACTIVE_STATUSES, CLASS_ADULTS_MAX, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking,
                                  BookingKind, BookingRules, BookingStatus)
-from app.bookings.rules import (adults_needed, booking_window, cancel_deadline, is_partner, normal_class_name,
-                                places_seen, rules_for, window_for)
+from app.bookings.rules import (PUBLIC_AUDIENCES, SCHOOL_AUDIENCES, adults_needed, booking_window, cancel_deadline,
+                                is_partner, normal_class_name, places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import localized
 from app.core.time import utcnow
@@ -31,9 +31,6 @@ from app.scheduling.models import Audience, Slot, SlotStatus
 from app.scheduling.queries import active_program
 from app.venues.forms import GRADES
 from app.venues.models import VenueStatus
-
-PUBLIC_AUDIENCES = (Audience.PUBLIC, Audience.MIXED)
-SCHOOL_AUDIENCES = (Audience.SCHOOL, Audience.MIXED)
 
 
 # --- policy -------------------------------------------------------------------------------
@@ -197,6 +194,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
         return existing
     if user.role != Role.CITIZEN:
         raise Forbidden(_l("Individual visits are booked with a citizen account."))
+    as_seen = capacity.terms_of(slot)  # what the checks read: a correction meanwhile books nothing
     check_public_slot(slot, now)
     rules = rules_for(slot.venue)
     check_party(rules, party_size=party_size, children=children, guardian_confirmed=guardian_confirmed)
@@ -214,7 +212,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
         status=BookingStatus.WAITLISTED, party_size=party_size, children=children, seats=party_size,
         guardian_confirmed=guardian_confirmed, request_key=request_key, program_id=slot.program_id,
     ))
-    if capacity.take_seats(slot.id, party_size, partner=False, now=now):
+    if capacity.take_seats(slot.id, party_size, partner=False, now=now, as_seen=as_seen):
         booking.status = BookingStatus.CONFIRMED
         notify.booking_event(booking, "confirmed")
     elif join_waitlist:
@@ -339,6 +337,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if teacher.verified_at is None:
         raise DomainError("teacher_not_verified",
                           _l("Your teacher account is waiting for verification by the district."), status=403)
+    as_seen = capacity.terms_of(slot)  # what the checks read: a correction meanwhile books nothing
     rules = rules_for(slot.venue)
     partner = is_partner(slot.venue_id, teacher.school_id, slot.local_date)
     _check_slot_bookable(slot, SCHOOL_AUDIENCES, now, window_for(slot, rules, as_class=True, partner=partner))
@@ -365,7 +364,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
         school_id=teacher.school_id, is_partner=partner, seats=seats, request_key=request_key,
         program_id=program.id if program is not None else None,
     ), clash_message=_class_already_booked(class_name))
-    if not capacity.take_seats(slot.id, seats, partner=partner, now=now):
+    if not capacity.take_seats(slot.id, seats, partner=partner, now=now, as_seen=as_seen):
         raise _no_room_for_class(slot, seats, partner=partner, now=now)
     if rules.auto_confirm_groups:
         booking.status = BookingStatus.CONFIRMED
@@ -506,7 +505,8 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
     new class booking. Fewer people give places back. More take places as a new booking does: while
     classes can book the slot (``more_people_until``), through the capacity rule; a confirmed visit
     goes back to the venue for approval unless the venue confirms class visits at once
-    (``regrows_to_request``), and the venue is told."""
+    (``regrows_to_request``), and the venue is told; it is told too of new numbers for a request it
+    has still to decide, so that it decides on the numbers that stand."""
     now = now or utcnow()
     if booking.user_id != teacher.id or booking.kind != BookingKind.GROUP:
         raise Forbidden()
@@ -521,7 +521,7 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
     more = students + adults - booking.seats
     if (students, adults) == (booking.students, booking.adults):
         return booking
-    status, version = booking.status, booking.ticket_version
+    status, version, was = booking.status, booking.ticket_version, (booking.students, booking.adults)
     to_request = more > 0 and regrows_to_request(booking)
     field = "students" if students > booking.students else "adults"  # where a refusal of more is said
     if more > 0:
@@ -548,8 +548,10 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
         capacity.release_seats(booking.slot_id, -more, partner=booking.is_partner)
         promote_waitlist(booking.slot_id, now=now)
     notify.booking_event(booking, "changed")
-    if to_request:
+    if to_request:  # one message for one change: the request to approve again
         notify.tell_venue(booking, "reapproval")
+    else:  # a request to decide on its new numbers, or a confirmed visit the venue plans its guides for
+        notify.tell_venue(booking, "changed" if status == BookingStatus.PENDING else "resized", was=was)
     return booking
 
 

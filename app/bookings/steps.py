@@ -45,6 +45,7 @@ WEEKS_AHEAD = 4  # how far the day screen looks; public booking windows open a w
 class DayChoice:
     date: date
     places_left: int
+    days_away: int  # 0 today, 1 tomorrow: the screen names those two
 
 
 @dataclass
@@ -106,7 +107,9 @@ class Flow:
         self.screen = screen
         if screen == "day":
             # A citizen books as nobody's partner: places held for partner schools are not theirs.
-            self.days = [DayChoice(day, sum(capacity.places_for(s, partner=False, now=now) for s in slots))
+            today = to_local(now).date()
+            self.days = [DayChoice(day, sum(capacity.places_for(s, partner=False, now=now) for s in slots),
+                                   (day - today).days)
                          for day, slots in groupby(bookable_slots(self.venue, now), key=lambda s: s.local_date)]
         elif screen == "time":
             self.times = bookable_slots(self.venue, now, on=self.day)

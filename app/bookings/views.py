@@ -100,8 +100,10 @@ def booking_number(reference: str) -> Markup:
 
 @bp.app_template_global()
 def places_left_now(slots, venue=None) -> int:
-    """``places_now`` over a day's slots."""
-    return sum(places_now(slot, venue).left for slot in slots)
+    """``places_now`` over those of a day's slots the viewer may book (``Viewer.books``): a calendar
+    listing every audience's times still totals only the places they could take."""
+    viewer = current_viewer()
+    return sum(places_now(slot, venue).left for slot in slots if viewer.books(slot))
 
 
 def _bookable_slot_or_404(slot_id: int) -> Slot:
@@ -262,7 +264,9 @@ def slip(booking_id: int):
         abort(404)
     now = utcnow()
     return render_template("bookings/slip.html", booking=booking, live=services.is_live(booking, now),
-                           lapsed=booking.lapsed(now), came=queries.arrival(booking))
+                           lapsed=booking.lapsed(now), came=queries.arrival(booking),
+                           booker_shown=booking.user_id == current_user.id
+                           or services.sees_booker(current_user, booking))
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])

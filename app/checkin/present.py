@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingKind
@@ -41,6 +42,13 @@ def message(outcome: Outcome) -> str:
                      party=class_party(booking.students, booking.adults))
         return _("Valid: would admit %(party)s. Not checked in yet.", party=people(booking.seats))
     if result == R.OK:
+        if outcome.replaced_walk_in:
+            # Staff tell the visitor why the poster's registration no longer stands on its own.
+            return ngettext("Valid ticket, checked in now. Welcome! The booker registered %(num)d person at "
+                            "the walk-in poster earlier today: counted once, on this ticket.",
+                            "Valid ticket, checked in now. Welcome! The booker registered %(num)d people at "
+                            "the walk-in poster earlier today: counted once, on this ticket.",
+                            outcome.replaced_walk_in)
         return _("Valid ticket, checked in now. Welcome!")
     if result == R.ALREADY_CHECKED_IN:
         previous = outcome.previous
@@ -137,6 +145,8 @@ def outcome_json(outcome: Outcome, *, preview: bool = False) -> dict:
         if outcome.admitted:
             row = outcome.checkin
             data["headcount"] = {"persons": row.persons, "students": row.students, "adults": row.adults}
+            if outcome.replaced_walk_in:
+                data["replaced_walk_in"] = {"persons": outcome.replaced_walk_in}
     if outcome.previous is not None:
         data["previous"] = checkin_json(outcome.previous)
     return data

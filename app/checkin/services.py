@@ -19,6 +19,11 @@ a ticket admit once: a second gate's UPDATE finds the booking no longer confirme
 it wait for the first; SQLite has one writer), and the partial unique index on admissions backs it
 up. The INSERT is ``ON CONFLICT DO NOTHING``: a nonce used before writes nothing, the claim is taken
 back, and the first attempt's answer is returned; no savepoint is needed.
+
+A visit counts once: a booker who registered their party at the walk-in poster that day while signed
+in, and is then admitted on their ticket, is counted on the ticket, and the walk-in keeps only people
+beyond the ticket's (``_replace_walk_in``). The claim finds that walk-in itself (a probe of the
+(actor_key, nonce) unique index in the same statement), so a scan without one costs nothing more.
 """
 from __future__ import annotations
 
@@ -75,6 +80,12 @@ def can_view_ticket(user, booking: Booking) -> bool:
     return user.role in (Role.VENUE_STAFF, Role.VENUE_MANAGER) and user.venue_id == booking.venue_id
 
 
+def ticket_still_admits(booking: Booking, now: datetime) -> bool:
+    """Whether ``booking``'s ticket can still get its visitors in: confirmed, and its visit not over
+    (the gate admits until the end, ``check``'s rule)."""
+    return booking.status == BookingStatus.CONFIRMED and now <= booking.slot.ends_at
+
+
 def can_manage_gates(user) -> bool:
     return getattr(user, "is_authenticated", False) and getattr(user, "role", None) == Role.VENUE_MANAGER \
         and user.venue_id is not None
@@ -107,6 +118,7 @@ class BookingFacts:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     local_date: date | None = None
+    walk_in_id: int | None = None  # a claim's only: the booker's own walk-in that day (``walk_in_nonce``)
 
 
 @dataclass
@@ -117,6 +129,7 @@ class Outcome:
     checkin: CheckIn | SimpleNamespace | None = None  # the recorded attempt (None for a preview)
     previous: CheckIn | SimpleNamespace | None = None  # for already_checked_in: the admission
     replayed: bool = False  # a retry with a known nonce: the first attempt's answer
+    replaced_walk_in: int = 0  # people of the booker's walk-in that day this admission now counts
 
     @property
     def admitted(self) -> bool:
@@ -125,6 +138,13 @@ class Outcome:
 
 def actor_key(actor) -> str:
     return f"d{actor.token_id}" if isinstance(actor, GateDevice) else f"u{actor.id}"
+
+
+def walk_in_nonce(venue_id: int, day: date) -> str:
+    """A signed-in visitor's walk-in at a venue's poster carries their ``actor_key`` and this nonce:
+    the pair is unique, so an account counts once a day there whatever phone it uses, and a gate
+    admitting the same account's ticket finds the walk-in by it (``_replace_walk_in``)."""
+    return f"walk-in|{venue_id}|{day.isoformat()}"
 
 
 def _gate_label(actor, gate: str | None) -> str:
@@ -290,19 +310,21 @@ class _Attempt:
         previous = admission_of(facts.id) if result == R.ALREADY_CHECKED_IN else None
         return self.refuse(result, reason, kid=kid, reference=reference, facts=facts, previous=previous)
 
-    def _claim_parameters(self, **params) -> dict:
-        """A claim's parameters: this venue, and now inside the visit's window."""
-        return {"p_venue": self.venue_id, "p_now": self.now, "p_opens_by": self.now + OPENS_BEFORE, **params}
+    def _claim_parameters(self, day: date, **params) -> dict:
+        """A claim's parameters: this venue, now inside the visit's window, and the nonce of a walk-in
+        the booker may have made here on the visit's ``day``."""
+        return {"p_venue": self.venue_id, "p_now": self.now, "p_opens_by": self.now + OPENS_BEFORE,
+                "p_walk_in": walk_in_nonce(self.venue_id, day), **params}
 
-    def _claimed(self, statement, **params) -> BookingFacts | None:
-        row = db.session.execute(statement, self._claim_parameters(**params)).first()
+    def _claimed(self, statement, day: date, **params) -> BookingFacts | None:
+        row = db.session.execute(statement, self._claim_parameters(day, **params)).first()
         return BookingFacts(*row) if row is not None else None
 
     def claim_and_admit(self, claims: tickets.Claims, kid: str | None) -> tuple[bool, Outcome | None]:
         """``claim`` and ``admit`` as one statement (PostgreSQL, no headcount): (claimed, outcome)."""
         values = self.values(R.OK, "", kid=kid, local_date=claims.local_date)
         row = db.session.execute(statements.sql().claim_and_admit, self._claim_parameters(
-            p_reference=claims.reference, p_version=claims.version,
+            claims.local_date, p_reference=claims.reference, p_version=claims.version,
             **{f"p_{name}": value for name, value in values.items() if name not in statements.FROM_CLAIM})).first()
         if row is None:
             return False, None
@@ -313,18 +335,17 @@ class _Attempt:
             return True, None
         values.update(booking_id=facts.id, reference=facts.reference, persons=persons, students=students,
                       adults=adults)
-        checkin = SimpleNamespace(id=checkin_id, **values)
-        rollups.count_admission(checkin)
-        return True, Outcome(R.OK, booking=facts, checkin=checkin)
+        return True, self.admitted(facts, SimpleNamespace(id=checkin_id, **values))
 
     def claim(self, claims: tickets.Claims) -> BookingFacts | None:
-        return self._claimed(statements.sql().claim_by_reference, p_reference=claims.reference,
+        return self._claimed(statements.sql().claim_by_reference, claims.local_date, p_reference=claims.reference,
                              p_version=claims.version)
 
     def claim_by_id(self, facts: BookingFacts, claims: tickets.Claims | None) -> BookingFacts | None:
         if claims is None:
-            return self._claimed(statements.sql().claim_by_id, p_id=facts.id)
-        return self._claimed(statements.sql().claim_by_id_and_version, p_id=facts.id, p_version=claims.version)
+            return self._claimed(statements.sql().claim_by_id, facts.local_date, p_id=facts.id)
+        return self._claimed(statements.sql().claim_by_id_and_version, facts.local_date, p_id=facts.id,
+                             p_version=claims.version)
 
     def unclaim(self, booking_id: int) -> None:
         # Still inside this transaction, which holds the row: no one else saw it checked in.
@@ -341,8 +362,13 @@ class _Attempt:
         if row is None:
             self.unclaim(facts.id)
             return None
-        rollups.count_admission(row)
-        return Outcome(R.OK, booking=facts, checkin=row)
+        return self.admitted(facts, row)
+
+    def admitted(self, facts: BookingFacts, checkin: SimpleNamespace) -> Outcome:
+        """Count the admission, and take over the booker's walk-in of the day if they made one."""
+        rollups.count_admission(checkin)
+        replaced = _replace_walk_in(facts.walk_in_id, checkin) if facts.walk_in_id is not None else 0
+        return Outcome(R.OK, booking=facts, checkin=checkin, replaced_walk_in=replaced)
 
     def refuse(self, result: CheckInResult, reason: str, *, kid=None, reference=None, facts=None,
                previous=None) -> Outcome | None:
@@ -423,6 +449,26 @@ def _class_above_booking(facts: BookingFacts, students: int):
     return _ln("This class booked %(party)s: no more than %(num)d person in all can be admitted on this ticket.",
                "This class booked %(party)s: no more than %(num)d people in all can be admitted on this ticket.",
                facts.seats, party=booked)
+
+
+def _replace_walk_in(walk_in_id: int, admission: SimpleNamespace) -> int:
+    """The booker registered their party at the walk-in poster that day, signed in, and their ticket
+    is now admitted: a visit counts once, as the booked visit, so the walk-in keeps only people beyond
+    those the ticket admits, and names the booking that counts the rest. Returns how many it gave up.
+
+    The walk-in's row is locked first: two of the booker's tickets admitted at once take it over one
+    after the other (SQLite: the claim already holds the database's one write lock)."""
+    walk_in = db.session.scalar(select(CheckIn).where(CheckIn.id == walk_in_id, CheckIn.persons > 0)
+                                .with_for_update().execution_options(populate_existing=True))
+    if walk_in is None:
+        return 0
+    replaced = min(walk_in.persons, admission.persons)
+    rollups.uncount_admission(walk_in)
+    walk_in.persons -= replaced
+    walk_in.reason, walk_in.reference = "replaced_by_ticket", admission.reference
+    db.session.flush()
+    rollups.count_admission(walk_in)
+    return replaced
 
 
 def _attempt_by_nonce(actor, nonce: str) -> CheckIn | None:

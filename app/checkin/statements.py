@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from app.bookings.models import Booking, BookingKind, BookingStatus
-from app.checkin.models import CheckIn, CheckInResult
+from app.checkin.models import CheckIn, CheckInKind, CheckInResult
 from app.extensions import db
 from app.scheduling.models import Slot
 
@@ -16,7 +16,8 @@ from app.scheduling.models import Slot
 FACT_COLUMNS = ("id", "reference", "venue_id", "kind", "status", "ticket_version", "seats", "party_size",
                 "students", "adults", "class_name")
 SLOT_COLUMNS = ("starts_at", "ends_at", "local_date")
-CLAIMED_COLUMNS = len(FACT_COLUMNS) + len(SLOT_COLUMNS)
+# …and last, the id of the booker's own walk-in that day (``services.walk_in_nonce``), if any.
+CLAIMED_COLUMNS = len(FACT_COLUMNS) + len(SLOT_COLUMNS) + 1
 
 
 @functools.cache
@@ -33,13 +34,23 @@ def _build(dialect: str) -> SimpleNamespace:
         claimed_slot = [sa.select(slots.c[name]).where(slots.c.id == bookings.c.slot_id).scalar_subquery().label(name)
                         for name in SLOT_COLUMNS]
         in_window = (sa.exists().where(*in_window),)
+    # The booker signed in at the walk-in poster that day: their walk-in carries their actor key and the
+    # day's nonce, so it is one probe of the (actor_key, nonce) unique index, inside the claim.
+    # SQLite's RETURNING names columns without their table, and a bare user_id inside the subquery
+    # would be the walk-in's own: there the booker's is written out.
+    booker = bookings.c.user_id if dialect == "postgresql" else sa.literal_column("bookings.user_id", sa.Integer)
+    walk_in = (sa.select(checkins.c.id)
+               .where(checkins.c.actor_key == sa.literal_column("'u'", sa.String) + sa.cast(booker, sa.String),
+                      checkins.c.nonce == sa.bindparam("p_walk_in"), checkins.c.kind == CheckInKind.WALK_IN,
+                      checkins.c.result == CheckInResult.OK, checkins.c.persons > 0)
+               .scalar_subquery().label("walk_in_id"))
     # confirmed → checked_in, only at this venue and inside the window: the one statement that
     # makes a ticket admit once (a second gate's UPDATE finds it no longer confirmed).
     claim = (sa.update(bookings)
              .where(bookings.c.venue_id == sa.bindparam("p_venue"), bookings.c.status == BookingStatus.CONFIRMED,
                     *in_window)
              .values(status=BookingStatus.CHECKED_IN)
-             .returning(*(bookings.c[name] for name in FACT_COLUMNS), *claimed_slot))
+             .returning(*(bookings.c[name] for name in FACT_COLUMNS), *claimed_slot, walk_in))
     by_id = claim.where(bookings.c.id == sa.bindparam("p_id"))
     facts = (sa.select(*(bookings.c[name] for name in FACT_COLUMNS), *(slots.c[name] for name in SLOT_COLUMNS))
              .join(slots, slots.c.id == bookings.c.slot_id))

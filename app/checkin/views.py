@@ -48,6 +48,12 @@ def ticket_view(booking) -> dict | None:
     return {"code": code, "code_grouped": tickets.grouped(code), "png": url_for("api.ticket_png", booking_id=booking.id)}
 
 
+@bp.app_template_global()  # a global, not in ticket_helpers: list macros are imported without the context
+def ticket_to_show(booking) -> bool:
+    """For lists of bookings: whether to offer "Show ticket" on ``booking`` to this viewer now."""
+    return services.ticket_still_admits(booking, utcnow()) and services.can_view_ticket(current_user, booking)
+
+
 @bp.app_context_processor
 def ticket_helpers():
     return {"checkin_ticket": ticket_view}
@@ -300,10 +306,11 @@ def walk_in(venue_id: int, token: str):
     new_device = device is None
     device = device or walkins.new_device_id(today)
     form = WalkInForm()
-    visit, status = walkins.previous_walk_in(venue.id, today, device), 200
-    counted_before = visit is not None  # this phone registered earlier today
-    # A signed-in visitor's ticket here today: admitted on it, to show it at the gate, or for later.
-    ticket = walkins.ticket_today(current_user, venue.id) if visit is None else None
+    visit, status = walkins.previous_walk_in(venue.id, today, device, current_user), 200
+    counted_before = visit is not None  # this phone, or this account, registered earlier today
+    # A signed-in visitor's ticket here today: admitted on it (also after it took their walk-in
+    # over), to show it at the gate, or for later.
+    ticket = walkins.ticket_today(current_user, venue.id) if visit is None or not visit.persons else None
     if visit is None and not (ticket and ticket.replaces_walk_in) and request.method == "POST":
         if form.validate():
             try:

@@ -11,7 +11,12 @@ day (pending or confirmed) minus everyone already admitted that day (tickets at 
 headcount, and walk-ins). No daily capacity means no limit.
 
 A signed-in visitor who holds a ticket for the venue today is not a walk-in: admitted on it, they
-are counted already; with it usable now, they show it at the gate (counted there, once).
+are counted already; with it usable now, they show it at the gate (counted there, once). A signed-in
+visitor's walk-in carries their account (``user_id``, and ``actor_key`` with the day's
+``services.walk_in_nonce``): the account counts once a day at the venue whatever phone it uses, and
+a ticket of theirs admitted later that day takes the walk-in over (``services._replace_walk_in``),
+so the visit counts once, as booked. An anonymous walk-in has only its phone's hash, which no gate
+can match to a booking: such a party shown a ticket later is counted twice.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from app.accounts.tokens import GateDevice
 from app.bookings.models import Booking, BookingStatus
 from app.bookings.queries import undecided_at_start
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
-from app.checkin.services import GATE_MAX, OPENS_BEFORE, admission_of, checkin_venue
+from app.checkin.services import GATE_MAX, OPENS_BEFORE, actor_key, admission_of, checkin_venue, walk_in_nonce
 from app.core.errors import DomainError, Forbidden
 from app.core.time import to_local, utcnow
 from app.extensions import db
@@ -96,11 +101,21 @@ def room_left(venue: Venue, day: date) -> int | None:
     return max(0, venue.daily_capacity - people_counted(venue.id, day))
 
 
-def previous_walk_in(venue_id: int, day: date, device: str | None) -> CheckIn | None:
-    if not device:
+def _signed_in(visitor) -> bool:
+    return getattr(visitor, "is_authenticated", False) and getattr(visitor, "id", None) is not None
+
+
+def previous_walk_in(venue_id: int, day: date, device: str | None, visitor=None) -> CheckIn | None:
+    """The walk-in this phone, or this signed-in ``visitor``'s account, made at the venue on ``day``."""
+    made_by = []
+    if device:
+        made_by.append(CheckIn.device_hash == device_hash(device, venue_id, day))
+    if _signed_in(visitor):
+        made_by.append(sa.and_(CheckIn.actor_key == actor_key(visitor), CheckIn.nonce == walk_in_nonce(venue_id, day)))
+    if not made_by:
         return None
     return db.session.scalar(select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.local_date == day,
-                                                   CheckIn.device_hash == device_hash(device, venue_id, day)))
+                                                   sa.or_(*made_by)).order_by(CheckIn.id).limit(1))
 
 
 @dataclass(frozen=True)
@@ -119,7 +134,7 @@ class TicketToday:
 def ticket_today(visitor, venue_id: int, now: datetime | None = None) -> TicketToday | None:
     """The signed-in ``visitor``'s ticket for the venue today: the one admitted on, else the next
     one the gate can still admit; ``None`` for anonymous visitors and visitors without one."""
-    if not getattr(visitor, "is_authenticated", False) or getattr(visitor, "id", None) is None:
+    if not _signed_in(visitor):
         return None
     now = now or utcnow()
     bookings = db.session.execute(
@@ -145,7 +160,8 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
     today gets its first visit back. ``actor`` is staff adding walk-ins at the gate (a group of up to
     ``MAX_STAFF_GROUP``), or ``None`` for a visitor at the poster (a party of up to ``MAX_PARTY``);
     either way within the day's room. ``visitor`` is who is signed in at the poster: a ticket of
-    theirs admitted today, or admitting now, is refused (``ticket_today``)."""
+    theirs admitted today, or admitting now, is refused (``ticket_today``); otherwise the walk-in is
+    their account's, once a day at the venue, and a ticket of theirs admitted later takes it over."""
     now = now or utcnow()
     if actor is not None and checkin_venue(actor) != venue.id:
         raise Forbidden(_l("Only the venue's staff can add walk-ins."))
@@ -166,7 +182,10 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
     except ValueError:
         raise DomainError("invalid_group", _l("Choose who is visiting."), field="audience_group") from None
     day = to_local(now).date()
-    earlier = previous_walk_in(venue.id, day, device)
+    # A visitor signed in at the poster records it themself: their ticket admitted later takes it over.
+    account = visitor if actor is None and _signed_in(visitor) else None
+    recorder = actor if actor is not None else account
+    earlier = previous_walk_in(venue.id, day, device, account)
     if earlier is not None:
         return earlier, False
     # One walk-in at a time per venue, so two phones cannot both take the last places.
@@ -174,8 +193,9 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
     row = CheckIn(kind=CheckInKind.WALK_IN, result=CheckInResult.OK, venue_id=venue.id, local_date=day,
                   persons=persons, audience_group=group,
                   device_hash=device_hash(device, venue.id, day) if device else None,
-                  user_id=getattr(actor, "id", None) if actor is not None and not isinstance(actor, GateDevice)
-                  else None,
+                  user_id=None if recorder is None or isinstance(recorder, GateDevice) else recorder.id,
+                  actor_key=actor_key(account) if account is not None else None,
+                  nonce=walk_in_nonce(venue.id, day) if account is not None else None,
                   token_id=actor.token_id if isinstance(actor, GateDevice) else None,
                   gate=(gate or "").strip()[:GATE_MAX], scanned_at=now, created_at=utcnow())
     try:
@@ -188,7 +208,7 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
                 if counted > venue.daily_capacity:
                     raise _day_full(actor, room=venue.daily_capacity - (counted - persons))
     except sa.exc.IntegrityError:
-        earlier = previous_walk_in(venue.id, day, device)
+        earlier = previous_walk_in(venue.id, day, device, account)
         if earlier is None:
             raise
         return earlier, False

@@ -50,8 +50,10 @@ def redirect_past_the_end(page: Page | None) -> None:
         abort(redirect(url_with(page=str(page.pages) if page.pages > 1 else None)))
 
 
-def paginate(query: Select, page: int, per_page: int) -> Page:
+def paginate(query: Select, page: int, per_page: int, *, rows: bool = False) -> Page:
+    """A page of ``query``'s first column, or with ``rows`` of its whole rows (a select of several entities)."""
     page = max(1, page)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    items = list(result) if rows else list(result.scalars())
     return Page(items=items, page=page, per_page=per_page, total=total or 0)

@@ -57,13 +57,23 @@ def carry_into_account(user) -> None:
                          mode=mode if mode in MODES else None)
 
 
-def init_app(app: Flask) -> None:
+def init_choices(app: Flask) -> None:
+    """Read ``?lang=`` / ``?mode=``; called before the extensions are set up, whose own request hooks
+    (CSRF, a rate limit on every route) run first and may refuse the request: the refusal is then
+    answered in the language and mode it asked for. Only read here: the account remembers them once
+    the request is let through (``init_app``)."""
+
     @app.before_request
     def read_choices():
         lang = request.args.get("lang")
         mode = request.args.get("mode")
         g.lang_choice = lang if lang in app.config["LANGUAGES"] else None
         g.mode_choice = mode if mode in MODES else None
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def remember_choices_in_account():
         if (g.lang_choice or g.mode_choice) and current_user.is_authenticated:
             from app.accounts.services import remember_preferences
 

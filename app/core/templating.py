@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request, url_for
+from markupsafe import Markup, escape
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
@@ -38,6 +39,22 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
+def local_day(value: date | datetime | None, with_time: bool = False) -> Markup:
+    """``local_date(value, 'full')`` for a page (with the time after it when ``with_time``), where a line
+    may end between the date and the weekday, and inside one of them only if it alone is wider than the
+    line: a language that writes them without spaces (2026年12月2日星期三) would otherwise break anywhere
+    in large text on a phone, "2026年12月2日星|期三" (``.unbroken`` in app.css)."""
+    if value is None:
+        return Markup("")
+    text = local_datetime(value, "full") if with_time else local_date(value, "full")
+    weekday = local_date(value, "EEEE")
+    head, found, tail = text.partition(weekday)
+    if not found or " " in head or not head:  # English and the like already break at their spaces
+        return escape(text)
+    whole = '<span class="unbroken">{}</span>'
+    return Markup(whole).format(head) + Markup("<wbr>") + Markup(whole).format(weekday) + escape(tail)
+
+
 def local_date_range(first: date, last: date) -> str:
     """A stretch of days as "first – last" (``local_date`` each), or the one day when they are the same."""
     if first == last:
@@ -69,6 +86,7 @@ def url_with(**changes) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_day"] = local_day
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["local_date_range"] = local_date_range
     app.jinja_env.globals["slot_hours"] = slot_hours

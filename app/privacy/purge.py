@@ -13,7 +13,8 @@ from app.bookings.models import Booking
 from app.core.errors import DomainError
 from app.extensions import db
 from app.notifications.models import OutboxMessage
-from app.privacy.services import forget_bookings_in_access_log
+from app.checkin.models import CheckIn
+from app.privacy.services import forget_bookings_in_access_log, forget_walk_ins
 from app.scheduling.models import Slot
 
 _AGE = re.compile(r"^\s*(\d{1,4})\s*([dmy])\s*$", re.IGNORECASE)
@@ -65,13 +66,18 @@ def anonymise_bookings(ids: list[int]) -> int:
         execution_options={"synchronize_session": False}).rowcount
 
 
+def unlink_old_walk_ins(cutoff: datetime) -> int:
+    """Walk-ins registered signed in before ``cutoff`` lose the account, as old bookings lose the booker."""
+    return forget_walk_ins(CheckIn.scanned_at < cutoff)
+
+
 def delete_old_messages(cutoff: datetime) -> int:
     """Messages (names, visit details, addresses) older than ``cutoff`` are no longer needed."""
     return db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.created_at < cutoff)).rowcount
 
 
-def purge(cutoff: datetime, *, batch: int = 500) -> tuple[int, int]:
-    """The whole purge in one go (tests, callers without a progress bar): (bookings, messages)."""
+def purge(cutoff: datetime, *, batch: int = 500) -> tuple[int, int, int]:
+    """The whole purge in one go (tests, callers without a progress bar): (bookings, walk-ins, messages)."""
     ids = bookings_to_purge(cutoff)
     done = sum(anonymise_bookings(ids[i:i + batch]) for i in range(0, len(ids), batch))
-    return done, delete_old_messages(cutoff)
+    return done, unlink_old_walk_ins(cutoff), delete_old_messages(cutoff)

@@ -2,9 +2,11 @@
 questions for the privacy pages. The retention purge is in ``purge.py``."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -12,9 +14,9 @@ from werkzeug.security import check_password_hash
 
 from app.accounts.models import ApiToken, Role, SignIn, User
 from app.accounts.sign_ins import active_sign_ins
-from app.bookings.models import Booking, BookingStatus, Partnership
+from app.bookings.models import Booking, BookingKind, BookingStatus, Partnership
 from app.calendars.models import CalendarFeed
-from app.checkin.models import CheckIn
+from app.checkin.models import CheckIn, CheckInKind
 from app.core.db import LabelledEnum
 from app.core.errors import DomainError
 from app.core.i18n import localized
@@ -23,7 +25,7 @@ from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.privacy.models import PersonalDataAccess
 from app.scheduling.models import Closure, Schedule, Slot
-from app.venues.models import Accreditation, VenueStatusChange
+from app.venues.models import Accreditation, Venue, VenueStatusChange
 
 # Only people whose account nobody else depends on may delete it themselves. A venue's staff or
 # manager, or an administrator, holds a role that others rely on (gates, approvals, reviews):
@@ -59,6 +61,11 @@ class AccessAction(LabelledEnum):
     REINSTATE_ACCOUNT = "reinstate_account", _l("Reinstated an account")
     CLOSE_ACCOUNT = "close_account", _l("Closed an account")
     VIEW_UNDELIVERED_MAIL = "view_undelivered_mail", _l("Viewed undelivered e-mail")
+    INVITE_DISTRICT_ADMIN = "invite_district_admin", _l("Invited a district administrator")
+    RESEND_DISTRICT_ADMIN_INVITATION = "resend_district_admin_invitation", _l(
+        "Sent a district administrator's invitation again")
+    WITHDRAW_DISTRICT_ADMIN_INVITATION = "withdraw_district_admin_invitation", _l(
+        "Withdrew a district administrator's invitation")
 
 
 # --- the audit log -------------------------------------------------------------------------------
@@ -148,12 +155,16 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
     checkins = db.session.scalars(
         select(CheckIn).where(CheckIn.booking_id.in_([b.id for b in bookings]) if bookings else sa.false())
         .order_by(CheckIn.created_at, CheckIn.id)).all()
+    walk_ins = db.session.execute(
+        select(CheckIn, Venue).join(Venue, Venue.id == CheckIn.venue_id).where(_walk_ins_registered_by(user))
+        .order_by(CheckIn.scanned_at, CheckIn.id)).all()
     messages = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.user_id == user.id).order_by(OutboxMessage.created_at)).all()
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
     tokens = db.session.scalar(select(sa.func.count()).select_from(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
     sign_ins = active_sign_ins(user, now=now)
+    viewed_by = _viewed_by(user)
     record_access(user, AccessAction.EXPORT_OWN_DATA, user, now=now)
     return {
         "exported_at": _iso(now or utcnow()),
@@ -171,14 +182,54 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
                     "venue": localized(c.booking.venue, "name") if c.booking else None,
                     "date": _iso(c.local_date), "scanned_at": _iso(c.created_at), "result": c.result.value,
                     "persons": c.persons, "students": c.students, "adults": c.adults} for c in checkins],
-        "messages": [{"subject": m.subject, "created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at)}
-                     for m in messages],
+        "walk_ins": [{"venue": localized(venue, "name"), "date": _iso(w.local_date),
+                      "registered_at": _iso(w.scanned_at), "persons": w.persons,
+                      "visitors": w.audience_group.value if w.audience_group else None,
+                      "booking_reference": w.reference} for w, venue in walk_ins],
+        "messages": [{"kind": m.kind, "to": m.recipient, "subject": m.subject,
+                      "body": _without_links_that_sign_in(m.body), "attachment": m.attachment_name,
+                      "created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at)} for m in messages],
+        "viewed_by": viewed_by,
         "calendar_feed": {"exists": feed is not None, "created_at": _iso(feed.created_at) if feed else None},
         "active_api_tokens": tokens or 0,
         "signed_in_devices": [{"device": str(s.device), "signed_in_at": _iso(s.created_at),
                                "last_active_at": _iso(s.last_seen_at), "expires_at": _iso(s.expires_at)}
                               for s in sign_ins],
     }
+
+
+def _viewed_by(user: User) -> list[dict]:
+    """The access log about ``user``: when, what, and who by role and venue or district (an official's
+    name or address is theirs, not the person's); a viewer whose account is gone has no role left."""
+    rows = db.session.execute(
+        select(PersonalDataAccess, User, Booking.reference)
+        .outerjoin(User, User.id == PersonalDataAccess.actor_id)
+        .outerjoin(Booking, Booking.id == PersonalDataAccess.booking_id)
+        .where(PersonalDataAccess.subject_user_id == user.id)
+        .order_by(PersonalDataAccess.at, PersonalDataAccess.id)).all()
+    return [{"at": _iso(row.at), "action": row.action, "what": str(action_label(row.action)),
+             "by_you": row.actor_id == user.id, "viewer_role": viewer.role.value if viewer else None,
+             "viewer_organisation": _organisation(viewer), "booking_reference": reference}
+            for row, viewer, reference in rows]
+
+
+def _organisation(viewer: User | None) -> str | None:
+    if viewer is None:
+        return None
+    if viewer.venue is not None:
+        return localized(viewer.venue, "name")
+    if viewer.role == Role.DISTRICT_ADMIN and viewer.district is not None:
+        return localized(viewer.district, "name")
+    return None
+
+
+# A reset or invitation link still works until it expires: a file the person keeps or forwards must
+# not carry a way into their account.
+_SIGN_IN_LINK = re.compile(r"(/password/reset/)[^\s/]+")
+
+
+def _without_links_that_sign_in(body: str) -> str:
+    return _SIGN_IN_LINK.sub(r"\1[…]", body or "")
 
 
 def _booking_data(b: Booking) -> dict:
@@ -218,11 +269,13 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
     Future open bookings are ended (places return, the waitlist moves); every booking stays as an
     anonymous count (no user, no class name, no request key, no reasons), so statistics do not change.
     Tokens, calendar feed and messages go with the account, except ``keep_message`` (the one telling
-    the person why, still to be sent); the e-mail address is free again. The access log keeps who
+    the person why, still to be sent); the e-mail address is free again. Mails to others about their
+    bookings keep no class name or reason (``forget_person_in_messages``). The access log keeps who
     viewed what kind of data when, but no longer whose, nor which of their bookings, nor why their
-    account was suspended or reinstated. What the person
-    did for others (a schedule, a closure, a partnership, an accreditation, a venue's review, a
-    teacher's verification) stays, no longer naming them."""
+    account was suspended or reinstated. The venue of each class visit cancelled is told, naming no one
+    (``notify.tell_venue``). What the person did for others (a schedule, a closure, a partnership, an
+    accreditation, a venue's review, a teacher's verification) stays, no longer naming them."""
+    from app.bookings import notify
     from app.bookings.services import end_booking
 
     now = now or utcnow()
@@ -230,9 +283,13 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.user_id == user.id, Booking.status.in_(_OPEN_STATUSES), Slot.starts_at > now)
         .order_by(Booking.id)).all()
+    # A venue plans for the classes it approved or has to decide: it hears that they will not come.
+    classes = [booking for booking in future if booking.kind == BookingKind.GROUP
+               and booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)]
     for booking in future:
         end_booking(booking, BookingStatus.CANCELLED, reason="", now=now)
-    forget_bookings_in_access_log(select(Booking.id).where(Booking.user_id == user.id))
+    booking_ids = list(db.session.scalars(select(Booking.id).where(Booking.user_id == user.id)))
+    forget_bookings_in_access_log(booking_ids)
     # An administrator's reason for suspending or reinstating is free text that often names the person.
     db.session.execute(
         sa.update(PersonalDataAccess)
@@ -247,6 +304,10 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
         sa.update(Booking).where(Booking.user_id == user.id)
         .values(user_id=None, class_name=None, request_key=None, cancel_reason="", decline_reason=""),
         execution_options={"synchronize_session": False})
+    forget_person_in_messages(booking_ids, user)  # before the mails below, which must go out as written
+    for booking in classes:  # as anonymised just above: the mail names the school, not the class
+        db.session.expire(booking)
+        notify.tell_venue(booking, "closed")
     kept = []
     if keep_message is not None:
         db.session.flush()
@@ -258,6 +319,7 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
     db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.execute(sa.delete(SignIn).where(SignIn.user_id == user.id))
     db.session.execute(sa.update(CheckIn).where(CheckIn.user_id == user.id).values(user_id=None))
+    forget_walk_ins(_walk_ins_registered_by(user))
     for column in _DONE_BY:
         db.session.execute(sa.update(column.table).where(column == user.id).values({column.name: None}),
                            execution_options={"synchronize_session": False})
@@ -266,6 +328,57 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
     db.session.execute(sa.delete(User).where(User.id == user_id))
     db.session.flush()
     return len(future)
+
+
+def _walk_ins_registered_by(user: User):
+    """The walk-ins ``user`` registered at a venue's poster while signed in: they carry the account's
+    actor key (``checkin.walkins``); those a venue's staff counted carry none."""
+    from app.checkin.services import actor_key  # it imports the accounts package, which imports us
+
+    return sa.and_(CheckIn.kind == CheckInKind.WALK_IN, CheckIn.actor_key == actor_key(user))
+
+
+def forget_walk_ins(condition) -> int:
+    """Walk-ins registered signed in that match ``condition`` lose the account (``user_id``, and the actor
+    key and day's nonce that name it too); who counted, how many and when stay, so statistics do not change."""
+    return db.session.execute(
+        sa.update(CheckIn).where(CheckIn.kind == CheckInKind.WALK_IN, CheckIn.actor_key.isnot(None), condition)
+        .values(user_id=None, actor_key=None, nonce=None), execution_options={"synchronize_session": False}).rowcount
+
+
+# What a stored mail about a deleted person's booking says instead of its text: who was told, and
+# when, stays (the venue's record); the class's name and the teacher's reason go.
+_TEXT_REMOVED = _l("The text of this message was removed when the account of the person it was about "
+                   "was deleted.")
+
+
+def forget_person_in_messages(booking_ids: list[int], person: User) -> None:
+    """The stored mails to others (a venue's managers) about ``person``'s bookings, just anonymised,
+    lose what named the class or quoted the booker. One sent (or dismissed) keeps only a note; one still
+    to go is written again from the anonymised booking if it still tells the venue something (a class
+    not coming), else dropped (a request to decide: the visit is cancelled with the account, or past).
+    Mails to ``person`` go with the account (``erase_account``)."""
+    from app.bookings import notify
+    from app.notifications.services import recipient_locale
+
+    if not booking_ids:
+        return
+    messages = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.booking_id.in_(booking_ids), OutboxMessage.recipient != person.email,
+        sa.or_(OutboxMessage.user_id.is_(None), OutboxMessage.user_id != person.id))).all()
+    for message in messages:
+        recipient = db.session.get(User, message.user_id) if message.user_id else None
+        if message.sent_at is None and message.dismissed_at is None:
+            if recipient is not None and message.kind in {
+                    f"venue_class_{event}" for event in notify.VENUE_NEWS_AFTER_ERASURE}:
+                booking = db.session.get(Booking, message.booking_id, populate_existing=True)
+                notify.write_again_for_venue(message, booking, recipient)
+            else:
+                db.session.delete(message)
+            continue
+        with force_locale(recipient_locale(recipient)):
+            message.body = str(_TEXT_REMOVED)
+        message.attachment_name = message.attachment_type = message.attachment = None
 
 
 def forget_bookings_in_access_log(booking_ids) -> int:

@@ -13,6 +13,7 @@ from app.core.errors import DomainError
 from app.core.forms import form_status
 from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.extensions import db
+from app.notifications.services import after_commit_delivery
 from app.privacy import services
 from app.privacy.forms import DeleteAccountForm, DownloadForm
 
@@ -47,6 +48,7 @@ def delete_account():
             getattr(form, exc.field or "password").errors.append(exc.message)
         else:
             db.session.commit()
+            after_commit_delivery()  # the venues of cancelled class visits, anyone promoted from a waiting list
             logout_user()
             session.clear()
             flash(ngettext("Your account has been deleted. %(num)d upcoming booking was cancelled.",

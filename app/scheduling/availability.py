@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.bookings.models import Booking, BookingStatus
-from app.bookings.rules import Viewer, window_state
+from app.bookings.rules import PUBLIC_AUDIENCES, SCHOOL_AUDIENCES, Viewer, window_state
 from app.core.templating import slot_hours
 from app.core.time import to_local, utcnow
 from app.extensions import db
@@ -26,10 +26,7 @@ from app.scheduling.queries import closures_by_day
 from app.venues.models import Venue
 
 # Which slots a visitor of each kind can book: mixed slots serve both.
-AUDIENCE_FILTER = {
-    "public": (Audience.PUBLIC, Audience.MIXED),
-    "school": (Audience.SCHOOL, Audience.MIXED),
-}
+AUDIENCE_FILTER = {"public": PUBLIC_AUDIENCES, "school": SCHOOL_AUDIENCES}
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the days calendars and lists may ask about
 # How many of the next times ``opening_month`` checks, one by one, against the viewer's booking

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role
-from app.bookings import notify
+from app.bookings import capacity, notify
 from app.bookings.models import Booking, BookingRules, BookingStatus
 from app.bookings.rules import partner_reserve, rules_for
 from app.bookings.services import end_booking
@@ -338,12 +338,9 @@ def correct_slot(manager, slot: Slot, *, start: datetime, end: datetime, audienc
     values = {**answers, "program_id": program.id if program else None,
               "local_date": to_local(answers["starts_at"]).date(),
               **slot_booking_defaults(rules_for(slot.venue), answers["audience"], slot.capacity, answers["starts_at"])}
-    # One statement that also checks nobody holds a place: a booking taking the slot's places at the
-    # same moment makes it change nothing (PostgreSQL re-reads ``taken`` once the booking commits).
-    changed = db.session.execute(
-        update(Slot).where(Slot.id == slot.id, Slot.status == SlotStatus.OPEN, Slot.taken == 0,
-                           ~_bookers_of(slot.id)).values(**values),
-        execution_options={"synchronize_session": False}).rowcount
+    # Decided on the slot's row with the bookings (``capacity``): a booking taking places at the same
+    # moment makes this change nothing; one that read the slot before this commits books nothing.
+    changed = capacity.set_terms(slot.id, values)
     db.session.expire(slot)
     if not changed:
         if slot.status != SlotStatus.OPEN:

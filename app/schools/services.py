@@ -80,6 +80,9 @@ def _registry_order(school) -> tuple:
     return school.district_code, _counted_name(school.name_zh), school.id
 
 
+registry_order = _registry_order  # the registry's order, for lists of schools elsewhere (equity)
+
+
 def _counted_name(name: str) -> tuple:
     # Digits compare as numbers, the text between them as text.
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))

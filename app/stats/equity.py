@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Role
 from app.districts.models import District
+from app.districts.services import district_in_view
 from app.extensions import db
 from app.schools.models import School
 from app.stats.filters import StatsFilters, school_year_start
@@ -29,6 +30,12 @@ URBAN_PCT = 90
 
 def can_view_admin_equity(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.role in (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+
+
+def schools_district_for(user, asked: str | None) -> District | None:
+    """Whose schools ``user`` sees school by school: a district admin their own district's, whatever
+    is asked; the city admin the district asked for (None: every district's)."""
+    return district_in_view(user, asked)
 
 
 @dataclass(frozen=True)
@@ -149,3 +156,28 @@ def _group(row, *, urban) -> dict:
         "schools_visited": int(row.schools_visited or 0),
         "schools_visited_share": _share(row.schools_visited or 0, row.schools or 0),
     }
+
+
+def school_visits(period: EquityPeriod, district_code: str | None) -> list[dict]:
+    """The active schools of ``district_code`` (None: every district's) with their class visits in the
+    school year the equity figures count, the schools behind ``schools_visited``: a school visited when
+    it has a class visit in the school year. Those that made none come first, for the district to reach
+    out to, then the fewest visits; in the registry's order within."""
+    from app.core.i18n import localized
+    from app.schools.services import registry_order
+
+    seen = SchoolDailyVisits
+    visits = (select(seen.school_id.label("school_id"), func.sum(seen.groups).label("groups"),
+                     func.sum(seen.students).label("students"), func.max(seen.day).label("last_day"))
+              .where(seen.day.between(period.school_year_from, period.school_year_through))
+              .group_by(seen.school_id).subquery("school_visits"))
+    query = (select(School, visits.c.groups, visits.c.students, visits.c.last_day)
+             .outerjoin(visits, visits.c.school_id == School.id).where(School.is_active.is_(True)))
+    if district_code is not None:
+        query = query.where(School.district_code == district_code)
+    rows = [{"school": school, "name": localized(school, "name"), "district": school.district_code,
+             "class_visits": int(groups or 0), "students": int(students or 0), "last_visit": last_day,
+             "visited": last_day is not None}
+            for school, groups, students, last_day in db.session.execute(query)]
+    rows.sort(key=lambda r: (r["visited"], r["class_visits"], registry_order(r["school"])))
+    return rows

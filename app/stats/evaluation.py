@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, select
 from app.accounts.models import Role
 from app.core.errors import DomainError
 from app.core.time import local_today, utcnow
+from app.districts.models import District
 from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.filters import year_filters
@@ -59,8 +60,23 @@ INDICATORS = (
 BY_KEY = {i.key: i for i in INDICATORS}
 
 
+def _role(user):
+    return user.role if getattr(user, "is_authenticated", False) else None
+
+
 def can_evaluate(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.role == Role.CITY_ADMIN
+    """Only the city admin sets the weights."""
+    return _role(user) == Role.CITY_ADMIN
+
+
+def can_view_evaluation(user) -> bool:
+    """The city admin sees every venue's scores; a district admin their district's, read only."""
+    return _role(user) in (Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
+
+
+def can_view_venue_evaluation(user, venue: Venue) -> bool:
+    """A venue's manager sees their own venue's score, and no other venue's."""
+    return _role(user) == Role.VENUE_MANAGER and user.venue_id == venue.id
 
 
 @dataclass(frozen=True)
@@ -170,22 +186,28 @@ def _keep_the_year_after(admin, year: int, now: datetime) -> int | None:
     return following
 
 
-def _evaluated_venues(year: int):
-    """The venues that were on the register in ``year``, as the annual reports count them: one approved
-    later is not scored 0 for it, one suspended since is still scored for the year it operated."""
-    from app.stats.reports import registered_in  # reports imports the forms, which import this module
+def _evaluated_venues(year: int, district_code: str | None = None, venue_id: int | None = None):
+    """``(Venue, District)``: the venues that were on the register in ``year``, as the annual reports
+    count them (one approved later is not scored 0 for it, one suspended since is still scored for the
+    year it operated), each with the district its year counts for; of one district, or one venue."""
+    from app.stats.reports import district_of_year, registered_in  # reports imports the forms, which import this module
 
-    return select(Venue).where(registered_in(year))
+    district = district_of_year(year)
+    query = (select(Venue, District).select_from(Venue).outerjoin(District, District.code == district)
+             .where(registered_in(year)))
+    if district_code is not None:
+        query = query.where(district == district_code)
+    if venue_id is not None:
+        query = query.where(Venue.id == venue_id)
+    return query
 
 
-def venue_indicators(year: int) -> dict[int, dict[str, int]]:
-    """Each evaluated venue's indicator figures for ``year`` (SQL aggregates, grouped by venue)."""
+def venue_indicators(year: int, venue_ids) -> dict[int, dict[str, int]]:
+    """The indicator figures for ``year`` of each of ``venue_ids`` (SQL aggregates, grouped by venue)."""
     filters = year_filters(year)
     first, through = filters.first, filters.through
-    figures: dict[int, dict[str, int]] = {
-        venue_id: {i.key: 0 for i in INDICATORS}
-        for venue_id in db.session.scalars(_evaluated_venues(year).with_only_columns(Venue.id))}
-    if through < first:
+    figures: dict[int, dict[str, int]] = {venue_id: {i.key: 0 for i in INDICATORS} for venue_id in venue_ids}
+    if through < first or not figures:
         return figures
     a = attendance_source(first, through)
     for venue_id, visits, free_visits, groups in db.session.execute(
@@ -207,17 +229,30 @@ def venue_indicators(year: int) -> dict[int, dict[str, int]]:
     return figures
 
 
-def evaluation(year: int) -> dict:
-    """The evaluation table: venues with their figures, points and score, best first."""
+def evaluation(year: int, district_code: str | None = None) -> dict:
+    """The evaluation table: venues (of one district, or all) with their figures, points and score, best
+    first. A venue's score depends on its own figures only, so a district's table scores as the city's."""
+    return _table(year, _evaluated_venues(year, district_code))
+
+
+def venue_evaluation(venue: Venue, year: int) -> dict:
+    """``venue``'s evaluation for ``year``, as the city admin's table scores it, without the other
+    venues': ``row`` is None when the venue was not on the register in ``year`` (not evaluated)."""
+    table = _table(year, _evaluated_venues(year, venue_id=venue.id))
+    return {**table, "venue": venue, "row": table["rows"][0] if table["rows"] else None}
+
+
+def _table(year: int, venues_query) -> dict:
     applied = weights(year)
     current = applied.values
     total_weight = sum(current.values()) or 1
-    venues = {v.id: v for v in db.session.scalars(_evaluated_venues(year))}
+    venues = {venue.id: (venue, district) for venue, district in db.session.execute(venues_query)}
     rows = []
-    for venue_id, figures in venue_indicators(year).items():
+    for venue_id, figures in venue_indicators(year, venues).items():
+        venue, district = venues[venue_id]
         points = {key: BY_KEY[key].points(value) for key, value in figures.items()}
         score = _tenths(sum(current[key] * points[key] for key in points) / total_weight)
-        rows.append({"venue": venues[venue_id], "figures": figures, "points": points, "score": score})
+        rows.append({"venue": venue, "district": district, "figures": figures, "points": points, "score": score})
     rows.sort(key=lambda r: (-r["score"], r["venue"].name_zh))
     return {"year": year, "weights": current, "applied": applied, "indicators": INDICATORS, "rows": rows,
             "partial": year == local_today().year, "over": is_over(year)}

@@ -1,5 +1,6 @@
 """Annual reports and the evaluation: /manage/reports/<year> (the venue's manager),
-/admin/reports (district and city admins), /admin/evaluation (the city admin)."""
+/admin/reports (district and city admins), /admin/evaluation (the city admin sets the weights; a
+district admin reads their district's), /manage/evaluation/<year> (the venue's own score)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -12,11 +13,13 @@ from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error
 from app.core.i18n import localized
-from app.core.time import local_today
+from app.core.time import local_today, to_local
+from app.districts.services import district_choices, district_in_view
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
-from app.stats import evaluation, reports
-from app.stats.export import xlsx_chunks
+from app.core.pagination import page_number, redirect_past_the_end
+from app.stats import evaluation, report_list, reports
+from app.stats.export import csv_chunks, xlsx_chunks
 from app.stats.filters import parse_year
 from app.stats.forms import ReportTextForm, ReturnReportForm, SubmitReportForm, WeightsForm
 from app.venues.services import find_venue
@@ -175,20 +178,67 @@ def _query_year(default: int) -> int:
     return year
 
 
+REPORTS_PAGE_SIZE = 50
+
+
+def _report_filters() -> tuple[report_list.ReportFilters, str | None]:
+    """The list's filters from the query, and a note when the status asked for is none we know (then
+    every status is shown). A district admin's district is theirs whatever ``?district=`` says."""
+    note = None
+    try:
+        state = report_list.ReportState(request.args["status"]) if request.args.get("status") else None
+    except ValueError:
+        state, note = None, _("There is no such status; showing the reports of every status.")
+    district = district_in_view(current_user, request.args.get("district") or None)
+    q = " ".join(request.args.get("q", "").split())[:100]
+    return report_list.ReportFilters(q=q, state=state, district_code=district.code if district else None), note
+
+
 @bp.get("/admin/reports")
 @role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_reports():
     authorize(reports.can_list_reports(current_user))
     year = _query_year(local_today().year - 1)
-    return render_template("stats/reports.html", year=year, rows=reports.reports_of_year(current_user, year),
-                           years=list(reports.report_years())[-6:], can_evaluate=evaluation.can_evaluate(current_user))
+    filters, note = _report_filters()
+    page = report_list.reports_page(current_user, year, filters, page_number(request.args), REPORTS_PAGE_SIZE)
+    redirect_past_the_end(page)
+    city = current_user.role == Role.CITY_ADMIN
+    return render_template("stats/reports.html", year=year, page=page, filters=filters, note=note,
+                           counts=report_list.state_counts(current_user, year, filters),
+                           states=list(report_list.ReportState), districts=district_choices() if city else [],
+                           years=list(reports.report_years())[-6:], can_view_evaluation=evaluation.can_view_evaluation(current_user))
+
+
+@bp.get("/admin/reports.csv")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def admin_reports_csv():
+    """The list as filtered, every page of it: each venue's report state and the day it was filed, no
+    names of people."""
+    authorize(reports.can_list_reports(current_user))
+    year = _query_year(local_today().year - 1)
+    filters, _note = _report_filters()
+    header = ["year", "venue_id", "venue", "venue_en", "district", "venue_status", "status", "submitted_on"]
+    rows = [[year, r.venue.id, r.venue.name_zh, r.venue.name_en, r.district.code, r.venue.status.value, r.state.value,
+             to_local(r.submission.submitted_at).date() if r.state == report_list.ReportState.SUBMITTED else None]
+            for r in report_list.reports_of_year(current_user, year, filters)]  # read now, inside the request
+    response = Response(csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
+    name = f"annual-reports-{year}-{filters.district_code or 'all'}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.route("/admin/evaluation", methods=["GET", "POST"])
-@role_required(Role.CITY_ADMIN)
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_evaluation():
-    authorize(evaluation.can_evaluate(current_user))
+    """The city admin's table and weights; a district admin's read-only table of their district."""
+    authorize(evaluation.can_view_evaluation(current_user))
+    if request.method == "POST":
+        authorize(evaluation.can_evaluate(current_user))
     year = _query_year(local_today().year - 1)
+    if not evaluation.can_evaluate(current_user):
+        district = district_in_view(current_user, None)
+        return render_template("stats/evaluation.html", form=None, table=evaluation.evaluation(year, district.code),
+                               due=None, year=year, district=district, years=list(reports.report_years())[-6:])
     status = 200
     if request.method == "POST":
         form = WeightsForm()
@@ -211,8 +261,58 @@ def admin_evaluation():
     else:
         form = WeightsForm(data=evaluation.weights(year).values)
     return render_template("stats/evaluation.html", form=form, table=evaluation.evaluation(year),
-                           due=evaluation.accreditations_due(), year=year,
-                           years=list(reports.report_years())[-6:]), status
+                           due=evaluation.accreditations_due(), year=year, district=None,
+                           districts=district_choices(), years=list(reports.report_years())[-6:]), status
+
+
+@bp.get("/admin/evaluation.csv")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def admin_evaluation_csv():
+    """The evaluation table of a year: the city admin's of every district or the one asked, a district
+    admin's of their own whatever is asked."""
+    authorize(evaluation.can_view_evaluation(current_user))
+    year = _query_year(local_today().year - 1)
+    asked = request.args.get("district") or None
+    district = district_in_view(current_user, asked)
+    if asked and district is None:
+        abort(400)
+    table = evaluation.evaluation(year, district.code if district else None)
+    keys = [i.key for i in table["indicators"]]
+    header = ["year", "year_over", "venue_id", "venue", "venue_en", "district",
+              *(f"{key}{part}" for key in keys for part in ("", "_points", "_weight")), "score"]
+    rows = [[year, table["over"], r["venue"].id, r["venue"].name_zh, r["venue"].name_en,
+             r["district"].code if r["district"] else None,
+             *(v for key in keys for v in (r["figures"][key], r["points"][key], table["weights"][key])), r["score"]]
+            for r in table["rows"]]  # read now, inside the request
+    response = Response(csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
+    name = f"evaluation-{year}-{district.code if district else 'all'}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- the venue's own evaluation ---------------------------------------------------------------------
+
+def _evaluated_venue():
+    venue = current_user.venue
+    if venue is None:
+        abort(404)
+    authorize(evaluation.can_view_venue_evaluation(current_user, venue))
+    return venue
+
+
+@bp.get("/manage/evaluation")
+@role_required(Role.VENUE_MANAGER)
+def manage_evaluation_latest():
+    _evaluated_venue()
+    return redirect(url_for("reports.manage_evaluation", year=local_today().year - 1))
+
+
+@bp.get("/manage/evaluation/<int:year>")
+@role_required(Role.VENUE_MANAGER)
+def manage_evaluation(year: int):
+    venue = _evaluated_venue()
+    return render_template("stats/venue_evaluation.html", table=evaluation.venue_evaluation(venue, _year_or_404(year)),
+                           year=year, years=list(reports.report_years())[-5:])
 
 
 # --- the XLSX of a report -------------------------------------------------------------------------
@@ -220,9 +320,11 @@ def admin_evaluation():
 def _xlsx(venue, year: int) -> Response:
     report = reports.annual_report(venue, year)
     t = report["totals"]
+    # A finished year is whole: no "Figures through" row (as on the page).
+    through = [] if report["year_over"] else [
+        (_("Figures through"), report["through"].isoformat() if report["through"] else _("Nothing counted yet"))]
     summary = [
-        (_("Venue"), localized(venue, "name")), (_("Year"), year),
-        (_("Figures through"), report["through"].isoformat()),
+        (_("Venue"), localized(venue, "name")), (_("Year"), year), *through,
         (_("Free-open days"), t["open_days"]), (_("Free-open hours"), t["free_open_hours"]),
         (_("Places offered"), t["capacity_offered"]), (_("Visits"), t["visits"]),
         (_("Individual visitors"), t["individual_visits"]), (_("School groups"), t["school_groups"]),

@@ -12,7 +12,6 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.bookings.models import Booking
@@ -26,7 +25,6 @@ from app.stats import services
 from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
 from app.stats.models import ReportReturn, ReportSubmission, SchoolDailyVisits
-from app.districts.models import District
 from app.venues.models import Venue, VenueStatus, VenueStatusChange
 from app.venues.services import ever_registered
 
@@ -163,14 +161,17 @@ def annual_report(venue: Venue, year: int) -> dict:
     events = themed_events(venue.id, year)
     submission = submission_for(venue.id, year)
     pending = pending_return(submission)
+    year_over = local_today() >= submission_opens(year)
     return {
-        "venue": venue, "year": year, "through": filters.through, "totals": totals,
+        # How far the figures go, as the public statistics say it (``counted_through``): a finished
+        # year is whole, with no "through"; the running year through today; one not started, None.
+        "venue": venue, "year": year, "through": None if year_over else filters.counted_through, "totals": totals,
         "months": services.by_month(filters), "schools": schools_served(venue.id, year), "events": events,
         "event_sessions": sum(e["sessions"] for e in events), "event_attendance": sum(e["attendance"] for e in events),
         "accreditations": venue.current_accreditations(min(date(year, 12, 31), local_today())),
         "submission": submission, "pending_return": pending,
         "earlier_returns": [r for r in submission.returns if r is not pending] if submission else [],
-        "submission_opens": submission_opens(year), "year_over": local_today() >= submission_opens(year),
+        "submission_opens": submission_opens(year), "year_over": year_over,
         "filing_refusal": filing_refusal(venue, year),
     }
 
@@ -288,19 +289,3 @@ def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None
             ),
         )
 
-
-def reports_of_year(admin, year: int) -> list[tuple[Venue, District, ReportSubmission | None, ReportReturn | None]]:
-    """Every venue that was on the register in ``year``, suspended since or not, with the district its
-    year counts for (``district_of_year``; a district admin sees their district's), its submission
-    and the return it has still to answer."""
-    district = district_of_year(year)
-    query = (select(Venue, District, ReportSubmission).select_from(Venue)
-             .join(District, District.code == district)
-             .outerjoin(ReportSubmission, sa.and_(ReportSubmission.venue_id == Venue.id, ReportSubmission.year == year))
-             .options(selectinload(ReportSubmission.returns))
-             .where(registered_in(year))
-             .order_by(District.code, Venue.name_zh))
-    if _role(admin) == Role.DISTRICT_ADMIN:
-        query = query.where(district == admin.district_code)
-    return [(venue, in_district, submission, pending_return(submission))
-            for venue, in_district, submission in db.session.execute(query)]

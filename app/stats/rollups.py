@@ -164,6 +164,24 @@ def count_admission(checkin) -> None:
             db.session.execute(statement, params)
 
 
+def uncount_admission(checkin: CheckIn) -> None:
+    """Take back what ``count_admission`` added for ``checkin``, just before the check-in changes (a
+    walk-in whose people a ticket now counts): the same upserts, adding each figure negated, in the
+    caller's transaction. Count it again once changed, so the rollups stay what a rebuild gives."""
+    if checkin.result != CheckInResult.OK or not checkin.persons:
+        return
+    one, now = sa.literal(checkin.id, sa.Integer), utcnow()
+    targets = [(VenueDailyStats, attendance_select(now, checkin=one), ("venue_id", "day"))]
+    if checkin.students is not None and checkin.booking_id is not None:
+        targets.append((SchoolDailyVisits, school_select(checkin=one), ("school_id", "venue_id", "day")))
+    for model, query, keys in targets:
+        added = query.subquery()
+        negated = select(*(added.c[c.name] if c.name in keys or c.name == "updated_at"
+                           else (-added.c[c.name]).label(c.name) for c in query.selected_columns)
+                         ).where(sa.true())  # SQLite reads "ON CONFLICT" after a SELECT without WHERE as a join
+        db.session.execute(_adding_into(model, negated, keys))
+
+
 def rebuild_attendance(first, last) -> int:
     """Recompute both attendance rollups for local days ``first``..``last`` from the raw check-ins.
     Returns the number of venue-day rows written."""

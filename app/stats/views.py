@@ -116,4 +116,35 @@ def public_equity():
 @role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_equity():
     authorize(equity.can_view_admin_equity(current_user))
-    return _equity_page(admin=True, own_district=current_user.district_code)
+    district = equity.schools_district_for(current_user, request.args.get("district"))
+    schools = None
+    if district is not None:
+        try:
+            schools = equity.school_visits(equity.period_for(parse_filters(request.args)), district.code)
+        except DomainError:
+            pass  # the page says what is wrong with the period
+    return _equity_page(admin=True, own_district=current_user.district_code, schools=schools,
+                        schools_district=district)
+
+
+@bp.get("/admin/equity/schools.csv")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def admin_school_visits():
+    """The schools of the admin's district (the city admin's: of the district asked, else all), each
+    with its class visits this school year: the equity page's table, for the district's own follow-up."""
+    authorize(equity.can_view_admin_equity(current_user))
+    try:
+        period = equity.period_for(parse_filters(request.args))
+    except DomainError as exc:
+        return json_error(exc.code, exc.message, exc.status, field=exc.field)
+    district = equity.schools_district_for(current_user, request.args.get("district"))
+    rows = equity.school_visits(period, district.code if district else None)
+    header = ["school_id", "school", "school_en", "kind", "district", "class_visits", "students", "last_visit",
+              "school_year_from", "school_year_through"]
+    response = Response(csv_chunks(header, (
+        [r["school"].id, r["school"].name_zh, r["school"].name_en, r["school"].kind.value, r["district"],
+         r["class_visits"], r["students"], r["last_visit"], period.school_year_from, period.school_year_through]
+        for r in rows)), content_type="text/csv; charset=utf-8")
+    name = f"school-visits-{district.code if district else 'all'}-{period.school_year_through.isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -17,6 +17,7 @@ from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.pagination import redirect_past_the_end
 from app.core.time import local_today
+from app.districts.services import district_choices
 from app.extensions import db, limiter
 from app.notifications.services import after_commit_delivery, site_url
 from app.privacy.services import AccessAction, record_access
@@ -48,10 +49,14 @@ def review_queue():
         except ValueError:
             status, wanted = VenueStatus.SUBMITTED, VenueStatus.SUBMITTED.value
             note = _("There is no such status; showing venues waiting for review.")
-    page = services.review_queue(current_user, status, page_arg(), QUEUE_PAGE_SIZE)
+    q = " ".join(request.args.get("q", "").split())[:100]
+    districts = district_choices() if current_user.role == Role.CITY_ADMIN else []
+    district = request.args.get("district", "")
+    district = district if district in {code for code, _label in districts} else ""
+    page = services.review_queue(current_user, status, page_arg(), QUEUE_PAGE_SIZE, q=q, district_code=district)
     redirect_past_the_end(page)
     return render_template("venues/admin_list.html", page=page, wanted=wanted, note=note,
-                           statuses=status_choices())
+                           statuses=status_choices(), q=q, districts=districts, district=district)
 
 
 def render_review(venue: Venue, status: int = 200, **forms):
@@ -221,6 +226,7 @@ def record_accreditation(venue_id: int):
             apply_error(form, exc)
         else:
             db.session.commit()
+            after_commit_delivery()  # the venue's managers are told
             flash(_("The accreditation is recorded."), "success")
             return redirect(url_for("venues.review_venue", venue_id=venue.id))
     return render_review(venue, 400, accreditation_form=form)
@@ -249,6 +255,7 @@ def edit_accreditation(accreditation_id: int):
             apply_error(form, exc)
         else:
             db.session.commit()
+            after_commit_delivery()
             flash(_("The accreditation is corrected."), "success")
             return redirect(url_for("venues.review_venue", venue_id=accreditation.venue_id))
     return render_template("venues/accreditation_edit.html", form=form, accreditation=accreditation,
@@ -264,6 +271,7 @@ def withdraw_accreditation(accreditation_id: int):
     venue_id = accreditation.venue_id
     services.withdraw_accreditation(current_user, accreditation)
     db.session.commit()
+    after_commit_delivery()
     flash(_("The accreditation is removed."), "success")
     return redirect(url_for("venues.review_venue", venue_id=venue_id))
 

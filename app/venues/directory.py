@@ -152,6 +152,9 @@ def _matches_word(word: str):
     )
 
 
+matches_word = _matches_word  # the reviewers' registration list searches as the directory does
+
+
 def search_directory(filters: DirectoryFilters) -> Page:
     """Approved venues matching the filters, a page at a time, with what a result card shows loaded.
     Each word of the keyword must match ("科技 馆" finds what "科技馆" finds, and more)."""

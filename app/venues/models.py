@@ -126,7 +126,7 @@ class Venue(CreatedAt, db.Model):
         return [t.name for t in self.themes]
 
     def current_accreditations(self, on: date) -> list["Accreditation"]:
-        return [a for a in self.accreditations if a.valid_from <= on <= a.valid_to]
+        return [a for a in self.accreditations if a.standing(on) == AccreditationStanding.CURRENT]
 
     def __repr__(self) -> str:
         return f"<Venue {self.id} {self.name_zh} {self.status.value}>"
@@ -167,6 +167,14 @@ class VenueStatusChange(CreatedAt, db.Model):
     actor = relationship("User")
 
 
+class AccreditationStanding(LabelledEnum):
+    """Where an accreditation stands on a day: within its validity, past it, or not begun."""
+
+    CURRENT = "current", _l("Current")
+    EXPIRED = "expired", _l("Expired")
+    UPCOMING = "upcoming", _l("Not yet valid")
+
+
 class Accreditation(CreatedAt, db.Model):
     """An education-base accreditation (认定) recorded by the city admin."""
 
@@ -186,6 +194,11 @@ class Accreditation(CreatedAt, db.Model):
 
     venue: Mapped[Venue] = relationship(back_populates="accreditations")
     recorded_by = relationship("User")
+
+    def standing(self, on: date) -> AccreditationStanding:
+        if on < self.valid_from:
+            return AccreditationStanding.UPCOMING
+        return AccreditationStanding.CURRENT if on <= self.valid_to else AccreditationStanding.EXPIRED
 
 
 class VenueDistrictPeriod(db.Model):

@@ -338,6 +338,7 @@ def update_venue(manager, venue: Venue, data) -> Venue:
     renamed = venue.name_zh != old_name and venue.status in (S.APPROVED, S.SUSPENDED)
     if move is not None:
         _move(venue, "relocate", manager, _change_note(move.old_district, old_name, venue))
+        _tell_district_of_submission(venue)
     elif renamed:
         _note(venue, manager, _change_note(None, old_name, venue))
     db.session.flush()
@@ -439,8 +440,21 @@ def submit_venue(manager, venue: Venue) -> Venue:
     if not can_manage_venue(manager, venue):
         raise Forbidden()
     _move(venue, "submit", manager)
+    _tell_district_of_submission(venue)
     db.session.flush()
     return venue
+
+
+def _tell_district_of_submission(venue: Venue) -> None:
+    """E-mail the admins of the venue's district that it waits for their review (sent or moved there)."""
+    from app.accounts.district_admins import tell_district_admins  # it imports the accounts, which import this
+
+    def write(locale: str) -> tuple:
+        name = localized(venue, "name", locale)
+        return (_l("A venue waits for your review: %(venue)s", venue=name),
+                _l("%(venue)s has been submitted for review by your district.", venue=name))
+
+    tell_district_admins(venue.district_code, kind="venue_submitted", write=write, queue_path="/admin/venues")
 
 
 def approve_venue(admin, venue: Venue) -> Venue:
@@ -534,16 +548,38 @@ def allowed_decisions(admin, venue: Venue) -> list[str]:
     return [action for action in REVIEW_ACTIONS if venue.status in TRANSITIONS[action][0]]
 
 
-def review_queue(admin, status: VenueStatus | None, page: int, per_page: int) -> Page:
-    """Venues an admin reviews: their district (city admin: all), optionally of one status."""
+def review_queue(admin, status: VenueStatus | None, page: int, per_page: int, *, q: str = "",
+                 district_code: str | None = None) -> Page:
+    """Venues an admin reviews: their district (city admin: all, or ``district_code``'s), optionally of
+    one status, and matching each word of ``q`` as the directory's search does (name, address, theme).
+    Those waiting for review come oldest submission first; the others latest change first."""
+    from app.venues.directory import matches_word
+
     query = select(Venue).options(selectinload(Venue.district))
     if _role(admin) == Role.DISTRICT_ADMIN:
         query = query.where(Venue.district_code == admin.district_code)
     elif _role(admin) != Role.CITY_ADMIN:
         raise Forbidden()
+    elif district_code:
+        query = query.where(Venue.district_code == district_code)
     if status is not None:
         query = query.where(Venue.status == status)
-    return paginate(query.order_by(Venue.updated_at.desc(), Venue.id.desc()), page, per_page)
+    for word in dict.fromkeys(q.split()):
+        query = query.where(matches_word(word))
+    if status == S.SUBMITTED:
+        # A queue: the venue waiting longest on top, not last on the last page.
+        order = (func.coalesce(submitted_at(), Venue.updated_at).asc(), Venue.id.asc())
+    else:
+        order = (Venue.updated_at.desc(), Venue.id.desc())
+    return paginate(query.order_by(*order), page, per_page)
+
+
+def submitted_at():
+    """When the venue was last sent to review (submitted, or moved to another district), as a
+    correlated SQL expression: None for a venue never sent."""
+    return (select(func.max(VenueStatusChange.created_at))
+            .where(VenueStatusChange.venue_id == Venue.id, VenueStatusChange.to_status == S.SUBMITTED)
+            .correlate(Venue).scalar_subquery())
 
 
 # --- Accreditation ------------------------------------------------------------------------------
@@ -559,6 +595,7 @@ def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
     accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
     db.session.add(accreditation)
     db.session.flush()
+    _tell_managers_of_accreditation(accreditation, "recorded")
     return accreditation
 
 
@@ -570,14 +607,50 @@ def correct_accreditation(admin, accreditation: Accreditation, *, level, certifi
     for name, value in values.items():
         setattr(accreditation, name, value)
     db.session.flush()
+    _tell_managers_of_accreditation(accreditation, "corrected")
     return accreditation
 
 
 def withdraw_accreditation(admin, accreditation: Accreditation) -> None:
     """The city admin removes an accreditation recorded in error."""
     _require_accreditor(admin)
+    _tell_managers_of_accreditation(accreditation, "removed")
     db.session.delete(accreditation)
     db.session.flush()
+
+
+def _tell_managers_of_accreditation(accreditation: Accreditation, action: str) -> None:
+    """E-mail the venue's active managers, each in their language, that the city admin ``recorded``,
+    ``corrected`` or ``removed`` its accreditation, with the level, number and validity: a title the
+    venue shows (or must stop showing) is not one it learns of by chance."""
+    from app.accounts.managers import active_venue_managers  # it imports this module
+
+    venue = accreditation.venue
+    facts = {"level": accreditation.level.label, "number": accreditation.certificate_no,
+             "valid_from": accreditation.valid_from.isoformat(), "valid_to": accreditation.valid_to.isoformat()}
+    for manager in active_venue_managers(venue.id):
+        name = localized(venue, "name", recipient_locale(manager))
+        if action == "recorded":
+            subject = _l("Your venue is accredited: %(venue)s", venue=name)
+            parts = [_l("%(venue)s is accredited as a %(level)s, certificate No. %(number)s, valid from "
+                        "%(valid_from)s to %(valid_to)s.", venue=name, **facts),
+                     _l("The accreditation is shown on the venue's public page:")]
+        elif action == "corrected":
+            subject = _l("Your venue's accreditation is corrected: %(venue)s", venue=name)
+            parts = [_l("The city science association corrected the accreditation of %(venue)s. It now reads: "
+                        "%(level)s, certificate No. %(number)s, valid from %(valid_from)s to %(valid_to)s.",
+                        venue=name, **facts),
+                     _l("The accreditation is shown on the venue's public page:")]
+        else:
+            subject = _l("Your venue's accreditation is removed: %(venue)s", venue=name)
+            parts = [_l("The city science association removed the accreditation of %(venue)s (%(level)s, "
+                        "certificate No. %(number)s): it was recorded in error and no longer appears on the "
+                        "venue's public page.", venue=name, **facts),
+                     _l("If you think this is a mistake, contact the city science association. Your venue's "
+                        "page:")]
+        queue_message(kind=f"accreditation_{action}", recipient=manager.email, user=manager, subject=subject,
+                      body=paragraphs(_l("Hello %(name)s,", name=manager.name), *parts,
+                                      site_url(f"/venues/{venue.id}")))
 
 
 def _require_accreditor(admin) -> None:

@@ -125,7 +125,7 @@ def manage_venue():
     relocation = (services.relocation(venue, form.district_code.data)
                   if venue is not None and request.method == "POST" else None)
     return render_template("venues/manage.html", form=form, venue=venue, relocation=relocation,
-                           action_form=ActionForm()), 400 if form.errors else 200
+                           action_form=ActionForm(), today=local_today()), 400 if form.errors else 200
 
 
 @bp.post("/manage/venue/submit")

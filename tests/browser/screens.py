@@ -76,6 +76,12 @@ def _slot_not_yet_open() -> str:
     return f"/slots/{factories.slot(audience='school', days_ahead=40).id}/book"  # schools: 30 days ahead
 
 
+def _district_equity() -> str:
+    """The admin equity page with its district's schools listed, one of them without a class visit."""
+    factories.school(district_code=factories.XUANWU)
+    return "/admin/equity"
+
+
 def _accreditation_to_correct() -> str:
     return f"/admin/accreditations/{factories.accreditation(factories.venue()).id}/edit"
 
@@ -170,6 +176,7 @@ SCREENS = [
     Screen("scan", "/scan", role="venue_staff"),
     Screen("review-venues", "/admin/venues", role="district_admin"),
     Screen("schools", "/admin/schools", role="city_admin"),
+    Screen("admin-equity-schools", build=_district_equity, role="district_admin"),
     Screen("correct-accreditation", build=_accreditation_to_correct, role="city_admin"),
     Screen("profile", "/me/profile", role="citizen"),
     Screen("venues-unreadable-search", "/venues?district=zzz&q=" + "x" * 101, status=400),
@@ -406,8 +413,22 @@ def _undelivered_mail() -> tuple[str, str]:
     return "/admin/mail", factories.user("city_admin").email
 
 
+def _undelivered_mail_all_ticked() -> tuple[str, str]:
+    """The list filtered by a kind, every box on the page ticked (the no-script "select all")."""
+    path, email = _undelivered_mail()
+    return f"{path}?kind=booking_confirmed&select=page", email
+
+
+def _send_all_mail_again() -> tuple[str, str]:
+    """The confirmation of "send all again", saying how many."""
+    path, email = _undelivered_mail()
+    return f"{path}/send-again-all", email
+
+
 SCREENS += [
     Screen("undelivered-mail", build=_undelivered_mail),
+    Screen("undelivered-mail-all-ticked", build=_undelivered_mail_all_ticked),
+    Screen("send-all-mail-again", build=_send_all_mail_again),
 ]
 
 # A citizen's own privacy pages, which elder mode words without file formats or tokens.
@@ -568,3 +589,109 @@ SCREENS += [
     Screen("class-visit-past-growing", build=_class_visit_past_growing),
     Screen("manage-requests-waiting", build=_manager_requests_waiting),
 ]
+
+
+def _evaluated_venue():
+    """A venue open on a day of last year, so that it is scored in last year's evaluation."""
+    from datetime import date
+
+    from app.core.time import local_today
+
+    year = local_today().year - 1
+    venue = factories.venue(district_code=factories.XUANWU)
+    factories.slot(venue, day=date(year, 3, 10))
+    return venue, year
+
+
+def _manager_evaluation() -> tuple[str, str]:
+    venue, year = _evaluated_venue()
+    return f"/manage/evaluation/{year}", factories.user("venue_manager", venue=venue).email
+
+
+def _district_evaluation() -> tuple[str, str]:
+    venue, year = _evaluated_venue()
+    return f"/admin/evaluation?year={year}", factories.user("district_admin", district_code=factories.XUANWU).email
+
+
+def _city_evaluation() -> str:
+    return f"/admin/evaluation?year={_evaluated_venue()[1]}"
+
+
+# The evaluation: the venue's own score, a district admin's read-only table, the city admin's with the download.
+SCREENS += [
+    Screen("manage-evaluation", build=_manager_evaluation),
+    Screen("admin-evaluation-district", build=_district_evaluation),
+    Screen("admin-evaluation", build=_city_evaluation, role="city_admin"),
+]
+
+
+def _annual_reports() -> str:
+    """Last year's reports: one venue's submitted, one returned to its venue, one not yet submitted."""
+    from app.core.time import utcnow
+    from app.extensions import db
+    from app.stats.models import ReportReturn, ReportSubmission
+
+    (waiting, year), (submitted, _), (returned, _) = _evaluated_venue(), _evaluated_venue(), _evaluated_venue()
+    now = utcnow()
+    db.session.add(ReportSubmission(venue_id=submitted.id, year=year, text="", submitted_at=now))
+    db.session.add(ReportSubmission(venue_id=returned.id, year=year, text="",
+                                    returns=[ReportReturn(reason="请补充说明", filed_at=now)]))
+    db.session.commit()
+    return f"/admin/reports?year={year}"
+
+
+# The admins' list of annual reports: the city admin's with the district filter, a district admin's without.
+SCREENS += [
+    Screen("admin-reports", build=_annual_reports, role="city_admin"),
+    Screen("admin-reports-district", build=_annual_reports, role="district_admin"),
+]
+
+
+def _district_admins() -> tuple[str, str]:
+    """The city admin's district administrators: one active, one invited who has not chosen a password yet."""
+    from app.extensions import db
+
+    factories.user("district_admin", name="玄武区科协管理员", district_code=factories.XUANWU)
+    factories.user("district_admin", name="Alexandra Montgomery-Smith", district_code=factories.GULOU,
+                   email="alexandra.montgomery-smith@example.com").password_hash = "!invited"
+    db.session.commit()
+    return "/admin/district-admins", factories.user("city_admin").email
+
+
+def _district_admin_form_errors() -> tuple[str, str]:
+    """The invitation form sent back: no district chosen, an address that already has an account."""
+    factories.user("citizen", email="taken@example.com")
+    return "/admin/district-admins", factories.user("city_admin").email
+
+
+def _manage_venue_accreditations() -> tuple[str, str]:
+    """A manager's venue page with a current, an expired and a coming accreditation."""
+    from datetime import timedelta
+
+    from app.core.time import local_today
+
+    venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    today = local_today()
+    factories.accreditation(venue)
+    factories.accreditation(venue, valid_from=today - timedelta(days=800), valid_to=today - timedelta(days=1))
+    factories.accreditation(venue, valid_from=today + timedelta(days=5), valid_to=today + timedelta(days=900))
+    return "/manage/venue", factories.user("venue_manager", venue=venue).email
+
+
+SCREENS += [
+    Screen("district-admins", build=_district_admins),
+    Screen("district-admins-form-errors", build=_district_admin_form_errors, status=400,
+           form={"name": "鼓楼区管理员", "email": "taken@example.com", "district": ""}),
+    Screen("manage-venue-accreditations", build=_manage_venue_accreditations),
+]
+
+
+def _booking_days_from_tomorrow() -> str:
+    """The step-by-step booking's day screen with times tomorrow (named "Tomorrow") and the day after."""
+    venue = factories.venue()
+    for days in (1, 2):
+        factories.slot(venue, days_ahead=days)
+    return f"/venues/{venue.id}/book?step=day"
+
+
+SCREENS += [Screen("book-step-day-tomorrow", build=_booking_days_from_tomorrow, role="citizen")]
