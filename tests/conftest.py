@@ -139,6 +139,41 @@ def app(database_url, _migrated):
         db.engine.dispose()
 
 
+def limited_app_with(database_url: str, **overrides):
+    """An app with rate limits on (the tests' configuration turns them off), ``overrides`` choosing
+    where they are counted."""
+    app = create_app(make_config(database_url, **{"RATELIMIT_ENABLED": True, **overrides}))
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
+    return app
+
+
+@pytest.fixture
+def limited_app(database_url, _migrated):
+    """The app with rate limits on, counted in this process's memory."""
+    app = limited_app_with(database_url, RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis of ``TEST_REDIS_URL``; a test that needs it is skipped, saying why, on a machine
+    without one (CI starts one)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {TEST_REDIS_URL} (set TEST_REDIS_URL): {error}")
+    return TEST_REDIS_URL
+
+
 def _empty_tables() -> None:
     tables = [t for t in db.metadata.sorted_tables if t.name not in KEEP_TABLES]
     with db.engine.begin() as conn:

@@ -2,41 +2,19 @@
 so that visitors behind one address (the venue's Wi-Fi, a carrier's NAT) are all counted."""
 from __future__ import annotations
 
-import os
 import random
 import re
 
-import pytest
-import redis
-
-from app import create_app
 from app.checkin import walkins
 from app.checkin.models import CheckIn, CheckInKind
 from app.checkin.views import DEVICE_COOKIE
 from app.core.time import local_today
 from app.extensions import db
 from tests import factories
-from tests.conftest import _empty_tables, _fresh_g, make_config
+from tests.conftest import _empty_tables, limited_app_with
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PARTY = {"persons": 2, "audience_group": "adult"}
 REAL_WAIT = re.compile(r"Please wait (\d+ seconds?|1 minute) and try again\.")
-
-
-def _limited_app(database_url, **overrides):
-    app = create_app(make_config(database_url, **{"RATELIMIT_ENABLED": True, **overrides}))
-    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
-    return app
-
-
-@pytest.fixture
-def limited_app(database_url, _migrated):
-    app = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        yield app
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
 
 
 def _address() -> str:
@@ -136,19 +114,10 @@ def test_the_poster_page_itself_is_never_limited(limited_app):
     assert {phone.get(_url(venue)).status_code for _ in range(15)} == {200}
 
 
-@pytest.fixture
-def redis_url():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL): {error}")
-    return REDIS_URL
-
-
 def test_two_app_instances_share_a_phones_count_through_redis(database_url, _migrated, redis_url):
     prefix = f"walkin{random.randint(0, 10**9)}"
-    first = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
-    second = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
+    first = limited_app_with(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
+    second = limited_app_with(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
     cookie = None
     with first.app_context():
         try:

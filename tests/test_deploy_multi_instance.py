@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from app.accounts.tokens import issue_user_token
@@ -26,7 +25,6 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CAPACITY, CITIZENS = 20, 60
 TOKEN_LIMIT = 10  # "10 per minute" on POST /api/v1/auth/token
 
@@ -81,21 +79,18 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def instances(database_url, _migrated, tmp_path_factory):
+def instances(database_url, _migrated, tmp_path_factory, request):
     """Two gunicorn instances with 2 workers each, in production configuration, rate limits on."""
     if not database_url.startswith("postgresql"):
         pytest.skip("two instances sharing one database need PostgreSQL (set TEST_DATABASE_URL); "
                     "SQLite is a single-machine file")
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL): {error}")
+    redis_url = request.getfixturevalue("redis_url")
 
     tmp_path = tmp_path_factory.mktemp("instances")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RATELIMIT_", "TEST_"))}
     env.update(SCIVISIT_CONFIG="production", SECRET_KEY="multi-instance-test-secret", DATABASE_URL=database_url,
                PUBLIC_BASE_URL="https://scivisit.example",
-               REDIS_URL=REDIS_URL, WEB_CONCURRENCY="2", LOG_LEVEL="WARNING", GUNICORN_GRACEFUL_TIMEOUT="5",
+               REDIS_URL=redis_url, WEB_CONCURRENCY="2", LOG_LEVEL="WARNING", GUNICORN_GRACEFUL_TIMEOUT="5",
                # As behind the reverse proxy: the client address comes from X-Forwarded-For (one hop).
                TRUSTED_PROXY_COUNT="1",
                # The machines share the ticket signing keys, as docs/deploy/README.md asks.

@@ -1,23 +1,14 @@
 """Rate limits: a friendly page or JSON 429 after the limit, shared through Redis, off when disabled."""
-import os
 import random
 
 import pytest
 import redis
 
-from app import create_app
 from app.extensions import db
-from tests.conftest import _empty_tables, _fresh_g, make_config
+from tests.conftest import _empty_tables, limited_app_with
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 WRONG_LOGIN = {"email": "nobody@example.com", "password": "not-the-password"}
 HTML_LANG = {"en": "en", "zh": "zh-CN"}  # the page's own <html lang>
-
-
-def _limited_app(database_url, **overrides):
-    app = create_app(make_config(database_url, **{"RATELIMIT_ENABLED": True, **overrides}))
-    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
-    return app
 
 
 def _client(app, address: str):
@@ -30,25 +21,6 @@ def _client(app, address: str):
 
 def _random_address() -> str:
     return "10.%d.%d.%d" % tuple(random.randint(1, 254) for _ in range(3))
-
-
-@pytest.fixture
-def limited_app(database_url, _migrated):
-    app = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        yield app
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def redis_url():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL): {error}")
-    return REDIS_URL
 
 
 def test_login_answers_a_friendly_429_page_after_ten_attempts_a_minute(limited_app):
@@ -82,7 +54,7 @@ def test_limits_count_each_client_address_separately(limited_app):
 
 
 def test_rate_limits_are_off_when_disabled(database_url, _migrated):
-    app = _limited_app(database_url, RATELIMIT_ENABLED=False)
+    app = limited_app_with(database_url, RATELIMIT_ENABLED=False)
     api = _client(app, _random_address())
     statuses = {api.post("/api/v1/auth/token", json=WRONG_LOGIN).status_code for _ in range(15)}
     assert 429 not in statuses
@@ -90,42 +62,42 @@ def test_rate_limits_are_off_when_disabled(database_url, _migrated):
 
 def test_two_app_instances_share_the_count_through_redis(database_url, _migrated, redis_url):
     address = _random_address()
-    first_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url)
+    first_worker = limited_app_with(database_url, RATELIMIT_STORAGE_URI=redis_url)
     for _ in range(10):
         assert _client(first_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
 
     # A second worker starts with its own connection to the store; it sees the first one's count.
-    second_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url)
+    second_worker = limited_app_with(database_url, RATELIMIT_STORAGE_URI=redis_url)
     assert _client(second_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code == 429
 
 
 def test_deployments_sharing_one_redis_count_apart_by_their_key_prefix(database_url, _migrated, redis_url):
     address, prefix = _random_address(), f"prod{random.randint(0, 10**9)}"
-    production = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
+    production = limited_app_with(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
     for _ in range(10):
         assert _client(production, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
 
     # Staging on the same Redis, with its own prefix, has its own count...
-    staging = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=f"staging-{prefix}")
+    staging = limited_app_with(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=f"staging-{prefix}")
     assert _client(staging, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
     # ...while another machine of the same deployment shares the first one's.
-    production_too = _limited_app(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
+    production_too = limited_app_with(database_url, RATELIMIT_STORAGE_URI=redis_url, REDIS_KEY_PREFIX=prefix)
     assert _client(production_too, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code == 429
     assert redis.Redis.from_url(redis_url).keys(f"*/{prefix}/{address}/*")
 
 
 def test_counts_in_process_memory_are_not_shared_which_is_why_production_uses_redis(database_url, _migrated):
     address = _random_address()
-    first_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")
+    first_worker = limited_app_with(database_url, RATELIMIT_STORAGE_URI="memory://")
     for _ in range(10):
         _client(first_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN)
 
-    second_worker = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://")
+    second_worker = limited_app_with(database_url, RATELIMIT_STORAGE_URI="memory://")
     assert _client(second_worker, address).post("/api/v1/auth/token", json=WRONG_LOGIN).status_code != 429
 
 
 def test_requests_are_still_answered_when_the_rate_limit_store_is_down(database_url, _migrated):
-    app = _limited_app(database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+    app = limited_app_with(database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
                        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1})
     api = _client(app, _random_address())
     response = api.post("/api/v1/auth/token", json=WRONG_LOGIN)
@@ -215,7 +187,7 @@ def app_wide_limited_app(database_url, _migrated):
     # own request hooks, unlike the limits on routes above, which are checked as their view starts.
     from app.extensions import limiter
 
-    app = _limited_app(database_url, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_APPLICATION="3 per minute")
+    app = limited_app_with(database_url, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_APPLICATION="3 per minute")
     try:
         with app.app_context():
             yield app

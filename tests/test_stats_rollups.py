@@ -1,7 +1,6 @@
 """Rollups: kept as check-ins happen, and a rebuild from the raw check-ins gives the same rows."""
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import time, timedelta
 
@@ -211,12 +210,7 @@ def figures_store(request, app):
     from app.stats.figures import RECENT
 
     if request.param == "redis":
-        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
-        except redis.RedisError as error:
-            pytest.skip(f"Redis is not reachable at {url} (set TEST_REDIS_URL): {error}")
-        app.config.update(REDIS_URL=url, REDIS_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+        app.config.update(REDIS_URL=request.getfixturevalue("redis_url"), REDIS_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
     app.config["STATS_CACHE_SECONDS"] = 30
     yield request.param
     RECENT.clear()

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from app.accounts import district_admins, people
+from app.accounts import district_admins, invitation_views, people
 from app.accounts.forms import (CloseAccountForm, ConfirmForm, DistrictAdminForm, PeopleFilterForm,
                                 ReinstateAccountForm, SuspendAccountForm)
 from app.accounts.models import Role, User
@@ -23,7 +23,7 @@ from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.core.time import utcnow
 from app.districts.services import district_choices
 from app.extensions import db, limiter
-from app.notifications.services import after_commit_delivery, site_url
+from app.notifications.services import after_commit_delivery
 from app.privacy.services import AccessAction, access_detail, action_label, record_access
 from app.schools.forms import select_choices
 
@@ -175,10 +175,6 @@ def close_account(user_id: int):
 
 # --- district administrators (the city admin invites them) --------------------------------------
 
-def _password_link(token: str) -> str:
-    return site_url(url_for("accounts.reset_password", token=token))
-
-
 def _district_admins_page(form=None, status: int = 200):
     if form is None:
         form = DistrictAdminForm(formdata=None)
@@ -203,7 +199,7 @@ def district_admin_list():
         try:
             person = district_admins.invite_district_admin(
                 current_user, email=form.email.data, name=form.name.data, district_code=form.district.data,
-                link_for=_password_link)
+                link_for=invitation_views.password_link)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -217,40 +213,25 @@ def district_admin_list():
     return _district_admins_page(form, 400)
 
 
-def _district_admin_invitation(user_id: int, act, done):
-    """Run ``act(admin, person)`` on an invited district admin's invitation, then say ``done(name, email)``."""
+def _district_admin_invitation(user_id: int, act, *, withdraw: bool):
+    """``act(admin, person)`` on an invited district admin's invitation (``invitation_views.settle``)."""
     authorize(district_admins.can_invite_district_admins(current_user))
     person = db.session.get(User, user_id)
     if person is None or person.role != Role.DISTRICT_ADMIN:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    name, email = person.name, person.email  # a withdrawn account is gone afterwards
-    try:
-        act(current_user, person)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        after_commit_delivery()
-        flash(done(name, email), "success")
-    return redirect(url_for("accounts.district_admin_list"))
+    return invitation_views.settle(person, functools.partial(act, current_user, person), withdraw=withdraw,
+                                   back=url_for("accounts.district_admin_list"))
 
 
 @bp.post("/admin/district-admins/<int:user_id>/invitation")
 @login_required
 @limiter.limit("30 per hour")  # each one sends an email
 def resend_district_admin_invitation(user_id: int):
-    return _district_admin_invitation(
-        user_id, functools.partial(district_admins.resend_district_admin_invitation, link_for=_password_link),
-        lambda name, email: _("We have emailed %(email)s a new link to choose a password.", email=email))
+    return _district_admin_invitation(user_id, functools.partial(
+        district_admins.resend_district_admin_invitation, link_for=invitation_views.password_link), withdraw=False)
 
 
 @bp.post("/admin/district-admins/<int:user_id>/invitation/withdraw")
 @login_required
 def withdraw_district_admin_invitation(user_id: int):
-    return _district_admin_invitation(
-        user_id, district_admins.withdraw_district_admin_invitation,
-        lambda name, email: _("The invitation of %(name)s is withdrawn: the link we emailed no longer works.",
-                              name=name))
+    return _district_admin_invitation(user_id, district_admins.withdraw_district_admin_invitation, withdraw=True)

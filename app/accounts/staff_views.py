@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.accounts import staff
+from app.accounts import invitation_views, staff
 from app.accounts.forms import ConfirmForm, RemoveStaffForm, StaffForm
 from app.accounts.models import Role, User
 from app.accounts.views import bp
@@ -16,13 +16,9 @@ from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.extensions import db, limiter
-from app.notifications.services import after_commit_delivery, site_url
+from app.notifications.services import after_commit_delivery
 from app.privacy.services import AccessAction, record_access
 from app.venues.models import Venue
-
-
-def _password_link(token: str) -> str:
-    return site_url(url_for("accounts.reset_password", token=token))
 
 
 def _managed_venue() -> Venue:
@@ -47,7 +43,7 @@ def manage_staff():
     if form.validate_on_submit():
         try:
             person = staff.add_venue_staff(current_user, venue, email=form.email.data, name=form.name.data,
-                                           link_for=_password_link)
+                                           link_for=invitation_views.password_link)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -64,41 +60,26 @@ def manage_staff():
                            invitation_form=ConfirmForm(formdata=None)), form_status(form)
 
 
-def _invitation_action(user_id: int, act, done):
-    """Run ``act(manager, venue, person)`` on an invited member's invitation, then say ``done(name, email)``."""
+def _invitation_action(user_id: int, act, *, withdraw: bool):
+    """``act(manager, venue, person)`` on an invited member's invitation (``invitation_views.settle``)."""
     venue = _managed_venue()
     person = _staff_member(venue, user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    name, email = person.name, person.email  # a withdrawn account is gone afterwards
-    try:
-        act(current_user, venue, person)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        after_commit_delivery()
-        flash(done(name, email), "success")
-    return redirect(url_for("accounts.manage_staff"))
+    return invitation_views.settle(person, functools.partial(act, current_user, venue, person), withdraw=withdraw,
+                                   back=url_for("accounts.manage_staff"))
 
 
 @bp.post("/manage/staff/<int:user_id>/invitation")
 @login_required
 @limiter.limit("30 per hour")  # each one sends an email
 def resend_staff_invitation(user_id: int):
-    return _invitation_action(
-        user_id, functools.partial(staff.resend_staff_invitation, link_for=_password_link),
-        lambda name, email: _("We have emailed %(email)s a new link to choose a password.", email=email))
+    return _invitation_action(user_id, functools.partial(staff.resend_staff_invitation,
+                                                         link_for=invitation_views.password_link), withdraw=False)
 
 
 @bp.post("/manage/staff/<int:user_id>/invitation/withdraw")
 @login_required
 def withdraw_staff_invitation(user_id: int):
-    return _invitation_action(
-        user_id, staff.withdraw_staff_invitation,
-        lambda name, email: _("The invitation of %(name)s is withdrawn: the link we emailed no longer works.",
-                              name=name))
+    return _invitation_action(user_id, staff.withdraw_staff_invitation, withdraw=True)
 
 
 @bp.route("/manage/staff/<int:user_id>/remove", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Callable, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
+from flask import Response
 from openpyxl import Workbook
 
 from app.extensions import db
@@ -33,6 +34,14 @@ def from_database(make_chunks: Callable[[sa.Connection], Iterator]) -> Iterator:
             yield from make_chunks(connection)
 
     return generate()
+
+
+def csv_download(header: Sequence[str], rows: Iterable[Sequence], filename: str) -> Response:
+    """A CSV file to download as ``filename``, streamed (``csv_chunks``): ``rows`` must be read inside
+    the request, or read their own connection (``from_database``)."""
+    response = Response(csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.notifications.services import after_commit_delivery
 from app.core.pagination import page_number, redirect_past_the_end
 from app.stats import evaluation, report_list, reports
-from app.stats.export import csv_chunks, xlsx_chunks
+from app.stats.export import csv_download, xlsx_chunks
 from app.stats.filters import parse_year
 from app.stats.forms import ReportTextForm, ReturnReportForm, SubmitReportForm, WeightsForm
 from app.venues.services import find_venue
@@ -221,10 +221,7 @@ def admin_reports_csv():
     rows = [[year, r.venue.id, r.venue.name_zh, r.venue.name_en, r.district.code, r.venue.status.value, r.state.value,
              to_local(r.submission.submitted_at).date() if r.state == report_list.ReportState.SUBMITTED else None]
             for r in report_list.reports_of_year(current_user, year, filters)]  # read now, inside the request
-    response = Response(csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
-    name = f"annual-reports-{year}-{filters.district_code or 'all'}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(header, rows, f"annual-reports-{year}-{filters.district_code or 'all'}.csv")
 
 
 @bp.route("/admin/evaluation", methods=["GET", "POST"])
@@ -284,10 +281,7 @@ def admin_evaluation_csv():
              r["district"].code if r["district"] else None,
              *(v for key in keys for v in (r["figures"][key], r["points"][key], table["weights"][key])), r["score"]]
             for r in table["rows"]]  # read now, inside the request
-    response = Response(csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
-    name = f"evaluation-{year}-{district.code if district else 'all'}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(header, rows, f"evaluation-{year}-{district.code if district else 'all'}.csv")
 
 
 # --- the venue's own evaluation ---------------------------------------------------------------------

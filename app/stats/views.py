@@ -2,7 +2,7 @@
 (/stats/equity for everyone, /admin/equity for district and city admins)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from app.core.i18n import localized
 from app.districts.services import district_choices
 from app.extensions import db
 from app.stats import charts, equity, services
-from app.stats.export import csv_chunks
+from app.stats.export import csv_download
 from app.stats.filters import parse_filters
 from app.stats.forms import StatsFilterForm
 from app.venues.directory import directory_themes
@@ -90,9 +90,7 @@ def chart_data(key: str, fmt: str):
                        through=through.isoformat() if through else None,
                        columns=[{"key": c.key, "label": str(c.label), "type": c.kind} for c in breakdown.columns],
                        rows=rows)
-    response = Response(csv_chunks(keys, ([r[k] for k in keys] for r in rows)), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="scivisit-{breakdown.key}.csv"'
-    return response
+    return csv_download(keys, ([r[k] for k in keys] for r in rows), f"scivisit-{breakdown.key}.csv")
 
 
 def _equity_page(*, admin: bool, **context):
@@ -141,10 +139,7 @@ def admin_school_visits():
     rows = equity.school_visits(period, district.code if district else None)
     header = ["school_id", "school", "school_en", "kind", "district", "class_visits", "students", "last_visit",
               "school_year_from", "school_year_through"]
-    response = Response(csv_chunks(header, (
+    return csv_download(header, (
         [r["school"].id, r["school"].name_zh, r["school"].name_en, r["school"].kind.value, r["district"],
          r["class_visits"], r["students"], r["last_visit"], period.school_year_from, period.school_year_through]
-        for r in rows)), content_type="text/csv; charset=utf-8")
-    name = f"school-visits-{district.code if district else 'all'}-{period.school_year_through.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+        for r in rows), f"school-visits-{district.code if district else 'all'}-{period.school_year_through.isoformat()}.csv")

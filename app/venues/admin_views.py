@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.accounts import managers
+from app.accounts import invitation_views, managers
 from app.accounts.forms import ConfirmForm, ManagerForm
 from app.accounts.models import AccountStatus, Role, User
 from app.core.authz import authorize, role_required
@@ -19,7 +19,7 @@ from app.core.pagination import redirect_past_the_end
 from app.core.time import local_today
 from app.districts.services import district_choices
 from app.extensions import db, limiter
-from app.notifications.services import after_commit_delivery, site_url
+from app.notifications.services import after_commit_delivery
 from app.privacy.services import AccessAction, record_access
 from app.venues import services
 from app.venues.forms import AccreditationForm, ActionForm, ReasonForm, SuspendForm
@@ -140,10 +140,6 @@ def decide(venue_id: int, action: str):
     return render_review(venue, 400, **{f"{action}_form": form})
 
 
-def _password_link(token: str) -> str:
-    return site_url(url_for("accounts.reset_password", token=token))
-
-
 @bp.post("/admin/venues/<int:venue_id>/managers")
 @role_required(*ADMINS)
 @limiter.limit("30 per hour", methods=["POST"])  # each accepted form sends an email
@@ -154,7 +150,7 @@ def add_manager(venue_id: int):
     if form.validate_on_submit():
         try:
             person = managers.add_venue_manager(current_user, venue, email=form.email.data, name=form.name.data,
-                                                link_for=_password_link)
+                                                link_for=invitation_views.password_link)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -172,44 +168,29 @@ def add_manager(venue_id: int):
     return render_review(venue, 400, manager_form=form)
 
 
-def _invitation_action(venue_id: int, user_id: int, act, done):
-    """Run ``act(admin, venue, person)`` on an invited manager's invitation, then say ``done(name, email)``."""
+def _invitation_action(venue_id: int, user_id: int, act, *, withdraw: bool):
+    """``act(admin, venue, person)`` on an invited manager's invitation (``invitation_views.settle``)."""
     venue = services.find_venue(venue_id) or abort(404)
     authorize(managers.can_add_venue_manager(current_user, venue))
     person = db.session.get(User, user_id)
     if person is None or person.role != Role.VENUE_MANAGER or person.venue_id != venue.id:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    name, email = person.name, person.email  # a withdrawn account is gone afterwards
-    try:
-        act(current_user, venue, person)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        after_commit_delivery()
-        flash(done(name, email), "success")
-    return redirect(url_for("venues.review_venue", venue_id=venue.id, _anchor="managers"))
+    return invitation_views.settle(person, functools.partial(act, current_user, venue, person), withdraw=withdraw,
+                                   back=url_for("venues.review_venue", venue_id=venue.id, _anchor="managers"))
 
 
 @bp.post("/admin/venues/<int:venue_id>/managers/<int:user_id>/invitation")
 @role_required(*ADMINS)
 @limiter.limit("30 per hour")  # each one sends an email
 def resend_manager_invitation(venue_id: int, user_id: int):
-    return _invitation_action(
-        venue_id, user_id, functools.partial(managers.resend_manager_invitation, link_for=_password_link),
-        lambda name, email: _("We have emailed %(email)s a new link to choose a password.", email=email))
+    return _invitation_action(venue_id, user_id, functools.partial(
+        managers.resend_manager_invitation, link_for=invitation_views.password_link), withdraw=False)
 
 
 @bp.post("/admin/venues/<int:venue_id>/managers/<int:user_id>/invitation/withdraw")
 @role_required(*ADMINS)
 def withdraw_manager_invitation(venue_id: int, user_id: int):
-    return _invitation_action(
-        venue_id, user_id, managers.withdraw_manager_invitation,
-        lambda name, email: _("The invitation of %(name)s is withdrawn: the link we emailed no longer works.",
-                              name=name))
+    return _invitation_action(venue_id, user_id, managers.withdraw_manager_invitation, withdraw=True)
 
 
 @bp.post("/admin/venues/<int:venue_id>/accreditations")
