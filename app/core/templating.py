@@ -51,8 +51,7 @@ def local_day(value: date | datetime | None, with_time: bool = False) -> Markup:
     head, found, tail = text.partition(weekday)
     if not found or " " in head or not head:  # English and the like already break at their spaces
         return escape(text)
-    whole = '<span class="unbroken">{}</span>'
-    return Markup(whole).format(head) + Markup("<wbr>") + Markup(whole).format(weekday) + escape(tail)
+    return Markup('<span class="unbroken">{}</span><wbr><span class="unbroken">{}</span>{}').format(head, weekday, tail)
 
 
 def local_date_range(first: date, last: date) -> str:
