@@ -188,3 +188,33 @@ def test_it_refuses_to_run_where_demo_data_is_switched_off(database_url, _migrat
 def test_the_note_is_taken_apart_into_address_closing_days_and_remarks(note, address, closed, remarks):
     facts = parse_note(note)
     assert (facts.address, facts.closed_weekdays, facts.remarks) == (address, closed, remarks)
+
+
+def test_the_science_museum_has_two_partner_schools_for_this_school_year(app, client):
+    from app.bookings.models import Partnership
+    from app.core.time import local_today
+    from app.demo.seed import school_year_of
+
+    seed(app)
+    seed(app)  # idempotent: still two
+    museum = venue_named("南京科技馆")
+    agreements = db.session.scalars(select(Partnership).where(Partnership.venue_id == museum.id)).all()
+    assert len(agreements) == 2
+    assert {(a.valid_from, a.valid_to) for a in agreements} == {school_year_of(local_today())}
+    teacher = db.session.scalar(select(User).where(User.email == "teacher@scivisit.local"))
+    assert teacher.school_id not in {a.school_id for a in agreements}
+    client.post("/login", data={"email": "manager@scivisit.local", "password": "scivisit-demo"})
+    page = client.get("/manage/partners", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert "Gulou Model Primary School (demo)" in page.text or "南京市鼓楼区示范小学" in page.text
+
+
+@pytest.mark.parametrize("day, year", [("2026-09-01", (2026, 2027)), ("2026-08-31", (2025, 2026)),
+                                       ("2027-01-15", (2026, 2027))])
+def test_the_school_year_runs_from_september_to_august(day, year):
+    from datetime import date
+
+    from app.demo.seed import school_year_of
+
+    start, end = school_year_of(date.fromisoformat(day))
+    assert (start, end) == (date(year[0], 9, 1), date(year[1], 8, 31))

@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
 from app.accounts.services import create_user, user_by_email
+from app.bookings.models import Partnership
+from app.bookings.partnerships import add_partnership
 from app.core.time import local_today
 from app.demo import history, upcoming
 from app.districts.models import District
@@ -264,6 +266,38 @@ def load_school(run: SeedRun, spec: DemoSchool) -> None:
     run.created += 1
 
 
+# --- cooperation agreements (馆校合作) ----------------------------------------------------------
+
+# The science museum's partner schools for this school year. Not the demo teacher's school: the
+# demo teacher books as any school does, and the manager's partner list and the annual report's
+# cooperation figures have something to show.
+DEMO_PARTNER_SCHOOLS = (("320106", "南京市鼓楼区示范小学（演示）"), ("320105", "南京市建邺区示范九年制学校（演示）"))
+
+
+def school_year_of(day: date) -> tuple[date, date]:
+    """The school year (1 September to 31 August) that ``day`` falls in."""
+    start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    return start, date(start.year + 1, 8, 31)
+
+
+def load_partnership(run: SeedRun, school_key: tuple[str, str]) -> None:
+    venue = _venue_named(SCIENCE_MUSEUM)
+    school = db.session.scalar(select(School).where(School.district_code == school_key[0],
+                                                    School.name_zh == school_key[1]))
+    if school is None:
+        raise SeedError(f"demo school {school_key[1]!r} is missing")
+    today = local_today()
+    valid_from, valid_to = school_year_of(today)
+    if db.session.scalar(select(Partnership.id).where(Partnership.venue_id == venue.id,
+                                                      Partnership.school_id == school.id,
+                                                      Partnership.valid_to >= today)) is not None:
+        return
+    manager = user_by_email("manager@scivisit.local")  # the museum's, from PEOPLE_ACCOUNTS
+    add_partnership(manager, venue, school, valid_from=valid_from,
+                    valid_to=valid_to, note="演示协议 / demo agreement", today=today)
+    run.created += 1
+
+
 # --- the whole demo ---------------------------------------------------------------------------
 
 def steps() -> list[Step]:
@@ -273,6 +307,7 @@ def steps() -> list[Step]:
         Step("venues", venue_rows, load_venue),
         Step("schools", lambda: DEMO_SCHOOLS, load_school),
         Step("accounts", lambda: PEOPLE_ACCOUNTS, load_account),
+        Step("cooperation agreements", lambda: DEMO_PARTNER_SCHOOLS, load_partnership),
         Step("themed days", read_themed_days, lambda run, row: load_themed_day(row)),
         Step("next 30 days of slots", lambda: [row["name_zh"].strip() for row in venue_rows()],
              lambda run, name: upcoming.publish_month(run, name, demo_password=DEMO_PASSWORD)),
