@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -72,22 +73,33 @@ def directory_pages(report: harness.Report, venues: int = 500) -> None:
     app = harness.bench_app()
     from app.extensions import db
 
+    from app.core.time import local_today
+
     districts = ["320102", "320104", "320105", "320106", "320111", "320113", "320114", "320115"]
     with app.app_context():
-        for i in range(venues):
-            seed.venue(name=f"基准科技馆{i:03d}", district=districts[i % len(districts)])
+        ids = [seed.venue(name=f"基准科技馆{i:03d}", district=districts[i % len(districts)]).id
+               for i in range(venues)]
+        slots = seed.month_of_slots(ids)
         db.session.commit()
+        db.session.execute(sa.text("ANALYZE"))  # statistics, as a live database has them
+        db.session.commit()
+        today = local_today()
+        saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)  # the coming one, not today
     with harness.gunicorn():
         healthz = _healthz_rps()
         # Two clients, one per core: the latency is the server's time, not a queue's.
         page = harness.load("closed", "--url", f"{harness.BASE}/venues", "--clients", "2", "--seconds", str(SECONDS))
         search = harness.load("closed", "--url", f"{harness.BASE}/venues?q=%E7%A7%91%E6%8A%80&district=320102",
                               "--clients", "2", "--seconds", str(SECONDS))
-    ok = page["statuses"] == {"200": page["requests"]} and search["statuses"] == {"200": search["requests"]}
+        day = harness.load("closed", "--url", f"{harness.BASE}/venues?open_on={saturday.isoformat()}",
+                           "--clients", "2", "--seconds", str(SECONDS))
+    loads = (page, search, day)
+    ok = all(load["statuses"] == {"200": load["requests"]} for load in loads)
     report.add("venue directory, 500 venues",
-               f"p95 {page['p95_ms']:.1f} ms (search p95 {search['p95_ms']:.1f} ms), {page['rps']:.0f} pages/s = "
+               f"p95 {page['p95_ms']:.1f} ms (search p95 {search['p95_ms']:.1f} ms, open on a Saturday p95 "
+               f"{day['p95_ms']:.1f} ms over {slots} slots), {page['rps']:.0f} pages/s = "
                f"{page['rps'] / healthz['rps']:.0%} of /healthz ({healthz['rps']:.0f}/s) (bar: p95 < 50 ms)",
-               ok and page["p95_ms"] < 50 and search["p95_ms"] < 50)
+               ok and all(load["p95_ms"] < 50 for load in loads))
 
 
 def _checkin(report: harness.Report) -> None:

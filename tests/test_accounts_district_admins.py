@@ -162,3 +162,25 @@ def test_a_district_admin_cannot_send_again_or_withdraw_an_invitation(client, au
     assert client.post(f"/admin/district-admins/{invited.id}/invitation").status_code == 403
     assert client.post(f"/admin/district-admins/{invited.id}/invitation/withdraw").status_code == 403
     assert _person(invited.email) is not None
+
+
+def _rows(html: str, action: str) -> list[str]:
+    """The table rows (history of an account, access log) of ``action``, as their cells' text."""
+    return [re.sub(r"<[^>]+>", " ", row) for row in re.findall(r"<tr>(.*?)</tr>", html, re.S) if action in row]
+
+
+@pytest.mark.parametrize("lang, name", [("en", "Gulou District"), ("zh", "鼓楼区")])
+def test_history_and_access_log_rows_name_the_district_not_its_code(client, city, lang, name):
+    _invite(client)
+    person = _person("new.admin@example.com")
+    client.post(f"/admin/district-admins/{person.id}/invitation")  # sent again
+    invited, again = {"en": ("Invited a district administrator", "Sent a district administrator's invitation again"),
+                      "zh": ("邀请了区科协管理员", "重新发送了区科协管理员的邀请")}[lang]
+
+    history = _text(client.get(f"/admin/people/{person.id}?lang={lang}"))
+    log = _text(client.get(f"/admin/privacy/access-log?lang={lang}&subject={person.id}"))
+
+    for html in (history, log):
+        rows = _rows(html, invited) + _rows(html, again)
+        assert len(rows) == 2, rows
+        assert all(name in row and GULOU not in row for row in rows)

@@ -127,6 +127,7 @@ ROUTES = [
     ("GET", "/events/calendar.ics", EVERYONE),
     ("GET", "/stats", EVERYONE),
     ("GET", "/stats/equity", EVERYONE),
+    ("GET", "/stats/equity.csv", EVERYONE),
     ("GET", "/stats/data/months.json", EVERYONE),
     ("GET", "/open-data/", EVERYONE),
     ("GET", "/open-data/attendance-daily.csv", EVERYONE),
@@ -266,8 +267,12 @@ ROUTES = [
     ("GET", "/admin/evaluation", ADMINS),  # a district admin reads their district's, read only
     ("POST", "/admin/evaluation", ("city",)),
     ("GET", "/admin/evaluation.csv", ADMINS),
+    ("GET", "/admin/evaluation/{year}/publish", ("city",)),  # only the city admin publishes the yearly review
+    ("POST", "/admin/evaluation/{year}/publish", ("city",)),
     # API (bearer tokens)
     ("POST", "/api/v1/auth/token", EVERYONE),
+    ("GET", "/api/v1/auth/token", USERS),  # the token sent: each person's own
+    ("DELETE", "/api/v1/auth/token", USERS),
     ("GET", "/api/v1/openapi.json", EVERYONE),
     ("GET", "/api/v1/venues", EVERYONE),
     ("GET", "/api/v1/venues/{venue_x}", EVERYONE),
@@ -285,6 +290,8 @@ ROUTES = [
     ("POST", "/api/v1/checkins/batch", GATE),
     ("GET", "/me/profile", USERS),  # each person edits only themselves: no id in the URL
     ("POST", "/me/profile", USERS),
+    ("GET", "/me/school", ("teacher_a", "teacher_b")),  # a teacher moving to another school: their own account
+    ("POST", "/me/school", ("teacher_a", "teacher_b")),
 ]
 
 # JSON bodies for API writes: valid enough that refusals cannot hide behind validation errors.

@@ -215,7 +215,7 @@ def test_a_class_on_a_mixed_slot_keeps_the_group_cutoff(client, auth):
     teacher = factories.user("teacher")
 
     auth.login(teacher.email)
-    assert "Booking for this time has closed." in _text(client.get(f"/slots/{tomorrow.id}/book?lang=en"))
+    assert "Booking for this visit closed at 19:00 on" in _text(client.get(f"/slots/{tomorrow.id}/book?lang=en"))
     auth.logout()
     refused = _api_class(client, _token(client, teacher), tomorrow.id)
     assert (refused.status_code, refused.get_json()["error"]) == (400, "outside_booking_window")

@@ -27,7 +27,7 @@ def test_home_page_shows_the_headline_numbers(client, app):
     factories.venue()
     factories.venue(district_code=factories.GULOU)
     page = client.get("/?lang=en").get_data(as_text=True)
-    assert "venues open to visitors" in page
+    assert "approved venues" in page
     assert "districts of Nanjing covered" in page
 
 

@@ -17,6 +17,7 @@ from tests import factories
 from tests.test_notifications_delivery import REFUSED, _booking_message, smtp_sink  # noqa: F401 - a fixture
 
 LIST = "/admin/mail?lang=en"
+SELECTED_DISMISS = "/admin/mail/selected/dismiss"
 
 
 @pytest.fixture
@@ -91,6 +92,45 @@ def test_viewing_the_list_goes_to_the_access_log(client, city_admin):
 
     [row] = db.session.scalars(select(PersonalDataAccess)).all()
     assert (row.actor_id, row.action, row.detail) == (city_admin.id, "view_undelivered_mail", "1")
+
+
+def _logged_actions() -> list[tuple]:
+    db.session.expire_all()
+    return [(row.actor_id, row.action, row.subject_user_id, row.detail) for row in db.session.scalars(
+        select(PersonalDataAccess).where(PersonalDataAccess.action != "view_undelivered_mail")
+        .order_by(PersonalDataAccess.id))]
+
+
+def test_sending_a_message_again_goes_to_the_access_log_with_whose_it_is(app, client, city_admin):
+    app.config.update(MAIL_DELIVER_IN_REQUEST=False)
+    message = _given_up()
+
+    client.post(f"/admin/mail/{message.id}/send-again")
+
+    assert _logged_actions() == [(city_admin.id, "send_mail_again", message.user_id, str(message.id))]
+    log = client.get(f"/admin/privacy/access-log?lang=en&subject={message.user_id}").get_data(as_text=True)
+    assert "Sent an undelivered e-mail again" in log and f"message {message.id}" in log
+
+
+def test_dismissing_a_message_goes_to_the_access_log_with_whose_it_is(client, city_admin):
+    message = _given_up()
+
+    client.post(f"/admin/mail/{message.id}/dismiss")
+
+    assert _logged_actions() == [(city_admin.id, "dismiss_mail", message.user_id, str(message.id))]
+    log = client.get(f"/admin/privacy/access-log?lang=en&subject={message.user_id}").get_data(as_text=True)
+    assert "Dismissed an undelivered e-mail" in log and f"message {message.id}" in log
+
+
+def test_an_action_refused_because_it_was_done_meanwhile_logs_nothing(client, city_admin):
+    """Pins what must not change: only what was done is logged."""
+    message = _given_up()
+    client.post(f"/admin/mail/{message.id}/dismiss")
+
+    client.post(f"/admin/mail/{message.id}/dismiss")  # in another tab, say
+    client.post(SELECTED_DISMISS, data={"message": [str(message.id)]})
+
+    assert [action for _actor, action, _subject, _detail in _logged_actions()] == ["dismiss_mail"]
 
 
 def test_a_district_admin_may_not_see_or_touch_undelivered_mail(client, auth):

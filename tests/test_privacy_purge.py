@@ -2,13 +2,17 @@
 statistic (the API summary, the open data, the rollups) stays exactly the same."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.bookings.models import Booking
+from app.checkin.models import CheckIn
+from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.privacy.models import PersonalDataAccess
@@ -156,3 +160,75 @@ def test_purge_refuses_a_bad_age(app):
 ])
 def test_ages_count_back_in_days_months_and_years(age, expected):
     assert cutoff_for(age, datetime(2026, 8, 31, 12)) == expected
+
+
+# --- accounts a venue closed by removing the person from its staff --------------------------------
+
+def _removed_from_staff(client, auth, venue, *, days_ago: int):
+    """The venue's gate staff member (who admitted the scenario's visits) removed by its manager through
+    the staff page, ``days_ago`` days ago: their account is closed, name, e-mail and phone still kept.
+    Returns the account's id and e-mail address."""
+    member = factories.gate_staff(venue)
+    auth.login(factories.user(Role.VENUE_MANAGER, venue=venue).email)
+    assert client.post(f"/manage/staff/{member.id}/remove").status_code == 302
+    auth.logout()
+    db.session.execute(sa.update(PersonalDataAccess).where(PersonalDataAccess.action == "remove_venue_staff")
+                       .values(at=utcnow() - timedelta(days=days_ago)))
+    db.session.commit()
+    return member.id, member.email
+
+
+def _people_found(client, auth, text: str) -> str:
+    """What the city admin's people search finds for ``text``: its count line."""
+    auth.login(factories.user(Role.CITY_ADMIN).email)
+    page = client.get("/admin/people", query_string={"q": text, "lang": "en"}).get_data(as_text=True)
+    auth.logout()
+    return re.search(r"\d+ accounts? found\.", page).group(0)
+
+
+def test_purge_deletes_staff_accounts_closed_longer_than_the_retention(app, client, auth, scenario):
+    member_id, email = _removed_from_staff(client, auth, scenario["a"], days_ago=600)
+    assert _people_found(client, auth, email) == "1 account found."
+    before = _figures(client, scenario)
+
+    output = _purge(app, "18m")
+
+    db.session.expire_all()
+    assert db.session.get(User, member_id) is None
+    assert _people_found(client, auth, email) == "0 accounts found."
+    assert "1 closed account deleted" in output.strip().splitlines()[-1]
+    # What they did at the gate stays as counts, naming no one.
+    assert db.session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.user_id == member_id)) == 0
+    assert _figures(client, scenario) == before
+
+
+def test_statistics_rebuilt_after_closed_accounts_are_deleted_are_the_same(app, client, auth, scenario):
+    _removed_from_staff(client, auth, scenario["a"], days_ago=600)
+    _removed_from_staff(client, auth, scenario["b"], days_ago=600)
+    before = _figures(client, scenario)
+    assert "2 closed accounts deleted" in _purge(app, "18m")
+    result = app.test_cli_runner().invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert _figures(client, scenario) == before
+
+
+def test_purge_keeps_a_staff_account_closed_more_recently_than_the_retention(app, client, auth, scenario):
+    member_id, email = _removed_from_staff(client, auth, scenario["a"], days_ago=30)
+
+    output = _purge(app, "18m")
+
+    assert "0 closed accounts deleted" in output
+    assert db.session.get(User, member_id, populate_existing=True).email == email
+
+
+def test_purge_keeps_a_former_member_a_venue_has_taken_on_again(app, client, auth, scenario):
+    member_id, email = _removed_from_staff(client, auth, scenario["a"], days_ago=600)
+    auth.login(factories.user(Role.VENUE_MANAGER, venue=scenario["b"]).email)
+    assert client.post("/manage/staff", data={"name": "回来了", "email": email}).status_code == 302
+    auth.logout()
+
+    _purge(app, "18m")
+
+    person = db.session.get(User, member_id, populate_existing=True)
+    assert person is not None and person.role == Role.VENUE_STAFF and person.venue_id == scenario["b"].id

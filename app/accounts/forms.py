@@ -197,3 +197,15 @@ class ReinstateAccountForm(AccountActionForm):
 
 class CloseAccountForm(AccountActionForm):
     submit = SubmitField(_l("Close the account for good"))
+
+
+class ChangeSchoolForm(Form):
+    """A teacher who moved says which school they teach at now."""
+
+    school_id = SelectField(_l("Your new school"), coerce=_optional_int, choices=[],
+                            invalid_choice_message=_l("Choose a school from the list."))
+    submit = SubmitField(_l("Change my school"))
+
+    def validate_school_id(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose your school."))

@@ -67,6 +67,11 @@ class User(UserMixin, CreatedAt, db.Model):
     # A teacher acts for a school only once an admin has vouched for them.
     verified_at: Mapped[datetime | None]
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # A teacher who moved to another school (``school_moves``) awaits its district: when they moved, the
+    # school they left, and when that district refused the move. A district's verification clears them.
+    moved_school_at: Mapped[datetime | None]
+    moved_from_school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id", ondelete="SET NULL"))
+    school_move_refused_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     elder_mode: Mapped[bool] = mapped_column(default=False)
     consent_at: Mapped[datetime | None]
@@ -78,6 +83,7 @@ class User(UserMixin, CreatedAt, db.Model):
     is_disabled: Mapped[bool] = mapped_column(default=False)
 
     school = relationship("School", foreign_keys=[school_id])
+    moved_from_school = relationship("School", foreign_keys=[moved_from_school_id])
     venue = relationship("Venue", foreign_keys=[venue_id])
     district = relationship("District")
 

@@ -443,10 +443,12 @@ def can_verify_teacher(admin, teacher: User) -> bool:
 
 
 def teachers_awaiting_verification(admin: User):
-    """A select of the unverified, not rejected teachers this admin may verify, oldest first."""
+    """A select of the unverified, not rejected teachers this admin may verify, oldest first (a teacher
+    whose move to another school was refused waits for nobody until they choose a school again)."""
     query = (
         select(User).join(School, User.school_id == School.id)
-        .where(User.role == Role.TEACHER, User.verified_at.is_(None), User.is_disabled.is_(False))
+        .where(User.role == Role.TEACHER, User.verified_at.is_(None), User.is_disabled.is_(False),
+               User.school_move_refused_at.is_(None))
         .order_by(User.created_at, User.id)
     )
     if admin.role != Role.CITY_ADMIN:
@@ -473,6 +475,8 @@ def verify_teacher(admin: User, teacher: User) -> None:
     _check_pending(admin, teacher)
     teacher.verified_at = utcnow()
     teacher.verified_by_id = admin.id
+    # A move they made (``school_moves``) is settled: they wait for, and were refused by, no one.
+    teacher.moved_school_at = teacher.moved_from_school_id = teacher.school_move_refused_at = None
     queue_message(
         kind="teacher_verified", recipient=teacher.email, user=teacher,
         subject=_l("Your SciVisit teacher account is verified"),
@@ -487,8 +491,18 @@ def verify_teacher(admin: User, teacher: User) -> None:
 def reject_teacher(admin: User, teacher: User, reason: str) -> None:
     """Refuse a teacher's registration: the person is told why, and the account with everything the
     person gave is deleted (``erase_account``, the same rule as their own deletion), so that they can
-    register again with the same address instead of being locked out of data nobody can reach."""
+    register again with the same address instead of being locked out of data nobody can reach.
+    A teacher who moved from another school keeps their account: the move is refused (``refuse_move``)."""
+    from app.accounts import school_moves  # it imports this module
+
     _check_pending(admin, teacher)
+    if school_moves.move_refused(teacher):
+        # Out of the queue until they choose a school again; their account is not a registration to reject.
+        raise DomainError("move_already_refused", _l("This teacher's move was already refused. They have been "
+                                                     "told, and choose their school again."), status=409)
+    if school_moves.awaits_after_move(teacher):
+        school_moves.refuse_move(admin, teacher, reason)
+        return
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("reason_required", _l("Give the reason, so the person knows what to do."),

@@ -42,16 +42,19 @@ def manage_staff():
     form = StaffForm()
     if form.validate_on_submit():
         try:
-            person = staff.add_venue_staff(current_user, venue, email=form.email.data, name=form.name.data,
-                                           link_for=invitation_views.password_link)
+            staff.add_venue_staff(current_user, venue, email=form.email.data, name=form.name.data,
+                                  link_for=invitation_views.password_link)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
         else:
             after_commit_delivery()
-            flash(_("We have invited %(name)s to your staff: they can check visitors in once they have chosen a "
-                    "password from the link we emailed to %(email)s.", name=person.name, email=person.email), "success")
+            # The same words whether the address was free or has an account that cannot join: the
+            # manager is not told who has an account (the person is told by e-mail what to do).
+            flash(_("We have e-mailed %(email)s about joining your staff. A new member appears in your list "
+                    "as invited until they have chosen a password from the link in that e-mail.",
+                    email=form.email.data.strip()), "success")
             return redirect(url_for("accounts.manage_staff"))
     members = staff.venue_staff(venue.id)
     record_access(current_user, AccessAction.VIEW_STAFF_LIST, detail=str(venue.id))

@@ -91,6 +91,39 @@ def gate_tokens(venue_id: int) -> list[ApiToken]:
                                    .order_by(ApiToken.revoked_at.isnot(None), ApiToken.id.desc())))
 
 
+def token_row(secret: str) -> ApiToken | None:
+    """The stored token of a bearer secret, whatever its state (``principal_for`` says if it is valid)."""
+    if not secret or not secret.startswith(PREFIX):
+        return None
+    return db.session.scalar(_token_by_digest(), {"digest": _digest(secret)})
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a bearer secret is not accepted, for the 401 that says so: ``reason`` is ``token_unknown``,
+    ``token_expired``, ``token_revoked`` or ``account_inactive``; ``at`` when it expired or was revoked."""
+
+    reason: str
+    kind: TokenKind | None = None
+    at: datetime | None = None
+
+
+def refusal(secret: str, *, now: datetime | None = None) -> Refusal:
+    """Why ``principal_for`` refused ``secret``. Asked only on the way to a 401, never on a valid call.
+
+    The holder of a secret may learn its state: it is theirs (an unknown secret learns nothing)."""
+    token = token_row(secret)
+    if token is None:
+        return Refusal("token_unknown")
+    if token.revoked_at is not None:
+        return Refusal("token_revoked", token.kind, token.revoked_at)
+    if token.expires_at <= (now or utcnow()):
+        return Refusal("token_expired", token.kind, token.expires_at)
+    if token.kind == TokenKind.USER and (token.user is None or not token.user.is_active):
+        return Refusal("account_inactive", token.kind)
+    return Refusal("token_unknown")
+
+
 @dataclass(frozen=True)
 class _Known:
     """A valid token as a worker remembers it; for a person's token, who it belongs to."""

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from app.accounts import services, sign_ins
+from app.accounts import school_moves, services, sign_ins
 from app.accounts.forms import (ConfirmForm, ForgotPasswordForm, LoginForm, PasswordChangeForm,
                                 ProfileForm, RegistrationForm, RejectTeacherForm, ResetPasswordForm)
 from app.accounts.models import Role, User
+from app.bookings.partnerships import school_partnerships
 from app.bookings.queries import count_venue_requests
 from app.core.authz import authorize
 from app.core.errors import DomainError
@@ -20,7 +21,7 @@ from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
 from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.core.prefs import carry_into_account
-from app.core.time import utcnow
+from app.core.time import local_today, utcnow
 from app.extensions import address_and_email, db, limiter
 from app.notifications.services import after_commit_delivery, count_overdue, site_url
 from app.privacy.services import record_access
@@ -161,7 +162,13 @@ def dashboard():
     pending_requests = None
     if current_user.role == Role.VENUE_MANAGER and current_user.venue_id is not None:
         pending_requests = count_venue_requests(current_user.venue_id, utcnow())
-    return render_template("accounts/dashboard.html", user=current_user, Role=Role,
+    move_refused = partner_venues = None
+    if current_user.role == Role.TEACHER:
+        move_refused = school_moves.move_refused(current_user)
+        if current_user.school.is_active:  # a closed school's agreements give its teachers nothing
+            partner_venues = school_partnerships(current_user.school_id, local_today())
+    return render_template("accounts/dashboard.html", user=current_user, Role=Role, move_refused=move_refused,
+                           partner_venues=partner_venues, today=local_today(),
                            pending_teachers=pending_teachers, pending_venues=pending_venues,
                            overdue_mail=overdue_mail,
                            pending_requests=pending_requests)
@@ -274,7 +281,8 @@ def teacher_queue():
     redirect_past_the_end(page)
     record_access(current_user, "view_teacher_queue", detail=str(number))
     db.session.commit()
-    return render_template("accounts/teacher_queue.html", page=page, form=ConfirmForm())
+    return render_template("accounts/teacher_queue.html", page=page, form=ConfirmForm(),
+                           moved_from=school_moves.moved_from(page.items))
 
 
 @bp.post("/admin/teachers/<int:user_id>/verify")
@@ -304,6 +312,8 @@ def reject_teacher(user_id: int):
     teacher = _load_teacher(user_id)
     authorize(services.can_verify_teacher(current_user, teacher))
     form = RejectTeacherForm()
+    # A move is refused, not a registration: the account stays.
+    moving = school_moves.awaits_after_move(teacher) or school_moves.move_refused(teacher)
     if form.validate_on_submit():
         name = teacher.name  # the account is gone once rejected
         try:
@@ -317,14 +327,18 @@ def reject_teacher(user_id: int):
         else:
             db.session.commit()
             after_commit_delivery()
-            flash(_("The registration of %(name)s was rejected: they have been told why, and their account and "
+            flash(_("The move of %(name)s to %(school)s was refused: they have been told why, and keep their account.",
+                    name=name, school=localized(teacher.school, "name")) if moving else
+                  _("The registration of %(name)s was rejected: they have been told why, and their account and "
                     "details have been deleted.", name=name), "success")
             return redirect(url_for("accounts.teacher_queue"))
     record_access(current_user, "view_account", teacher)  # the page shows their name, school and phone
     db.session.commit()
-    return render_template("accounts/reject_teacher.html", form=form, teacher=teacher), form_status(form)
+    return render_template("accounts/reject_teacher.html", form=form, teacher=teacher, moving=moving,
+                           moved_from=school_moves.moved_from([teacher]).get(teacher.id)), form_status(form)
 
 
 from app.accounts import staff_views  # noqa: E402,F401  (the venue manager's staff pages on the same blueprint)
 from app.accounts import sign_in_views  # noqa: E402,F401  (the person's signed-in devices, on the same blueprint)
 from app.accounts import people_views  # noqa: E402,F401  (the administrators' people pages, on the same blueprint)
+from app.accounts import school_move_views  # noqa: E402,F401  (a teacher moving to another school, on the same blueprint)

@@ -14,10 +14,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def domain_error(exc: DomainError):
     # The app-wide handler already answers JSON under /api/; this one also names the field.
     extra = {"field": exc.field} if exc.field else {}
+    reason = getattr(exc, "reason", None)  # a refused token's: token_expired, token_revoked, …
+    if reason:
+        extra["reason"] = reason
     response, status = json_error(exc.code, exc.message, exc.status, **extra)
     if status == 401:
         # Every 401 here, a refused token or a refused password, names how to authenticate.
-        response.headers["WWW-Authenticate"] = auth.challenge()
+        response.headers["WWW-Authenticate"] = auth.challenge(reason)
     return response, status
 
 

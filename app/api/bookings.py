@@ -34,7 +34,8 @@ def booking_json(booking: Booking) -> dict:
         data.update(students=booking.students, adults=booking.adults, grade=booking.grade,
                     class_name=booking.class_name, school_id=booking.school_id)
     else:
-        data.update(party_size=booking.party_size, children=booking.children or 0)
+        data.update(party_size=booking.party_size, children=booking.children or 0,
+                    guardian_confirmed=booking.guardian_confirmed)
     if booking.decline_reason:
         data["decline_reason"] = booking.decline_reason
     if booking.lapsed(utcnow()):
@@ -184,7 +185,10 @@ OPENAPI = {
                 "seats": {"type": "integer"},
                 "code": {"type": ["string", "null"], "description": "The exact text inside the ticket's QR."},
                 "url": {"type": "string"},
-                "party_size": {"type": "integer"}, "children": {"type": "integer"},
+                "party_size": {"type": "integer"},
+                "children": {"type": "integer", "description": "Of a citizen's party, the children under 14."},
+                "guardian_confirmed": {"type": "boolean", "description": "The booker confirmed being the "
+                                       "guardian of the children in the party (false when there are none)."},
                 "students": {"type": "integer"}, "adults": {"type": "integer"}, "grade": {"type": "integer"},
                 "class_name": {"type": "string"}, "school_id": {"type": ["integer", "null"]},
                 "decline_reason": {"type": "string"},
@@ -207,6 +211,9 @@ OPENAPI = {
                     "until their release; `message` says how many and until when), `duplicate_booking` (the "
                     "caller, or for a class the same class of the school, already holds a booking of the "
                     "slot; class names are compared with full-width characters and spaces folded), "
+                    "`invalid_children`, `guardian_not_counted` and `guardian_required` (a citizen's "
+                    "children under 14, the same rule as the booking pages: `field` names `children` or "
+                    "`guardian_confirmed`), "
                     "`program_grade` (the program is not made for the class's grade), `invalid_program` (not "
                     "the slot's own program, or not one of the venue's active programs), "
                     "`idempotency_key_reused` (409: the `Idempotency-Key` came before with another slot, "
@@ -223,8 +230,21 @@ OPENAPI = {
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
                     {"type": "object", "title": "Citizen", "required": ["slot_id", "party_size"],
                      "properties": {"slot_id": {"type": "integer"}, "party_size": {"type": "integer", "minimum": 1},
-                                    "children": {"type": "integer", "minimum": 0},
-                                    "guardian_confirmed": {"type": "boolean"}, "waitlist": {"type": "boolean"}}},
+                                    "children": {
+                                        "type": "integer", "minimum": 0, "default": 0,
+                                        "description": "How many of the party are children under 14, at "
+                                                       "most `party_size` - 1: the guardian comes too "
+                                                       "(else `guardian_not_counted`). Left out, the party "
+                                                       "has no children, as for clients older than the "
+                                                       "field."},
+                                    "guardian_confirmed": {
+                                        "type": "boolean", "default": False,
+                                        "description": "The booker confirms being the parent or guardian "
+                                                       "of the children in the party. Needed (true) when "
+                                                       "`children` is more than 0, else 400 "
+                                                       "`guardian_required`; with no children it records "
+                                                       "nothing."},
+                                    "waitlist": {"type": "boolean"}}},
                     {"type": "object", "title": "Teacher",
                      "required": ["slot_id", "students", "adults", "grade", "class_name"],
                      "properties": {"slot_id": {"type": "integer"}, "students": {"type": "integer"},

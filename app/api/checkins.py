@@ -14,7 +14,7 @@ from app.bookings.models import Booking, BookingStatus
 from app.checkin import keys, present, services, tickets
 from app.checkin.services import Headcount, Scan
 from app.core.errors import DomainError, Forbidden, NotFound
-from app.core.time import from_local, parse_moment, utcnow
+from app.core.time import from_local, parse_moment, to_local, utcnow
 from app.extensions import db
 
 BATCH_MAX = 500
@@ -70,7 +70,12 @@ def _scanned_at(value, now: datetime) -> datetime:
         moment = from_local(parse_moment(value))
     except ValueError:
         raise _invalid(_l("scanned_at must be an ISO 8601 time."), "scanned_at") from None
-    if not now - SCAN_MAX_AGE <= moment <= now + SCAN_CLOCK_SKEW:
+    if moment > now + SCAN_CLOCK_SKEW:
+        # The device's clock runs ahead: its vendor needs to hear that, and the time to set it by.
+        raise _invalid(_l("scanned_at is later than the server's clock (now %(now)s, Beijing time): the device's "
+                          "clock is ahead. Set it right; this scan was not recorded.",
+                          now=to_local(now).strftime("%Y-%m-%d %H:%M")), "scanned_at")
+    if moment < now - SCAN_MAX_AGE:
         raise _invalid(_l("scanned_at must be within the last 7 days."), "scanned_at")
     return moment
 
@@ -294,7 +299,14 @@ OPENAPI = {
                            "are decided in the order scanned: the first scan of a ticket wins, later ones answer "
                            "already_checked_in. Each is judged as at its `scanned_at`: the visit's time window, "
                            "and the key (a scan made before the key was revoked, or before a retired key's "
-                           "`not_after`, counts). Re-uploading the same batch answers the same results.",
+                           "`not_after`, counts). Re-uploading the same batch answers the same results "
+                           "(`replayed` true). A nonce is remembered for good per gate device token (per person "
+                           "for staff), so make each a fresh random one (a UUID), not a counter that restarts. "
+                           "`scanned_at` without an offset is Asia/Shanghai; one more than "
+                           f"{int(SCAN_CLOCK_SKEW.total_seconds() // 60)} minutes after the server's clock is refused "
+                           "(`invalid_parameter` on `scanned_at`, saying the device's clock is ahead): set the "
+                           "device's clock from the `Date` header of any answer. A malformed scan is answered "
+                           "in its place (`index`, `nonce`, `error`, `field`, `message`) and holds back no other.",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["scans"],
                 "properties": {"scans": {"type": "array", "maxItems": BATCH_MAX, "items": {
@@ -306,7 +318,16 @@ OPENAPI = {
                 "200": {"description": "One answer per scan, in the order sent: an outcome, or an error for a "
                                        "malformed scan.",
                         "content": {"application/json": {"schema": {"type": "object", "properties": {
-                            "results": {"type": "array", "items": {"type": "object"}}}}}}},
+                            "results": {"type": "array", "items": {
+                                "type": "object", "required": ["index"],
+                                "description": "The scan's outcome (the fields of CheckInOutcome), or, for a "
+                                               "malformed scan, `error`, `field` and `message`.",
+                                "properties": {"index": {"type": "integer", "minimum": 0,
+                                                         "description": "The scan's place in `scans`, from 0."},
+                                               "nonce": {"description": "The scan's nonce, as sent."},
+                                               "error": {"type": "string"},
+                                               "field": {"type": ["string", "null"]},
+                                               "message": {"type": "string"}}}}}}}}},
                 "400": {"$ref": "#/components/responses/InvalidParameter"},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "403": {"$ref": "#/components/responses/Forbidden"},

@@ -21,6 +21,8 @@ ERROR_SCHEMA = {
         "error": {"type": "string", "description": "Stable machine code, e.g. not_found, invalid_parameter."},
         "message": {"type": "string", "description": "Human text in the interface language."},
         "field": {"type": "string", "description": "The parameter or field at fault, when there is one."},
+        "reason": {"type": "string", "description": "Finer detail of a 401: `token_expired`, `token_revoked`, "
+                                                    "`account_inactive` or `token_unknown`."},
     },
 }
 
@@ -37,8 +39,17 @@ def _base() -> dict:
             "title": "SciVisit API",
             "version": "1.0.0",
             "summary": "Nanjing science venues: directory, slots, bookings, check-in and statistics.",
-            "description": "Errors are JSON: {\"error\": <machine code>, \"message\": <human text>}. "
-                           "Send `Authorization: Bearer <token>` where a route needs a signed-in user.",
+            "description": "Errors are JSON: {\"error\": <machine code>, \"message\": <human text>}; "
+                           "program against `error` (and `field`, `reason`), show `message` to people. "
+                           "Send `Authorization: Bearer <token>` where a route needs a signed-in user "
+                           "(see the bearerAuth scheme for where tokens come from).\n\n"
+                           "Language: `message` texts are in Chinese unless the request asks for English with "
+                           "`Accept-Language: en` or `?lang=en` (`?lang=zh` for Chinese); machine codes and "
+                           "field names never change.\n\n"
+                           "Times: every time sent out carries its offset, +08:00 (Asia/Shanghai) for a visit's "
+                           "times, `Z` (UTC) for a token's; a time sent in without an offset is read as "
+                           "Asia/Shanghai; dates (YYYY-MM-DD) are Nanjing's local days. A gate can set its clock "
+                           "from any answer's `Date` header.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
@@ -75,7 +86,15 @@ def _base() -> dict:
                                                 "schema": {"type": "integer", "minimum": 0}}},
                 },
             },
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "A person's token comes from POST /api/v1/auth/token (email and password; 30 days). "
+                               "A gate device's token (365 days, one venue, check-in only) is made by the venue's "
+                               "manager on the site's Gate devices page (/manage/gates) and shown once. "
+                               "GET /api/v1/auth/token says whose a token is and until when; DELETE ends it "
+                               "(to rotate: get a new one, switch, end the old one); a password change ends all "
+                               "of a person's tokens. A refused token is answered 401 with `reason` "
+                               "(`token_expired`, `token_revoked`, …) and a message saying where to get a new one."}},
         },
     }
 

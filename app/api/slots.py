@@ -12,7 +12,7 @@ from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.api import bp
-from app.api.auth import Unauthorized, current_principal
+from app.api.auth import current_principal, refused
 from app.bookings.capacity import held_for_partners
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.requests import refuse_nul_in_json, request_json
@@ -33,7 +33,7 @@ def api_user():
     X-CSRFToken header, as ``app.api.auth`` checks); 401 when neither."""
     principal = current_principal()
     if principal is None:
-        raise Unauthorized()
+        raise refused()
     return principal
 
 

@@ -102,6 +102,19 @@ def places_for(slot: Slot, *, partner: bool, now: datetime) -> int:
     return max(0, slot.capacity - held_back - slot.taken)
 
 
+def places_for_sql(partner, now: datetime):
+    """``places_for`` as a SQL expression over ``Slot``, for lists that filter or sum places in the
+    database (the venue directory's day). ``partner``: a bool, or a SQL condition (a teacher's school
+    is a partner of some venues)."""
+    held_back = _held_back_for_partners(now)
+    if partner is True:
+        held_back = 0
+    elif partner is not False:
+        held_back = sa.case((partner, 0), else_=held_back)
+    left = Slot.capacity - held_back - Slot.taken
+    return sa.case((Slot.status != SlotStatus.OPEN, 0), (left > 0, left), else_=0)
+
+
 def has_room(slot: Slot, seats: int, *, partner: bool, now: datetime) -> bool:
     """What ``take_seats`` would answer, read from a loaded slot: a request for a slot that is
     already full is refused without queuing on the slot's row behind the bookings that are taking

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 
-from app.bookings.models import BookingStatus
+from app.bookings.models import BookingKind, BookingStatus
 from app.bookings.party import class_party, party_text
 from app.calendars.ics import booking_calendar, to_text
 from app.checkin import tickets
@@ -72,6 +72,10 @@ def _facts(booking, event: str, reason) -> dict:
         "date": format_date(start.date(), "full"),
         "time": slot_hours(slot),
         "party": party_text(booking),
+        # Under-14s of a citizen's party, and whether the booker confirmed coming as their guardian
+        # (a class counts students instead).
+        "children": (booking.children or 0) if booking.kind == BookingKind.INDIVIDUAL else 0,
+        "guardian_confirmed": booking.guardian_confirmed,
         "reference": tickets.grouped(booking.reference),  # as the booking page and the ticket write it
         "status": str(booking.status_label(utcnow())),
         # Only a confirmed booking has a ticket to replace; a pending one is still waiting for the venue.

@@ -6,17 +6,30 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Partnership
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingRules, BookingStatus, Partnership
+from app.bookings.rules import rules_for
 from app.core.errors import DomainError
 from app.extensions import db
 from app.scheduling.models import Slot
+from app.venues.models import Venue
 
 
 def venue_partnerships(venue_id: int) -> list[Partnership]:
     return list(db.session.scalars(
         select(Partnership).where(Partnership.venue_id == venue_id)
         .order_by(Partnership.valid_to.desc(), Partnership.id)))
+
+
+def school_partnerships(school_id: int, today: date) -> list[tuple[Partnership, BookingRules]]:
+    """A school's agreements in force today or still to come, soonest ending first, each with the
+    venue's booking rules (how much earlier the school books, the share of places held for partners)."""
+    rows = db.session.scalars(
+        select(Partnership).where(Partnership.school_id == school_id, Partnership.valid_to >= today)
+        .options(selectinload(Partnership.venue).selectinload(Venue.booking_rules))
+        .order_by(Partnership.valid_from, Partnership.valid_to, Partnership.id))
+    return [(p, rules_for(p.venue)) for p in rows]
 
 
 AGREEMENT_MAX_YEARS = 10

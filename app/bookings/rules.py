@@ -190,14 +190,29 @@ class Viewer:
     def books(self, slot) -> bool:
         """Whether this viewer may book ``slot``'s audience (a calendar's day total counts only those
         times). Someone not signed in may yet sign in as either kind of booker."""
+        return slot.audience in self.audiences()
+
+    def audiences(self) -> tuple[Audience, ...]:
+        """The audiences of the times this viewer may book (``books``)."""
         if not self.signed_in:
-            return True
-        return slot.audience in (SCHOOL_AUDIENCES if self.as_class else PUBLIC_AUDIENCES)
+            return tuple(Audience)
+        return SCHOOL_AUDIENCES if self.as_class else PUBLIC_AUDIENCES
 
     def places(self, slot, venue_id: int, now: datetime) -> Places:
         """The places this viewer can take (``places_seen``). Someone not signed in is shown every
         place left: they may yet sign in as a partner school's teacher."""
         return places_seen(slot, now, partner=not self.signed_in or self.partner(venue_id, slot))
+
+    def places_sql(self, day: date, now: datetime):
+        """``places(...).left`` as a SQL expression over ``Slot``, for the slots of ``day``: what a list
+        that filters or sums places in the database reads (``capacity.places_for_sql``)."""
+        if not self.signed_in:
+            partner = True
+        elif self.as_class:
+            partner = Slot.venue_id.in_(sorted(v for v in self._terms if partner_on(self._terms, v, day)))
+        else:
+            partner = False
+        return capacity.places_for_sql(partner, now)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from flask_babel import lazy_ngettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import exc, func, select
 
 from app.accounts.models import Role, User
@@ -25,7 +26,8 @@ from app.bookings.rules import (PUBLIC_AUDIENCES, SCHOOL_AUDIENCES, adults_neede
                                 is_partner, normal_class_name, places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import localized
-from app.core.time import utcnow
+from app.core.templating import local_date
+from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Slot, SlotStatus
 from app.scheduling.queries import active_program
@@ -90,10 +92,19 @@ def _check_slot_bookable(slot: Slot, audiences, now: datetime, window: tuple[dat
     if slot.starts_at <= now:
         raise DomainError("slot_past", _l("This time has already started or passed."))
     opens, closes = window
-    if not opens <= now < closes:
+    if now >= closes:
+        raise DomainError("outside_booking_window", _booking_closed(closes))
+    if now < opens:
         raise DomainError("outside_booking_window",
                           _l("Booking for this time is not open now. It is open from %(opens)s until %(closes)s.",
                              opens=_local_text(opens), closes=_local_text(closes)))
+
+
+def _booking_closed(closes: datetime):
+    """Why a slot past its cut-off cannot be booked, naming when booking closed in Nanjing time, the day
+    written in full in the language the message is read in (as the booking page writes it)."""
+    return _l("Booking for this visit closed at %(time)s on %(day)s.", time=f"{to_local(closes):%H:%M}",
+              day=LazyString(local_date, closes, "full"))
 
 
 def _local_text(value: datetime) -> str:
@@ -185,6 +196,8 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
                           guardian_confirmed: bool = False, join_waitlist: bool = False,
                           request_key: str | None = None, now: datetime | None = None) -> Booking:
     """Book places for a citizen's party; confirmed at once, or waitlisted when full and asked for.
+    Children under 14 need the guardian's confirmation (``check_party``); with no children there is
+    nobody to confirm for, and none is recorded.
 
     A repeated ``request_key`` returns the booking the first submission made.
     """
@@ -210,7 +223,8 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     booking = _insert(Booking(
         slot_id=slot.id, venue_id=slot.venue_id, user_id=user.id, kind=BookingKind.INDIVIDUAL,
         status=BookingStatus.WAITLISTED, party_size=party_size, children=children, seats=party_size,
-        guardian_confirmed=guardian_confirmed, request_key=request_key, program_id=slot.program_id,
+        guardian_confirmed=bool(children and guardian_confirmed), request_key=request_key,
+        program_id=slot.program_id,
     ))
     if capacity.take_seats(slot.id, party_size, partner=False, now=now, as_seen=as_seen):
         booking.status = BookingStatus.CONFIRMED
@@ -337,6 +351,8 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if teacher.verified_at is None:
         raise DomainError("teacher_not_verified",
                           _l("Your teacher account is waiting for verification by the district."), status=403)
+    if not teacher.school.is_active:  # closed or merged: its agreements and priority end with it
+        raise DomainError("school_closed", _school_closed(), status=403)
     as_seen = capacity.terms_of(slot)  # what the checks read: a correction meanwhile books nothing
     rules = rules_for(slot.venue)
     partner = is_partner(slot.venue_id, teacher.school_id, slot.local_date)
@@ -373,6 +389,11 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if booking.status == BookingStatus.PENDING:
         notify.tell_venue(booking, "requested")
     return booking
+
+
+def _school_closed():
+    return _l("Your school is marked closed in the schools registry: class visits are booked for open schools "
+              "only. If you now teach at another school, change your school on My SciVisit.")
 
 
 def _check_class(rules, *, students: int, adults: int, grade: int) -> None:

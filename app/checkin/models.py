@@ -103,6 +103,8 @@ class CheckIn(CreatedAt, db.Model):
     reference: Mapped[str | None] = mapped_column(sa.String(24))
     device_hash: Mapped[str | None] = mapped_column(sa.String(64))
     scanned_at: Mapped[datetime]  # when the gate saw the code (earlier than created_at for offline uploads)
+    # An admission's: people of the booker's walk-in that day it took over (a retry is told again).
+    replaced_walk_in: Mapped[int] = mapped_column(default=0, server_default="0")
 
     booking = relationship("Booking")
     user = relationship("User")

@@ -394,7 +394,8 @@ class _Attempt:
 
 
 _ATTEMPT_DEFAULTS = {"booking_id": None, "local_date": None, "persons": 0, "students": None, "adults": None,
-                     "audience_group": None, "kid": None, "reference": None, "device_hash": None}
+                     "audience_group": None, "kid": None, "reference": None, "device_hash": None,
+                     "replaced_walk_in": 0}
 
 
 def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tuple[int, int | None, int | None]:
@@ -468,6 +469,10 @@ def _replace_walk_in(walk_in_id: int, admission: SimpleNamespace) -> int:
     walk_in.reason, walk_in.reference = "replaced_by_ticket", admission.reference
     db.session.flush()
     rollups.count_admission(walk_in)
+    # Kept on the admission: a retry of the scan is told the same.
+    db.session.execute(sa.update(CheckIn).where(CheckIn.id == admission.id).values(replaced_walk_in=replaced),
+                       execution_options={"synchronize_session": False})
+    admission.replaced_walk_in = replaced
     return replaced
 
 
@@ -480,7 +485,8 @@ def _replay(first: CheckIn) -> Outcome:
     if first.result == R.WRONG_VENUE:
         facts = None
     previous = admission_of(first.booking_id) if first.result == R.ALREADY_CHECKED_IN and facts else None
-    return Outcome(first.result, first.reason, booking=facts, checkin=first, previous=previous, replayed=True)
+    return Outcome(first.result, first.reason, booking=facts, checkin=first, previous=previous, replayed=True,
+                   replaced_walk_in=first.replaced_walk_in)
 
 
 # --- offline gates ---------------------------------------------------------------------------------
@@ -544,11 +550,12 @@ def recent_attempts(venue_id: int, day: date, limit: int = 20) -> list[CheckIn]:
     """The gate's latest scans of ``day`` (local), newest scan first: an offline gate's upload comes
     in after later scans, so the order is by when the code was seen, not by when it was recorded.
     A visit counts on its slot's date, so a scan after midnight for an overnight slot carries the
-    day before: both dates are read (through the venue-date index), the scan time decides."""
+    day before, and one from 23:30 for a slot starting at midnight the day after: the three dates
+    are read (through the venue-date index), the scan time decides."""
     day_starts = from_local(datetime.combine(day, time()))
     return list(db.session.scalars(
         select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.TICKET,
-                              CheckIn.local_date.in_((day - timedelta(days=1), day)),
+                              CheckIn.local_date.in_((day - timedelta(days=1), day, day + timedelta(days=1))),
                               CheckIn.scanned_at >= day_starts,
                               CheckIn.scanned_at < day_starts + timedelta(days=1))
         .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc()).limit(limit)))

@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -133,14 +133,21 @@ class TicketToday:
 
 def ticket_today(visitor, venue_id: int, now: datetime | None = None) -> TicketToday | None:
     """The signed-in ``visitor``'s ticket for the venue today: the one admitted on, else the next
-    one the gate can still admit; ``None`` for anonymous visitors and visitors without one."""
+    one the gate can still admit; ``None`` for anonymous visitors and visitors without one.
+
+    Today's visits are today's slots and any visit the gate is admitting now: an observation night
+    from 20:00 to 01:00 is still the visit at 00:20, and a walk-in then would count its party on
+    the next day besides (the ticket takes over only a walk-in of its slot's date)."""
     if not _signed_in(visitor):
         return None
     now = now or utcnow()
+    today = to_local(now).date()
+    under_way = sa.and_(Slot.local_date.in_((today - timedelta(days=1), today + timedelta(days=1))),
+                        Slot.starts_at <= now + OPENS_BEFORE, Slot.ends_at > now)
     bookings = db.session.execute(
         select(Booking, Slot.starts_at).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.user_id == visitor.id, Booking.venue_id == venue_id,
-               Slot.local_date == to_local(now).date(),
+               sa.or_(Slot.local_date == today, under_way),
                sa.or_(Booking.status == BookingStatus.CHECKED_IN,
                       sa.and_(Booking.status == BookingStatus.CONFIRMED, Slot.ends_at > now)))
         .order_by(Slot.starts_at)).all()

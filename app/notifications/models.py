@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import CreatedAt
@@ -21,6 +22,7 @@ class OutboxMessage(CreatedAt, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What the message is about, one of ``MESSAGE_KINDS``: the logs and the delivery job name it so.
     kind: Mapped[str] = mapped_column(sa.String(40), index=True)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
@@ -45,3 +47,62 @@ class OutboxMessage(CreatedAt, db.Model):
     given_up_at: Mapped[datetime | None]
     # The city admin has dealt with it another way: it is not sent and no longer counts as stuck.
     dismissed_at: Mapped[datetime | None]
+
+
+# Each kind of message, named for the people reading the undelivered-mail page. A kind is written
+# where the message is queued (``queue_message(kind=…)``); give a new one its name here.
+MESSAGE_KINDS = {
+    "booking_confirmed": _l("Booking confirmed"),
+    "booking_requested": _l("Class visit request received"),
+    "booking_approved": _l("Class visit approved"),
+    "booking_declined": _l("Class visit request declined"),
+    "booking_lapsed": _l("Class visit request not approved in time"),
+    "booking_cancelled": _l("Booking cancelled"),
+    "booking_changed": _l("Booking changed"),
+    "booking_waitlisted": _l("On the waiting list"),
+    "booking_promoted": _l("Booked from the waiting list"),
+    "booking_closure": _l("Visit cancelled by the venue"),
+    "booking_reminder": _l("Visit reminder"),
+    "venue_class_requested": _l("To the venue: class visit request to decide"),
+    "venue_class_reapproval": _l("To the venue: class visit changed, to approve again"),
+    "venue_class_withdrawn": _l("To the venue: class visit request withdrawn"),
+    "venue_class_cancelled": _l("To the venue: class visit cancelled"),
+    "venue_class_changed": _l("To the venue: class visit request changed"),
+    "venue_class_resized": _l("To the venue: class visit numbers changed"),
+    "venue_class_closed": _l("To the venue: class visit cancelled (teacher's account closed)"),
+    "venue_submitted": _l("To the district: venue to review"),
+    "venue_approved": _l("Venue approved"),
+    "venue_rejected": _l("Venue registration not approved"),
+    "venue_suspended": _l("Venue suspended"),
+    "venue_reinstated": _l("Venue reinstated"),
+    "accreditation_recorded": _l("Accreditation recorded"),
+    "accreditation_corrected": _l("Accreditation corrected"),
+    "accreditation_removed": _l("Accreditation removed"),
+    "annual_report_returned": _l("Annual report returned"),
+    "evaluation_published": _l("Yearly performance review published"),
+    "evaluation_corrected": _l("Yearly performance review corrected"),
+    "teacher_registered": _l("To the district: teacher to verify"),
+    "teacher_moved": _l("To the district: teacher moved here, to verify"),
+    "teacher_left": _l("To the district: teacher moved away"),
+    "teacher_verified": _l("Teacher verified"),
+    "teacher_rejected": _l("Teacher registration rejected"),
+    "teacher_move_refused": _l("Teacher's move not confirmed"),
+    "email_changed": _l("E-mail address changed"),
+    "password_reset": _l("Password reset link"),
+    "staff_invitation": _l("Invitation to a venue's staff"),
+    "staff_not_added": _l("Could not be added to a venue's staff"),
+    "staff_removed": _l("Removed from a venue's staff"),
+    "manager_invitation": _l("Invitation to manage a venue"),
+    "manager_added": _l("Made a venue's manager"),
+    "district_admin_invitation": _l("Invitation as a district administrator"),
+    "invitation_withdrawn": _l("Invitation withdrawn"),
+    "account_suspended": _l("Account suspended"),
+    "account_reinstated": _l("Account reinstated"),
+    "account_closed": _l("Account closed"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """The kind's name in the interface language; one without a name, as it is stored."""
+    label = MESSAGE_KINDS.get(kind)
+    return str(label) if label is not None else kind

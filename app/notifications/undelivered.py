@@ -1,6 +1,7 @@
 """The city admin's undelivered e-mail: messages given up or overdue (``services.undelivered``), sent
-again or dismissed one at a time, a selection at once, or (sending again) every given-up one. Until
-then the delivery job reports them and the city admin's page counts them."""
+again or dismissed one at a time, a selection at once, or (sending again) every given-up one, each
+message acted on logged in the personal-data access log. Until then the delivery job reports them and
+the city admin's page counts them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.notifications.services import mail_is_held, undelivered
+from app.privacy.services import AccessAction, record_access_to_messages
 
 
 class MailState(LabelledEnum):
@@ -107,11 +109,23 @@ def _dismiss_where(now: datetime, *where) -> list[int]:
         .returning(OutboxMessage.id)))
 
 
+def _sent_again_by(admin, ids: list[int]) -> list[int]:
+    """Messages just sent again, each logged as an action on the addressee's personal data."""
+    record_access_to_messages(admin, AccessAction.SEND_MAIL_AGAIN, ids)
+    return ids
+
+
+def _dismissed_by(admin, ids: list[int]) -> list[int]:
+    """Messages just dismissed, each logged as an action on the addressee's personal data."""
+    record_access_to_messages(admin, AccessAction.DISMISS_MAIL, ids)
+    return ids
+
+
 def send_again(admin, message: OutboxMessage) -> None:
     """Put a given-up message back in the queue, its attempts counted afresh (the address was
     corrected, the mail server mended). It goes out with the next delivery."""
     _authorize(admin)
-    if not _put_back_in_queue(OutboxMessage.id == message.id):
+    if not _sent_again_by(admin, _put_back_in_queue(OutboxMessage.id == message.id)):
         raise DomainError("not_given_up", _l("This message is no longer given up: it was sent, or sent again, "
                                              "meanwhile."), status=409)
 
@@ -120,7 +134,7 @@ def dismiss(admin, message: OutboxMessage, now: datetime | None = None) -> None:
     """The city admin has dealt with it another way (telephoned the person, say): it is not sent,
     and neither the delivery job nor the city admin's page counts it as stuck any more."""
     _authorize(admin)
-    if not _dismiss_where(now or utcnow(), OutboxMessage.id == message.id):
+    if not _dismissed_by(admin, _dismiss_where(now or utcnow(), OutboxMessage.id == message.id)):
         raise DomainError("not_undelivered", _l("This message was sent or dismissed meanwhile."), status=409)
 
 
@@ -136,14 +150,15 @@ class BulkResult:
 def send_selected_again(admin, message_ids: list[int]) -> BulkResult:
     """Send again those of the ticked messages that may be sent again (``may_be_sent_again``)."""
     _authorize(admin)
-    done = _put_back_in_queue(OutboxMessage.id.in_(message_ids)) if message_ids else []
+    done = _sent_again_by(admin, _put_back_in_queue(OutboxMessage.id.in_(message_ids))) if message_ids else []
     return BulkResult(done, len(set(message_ids)) - len(done))
 
 
 def dismiss_selected(admin, message_ids: list[int], now: datetime | None = None) -> BulkResult:
     """Dismiss those of the ticked messages not sent or dismissed meanwhile."""
     _authorize(admin)
-    done = _dismiss_where(now or utcnow(), OutboxMessage.id.in_(message_ids)) if message_ids else []
+    done = _dismissed_by(admin, _dismiss_where(now or utcnow(), OutboxMessage.id.in_(message_ids))) \
+        if message_ids else []
     return BulkResult(done, len(set(message_ids)) - len(done))
 
 
@@ -160,7 +175,8 @@ def send_all_again(admin, *, given_up_by: datetime, kind: str | None = None,
     up by ``given_up_by``, when the city admin confirmed the number: one given up since is not
     sent unseen."""
     _authorize(admin)
-    return BulkResult(_put_back_in_queue(_listed(now or utcnow(), kind), OutboxMessage.given_up_at <= given_up_by))
+    return BulkResult(_sent_again_by(admin, _put_back_in_queue(_listed(now or utcnow(), kind),
+                                                                OutboxMessage.given_up_at <= given_up_by)))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.notifications import undelivered
 from app.notifications.forms import MailActionForm, MailSelectionForm, SendAllAgainForm
-from app.notifications.models import OutboxMessage
+from app.notifications.models import OutboxMessage, kind_label
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import AccessAction, record_access
 
@@ -58,7 +58,7 @@ def undelivered_mail():
                            kind=kind, kinds=kinds, to_send_again=to_send_again, sendable=sendable,
                            select_all=request.args.get("select") == "page", list_args=_list_args(),
                            state_of=undelivered.state_of, MailState=undelivered.MailState,
-                           mask_email=mask_email, redact=redact)
+                           mask_email=mask_email, redact=redact, kind_label=kind_label)
 
 
 def _act(message_id: int, act) -> OutboxMessage | None:
@@ -170,7 +170,8 @@ def confirm_send_all_again():
     # Counts only, no address: nothing personal is shown, so nothing goes to the access log.
     count = undelivered.count_to_send_again(now, kind=kind)
     form = SendAllAgainForm(formdata=None, kind=kind or "", as_of=now.isoformat())
-    return render_template("notifications/send_all_again.html", form=form, count=count, kind=kind)
+    return render_template("notifications/send_all_again.html", form=form, count=count, kind=kind,
+                           kind_label=kind_label)
 
 
 @bp.post("/admin/mail/send-again-all")

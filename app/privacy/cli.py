@@ -1,4 +1,5 @@
-"""``flask --app wsgi privacy purge --older-than 18m``: anonymise bookings past the retention period."""
+"""``flask --app wsgi privacy purge --older-than 18m``: anonymise bookings past the retention period and
+delete accounts closed for longer."""
 from __future__ import annotations
 
 import click
@@ -20,7 +21,8 @@ BATCH = 500
 @click.option("--older-than", "older_than", default="18m", show_default=True,
               help="Retention period: bookings whose visit ended before it are anonymised (18m, 540d, 2y).")
 def purge_command(older_than: str) -> None:
-    """Anonymise old bookings and walk-ins (the counts stay), delete old messages and expired sign-ins."""
+    """Anonymise old bookings and walk-ins (the counts stay), delete old messages, accounts closed before
+    the retention period and expired sign-ins."""
     try:
         cutoff = purging.cutoff_for(older_than, utcnow())
     except DomainError as exc:
@@ -33,14 +35,20 @@ def purge_command(older_than: str) -> None:
         for chunk in bar:
             anonymised += purging.anonymise_bookings(chunk)
             db.session.commit()  # batch by batch: short transactions while the site is in use
+    accounts = 0
+    with click.progressbar(purging.closed_accounts_to_delete(cutoff), label=_("Deleting closed accounts")) as bar:
+        for user_id in bar:
+            accounts += purging.delete_closed_account(user_id)
+            db.session.commit()
     walk_ins = purging.unlink_old_walk_ins(cutoff)
     messages = purging.delete_old_messages(cutoff)
     # Expired whatever the retention period: nobody can use them, and they say when someone was active.
     expired = remove_expired_sign_ins(utcnow())
     db.session.commit()
     click.echo(_("Privacy purge: %(bookings)s and %(messages)s (visits ended before %(cutoff)s UTC); "
-                 "%(walk_ins)s; %(sign_ins)s; every statistic is unchanged.",
+                 "%(accounts)s (closed before then); %(walk_ins)s; %(sign_ins)s; every statistic is unchanged.",
                  bookings=ngettext("%(num)d booking anonymised", "%(num)d bookings anonymised", anonymised),
+                 accounts=ngettext("%(num)d closed account deleted", "%(num)d closed accounts deleted", accounts),
                  walk_ins=ngettext("%(num)d walk-in unlinked from its account",
                                    "%(num)d walk-ins unlinked from their accounts", walk_ins),
                  messages=ngettext("%(num)d message deleted", "%(num)d messages deleted", messages),

@@ -1,5 +1,6 @@
 """The retention purge: bookings whose visit ended long ago lose everything that could identify
-the booker, while every figure built from them (visits, bookings, classes, students) stays."""
+the booker, and accounts closed long ago go, while every figure built from them (visits, bookings,
+classes, students) stays."""
 from __future__ import annotations
 
 import re
@@ -9,12 +10,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.accounts.models import User
+from app.accounts.staff import accounts_closed_by_staff_removal_before
 from app.bookings.models import Booking
 from app.core.errors import DomainError
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.checkin.models import CheckIn
-from app.privacy.services import forget_bookings_in_access_log, forget_walk_ins
+from app.privacy.services import erase_account, forget_bookings_in_access_log, forget_walk_ins
 from app.scheduling.models import Slot
 
 _AGE = re.compile(r"^\s*(\d{1,4})\s*([dmy])\s*$", re.IGNORECASE)
@@ -76,8 +79,27 @@ def delete_old_messages(cutoff: datetime) -> int:
     return db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.created_at < cutoff)).rowcount
 
 
-def purge(cutoff: datetime, *, batch: int = 500) -> tuple[int, int, int]:
-    """The whole purge in one go (tests, callers without a progress bar): (bookings, walk-ins, messages)."""
+def closed_accounts_to_delete(cutoff: datetime) -> list[int]:
+    """Ids of the accounts closed before ``cutoff`` and closed since: those a venue closed by removing
+    the person from its staff (the other ways of closing an account delete it at once)."""
+    return accounts_closed_by_staff_removal_before(cutoff)
+
+
+def delete_closed_account(user_id: int) -> bool:
+    """Delete a closed account by the one deletion rule (``erase_account``), as if the person had asked:
+    name, e-mail address and phone go; what they did (the check-ins they recorded, the bookings they
+    made) stays as counts naming no one, so statistics do not change. False if it was gone already."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        return False
+    erase_account(person)
+    return True
+
+
+def purge(cutoff: datetime, *, batch: int = 500) -> tuple[int, int, int, int]:
+    """The whole purge in one go (tests, callers without a progress bar): (bookings, walk-ins, messages,
+    closed accounts)."""
     ids = bookings_to_purge(cutoff)
     done = sum(anonymise_bookings(ids[i:i + batch]) for i in range(0, len(ids), batch))
-    return done, unlink_old_walk_ins(cutoff), delete_old_messages(cutoff)
+    accounts = sum(delete_closed_account(user_id) for user_id in closed_accounts_to_delete(cutoff))
+    return done, unlink_old_walk_ins(cutoff), delete_old_messages(cutoff), accounts

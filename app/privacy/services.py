@@ -21,6 +21,7 @@ from app.core.db import LabelledEnum
 from app.core.errors import DomainError
 from app.core.i18n import localized
 from app.core.time import utcnow
+from app.districts.models import District
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.privacy.models import PersonalDataAccess
@@ -55,12 +56,16 @@ class AccessAction(LabelledEnum):
     RESEND_INVITATION = "resend_invitation", _l("Sent an invitation to a venue again")
     WITHDRAW_INVITATION = "withdraw_invitation", _l("Withdrew an invitation to a venue")
     REJECT_TEACHER = "reject_teacher", _l("Rejected a teacher's registration and deleted the account")
+    CHANGE_OWN_SCHOOL = "change_own_school", _l("Moved to another school")
+    REFUSE_SCHOOL_MOVE = "refuse_school_move", _l("Refused a teacher's move to another school")
     VIEW_PEOPLE_LIST = "view_people_list", _l("Viewed the list of accounts")
     VIEW_ACCOUNT = "view_account", _l("Viewed a person's account")
     SUSPEND_ACCOUNT = "suspend_account", _l("Suspended an account")
     REINSTATE_ACCOUNT = "reinstate_account", _l("Reinstated an account")
     CLOSE_ACCOUNT = "close_account", _l("Closed an account")
     VIEW_UNDELIVERED_MAIL = "view_undelivered_mail", _l("Viewed undelivered e-mail")
+    SEND_MAIL_AGAIN = "send_mail_again", _l("Sent an undelivered e-mail again")
+    DISMISS_MAIL = "dismiss_mail", _l("Dismissed an undelivered e-mail")
     INVITE_DISTRICT_ADMIN = "invite_district_admin", _l("Invited a district administrator")
     RESEND_DISTRICT_ADMIN_INVITATION = "resend_district_admin_invitation", _l(
         "Sent a district administrator's invitation again")
@@ -85,6 +90,21 @@ def record_access(actor: User | None, action: AccessAction | str, subject=None, 
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def record_access_to_messages(actor: User, action: AccessAction | str, message_ids, *,
+                              now: datetime | None = None) -> int:
+    """Log that ``actor`` acted on these stored e-mails (sent them again, dismissed them): one row a
+    message, its addressee as the subject and its id as the detail, written in one statement however
+    many were ticked. Returns the rows written."""
+    ids = list(message_ids)
+    if not ids:
+        return 0
+    rows = select(sa.literal(now or utcnow(), sa.DateTime), sa.literal(actor.id, sa.Integer),
+                  sa.literal(AccessAction(action).value, sa.String), OutboxMessage.user_id,
+                  sa.cast(OutboxMessage.id, sa.String)).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    return db.session.execute(sa.insert(PersonalDataAccess).from_select(
+        ["at", "actor_id", "action", "subject_user_id", "detail"], rows)).rowcount
 
 
 def can_read_access_log(user) -> bool:
@@ -122,14 +142,26 @@ _DETAIL_WORDING = {
     AccessAction.ADD_VENUE_MANAGER.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.RESEND_INVITATION.value: lambda venue_id: _("venue %(id)s", id=venue_id),
     AccessAction.WITHDRAW_INVITATION.value: lambda venue_id: _("venue %(id)s", id=venue_id),
+    AccessAction.SEND_MAIL_AGAIN.value: lambda message_id: _("message %(id)s", id=message_id),
+    AccessAction.DISMISS_MAIL.value: lambda message_id: _("message %(id)s", id=message_id),
+    AccessAction.CHANGE_OWN_SCHOOL.value: lambda school_id: _("from school %(id)s", id=school_id),
+    AccessAction.REFUSE_SCHOOL_MOVE.value: lambda school_id: _("school %(id)s", id=school_id),
 }
 _CORRECTED_FIELDS = {"name": _l("Name"), "phone": _l("Mobile number"), "email": _l("Email")}
+
+
+# Actions whose detail is a district's code: the reader is shown its name.
+_DISTRICT_DETAIL = {AccessAction.INVITE_DISTRICT_ADMIN.value, AccessAction.RESEND_DISTRICT_ADMIN_INVITATION.value,
+                    AccessAction.WITHDRAW_DISTRICT_ADMIN_INVITATION.value}
 
 
 def access_detail(action: str, detail: str) -> str:
     """A log row's detail in the interface language; one in no known form, as it was recorded."""
     if action in _DETAIL_WORDING and detail.isdigit():
         return _DETAIL_WORDING[action](detail)
+    if action in _DISTRICT_DETAIL and detail:
+        district = db.session.get(District, detail)  # a dozen rows, kept in the session's identity map
+        return localized(district, "name") if district is not None else detail
     if action == AccessAction.CLOSE_ACCOUNT.value and detail in {role.value for role in Role}:
         return str(Role(detail).label)
     if action == AccessAction.CORRECT_OWN_DATA.value and detail:
@@ -174,7 +206,9 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
             "school": localized(user.school, "name") if user.school else None,
             "venue": localized(user.venue, "name") if user.venue else None,
             "district": user.district_code, "consent_at": _iso(user.consent_at), "created_at": _iso(user.created_at),
-            "teacher_verified_at": _iso(user.verified_at), "last_login_at": _iso(user.last_login_at),
+            "teacher_verified_at": _iso(user.verified_at), "moved_school_at": _iso(user.moved_school_at),
+            "moved_from_school": localized(user.moved_from_school, "name") if user.moved_from_school else None,
+            "school_move_refused_at": _iso(user.school_move_refused_at), "last_login_at": _iso(user.last_login_at),
             "language": user.locale, "elder_mode": user.elder_mode,
         },
         "bookings": [_booking_data(b) for b in bookings],

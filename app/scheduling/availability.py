@@ -160,9 +160,14 @@ def month_availability(venue: Venue, year: int, month: int, audience: str | None
     return MonthAvailability(year, month, weeks, audience if audience in AUDIENCE_FILTER else None)
 
 
+def still_open(now: datetime) -> list:
+    """The slots a calendar shows: open and not yet started (the venue directory's day asks too)."""
+    return [Slot.status == SlotStatus.OPEN, Slot.starts_at > now]
+
+
 def _still_open(venue: Venue, audience: str | None, now: datetime) -> list:
     """What a calendar shows: the venue's open slots not yet started, for ``audience`` if given."""
-    conditions = [Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > now]
+    conditions = [Slot.venue_id == venue.id, *still_open(now)]
     if audience in AUDIENCE_FILTER:
         conditions.append(Slot.audience.in_(AUDIENCE_FILTER[audience]))
     return conditions

@@ -22,8 +22,8 @@ class SchoolForm(Form):
     district_code = SelectField(_l("District"), choices=[], validate_choice=False,
                                 validators=[DataRequired()])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX)])
-    is_active = BooleanField(_l("Active: teachers can choose this school when they register"),
-                             default=True)
+    is_active = BooleanField(_l("Open: teachers register with this school and book class visits for it. Untick "
+                                "it when the school closes or merges into another."), default=True)
     submit = SubmitField(_l("Save"))
 
 

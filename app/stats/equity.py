@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.accounts.models import Role
@@ -19,6 +20,7 @@ from app.districts.models import District
 from app.districts.services import district_in_view
 from app.extensions import db
 from app.schools.models import School
+from app.stats.definitions import MEANING
 from app.stats.filters import StatsFilters, school_year_start
 from app.stats.models import SchoolDailyVisits
 from app.stats.services import MANAGEMENT_AREA, venues_by_district
@@ -106,7 +108,8 @@ def _share(part, whole) -> float | None:
 
 def _describe(row, name: str) -> dict:
     return {
-        "district": row.code, "name": name, "management_area": row.kind == MANAGEMENT_AREA,
+        "district": row.code, "name": name, "name_zh": row.name_zh, "name_en": row.name_en,
+        "district_kind": row.kind, "management_area": row.kind == MANAGEMENT_AREA,
         "population_10k": float(row.population_10k) if row.population_10k is not None else None,
         "urbanization_pct": float(row.urbanization_pct) if row.urbanization_pct is not None else None,
         "urban": bool(row.urban), "visits": int(row.visits), "visits_per_10k": _rate(row.visits, row.population_10k),
@@ -181,3 +184,66 @@ def school_visits(period: EquityPeriod, district_code: str | None) -> list[dict]
             for school, groups, students, last_day in db.session.execute(query)]
     rows.sort(key=lambda r: (r["visited"], r["class_visits"], registry_order(r["school"])))
     return rows
+
+
+# --- the figures as data (/stats/equity.csv and .json) ----------------------------------------------
+
+# Each column of a district's row, with what it means: the CSV's header, the JSON's ``columns``, and
+# the page's "what the figures mean".
+DATA_COLUMNS = (
+    ("district", _l("District code (GB/T 2260), or JBXQ for Jiangbei New Area’s directly administered area.")),
+    ("name_zh", _l("District name in Chinese.")),
+    ("name_en", _l("District name in English.")),
+    ("district_kind", _l("district, or management_area for Jiangbei New Area’s directly administered area, which "
+                         "overlaps Pukou and Luhe and is never added to the districts.")),
+    ("population_10k", _l("Residents, in units of 10,000 (Nanjing Bureau of Statistics, 2019).")),
+    ("urbanization_pct", _l("Share of residents living in urban areas, in percent (2019).")),
+    ("urban", _l("Whether at least 90 percent of residents live in urban areas.")),
+    ("visits", MEANING["visits"]),
+    ("visits_per_10k", MEANING["per_10k"]),
+    ("venues", MEANING["venues"]),
+    ("venues_per_10k", _l("Approved venues per 10,000 residents.")),
+    ("free_open_hours", MEANING["free_open_hours"]),
+    ("open_days", MEANING["open_days"]),
+    ("capacity_offered", MEANING["capacity_offered"]),
+    ("school_groups", MEANING["school_groups"]),
+    ("students", MEANING["students"]),
+    ("schools", _l("Active schools registered in the district.")),
+    ("schools_visited", MEANING["schools_visited"]),
+    ("schools_visited_share", _l("schools_visited ÷ schools, a fraction from 0 to 1; empty without schools.")),
+)
+PERIOD_COLUMNS = (
+    ("from", _l("First day of the period (Asia/Shanghai).")),
+    ("through", _l("Last day counted: the period’s last day, or today if that is later; empty when the period "
+                   "starts after today.")),
+    ("school_year_from", _l("First day of the school year that schools_visited counts (1 September).")),
+    ("school_year_through", _l("Last day of that school year counted.")),
+)
+
+
+def period_values(period: EquityPeriod) -> dict:
+    """The period of the figures, as the data gives it: ISO dates, ``through`` None when not begun."""
+    through = period.filters.counted_through
+    return {"from": period.filters.first.isoformat(), "through": through.isoformat() if through else None,
+            "school_year_from": period.school_year_from.isoformat(),
+            "school_year_through": period.school_year_through.isoformat()}
+
+
+def data_rows(found: dict) -> list[list]:
+    """One row per district, Jiangbei New Area last, in the order of ``DATA_COLUMNS`` then
+    ``PERIOD_COLUMNS``: the page's figures (``district_equity``) as a table to download."""
+    period = period_values(found["period"])
+    return [[d[key] for key, _ in DATA_COLUMNS] + [period[key] for key, _ in PERIOD_COLUMNS]
+            for d in found["districts"] + found["management_area"]]
+
+
+def data_document(found: dict) -> dict:
+    """The page's figures as JSON: the period, what each column means, the districts, Jiangbei New
+    Area apart, the urban and less-urbanised groups, and the 11 districts' total."""
+    keys = [key for key, _ in DATA_COLUMNS]
+    return {**period_values(found["period"]),
+            "columns": [{"key": key, "description": str(text)} for key, text in DATA_COLUMNS + PERIOD_COLUMNS],
+            "districts": [{k: d[k] for k in keys} for d in found["districts"]],
+            "management_area": [{k: d[k] for k in keys} for d in found["management_area"]],
+            "groups": found["groups"], "total": found["total"]}
+

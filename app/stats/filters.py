@@ -16,6 +16,7 @@ from app.core.time import local_today
 from app.districts.models import District
 from app.extensions import db
 from app.venues.models import OperatorKind, Venue, VenueType
+from app.venues.services import ever_registered
 
 MAX_DAYS = 5 * 365 + 1  # "a range over 5 years" is refused (leap days allowed for)
 EARLIEST = date(2000, 1, 1)
@@ -149,7 +150,9 @@ def parse_filters(args, *, strict: bool = False) -> StatsFilters:
         if not (raw_venue.isascii() and raw_venue.isdigit()) or not 0 < int(raw_venue) <= MAX_ID:
             raise invalid("venue", _l("The venue is a number."))
         venue_id = int(raw_venue)
-        if db.session.scalar(select(Venue.id).where(Venue.id == venue_id)) is None:
+        # Only a venue that has been on the register has public figures: a draft or an application
+        # is as unknown here as on /venues/<id>, its name never shown.
+        if db.session.scalar(select(Venue.id).where(Venue.id == venue_id, ever_registered())) is None:
             raise invalid("venue", _l("Unknown venue %(id)s.", id=venue_id))
     theme = _single(args, "theme") or None
     if theme is not None and len(theme) > THEME_MAX:

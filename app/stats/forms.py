@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from app.core.forms import Form
 from app.stats.evaluation import INDICATORS
@@ -70,3 +71,11 @@ class WeightsForm(Form):
 for _indicator in INDICATORS:
     setattr(WeightsForm, _indicator.key, DecimalField(_indicator.label, places=1, validators=[
         InputRequired(), NumberRange(min=0, max=100)]))
+
+
+class PublishEvaluationForm(Form):
+    """The city admin's confirmation that a year's evaluation is published: ``version`` is the one the page
+    showed, so a second click, or a version published since by someone else, publishes nothing more."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
+    publish = SubmitField(_l("Publish"))

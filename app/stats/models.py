@@ -1,6 +1,6 @@
 """Rollups of attendance (from check-ins) and of supply (from published slots and bookings),
-plus the few things statistics store that are not figures: report submissions (and their returns)
-and the evaluation's weights.
+plus the few things statistics store that are not figures: report submissions (and their returns),
+the evaluation's weights, and each published version of a year's evaluation (frozen as published).
 
 Rollups hold sums only: any figure they give can be recomputed from the raw rows
 (``flask stats rebuild``) with the same result.
@@ -204,3 +204,74 @@ class EvaluationWeight(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     kept: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     kept_from_year: Mapped[int | None]
+
+
+class EvaluationPublication(db.Model):
+    """A year's evaluation as the city admin published it (the yearly performance review): version 1, then
+    each correction. Every version is kept with the weights and results it published, so later changes to
+    the statistics never alter what was published; the latest version is the one shown
+    (``app.stats.publication``)."""
+
+    __tablename__ = "evaluation_publications"
+    __table_args__ = (sa.UniqueConstraint("year", "version"),
+                      sa.CheckConstraint("version >= 1", name="version_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    version: Mapped[int]
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    published_by = relationship("User")
+    weights = relationship("PublishedWeight", cascade="all, delete-orphan", passive_deletes=True,
+                           order_by="PublishedWeight.indicator")
+    results = relationship("PublishedResult", back_populates="publication", cascade="all, delete-orphan",
+                           passive_deletes=True, order_by="(PublishedResult.rank, PublishedResult.venue_id)")
+
+
+class PublishedWeight(db.Model):
+    """The weight one indicator had in a published version."""
+
+    __tablename__ = "evaluation_published_weights"
+    __table_args__ = (sa.CheckConstraint("weight >= 0 AND weight <= 100", name="weight_range"),)
+
+    publication_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("evaluation_publications.id", ondelete="CASCADE"), primary_key=True)
+    indicator: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    weight: Mapped[Decimal] = mapped_column(sa.Numeric(5, 1))
+
+
+class PublishedResult(db.Model):
+    """A venue's result in a published version: its score, its rank among the city's venues (tied scores
+    share one), and the district its year counted for then."""
+
+    __tablename__ = "evaluation_published_results"
+    __table_args__ = (sa.UniqueConstraint("publication_id", "venue_id"),
+                      sa.CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+                      sa.CheckConstraint("rank >= 1", name="rank_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluation_publications.id", ondelete="CASCADE"))
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id"), index=True)
+    district_code: Mapped[str | None] = mapped_column(sa.ForeignKey("districts.code"))
+    score: Mapped[Decimal] = mapped_column(sa.Numeric(4, 1))
+    rank: Mapped[int]
+
+    publication = relationship("EvaluationPublication", back_populates="results")
+    venue = relationship("Venue")
+    district = relationship("District")
+    points = relationship("PublishedPoints", cascade="all, delete-orphan", passive_deletes=True,
+                          order_by="PublishedPoints.indicator")
+
+
+class PublishedPoints(db.Model):
+    """A venue's figure for one indicator in a published version, and the points it gave."""
+
+    __tablename__ = "evaluation_published_points"
+    __table_args__ = (sa.CheckConstraint("points >= 0 AND points <= 100", name="points_range"),)
+
+    result_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("evaluation_published_results.id", ondelete="CASCADE"), primary_key=True)
+    indicator: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    value: Mapped[int]
+    points: Mapped[int]

@@ -389,3 +389,29 @@ DATASETS = (
         plain_suppression=_PLAIN_EVENT_SUPPRESSION),
 )
 BY_NAME = {d.name: d for d in DATASETS}
+
+
+# --- the dictionary inside a spreadsheet ------------------------------------------------------------
+
+# A spreadsheet's second sheet: what a reader in Excel needs without datapackage.json or this site.
+DICTIONARY_SHEET = "字段说明 dictionary"
+DICTIONARY_HEADER = ("column", "type", "说明", "description", "单位", "unit")
+
+
+def _plain_text(text: str) -> str:
+    return text.replace("`", "")  # machine names read as they are in a cell, without Markdown's marks
+
+
+def dictionary_rows(dataset: Dataset) -> list[tuple]:
+    """Each column of ``dataset`` with its type, meaning and unit in Chinese and English, then the
+    dataset's title and description, its licence, and what it withholds."""
+    rows: list[tuple] = [(f.name, f.type, _plain_text(f.zh), _plain_text(f.en), f.unit_zh, f.unit_en)
+                         for f in dataset.fields]
+    rows += [(), ("dataset", dataset.name, dataset.title_zh, dataset.title_en),
+             ("", "", _plain_text(dataset.description_zh), _plain_text(dataset.description_en)),
+             ("licence", LICENSE["name"], "知识共享署名 4.0 国际 (CC BY 4.0)，使用时请注明来源",
+              f"{LICENSE['title']} (CC BY 4.0): please credit the source", "", LICENSE["path"])]
+    if dataset.suppression_zh:
+        rows.append(("withheld", "", _plain_text(dataset.suppression_zh), _plain_text(dataset.suppression_en)))
+    return rows
+

@@ -9,7 +9,8 @@ from markupsafe import Markup, escape
 
 from app.core.time import utcnow
 from app.stats.export import csv_chunks, from_database, json_chunks, xlsx_chunks
-from app.stats.opendata import BY_NAME, DATASETS, LICENSE, Dataset
+from app.stats.opendata import (BY_NAME, DATASETS, DICTIONARY_HEADER, DICTIONARY_SHEET, LICENSE, Dataset,
+                                 dictionary_rows)
 
 bp = Blueprint("opendata", __name__, url_prefix="/open-data")
 
@@ -41,7 +42,9 @@ def download(name: str, fmt: str):
         meta = _json_meta(dataset)
         chunks = from_database(lambda conn: json_chunks(meta, dataset.header, dataset.rows(conn)))
     else:
-        chunks = from_database(lambda conn: xlsx_chunks([(dataset.name, dataset.header, dataset.rows(conn))]))
+        chunks = from_database(lambda conn: xlsx_chunks([
+            (dataset.name, dataset.header, dataset.rows(conn)),
+            (DICTIONARY_SHEET, DICTIONARY_HEADER, dictionary_rows(dataset))]))
     response = Response(chunks, content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{dataset.name}.{fmt}"'
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -1,11 +1,12 @@
 """Annual reports and the evaluation: /manage/reports/<year> (the venue's manager),
 /admin/reports (district and city admins), /admin/evaluation (the city admin sets the weights; a
-district admin reads their district's), /manage/evaluation/<year> (the venue's own score)."""
+district admin reads their district's), /admin/evaluation/<year>/publish (the city admin publishes a year
+that is over), /manage/evaluation/<year> (the venue's own score)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import pgettext
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 
 from app.accounts.models import Role
@@ -18,10 +19,10 @@ from app.districts.services import district_choices, district_in_view
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
 from app.core.pagination import page_number, redirect_past_the_end
-from app.stats import evaluation, report_list, reports
+from app.stats import evaluation, publication, report_list, reports
 from app.stats.export import csv_download, xlsx_chunks
 from app.stats.filters import parse_year
-from app.stats.forms import ReportTextForm, ReturnReportForm, SubmitReportForm, WeightsForm
+from app.stats.forms import PublishEvaluationForm, ReportTextForm, ReturnReportForm, SubmitReportForm, WeightsForm
 from app.venues.services import find_venue
 
 bp = Blueprint("reports", __name__)
@@ -234,7 +235,8 @@ def admin_evaluation():
     year = _query_year(local_today().year - 1)
     if not evaluation.can_evaluate(current_user):
         district = district_in_view(current_user, None)
-        return render_template("stats/evaluation.html", form=None, table=evaluation.evaluation(year, district.code),
+        return render_template("stats/evaluation.html", form=None,
+                               table=publication.shown_evaluation(year, district.code),
                                due=None, year=year, district=district, years=list(reports.report_years())[-6:])
     status = 200
     if request.method == "POST":
@@ -257,9 +259,51 @@ def admin_evaluation():
         status = 400
     else:
         form = WeightsForm(data=evaluation.weights(year).values)
-    return render_template("stats/evaluation.html", form=form, table=evaluation.evaluation(year),
+    review = publication.review(year)
+    return render_template("stats/evaluation.html", form=form, table=review.table, review=review,
                            due=evaluation.accreditations_due(), year=year, district=None,
                            districts=district_choices(), years=list(reports.report_years())[-6:]), status
+
+
+@bp.route("/admin/evaluation/<int:year>/publish", methods=["GET", "POST"])
+@role_required(Role.CITY_ADMIN)
+def publish_evaluation(year: int):
+    """The city admin publishes a year's evaluation: the page shows what would be published, the form
+    publishes it (a correction, when the year is published already)."""
+    authorize(publication.can_publish(current_user))
+    _year_or_404(year)
+    back = url_for("reports.admin_evaluation", year=year)
+    form = PublishEvaluationForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            published, told = publication.publish_evaluation(current_user, year, form.version.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(back)
+        db.session.commit()
+        after_commit_delivery()
+        if published.version == 1:
+            flash(ngettext("The evaluation of %(year)s is published; the managers of %(num)d venue are told their "
+                           "result by e-mail.",
+                           "The evaluation of %(year)s is published; the managers of %(num)d venues are told their "
+                           "results by e-mail.", told, year=year), "success")
+        else:
+            flash(ngettext("The correction of %(year)s is published as version %(version)s; the managers of the "
+                           "%(num)d venue whose result it changes are told by e-mail.",
+                           "The correction of %(year)s is published as version %(version)s; the managers of the "
+                           "%(num)d venues whose results it changes are told by e-mail.",
+                           told, year=year, version=published.version), "success")
+        return redirect(back)
+    try:
+        shown = publication.preview(year)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return redirect(back)
+    form.version.data = shown.version
+    return render_template("stats/publish_evaluation.html", form=form, preview=shown, year=year)
 
 
 @bp.get("/admin/evaluation.csv")
@@ -273,15 +317,28 @@ def admin_evaluation_csv():
     district = district_in_view(current_user, asked)
     if asked and district is None:
         abort(400)
-    table = evaluation.evaluation(year, district.code if district else None)
+    code = district.code if district else None
+    version = request.args.get("version")
+    if version:
+        if not version.isdigit() or len(version) > 6:
+            abort(400)
+        published = publication.version_of(year, int(version)) or abort(404)
+        table = publication.published_table(published, district_code=code)
+    else:
+        table = publication.shown_evaluation(year, code)
+    published = table["publication"]
     keys = [i.key for i in table["indicators"]]
     header = ["year", "year_over", "venue_id", "venue", "venue_en", "district",
-              *(f"{key}{part}" for key in keys for part in ("", "_points", "_weight")), "score"]
+              *(f"{key}{part}" for key in keys for part in ("", "_points", "_weight")), "score",
+              "rank", "status", "version", "published_on"]
+    status = ["published", published.version, to_local(published.published_at).date()] if published else \
+        ["provisional", None, None]
     rows = [[year, table["over"], r["venue"].id, r["venue"].name_zh, r["venue"].name_en,
              r["district"].code if r["district"] else None,
-             *(v for key in keys for v in (r["figures"][key], r["points"][key], table["weights"][key])), r["score"]]
+             *(v for key in keys for v in (r["figures"][key], r["points"][key], table["weights"][key])), r["score"],
+             r.get("rank"), *status]
             for r in table["rows"]]  # read now, inside the request
-    return csv_download(header, rows, f"evaluation-{year}-{district.code if district else 'all'}.csv")
+    return csv_download(header, rows, f"evaluation-{year}-{code or 'all'}.csv")
 
 
 # --- the venue's own evaluation ---------------------------------------------------------------------
@@ -305,7 +362,8 @@ def manage_evaluation_latest():
 @role_required(Role.VENUE_MANAGER)
 def manage_evaluation(year: int):
     venue = _evaluated_venue()
-    return render_template("stats/venue_evaluation.html", table=evaluation.venue_evaluation(venue, _year_or_404(year)),
+    return render_template("stats/venue_evaluation.html",
+                           table=publication.shown_venue_evaluation(venue, _year_or_404(year)),
                            year=year, years=list(reports.report_years())[-5:])
 
 
@@ -325,7 +383,9 @@ def _xlsx(venue, year: int) -> Response:
         (_("Students"), t["school_students"]), (_("Accompanying adults"), t["school_adults"]),
         (_("Walk-ins"), t["walk_ins"]), (_("Free-open visits"), t["free_visits"]),
         (_("Schools served"), report["schools"]["schools"]),
+        (_("Schools with a cooperation agreement"), report["schools"]["agreement_schools"]),
         (pgettext("report figure", "Partner schools"), report["schools"]["partner_schools"]),
+        (_("Class visits by partner schools"), report["schools"]["partner_groups"]),
         (_("Themed event sessions"), report["event_sessions"]), (_("Themed event attendance"), report["event_attendance"]),
         (_("Utilisation"), t["utilisation"]), (_("Bookings"), t["bookings"]), (_("No-shows"), t["no_shows"]),
         (_("No-show rate"), t["no_show_rate"]),

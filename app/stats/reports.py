@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role
-from app.bookings.models import Booking
+from app.bookings.models import Booking, Partnership
 from app.checkin.models import CheckIn, CheckInResult
 from app.core.errors import DomainError, Forbidden
 from app.core.time import from_local, local_today, utcnow
@@ -122,12 +122,20 @@ def was_registered(venue: Venue, year: int) -> bool:
 # --- the figures ----------------------------------------------------------------------------------
 
 def schools_served(venue_id: int, year: int) -> dict:
+    """Schools that made class visits in ``year``; of the museum–school cooperation (馆校合作): the
+    schools with an agreement in force on some day of the year, those that came under one
+    (``partner_schools``) and the class visits they made so."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     row = db.session.execute(
         select(func.count(sa.distinct(SchoolDailyVisits.school_id)),
-               func.count(sa.distinct(sa.case((SchoolDailyVisits.partner_groups > 0, SchoolDailyVisits.school_id)))))
+               func.count(sa.distinct(sa.case((SchoolDailyVisits.partner_groups > 0, SchoolDailyVisits.school_id)))),
+               func.coalesce(func.sum(SchoolDailyVisits.partner_groups), 0))
         .where(SchoolDailyVisits.venue_id == venue_id, SchoolDailyVisits.day.between(first, last))).one()
-    return {"schools": int(row[0]), "partner_schools": int(row[1])}
+    under_agreement = db.session.scalar(
+        select(func.count(sa.distinct(Partnership.school_id)))
+        .where(Partnership.venue_id == venue_id, Partnership.valid_from <= last, Partnership.valid_to >= first))
+    return {"schools": int(row[0]), "partner_schools": int(row[1]), "partner_groups": int(row[2]),
+            "agreement_schools": int(under_agreement or 0)}
 
 
 def themed_events(venue_id: int, year: int) -> list[dict]:

@@ -12,7 +12,7 @@ from app.core.errors import DomainError, json_error
 from app.core.i18n import localized
 from app.districts.services import district_choices
 from app.extensions import db
-from app.stats import charts, equity, services
+from app.stats import charts, definitions, equity, services
 from app.stats.export import csv_download
 from app.stats.filters import parse_filters
 from app.stats.forms import StatsFilterForm
@@ -69,7 +69,9 @@ def dashboard():
     form.from_.data, form.to.data = filters.first.isoformat(), filters.last.isoformat()  # the period shown
     venue = db.session.get(Venue, filters.venue_id) if filters.venue_id else None
     return render_template("stats/dashboard.html", form=form, filters=filters, fixed_filters=_fixed_filters(filters),
-                           venue_name=localized(venue, "name") if venue else None, **services.dashboard(filters))
+                           venue_name=localized(venue, "name") if venue else None,
+                           figure_meanings=definitions.dashboard_meanings(), figure_notes=definitions.NOTES,
+                           **services.dashboard(filters))
 
 
 @bp.get("/stats/data/<key>.<fmt>")
@@ -102,12 +104,33 @@ def _equity_page(*, admin: bool, **context):
         return render_template("stats/equity.html", error=exc, figures=None, admin=admin), 400
     period = equity.period_for(filters)
     return render_template("stats/equity.html", figures=equity.district_equity(period), filters=filters, admin=admin,
-                           error=None, district_rule=services.DISTRICT_OF_A_MONTH, **context)
+                           error=None, district_rule=services.DISTRICT_OF_A_MONTH,
+                           figure_meanings=definitions.equity_meanings(admin), figure_notes=definitions.NOTES,
+                           **context)
 
 
 @bp.get("/stats/equity")
 def public_equity():
     return _equity_page(admin=False)
+
+
+@bp.get("/stats/equity.<fmt>")
+def public_equity_data(fmt: str):
+    """The public equity figures of a period as a file, the same as the page: CSV one row per district
+    (Jiangbei New Area last), JSON with the totals and groups too."""
+    if fmt not in ("csv", "json"):
+        abort(404)
+    try:
+        period = equity.period_for(parse_filters(request.args))
+    except DomainError as exc:  # a data client asked: it gets JSON, as from /api/v1/stats/summary
+        return json_error(exc.code, exc.message, exc.status, field=exc.field)
+    found = equity.district_equity(period)
+    if fmt == "json":
+        return jsonify(equity.data_document(found))
+    header = [key for key, _ in equity.DATA_COLUMNS + equity.PERIOD_COLUMNS]
+    through = period.filters.counted_through or period.filters.first
+    return csv_download(header, equity.data_rows(found), f"scivisit-equity-{period.filters.first.isoformat()}-"
+                                                         f"{through.isoformat()}.csv")
 
 
 @bp.get("/admin/equity")

@@ -4,7 +4,12 @@ The reviewers' pages (district and city admins) are in ``admin_views``, on the s
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+from functools import lru_cache
+
+from babel.dates import format_skeleton
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,13 +19,14 @@ from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error
 from app.core.pagination import redirect_past_the_end
-from app.core.time import local_today
+from app.core.time import local_today, utcnow
 from app.districts.services import district_choices
 from app.extensions import db
 from app.scheduling.availability import audience_for, month_availability, opening_month, parse_month
 from app.stats.services import venue_figures
 from app.venues import services
-from app.venues.directory import directory_themes, parse_directory_filters, search_directory
+from app.venues.directory import (OPEN_ON_DAYS_AHEAD, directory_themes, parse_directory_filters, places_on,
+                                  quick_days, search_directory)
 from app.venues.forms import GRADES, WEEKDAYS, ActionForm, VenueForm
 from app.venues.models import Venue, VenueStatus, VenueType
 from app.venues.themes import theme_label
@@ -37,6 +43,18 @@ def grade_label(grade: int) -> str:
 
 
 @bp.app_template_global()
+def short_day(day: date) -> str:
+    """"12月5日" / "Dec 5": a day of the coming weeks, named where its weekday is already said."""
+    return _short_day(day, str(get_locale()))
+
+
+@lru_cache(maxsize=512)
+def _short_day(day: date, locale: str) -> str:
+    # Babel matches the skeleton anew on every call (milliseconds): every directory page shows four days.
+    return format_skeleton("MMMd", day, locale=locale)
+
+
+@bp.app_template_global()
 def closed_days_label(venue: Venue) -> str:
     days = venue.closed_weekday_set
     return _(", ").join(str(label) for number, label in WEEKDAYS if number in days)
@@ -46,19 +64,23 @@ def closed_days_label(venue: Venue) -> str:
 
 @bp.get("/venues")
 def directory():
+    today, now, viewer = local_today(), utcnow(), current_viewer()
     filters, problems = parse_directory_filters(
-        request.args, per_page=current_app.config["DIRECTORY_PAGE_SIZE"])
+        request.args, per_page=current_app.config["DIRECTORY_PAGE_SIZE"], today=today)
     # A search that could not be read finds nothing: listing every venue would pass for matches.
-    page = None if problems else search_directory(filters)
+    page = None if problems else search_directory(filters, viewer=viewer, now=now)
     redirect_past_the_end(page)
+    places = (places_on(page.items, filters.open_on, viewer, now)
+              if page is not None and filters.open_on is not None else None)
     themes = directory_themes()
     if filters.theme and filters.theme not in themes:
         themes.append(filters.theme)
     return render_template(
-        "venues/directory.html", page=page, filters=filters, themes=themes,
+        "venues/directory.html", page=page, filters=filters, themes=themes, places=places,
         problems={problem.field: problem.message for problem in problems},
         districts=district_choices(), types=VenueType.choices(), grades=GRADES,
-        today=local_today()), 400 if problems else 200
+        today=today, quick_days=quick_days(today),
+        last_open_on=today + timedelta(days=OPEN_ON_DAYS_AHEAD)), 400 if problems else 200
 
 
 @bp.get("/venues/<int:venue_id>")

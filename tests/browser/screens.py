@@ -82,6 +82,44 @@ def _district_equity() -> str:
     return "/admin/equity"
 
 
+def _teacher_moving() -> tuple[str, str]:
+    """The move page of a teacher with a class visit to come (the notice that it stays is shown)."""
+    teacher = factories.user("teacher")
+    factories.booked_visit(factories.slot(audience="school", days_ahead=10, capacity=100), teacher)
+    return "/me/school", teacher.email
+
+
+def _partner_school_teacher() -> tuple[str, str]:
+    """A teacher's My SciVisit listing their school's partner venues."""
+    from datetime import timedelta
+
+    from app.bookings.models import Partnership
+    from app.core.time import local_today
+    from app.extensions import db
+
+    teacher = factories.user("teacher")
+    db.session.add(Partnership(venue_id=factories.venue().id, school_id=teacher.school_id,
+                               valid_from=local_today(), valid_to=local_today() + timedelta(days=300)))
+    db.session.commit()
+    return "/me", teacher.email
+
+
+def _partners_with_a_closed_school() -> tuple[str, str]:
+    """A venue's partner schools, one of them marked closed."""
+    from datetime import timedelta
+
+    from app.bookings.models import Partnership
+    from app.core.time import local_today
+    from app.extensions import db
+
+    manager = factories.user("venue_manager")
+    for school in (factories.school(), factories.school(is_active=False)):
+        db.session.add(Partnership(venue_id=manager.venue_id, school_id=school.id, valid_from=local_today(),
+                                   valid_to=local_today() + timedelta(days=300)))
+    db.session.commit()
+    return "/manage/partners", manager.email
+
+
 def _accreditation_to_correct() -> str:
     return f"/admin/accreditations/{factories.accreditation(factories.venue()).id}/edit"
 
@@ -179,6 +217,9 @@ SCREENS = [
     Screen("admin-equity-schools", build=_district_equity, role="district_admin"),
     Screen("correct-accreditation", build=_accreditation_to_correct, role="city_admin"),
     Screen("profile", "/me/profile", role="citizen"),
+    Screen("change-school", build=_teacher_moving),
+    Screen("me-partner-school", build=_partner_school_teacher),
+    Screen("partners-closed-school", build=_partners_with_a_closed_school),
     Screen("venues-unreadable-search", "/venues?district=zzz&q=" + "x" * 101, status=400),
 ]
 
@@ -625,6 +666,43 @@ SCREENS += [
 ]
 
 
+def _published_evaluation():
+    """Last year's evaluation published, then a late upload: its figures now differ from the live ones."""
+    from datetime import date
+
+    from app.extensions import db
+    from app.stats import publication, rebuild
+
+    venue, year = _evaluated_venue()
+    publication.publish_evaluation(factories.user("city_admin"), year, 1)
+    db.session.commit()
+    factories.slot(venue, day=date(year, 5, 10))
+    rebuild.rebuild_all()
+    db.session.commit()
+    return venue, year
+
+
+def _publish_confirmation() -> str:
+    return f"/admin/evaluation/{_evaluated_venue()[1]}/publish"
+
+
+def _city_published_evaluation() -> str:
+    return f"/admin/evaluation?year={_published_evaluation()[1]}"
+
+
+def _manager_published_evaluation() -> tuple[str, str]:
+    venue, year = _published_evaluation()
+    return f"/manage/evaluation/{year}", factories.user("venue_manager", venue=venue).email
+
+
+# Publishing the yearly review: the confirmation, and the published figures as the city and the venue see them.
+SCREENS += [
+    Screen("admin-evaluation-publish", build=_publish_confirmation, role="city_admin"),
+    Screen("admin-evaluation-published", build=_city_published_evaluation, role="city_admin"),
+    Screen("manage-evaluation-published", build=_manager_published_evaluation),
+]
+
+
 def _annual_reports() -> str:
     """Last year's reports: one venue's submitted, one returned to its venue, one not yet submitted."""
     from app.core.time import utcnow
@@ -695,3 +773,22 @@ def _booking_days_from_tomorrow() -> str:
 
 
 SCREENS += [Screen("book-step-day-tomorrow", build=_booking_days_from_tomorrow, role="citizen")]
+
+
+def _directory_open_on() -> str:
+    """The directory's day filter with a day chosen: cards with the places left that day, a pager."""
+    from datetime import timedelta
+
+    from app.core.time import local_today
+
+    day = local_today() + timedelta(days=3)
+    for n in range(3):
+        venue = factories.venue(name_zh=f"南京科普馆{n}", name_en=f"Nanjing Science Hall {n}")
+        factories.slot(venue, day=day)
+    return f"/venues?open_on={day.isoformat()}&district={factories.XUANWU}"
+
+
+SCREENS += [
+    Screen("venues-open-on", build=_directory_open_on),
+    Screen("venues-open-on-bad-date", "/venues?open_on=2000-01-01", status=400),
+]
