@@ -55,7 +55,7 @@ def user(role: Role | str = Role.CITIZEN, **kw) -> User:
     if role == Role.DISTRICT_ADMIN:
         kw.setdefault("district_code", XUANWU)
     row = create_user(email=kw.pop("email", f"{role.value}{n}@example.com"), password=kw.pop("password", PASSWORD),
-                      name=kw.pop("name", f"User {n}"), role=role, phone=kw.pop("phone", f"1380000{n:04d}"),
+                      name=kw.pop("name", f"User {n}"), role=role, phone=kw.pop("phone", f"138{n % 10**8:08d}"),
                       consent=True, **kw)
     if role == Role.TEACHER and verified:
         row.verified_at = utcnow()
