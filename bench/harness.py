@@ -78,7 +78,7 @@ def gunicorn(workers: int = WORKERS):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def _wait_until_up(process, timeout: float = 30) -> None:
+def _wait_until_up(process, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
