@@ -254,7 +254,7 @@ def test_a_directory_page_past_the_end_still_tells_the_total(client):
 def test_the_dashboard_statement_binds_only_its_dates_filters_and_time(client):
     """Its constants (zeros, dimension names, statuses) are written into its text: bound, they were
     342 parameters in 24 KB of SQL, re-parsed by psycopg and re-planned by PostgreSQL on every
-    request (``app/stats/sql.py`` ``constants_inline``)."""
+    request (``app/core/sql.py`` ``constants_inline``)."""
     with executed(lambda statement, parameters: len(parameters) if "people" in statement and "places" in statement
                   else None) as bound:
         for url in ("/stats", "/stats?district=320106&theme=astronomy", "/api/v1/stats/summary?type=university_museum"):

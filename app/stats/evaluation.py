@@ -27,7 +27,7 @@ from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.filters import year_filters
 from app.stats.models import EvaluationWeight
-from app.stats.sql import upsert
+from app.core.sql import upsert
 from app.stats.sources import attendance_source, supply_source
 from app.venues.models import Venue
 

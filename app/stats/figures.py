@@ -22,11 +22,11 @@ from redis import RedisError
 from sqlalchemy import func, select
 
 from app.core.redis import client as redis_client
+from app.core.sql import constants_inline, placeholder
 from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.stats.filters import StatsFilters
 from app.stats.models import SUPPLY_COLUMNS
-from app.stats.sql import constants_inline, placeholder
 from app.stats.sources import (ATTENDANCE, TYPES, attendance_parts, attendance_union, part_params, supply_parts,
                                supply_union)
 from app.stats.supply import latest_refresh, settled_through

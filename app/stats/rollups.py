@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from app.bookings.models import Booking
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
 from app.core import pg
+from app.core.sql import constants_inline, placeholder, upsert
 from app.core.time import utcnow
 from app.extensions import db
 from app.scheduling.models import Program, Slot
 from app.stats.models import GRADE_BANDS, SchoolDailyVisits, VenueDailyStats
-from app.stats.sql import constants_inline, placeholder, upsert
 from app.venues.models import Admission, Venue
 
 _is_ticket = CheckIn.kind == CheckInKind.TICKET

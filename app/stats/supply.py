@@ -17,11 +17,11 @@ from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingStatus
+from app.core.sql import minutes_between
 from app.core.time import utcnow
 from app.extensions import db
 from app.scheduling.models import Slot, SlotStatus
 from app.stats.models import SUPPLY_COLUMNS, StatsRefresh, VenueDailySupply
-from app.stats.sql import minutes_between
 from app.venues.models import Admission, Venue
 
 _open = Slot.status == SlotStatus.OPEN

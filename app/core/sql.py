@@ -31,6 +31,30 @@ def _minutes_postgresql(element, compiler, **kw):
             f" / 60) AS INTEGER)")
 
 
+class milliseconds_between(FunctionElement):
+    """Milliseconds from ``start`` to ``end`` (two timestamp expressions): exact to the millisecond on
+    both databases, for deciding which side of a moment a time falls (SQLite's ``julianday`` keeps
+    milliseconds)."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "milliseconds_between"
+
+
+@compiles(milliseconds_between)
+def _milliseconds_sqlite(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return (f"CAST(ROUND((julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+            f" * 86400000) AS INTEGER)")
+
+
+@compiles(milliseconds_between, "postgresql")
+def _milliseconds_postgresql(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return (f"CAST(ROUND(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
+            f" * 1000) AS BIGINT)")
+
+
 def placeholder(name: str) -> sa.ColumnElement:
     """A parameter left as ``:name`` in the SQL text that ``constants_inline`` makes."""
     return sa.literal_column(f":{name}")
