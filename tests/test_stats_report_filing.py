@@ -411,7 +411,7 @@ def test_the_running_years_report_runs_through_today(client, auth):
     auth.login(manager_of(venue).email)
     today = local_today().isoformat()
     page = client.get(f"/manage/reports/{THIS_YEAR}?lang=en").get_data(as_text=True)
-    assert f"bookings through {today}." in page and "of all of" not in page
+    assert f"so far, today ({today}) included" in page and "of all of" not in page
     assert xlsx_summary(client, f"/manage/reports/{THIS_YEAR}.xlsx?lang=en")["Figures through"] == today
 
 

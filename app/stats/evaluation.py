@@ -21,13 +21,13 @@ from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role
 from app.core.errors import DomainError
+from app.core.sql import upsert
 from app.core.time import local_today, utcnow
 from app.districts.models import District
 from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.filters import year_filters
 from app.stats.models import EvaluationWeight
-from app.core.sql import upsert
 from app.stats.sources import attendance_source, supply_source
 from app.venues.models import Venue
 
@@ -252,7 +252,9 @@ def _table(year: int, venues_query) -> dict:
         venue, district = venues[venue_id]
         points = {key: BY_KEY[key].points(value) for key, value in figures.items()}
         score = _tenths(sum(current[key] * points[key] for key in points) / total_weight)
-        rows.append({"venue": venue, "district": district, "figures": figures, "points": points, "score": score})
+        # ``named``: what the row is shown as; live, the venue's current names (a published row, its names then)
+        rows.append({"venue": venue, "named": venue, "district": district, "figures": figures, "points": points,
+                     "score": score})
     rows.sort(key=lambda r: (-r["score"], r["venue"].name_zh))
     return {"year": year, "weights": current, "applied": applied, "indicators": INDICATORS, "rows": rows,
             "partial": year == local_today().year, "over": is_over(year)}

@@ -45,12 +45,19 @@ class StatsFilterForm(Form):
 
 
 class ReportTextForm(Form):
-    text = TextAreaField(_l("Your remarks on the year"), validators=[Optional(), Length(max=REPORT_TEXT_MAX)])
+    # The length is the service's to check (``save_report_text``): its message says the limit in words.
+    text = TextAreaField(_l("Your remarks on the year"), validators=[Optional()],
+                         render_kw={"maxlength": REPORT_TEXT_MAX})
     save = SubmitField(_l("Save the remarks"))
 
 
 class SubmitReportForm(Form):
     submit = SubmitField(_l("Submit the report to the city"))
+
+
+class RemindReportsForm(Form):
+    """A district or city admin reminds the venues of the list whose report of the year is not filed;
+    the page's button says how many (``report_list.venues_to_remind``)."""
 
 
 class ReturnReportForm(Form):

@@ -243,7 +243,8 @@ class PublishedWeight(db.Model):
 
 class PublishedResult(db.Model):
     """A venue's result in a published version: its score, its rank among the city's venues (tied scores
-    share one), and the district its year counted for then."""
+    share one), the district its year counted for then and the names it was published under (a venue
+    renamed since is still shown in that version as it was published)."""
 
     __tablename__ = "evaluation_published_results"
     __table_args__ = (sa.UniqueConstraint("publication_id", "venue_id"),
@@ -254,6 +255,8 @@ class PublishedResult(db.Model):
     publication_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluation_publications.id", ondelete="CASCADE"))
     venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id"), index=True)
     district_code: Mapped[str | None] = mapped_column(sa.ForeignKey("districts.code"))
+    name_zh: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str] = mapped_column(sa.String(200), default="")
     score: Mapped[Decimal] = mapped_column(sa.Numeric(4, 1))
     rank: Mapped[int]
 

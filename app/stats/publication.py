@@ -69,18 +69,18 @@ def published_table(publication: EvaluationPublication, district_code: str | Non
                     venue_id: int | None = None) -> dict:
     """A published version as an evaluation table (the shape ``evaluation.evaluation`` gives, plus each
     row's ``rank`` and the ``publication``): of one district (the district each venue's year counted for
-    when it was published), or one venue, or the whole city; by rank."""
-    query = (select(PublishedResult).join(Venue, Venue.id == PublishedResult.venue_id)
-             .where(PublishedResult.publication_id == publication.id)
+    when it was published), or one venue, or the whole city; by rank. Each row is ``named`` as published
+    (its result's ``name_zh``/``name_en``), whatever the venue is called now."""
+    query = (select(PublishedResult).where(PublishedResult.publication_id == publication.id)
              .options(selectinload(PublishedResult.points), selectinload(PublishedResult.venue),
                       selectinload(PublishedResult.district))
-             .order_by(PublishedResult.rank, Venue.name_zh))
+             .order_by(PublishedResult.rank, PublishedResult.name_zh))
     if district_code is not None:
         query = query.where(PublishedResult.district_code == district_code)
     if venue_id is not None:
         query = query.where(PublishedResult.venue_id == venue_id)
     weights = {w.indicator: float(w.weight) for w in publication.weights}
-    rows = [{"venue": r.venue, "district": r.district, "score": r.score, "rank": r.rank,
+    rows = [{"venue": r.venue, "named": r, "district": r.district, "score": r.score, "rank": r.rank,
              "figures": {p.indicator: p.value for p in r.points}, "points": {p.indicator: p.points for p in r.points}}
             for r in db.session.scalars(query)]
     ranked = db.session.scalar(select(func.count(PublishedResult.id))
@@ -236,6 +236,7 @@ def publish_evaluation(admin, year: int, version: int) -> tuple[EvaluationPublic
         weights=[PublishedWeight(indicator=key, weight=Decimal(str(weight)).quantize(Decimal("0.1")))
                  for key, weight in shown.table["weights"].items()],
         results=[PublishedResult(venue_id=row["venue"].id, district_code=row["district"].code if row["district"] else None,
+                                 name_zh=row["venue"].name_zh, name_en=row["venue"].name_en or "",
                                  score=row["score"], rank=rank_of[row["venue"].id],
                                  points=[PublishedPoints(indicator=key, value=value, points=row["points"][key])
                                          for key, value in row["figures"].items()])
@@ -262,13 +263,13 @@ def _out_of_date(year: int, published: int | None) -> DomainError:
 
 def _tell_managers(publication: EvaluationPublication, table: dict, previous: EvaluationPublication | None) -> int:
     """Queue each venue's result to its active managers, in their language; a correction only to the
-    venues whose result (figures, points, score or rank) it changes. Returns how many venues are told (those
-    with a manager)."""
+    venues whose result (figures, points, score or rank) it changes, and to those it no longer holds.
+    Returns how many venues are told (those with a manager)."""
     from app.accounts.managers import active_venue_managers  # it imports the venues' services, which import ours
 
     before = _frozen(previous) if previous is not None else {}
     venues = {row["venue"].id: row["venue"] for row in table["rows"]}
-    told = 0
+    told = _tell_dropped(publication, previous, before.keys() - venues.keys()) if previous is not None else 0
     for result in publication.results:
         figures = {p.indicator: p.value for p in result.points}
         points = {p.indicator: p.points for p in result.points}
@@ -278,16 +279,52 @@ def _tell_managers(publication: EvaluationPublication, table: dict, previous: Ev
         managers = active_venue_managers(result.venue_id)
         told += bool(managers)
         for manager in managers:
-            subject, body = _result_email(publication, result, venues[result.venue_id], manager, len(venues))
+            subject, body = _result_email(publication, result, manager, len(venues))
             queue_message(kind="evaluation_corrected" if previous is not None else "evaluation_published",
                           recipient=manager.email, user=manager, subject=subject, body=body)
     return told
 
 
-def _result_email(publication, result, venue: Venue, manager, ranked: int) -> tuple[str, str]:
-    """``(subject, body)`` of a venue's result, in ``manager``'s language."""
+def _tell_dropped(publication: EvaluationPublication, previous: EvaluationPublication, dropped) -> int:
+    """Tell the managers of each ``dropped`` venue (in ``previous``, not in the correction ``publication``)
+    that it no longer appears in the review, and why when the register says. Returns how many venues are told."""
+    from app.accounts.managers import active_venue_managers
+    from app.stats.reports import was_registered  # reports imports the forms, which import evaluation
+
+    told = 0
+    for result in db.session.scalars(select(PublishedResult).where(PublishedResult.publication_id == previous.id,
+                                                                   PublishedResult.venue_id.in_(dropped))
+                                     .options(selectinload(PublishedResult.venue))):
+        managers = active_venue_managers(result.venue_id)
+        told += bool(managers)
+        off_register = not was_registered(result.venue, publication.year)
+        for manager in managers:
+            subject, body = _dropped_email(publication, previous, result, manager, off_register)
+            queue_message(kind="evaluation_withdrawn", recipient=manager.email, user=manager, subject=subject,
+                          body=body)
+    return told
+
+
+def _dropped_email(publication, previous, result: PublishedResult, manager, off_register: bool) -> tuple[str, str]:
+    """``(subject, body)`` telling ``manager`` that their venue (named as ``previous`` published it) is no
+    longer in the correction ``publication``, in their language."""
     with force_locale(recipient_locale(manager)):
-        name = localized(venue, "name")
+        name = localized(result, "name")
+        subject = _l("Yearly performance review %(year)s corrected: %(venue)s no longer appears in it",
+                     year=publication.year, venue=name)
+        reason = _l("Why: the register no longer counts %(venue)s as registered in %(year)s (its registration is "
+                    "now “%(status)s”).", venue=name, year=publication.year,
+                    status=result.venue.status.label) if off_register else None
+        body = current_app.jinja_env.get_template("notifications/evaluation_withdrawn.txt").render(
+            name=manager.name, venue=name, year=publication.year, version=publication.version,
+            previous=previous.version, reason=reason, url=site_url(f"/manage/evaluation/{publication.year}"))
+        return str(subject), re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+
+
+def _result_email(publication, result: PublishedResult, manager, ranked: int) -> tuple[str, str]:
+    """``(subject, body)`` of a venue's result (named as published), in ``manager``'s language."""
+    with force_locale(recipient_locale(manager)):
+        name = localized(result, "name")
         corrected = publication.version > 1
         subject = (_l("Yearly performance review %(year)s corrected: %(venue)s", year=publication.year, venue=name)
                    if corrected else

@@ -4,6 +4,7 @@ the page and whole for its CSV. A district admin's list is their district's, wha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -12,12 +13,12 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.core.db import LabelledEnum
-from app.core.errors import Forbidden
+from app.core.errors import DomainError, Forbidden
 from app.core.pagination import Page, paginate
 from app.districts.models import District
 from app.extensions import db
 from app.stats.models import ReportReturn, ReportSubmission
-from app.stats.reports import can_list_reports, district_of_year, pending_return, registered_in
+from app.stats.reports import can_list_reports, district_of_year, is_overdue, pending_return, registered_in
 from app.venues.models import Venue
 
 
@@ -43,6 +44,7 @@ class ReportRow:
     submission: ReportSubmission | None
     pending_return: ReportReturn | None
     state: ReportState
+    overdue: bool  # not filed (never, or not again since returned) and past the year's ``report_due``
 
 
 def _state():
@@ -77,26 +79,27 @@ def _ordered(query: Select) -> Select:
     return query.options(selectinload(ReportSubmission.returns)).order_by(District.code, Venue.name_zh, Venue.id)
 
 
-def _row(venue: Venue, district: District, submission: ReportSubmission | None) -> ReportRow:
+def _row(year: int, venue: Venue, district: District, submission: ReportSubmission | None) -> ReportRow:
     pending = pending_return(submission)
     if submission is not None and submission.submitted_at is not None:
         state = ReportState.SUBMITTED
     else:
         state = ReportState.RETURNED if pending is not None else ReportState.NOT_SUBMITTED
-    return ReportRow(venue, district, submission, pending, state)
+    return ReportRow(venue, district, submission, pending, state,
+                     overdue=state != ReportState.SUBMITTED and is_overdue(year))
 
 
 def reports_page(admin, year: int, filters: ReportFilters, page: int, per_page: int) -> Page:
     """One page of the venues on the register in ``year`` that the admin may see and that match the
     filters, by district and name, each as a ``ReportRow``."""
     found = paginate(_ordered(_matching(admin, year, filters)), page, per_page, rows=True)
-    found.items = [_row(*row) for row in found.items]
+    found.items = [_row(year, *row) for row in found.items]
     return found
 
 
 def reports_of_year(admin, year: int, filters: ReportFilters = ReportFilters()) -> list[ReportRow]:
     """Every matching venue's ``ReportRow`` (what the CSV holds), in the page's order."""
-    return [_row(*row) for row in db.session.execute(_ordered(_matching(admin, year, filters)))]
+    return [_row(year, *row) for row in db.session.execute(_ordered(_matching(admin, year, filters)))]
 
 
 def state_counts(admin, year: int, filters: ReportFilters) -> dict[ReportState, int]:
@@ -104,3 +107,72 @@ def state_counts(admin, year: int, filters: ReportFilters) -> dict[ReportState, 
     states = _matching(admin, year, filters, by_state=False).with_only_columns(_state().label("state")).subquery()
     counted = dict(db.session.execute(select(states.c.state, func.count()).group_by(states.c.state)).all())
     return {state: int(counted.get(state.value, 0)) for state in ReportState}
+
+
+REMINDER_INTERVAL = timedelta(days=7)
+
+
+def _reminders(admin, year: int, filters: ReportFilters) -> list[tuple[ReportRow, list]]:
+    """The venues of the list as filtered (every page of it) whose ``year`` report is not filed, each
+    with its active managers not reminded in the last ``REMINDER_INTERVAL``; venues with none are left out."""
+    from app.accounts.models import AccountStatus, User, with_status
+    from app.core.time import utcnow
+    from app.notifications.models import OutboxMessage
+
+    unfiled = [row for row in reports_of_year(admin, year, filters) if row.state != ReportState.SUBMITTED]
+    if not unfiled:
+        return []
+    reminded_lately = select(OutboxMessage.user_id).where(OutboxMessage.kind == "annual_report_reminder",
+                                                          OutboxMessage.created_at >= utcnow() - REMINDER_INTERVAL,
+                                                          OutboxMessage.user_id.isnot(None))
+    managers: dict[int, list] = {}
+    # The managers ``active_venue_managers`` names, for every venue of the list in one query.
+    for manager in db.session.scalars(
+            select(User).where(User.role == Role.VENUE_MANAGER, User.venue_id.in_([r.venue.id for r in unfiled]),
+                               with_status(AccountStatus.ACTIVE), User.id.not_in(reminded_lately))
+            .order_by(User.name, User.id)):
+        managers.setdefault(manager.venue_id, []).append(manager)
+    return [(row, managers[row.venue.id]) for row in unfiled if row.venue.id in managers]
+
+
+def venues_to_remind(admin, year: int, filters: ReportFilters) -> int:
+    """How many venues ``remind_unfiled`` would remind now, for its button to say; 0 before the year is over."""
+    from app.core.time import local_today
+    from app.stats.reports import submission_opens
+
+    return len(_reminders(admin, year, filters)) if local_today() >= submission_opens(year) else 0
+
+
+def remind_unfiled(admin, year: int, filters: ReportFilters) -> int:
+    """Remind by e-mail the managers of the venues of the admin's list as filtered (a district admin's
+    district, the search, status and district asked) whose ``year`` report is not filed, once the
+    year is over; a manager reminded in the last ``REMINDER_INTERVAL`` is not reminded again. Returns
+    how many venues were reminded."""
+    from app.core.i18n import localized
+    from app.core.time import local_today
+    from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
+    from app.stats.reports import report_due, submission_opens
+
+    if local_today() < submission_opens(year):
+        raise DomainError("year_not_over", _l("The %(year)d reports can be submitted from 1 January %(next)d: there "
+                                              "is nothing to remind of yet.", year=year, next=year + 1), status=409)
+    due, overdue = report_due(year), is_overdue(year)
+    reminders = _reminders(admin, year, filters)
+    for row, managers in reminders:
+        for manager in managers:
+            name = localized(row.venue, "name", recipient_locale(manager))
+            queue_message(
+                kind="annual_report_reminder", recipient=manager.email, user=manager,
+                subject=_l("Reminder: your %(year)d annual report", year=year),
+                body=paragraphs(
+                    _l("Hello %(name)s,", name=manager.name),
+                    _l("The %(year)d annual report of %(venue)s is overdue: it was due by %(day)s.", year=year,
+                       venue=name, day=due.isoformat()) if overdue else
+                    _l("The %(year)d annual report of %(venue)s is due by %(day)s and has not been submitted yet.",
+                       year=year, venue=name, day=due.isoformat()),
+                    _l("Check its figures, add your remarks and submit it:"),
+                    site_url(f"/manage/reports/{year}"),
+                ),
+            )
+    db.session.flush()
+    return len(reminders)

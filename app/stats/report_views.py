@@ -22,7 +22,8 @@ from app.core.pagination import page_number, redirect_past_the_end
 from app.stats import evaluation, publication, report_list, reports
 from app.stats.export import csv_download, xlsx_chunks
 from app.stats.filters import parse_year
-from app.stats.forms import PublishEvaluationForm, ReportTextForm, ReturnReportForm, SubmitReportForm, WeightsForm
+from app.stats.forms import (PublishEvaluationForm, RemindReportsForm, ReportTextForm, ReturnReportForm,
+                             SubmitReportForm, WeightsForm)
 from app.venues.services import find_venue
 
 bp = Blueprint("reports", __name__)
@@ -53,7 +54,7 @@ def _render(venue, year: int, *, text_form=None, return_form=None, unsaved_text:
         return_form = ReturnReportForm(formdata=None)
     return render_template("stats/report.html", report=report, manage=manage, text_form=text_form,
                            submit_form=SubmitReportForm(), return_form=return_form, unsaved_text=unsaved_text,
-                           years=list(reports.report_years())[-5:]), status
+                           years=reports.years_around(year)), status
 
 
 # --- the venue's manager ----------------------------------------------------------------------------
@@ -205,9 +206,41 @@ def admin_reports():
     redirect_past_the_end(page)
     city = current_user.role == Role.CITY_ADMIN
     return render_template("stats/reports.html", year=year, page=page, filters=filters, note=note,
+                           to_remind=report_list.venues_to_remind(current_user, year, filters),
                            counts=report_list.state_counts(current_user, year, filters),
+                           due=reports.report_due(year), overdue=reports.is_overdue(year),
+                           opens=reports.submission_opens(year),
+                           year_over=local_today() >= reports.submission_opens(year), remind_form=RemindReportsForm(),
                            states=list(report_list.ReportState), districts=district_choices() if city else [],
                            years=list(reports.report_years())[-6:], can_view_evaluation=evaluation.can_view_evaluation(current_user))
+
+
+@bp.post("/admin/reports/remind")
+@role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+def remind_reports():
+    """Remind the venues of the list as filtered (search, status, the city admin's district) whose
+    report is not filed: the ones the button counted."""
+    authorize(reports.can_list_reports(current_user))
+    year = _query_year(local_today().year - 1)
+    filters, _note = _report_filters()
+    if not RemindReportsForm().validate_on_submit():
+        abort(400)
+    try:
+        reminded = report_list.remind_unfiled(current_user, year, filters)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        after_commit_delivery()
+        if reminded:
+            flash(ngettext("The managers of %(num)d venue are reminded by e-mail.",
+                           "The managers of %(num)d venues are reminded by e-mail.", reminded), "success")
+        else:
+            flash(_("No venue to remind: every report is submitted, or its managers were reminded in the last "
+                    "seven days."), "info")
+    return redirect(url_for("reports.admin_reports", year=year, q=filters.q or None,
+                            status=filters.state.value if filters.state else None, district=filters.district_code))
 
 
 @bp.get("/admin/reports.csv")
@@ -218,9 +251,12 @@ def admin_reports_csv():
     authorize(reports.can_list_reports(current_user))
     year = _query_year(local_today().year - 1)
     filters, _note = _report_filters()
-    header = ["year", "venue_id", "venue", "venue_en", "district", "venue_status", "status", "submitted_on"]
+    header = ["year", "venue_id", "venue", "venue_en", "district", "venue_status", "status", "submitted_on",
+              "due_on", "overdue"]
+    due = reports.report_due(year)
     rows = [[year, r.venue.id, r.venue.name_zh, r.venue.name_en, r.district.code, r.venue.status.value, r.state.value,
-             to_local(r.submission.submitted_at).date() if r.state == report_list.ReportState.SUBMITTED else None]
+             to_local(r.submission.submitted_at).date() if r.state == report_list.ReportState.SUBMITTED else None,
+             due, r.overdue]
             for r in report_list.reports_of_year(current_user, year, filters)]  # read now, inside the request
     return csv_download(header, rows, f"annual-reports-{year}-{filters.district_code or 'all'}.csv")
 
@@ -333,7 +369,7 @@ def admin_evaluation_csv():
               "rank", "status", "version", "published_on"]
     status = ["published", published.version, to_local(published.published_at).date()] if published else \
         ["provisional", None, None]
-    rows = [[year, table["over"], r["venue"].id, r["venue"].name_zh, r["venue"].name_en,
+    rows = [[year, table["over"], r["venue"].id, r["named"].name_zh, r["named"].name_en,
              r["district"].code if r["district"] else None,
              *(v for key in keys for v in (r["figures"][key], r["points"][key], table["weights"][key])), r["score"],
              r.get("rank"), *status]

@@ -74,9 +74,26 @@ def report_years(today: date | None = None) -> range:
     return range(FIRST_YEAR, today.year + 1)
 
 
+def years_around(year: int, shown: int = 5) -> list[int]:
+    """The years a report page links to, newest first: the last ``shown`` years and the one on the page."""
+    years = report_years()
+    return sorted({*years[-shown:], year} & set(years), reverse=True)
+
+
 def submission_opens(year: int) -> date:
     """A year's report covers the whole year: it can be filed from the next 1 January."""
     return date(year + 1, 1, 1)
+
+
+def report_due(year: int) -> date:
+    """The last day to file a year's report: 31 March of the next year, the date by which museums
+    file theirs with their registration office; after it an unfiled report is overdue."""
+    return date(year + 1, 3, 31)
+
+
+def is_overdue(year: int, today: date | None = None) -> bool:
+    """Whether a report of ``year`` that is not filed (never, or not again since it was returned) is overdue."""
+    return (today or local_today()) > report_due(year)
 
 
 def registered_by(year: int):
@@ -170,21 +187,39 @@ def annual_report(venue: Venue, year: int) -> dict:
     submission = submission_for(venue.id, year)
     pending = pending_return(submission)
     year_over = local_today() >= submission_opens(year)
+    filed = submission is not None and submission.submitted_at is not None
+    owed = was_registered(venue, year)  # a venue registered later owes no report of the year: never overdue
     return {
         # How far the figures go, as the public statistics say it (``counted_through``): a finished
-        # year is whole, with no "through"; the running year through today; one not started, None.
+        # year is whole, with no "through"; the running year through today, whose check-ins count as
+        # they are made (the page says "so far"); one not started, None.
         "venue": venue, "year": year, "through": None if year_over else filters.counted_through, "totals": totals,
         "months": services.by_month(filters), "schools": schools_served(venue.id, year), "events": events,
-        "event_sessions": sum(e["sessions"] for e in events), "event_attendance": sum(e["attendance"] for e in events),
+        "event_sessions": sum(e["sessions"] for e in events), "event_places": sum(e["places"] for e in events),
+        "event_attendance": sum(e["attendance"] for e in events),
         "accreditations": venue.current_accreditations(min(date(year, 12, 31), local_today())),
         "submission": submission, "pending_return": pending,
         "earlier_returns": [r for r in submission.returns if r is not pending] if submission else [],
-        "submission_opens": submission_opens(year), "year_over": year_over,
+        "submission_opens": submission_opens(year), "year_over": year_over, "due": report_due(year), "owed": owed,
+        "overdue": owed and not filed and is_overdue(year),
         "filing_refusal": filing_refusal(venue, year),
     }
 
 
 # --- the manager's remarks and the submission -------------------------------------------------------
+
+def report_to_file(venue: Venue, today: date | None = None) -> dict | None:
+    """The report the venue's manager should file now, for the manager's home page: last year's, once
+    that year is over, while the venue owes it and has not filed it (never, or not again since it was
+    returned). ``year``, ``due``, ``overdue`` and ``returned`` (the city handed it back); else None."""
+    today = today or local_today()
+    year = today.year - 1
+    submission = submission_for(venue.id, year)
+    if (submission is not None and submission.submitted_at is not None) or not was_registered(venue, year):
+        return None
+    return {"year": year, "due": report_due(year), "overdue": is_overdue(year, today),
+            "returned": pending_return(submission) is not None}
+
 
 def submission_for(venue_id: int, year: int) -> ReportSubmission | None:
     return db.session.scalar(select(ReportSubmission).where(ReportSubmission.venue_id == venue_id,
@@ -210,8 +245,9 @@ def save_report_text(manager, venue: Venue, year: int, text: str) -> ReportSubmi
     """Keep the manager's remarks (a draft until submitted)."""
     text = (text or "").replace("\x00", "").strip()
     if len(text) > REPORT_TEXT_MAX:
-        raise DomainError("text_too_long", _l("Keep the remarks under %(n)d characters.", n=REPORT_TEXT_MAX),
-                          field="text")
+        raise DomainError("text_too_long", _l("The remarks can be up to %(max)s characters long; these are %(n)s. "
+                                              "Shorten them, then save again.", max=f"{REPORT_TEXT_MAX:,}",
+                                              n=f"{len(text):,}"), field="text")
     submission = _editable(manager, venue, year)
     submission.text, submission.updated_at = text, utcnow()
     db.session.flush()
