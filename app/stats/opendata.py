@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.bookings.models import Booking
 from app.checkin.models import CheckIn, CheckInResult
-from app.core.time import utcnow
+from app.core.time import local_today, utcnow
 from app.districts.models import District
 from app.events.models import ThemedDay
 from app.extensions import db
@@ -115,8 +115,16 @@ class Dataset:
         return [f.name for f in self.fields]
 
 
+def last_published_day() -> date:
+    """The last day the attendance datasets hold: yesterday, Beijing time. Today is still being
+    counted, and a data user reads every row as a whole day, as mature open-data portals publish
+    them; the live dashboard and the API give today's figures."""
+    return local_today() - timedelta(days=1)
+
+
 def _stats_updated() -> datetime | None:
-    return db.session.scalar(select(func.max(VenueDailyStats.updated_at)))
+    return db.session.scalar(select(func.max(VenueDailyStats.updated_at))
+                             .where(VenueDailyStats.day <= last_published_day()))
 
 
 @dataclass
@@ -131,7 +139,9 @@ class _Month:
 
 def _attendance_months(conn: sa.Connection) -> Iterator[_Month]:
     """Month by month, in the order of the daily dataset: a district's month is decided together
-    with its venues' days (``suppress_district_month``), so one month of daily rows is held at a time."""
+    with its venues' days (``suppress_district_month``), so one month of daily rows is held at a time.
+    Whole days only (``last_published_day``), in the daily and the monthly rows alike: a monthly total
+    over a day the daily rows leave out would give that day's figures away."""
     S = VenueDailyStats
     # A day counts for the district its venue was in on the first of that month: a month is never split.
     counted_in = district_on(S.venue_id, S.day)
@@ -139,6 +149,7 @@ def _attendance_months(conn: sa.Connection) -> Iterator[_Month]:
                     District.name_zh, Venue.venue_type, Venue.operator_kind, District.kind,
                     *(getattr(S, n) for n in ATTENDANCE_COUNTS))
              .join(Venue, Venue.id == S.venue_id).join(District, District.code == counted_in)
+             .where(S.day <= last_published_day())
              .order_by(S.day, S.venue_id).execution_options(yield_per=YIELD_PER))
     for _month, rows in itertools.groupby(conn.execute(query), key=lambda row: (row.day.year, row.day.month)):
         yield _publish_month(list(rows))
@@ -225,7 +236,9 @@ def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
     attendance = (select(Slot.program_id, func.sum(CheckIn.persons).label("persons"))
                   .select_from(Slot).join(Booking, Booking.slot_id == Slot.id)
                   .join(CheckIn, sa.and_(CheckIn.booking_id == Booking.id, CheckIn.result == CheckInResult.OK))
-                  .join(Program, Program.id == Slot.program_id).where(Program.themed_day_key.isnot(None))
+                  .join(Program, Program.id == Slot.program_id)
+                  # The days the daily `event_visits` hold, so that neither gives the other's missing day away.
+                  .where(Program.themed_day_key.isnot(None), CheckIn.local_date <= last_published_day())
                   .group_by(Slot.program_id).subquery("event_attendance"))
     query = (select(Program.id, Program.title_zh, Program.title_en, Program.themed_day_key, ThemedDay.name_zh,
                     Venue.id, Venue.name_zh, district_on(Venue.id, slots.c.first_day), slots.c.first_day,
@@ -245,7 +258,8 @@ def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
 def _small_event_days(conn: sa.Connection) -> dict[int, int]:
     """Per venue, its days whose ``event_visits`` the daily dataset withholds (1–4 persons)."""
     S = VenueDailyStats
-    query = (select(S.venue_id, func.count()).where(S.event_visits > 0, S.event_visits < THRESHOLD)
+    query = (select(S.venue_id, func.count())
+             .where(S.event_visits > 0, S.event_visits < THRESHOLD, S.day <= last_published_day())
              .group_by(S.venue_id))
     return dict(conn.execute(query).all())
 
@@ -282,8 +296,9 @@ _PLAIN_EVENT_SUPPRESSION = _l("To protect privacy, an attendance of 1 to 4 peopl
 DATASETS = (
     Dataset(
         "attendance-daily", "场馆每日入馆人次", "Daily attendance per venue",
-        "每个场馆每天的入馆人次（来自验票签到与现场入馆记录），按类型细分。",
-        "Persons admitted at each venue each day (from check-ins and walk-ins), split by kind.",
+        "每个场馆每天的入馆人次（来自验票签到与现场入馆记录），按类型细分。只收录已结束的日子（北京时间）：当天的数字次日公布。",
+        "Persons admitted at each venue each day (from check-ins and walk-ins), split by kind. Whole days only "
+        "(Beijing time): a day's figures are published the day after.",
         (Field("date", "date", "入馆日期（北京时间）", "Day of the visit (Asia/Shanghai)"),
          Field("venue_id", "integer", "场馆编号（与场馆名录数据集一致）",
                "Venue id (as in the venues dataset; for a venue open now, also in the API)",
@@ -304,11 +319,13 @@ DATASETS = (
     Dataset(
         "attendance-monthly-district", "各区每月入馆人次", "Monthly attendance per district",
         "各区场馆每月入馆人次合计。统计口径：以当月1日场馆登记所在区为准，迁址场馆自迁址次月起计入新区，已公布的月份不因迁址而改变。"
-        "江北新区直管区单列（`district_kind` 为 `management_area`），不计入各区合计。",
+        "江北新区直管区单列（`district_kind` 为 `management_area`），不计入各区合计。"
+        "只计已结束的日子：本月的行为截至昨日的合计，逐日增加，月末后不再变化。",
         "Persons admitted per district and month. A venue counts for the district it was registered in on the "
         "month's first day: one that moves counts for its new district from the next month, and months already "
         "published do not change. Jiangbei New Area's directly administered area is its own row "
-        "(`district_kind` `management_area`) and is never part of a district's figures.",
+        "(`district_kind` `management_area`) and is never part of a district's figures. Whole days only: the "
+        "current month's row sums its days up to yesterday and grows day by day until the month is over.",
         (Field("month", "string", "月份（`YYYY-MM`）", "Month (`YYYY-MM`)"),
          Field("district", "string", "行政区划代码", "District code (GB/T 2260), or JBXQ",
                plain=_l("Code of the district")),
@@ -321,7 +338,8 @@ DATASETS = (
         plain_description=_l("How many people visited the venues of each district each month. A venue that moves "
                              "counts for its new district from the next month on; months already published stay "
                              "as they are. Jiangbei New Area’s directly administered area has a row of its own and "
-                             "is never part of a district’s figures."),
+                             "is never part of a district’s figures. The current month counts the days up to "
+                             "yesterday and grows day by day until the month is over."),
         plain_suppression=_PLAIN_SUPPRESSION),
     Dataset(
         "venues", "科普场馆名录", "Venue registry",
@@ -379,7 +397,7 @@ DATASETS = (
          Field("last_date", "date", "最后一个场次日期", "Day of the last session"),
          Field("sessions", "integer", "场次数", "Sessions published", "场", "sessions"),
          Field("capacity", "integer", "提供的名额", "Places offered", "人", "persons"),
-         _persons("attendance", "活动入馆人次", "Persons admitted"),
+         _persons("attendance", "活动入馆人次（截至昨日）", "Persons admitted, up to yesterday"),
          Field("suppressed", "boolean", "入馆人次是否不公布（留空）", "Whether attendance is withheld (empty)")),
         ("event_id",), _event_rows, _events_updated,
         _EVENT_SUPPRESSION_ZH, _EVENT_SUPPRESSION_EN,

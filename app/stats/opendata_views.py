@@ -3,11 +3,12 @@ XLSX, and ``datapackage.json`` (a Frictionless Data Package describing them all)
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from markupsafe import Markup, escape
 
-from app.core.time import utcnow
+from app.core.time import to_local, utcnow
 from app.stats.export import csv_chunks, from_database, json_chunks, xlsx_chunks
 from app.stats.opendata import (BY_NAME, DATASETS, DICTIONARY_HEADER, DICTIONARY_SHEET, LICENSE, Dataset,
                                  dictionary_rows)
@@ -27,7 +28,10 @@ def code_spans(text: str) -> Markup:
 
 @bp.get("/")
 def index():
-    datasets = [(d, d.updated()) for d in DATASETS]
+    datasets = []
+    for dataset in DATASETS:
+        updated = dataset.updated()
+        datasets.append((dataset, updated, beijing_iso(updated)))
     return render_template("opendata/index.html", datasets=datasets, license=LICENSE)
 
 
@@ -51,11 +55,16 @@ def download(name: str, fmt: str):
     return response
 
 
+def beijing_iso(value: datetime | None) -> str | None:
+    """A stored UTC time as ISO 8601 in Beijing time with its offset (``2026-11-30T17:05:00+08:00``):
+    how the files and datapackage.json state a time, matching the Beijing days of their rows."""
+    return to_local(value).isoformat(timespec="seconds") if value else None
+
+
 def _json_meta(dataset: Dataset) -> dict:
-    updated = dataset.updated()
     return {"name": dataset.name, "title": {"zh": dataset.title_zh, "en": dataset.title_en},
-            "license": LICENSE, "updated": updated.isoformat() + "Z" if updated else None,
-            "generated": utcnow().isoformat() + "Z",
+            "license": LICENSE, "updated": beijing_iso(dataset.updated()),
+            "generated": beijing_iso(utcnow()),
             "schema": url_for("opendata.datapackage", _external=True)}
 
 
@@ -95,7 +104,7 @@ def descriptor() -> dict:
         "resources": resources,
     }
     if updated:
-        package["created"] = updated.replace(microsecond=0).isoformat() + "Z"
+        package["created"] = beijing_iso(updated)
     return package
 
 
