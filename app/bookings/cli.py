@@ -7,7 +7,7 @@ import click
 from flask_babel import ngettext
 from sqlalchemy import exc, select
 
-from app.bookings import notify
+from app.bookings import notify, partnerships
 from app.bookings.models import Booking, BookingStatus
 from app.core.cli import CliGroup
 from app.core.time import local_today
@@ -55,11 +55,16 @@ def queue_reminders(day: date) -> int:
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Visits on this local date (YYYY-MM-DD); tomorrow if not given.")
 def remind_command(day) -> None:
-    """E-mail a reminder, with the calendar entry, to every booker visiting on the day."""
+    """E-mail a reminder, with the calendar entry, to every booker visiting on the day; and warn venues
+    of cooperation agreements ending within 30 days (from today, whatever --date says)."""
     day = day.date() if day is not None else local_today() + timedelta(days=1)
     queued = queue_reminders(day)
+    warned = partnerships.warn_of_ending_agreements(local_today())
     db.session.commit()
-    sent = deliver_pending(limit=max(100, queued)).sent  # failures: the delivery job reports and retries them
+    sent = deliver_pending(limit=max(100, queued + warned)).sent  # failures: the delivery job retries them
+    if warned:  # rare: said only when it happened, before the one-line summary
+        click.echo(ngettext("%(num)d cooperation agreement ends within 30 days; its venue is told.",
+                            "%(num)d cooperation agreements end within 30 days; their venues are told.", warned))
     click.echo(ngettext("%(num)d reminder queued for visits on %(day)s; %(sent)s.",
                         "%(num)d reminders queued for visits on %(day)s; %(sent)s.", queued,
                         day=day.isoformat(), sent=ngettext("%(num)d message sent", "%(num)d messages sent", sent)))

@@ -74,3 +74,12 @@ class PartnershipForm(Form):
     valid_to = DateField(_l("Valid until"), validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Add partner school"))
+
+
+class AgreementFilterForm(Form):
+    """The city admin's choice of district on the agreements page, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    district = SelectField(_l("District"), choices=[], validate_choice=False, validators=[Optional()])

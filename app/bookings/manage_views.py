@@ -119,12 +119,35 @@ def manage_partners():
                            end_form=ConfirmForm()), form_status(form)
 
 
-@bp.post("/manage/partners/<int:partnership_id>/end")
-@role_required(Role.VENUE_MANAGER)
-def end_partner(partnership_id: int):
+def _managed_partnership(partnership_id: int) -> Partnership:
     partnership = db.session.get(Partnership, partnership_id)
     if partnership is None or partnership.venue_id != current_user.venue_id:
         abort(404)
+    return partnership
+
+
+@bp.post("/manage/partners/<int:partnership_id>/renew")
+@role_required(Role.VENUE_MANAGER)
+def renew_partner(partnership_id: int):
+    partnership = _managed_partnership(partnership_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        renewed = partnerships.renew_partnership(current_user, partnership, today=local_today())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Renewed: the agreement runs from %(start)s until %(end)s.", start=renewed.valid_from.isoformat(),
+                end=renewed.valid_to.isoformat()), "success")
+    return redirect(url_for("bookings.manage_partners"))
+
+
+@bp.post("/manage/partners/<int:partnership_id>/end")
+@role_required(Role.VENUE_MANAGER)
+def end_partner(partnership_id: int):
+    partnership = _managed_partnership(partnership_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

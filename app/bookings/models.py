@@ -82,6 +82,8 @@ class Partnership(CreatedAt, db.Model):
     valid_to: Mapped[date]
     note: Mapped[str] = mapped_column(sa.String(300), default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # When the venue's managers were warned that the agreement ends (partnerships.warn_of_ending_agreements).
+    ending_notice_sent_at: Mapped[datetime | None]
 
     venue = relationship("Venue")
     school = relationship("School")

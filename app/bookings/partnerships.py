@@ -1,18 +1,25 @@
 """Museum–school cooperation agreements (馆校合作): who counts as a partner school, and when."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from app.bookings.models import ACTIVE_STATUSES, Booking, BookingRules, BookingStatus, Partnership
 from app.bookings.rules import rules_for
+from app.core.db import LabelledEnum
 from app.core.errors import DomainError
+from app.core.i18n import localized
+from app.core.time import utcnow
 from app.extensions import db
+from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
 from app.scheduling.models import Slot
+from app.schools.models import School
 from app.venues.models import Venue
 
 
@@ -30,6 +37,12 @@ def school_partnerships(school_id: int, today: date) -> list[tuple[Partnership, 
         .options(selectinload(Partnership.venue).selectinload(Venue.booking_rules))
         .order_by(Partnership.valid_from, Partnership.valid_to, Partnership.id))
     return [(p, rules_for(p.venue)) for p in rows]
+
+
+def school_year_of(day: date) -> tuple[date, date]:
+    """The school year (1 September to 31 August) that ``day`` falls in."""
+    start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    return start, date(start.year + 1, 8, 31)
 
 
 AGREEMENT_MAX_YEARS = 10
@@ -103,3 +116,138 @@ def _bookings_relying_on(partnership: Partnership) -> int:
         .where(Booking.venue_id == partnership.venue_id, Booking.school_id == partnership.school_id,
                Booking.is_partner.is_(True), Booking.status.in_([BookingStatus(s) for s in ACTIVE_STATUSES]),
                Slot.local_date.between(partnership.valid_from, partnership.valid_to)))
+
+
+def renew_partnership(manager, partnership: Partnership, *, today: date) -> Partnership:
+    """Sign the agreement's school up again for the school year after the one the agreement ends in,
+    with the same note; refused when the school is closed or already has an agreement for part of it.
+    The other rules of a new agreement hold (it starts at most a year from today, it is not over)."""
+    school = partnership.school
+    if not school.is_active:
+        raise DomainError("school_closed", _l(
+            "%(school)s is marked closed in the schools registry: its agreement cannot be renewed.",
+            school=localized(school, "name")), status=409)
+    valid_from, valid_to = school_year_of(partnership.valid_to)
+    valid_from, valid_to = valid_from.replace(year=valid_from.year + 1), valid_to.replace(year=valid_to.year + 1)
+    if _covered(partnership.venue_id, school.id, valid_from, valid_to):
+        raise DomainError("already_renewed", _l(
+            "%(school)s already has an agreement for part of the school year %(first)d–%(last)d.",
+            school=localized(school, "name"), first=valid_from.year, last=valid_to.year), status=409)
+    return add_partnership(manager, partnership.venue, school, valid_from=valid_from, valid_to=valid_to,
+                           note=partnership.note, today=today)
+
+
+def _covered(venue_id: int, school_id: int, first: date, last: date) -> bool:
+    return db.session.scalar(select(Partnership.id).where(
+        Partnership.venue_id == venue_id, Partnership.school_id == school_id,
+        Partnership.valid_from <= last, Partnership.valid_to >= first).limit(1)) is not None
+
+
+# --- warning before an agreement ends -------------------------------------------------------------
+
+ENDING_NOTICE_DAYS = 30
+ENDING_NOTICE_KIND = "partnership_ending"
+
+
+def _agreement_anchor(partnership_id: int) -> str:
+    return f"#agreement-{partnership_id}"
+
+
+def agreements_ending_soon(today: date) -> list[Partnership]:
+    """Agreements that end within ``ENDING_NOTICE_DAYS`` days from ``today`` (today included), of open
+    schools, not yet warned of, that nothing follows yet: no later agreement of the same venue and school."""
+    later = aliased(Partnership)
+    renewed = sa.exists().where(later.venue_id == Partnership.venue_id, later.school_id == Partnership.school_id,
+                                later.valid_from > Partnership.valid_to)
+    return list(db.session.scalars(
+        select(Partnership).join(School, School.id == Partnership.school_id)
+        .where(Partnership.valid_to.between(today, today + timedelta(days=ENDING_NOTICE_DAYS)),
+               Partnership.ending_notice_sent_at.is_(None), School.is_active.is_(True), ~renewed)
+        .options(contains_eager(Partnership.school)).order_by(Partnership.valid_to, Partnership.id)))
+
+
+def warn_of_ending_agreements(today: date) -> int:
+    """E-mail the active managers of each venue whose agreement ends within ``ENDING_NOTICE_DAYS`` days
+    (``agreements_ending_soon``), once per agreement however often this runs. Returns how many
+    agreements were warned of (those of venues with a manager)."""
+    from app.accounts.managers import active_venue_managers  # it imports the venues' services
+
+    warned = 0
+    for candidate in agreements_ending_soon(today):
+        # Locked until the caller commits: a run at the same time waits, then sees this one's mark.
+        partnership = db.session.get(Partnership, candidate.id, with_for_update=True, populate_existing=True)
+        if partnership is None or partnership.ending_notice_sent_at is not None:
+            continue
+        managers = active_venue_managers(partnership.venue_id)
+        for manager in managers:
+            _queue_ending_notice(partnership, manager)
+        if managers:
+            # A venue without a manager yet is warned once one is appointed, if there is still time.
+            partnership.ending_notice_sent_at = utcnow()
+            warned += 1
+    db.session.flush()
+    return warned
+
+
+def _queue_ending_notice(partnership: Partnership, manager) -> None:
+    locale = recipient_locale(manager)
+    facts = {"school": localized(partnership.school, "name", locale),
+             "venue": localized(partnership.venue, "name", locale), "date": partnership.valid_to.isoformat()}
+    queue_message(
+        kind=ENDING_NOTICE_KIND, recipient=manager.email, user=manager,
+        subject=_l("Cooperation agreement ends on %(date)s: %(school)s", **facts),
+        body=paragraphs(
+            _l("Hello %(name)s,", name=manager.name),
+            _l("The cooperation agreement between %(venue)s and %(school)s ends on %(date)s. After that day the "
+               "school's classes no longer book early nor use the places held for partner schools.", **facts),
+            _l("To go on, renew it for the next school year on the partner schools page:"),
+            site_url("/manage/partners" + _agreement_anchor(partnership.id))))
+
+
+# --- the district's view -------------------------------------------------------------------------
+
+class AgreementStatus(LabelledEnum):
+    UPCOMING = "upcoming", _l("Not started")
+    IN_FORCE = "in_force", _l("In force")
+    ENDING = "ending", _l("Ends within 30 days")
+    ENDED = "ended", _l("Ended")
+
+
+def agreement_status(partnership: Partnership, today: date) -> AgreementStatus:
+    if partnership.valid_from > today:
+        return AgreementStatus.UPCOMING
+    if partnership.valid_to < today:
+        return AgreementStatus.ENDED
+    if partnership.valid_to <= today + timedelta(days=ENDING_NOTICE_DAYS):
+        return AgreementStatus.ENDING
+    return AgreementStatus.IN_FORCE
+
+
+@dataclass(frozen=True)
+class DistrictAgreement:
+    partnership: Partnership
+    status: AgreementStatus
+    class_visits: int  # this school year, checked in, booked under the agreement
+
+
+def district_agreements(district_code: str | None, today: date) -> list[DistrictAgreement]:
+    """The agreements in force on some day of this school year or later that involve a school or a
+    venue of ``district_code`` (None: every district), soonest ending first, each with the class visits
+    the school made under it this school year (``SchoolDailyVisits.partner_groups``: checked in)."""
+    from app.stats.models import SchoolDailyVisits  # statistics read the bookings' models
+
+    year_from, _ = school_year_of(today)
+    seen = SchoolDailyVisits
+    visits = (select(func.coalesce(func.sum(seen.partner_groups), 0))
+              .where(seen.school_id == Partnership.school_id, seen.venue_id == Partnership.venue_id,
+                     seen.day >= Partnership.valid_from, seen.day <= Partnership.valid_to,
+                     seen.day.between(year_from, today))
+              .correlate(Partnership).scalar_subquery())
+    query = (select(Partnership, visits)
+             .join(School, School.id == Partnership.school_id).join(Venue, Venue.id == Partnership.venue_id)
+             .where(Partnership.valid_to >= year_from)
+             .options(contains_eager(Partnership.school), contains_eager(Partnership.venue))
+             .order_by(Partnership.valid_to, Partnership.valid_from, Partnership.id))
+    if district_code is not None:
+        query = query.where(sa.or_(School.district_code == district_code, Venue.district_code == district_code))
+    return [DistrictAgreement(p, agreement_status(p, today), int(n or 0)) for p, n in db.session.execute(query)]

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from app.accounts.models import Role, User
 from app.accounts.services import create_user, user_by_email
 from app.bookings.models import Partnership
-from app.bookings.partnerships import add_partnership
+from app.bookings.partnerships import add_partnership, school_year_of
 from app.core.time import local_today
 from app.demo import history, upcoming
 from app.districts.models import District
@@ -272,12 +272,6 @@ def load_school(run: SeedRun, spec: DemoSchool) -> None:
 # demo teacher books as any school does, and the manager's partner list and the annual report's
 # cooperation figures have something to show.
 DEMO_PARTNER_SCHOOLS = (("320106", "南京市鼓楼区示范小学（演示）"), ("320105", "南京市建邺区示范九年制学校（演示）"))
-
-
-def school_year_of(day: date) -> tuple[date, date]:
-    """The school year (1 September to 31 August) that ``day`` falls in."""
-    start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
-    return start, date(start.year + 1, 8, 31)
 
 
 def load_partnership(run: SeedRun, school_key: tuple[str, str]) -> None:
