@@ -17,6 +17,7 @@ def domain_error(exc: DomainError):
     reason = getattr(exc, "reason", None)  # a refused token's: token_expired, token_revoked, …
     if reason:
         extra["reason"] = reason
+    extra.update(getattr(exc, "details", None) or {})  # e.g. the parameters not known, the slot duplicated
     response, status = json_error(exc.code, exc.message, exc.status, **extra)
     if status == 401:
         # Every 401 here, a refused token or a refused password, names how to authenticate.

@@ -7,13 +7,18 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import Role
 from app.api import bp
 from app.api.auth import current_principal, json_body, principal_required
+from app.api.params import date_arg, whole_arg
 from app.bookings import queries, services
 from app.bookings.models import CLASS_NAME_MAX, REASON_MAX, Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.pagination import MAX_PAGE
 from app.core.requests import MAX_ID
 from app.core.time import to_local, utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
+
+# Before paging, the list held at most 100 bookings: a client that asks for no page still gets as many.
+MAX_PER_PAGE = 100
 
 
 def booking_json(booking: Booking) -> dict:
@@ -127,9 +132,16 @@ def my_bookings():
     when = request.args.get("when", "upcoming")
     if when not in ("upcoming", "past"):
         raise DomainError("invalid_parameter", _l("when must be upcoming or past."), field="when")
-    upcoming = when == "upcoming"
-    items = queries.bookings_of(user.id, upcoming=upcoming, now=utcnow())
-    return jsonify(items=[booking_json(b) for b in items])
+    first, last = date_arg("from", None), date_arg("to", None)
+    if first is not None and last is not None and last < first:
+        raise DomainError("invalid_parameter", _l("'to' cannot be before 'from'."), field="to")
+    # A range of days alone lists every booking of those days, past or to come.
+    upcoming = None if "when" not in request.args and (first or last) else when == "upcoming"
+    page = queries.booking_page_of(user.id, now=utcnow(), upcoming=upcoming, first=first, last=last,
+                                   page=whole_arg("page", 1, most=MAX_PAGE),
+                                   per_page=whole_arg("per_page", MAX_PER_PAGE, most=MAX_PER_PAGE))
+    return jsonify(items=[booking_json(b) for b in page.items], page=page.page, per_page=page.per_page,
+                   total=page.total)
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -269,10 +281,28 @@ OPENAPI = {
             },
             "get": {
                 "tags": ["bookings"], "operationId": "listMyBookings", "summary": "The caller's bookings",
-                "parameters": [{"name": "when", "in": "query", "schema": {"type": "string", "default": "upcoming",
-                                                                          "enum": ["upcoming", "past"]}}],
-                "responses": {"200": {"description": "Bookings.", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"items": {"type": "array", "items": _BOOKING_REF}}}}}},
+                "description": "Upcoming bookings (the visit not over) soonest first, or past ones latest first. "
+                               "`from`/`to` keep the bookings whose slot is on those local days (Asia/Shanghai), "
+                               "inclusive; given without `when`, they list those days' bookings, past and to come, "
+                               "soonest first. Paged like GET /api/v1/venues: a page past the last one has no "
+                               "`items`. A bad value is refused (400 `invalid_parameter` naming the `field`).",
+                "parameters": [
+                    {"name": "when", "in": "query", "schema": {"type": "string", "default": "upcoming",
+                                                               "enum": ["upcoming", "past"]}},
+                    {"name": "from", "in": "query", "description": "First day of the slot, YYYY-MM-DD.",
+                     "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "description": "Last day of the slot, YYYY-MM-DD; not before `from`.",
+                     "schema": {"type": "string", "format": "date"}},
+                    {"name": "page", "in": "query", "description": "Page number, from 1.",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
+                    {"name": "per_page", "in": "query", "description": "Bookings per page.",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": MAX_PER_PAGE}},
+                ],
+                "responses": {"200": {"description": "A page of bookings.", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items", "page", "per_page", "total"],
+                    "properties": {"items": {"type": "array", "items": _BOOKING_REF},
+                                   "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                                   "total": {"type": "integer", "description": "Bookings matching, on all pages."}}}}}},
                     "400": _ERRORS["400"], "401": _ERRORS["401"], "403": _ERRORS["403"]},
             },
         },

@@ -240,7 +240,11 @@ OPENAPI = {
         "CheckInOutcome": {
             "type": "object", "required": ["result", "message", "admitted"],
             "properties": {
-                "result": {"type": "string", "enum": _RESULTS},
+                "result": {"type": "string", "enum": _RESULTS, "description": (
+                    "A ticket admits from 30 minutes before its slot starts until it ends (`ok`). Outside that "
+                    "window: `too_early` / `too_late` on the slot's date (Asia/Shanghai), `wrong_date` on another "
+                    "day, also at 01:30 for the visit of the evening before (its `message` then names when that "
+                    "visit ended).")},
                 "message": {"type": "string", "description": "The reason in plain words, in the interface language."},
                 "admitted": {"type": "boolean"},
                 "replayed": {"type": "boolean", "description": "A retry with a known nonce: the first answer."},
@@ -248,6 +252,10 @@ OPENAPI = {
                 "preview": {"type": "boolean"},
                 "tone": {"type": "string", "enum": ["ok", "warn", "bad"]},
                 "party": {"type": "string"},
+                "visit_title": {"type": "string", "description": (
+                    "What the visit is called, for the gate to show: the slot's program (e.g. 导览 / Guided "
+                    "tour), else the venue's name; in the interface language (Chinese where a program or "
+                    "venue has no English name). With `booking`, so not for another venue's ticket.")},
                 "booking": {"type": "object", "description": "The booking (not for another venue's ticket)."},
                 "headcount": {"type": "object", "properties": {"persons": {"type": "integer"},
                                                                "students": {"type": ["integer", "null"]},

@@ -22,7 +22,13 @@ ERROR_SCHEMA = {
         "message": {"type": "string", "description": "Human text in the interface language."},
         "field": {"type": "string", "description": "The parameter or field at fault, when there is one."},
         "reason": {"type": "string", "description": "Finer detail of a 401: `token_expired`, `token_revoked`, "
-                                                    "`account_inactive` or `token_unknown`."},
+                                                    "`account_inactive` or `token_unknown`; of a 409 "
+                                                    "`invalid_slot`: `duplicate_slot`."},
+        "parameters": {"type": "array", "items": {"type": "string"},
+                       "description": "For `unknown_parameter`: every query parameter the route does not know."},
+        "existing_slot_id": {"type": "integer",
+                             "description": "For a duplicate slot (409 `invalid_slot`, `reason` "
+                                            "`duplicate_slot`): the slot already published at that time."},
     },
 }
 
@@ -69,7 +75,7 @@ def _base() -> dict:
             "responses": {
                 "NotFound": _error_response("No such resource (error `not_found`)."),
                 "InvalidParameter": _error_response("A parameter is invalid (error `invalid_parameter`, "
-                                                    "with `field`)."),
+                                                    "with `field`), or unknown (`unknown_parameter`)."),
                 "BadRequest": _error_response("The request body is missing or malformed."),
                 "Unauthorized": {
                     **_error_response("A valid bearer token is needed."),

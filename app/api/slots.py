@@ -5,27 +5,26 @@ means Asia/Shanghai; an offset is honoured).
 """
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.api import bp
 from app.api.auth import current_principal, refused
+from app.api.params import COMMON_PARAMETER_DOCS, UNKNOWN_PARAMETER_NOTE, date_arg, refuse_unknown_parameters
 from app.bookings.capacity import held_for_partners
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.requests import refuse_nul_in_json, request_json
 from app.core.time import local_today, parse_moment, to_local, utcnow
 from app.extensions import db
 from app.scheduling import services
-from app.scheduling.availability import EARLIEST, LATEST, slots_between
+from app.scheduling.availability import slots_between
 from app.scheduling.models import Slot
 from app.venues.models import Venue, VenueStatus
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 92
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def api_user():
@@ -54,29 +53,14 @@ def slot_json(slot: Slot, now: datetime) -> dict:
     }
 
 
-def _date_arg(name: str, default: date) -> date:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        if not _DATE.match(value):
-            raise ValueError(value)
-        day = date.fromisoformat(value)
-        if not EARLIEST <= day <= LATEST:
-            raise ValueError(value)
-        return day
-    except ValueError:
-        raise DomainError("invalid_parameter", _l("Give dates as YYYY-MM-DD, between 2000 and 2100."),
-                          field=name) from None
-
-
 @bp.get("/venues/<int:venue_id>/slots")
 def list_slots(venue_id: int):
     venue = db.session.get(Venue, venue_id)
     if venue is None or venue.status != VenueStatus.APPROVED:
         raise NotFound()
-    first = _date_arg("from", local_today())
-    last = _date_arg("to", first + timedelta(days=DEFAULT_DAYS))
+    refuse_unknown_parameters(("from", "to"))
+    first = date_arg("from", local_today())
+    last = date_arg("to", first + timedelta(days=DEFAULT_DAYS))
     if last < first:
         raise DomainError("invalid_parameter", _l("'to' cannot be before 'from'."), field="to")
     if (last - first).days + 1 > MAX_DAYS:
@@ -89,6 +73,15 @@ def list_slots(venue_id: int):
 
 def _invalid(message, field: str | None = None) -> DomainError:
     return DomainError("invalid_slot", message, field=field)
+
+
+def _duplicate(exc) -> DomainError:
+    """409: the slot is published already. The code stays ``invalid_slot`` (what clients have read
+    for it); ``reason`` and ``existing_slot_id`` say which slot it repeats."""
+    conflict = DomainError("invalid_slot", exc.message, field=exc.field, status=409)
+    conflict.reason = "duplicate_slot"
+    conflict.details = {"existing_slot_id": exc.slot_id}
+    return conflict
 
 
 def _datetime_field(body: dict, name: str) -> datetime:
@@ -128,6 +121,9 @@ def create_slot(venue_id: int):
             # The venue's own scheduling system states its intent by publishing: the contract is
             # {start, end, capacity, audience}, and a slot may be published on any day (PRODUCT.md).
             special_opening=True)
+    except services.DuplicateSlot as exc:
+        db.session.rollback()
+        raise _duplicate(exc) from None
     except DomainError as exc:
         db.session.rollback()
         if exc.status == 400:
@@ -176,7 +172,7 @@ OPENAPI = {
             "get": {
                 "tags": ["slots"], "operationId": "listVenueSlots", "summary": "An approved venue's slots",
                 "description": "Public. Slots whose local day (Asia/Shanghai) is within from..to, open and "
-                               "cancelled, by start time.",
+                               "cancelled, by start time. " + UNKNOWN_PARAMETER_NOTE,
                 "security": [],
                 "parameters": [
                     _VENUE_ID,
@@ -185,6 +181,7 @@ OPENAPI = {
                     {"name": "to", "in": "query", "required": False,
                      "description": f"Last day; default from + {DEFAULT_DAYS} days; at most {MAX_DAYS} days in all.",
                      "schema": {"type": "string", "format": "date"}},
+                    *COMMON_PARAMETER_DOCS,
                 ],
                 "responses": {
                     "200": {"description": "The slots.", "content": {"application/json": {"schema": {
@@ -220,6 +217,11 @@ OPENAPI = {
                     "201": {"description": "The new slot.",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Slot"}}}},
                     "400": {"description": "Invalid slot (error `invalid_slot`, with `field`).", "content": _ERROR},
+                    "409": {"description": "The same start, end and audience is already published as an open "
+                                           "slot: error `invalid_slot` with `reason` `duplicate_slot`, `field` "
+                                           "`start` and `existing_slot_id`, the slot published. Nothing is "
+                                           "created.",
+                            "content": _ERROR},
                     "401": {"$ref": "#/components/responses/Unauthorized"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "404": {"$ref": "#/components/responses/NotFound"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 
 from app.api import bp
+from app.api.params import COMMON_PARAMETER_DOCS, UNKNOWN_PARAMETER_NOTE, refuse_unknown_parameters
 from app.core.errors import NotFound
 from app.core.time import local_today
 from app.venues.services import find_venue
@@ -11,6 +12,8 @@ from app.venues.directory import MAX_PAGE, parse_directory_filters, search_direc
 from app.venues.models import AccreditationLevel, Admission, OperatorKind, Venue, VenueStatus, VenueType
 
 MAX_PER_PAGE = 100
+# What GET /venues reads (``parse_directory_filters`` without the page's ``open_on``).
+DIRECTORY_PARAMETERS = ("q", "district", "type", "theme", "grade", "free", "page", "per_page")
 
 
 def _pair(obj, field: str) -> dict:
@@ -64,6 +67,7 @@ def venue_json(venue: Venue) -> dict:
 
 @bp.get("/venues")
 def list_venues():
+    refuse_unknown_parameters(DIRECTORY_PARAMETERS)
     filters, problems = parse_directory_filters(
         request.args, per_page=current_app.config["DIRECTORY_PAGE_SIZE"], max_per_page=MAX_PER_PAGE)
     if problems:
@@ -96,7 +100,8 @@ OPENAPI = {
                 "tags": ["venues"],
                 "operationId": "listVenues",
                 "summary": "Search approved venues",
-                "description": "Public, no token needed. Sorted by Chinese name. Every filter is optional.",
+                "description": "Public, no token needed. Sorted by Chinese name. Every filter is optional. "
+                               + UNKNOWN_PARAMETER_NOTE,
                 "security": [],
                 "parameters": [
                     _parameter("q", "Keyword matched against names (zh/en), addresses (zh/en), themes and "
@@ -116,6 +121,7 @@ OPENAPI = {
                                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
                     _parameter("per_page", "Venues per page.",
                                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}),
+                    *COMMON_PARAMETER_DOCS,
                 ],
                 "responses": {
                     "200": {"description": "A page of venues.", "content": {"application/json": {"schema": {

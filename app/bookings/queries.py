@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from app.checkin.models import CheckIn, CheckInResult
+from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.scheduling.models import Slot
 from app.venues.models import Venue
@@ -30,14 +31,21 @@ def _slot_to_book():
             .where(Slot.id == sa.bindparam("slot_id")))
 
 
-def bookings_of(user_id: int, *, upcoming: bool, now: datetime, limit: int = 100) -> list[Booking]:
-    when = Slot.ends_at >= now if upcoming else Slot.ends_at < now
-    order = Slot.starts_at.asc() if upcoming else Slot.starts_at.desc()
-    return list(db.session.scalars(
-        select(Booking).join(Slot, Slot.id == Booking.slot_id)
-        .where(Booking.user_id == user_id, when)
-        .options(joinedload(Booking.slot), joinedload(Booking.venue))
-        .order_by(order).limit(limit)))
+def booking_page_of(user_id: int, *, now: datetime, page: int, per_page: int, upcoming: bool | None = True,
+                    first: date | None = None, last: date | None = None) -> Page:
+    """A page of a person's bookings: ``upcoming`` (visit not over, soonest first), past (latest first)
+    or, with ``None``, both (soonest first); ``first``/``last`` keep the slots of those local days."""
+    query = select(Booking).join(Slot, Slot.id == Booking.slot_id).where(Booking.user_id == user_id)
+    if upcoming is not None:
+        query = query.where(Slot.ends_at >= now if upcoming else Slot.ends_at < now)
+    if first is not None:
+        query = query.where(Slot.local_date >= first)
+    if last is not None:
+        query = query.where(Slot.local_date <= last)
+    # The id breaks ties between bookings of one slot, so that no booking shows on two pages.
+    order = (Slot.starts_at.desc(), Booking.id.desc()) if upcoming is False else (Slot.starts_at.asc(), Booking.id)
+    return paginate(query.options(joinedload(Booking.slot), joinedload(Booking.venue)).order_by(*order),
+                    page, per_page)
 
 
 def own_bookings(user_id: int, *, now: datetime, limit: int = 100) -> tuple[list[Booking], list[Booking]]:

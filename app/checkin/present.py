@@ -11,7 +11,7 @@ from app.checkin.models import CheckIn, CheckInResult
 from app.checkin.services import OPENS_BEFORE, Outcome
 from app.core.i18n import localized
 from app.core.templating import local_date, local_datetime
-from app.core.time import to_local
+from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.schools.models import School
 from app.venues.models import Venue
@@ -42,6 +42,13 @@ def message(outcome: Outcome) -> str:
                      party=class_party(booking.students, booking.adults))
         return _("Valid: would admit %(party)s. Not checked in yet.", party=people(booking.seats))
     if result == R.OK:
+        if outcome.replaced_walk_in and to_local(outcome.checkin.scanned_at).date() != booking.local_date:
+            # After midnight, a night visit: the walk-in was of the visit's date, not of "today".
+            return ngettext("Valid ticket, checked in now. Welcome! The booker registered %(num)d person at "
+                            "the walk-in poster on %(date)s: counted once, on this ticket.",
+                            "Valid ticket, checked in now. Welcome! The booker registered %(num)d people at "
+                            "the walk-in poster on %(date)s: counted once, on this ticket.",
+                            outcome.replaced_walk_in, date=local_date(booking.local_date))
         if outcome.replaced_walk_in:
             # Staff tell the visitor why the poster's registration no longer stands on its own.
             return ngettext("Valid ticket, checked in now. Welcome! The booker registered %(num)d person at "
@@ -79,6 +86,12 @@ def message(outcome: Outcome) -> str:
     if result == R.NOT_CONFIRMED:
         return _("This booking is not confirmed, so it cannot be admitted.")
     if result == R.WRONG_DATE and booking is not None:
+        seen = outcome.checkin.scanned_at if outcome.checkin is not None else utcnow()  # a preview is now
+        if booking.local_date < to_local(seen).date():
+            # Outside the window on a later day, so the visit is over: at 01:30 "for yesterday" alone
+            # reads as a mistake to staff who admitted that evening's visitors an hour before.
+            return _("This ticket was for the visit of %(date)s, which ended at %(time)s.",
+                     date=local_date(booking.local_date), time=local_datetime(booking.ends_at, "HH:mm"))
         return _("This ticket is for %(date)s, not today.", date=local_date(booking.local_date))
     if result == R.TOO_EARLY and booking is not None:
         return _("Too early: check-in opens at %(time)s, 30 minutes before the start.",
@@ -113,6 +126,14 @@ def _iso(value) -> str | None:
     return to_local(value).isoformat() if value is not None else None
 
 
+def visit_title(booking) -> str:
+    """What the visit is called at the gate, in the interface language: the slot's program (导览, a lab
+    session), else the venue."""
+    if booking.program_title_zh:
+        return localized(booking, "program_title")
+    return localized(booking, "venue_name")
+
+
 def checkin_json(row: CheckIn | None) -> dict | None:
     if row is None:
         return None
@@ -140,6 +161,7 @@ def outcome_json(outcome: Outcome, *, preview: bool = False) -> dict:
                          date=booking.local_date.isoformat())
         data["booking"] = facts
         data["party"] = party_text(outcome)
+        data["visit_title"] = visit_title(booking)
     if outcome.checkin is not None:
         data["checkin"] = checkin_json(outcome.checkin)
         if outcome.admitted:

@@ -9,7 +9,8 @@ retired and past its ``not_after``, when the code was scanned) · ``wrong_venue`
 ``unknown_booking`` · ``already_checked_in`` · ``cancelled`` (also declined) · ``not_confirmed``
 (pending, waitlisted) · ``invalid_code`` (an older ticket version of a changed booking) ·
 ``ok`` inside the window (30 minutes before the start until the end) · ``wrong_date`` (another
-local day) · ``too_early`` · ``too_late``.
+local day, as PRODUCT.md's gate contract says, also at 01:30 for last evening's ended visit: its
+message names when that visit ended) · ``too_early`` · ``too_late``.
 
 The hot path for a good code is one signature check (public keys cached) and two prepared
 statements (``statements.py``): a conditional UPDATE of the booking ``confirmed → checked_in`` that
@@ -46,8 +47,9 @@ from app.checkin.models import CheckIn, CheckInKind, CheckInResult
 from app.core.errors import DomainError, Forbidden
 from app.core.time import from_local, to_local, utcnow
 from app.extensions import db
-from app.scheduling.models import Slot
+from app.scheduling.models import Slot, SlotStatus
 from app.stats import rollups
+from app.stats.models import VenueDailyStats
 
 R = CheckInResult
 OPENS_BEFORE = timedelta(minutes=30)
@@ -118,6 +120,10 @@ class BookingFacts:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     local_date: date | None = None
+    program_title_zh: str | None = None  # the visit's title (``present.visit_title``)
+    program_title_en: str | None = None
+    venue_name_zh: str | None = None
+    venue_name_en: str | None = None
     walk_in_id: int | None = None  # a claim's only: the booker's own walk-in that day (``walk_in_nonce``)
 
 
@@ -516,23 +522,54 @@ def record_scans(actor, scans: list[Scan]) -> list[Outcome | DomainError]:
 
 # --- the day at a venue ----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class GateDay:
+    """The day a venue's gate is working on: ``date``, the date its admissions now count on, which is
+    ``today`` unless a visit of the evening before is still admitting (an observation night at 00:30)."""
+
+    date: date
+    today: date
+
+    @property
+    def is_today(self) -> bool:
+        return self.date == self.today
+
+
+def gate_day(venue_id: int, now: datetime | None = None) -> GateDay:
+    """The gate's working day at ``now``: what its totals and latest scans are of. Just after midnight
+    a slot of the day before that has not ended keeps the gate on that day, as it keeps its admissions
+    (they carry the slot's date); one probe of the venue-date index."""
+    now = now or utcnow()
+    today = to_local(now).date()
+    yesterday = today - timedelta(days=1)
+    night = db.session.scalar(
+        select(Slot.id).where(Slot.venue_id == venue_id, Slot.local_date == yesterday, Slot.ends_at >= now,
+                              Slot.status != SlotStatus.CANCELLED).limit(1))
+    return GateDay(yesterday if night is not None else today, today)
+
+
+_EXPECTED = (BookingStatus.CONFIRMED,)
+_BOOKED = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
+
+
 def day_totals(venue_id: int, day: date) -> dict[str, int]:
-    """People booked for the day, checked in on tickets, walked in, and still expected."""
-    bookings = db.session.execute(
-        select(func.coalesce(func.sum(Booking.seats), 0),
-               func.coalesce(func.sum(sa.case((Booking.status == BookingStatus.CONFIRMED, Booking.seats),
-                                              else_=0)), 0))
-        .join(Slot, Slot.id == Booking.slot_id)
-        .where(Booking.venue_id == venue_id, Slot.local_date == day,
-               Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW]))
-    ).one()
-    admitted = dict(db.session.execute(
-        select(CheckIn.kind, func.coalesce(func.sum(CheckIn.persons), 0))
-        .where(CheckIn.venue_id == venue_id, CheckIn.local_date == day, CheckIn.result == R.OK)
-        .group_by(CheckIn.kind)).all())
-    return {"booked": int(bookings[0]), "expected": int(bookings[1]),
-            "checked_in": int(admitted.get(CheckInKind.TICKET, 0)),
-            "walk_ins": int(admitted.get(CheckInKind.WALK_IN, 0))}
+    """People booked for the day, checked in on tickets, walked in, and still expected.
+
+    Booked seats are one grouped aggregate over the day's slots (the venue-date index) and their
+    bookings (the slot-status index), not over every booking the venue ever had. Admissions are
+    the day's rollup row, which every admission updates in its own transaction (``rollups``): one
+    key lookup, the figures a sum over the day's check-ins gives."""
+    day_slots = select(Slot.id).where(Slot.venue_id == venue_id, Slot.local_date == day).scalar_subquery()
+    seats = dict(db.session.execute(
+        select(Booking.status, func.sum(Booking.seats))
+        .where(Booking.slot_id.in_(day_slots), Booking.status.in_(_BOOKED))
+        .group_by(Booking.status)).all())
+    admitted = db.session.execute(select(VenueDailyStats.visits, VenueDailyStats.walk_ins)
+                                  .where(VenueDailyStats.venue_id == venue_id, VenueDailyStats.day == day)).first()
+    visits, walk_ins = admitted or (0, 0)
+    return {"booked": sum(int(seats.get(status) or 0) for status in _BOOKED),
+            "expected": sum(int(seats.get(status) or 0) for status in _EXPECTED),
+            "checked_in": int(visits) - int(walk_ins), "walk_ins": int(walk_ins)}
 
 
 def mark_no_shows(day: date, *, now: datetime | None = None) -> int:
@@ -546,17 +583,19 @@ def mark_no_shows(day: date, *, now: datetime | None = None) -> int:
     ).rowcount
 
 
-def recent_attempts(venue_id: int, day: date, limit: int = 20) -> list[CheckIn]:
-    """The gate's latest scans of ``day`` (local), newest scan first: an offline gate's upload comes
-    in after later scans, so the order is by when the code was seen, not by when it was recorded.
+def recent_attempts(venue_id: int, day: date, limit: int = 20, *, through: date | None = None) -> list[CheckIn]:
+    """The gate's latest scans of ``day`` (local), or of the days from ``day`` through ``through``,
+    newest scan first: an offline gate's upload comes in after later scans, so the order is by when
+    the code was seen, not by when it was recorded. (The gate's day of an observation night,
+    ``gate_day``, lists the evening's scans and those since midnight.)
     A visit counts on its slot's date, so a scan after midnight for an overnight slot carries the
-    day before, and one from 23:30 for a slot starting at midnight the day after: the three dates
+    day before, and one from 23:30 for a slot starting at midnight the day after: the dates around
     are read (through the venue-date index), the scan time decides."""
-    day_starts = from_local(datetime.combine(day, time()))
+    through = max(day, through or day)
+    dates = [day + timedelta(days=n) for n in range(-1, (through - day).days + 2)]
     return list(db.session.scalars(
         select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.TICKET,
-                              CheckIn.local_date.in_((day - timedelta(days=1), day, day + timedelta(days=1))),
-                              CheckIn.scanned_at >= day_starts,
-                              CheckIn.scanned_at < day_starts + timedelta(days=1))
+                              CheckIn.local_date.in_(dates),
+                              CheckIn.scanned_at >= from_local(datetime.combine(day, time())),
+                              CheckIn.scanned_at < from_local(datetime.combine(through + timedelta(days=1), time())))
         .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc()).limit(limit)))
-

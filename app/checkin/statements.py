@@ -10,14 +10,31 @@ import sqlalchemy as sa
 from app.bookings.models import Booking, BookingKind, BookingStatus
 from app.checkin.models import CheckIn, CheckInKind, CheckInResult
 from app.extensions import db
-from app.scheduling.models import Slot
+from app.scheduling.models import Program, Slot
+from app.venues.models import Venue
 
 # What a claim returns: the booking's columns, then its slot's (the fields of ``services.BookingFacts``).
 FACT_COLUMNS = ("id", "reference", "venue_id", "kind", "status", "ticket_version", "seats", "party_size",
                 "students", "adults", "class_name")
 SLOT_COLUMNS = ("starts_at", "ends_at", "local_date")
+# …then what the gate shows as the visit's title: the slot's program, else the venue (by subquery,
+# so that a scan stays one statement)…
+TITLE_COLUMNS = ("program_title_zh", "program_title_en", "venue_name_zh", "venue_name_en")
 # …and last, the id of the booker's own walk-in that day (``services.walk_in_nonce``), if any.
-CLAIMED_COLUMNS = len(FACT_COLUMNS) + len(SLOT_COLUMNS) + 1
+CLAIMED_COLUMNS = len(FACT_COLUMNS) + len(SLOT_COLUMNS) + len(TITLE_COLUMNS) + 1
+
+
+def _titles() -> list:
+    """``TITLE_COLUMNS`` of the booking in the statement. SQLite's RETURNING names columns bare, even
+    in subqueries: so no joins (``id`` would be ambiguous), and the booking's columns written out."""
+    slot_id = sa.literal_column("bookings.slot_id", sa.Integer)
+    venue_id = sa.literal_column("bookings.venue_id", sa.Integer)
+    programs, slots, venues = Program.__table__, Slot.__table__, Venue.__table__
+    program_id = sa.select(slots.c.program_id).where(slots.c.id == slot_id).scalar_subquery()
+    return [*(sa.select(programs.c[f"title_{lang}"]).where(programs.c.id == program_id)
+              .scalar_subquery().label(f"program_title_{lang}") for lang in ("zh", "en")),
+            *(sa.select(venues.c[f"name_{lang}"]).where(venues.c.id == venue_id)
+              .scalar_subquery().label(f"venue_name_{lang}") for lang in ("zh", "en"))]
 
 
 @functools.cache
@@ -50,9 +67,10 @@ def _build(dialect: str) -> SimpleNamespace:
              .where(bookings.c.venue_id == sa.bindparam("p_venue"), bookings.c.status == BookingStatus.CONFIRMED,
                     *in_window)
              .values(status=BookingStatus.CHECKED_IN)
-             .returning(*(bookings.c[name] for name in FACT_COLUMNS), *claimed_slot, walk_in))
+             .returning(*(bookings.c[name] for name in FACT_COLUMNS), *claimed_slot, *_titles(), walk_in))
     by_id = claim.where(bookings.c.id == sa.bindparam("p_id"))
-    facts = (sa.select(*(bookings.c[name] for name in FACT_COLUMNS), *(slots.c[name] for name in SLOT_COLUMNS))
+    facts = (sa.select(*(bookings.c[name] for name in FACT_COLUMNS), *(slots.c[name] for name in SLOT_COLUMNS),
+                       *_titles())
              .join(slots, slots.c.id == bookings.c.slot_id))
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

@@ -83,11 +83,12 @@ def _new_scan_form(gate: str | None = None) -> ScanForm:
 
 def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_form=None, walk_in_form=None,
                     status: int = 200):
-    today = local_today()
+    day = services.gate_day(venue.id)
     response = make_response(render_template(
         "checkin/scan.html", venue=venue, outcome=outcome, headcount_form=headcount_form,
         form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
-        totals=services.day_totals(venue.id, today), recent=services.recent_attempts(venue.id, today),
+        day=day, totals=services.day_totals(venue.id, day.date),
+        recent=services.recent_attempts(venue.id, day.date, through=day.today),
         present=present, csrf=generate_csrf(), gate_cookie=GATE_COOKIE, gate_cookie_age=GATE_COOKIE_AGE), status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -159,7 +160,7 @@ def scan_group():
 @login_required
 def scan_totals():
     venue = _gate_venue()
-    response = jsonify(services.day_totals(venue.id, local_today()))
+    response = jsonify(services.day_totals(venue.id, services.gate_day(venue.id).date))
     response.headers["Cache-Control"] = "no-store"
     return response
 

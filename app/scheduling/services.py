@@ -164,6 +164,14 @@ class ClosedDay(DomainError):
         self.closure, self.day = closure, day
 
 
+class DuplicateSlot(DomainError):
+    """The same start, end and audience is already published as an open slot (``slot_id``)."""
+
+    def __init__(self, slot_id: int):
+        super().__init__("invalid_slot", _l("This time is already published for this audience."), field="start")
+        self.slot_id = slot_id
+
+
 def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capacity, audience,
                 admission=None, program_id=None, special_opening: bool = False,
                 now: datetime | None = None) -> Slot:
@@ -221,9 +229,11 @@ def _checked_slot(venue: Venue, *, start: datetime, end: datetime, audience, adm
     else:
         program = _program_for(venue, program_id)
     day = to_local(starts_at).date()
-    if (starts_at, ends_at) in _open_slot_times(venue, audience, day, day, 
-                                                     other_than=slot.id if slot else None):
-        raise DomainError("invalid_slot", _l("This time is already published for this audience."), field="start")
+    duplicate = db.session.scalar(select(Slot.id).where(
+        Slot.venue_id == venue.id, Slot.local_date == day, Slot.status == SlotStatus.OPEN, Slot.audience == audience,
+        Slot.starts_at == starts_at, Slot.ends_at == ends_at, Slot.id != (slot.id if slot else 0)).limit(1))
+    if duplicate is not None:
+        raise DuplicateSlot(duplicate)
     closure = closures_by_day(venue.id, day, day).get(day)
     if closure is not None and not special_opening and not (slot is not None and day == slot.local_date):
         raise ClosedDay(closure, day)
