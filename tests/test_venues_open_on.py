@@ -246,7 +246,132 @@ def test_the_day_costs_the_directory_one_statement_for_the_whole_page(client, ap
     assert page.count('class="venue-places"') == 20 and "80 places left" in page
 
 
-def test_the_api_is_not_changed_by_the_day_parameter(client, app):
+def test_the_api_does_not_take_the_pages_day_parameter(client, app):
+    # The directory page's filter is not an API filter: the API refuses it by name rather than
+    # ignoring it and listing every venue.
     _venue("接口馆")
-    listed = client.get("/api/v1/venues?open_on=nonsense").get_json()
-    assert listed["total"] == 1
+    response = client.get("/api/v1/venues?open_on=2026-12-05")
+    assert response.status_code == 400
+    assert (response.get_json()["error"], response.get_json()["field"]) == ("unknown_parameter", "open_on")
+    assert client.get("/api/v1/venues").get_json()["total"] == 1
+
+
+def _sign_in(auth, who: str, venue) -> None:
+    if who == "citizen":
+        auth.login(factories.user("citizen").email)
+    elif who == "teacher":
+        auth.login(factories.user("teacher").email)
+    elif who == "partner teacher":
+        auth.login(_partner_teacher(venue).email)
+
+
+def _at(wall: time, day_offset: int = 0):
+    """The clock stopped at ``wall`` in Nanjing today (``day_offset`` days on)."""
+    return time_machine.travel(datetime.combine(local_today() + timedelta(days=day_offset), wall, LOCAL_TZ),
+                               tick=False)
+
+
+def _night(venue, day: date, **kw):
+    """A time of ``day`` from 23:00 to 01:00 the next morning."""
+    night = factories.slot(venue, day=day, start=time(23), end=time(23, 30), **kw)
+    night.ends_at += timedelta(hours=1, minutes=30)
+    db.session.commit()
+    return night
+
+
+@pytest.mark.parametrize("who", ["nobody", "citizen", "teacher", "partner teacher"])
+def test_today_counts_only_the_times_whose_booking_is_still_open_for_whoever_is_looking(client, auth, app, who):
+    with _at(time(15)):
+        today = local_today()
+        venue, late = _venue("今日馆"), _venue("截止馆")
+        factories.slot(venue, day=today, capacity=11)  # 09:00, over
+        factories.slot(venue, day=today, capacity=13, start=time(16), end=time(17), window_closes_hours=2)
+        factories.slot(venue, day=today, capacity=40, start=time(17), end=time(18))
+        # Mixed: individuals until it starts, classes until the venue's group cut-off (72 hours before).
+        factories.slot(venue, day=today, capacity=20, audience="mixed", start=time(18), end=time(20))
+        factories.slot(venue, day=today, capacity=30, audience="school", start=time(19), end=time(21),
+                       window_closes_hours=3)
+        factories.slot(venue, day=today, capacity=17, audience="school", start=time(16, 30), end=time(17, 30),
+                       window_closes_hours=72)
+        factories.slot(late, day=today, start=time(16), end=time(17), window_closes_hours=2)
+        _sign_in(auth, who, venue)
+        expected = {"nobody": 40 + 20 + 30, "citizen": 40 + 20, "teacher": 30, "partner teacher": 30}[who]
+
+        page = _page(client, f"open_on={today.isoformat()}")
+
+        assert _listed(page) == {"今日馆"}
+        assert _card_places(page, "今日馆") == f"{expected} places left" == _calendar_places(client, venue, today)
+
+
+def test_a_class_on_a_mixed_time_is_counted_until_the_venues_own_group_cut_off(client, auth, app):
+    from app.bookings.models import BookingRules
+
+    with _at(time(15)):
+        today = local_today()
+        venue = _venue("混合截止馆")
+        db.session.add(BookingRules(venue_id=venue.id, school_cutoff_hours=2))
+        factories.slot(venue, day=today, capacity=20, audience="mixed", start=time(18), end=time(20))
+        factories.slot(venue, day=today, capacity=9, audience="mixed", start=time(16), end=time(17))
+        auth.login(factories.user("teacher").email)
+
+        page = _page(client, f"open_on={today.isoformat()}")
+
+        assert _card_places(page, "混合截止馆") == "20 places left" == _calendar_places(client, venue, today)
+
+
+@pytest.mark.parametrize("who", ["nobody", "citizen"])
+def test_just_after_midnight_today_counts_the_nights_time_but_not_those_already_closed(client, auth, app, who):
+    with _at(time(0, 0, 30)):
+        today = local_today()
+        venue = _venue("夜场馆")
+        factories.slot(venue, day=today, capacity=7, start=time(0, 30), end=time(2), window_closes_hours=1)
+        factories.slot(venue, day=today, capacity=8, start=time(2), end=time(3), window_closes_hours=2)
+        _night(venue, today - timedelta(days=1), capacity=9)
+        # Tonight's time runs past midnight: it is today's, open until it starts.
+        _night(venue, today, capacity=25)
+        _sign_in(auth, who, venue)
+
+        page = _page(client, f"open_on={today.isoformat()}")
+        tomorrow = _page(client, f"open_on={(today + timedelta(days=1)).isoformat()}")
+
+        assert _card_places(page, "夜场馆") == "25 places left" == _calendar_places(client, venue, today)
+        assert _listed(tomorrow) == set()
+
+
+def test_a_night_time_whose_booking_closed_before_midnight_counts_on_neither_day(client, app):
+    with _at(time(22, 30)):
+        today = local_today()
+        venue = _venue("深夜馆")
+        _night(venue, today, window_closes_hours=1)
+        factories.slot(venue, day=today + timedelta(days=1), start=time(0, 30), end=time(2), window_closes_hours=3)
+        factories.slot(venue, day=today + timedelta(days=1), capacity=6, start=time(1), end=time(2))
+
+        assert _listed(_page(client, f"open_on={today.isoformat()}")) == set()
+        page = _page(client, f"open_on={(today + timedelta(days=1)).isoformat()}")
+        assert _card_places(page, "深夜馆") == "6 places left"
+        assert _calendar_places(client, venue, today + timedelta(days=1)) == "6 places left"
+
+
+def test_a_teachers_day_costs_the_directory_one_statement_for_the_whole_page(client, auth, app):
+    from app.bookings.models import BookingRules
+
+    with _at(time(10)):
+        today = local_today()
+        teacher = factories.user("teacher")
+        for n in range(25):
+            venue = _venue(f"教师语句馆{n:02d}")
+            db.session.add(BookingRules(venue_id=venue.id, school_cutoff_hours=1))
+            db.session.add(Partnership(venue_id=venue.id, school_id=teacher.school_id, valid_from=today,
+                                       valid_to=today + timedelta(days=30)))
+            factories.slot(venue, day=today, audience="mixed", start=time(14), end=time(16))
+            factories.slot(venue, day=today, audience="school", start=time(12), end=time(13), window_closes_hours=3)
+        db.session.commit()
+        auth.login(teacher.email)
+        client.get("/venues?lang=en")  # remembers the language chosen, once
+        with statements() as plain:
+            assert client.get("/venues").status_code == 200
+        with statements() as with_day:
+            page = _page(client, f"open_on={today.isoformat()}")
+
+    assert len(with_day) == len(plain) + 1, with_day
+    assert page.count('class="venue-places"') == 20 and "40 places left" in page

@@ -6,11 +6,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from app.accounts.models import Role
 from app.bookings import capacity
 from app.bookings.models import ACTIVE_STATUSES, Booking, BookingRules, BookingStatus, Partnership
+from app.core.sql import milliseconds_between
 from app.core.time import to_local
 from app.extensions import db
 from app.scheduling.models import Audience, Slot
@@ -86,6 +88,19 @@ def window_for(slot, rules: BookingRules, *, as_class: bool, partner: bool = Fal
         opens = slot.starts_at - timedelta(days=rules.school_window_days + extra)
         return opens, slot.starts_at - timedelta(hours=rules.school_cutoff_hours)
     return booking_window(slot, extra_days=extra)
+
+
+def closed_sql(now: datetime, *, as_class: bool):
+    """Whether booking a slot has closed at ``now`` for a class (``as_class``) or an individual, as
+    ``window_for`` decides, as a SQL condition over ``Slot``: a class on a mixed slot takes the
+    venue's group cut-off (its rules' or the default), everyone else the slot's own."""
+    cutoff_hours = Slot.window_closes_hours
+    if as_class:
+        school_cutoff = sa.func.coalesce(
+            select(BookingRules.school_cutoff_hours).where(BookingRules.venue_id == Slot.venue_id).scalar_subquery(),
+            DEFAULT_RULES["school_cutoff_hours"])
+        cutoff_hours = sa.case((Slot.audience == Audience.MIXED, school_cutoff), else_=cutoff_hours)
+    return milliseconds_between(sa.literal(now, sa.DateTime()), Slot.starts_at) <= cutoff_hours * 3_600_000
 
 
 def booking_windows(slot: Slot, rules: BookingRules) -> list[tuple[str | None, int, int]]:
@@ -192,6 +207,18 @@ class Viewer:
         times). Someone not signed in may yet sign in as either kind of booker."""
         return slot.audience in self.audiences()
 
+    def counts(self, slot, now: datetime, venue: Venue | None = None) -> bool:
+        """Whether a day total (the calendar's, the directory's) counts ``slot`` for this viewer: a time
+        of an audience they may book (``books``) whose booking has not closed for them (it may not
+        have opened yet: they may come back). Someone not signed in may book as either kind of booker
+        until both have closed. ``places_sql`` decides the same in the database."""
+        if not self.books(slot):
+            return False
+        windows = [self.window(slot, venue)]
+        if not self.signed_in:
+            windows.append(self.schools_window(slot, venue))
+        return any(window is not None and window_state(window, now) != "closed" for window in windows)
+
     def audiences(self) -> tuple[Audience, ...]:
         """The audiences of the times this viewer may book (``books``)."""
         if not self.signed_in:
@@ -204,15 +231,21 @@ class Viewer:
         return places_seen(slot, now, partner=not self.signed_in or self.partner(venue_id, slot))
 
     def places_sql(self, day: date, now: datetime):
-        """``places(...).left`` as a SQL expression over ``Slot``, for the slots of ``day``: what a list
-        that filters or sums places in the database reads (``capacity.places_for_sql``)."""
+        """``places(...).left`` as a SQL expression over ``Slot``, for the slots of ``day`` of an
+        audience they may book, and none on those whose booking has closed for them (``counts``): what a
+        list that filters or sums places in the database reads (``capacity.places_for_sql``)."""
         if not self.signed_in:
             partner = True
+            # Closed only once closed for individuals and, on a mixed slot, for classes too.
+            closed = sa.and_(closed_sql(now, as_class=False),
+                             sa.or_(Slot.audience != Audience.MIXED, closed_sql(now, as_class=True)))
         elif self.as_class:
             partner = Slot.venue_id.in_(sorted(v for v in self._terms if partner_on(self._terms, v, day)))
+            closed = closed_sql(now, as_class=True)
         else:
             partner = False
-        return capacity.places_for_sql(partner, now)
+            closed = closed_sql(now, as_class=False)
+        return sa.case((closed, 0), else_=capacity.places_for_sql(partner, now))
 
 
 @dataclass(frozen=True)

@@ -100,10 +100,11 @@ def booking_number(reference: str) -> Markup:
 
 @bp.app_template_global()
 def places_left_now(slots, venue=None) -> int:
-    """``places_now`` over those of a day's slots the viewer may book (``Viewer.books``): a calendar
-    listing every audience's times still totals only the places they could take."""
-    viewer = current_viewer()
-    return sum(places_now(slot, venue).left for slot in slots if viewer.books(slot))
+    """``places_now`` over those of a day's slots the viewer could still book (``Viewer.counts``): a
+    calendar listing every audience's times, and times whose booking has closed, still totals only the
+    places they could take."""
+    viewer, now = current_viewer(), utcnow()
+    return sum(places_now(slot, venue).left for slot in slots if viewer.counts(slot, now, venue))
 
 
 def _bookable_slot_or_404(slot_id: int) -> Slot:
@@ -344,3 +345,4 @@ def my_bookings():
 
 
 from app.bookings import manage_views  # noqa: E402,F401  (manager pages on the same blueprint)
+from app.bookings import admin_views  # noqa: E402,F401  (the district's view of agreements)

@@ -217,7 +217,8 @@ matches_word = _matches_word  # the reviewers' registration list searches as the
 
 def _bookable_on(day: date, viewer: Viewer, now: datetime) -> list:
     """A venue's slots of ``day`` its calendar totals for ``viewer``: open, not yet started, of an
-    audience they may book (``Viewer.audiences``)."""
+    audience they may book (``Viewer.audiences``). ``Viewer.places_sql`` counts no places on those whose
+    booking has closed for them (``Viewer.counts``)."""
     return [Slot.local_date == day, *still_open(now), Slot.audience.in_(viewer.audiences())]
 
 
