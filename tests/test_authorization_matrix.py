@@ -169,6 +169,7 @@ ROUTES = [
     ("POST", "/manage/bookings/{class_booking}/decline", ("manager_x",)),
     ("GET", "/manage/partners", MANAGERS),
     ("POST", "/manage/partners", MANAGERS),
+    ("POST", "/manage/partners/{partnership}/renew", ("manager_x",)),
     ("POST", "/manage/partners/{partnership}/end", ("manager_x",)),
     ("GET", "/manage/programs", MANAGERS),
     ("GET", "/manage/programs/new", MANAGERS),
@@ -258,9 +259,11 @@ ROUTES = [
     ("GET", "/admin/themed-days/{themed_day}", ("city",)),
     ("POST", "/admin/themed-days/{themed_day}", ("city",)),
     ("GET", "/admin/equity", ADMINS),
+    ("GET", "/admin/partnerships", ADMINS),  # each district admin sees their own district's agreements
     ("GET", "/admin/equity/schools.csv", ADMINS),  # each district admin gets their own district's schools
     ("GET", "/admin/reports", ADMINS),
     ("GET", "/admin/reports.csv", ADMINS),  # each district admin gets their own district's list
+    ("POST", "/admin/reports/remind", ADMINS),  # each district admin reminds their own district's venues
     ("GET", "/admin/reports/{venue_x}/{year}", ("admin_a", "city")),
     ("GET", "/admin/reports/{venue_x}/{year}.xlsx", ("admin_a", "city")),
     ("POST", "/admin/reports/{venue_x}/{year}/return", ("city",)),

@@ -120,6 +120,22 @@ def _partners_with_a_closed_school() -> tuple[str, str]:
     return "/manage/partners", manager.email
 
 
+def _district_agreements() -> str:
+    """The district's cooperation agreements: one in force, one ending within 30 days."""
+    from datetime import timedelta
+
+    from app.bookings.models import Partnership
+    from app.core.time import local_today
+    from app.extensions import db
+
+    venue, today = factories.venue(), local_today()
+    for school, days in ((factories.school(), 300), (factories.school(is_active=False), 20)):
+        db.session.add(Partnership(venue_id=venue.id, school_id=school.id, valid_from=today,
+                                   valid_to=today + timedelta(days=days)))
+    db.session.commit()
+    return "/admin/partnerships"
+
+
 def _accreditation_to_correct() -> str:
     return f"/admin/accreditations/{factories.accreditation(factories.venue()).id}/edit"
 
@@ -220,6 +236,7 @@ SCREENS = [
     Screen("change-school", build=_teacher_moving),
     Screen("me-partner-school", build=_partner_school_teacher),
     Screen("partners-closed-school", build=_partners_with_a_closed_school),
+    Screen("admin-partnerships", build=_district_agreements, role="district_admin"),
     Screen("venues-unreadable-search", "/venues?district=zzz&q=" + "x" * 101, status=400),
 ]
 
@@ -722,6 +739,35 @@ def _annual_reports() -> str:
 SCREENS += [
     Screen("admin-reports", build=_annual_reports, role="city_admin"),
     Screen("admin-reports-district", build=_annual_reports, role="district_admin"),
+]
+
+
+def _manager_report() -> tuple[str, str]:
+    """Last year's report as its manager sees it: the year links, a themed event with its totals."""
+    from datetime import date
+
+    from app.events.models import ThemedDay
+    from app.extensions import db
+
+    venue, year = _evaluated_venue()
+    db.session.add(ThemedDay(key="screen_week", name_zh="测试周", name_en="Test week", rule_kind="fixed",
+                             rule="09-20..09-26"))
+    db.session.commit()
+    factories.slot(venue, day=date(year, 9, 20), capacity=30,
+                   program_id=factories.program(venue, themed_day_key="screen_week").id)
+    return f"/manage/reports/{year}", factories.user("venue_manager", venue=venue).email
+
+
+def _manager_home_report_due() -> tuple[str, str]:
+    """A manager's home page with last year's report to file (due or overdue, as today has it)."""
+    venue, _year = _evaluated_venue()
+    return "/me", factories.user("venue_manager", venue=venue).email
+
+
+# The manager's annual report, and their home page saying it is to be filed.
+SCREENS += [
+    Screen("manage-report", build=_manager_report),
+    Screen("me-report-due", build=_manager_home_report_due),
 ]
 
 
