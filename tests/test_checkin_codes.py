@@ -4,17 +4,18 @@ from __future__ import annotations
 import base64
 import os
 import stat
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import qrcode
+import time_machine
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingStatus
 from app.checkin import keys, services, tickets
 from app.checkin.models import TicketKey
-from app.core.time import to_local, utcnow
+from app.core.time import LOCAL_TZ, local_today, to_local, utcnow
 from app.extensions import db
 from tests import factories
 
@@ -276,15 +277,17 @@ def test_an_offline_scan_of_a_retired_keys_code_before_its_not_after_counts_when
 
 
 def test_an_offline_scan_is_judged_by_the_visits_window_when_it_was_scanned(client, app):
-    slot = factories.slot_at(starts_in=-timedelta(hours=3), length=timedelta(hours=2))  # ended an hour ago
-    during, early, late = (factories.confirmed_visit(slot) for _ in range(3))
-    gate = factories.gate_token(slot.venue)
+    # At 15:00: run between 00:30 and 01:00 the late scan would fall on the day after the visit's.
+    with time_machine.travel(datetime.combine(local_today(), time(15, 0), LOCAL_TZ), tick=False):
+        slot = factories.slot_at(starts_in=-timedelta(hours=3), length=timedelta(hours=2))  # ended an hour ago
+        during, early, late = (factories.confirmed_visit(slot) for _ in range(3))
+        gate = factories.gate_token(slot.venue)
 
-    results = _batch(client, gate, [
-        {"code": tickets.code_for_booking(during), "nonce": "w-1", "scanned_at": _ago(120)},
-        {"code": tickets.code_for_booking(early), "nonce": "w-2", "scanned_at": _ago(3 * 60 + 40)},
-        {"code": tickets.code_for_booking(late), "nonce": "w-3", "scanned_at": _ago(30)},
-    ])
+        results = _batch(client, gate, [
+            {"code": tickets.code_for_booking(during), "nonce": "w-1", "scanned_at": _ago(120)},
+            {"code": tickets.code_for_booking(early), "nonce": "w-2", "scanned_at": _ago(3 * 60 + 40)},
+            {"code": tickets.code_for_booking(late), "nonce": "w-3", "scanned_at": _ago(30)},
+        ])
 
     assert [r["result"] for r in results] == ["ok", "too_early", "too_late"]
 

@@ -75,12 +75,13 @@ def test_last_evenings_ended_ticket_scanned_at_01_30_is_for_another_day_naming_t
         assert "not today" not in body["message"] and "visit of" not in body["message"]
 
 
-def test_an_overnight_visit_scanned_after_it_ended_names_the_end(app, client, evening):
+def test_an_overnight_visit_scanned_after_it_ended_is_too_late(app, client, evening):
+    # Its days are the date it starts and the date it ends.
     booking = _visit(evening, time(20, 0), time(1, 0), ends_next_day=True)
     with _at(evening + timedelta(days=1), 1, 30):
         body = _scan(client, booking)
-    assert body["result"] == "wrong_date"
-    assert "which ended at 01:00" in body["message"]
+    assert body["result"] == "too_late"
+    assert "ended at 01:00" in body["message"]
 
 
 def test_last_evenings_ticket_the_next_morning_is_for_another_day(app, client, evening):

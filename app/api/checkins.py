@@ -242,9 +242,9 @@ OPENAPI = {
             "properties": {
                 "result": {"type": "string", "enum": _RESULTS, "description": (
                     "A ticket admits from 30 minutes before its slot starts until it ends (`ok`). Outside that "
-                    "window: `too_early` / `too_late` on the slot's date (Asia/Shanghai), `wrong_date` on another "
-                    "day, also at 01:30 for the visit of the evening before (its `message` then names when that "
-                    "visit ended).")},
+                    "window: `too_early` / `too_late` on the slot's date (Asia/Shanghai) or, for a slot that ends "
+                    "after midnight, the date it ends; `wrong_date` on another day, also at 01:30 for a visit "
+                    "of the evening before that ended at 21:00 (its `message` then names when it ended).")},
                 "message": {"type": "string", "description": "The reason in plain words, in the interface language."},
                 "admitted": {"type": "boolean"},
                 "replayed": {"type": "boolean", "description": "A retry with a known nonce: the first answer."},

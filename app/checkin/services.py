@@ -8,9 +8,9 @@ for a class's headcount before admitting it). Precedence of the answers, first t
 retired and past its ``not_after``, when the code was scanned) · ``wrong_venue`` ·
 ``unknown_booking`` · ``already_checked_in`` · ``cancelled`` (also declined) · ``not_confirmed``
 (pending, waitlisted) · ``invalid_code`` (an older ticket version of a changed booking) ·
-``ok`` inside the window (30 minutes before the start until the end) · ``wrong_date`` (another
-local day, as PRODUCT.md's gate contract says, also at 01:30 for last evening's ended visit: its
-message names when that visit ended) · ``too_early`` · ``too_late``.
+``ok`` inside the window (30 minutes before the start until the end) · ``wrong_date`` (a local day
+other than the slot's, which for an overnight slot includes the day it ends; at 01:30 for last
+evening's 19:00–21:00 visit the message names when that visit ended) · ``too_early`` · ``too_late``.
 
 The hot path for a good code is one signature check (public keys cached) and two prepared
 statements (``statements.py``): a conditional UPDATE of the booking ``confirmed → checked_in`` that
@@ -191,7 +191,9 @@ def _judge(facts: BookingFacts | None, claims: tickets.Claims | None, venue_id: 
         return R.INVALID_CODE, "superseded"
     if facts.starts_at - OPENS_BEFORE <= now <= facts.ends_at:
         return (R.OK, "") if status == BookingStatus.CONFIRMED else (R.NOT_CONFIRMED, status.value)
-    if to_local(now).date() != facts.local_date:
+    # The slot's days run from its date to the date it ends: a 22:45–00:45 visit's ticket shown at
+    # 01:15 came too late, one of a 19:00–21:00 visit shown at 01:30 is for another day.
+    if to_local(now).date() not in (facts.local_date, to_local(facts.ends_at).date()):
         return R.WRONG_DATE, ""
     return (R.TOO_EARLY, "") if now < facts.starts_at else (R.TOO_LATE, "")
 
