@@ -189,19 +189,19 @@ def themed_day_choices(today: date, blank_label=None) -> list[tuple[str, str]]:
     from app.core.i18n import localized
     from app.core.templating import local_date_range
 
-    dated = sorted(((t, next_dates(t, today)) for t in all_themed_days()),
-                   key=lambda p: (p[1] is None, p[1].starts_on if p[1] else date.max, p[0].id))
     choices = [(t.key, _("%(name)s (%(dates)s)", name=localized(t, "name"),
                          dates=local_date_range(found.starts_on, found.ends_on)) if found
-                else _("%(name)s (dates not announced yet)", name=localized(t, "name"))) for t, found in dated]
+                else _("%(name)s (dates not announced yet)", name=localized(t, "name")))
+               for t, found in coming_themed_days(today)]
     if blank_label is not None:
         choices.insert(0, ("", blank_label))
     return choices
 
 
-def themed_days_of_year(year: int) -> list[tuple[ThemedDay, DateRange | None]]:
-    """Every themed day with its dates in ``year`` (None: not announced), in calendar order."""
-    pairs = [(t, dates_in(t, year)) for t in all_themed_days()]
+def coming_themed_days(today: date) -> list[tuple[ThemedDay, DateRange | None]]:
+    """Every themed day with its coming (or current) dates (``next_dates``; None: not announced), in
+    calendar order of those dates: late in a year, next spring's days rather than this year's, over."""
+    pairs = [(t, next_dates(t, today)) for t in all_themed_days()]
     return sorted(pairs, key=lambda p: (p[1] is None, p[1].starts_on if p[1] else date.max, p[0].id))
 
 

@@ -39,9 +39,8 @@ def index():
     page = page_number(request.args)
     events = services.upcoming_events(utcnow(), services.EventFilters(theme, district), page, EVENTS_PER_PAGE)
     redirect_past_the_end(events)
-    year = local_today().year
-    return render_template("events/index.html", form=form, page=events, year=year,
-                           themed_days=themed_days.themed_days_of_year(year),
+    return render_template("events/index.html", form=form, page=events,
+                           themed_days=themed_days.coming_themed_days(local_today()),
                            by_key={t.key: t for t in all_days}, filtered=bool(theme or district))
 
 

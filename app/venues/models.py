@@ -200,6 +200,10 @@ class Accreditation(CreatedAt, db.Model):
             return AccreditationStanding.UPCOMING
         return AccreditationStanding.CURRENT if on <= self.valid_to else AccreditationStanding.EXPIRED
 
+    def days_left(self, on: date) -> int | None:
+        """Days from ``on`` to its last valid day (0 on that day) while it is current; else None."""
+        return (self.valid_to - on).days if self.standing(on) == AccreditationStanding.CURRENT else None
+
 
 class VenueDistrictPeriod(db.Model):
     """A closed stretch of a venue's register in a district, for statistics: before ``until_day`` (the
