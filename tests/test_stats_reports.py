@@ -99,9 +99,14 @@ def test_remarks_that_are_too_long_are_refused_next_to_the_field(client, auth, s
     assert 'id="text-error"' in response.get_data(as_text=True)
 
 
-def test_the_figures_are_never_stored_with_the_report(client, auth, scenario):
+def test_the_figures_are_stored_with_the_report_only_as_filed(client, auth, scenario):
+    """A draft keeps no figures (its page computes them); filing keeps them (tests/test_stats_report_as_filed.py)."""
     columns = set(ReportSubmission.__table__.columns.keys())
-    assert columns == {"id", "venue_id", "year", "text", "updated_at", "submitted_at", "submitted_by_id"}
+    assert columns == {"id", "venue_id", "year", "text", "updated_at", "submitted_at", "submitted_by_id",
+                       "filed_figures"}
+    auth.login(manager_of(scenario["a"]).email)
+    client.post(f"/manage/reports/{scenario['year']}/text", data={"text": "草稿"})
+    assert db.session.scalar(select(ReportSubmission.filed_figures)) is None
 
 
 def test_the_city_admin_sees_every_venues_report_for_a_year(client, auth, scenario):

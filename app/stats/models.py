@@ -148,8 +148,9 @@ class StatsRefresh(db.Model):
 
 
 class ReportSubmission(db.Model):
-    """A venue's annual report (年度报告) for a year: only the manager's own text and the act of
-    submitting are stored; the figures are computed from data whenever the report is shown."""
+    """A venue's annual report (年度报告) for a year: the manager's own text, the act of submitting,
+    and the figures as they were when it was filed. Until it is filed the figures are computed from
+    data whenever the report is shown; once filed it shows the figures it was filed with."""
 
     __tablename__ = "annual_report_submissions"
     __table_args__ = (sa.UniqueConstraint("venue_id", "year"),)
@@ -161,6 +162,9 @@ class ReportSubmission(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # ``app.stats.reports.filed_snapshot`` of the report at its latest filing; None while not filed,
+    # and for reports filed before the figures were kept (their page says so).
+    filed_figures: Mapped[dict | None] = mapped_column(sa.JSON)
 
     venue = relationship("Venue")
     submitted_by = relationship("User")

@@ -1,7 +1,7 @@
 """Annual reports and the evaluation: /manage/reports/<year> (the venue's manager),
 /admin/reports (district and city admins), /admin/evaluation (the city admin sets the weights; a
 district admin reads their district's), /admin/evaluation/<year>/publish (the city admin publishes a year
-that is over), /manage/evaluation/<year> (the venue's own score)."""
+that is over), /manage/evaluation/<year> (the venue's own score), /venues/<id>/reports/<year> (a filed report, public)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -24,7 +24,7 @@ from app.stats.export import csv_download, xlsx_chunks
 from app.stats.filters import parse_year
 from app.stats.forms import (PublishEvaluationForm, RemindReportsForm, ReportTextForm, ReturnReportForm,
                              SubmitReportForm, WeightsForm)
-from app.venues.services import find_venue
+from app.venues.services import can_view_venue, find_venue
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -119,6 +119,18 @@ def submit(year: int):
 def manage_xlsx(year: int):
     venue = _managed_venue()
     return _xlsx(venue, _year_or_404(year))
+
+
+# --- the public -------------------------------------------------------------------------------------
+
+@bp.get("/venues/<int:venue_id>/reports/<int:year>")
+def public_report(venue_id: int, year: int):
+    """A filed annual report, read only, as anyone may read it: its figures as filed and the remarks."""
+    venue = find_venue(venue_id) or abort(404)
+    if not can_view_venue(current_user, venue):
+        abort(404)  # as the venue's page: unpublished venues do not exist for the public
+    report = reports.public_report(venue, _year_or_404(year)) or abort(404)
+    return render_template("stats/report_public.html", report=report)
 
 
 # --- admins -----------------------------------------------------------------------------------------
@@ -411,6 +423,14 @@ def _xlsx(venue, year: int) -> Response:
     # A finished year is whole: no "Figures through" row (as on the page).
     through = [] if report["year_over"] else [
         (_("Figures through"), report["through"].isoformat() if report["through"] else _("Nothing counted yet"))]
+    submission = report["submission"]
+    filed_on = to_local(submission.submitted_at).date().isoformat() if submission and submission.submitted_at else None
+    if report["as_filed"]:
+        through.append((_("As filed on"), filed_on))
+    elif not report["figures_kept"]:
+        through += [(_("Filed on"), filed_on),
+                    (_("Figures"), _("Computed from the records today: the report was filed before the figures of a "
+                                     "filed report were kept."))]
     summary = [
         (_("Venue"), localized(venue, "name")), (_("Year"), year), *through,
         (_("Free-open days"), t["open_days"]), (_("Free-open hours"), t["free_open_hours"]),

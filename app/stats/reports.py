@@ -1,5 +1,6 @@
 """Annual reports (年度报告): a venue's year, computed from check-ins, slots and bookings whenever
-the report is shown. Only the manager's remarks, the act of submitting it and its returns are stored.
+the report is shown until it is filed; filing keeps its figures as they are then (``filed_snapshot``),
+and a filed report shows those. The manager's remarks, the act of submitting it and its returns are stored.
 
 A report is filed once its year is over (from 1 January of the next year), and only by a venue that
 was on the register in that year; the city admin can return a filed report to the venue, with a
@@ -8,9 +9,12 @@ until the report is filed again, then it and any earlier ones are the report's h
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role
@@ -25,7 +29,7 @@ from app.stats import services
 from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
 from app.stats.models import ReportReturn, ReportSubmission, SchoolDailyVisits
-from app.venues.models import Venue, VenueStatus, VenueStatusChange
+from app.venues.models import AccreditationLevel, Venue, VenueStatus, VenueStatusChange
 from app.venues.services import ever_registered
 
 FIRST_YEAR = 2000
@@ -175,29 +179,124 @@ def themed_events(venue_id: int, year: int) -> list[dict]:
         .outerjoin(admitted, admitted.c.program_id == Program.id)
         .outerjoin(ThemedDay, ThemedDay.key == Program.themed_day_key)
         .where(Program.themed_day_key.isnot(None)).order_by(sessions.c.first_day, Program.id)).all()
-    return [{"title": localized(r.Program, "title"), "themed_day": localized(r.ThemedDay, "name") if r.ThemedDay
+    # Both names of the event and of its day, so that a report as filed reads in either language.
+    return [{"title_zh": r.Program.title_zh, "title_en": r.Program.title_en,
+             "themed_day_zh": r.ThemedDay.name_zh if r.ThemedDay else r.Program.themed_day_key,
+             "themed_day_en": r.ThemedDay.name_en if r.ThemedDay else "",
+             "title": localized(r.Program, "title"), "themed_day": localized(r.ThemedDay, "name") if r.ThemedDay
              else r.Program.themed_day_key, "first_day": r.first_day, "last_day": r.last_day,
              "sessions": int(r.sessions), "places": int(r.places or 0), "attendance": int(r.persons)} for r in rows]
 
 
-def annual_report(venue: Venue, year: int) -> dict:
+def _with_event_totals(figures: dict) -> dict:
+    events = figures["events"]
+    return {**figures, "event_sessions": sum(e["sessions"] for e in events),
+            "event_places": sum(e["places"] for e in events), "event_attendance": sum(e["attendance"] for e in events)}
+
+
+def report_figures(venue: Venue, year: int) -> dict:
+    """The figures of the venue's ``year`` as the data give them now: what a report not yet filed shows."""
     filters = year_filters(year, venue_id=venue.id)
-    totals = services.totals(filters)
-    events = themed_events(venue.id, year)
+    year_over = local_today() >= submission_opens(year)
+    return _with_event_totals({
+        # How far the figures go, as the public statistics say it (``counted_through``): a finished
+        # year is whole, with no "through"; the running year through today, whose check-ins count as
+        # they are made (the page says "so far"); one not started, None.
+        "through": None if year_over else filters.counted_through, "totals": services.totals(filters),
+        "months": services.by_month(filters), "schools": schools_served(venue.id, year),
+        "events": themed_events(venue.id, year),
+        "accreditations": venue.current_accreditations(min(date(year, 12, 31), local_today())),
+    })
+
+
+# --- the figures as filed -------------------------------------------------------------------------
+
+def _plain(value):
+    """A figure as JSON holds it: sums may come back from the database as ``Decimal``."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def filed_snapshot(figures: dict) -> dict:
+    """``report_figures`` as JSON, the one form a filing keeps (``ReportSubmission.filed_figures``) and
+    live figures are compared in (``changed_since_filing``). Events keep both their names."""
+    return {
+        "through": figures["through"].isoformat() if figures["through"] else None,
+        "totals": {key: _plain(value) for key, value in figures["totals"].items()},
+        "months": [{key: _plain(value) for key, value in row.items()} for row in figures["months"].rows],
+        "schools": dict(figures["schools"]),
+        "events": [{"title_zh": e["title_zh"], "title_en": e["title_en"], "themed_day_zh": e["themed_day_zh"],
+                    "themed_day_en": e["themed_day_en"], "first_day": e["first_day"].isoformat(),
+                    "last_day": e["last_day"].isoformat(), "sessions": e["sessions"], "places": e["places"],
+                    "attendance": e["attendance"]} for e in figures["events"]],
+        "accreditations": [{"level": a.level.value, "certificate_no": a.certificate_no,
+                            "valid_to": a.valid_to.isoformat()} for a in figures["accreditations"]],
+    }
+
+
+def figures_as_filed(snapshot: dict) -> dict:
+    """A ``filed_snapshot`` back in the shape of ``report_figures``, named in the interface language."""
+    from app.core.i18n import localized
+
+    def event(e: dict) -> dict:
+        named = SimpleNamespace(**{k: e[k] for k in ("title_zh", "title_en")},
+                                name_zh=e["themed_day_zh"], name_en=e["themed_day_en"])
+        return {**e, "title": localized(named, "title"), "themed_day": localized(named, "name"),
+                "first_day": date.fromisoformat(e["first_day"]), "last_day": date.fromisoformat(e["last_day"])}
+
+    return _with_event_totals({
+        "through": date.fromisoformat(snapshot["through"]) if snapshot["through"] else None,
+        "totals": dict(snapshot["totals"]), "months": services.month_breakdown(list(snapshot["months"])),
+        "schools": dict(snapshot["schools"]), "events": [event(e) for e in snapshot["events"]],
+        "accreditations": [SimpleNamespace(level=AccreditationLevel(a["level"]), certificate_no=a["certificate_no"],
+                                           valid_to=date.fromisoformat(a["valid_to"]))
+                           for a in snapshot["accreditations"]],
+    })
+
+
+# The figures a report shows, each as the admin is told it changed since filing.
+COMPARED_FIGURES = (
+    ("totals", "open_days", _l("Free-open days")), ("totals", "free_open_hours", _l("Free-open hours")),
+    ("totals", "capacity_offered", _l("Places offered")), ("totals", "visits", _l("Visits")),
+    ("totals", "individual_visits", _l("Individual visitors")), ("totals", "school_groups", _l("School groups")),
+    ("totals", "school_students", _l("Students")), ("totals", "school_adults", _l("Accompanying adults")),
+    ("totals", "walk_ins", _l("Walk-ins")), ("totals", "free_visits", _l("Free-open visits")),
+    ("schools", "schools", _l("Schools served")),
+    ("schools", "agreement_schools", _l("Schools with a cooperation agreement")),
+    ("schools", "partner_schools", lazy_pgettext("report figure", "Partner schools")),
+    ("schools", "partner_groups", _l("Class visits by partner schools")),
+    ("totals", "utilisation", _l("Utilisation")), ("totals", "bookings", _l("Bookings")),
+    ("totals", "no_shows", _l("No-shows")),
+)
+
+
+def changed_since_filing(snapshot: dict, live: dict) -> list:
+    """The names of the figures of a filed report (its ``filed_snapshot``) that the data now give
+    otherwise (``filed_snapshot`` of ``report_figures``), in the page's order."""
+    changed = [label for part, key, label in COMPARED_FIGURES if snapshot[part].get(key) != live[part].get(key)]
+    for part, label in (("months", _l("Visits by month")), ("events", _l("Themed events")),
+                        ("accreditations", _l("Accreditations"))):
+        if snapshot[part] != live[part]:
+            changed.append(label)
+    return changed
+
+
+def annual_report(venue: Venue, year: int) -> dict:
+    """The report page's (and its XLSX's) content. A filed report shows the figures it was filed with
+    (``as_filed``, with ``changed`` naming those the data now give otherwise); one filed before
+    figures were kept shows the live ones, ``figures_kept`` False."""
     submission = submission_for(venue.id, year)
     pending = pending_return(submission)
     year_over = local_today() >= submission_opens(year)
     filed = submission is not None and submission.submitted_at is not None
     owed = was_registered(venue, year)  # a venue registered later owes no report of the year: never overdue
+    live = report_figures(venue, year)
+    snapshot = submission.filed_figures if filed else None
     return {
-        # How far the figures go, as the public statistics say it (``counted_through``): a finished
-        # year is whole, with no "through"; the running year through today, whose check-ins count as
-        # they are made (the page says "so far"); one not started, None.
-        "venue": venue, "year": year, "through": None if year_over else filters.counted_through, "totals": totals,
-        "months": services.by_month(filters), "schools": schools_served(venue.id, year), "events": events,
-        "event_sessions": sum(e["sessions"] for e in events), "event_places": sum(e["places"] for e in events),
-        "event_attendance": sum(e["attendance"] for e in events),
-        "accreditations": venue.current_accreditations(min(date(year, 12, 31), local_today())),
+        "venue": venue, "year": year, **(figures_as_filed(snapshot) if snapshot else live),
+        "as_filed": snapshot is not None, "figures_kept": not filed or snapshot is not None,
+        "changed": changed_since_filing(snapshot, filed_snapshot(live)) if snapshot else [],
         "submission": submission, "pending_return": pending,
         "earlier_returns": [r for r in submission.returns if r is not pending] if submission else [],
         "submission_opens": submission_opens(year), "year_over": year_over, "due": report_due(year), "owed": owed,
@@ -271,13 +370,15 @@ def filing_refusal(venue: Venue, year: int) -> DomainError | None:
 
 
 def submit_report(manager, venue: Venue, year: int) -> ReportSubmission:
-    """Submit the year's report to the city: the remarks are then fixed; the figures stay live."""
+    """Submit the year's report to the city: the remarks are then fixed, and the figures are kept as
+    they are now (``filed_snapshot``): the filed report shows them whatever the data say later."""
     refusal = filing_refusal(venue, year)
     if refusal is not None:
         raise refusal
     submission = _editable(manager, venue, year)
     now = utcnow()
     submission.submitted_at, submission.submitted_by_id, submission.updated_at = now, manager.id, now
+    submission.filed_figures = filed_snapshot(report_figures(venue, year))
     db.session.flush()
     return submission
 
@@ -300,7 +401,8 @@ def return_report(admin, venue: Venue, year: int, reason: str) -> ReportSubmissi
     # First: the relationship lists returns newest first, and this one may be read before a reload.
     submission.returns.insert(0, ReportReturn(reason=reason, returned_at=now, returned_by_id=admin.id,
                                               filed_at=submission.submitted_at))
-    submission.submitted_at = submission.submitted_by_id = None
+    # No longer filed: it shows the live figures again, and its next filing keeps its own.
+    submission.submitted_at = submission.submitted_by_id = submission.filed_figures = None
     submission.updated_at = now
     _tell_managers_report_returned(venue, year, reason)
     db.session.flush()
@@ -313,6 +415,28 @@ def pending_return(submission: ReportSubmission | None) -> ReportReturn | None:
     if submission is None or submission.submitted_at is not None or not submission.returns:
         return None
     return submission.returns[0]
+
+
+# --- the public's reading -------------------------------------------------------------------------
+
+def filed_years(venue_id: int) -> list[int]:
+    """The years whose report the venue has filed (and that were not returned since), newest first:
+    what the venue's public page lists."""
+    return list(db.session.scalars(select(ReportSubmission.year).where(ReportSubmission.venue_id == venue_id,
+                                                                       ReportSubmission.submitted_at.isnot(None))
+                                   .order_by(ReportSubmission.year.desc())))
+
+
+def public_report(venue: Venue, year: int) -> dict | None:
+    """A filed report as the public reads it: the figures as filed (None for a report filed before
+    figures were kept), the manager's remarks and the day it was filed; nobody's name. None when the
+    year's report is not filed (never, or returned and not filed again)."""
+    submission = submission_for(venue.id, year)
+    if submission is None or submission.submitted_at is None:
+        return None
+    figures = figures_as_filed(submission.filed_figures) if submission.filed_figures else None
+    return {"venue": venue, "year": year, "filed_at": submission.submitted_at, "text": submission.text,
+            "figures": figures}
 
 
 def _tell_managers_report_returned(venue: Venue, year: int, reason: str) -> None:

@@ -146,11 +146,17 @@ def by_month(filters: StatsFilters, found: Figures | None = None) -> Breakdown:
     for key in months_of(filters.first, filters.through):
         sums = found.month.get(key, {})
         data.append({"month": key, **{c: sums.get(c, 0) for c in MONTH_FIGURES}})
+    return month_breakdown(data)
+
+
+def month_breakdown(rows: list[dict]) -> Breakdown:
+    """The chart of visits by month over ``rows`` (a ``month`` key and the ``MONTH_FIGURES``): also
+    how an annual report as filed shows the months it kept."""
     return Breakdown("months", _l("Visits by month"), [
         Column("month", _l("Month"), "text"), Column("visits", _l("Visits")),
         Column("individual_visits", _l("Individual visitors")), Column("school_groups", _l("School groups")),
         Column("school_students", _l("Students")), Column("school_adults", _l("Accompanying adults")),
-        Column("walk_ins", _l("Walk-ins"))], data, "month", "visits")
+        Column("walk_ins", _l("Walk-ins"))], rows, "month", "visits")
 
 
 def by_district(filters: StatsFilters, found: Figures | None = None) -> Breakdown:

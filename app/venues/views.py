@@ -23,6 +23,7 @@ from app.core.time import local_today, utcnow
 from app.districts.services import district_choices
 from app.extensions import db
 from app.scheduling.availability import audience_for, month_availability, opening_month, parse_month
+from app.stats.reports import filed_years
 from app.stats.services import venue_figures
 from app.venues import services
 from app.venues.directory import (OPEN_ON_DAYS_AHEAD, directory_themes, parse_directory_filters, places_on,
@@ -95,6 +96,7 @@ def detail(venue_id: int):
     figures = venue_figures(venue.id, today.year) if venue.status == VenueStatus.APPROVED else None
     return render_template("venues/detail.html", venue=venue, today=today,
                            accreditations=venue.current_accreditations(today), figures=figures,
+                           filed_reports=filed_years(venue.id),
                            month_view=month_availability(venue, year, month, audience))
 
 
