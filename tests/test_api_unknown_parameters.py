@@ -1,4 +1,4 @@
-"""GET /api/v1/venues and /api/v1/venues/<id>/slots refuse query parameters they do not know: a
+"""GET /api/v1/venues, /api/v1/venues/<id>/slots and /api/v1/bookings refuse query parameters they do not know: a
 misspelt filter (``?distrct=``) must not quietly answer with everything."""
 from __future__ import annotations
 
@@ -54,3 +54,26 @@ def test_the_openapi_document_lists_the_language_and_mode(client):
         names = {p["name"] for p in paths[path]["get"]["parameters"]}
         assert {"lang", "mode"} <= names, path
         assert "unknown_parameter" in paths[path]["get"]["description"]
+
+
+def _bearer() -> dict:
+    return {"Authorization": f"Bearer {factories.user_token(factories.user('citizen'))}"}
+
+
+def test_the_callers_bookings_refuse_a_misspelt_filter(client):
+    response = client.get("/api/v1/bookings?form=2026-01-01&wen=past&lang=en", headers=_bearer())
+    assert response.status_code == 400
+    body = response.get_json()
+    assert (body["error"], body["field"], body["parameters"]) == ("unknown_parameter", "form", ["form", "wen"])
+    assert body["message"] == "Unknown parameters: form, wen."
+
+
+@pytest.mark.parametrize("query", ["lang=en&mode=elder", "when=past&from=2026-01-01&to=2026-01-31&page=1&per_page=5"])
+def test_the_callers_bookings_still_take_the_documented_parameters(client, query):
+    assert client.get(f"/api/v1/bookings?{query}", headers=_bearer()).status_code == 200
+
+
+def test_the_openapi_document_lists_the_language_and_mode_of_the_callers_bookings(client):
+    listing = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/bookings"]["get"]
+    assert {"lang", "mode"} <= {p["name"] for p in listing["parameters"]}
+    assert "unknown_parameter" in listing["description"]

@@ -91,6 +91,23 @@ def test_the_city_admin_sees_every_district_and_filters_by_one(client, auth, agr
     assert unknown.status_code == 200 and set(rows(unknown.get_data(as_text=True))) == set(everyone)
 
 
+def test_the_agreements_come_a_page_at_a_time(client, auth, agreements, monkeypatch):
+    monkeypatch.setattr("app.bookings.admin_views.AGREEMENTS_PAGE_SIZE", 2)
+    auth.login(factories.user("city_admin").email)
+
+    first = client.get("/admin/partnerships?lang=en").get_data(as_text=True)
+    second = client.get("/admin/partnerships?lang=en&page=2").get_data(as_text=True)
+    past_the_end = client.get("/admin/partnerships?lang=en&page=3")
+
+    assert "3 agreements." in first and "Page 1 of 2" in first and 'rel="next"' in first
+    assert "Page 2 of 2" in second and 'rel="prev"' in second
+    assert len(rows(first)) == 2 and len(rows(second)) == 1
+    assert set(rows(first)) | set(rows(second)) == {"玄武小学", "鼓楼小学", "建邺小学"}
+    assert past_the_end.status_code == 302 and "page=2" in past_the_end.headers["Location"]
+    jianye = client.get(f"/admin/partnerships?lang=en&district={JIANYE}").get_data(as_text=True)
+    assert "Page 1 of" not in jianye and set(rows(jianye)) == {"建邺小学"}
+
+
 def test_class_visits_count_those_made_under_the_agreement_this_school_year(client, auth, agreements):
     venue = agreements["xuanwu_venue"]
     partner = school(XUANWU, "合作小学")

@@ -77,8 +77,7 @@ def test_renewing_twice_is_refused_with_a_message(client, manager):
     page = renew(client, partnership).get_data(as_text=True)
 
     coming = next_year(first, last)
-    assert (f"Renewed Primary already has an agreement for part of the school year "
-            f"{coming[0].year}–{coming[1].year}.") in page
+    assert f"The agreement with Renewed Primary has already been renewed, until {coming[1].isoformat()}." in page
     assert len(periods(manager.venue, school)) == 2
 
 
@@ -104,6 +103,33 @@ def test_the_partner_list_offers_renewal_for_agreements_in_force(client, manager
     assert page.count("Renew for next school year") == 1
     assert f'action="/manage/partners/{running.id}/renew"' in page
     assert f'id="agreement-{running.id}"' in page
+
+
+def test_a_renewed_agreement_shows_until_when_instead_of_offering_renewal(client, manager):
+    school = factories.school()
+    first, last = school_year_of(local_today())
+    renewed = agree(manager.venue, school, first, last)
+    coming = agree(manager.venue, school, *next_year(first, last))
+
+    page = client.get("/manage/partners?lang=en").get_data(as_text=True)
+
+    assert f'action="/manage/partners/{renewed.id}/renew"' not in page
+    assert f"Renewed until {coming.valid_to.isoformat()}" in page
+    assert f'action="/manage/partners/{coming.id}/renew"' in page
+    assert page.count("Renew for next school year") == 1
+
+
+def test_an_agreement_followed_within_its_school_year_counts_as_renewed(client, manager):
+    # The same rule as the warning before an agreement ends: whatever follows it renews it.
+    school, today = factories.school(name_en="Followed Primary"), local_today()
+    running = agree(manager.venue, school, today, today + timedelta(days=5))
+    agree(manager.venue, school, today + timedelta(days=6), today + timedelta(days=9))
+
+    page = renew(client, running).get_data(as_text=True)
+
+    until = (today + timedelta(days=9)).isoformat()
+    assert f"The agreement with Followed Primary has already been renewed, until {until}." in page
+    assert len(periods(manager.venue, school)) == 2
 
 
 def test_another_venues_agreement_cannot_be_renewed(client, manager):

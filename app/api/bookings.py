@@ -7,7 +7,8 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import Role
 from app.api import bp
 from app.api.auth import current_principal, json_body, principal_required
-from app.api.params import date_arg, whole_arg
+from app.api.params import (COMMON_PARAMETER_DOCS, UNKNOWN_PARAMETER_NOTE, date_arg, refuse_unknown_parameters,
+                            whole_arg)
 from app.bookings import queries, services
 from app.bookings.models import CLASS_NAME_MAX, REASON_MAX, Booking, BookingKind
 from app.core.errors import DomainError, Forbidden, NotFound
@@ -129,6 +130,7 @@ def create_booking():
 @principal_required
 def my_bookings():
     user = _user()
+    refuse_unknown_parameters(("when", "from", "to", "page", "per_page"))
     when = request.args.get("when", "upcoming")
     if when not in ("upcoming", "past"):
         raise DomainError("invalid_parameter", _l("when must be upcoming or past."), field="when")
@@ -285,7 +287,8 @@ OPENAPI = {
                                "`from`/`to` keep the bookings whose slot is on those local days (Asia/Shanghai), "
                                "inclusive; given without `when`, they list those days' bookings, past and to come, "
                                "soonest first. Paged like GET /api/v1/venues: a page past the last one has no "
-                               "`items`. A bad value is refused (400 `invalid_parameter` naming the `field`).",
+                               "`items`. A bad value is refused (400 `invalid_parameter` naming the `field`). "
+                               + UNKNOWN_PARAMETER_NOTE,
                 "parameters": [
                     {"name": "when", "in": "query", "schema": {"type": "string", "default": "upcoming",
                                                                "enum": ["upcoming", "past"]}},
@@ -297,6 +300,7 @@ OPENAPI = {
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
                     {"name": "per_page", "in": "query", "description": "Bookings per page.",
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": MAX_PER_PAGE}},
+                    *COMMON_PARAMETER_DOCS,
                 ],
                 "responses": {"200": {"description": "A page of bookings.", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["items", "page", "per_page", "total"],

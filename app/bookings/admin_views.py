@@ -10,8 +10,11 @@ from app.bookings import partnerships
 from app.bookings.forms import AgreementFilterForm
 from app.bookings.views import bp
 from app.core.authz import role_required
+from app.core.pagination import page_number, redirect_past_the_end
 from app.core.time import local_today
 from app.districts.services import district_choices, district_in_view
+
+AGREEMENTS_PAGE_SIZE = 50
 
 
 @bp.get("/admin/partnerships")
@@ -24,7 +27,9 @@ def admin_partnerships():
     asked = filters.district.data if filters.district.data in {code for code, _ in filters.district.choices} else None
     district = district_in_view(current_user, asked or None)
     today = local_today()
-    return render_template("bookings/admin_partnerships.html", filters=filters, district=district,
-                           agreements=partnerships.district_agreements(district.code if district else None, today),
+    page = partnerships.district_agreements(district.code if district else None, today,
+                                            page_number(request.args), AGREEMENTS_PAGE_SIZE)
+    redirect_past_the_end(page)
+    return render_template("bookings/admin_partnerships.html", filters=filters, district=district, page=page,
                            school_year=partnerships.school_year_of(today),
                            city_wide=current_user.role == Role.CITY_ADMIN)

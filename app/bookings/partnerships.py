@@ -15,6 +15,7 @@ from app.bookings.rules import rules_for
 from app.core.db import LabelledEnum
 from app.core.errors import DomainError
 from app.core.i18n import localized
+from app.core.pagination import Page, paginate
 from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
@@ -23,10 +24,21 @@ from app.schools.models import School
 from app.venues.models import Venue
 
 
-def venue_partnerships(venue_id: int) -> list[Partnership]:
-    return list(db.session.scalars(
-        select(Partnership).where(Partnership.venue_id == venue_id)
-        .order_by(Partnership.valid_to.desc(), Partnership.id)))
+def renewed_until(venue_id, school_id, valid_to) -> sa.Select:
+    """The end of the last agreement of the same venue and school that starts after ``valid_to``: an
+    agreement so followed has been renewed until then (None: it has not). Columns make it a correlated
+    subquery, values a query of one agreement."""
+    later = aliased(Partnership)
+    return select(func.max(later.valid_to)).where(later.venue_id == venue_id, later.school_id == school_id,
+                                                  later.valid_from > valid_to)
+
+
+def venue_partnerships(venue_id: int) -> list[tuple[Partnership, date | None]]:
+    """The venue's agreements, latest ending first, each with the day it has been renewed until."""
+    until = renewed_until(Partnership.venue_id, Partnership.school_id, Partnership.valid_to).scalar_subquery()
+    return [tuple(row) for row in db.session.execute(
+        select(Partnership, until).where(Partnership.venue_id == venue_id)
+        .order_by(Partnership.valid_to.desc(), Partnership.id))]
 
 
 def school_partnerships(school_id: int, today: date) -> list[tuple[Partnership, BookingRules]]:
@@ -120,27 +132,23 @@ def _bookings_relying_on(partnership: Partnership) -> int:
 
 def renew_partnership(manager, partnership: Partnership, *, today: date) -> Partnership:
     """Sign the agreement's school up again for the school year after the one the agreement ends in,
-    with the same note; refused when the school is closed or already has an agreement for part of it.
+    with the same note; refused when the school is closed or the agreement has been renewed already
+    (``renewed_until``: a later agreement of the venue and school exists).
     The other rules of a new agreement hold (it starts at most a year from today, it is not over)."""
     school = partnership.school
     if not school.is_active:
         raise DomainError("school_closed", _l(
             "%(school)s is marked closed in the schools registry: its agreement cannot be renewed.",
             school=localized(school, "name")), status=409)
+    until = db.session.scalar(renewed_until(partnership.venue_id, school.id, partnership.valid_to))
+    if until is not None:
+        raise DomainError("already_renewed", _l(
+            "The agreement with %(school)s has already been renewed, until %(date)s.",
+            school=localized(school, "name"), date=until.isoformat()), status=409)
     valid_from, valid_to = school_year_of(partnership.valid_to)
     valid_from, valid_to = valid_from.replace(year=valid_from.year + 1), valid_to.replace(year=valid_to.year + 1)
-    if _covered(partnership.venue_id, school.id, valid_from, valid_to):
-        raise DomainError("already_renewed", _l(
-            "%(school)s already has an agreement for part of the school year %(first)d–%(last)d.",
-            school=localized(school, "name"), first=valid_from.year, last=valid_to.year), status=409)
     return add_partnership(manager, partnership.venue, school, valid_from=valid_from, valid_to=valid_to,
                            note=partnership.note, today=today)
-
-
-def _covered(venue_id: int, school_id: int, first: date, last: date) -> bool:
-    return db.session.scalar(select(Partnership.id).where(
-        Partnership.venue_id == venue_id, Partnership.school_id == school_id,
-        Partnership.valid_from <= last, Partnership.valid_to >= first).limit(1)) is not None
 
 
 # --- warning before an agreement ends -------------------------------------------------------------
@@ -156,13 +164,12 @@ def _agreement_anchor(partnership_id: int) -> str:
 def agreements_ending_soon(today: date) -> list[Partnership]:
     """Agreements that end within ``ENDING_NOTICE_DAYS`` days from ``today`` (today included), of open
     schools, not yet warned of, that nothing follows yet: no later agreement of the same venue and school."""
-    later = aliased(Partnership)
-    renewed = sa.exists().where(later.venue_id == Partnership.venue_id, later.school_id == Partnership.school_id,
-                                later.valid_from > Partnership.valid_to)
+    renewal = renewed_until(Partnership.venue_id, Partnership.school_id, Partnership.valid_to).scalar_subquery()
     return list(db.session.scalars(
         select(Partnership).join(School, School.id == Partnership.school_id)
         .where(Partnership.valid_to.between(today, today + timedelta(days=ENDING_NOTICE_DAYS)),
-               Partnership.ending_notice_sent_at.is_(None), School.is_active.is_(True), ~renewed)
+               Partnership.ending_notice_sent_at.is_(None), School.is_active.is_(True),
+               renewal.is_(None))
         .options(contains_eager(Partnership.school)).order_by(Partnership.valid_to, Partnership.id)))
 
 
@@ -230,10 +237,11 @@ class DistrictAgreement:
     class_visits: int  # this school year, checked in, booked under the agreement
 
 
-def district_agreements(district_code: str | None, today: date) -> list[DistrictAgreement]:
-    """The agreements in force on some day of this school year or later that involve a school or a
-    venue of ``district_code`` (None: every district), soonest ending first, each with the class visits
-    the school made under it this school year (``SchoolDailyVisits.partner_groups``: checked in)."""
+def district_agreements(district_code: str | None, today: date, page: int, per_page: int) -> Page:
+    """A page of the agreements in force on some day of this school year or later that involve a school
+    or a venue of ``district_code`` (None: every district), soonest ending first, each a
+    ``DistrictAgreement`` with the class visits the school made under it this school year
+    (``SchoolDailyVisits.partner_groups``: checked in)."""
     from app.stats.models import SchoolDailyVisits  # statistics read the bookings' models
 
     year_from, _ = school_year_of(today)
@@ -250,4 +258,6 @@ def district_agreements(district_code: str | None, today: date) -> list[District
              .order_by(Partnership.valid_to, Partnership.valid_from, Partnership.id))
     if district_code is not None:
         query = query.where(sa.or_(School.district_code == district_code, Venue.district_code == district_code))
-    return [DistrictAgreement(p, agreement_status(p, today), int(n or 0)) for p, n in db.session.execute(query)]
+    found = paginate(query, page, per_page, rows=True)
+    found.items = [DistrictAgreement(p, agreement_status(p, today), int(n or 0)) for p, n in found.items]
+    return found
