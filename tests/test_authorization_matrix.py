@@ -86,6 +86,11 @@ def world(app) -> World:
         "year": local_today().year, "citizen_email": users["citizen"].email, "walk_in_token": walkins.daily_token(venue_x.id, local_today()),
     }
     ids["closure"] = closure.id
+    from app.core.time import utcnow
+    from app.stats.models import ReportSubmission
+    # Venue X's report of last year, filed (before figures were kept: none are needed here).
+    db.session.add(ReportSubmission(venue_id=venue_x.id, year=local_today().year - 1, text="", submitted_at=utcnow()))
+    ids["filed_year"] = local_today().year - 1
     from app.scheduling.models import Schedule
     schedule = Schedule(venue_id=venue_x.id, starts_on=local_today() + timedelta(days=50),
                         ends_on=local_today() + timedelta(days=56), weekdays="1,2,3,4,5,6,7", sessions="09:00-12:00",
@@ -123,6 +128,7 @@ ROUTES = [
     ("GET", "/venues/{venue_x}", EVERYONE),
     ("GET", "/venues/{venue_x}/availability", EVERYONE),
     ("GET", "/venues/{venue_x}/calendar.ics", EVERYONE),
+    ("GET", "/venues/{venue_x}/reports/{filed_year}", EVERYONE),  # a filed annual report, read only
     ("GET", "/events", EVERYONE),
     ("GET", "/events/calendar.ics", EVERYONE),
     ("GET", "/stats", EVERYONE),

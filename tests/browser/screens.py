@@ -771,6 +771,57 @@ SCREENS += [
 ]
 
 
+def _filed_report():
+    """Last year's report filed with its figures kept (a themed event among them); then a walk-in the
+    records counted later, so that the live figures differ from those filed."""
+    from datetime import date, datetime
+
+    from app.core.time import from_local, utcnow
+    from app.events.models import ThemedDay
+    from app.extensions import db
+    from app.stats import rebuild, reports
+    from app.stats.models import ReportSubmission
+
+    venue, year = _evaluated_venue()
+    db.session.add(ThemedDay(key="filed_week", name_zh="档案周", name_en="Archive week", rule_kind="fixed",
+                             rule="09-20..09-26"))
+    db.session.commit()
+    factories.slot(venue, day=date(year, 9, 20), capacity=30,
+                   program_id=factories.program(venue, themed_day_key="filed_week").id)
+    rebuild.rebuild_all()
+    db.session.add(ReportSubmission(venue_id=venue.id, year=year, text="全年免费开放，新增天文展区。", submitted_at=utcnow(),
+                                    filed_figures=reports.filed_snapshot(reports.report_figures(venue, year))))
+    db.session.commit()
+    factories.walk_in(venue, persons=3, when=from_local(datetime(year, 6, 1, 10)))
+    rebuild.rebuild_all()
+    db.session.commit()
+    return venue, year
+
+
+def _public_filed_report() -> str:
+    venue, year = _filed_report()
+    return f"/venues/{venue.id}/reports/{year}"
+
+
+def _venue_with_filed_reports() -> str:
+    venue, _year = _filed_report()
+    return f"/venues/{venue.id}"
+
+
+def _admin_filed_report() -> str:
+    venue, year = _filed_report()
+    return f"/admin/reports/{venue.id}/{year}"
+
+
+# A filed report as the public reads it (and the venue's page listing it); as the city admin reads it,
+# saying which figures the records now give otherwise.
+SCREENS += [
+    Screen("venue-report", build=_public_filed_report),
+    Screen("venue-with-reports", build=_venue_with_filed_reports),
+    Screen("admin-report-as-filed", build=_admin_filed_report, role="city_admin"),
+]
+
+
 def _district_admins() -> tuple[str, str]:
     """The city admin's district administrators: one active, one invited who has not chosen a password yet."""
     from app.extensions import db
