@@ -47,7 +47,7 @@ def _managed_venue():
 def _render(venue, year: int, *, text_form=None, return_form=None, unsaved_text: str | None = None,
             status: int = 200, manage: bool = False):
     """The report page. ``unsaved_text`` is remarks that could not be saved, shown back to copy."""
-    report = reports.annual_report(venue, year)
+    report = reports.annual_report(venue, year, compare=not manage)  # the admins are told what changed
     submission = report["submission"]
     text_form = text_form or ReportTextForm(data={"text": submission.text if submission else ""})
     if return_form is None and not manage and reports.can_return_report(current_user):

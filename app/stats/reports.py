@@ -282,21 +282,22 @@ def changed_since_filing(snapshot: dict, live: dict) -> list:
     return changed
 
 
-def annual_report(venue: Venue, year: int) -> dict:
+def annual_report(venue: Venue, year: int, *, compare: bool = False) -> dict:
     """The report page's (and its XLSX's) content. A filed report shows the figures it was filed with
-    (``as_filed``, with ``changed`` naming those the data now give otherwise); one filed before
-    figures were kept shows the live ones, ``figures_kept`` False."""
+    (``as_filed``; with ``compare``, ``changed`` names those the data now give otherwise, which only
+    the admins' page shows); one filed before figures were kept shows the live ones, ``figures_kept``
+    False. The live figures are computed only when shown or compared."""
     submission = submission_for(venue.id, year)
     pending = pending_return(submission)
     year_over = local_today() >= submission_opens(year)
     filed = submission is not None and submission.submitted_at is not None
     owed = was_registered(venue, year)  # a venue registered later owes no report of the year: never overdue
-    live = report_figures(venue, year)
     snapshot = submission.filed_figures if filed else None
+    live = report_figures(venue, year) if snapshot is None or compare else None
     return {
         "venue": venue, "year": year, **(figures_as_filed(snapshot) if snapshot else live),
         "as_filed": snapshot is not None, "figures_kept": not filed or snapshot is not None,
-        "changed": changed_since_filing(snapshot, filed_snapshot(live)) if snapshot else [],
+        "changed": changed_since_filing(snapshot, filed_snapshot(live)) if snapshot and live else [],
         "submission": submission, "pending_return": pending,
         "earlier_returns": [r for r in submission.returns if r is not pending] if submission else [],
         "submission_opens": submission_opens(year), "year_over": year_over, "due": report_due(year), "owed": owed,
