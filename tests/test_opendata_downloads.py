@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.checkin.models import CheckIn, CheckInResult
 from app.core.time import local_today
+from app.districts.models import District
 from app.extensions import db
 from app.stats import rebuild
-from app.stats.opendata import DATASETS
+from app.stats.opendata import DATASETS, last_published_day
 from app.stats.suppression import suppress
 from tests import factories
 
@@ -69,7 +70,32 @@ def test_the_daily_dataset_has_the_columns_product_md_promises(client, scenario)
 def test_monthly_district_attendance_agrees_with_the_daily_rows(client, scenario):
     for rows in (csv_rows(client, "attendance-monthly-district"), json_rows(client, "attendance-monthly-district"),
                  xlsx_rows(client, "attendance-monthly-district")):
-        assert {r["district"]: int(r["visits"]) for r in rows} == {"320102": 59, "320106": 35}
+        assert {r["district"]: int(r["visits"]) for r in rows if int(r["visits"])} == {"320102": 59, "320106": 35}
+
+
+def test_every_district_has_a_row_every_month_zeros_included(client, scenario):
+    districts = {code for (code,) in db.session.execute(db.select(District.code))}
+    venue = factories.venue(district_code=factories.JIANGNING)
+    factories.admitted_visit(factories.slot(venue, day=local_today() - timedelta(days=70), start=time(9),
+                                            end=time(11)), party_size=5)
+    rebuild.rebuild_all()
+    db.session.commit()
+    for rows in (csv_rows(client, "attendance-monthly-district"), json_rows(client, "attendance-monthly-district")):
+        months = sorted({r["month"] for r in rows})
+        # From the first month with visits to the last published, none left out, even one with no visits.
+        assert len(months) == len({(day.year, day.month) for day in _days(months[0], last_published_day())})
+        assert {(r["month"], r["district"]) for r in rows} == {(m, d) for m in months for d in districts}
+        quiet = [r for r in rows if r["district"] == min(districts - {factories.XUANWU, factories.GULOU,
+                                                                       factories.JIANGNING})]
+        assert quiet and all(int(r["visits"]) == 0 and int(r["venues"]) == 0 and str(r["suppressed"]).lower() == "false"
+                   for r in quiet)
+
+
+def _days(first_month: str, last: date):
+    day = date(int(first_month[:4]), int(first_month[5:]), 1)
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
 
 
 def test_a_day_with_fewer_than_five_visitors_is_published_empty_and_flagged(client, app):
@@ -83,7 +109,7 @@ def test_a_day_with_fewer_than_five_visitors_is_published_empty_and_flagged(clie
     assert daily["school_groups"] == "0" and daily["walk_ins"] == "0"
     [row] = json_rows(client, "attendance-daily")
     assert row["visits"] is None and row["suppressed"] is True
-    [monthly] = csv_rows(client, "attendance-monthly-district")
+    [monthly] = [r for r in csv_rows(client, "attendance-monthly-district") if r["district"] == factories.JIANGNING]
     assert (monthly["visits"], monthly["suppressed"]) == ("", "true")
 
 

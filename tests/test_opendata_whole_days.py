@@ -37,7 +37,7 @@ def test_the_monthly_district_file_counts_the_same_whole_days(client, app):
     venue = factories.venue(district_code=factories.XUANWU)
     yesterday = _visits_yesterday_and_today(venue)
     for rows in (read(client, "attendance-monthly-district") for read in FORMATS):
-        assert [(r["month"], r["district"], int(r["visits"])) for r in rows] == [
+        assert [(r["month"], r["district"], int(r["visits"])) for r in rows if int(r["visits"])] == [
             (yesterday.strftime("%Y-%m"), factories.XUANWU, 5)]
 
 

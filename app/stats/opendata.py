@@ -192,9 +192,31 @@ def _daily_rows(conn: sa.Connection) -> Iterator[tuple]:
 
 
 def _monthly_rows(conn: sa.Connection) -> Iterator[tuple]:
+    # Every district has its row in every month from the first one published, zeros included: the
+    # district with no visits is the one an equity reading looks for, and a missing row reads as
+    # "not reported".
+    districts = sorted(conn.execute(select(District.code, District.name_zh, District.kind)).all())
+
+    def nobody(label: str, district) -> tuple:
+        return (label, *district, 0, *(0 for _ in ATTENDANCE_COUNTS), False)
+
+    following = None  # the month after the last one written
     for month in _attendance_months(conn):
-        yield from month.districts
+        label = month.districts[0][0]
+        while following is not None and following < label:  # a month with no visits anywhere
+            for district in districts:
+                yield nobody(following, district)
+            following = _month_after(following)
+        counted = {row[1]: row for row in month.districts}
+        for district in districts:
+            yield counted.get(district.code) or nobody(label, district)
+        following = _month_after(label)
         del month
+
+
+def _month_after(label: str) -> str:
+    year, month = divmod(int(label[:4]) * 12 + int(label[5:7]), 12)
+    return f"{year:04d}-{month + 1:02d}"
 
 
 def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
@@ -320,12 +342,14 @@ DATASETS = (
         "attendance-monthly-district", "各区每月入馆人次", "Monthly attendance per district",
         "各区场馆每月入馆人次合计。统计口径：以当月1日场馆登记所在区为准，迁址场馆自迁址次月起计入新区，已公布的月份不因迁址而改变。"
         "江北新区直管区单列（`district_kind` 为 `management_area`），不计入各区合计。"
-        "只计已结束的日子：本月的行为截至昨日的合计，逐日增加，月末后不再变化。",
+        "只计已结束的日子：本月的行为截至昨日的合计，逐日增加，月末后不再变化。"
+        "自首个有数据的月份起，每区每月都有一行，无入馆的区和月份记为0。",
         "Persons admitted per district and month. A venue counts for the district it was registered in on the "
         "month's first day: one that moves counts for its new district from the next month, and months already "
         "published do not change. Jiangbei New Area's directly administered area is its own row "
         "(`district_kind` `management_area`) and is never part of a district's figures. Whole days only: the "
-        "current month's row sums its days up to yesterday and grows day by day until the month is over.",
+        "current month's row sums its days up to yesterday and grows day by day until the month is over. From "
+        "the first month with visits on, every district has a row every month: one with no visits has zeros.",
         (Field("month", "string", "月份（`YYYY-MM`）", "Month (`YYYY-MM`)"),
          Field("district", "string", "行政区划代码", "District code (GB/T 2260), or JBXQ",
                plain=_l("Code of the district")),
@@ -339,7 +363,8 @@ DATASETS = (
                              "counts for its new district from the next month on; months already published stay "
                              "as they are. Jiangbei New Area’s directly administered area has a row of its own and "
                              "is never part of a district’s figures. The current month counts the days up to "
-                             "yesterday and grows day by day until the month is over."),
+                             "yesterday and grows day by day until the month is over. Every district has a row every "
+                             "month; a district with no visits shows zeros."),
         plain_suppression=_PLAIN_SUPPRESSION),
     Dataset(
         "venues", "科普场馆名录", "Venue registry",
