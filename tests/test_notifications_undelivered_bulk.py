@@ -260,7 +260,7 @@ def test_every_kind_of_message_the_code_queues_has_a_name():
     source = "\n".join(path.read_text(encoding="utf-8") for path in Path("app").rglob("*.py"))
     literal = {kind for pattern in (r'kind="([a-z_]+)"', r'kind="[a-z_]+" if .*? else "([a-z_]+)"',
                                     r'return "(venue_[a-z]+)", _l') for kind in re.findall(pattern, source)}
-    accreditations = re.findall(r'_tell_managers_of_accreditation\(\w+, "(\w+)"\)', source)
+    accreditations = re.findall(r'_tell_managers_of_accreditation\(\w+, "(\w+)"[,)]', source)
     families = {f"booking_{event}" for event in EVENTS} | {f"venue_class_{event}" for event in VENUE_SUBJECTS} \
         | {f"accreditation_{action}" for action in accreditations}
     people = set(re.findall(r'_tell\(\s*\w+, "([a-z_]+)"', source))

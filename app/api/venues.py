@@ -5,15 +5,16 @@ from flask import current_app, jsonify, request, url_for
 
 from app.api import bp
 from app.api.params import COMMON_PARAMETER_DOCS, UNKNOWN_PARAMETER_NOTE, refuse_unknown_parameters
+from app.api.public import CONDITIONAL_GET_NOTE, IF_NONE_MATCH, NOT_MODIFIED, etag_headers, public_read
 from app.core.errors import NotFound
 from app.core.time import local_today
 from app.venues.services import find_venue
-from app.venues.directory import MAX_PAGE, parse_directory_filters, search_directory
+from app.venues.directory import ANY_ACCREDITATION, MAX_PAGE, parse_directory_filters, search_directory
 from app.venues.models import AccreditationLevel, Admission, OperatorKind, Venue, VenueStatus, VenueType
 
 MAX_PER_PAGE = 100
 # What GET /venues reads (``parse_directory_filters`` without the page's ``open_on``).
-DIRECTORY_PARAMETERS = ("q", "district", "type", "theme", "grade", "free", "page", "per_page")
+DIRECTORY_PARAMETERS = ("q", "district", "type", "theme", "grade", "free", "accreditation", "page", "per_page")
 
 
 def _pair(obj, field: str) -> dict:
@@ -66,6 +67,7 @@ def venue_json(venue: Venue) -> dict:
 
 
 @bp.get("/venues")
+@public_read
 def list_venues():
     refuse_unknown_parameters(DIRECTORY_PARAMETERS)
     filters, problems = parse_directory_filters(
@@ -78,6 +80,7 @@ def list_venues():
 
 
 @bp.get("/venues/<int:venue_id>")
+@public_read
 def get_venue(venue_id: int):
     venue = find_venue(venue_id)
     if venue is None or venue.status != VenueStatus.APPROVED:
@@ -101,7 +104,7 @@ OPENAPI = {
                 "operationId": "listVenues",
                 "summary": "Search approved venues",
                 "description": "Public, no token needed. Sorted by Chinese name. Every filter is optional. "
-                               + UNKNOWN_PARAMETER_NOTE,
+                               + UNKNOWN_PARAMETER_NOTE + " " + CONDITIONAL_GET_NOTE,
                 "security": [],
                 "parameters": [
                     _parameter("q", "Keyword matched against names (zh/en), addresses (zh/en), themes and "
@@ -116,15 +119,22 @@ OPENAPI = {
                     _parameter("free", "1 (or true) for free-admission venues only; 0 (or false) or absent for all. "
                                "Any other value is refused (400).",
                                {"type": "string", "enum": ["1", "0", "true", "false"]}),
+                    _parameter("accreditation", "Education bases (科普教育基地) only: `any` for venues holding any "
+                               "accreditation current today (Nanjing's date), or a level for those holding that "
+                               "one. Any other value is refused (400 `invalid_parameter`).",
+                               {"type": "string",
+                                "enum": [ANY_ACCREDITATION, *(level.value for level in AccreditationLevel)]}),
                     _parameter("page", "Page number, from 1. A page past the last one is answered with no `items` "
                                "(`total` still counts every match), so a client may page until `items` is empty.",
                                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
                     _parameter("per_page", "Venues per page.",
                                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}),
                     *COMMON_PARAMETER_DOCS,
+                    IF_NONE_MATCH,
                 ],
                 "responses": {
-                    "200": {"description": "A page of venues.", "content": {"application/json": {"schema": {
+                    "304": NOT_MODIFIED,
+                    "200": {"description": "A page of venues.", "headers": etag_headers(), "content": {"application/json": {"schema": {
                         "type": "object", "required": ["items", "page", "per_page", "total"],
                         "properties": {
                             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Venue"}},
@@ -140,10 +150,13 @@ OPENAPI = {
                 "tags": ["venues"],
                 "operationId": "getVenue",
                 "summary": "One approved venue",
+                "description": "Public, no token needed. " + CONDITIONAL_GET_NOTE,
                 "security": [],
-                "parameters": [{"name": "venue_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "venue_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                               IF_NONE_MATCH],
                 "responses": {
-                    "200": {"description": "The venue.",
+                    "304": NOT_MODIFIED,
+                    "200": {"description": "The venue.", "headers": etag_headers(),
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Venue"}}}},
                     "404": {"$ref": "#/components/responses/NotFound"},
                 },

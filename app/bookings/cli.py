@@ -15,6 +15,7 @@ from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.notifications.services import deliver_pending
 from app.scheduling.models import Slot, SlotStatus
+from app.venues import services as venues
 
 bookings_cli = CliGroup("bookings", help="Booking jobs (reminders).")
 
@@ -56,15 +57,20 @@ def queue_reminders(day: date) -> int:
               help="Visits on this local date (YYYY-MM-DD); tomorrow if not given.")
 def remind_command(day) -> None:
     """E-mail a reminder, with the calendar entry, to every booker visiting on the day; and warn venues
-    of cooperation agreements ending within 30 days (from today, whatever --date says)."""
+    of cooperation agreements ending within 30 days and of accreditations ending within 60 days (from
+    today, whatever --date says)."""
     day = day.date() if day is not None else local_today() + timedelta(days=1)
     queued = queue_reminders(day)
     warned = partnerships.warn_of_ending_agreements(local_today())
+    expiring = venues.warn_of_expiring_accreditations(local_today())
     db.session.commit()
-    sent = deliver_pending(limit=max(100, queued + warned)).sent  # failures: the delivery job retries them
+    sent = deliver_pending(limit=max(100, queued + warned + expiring)).sent  # failures: the delivery job retries them
     if warned:  # rare: said only when it happened, before the one-line summary
         click.echo(ngettext("%(num)d cooperation agreement ends within 30 days; its venue is told.",
                             "%(num)d cooperation agreements end within 30 days; their venues are told.", warned))
+    if expiring:
+        click.echo(ngettext("%(num)d accreditation ends within 60 days; its venue is told.",
+                            "%(num)d accreditations end within 60 days; their venues are told.", expiring))
     click.echo(ngettext("%(num)d reminder queued for visits on %(day)s; %(sent)s.",
                         "%(num)d reminders queued for visits on %(day)s; %(sent)s.", queued,
                         day=day.isoformat(), sent=ngettext("%(num)d message sent", "%(num)d messages sent", sent)))

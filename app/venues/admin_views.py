@@ -22,7 +22,7 @@ from app.extensions import db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import AccessAction, record_access
 from app.venues import services
-from app.venues.forms import AccreditationForm, ActionForm, ReasonForm, SuspendForm
+from app.venues.forms import AccreditationForm, ActionForm, ReasonForm, SuspendForm, WithdrawAccreditationForm
 from app.venues.models import Accreditation, Venue, VenueStatus
 from app.venues.views import bp, page_arg, status_choices
 
@@ -219,15 +219,25 @@ def _accreditation_to_correct(accreditation_id: int) -> Accreditation:
     return accreditation
 
 
+def _correction_form(accreditation: Accreditation, **kw) -> AccreditationForm:
+    form = AccreditationForm(obj=accreditation, **kw)
+    if request.method == "GET" or "formdata" in kw:
+        form.level.data = accreditation.level.value
+    form.submit.label.text = _("Save changes")
+    return form
+
+
+def _render_edit(accreditation: Accreditation, form, withdraw_form, status: int):
+    return render_template("venues/accreditation_edit.html", form=form, accreditation=accreditation,
+                           withdraw_form=withdraw_form), status
+
+
 @bp.route("/admin/accreditations/<int:accreditation_id>/edit", methods=["GET", "POST"])
 @role_required(Role.CITY_ADMIN)
 def edit_accreditation(accreditation_id: int):
     """Correct a mistyped number or date, or remove an accreditation recorded in error."""
     accreditation = _accreditation_to_correct(accreditation_id)
-    form = AccreditationForm(obj=accreditation)
-    if request.method == "GET":
-        form.level.data = accreditation.level.value
-    form.submit.label.text = _("Save changes")
+    form = _correction_form(accreditation)
     if form.validate_on_submit():
         try:
             services.correct_accreditation(current_user, accreditation, **form.values())
@@ -239,22 +249,29 @@ def edit_accreditation(accreditation_id: int):
             after_commit_delivery()
             flash(_("The accreditation is corrected."), "success")
             return redirect(url_for("venues.review_venue", venue_id=accreditation.venue_id))
-    return render_template("venues/accreditation_edit.html", form=form, accreditation=accreditation,
-                           withdraw_form=ActionForm()), form_status(form)
+    return _render_edit(accreditation, form, WithdrawAccreditationForm(prefix="withdraw", formdata=None),
+                        form_status(form))
 
 
 @bp.post("/admin/accreditations/<int:accreditation_id>/withdraw")
 @role_required(Role.CITY_ADMIN)
 def withdraw_accreditation(accreditation_id: int):
+    """Remove an accreditation recorded in error, saying (if the city admin will) what was wrong."""
     accreditation = _accreditation_to_correct(accreditation_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    venue_id = accreditation.venue_id
-    services.withdraw_accreditation(current_user, accreditation)
-    db.session.commit()
-    after_commit_delivery()
-    flash(_("The accreditation is removed."), "success")
-    return redirect(url_for("venues.review_venue", venue_id=venue_id))
+    form = WithdrawAccreditationForm(prefix="withdraw")
+    if form.validate_on_submit():
+        venue_id = accreditation.venue_id
+        try:
+            services.withdraw_accreditation(current_user, accreditation, form.reason.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            after_commit_delivery()
+            flash(_("The accreditation is removed."), "success")
+            return redirect(url_for("venues.review_venue", venue_id=venue_id))
+    return _render_edit(accreditation, _correction_form(accreditation, formdata=None), form, 400)
 
 
 @bp.get("/admin/accreditations")

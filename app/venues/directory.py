@@ -14,12 +14,13 @@ from sqlalchemy.orm import selectinload
 from app.bookings.rules import Viewer
 from app.core.errors import DomainError
 from app.core.pagination import Page, paginate
-from app.core.time import utcnow
+from app.core.time import to_local, utcnow
 from app.districts.models import District
 from app.extensions import db
 from app.scheduling.availability import still_open
 from app.scheduling.models import Slot
-from app.venues.models import Admission, Venue, VenueStatus, VenueTheme, VenueType
+from app.venues.models import (AccreditationLevel, Admission, Venue, VenueStatus, VenueTheme, VenueType,
+                               accredited_on)
 from app.venues.themes import canonical_theme
 
 MAX_QUERY_LENGTH = 100
@@ -30,16 +31,21 @@ FALSE_WORDS = {"0", "false", ""}
 # How far ahead the day filter looks: beyond every booking window a venue sets in practice
 # (classes 30 days, partner schools a week more), short of the two years slots may be published.
 OPEN_ON_DAYS_AHEAD = 90
+# The accreditation filter's value for a venue holding any current accreditation (else a level's value).
+ANY_ACCREDITATION = "any"
 # A day as typed where a browser has no date picker: 2026-12-05, 2026/12/5, 2026.12.5, 2026年12月5日.
 _DAY = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
 
 
 @dataclass
 class DirectoryFilters:
-    """A directory search. Query parameters: q, district, type, theme, grade, free, open_on, page, per_page.
+    """A directory search. Query parameters: q, district, type, theme, grade, free, accreditation, open_on,
+    page, per_page.
 
     ``q`` holds the words as typed, all of which a venue must match (a venue's names, addresses,
     themes or district). ``open_on`` keeps the venues with places left that day for whoever is looking.
+    ``accreditation`` (``ANY_ACCREDITATION`` or an ``AccreditationLevel`` value) keeps the education
+    bases: venues with such an accreditation current today (Nanjing's date).
     """
 
     q: str = ""
@@ -48,6 +54,7 @@ class DirectoryFilters:
     theme: str = ""
     grade: int | None = None
     free_only: bool = False
+    accreditation: str = ""
     open_on: date | None = None
     open_on_text: str = ""  # as typed, given back to correct when it could not be read
     page: int = 1
@@ -55,7 +62,12 @@ class DirectoryFilters:
 
     def is_empty(self) -> bool:
         return not (self.q or self.district or self.venue_type or self.theme
-                    or self.grade is not None or self.free_only or self.open_on_text)
+                    or self.grade is not None or self.free_only or self.accreditation or self.open_on_text)
+
+    @property
+    def accreditation_level(self) -> AccreditationLevel | None:
+        """The level the accreditation filter asks for; None for any level (or no filter)."""
+        return None if self.accreditation in ("", ANY_ACCREDITATION) else AccreditationLevel(self.accreditation)
 
 
 def _text(value: str) -> str:
@@ -159,6 +171,12 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int, max_per_p
     elif free not in FALSE_WORDS:
         problems.append(_problem("free", _l("The free-admission filter takes 1 or 0.")))
 
+    accreditation = _text(args.get("accreditation", "")).lower()
+    if accreditation == ANY_ACCREDITATION or accreditation in {level.value for level in AccreditationLevel}:
+        filters.accreditation = accreditation
+    elif accreditation:
+        problems.append(_problem("accreditation", _l("There is no such kind of education base.")))
+
     if today is not None:
         filters.open_on_text = _text(args.get("open_on", ""))[:40]
         if filters.open_on_text:
@@ -246,6 +264,10 @@ def search_directory(filters: DirectoryFilters, *, viewer: Viewer | None = None,
         query = query.where(Venue.grade_min <= filters.grade, Venue.grade_max >= filters.grade)
     if filters.free_only:
         query = query.where(Venue.admission == Admission.FREE)
+    if filters.accreditation:
+        # Correlated EXISTS, in this one statement: current on Nanjing's date at ``now``.
+        today = to_local(now or utcnow()).date()
+        query = query.where(accredited_on(today, filters.accreditation_level))
     query = query.options(selectinload(Venue.themes), selectinload(Venue.accreditations),
                           selectinload(Venue.district)).order_by(Venue.name_zh, Venue.id)
     return paginate(query, filters.page, filters.per_page)

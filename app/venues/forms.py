@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import Form
-from app.venues.models import AccreditationLevel, Admission, OperatorKind, Venue, VenueType
+from app.venues.models import WITHDRAWAL_REASON_MAX, AccreditationLevel, Admission, OperatorKind, Venue, VenueType
 from app.venues.themes import theme_label
 
 WEEKDAYS = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")),
@@ -120,6 +120,13 @@ class SuspendForm(ReasonForm):
 
 class ActionForm(Form):
     """A button with nothing to fill in (CSRF only)."""
+
+
+class WithdrawAccreditationForm(Form):
+    """Removing an accreditation recorded in error: what was wrong, if the city admin says, is told to
+    the venue's managers (``services.withdraw_accreditation``)."""
+
+    reason = text(_l("What was wrong (optional)"), WITHDRAWAL_REASON_MAX, area=True)
 
 
 class AccreditationForm(Form):

@@ -175,6 +175,10 @@ class AccreditationStanding(LabelledEnum):
     UPCOMING = "upcoming", _l("Not yet valid")
 
 
+# What was wrong with an accreditation removed as recorded in error, told to the venue's managers.
+WITHDRAWAL_REASON_MAX = 500
+
+
 class Accreditation(CreatedAt, db.Model):
     """An education-base accreditation (认定) recorded by the city admin."""
 
@@ -191,6 +195,9 @@ class Accreditation(CreatedAt, db.Model):
     valid_from: Mapped[date]
     valid_to: Mapped[date] = mapped_column(index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # When the venue's managers were warned that it ends (services.warn_of_expiring_accreditations);
+    # cleared when valid_to is corrected, so that a later end is warned of again.
+    expiry_notice_sent_at: Mapped[datetime | None]
 
     venue: Mapped[Venue] = relationship(back_populates="accreditations")
     recorded_by = relationship("User")
@@ -203,6 +210,15 @@ class Accreditation(CreatedAt, db.Model):
     def days_left(self, on: date) -> int | None:
         """Days from ``on`` to its last valid day (0 on that day) while it is current; else None."""
         return (self.valid_to - on).days if self.standing(on) == AccreditationStanding.CURRENT else None
+
+
+def accredited_on(day: date, level: AccreditationLevel | None = None) -> sa.ColumnElement[bool]:
+    """SQL, on ``Venue``: the venue holds an accreditation (of ``level``, if given) current on ``day``
+    (``Accreditation.standing``): a correlated EXISTS, read in the same statement as the venues."""
+    conditions = [Accreditation.venue_id == Venue.id, Accreditation.valid_from <= day, Accreditation.valid_to >= day]
+    if level is not None:
+        conditions.append(Accreditation.level == level)
+    return sa.exists().where(*conditions)
 
 
 class VenueDistrictPeriod(db.Model):

@@ -16,7 +16,7 @@ from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import case, exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.accounts.models import Role
 from app.core.errors import DomainError, FieldErrors, Forbidden
@@ -28,8 +28,9 @@ from app.extensions import db
 from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
 from app.scheduling import services as scheduling
 from app.venues.directory import DirectoryFilters, parse_directory_filters, search_directory  # noqa: F401
-from app.venues.models import (Accreditation, AccreditationLevel, Admission, OperatorKind, Venue,
-                               VenueDistrictPeriod, VenueStatus, VenueStatusChange, VenueTheme, VenueType)
+from app.venues.models import (WITHDRAWAL_REASON_MAX, Accreditation, AccreditationLevel, Admission, OperatorKind,
+                               Venue, VenueDistrictPeriod, VenueStatus, VenueStatusChange, VenueTheme, VenueType,
+                               accredited_on)
 from app.venues.themes import canonical_theme
 
 S = VenueStatus
@@ -604,6 +605,8 @@ def correct_accreditation(admin, accreditation: Accreditation, *, level, certifi
     """The city admin corrects a recorded accreditation (a mistyped number or date), under the same
     checks as recording it."""
     values = _checked_accreditation(admin, level, certificate_no, valid_from, valid_to, other_than=accreditation)
+    if values["valid_to"] != accreditation.valid_to:
+        accreditation.expiry_notice_sent_at = None  # a new end: warned of again before it comes
     for name, value in values.items():
         setattr(accreditation, name, value)
     db.session.flush()
@@ -611,15 +614,20 @@ def correct_accreditation(admin, accreditation: Accreditation, *, level, certifi
     return accreditation
 
 
-def withdraw_accreditation(admin, accreditation: Accreditation) -> None:
-    """The city admin removes an accreditation recorded in error."""
+def withdraw_accreditation(admin, accreditation: Accreditation, reason: str = "") -> None:
+    """The city admin removes an accreditation recorded in error; ``reason``, what was wrong, is told
+    to the venue's managers (the row goes: their e-mail is where it is kept)."""
     _require_accreditor(admin)
-    _tell_managers_of_accreditation(accreditation, "removed")
+    reason = " ".join((reason or "").replace("\x00", "").split())
+    if len(reason) > WITHDRAWAL_REASON_MAX:
+        raise DomainError("reason_too_long", _l("Say what was wrong in at most %(n)d characters.",
+                                                n=WITHDRAWAL_REASON_MAX), field="reason")
+    _tell_managers_of_accreditation(accreditation, "removed", reason=reason)
     db.session.delete(accreditation)
     db.session.flush()
 
 
-def _tell_managers_of_accreditation(accreditation: Accreditation, action: str) -> None:
+def _tell_managers_of_accreditation(accreditation: Accreditation, action: str, reason: str = "") -> None:
     """E-mail the venue's active managers, each in their language, that the city admin ``recorded``,
     ``corrected`` or ``removed`` its accreditation, with the level, number and validity: a title the
     venue shows (or must stop showing) is not one it learns of by chance."""
@@ -646,6 +654,7 @@ def _tell_managers_of_accreditation(accreditation: Accreditation, action: str) -
             parts = [_l("The city science association removed the accreditation of %(venue)s (%(level)s, "
                         "certificate No. %(number)s): it was recorded in error and no longer appears on the "
                         "venue's public page.", venue=name, **facts),
+                     *([_l("What was wrong: %(reason)s", reason=reason)] if reason else []),
                      _l("If you think this is a mistake, contact the city science association. Your venue's "
                         "page:")]
         queue_message(kind=f"accreditation_{action}", recipient=manager.email, user=manager, subject=subject,
@@ -716,6 +725,69 @@ def expiring_accreditations(today: date, days: int) -> list[Accreditation]:
         .order_by(Accreditation.valid_to, Accreditation.id)))
 
 
+# --- warning before an accreditation ends --------------------------------------------------------
+
+EXPIRY_NOTICE_DAYS = 60
+EXPIRY_NOTICE_KIND = "accreditation_expiring"
+
+
+def accreditations_ending_soon(today: date) -> list[Accreditation]:
+    """Accreditations current on ``today`` that end within ``EXPIRY_NOTICE_DAYS`` days (their last day
+    included), not yet warned of, that nothing follows yet: no accreditation of the same venue and
+    level that runs later (a renewal the city admin has already recorded)."""
+    later = aliased(Accreditation)
+    renewed = exists().where(later.venue_id == Accreditation.venue_id, later.level == Accreditation.level,
+                             later.valid_to > Accreditation.valid_to)
+    return list(db.session.scalars(
+        select(Accreditation)
+        .where(Accreditation.valid_from <= today,
+               Accreditation.valid_to.between(today, today + timedelta(days=EXPIRY_NOTICE_DAYS)),
+               Accreditation.expiry_notice_sent_at.is_(None), ~renewed)
+        .order_by(Accreditation.valid_to, Accreditation.id)))
+
+
+def warn_of_expiring_accreditations(today: date) -> int:
+    """E-mail the active managers of each venue whose accreditation ends within ``EXPIRY_NOTICE_DAYS``
+    days (``accreditations_ending_soon``), each in their language, once per accreditation however often
+    this runs (``expiry_notice_sent_at``; a corrected end date clears it). Returns how many
+    accreditations were warned of (those of venues with a manager)."""
+    from app.accounts.managers import active_venue_managers  # it imports this module
+
+    warned = 0
+    for candidate in accreditations_ending_soon(today):
+        # Locked until the caller commits: a run at the same time waits, then sees this one's mark.
+        accreditation = db.session.get(Accreditation, candidate.id, with_for_update=True, populate_existing=True)
+        if accreditation is None or accreditation.expiry_notice_sent_at is not None:
+            continue
+        managers = active_venue_managers(accreditation.venue_id)
+        for manager in managers:
+            _queue_expiry_notice(accreditation, manager)
+        if managers:
+            # A venue without a manager yet is warned once one is appointed, if there is still time.
+            accreditation.expiry_notice_sent_at = utcnow()
+            warned += 1
+    db.session.flush()
+    return warned
+
+
+def _queue_expiry_notice(accreditation: Accreditation, manager) -> None:
+    facts = {"venue": localized(accreditation.venue, "name", recipient_locale(manager)),
+             "level": accreditation.level.label, "number": accreditation.certificate_no,
+             "date": accreditation.valid_to.isoformat()}
+    queue_message(
+        kind=EXPIRY_NOTICE_KIND, recipient=manager.email, user=manager,
+        subject=_l("Accreditation ends on %(date)s: %(venue)s", **facts),
+        body=paragraphs(
+            _l("Hello %(name)s,", name=manager.name),
+            _l("The accreditation of %(venue)s as a %(level)s, certificate No. %(number)s, ends on %(date)s. After "
+               "that day it is no longer shown on the venue's public page nor found among the education bases.",
+               **facts),
+            _l("Renewals are recorded by the city science association: to keep the title, ask them to renew it. "
+               "Once they have recorded the renewal, your venue's page shows it."),
+            _l("Your venue's accreditations:"),
+            site_url("/manage/venue")))
+
+
 def accreditation_register(page: int, per_page: int) -> Page:
     query = (select(Accreditation).options(selectinload(Accreditation.venue))
              .order_by(Accreditation.valid_to, Accreditation.id))
@@ -740,8 +812,7 @@ def directory_overview(featured: int = 4, today: date | None = None) -> Director
         select(func.count(Venue.id),
                func.coalesce(func.sum(case((Venue.admission == Admission.FREE, 1), else_=0)), 0),
                func.count(func.distinct(Venue.district_code))).where(approved)).one()
-    accredited = exists().where(Accreditation.venue_id == Venue.id, Accreditation.valid_from <= today,
-                                Accreditation.valid_to >= today)
+    accredited = accredited_on(today)
     rows = db.session.scalars(
         select(Venue).where(approved)
         .options(selectinload(Venue.themes), selectinload(Venue.district), selectinload(Venue.accreditations))

@@ -23,13 +23,14 @@ from app.core.time import local_today, utcnow
 from app.districts.services import district_choices
 from app.extensions import db
 from app.scheduling.availability import audience_for, month_availability, opening_month, parse_month
+from app.scheduling.services import coming_closures
 from app.stats.reports import filed_years
 from app.stats.services import venue_figures
 from app.venues import services
 from app.venues.directory import (OPEN_ON_DAYS_AHEAD, directory_themes, parse_directory_filters, places_on,
                                   quick_days, search_directory)
 from app.venues.forms import GRADES, WEEKDAYS, ActionForm, VenueForm
-from app.venues.models import Venue, VenueStatus, VenueType
+from app.venues.models import AccreditationLevel, Venue, VenueStatus, VenueType
 from app.venues.themes import theme_label
 
 bp = Blueprint("venues", __name__)
@@ -80,7 +81,7 @@ def directory():
         "venues/directory.html", page=page, filters=filters, themes=themes, places=places,
         problems={problem.field: problem.message for problem in problems},
         districts=district_choices(), types=VenueType.choices(), grades=GRADES,
-        today=today, quick_days=quick_days(today),
+        accreditation_levels=AccreditationLevel.choices(), today=today, quick_days=quick_days(today),
         last_open_on=today + timedelta(days=OPEN_ON_DAYS_AHEAD)), 400 if problems else 200
 
 
@@ -97,6 +98,7 @@ def detail(venue_id: int):
     return render_template("venues/detail.html", venue=venue, today=today,
                            accreditations=venue.current_accreditations(today), figures=figures,
                            filed_reports=filed_years(venue.id),
+                           coming_closures=coming_closures(venue) if venue.status == VenueStatus.APPROVED else [],
                            month_view=month_availability(venue, year, month, audience))
 
 
