@@ -99,6 +99,9 @@ BAD_QUERIES = [
     ({"operator": "pirates"}, "operator"),
     ({"theme": "x" * 90}, "theme"),
     ({"theme": "a\x00b"}, "theme"),
+]
+# Names the summary does not know: ``unknown_parameter``, as every API list answers them.
+UNKNOWN_QUERIES = [
     ({"districts": "320102"}, "districts"),
     ({"limit": "1000000"}, "limit"),
 ]
@@ -110,6 +113,14 @@ def test_bad_input_is_a_400_naming_the_parameter(client, app, query, field):
     assert response.status_code == 400
     body = response.get_json()
     assert body["error"] == "invalid_parameter" and body["field"] == field and body["message"]
+
+
+@pytest.mark.parametrize(("query", "field"), UNKNOWN_QUERIES)
+def test_an_unknown_parameter_is_a_400_naming_it(client, app, query, field):
+    response = client.get("/api/v1/stats/summary", query_string=query)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert (body["error"], body["field"], body["parameters"]) == ("unknown_parameter", field, [field])
 
 
 def test_a_repeated_parameter_is_a_400(client, app):

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.api import bp
 from app.api.auth import current_principal, json_body, principal_required
+from app.api.public import CONDITIONAL_GET_NOTE, IF_NONE_MATCH, NOT_MODIFIED, etag_headers, public_read
 from app.bookings.models import Booking, BookingStatus
 from app.checkin import keys, present, services, tickets
 from app.checkin.services import Headcount, Scan
@@ -139,6 +140,7 @@ def check_in_batch():
 
 
 @bp.get("/checkin-keys")
+@public_read
 def checkin_keys():
     listed = []
     for key in sorted(keys.rows(fresh=True).values(), key=lambda k: k.created_at):
@@ -342,15 +344,16 @@ OPENAPI = {
             },
         }},
         "/api/v1/checkin-keys": {"get": {
-            "tags": ["check-in"], "operationId": "listCheckinKeys", "security": [],
+            "tags": ["check-in"], "operationId": "listCheckinKeys", "security": [], "parameters": [IF_NONE_MATCH],
             "summary": "Public keys for verifying ticket codes offline",
             "description": "Every key with its id, Ed25519 public key (raw, base64url; and PEM), status "
                            "(active, retired, revoked) and validity, and the layout of a code. A retired key's "
                            "codes stay valid until its `not_after`; a revoked key's, for scans made before its "
                            "`revoked_at`. `format.offline` says what an offline gate can check (signature, key "
                            "validity, venue, date) and what is checked when its scans are uploaded to "
-                           "/api/v1/checkins/batch (the time window, the booking's state, a ticket used once).",
-            "responses": {"200": {"description": "The keys.", "content": {"application/json": {
+                           "/api/v1/checkins/batch (the time window, the booking's state, a ticket used once). "
+                           + CONDITIONAL_GET_NOTE,
+            "responses": {"304": NOT_MODIFIED, "200": {"description": "The keys.", "headers": etag_headers(), "content": {"application/json": {
                 "schema": {"type": "object"}}}}},
         }},
         "/api/v1/bookings/{booking_id}/ticket.png": {"get": {

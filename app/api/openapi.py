@@ -13,6 +13,7 @@ import sys
 from flask import jsonify
 
 from app.api import bp
+from app.api.public import IF_NONE_MATCH, NOT_MODIFIED, public_read
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -65,8 +66,10 @@ def _base() -> dict:
                 "get": {
                     "tags": ["meta"], "operationId": "getOpenApi", "summary": "This OpenAPI document",
                     "security": [],
+                    "parameters": [IF_NONE_MATCH],
                     "responses": {"200": {"description": "OpenAPI 3.1 document.",
-                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                                          "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  "304": NOT_MODIFIED},
                 },
             },
         },
@@ -124,5 +127,6 @@ def build_document() -> dict:
 
 
 @bp.get("/openapi.json")
+@public_read
 def openapi():
     return jsonify(build_document())

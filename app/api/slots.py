@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.api import bp
 from app.api.auth import current_principal, refused
 from app.api.params import COMMON_PARAMETER_DOCS, UNKNOWN_PARAMETER_NOTE, date_arg, refuse_unknown_parameters
+from app.api.public import CONDITIONAL_GET_NOTE, IF_NONE_MATCH, NOT_MODIFIED, etag_headers, public_read
 from app.bookings.capacity import held_for_partners
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.requests import refuse_nul_in_json, request_json
@@ -54,6 +55,7 @@ def slot_json(slot: Slot, now: datetime) -> dict:
 
 
 @bp.get("/venues/<int:venue_id>/slots")
+@public_read
 def list_slots(venue_id: int):
     venue = db.session.get(Venue, venue_id)
     if venue is None or venue.status != VenueStatus.APPROVED:
@@ -119,8 +121,9 @@ def create_slot(venue_id: int):
             user, venue, start=_datetime_field(body, "start"), end=_datetime_field(body, "end"), capacity=capacity,
             audience=body.get("audience"), admission=body.get("admission"), program_id=program_id,
             # The venue's own scheduling system states its intent by publishing: the contract is
-            # {start, end, capacity, audience}, and a slot may be published on any day (PRODUCT.md).
-            special_opening=True)
+            # {start, end, capacity, audience}, and a slot may be published on any day (PRODUCT.md),
+            # also a themed event's around its themed day's dates, or alongside its other slots.
+            special_opening=True, themed_dates_confirmed=True, overlap_confirmed=True)
     except services.DuplicateSlot as exc:
         db.session.rollback()
         raise _duplicate(exc) from None
@@ -172,7 +175,7 @@ OPENAPI = {
             "get": {
                 "tags": ["slots"], "operationId": "listVenueSlots", "summary": "An approved venue's slots",
                 "description": "Public. Slots whose local day (Asia/Shanghai) is within from..to, open and "
-                               "cancelled, by start time. " + UNKNOWN_PARAMETER_NOTE,
+                               "cancelled, by start time. " + UNKNOWN_PARAMETER_NOTE + " " + CONDITIONAL_GET_NOTE,
                 "security": [],
                 "parameters": [
                     _VENUE_ID,
@@ -182,9 +185,11 @@ OPENAPI = {
                      "description": f"Last day; default from + {DEFAULT_DAYS} days; at most {MAX_DAYS} days in all.",
                      "schema": {"type": "string", "format": "date"}},
                     *COMMON_PARAMETER_DOCS,
+                    IF_NONE_MATCH,
                 ],
                 "responses": {
-                    "200": {"description": "The slots.", "content": {"application/json": {"schema": {
+                    "304": NOT_MODIFIED,
+                    "200": {"description": "The slots.", "headers": etag_headers(), "content": {"application/json": {"schema": {
                         "type": "object", "required": ["venue_id", "from", "to", "items"],
                         "properties": {"venue_id": {"type": "integer"},
                                        "from": {"type": "string", "format": "date"},

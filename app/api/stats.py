@@ -4,13 +4,18 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.api import bp
+from app.api.params import COMMON_PARAMETER_DOCS, UNKNOWN_PARAMETER_NOTE, refuse_unknown_parameters
+from app.api.public import CONDITIONAL_GET_NOTE, IF_NONE_MATCH, NOT_MODIFIED, etag_headers, public_read
 from app.stats import services
-from app.stats.filters import parse_filters
+from app.stats.filters import FILTER_NAMES, parse_filters
 from app.venues.models import OperatorKind, VenueType
 
 
 @bp.get("/stats/summary")
+@public_read
 def stats_summary():
+    # Unknown names first, all of them, as the other lists do; then each value (invalid_parameter).
+    refuse_unknown_parameters(FILTER_NAMES)
     filters = parse_filters(request.args, strict=True)
     response = jsonify(services.summary(filters))
     response.cache_control.public = True
@@ -41,8 +46,9 @@ OPENAPI = {
                 "description": "Public, no token needed. Visits are persons admitted (check-ins and walk-ins) on "
                                "the visit's local day (Asia/Shanghai); nothing after today is counted. The period "
                                "is at most five years; this year so far by default. A period that starts after today "
-                               "is answered with zeros and `through` null. Unknown parameters are "
-                               "refused (400 `invalid_parameter` naming the `field`).",
+                               "is answered with zeros and `through` null. A value that is not valid is "
+                               "refused (400 `invalid_parameter` naming the `field`). " + UNKNOWN_PARAMETER_NOTE
+                               + " " + CONDITIONAL_GET_NOTE,
                 "security": [],
                 "parameters": [
                     _parameter("from", "First day, YYYY-MM-DD (default 1 January of `to`'s year or this year).",
@@ -55,11 +61,13 @@ OPENAPI = {
                     _parameter("operator", "Operator kind.",
                                {"type": "string", "enum": [k.value for k in OperatorKind]}),
                     _parameter("theme", "Exact venue theme.", {"type": "string", "maxLength": 80}),
-                    _parameter("lang", "Language of error messages.", {"type": "string", "enum": ["zh", "en"]}),
+                    *COMMON_PARAMETER_DOCS,
+                    IF_NONE_MATCH,
                 ],
                 "responses": {
-                    "200": {"description": "The totals.", "content": {"application/json": {
+                    "200": {"description": "The totals.", "headers": etag_headers(), "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/StatsSummary"}}}},
+                    "304": NOT_MODIFIED,
                     "400": {"$ref": "#/components/responses/InvalidParameter"},
                 },
             },

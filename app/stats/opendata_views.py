@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from markupsafe import Markup, escape
 
+from app.api.public import public_read
 from app.core.time import to_local, utcnow
 from app.stats.export import csv_chunks, from_database, json_chunks, xlsx_chunks
 from app.stats.opendata import (BY_NAME, DATASETS, DICTIONARY_HEADER, DICTIONARY_SHEET, LICENSE, Dataset,
@@ -36,6 +37,7 @@ def index():
 
 
 @bp.get("/<name>.<fmt>")
+@public_read
 def download(name: str, fmt: str):
     dataset = BY_NAME.get(name)
     if dataset is None or fmt not in FORMATS:
@@ -109,5 +111,6 @@ def descriptor() -> dict:
 
 
 @bp.get("/datapackage.json")
+@public_read
 def datapackage():
     return jsonify(descriptor())
