@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Role
 from app.core.time import LOCAL_TZ, local_today
-from app.events.themed_days import load_themed_days
+from app.events.themed_days import load_themed_days, set_themed_day_dates, themed_day_by_key
 from app.extensions import db
 from app.scheduling.models import Program
 from tests import factories
@@ -61,6 +61,10 @@ def test_a_program_tied_to_a_themed_day_becomes_a_themed_event_everywhere(app, c
     assert "科技活动周" in client.get("/manage/programs").get_data(as_text=True)
 
     day = local_today() + timedelta(days=2)
+    # On the themed day's dates that year (a day outside them is confirmed first: test_events_themed_dates).
+    set_themed_day_dates(factories.user(Role.CITY_ADMIN), themed_day_by_key("science_week"), year=day.year,
+                         starts_on=day, ends_on=day + timedelta(days=6))
+    db.session.commit()
     assert client.post("/manage/slots/new", data=slot_form(program, day)).status_code == 302
 
     events = client.get("/events?theme=science_week").get_data(as_text=True)

@@ -55,6 +55,8 @@ def test_a_closure_says_what_it_cancels_and_waits_for_the_managers_confirmation(
     assert preview.status_code == 200
     figures = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     assert "Time slots: 3 Bookings: 2 People booked: 5" in figures
+    chinese = client.post("/manage/closures?lang=zh", data=answers).get_data(as_text=True)
+    assert "场次： 3 预约： 2 预约人数： 5" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", chinese))  # 场次, as elsewhere
     assert '<input name="confirmed" type="hidden" value="yes">' in page
     assert reload(booking).status == BookingStatus.CONFIRMED and reload(empty).status == SlotStatus.OPEN
     assert db.session.scalar(select(func.count(Closure.id))) == 0
@@ -91,6 +93,22 @@ def test_the_closure_message_counts_in_the_managers_language(client, manager, la
                         data={"starts_on": slot.local_date.isoformat(), "reason_zh": "设备检修",
                               "confirmed": "yes"})
     assert said in saved.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang, with_slot, said", [
+    ("en", True, "Closure saved: 1 slot cancelled. No one had booked them."),
+    ("zh", True, "闭馆安排已保存：取消了 1 个场次，这些场次无人预约。"),
+    ("en", False, "Closure saved. No slot was published on those days."),
+    ("zh", False, "闭馆安排已保存。这些日期没有已发布的场次。"),
+])
+def test_a_closure_that_cancels_no_booking_does_not_say_bookers_were_told(client, manager, lang, with_slot, said):
+    day = local_today() + timedelta(days=2)
+    if with_slot:
+        factories.slot(manager.venue, day=day)
+    saved = client.post(f"/manage/closures?lang={lang}", follow_redirects=True,
+                        data={"starts_on": day.isoformat(), "reason_zh": "设备检修"}).get_data(as_text=True)
+    assert said in saved
+    assert "the bookers are told" not in saved and "已通知预约人" not in saved
 
 
 def test_a_closure_leaves_the_days_outside_its_range_alone(client, manager):

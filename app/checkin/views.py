@@ -89,6 +89,7 @@ def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_for
         form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
         day=day, totals=services.day_totals(venue.id, day.date),
         recent=services.recent_attempts(venue.id, day.date, through=day.today),
+        closure=walkins.closed_on(venue.id, day.today),
         present=present, csrf=generate_csrf(), gate_cookie=GATE_COOKIE, gate_cookie_age=GATE_COOKIE_AGE), status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -328,7 +329,8 @@ def walk_in(venue_id: int, token: str):
             status = 400
     response = make_response(render_template("checkin/walk_in.html", venue=venue, form=form, visit=visit,
                                              counted_before=counted_before, room=walkins.room_left(venue, today),
-                                             ticket=ticket, today=today), status)
+                                             ticket=ticket, today=today, closed=walkins.closed_on(venue.id, today)),
+                             status)
     if new_device:
         midnight = datetime.combine(today + timedelta(days=1), time(), LOCAL_TZ)
         response.set_cookie(DEVICE_COOKIE, device, expires=midnight,

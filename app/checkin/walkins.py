@@ -39,9 +39,11 @@ from app.bookings.queries import undecided_at_start
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
 from app.checkin.services import GATE_MAX, OPENS_BEFORE, actor_key, admission_of, checkin_venue, walk_in_nonce
 from app.core.errors import DomainError, Forbidden
+from app.core.i18n import localized
 from app.core.time import to_local, utcnow
 from app.extensions import db
-from app.scheduling.models import Slot
+from app.scheduling.models import Closure, Slot, SlotStatus
+from app.scheduling.queries import closures_by_day
 from app.stats import rollups
 from app.venues.models import Venue, VenueStatus
 
@@ -99,6 +101,18 @@ def room_left(venue: Venue, day: date) -> int | None:
     if venue.daily_capacity is None:
         return None
     return max(0, venue.daily_capacity - people_counted(venue.id, day))
+
+
+def closed_on(venue_id: int, day: date) -> Closure | None:
+    """The venue's closure of ``day`` (a holiday, maintenance) when nothing opens that day anyway: its
+    poster then counts nobody, as the venue is shut. A special opening (an open slot published on the
+    closed day, ``scheduling.services.create_slot``) opens the door, and the poster counts again."""
+    closure = closures_by_day(venue_id, day, day).get(day)
+    if closure is None:
+        return None
+    special = db.session.scalar(select(Slot.id).where(Slot.venue_id == venue_id, Slot.local_date == day,
+                                                      Slot.status == SlotStatus.OPEN).limit(1))
+    return closure if special is None else None
 
 
 def _signed_in(visitor) -> bool:
@@ -181,6 +195,11 @@ def record_walk_in(actor, venue: Venue, *, persons: int, audience_group: str, de
         raise DomainError("show_ticket", _l("You have a ticket for now: show it at the gate instead."), status=409)
     if venue.status != VenueStatus.APPROVED:
         raise DomainError("venue_closed", _l("This venue is not open to visitors on SciVisit."), status=409)
+    if actor is None and (closure := closed_on(venue.id, to_local(now).date())) is not None:
+        # Staff at the gate still count a group they let in (they are the door); the poster, shown on
+        # an entrance screen through a closed week, would count passers-by of a shut venue.
+        raise DomainError("closed_today", _l("The venue is closed today (%(reason)s): no visit can be registered.",
+                                             reason=localized(closure, "reason")), status=409)
     most = MAX_PARTY if actor is None else MAX_STAFF_GROUP
     if not isinstance(persons, int) or not 1 <= persons <= most:
         raise DomainError("invalid_persons", _l("Enter 1 to %(max)d people.", max=most), field="persons")

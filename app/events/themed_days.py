@@ -174,6 +174,17 @@ def themed_day_by_key(key: str | None) -> ThemedDay | None:
     return db.session.scalar(select(ThemedDay).where(ThemedDay.key == key))
 
 
+def themed_day_label(key: str | None) -> str | None:
+    """A themed day named for visitors, as it is announced: its Chinese name with its English one
+    ("全国科普日 · National Science Popularization Day"), in either interface language; None for a key
+    not (or no longer) known."""
+    themed_day = themed_day_by_key(key)
+    if themed_day is None:
+        return None
+    names = [themed_day.name_zh, (themed_day.name_en or "").strip()]
+    return " · ".join(n for n in names if n)
+
+
 def next_dates(themed_day: ThemedDay, today: date) -> DateRange | None:
     """The themed day's coming (or current) dates: this year's until they are over, then next year's;
     None when those are not announced."""

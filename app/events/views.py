@@ -25,6 +25,12 @@ bp = Blueprint("events", __name__)
 EVENTS_PER_PAGE = 20
 
 
+@bp.app_template_global()
+def themed_day_label(key: str | None) -> str | None:
+    """The themed day a program is tied to, named for visitors (booking page, ticket, slip)."""
+    return themed_days.themed_day_label(key)
+
+
 @bp.get("/events")
 def index():
     all_days = themed_days.all_themed_days()

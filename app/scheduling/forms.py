@@ -42,6 +42,19 @@ def _program_field():
     return SelectField(_l("Program"), choices=[], validate_choice=False, validators=[Optional()])
 
 
+def _themed_dates_fields():
+    """The confirmation a themed event's dates outside its themed day's ask for (shown with the warning
+    only), and the warning's token it confirms (``events.services.OutsideThemedDates``)."""
+    from app.events.services import CONFIRM_THEMED_DATES
+
+    return BooleanField(CONFIRM_THEMED_DATES), HiddenField()
+
+
+def themed_dates_confirmed(form) -> str | None:
+    """What the form confirms of a themed event's dates: the token of the warning the manager ticked."""
+    return (form.themed_dates_seen.data or None) if form.themed_dates_ok.data else None
+
+
 def program_choices(programs) -> list[tuple[str, str]]:
     from app.core.i18n import localized
 
@@ -69,6 +82,7 @@ class ProgramForm(Form):
     language = RadioField(_l("Language of the visit"), choices=_choices(LANGUAGES.items()), default="zh",
                           validators=[InputRequired()])
     is_active = BooleanField(_l("Active: can be chosen for new slots"), default=True)
+    themed_dates_ok, themed_dates_seen = _themed_dates_fields()
     submit = SubmitField(_l("Save program"))
 
     def values(self) -> dict:
@@ -90,11 +104,21 @@ class SlotTimesForm(Form):
                            validators=[InputRequired()])
     program_id = _program_field()
     special_opening = HiddenField()  # "yes" once the manager has confirmed opening a closed day
+    themed_dates_ok, themed_dates_seen = _themed_dates_fields()
 
 
 class SlotForm(SlotTimesForm):
     capacity = _capacity_field()
+    # Shown with the warning only: the confirmation a time overlapping open slots for the same visitors
+    # and program asks for, and the warning's token it confirms (``services.OverlappingSlots``).
+    overlap_ok = BooleanField(_l("Yes, publish this time as well"))
+    overlap_seen = HiddenField()
     submit = SubmitField(_l("Publish slot"))
+
+
+def overlap_confirmed(form) -> str | None:
+    """What the form confirms of overlapping slots: the token of the warning the manager ticked."""
+    return (form.overlap_seen.data or None) if form.overlap_ok.data else None
 
 
 class SlotCorrectionForm(SlotTimesForm):
@@ -122,6 +146,17 @@ class CapacityForm(Form):
     submit = SubmitField(_l("Change capacity"))
 
 
+class CapacityBetweenForm(Form):
+    """One capacity for every open slot of some days (a holiday's larger crowds)."""
+
+    starts_on = DateField(_l("First day"), validators=[InputRequired()])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired()])
+    audience = SelectField(_l("Who can book"), choices=_choices([("", _l("Everyone")), *Audience.choices()]),
+                           validators=[Optional()], validate_choice=False)
+    capacity = _capacity_field(_l("New capacity of each slot (people)"))
+    submit = SubmitField(_l("Change the capacity of these slots"))
+
+
 class CancelSlotForm(Form):
     reason = TextAreaField(_l("Reason, sent to everyone who booked"), validators=[DataRequired(), Length(max=300)],
                            filters=[_strip])
@@ -140,6 +175,7 @@ class ScheduleForm(Form):
     admission = RadioField(_l("Admission"), choices=_choices(Admission.choices()), default=Admission.FREE.value,
                            validators=[InputRequired()])
     program_id = _program_field()
+    themed_dates_ok, themed_dates_seen = _themed_dates_fields()
     submit = SubmitField(_l("Publish schedule"))
 
 

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core.errors import DomainError
+from app.core.time import utcnow
+from app.events.services import check_event_dates
 from app.events.themed_days import themed_day_by_key
 from app.extensions import db
-from app.scheduling.models import Program, ProgramKind
+from app.scheduling.models import Program, ProgramKind, Slot, SlotStatus
 from app.scheduling.services import clean, require_manager
 from app.venues.models import Venue
 
@@ -65,9 +68,19 @@ def create_program(manager, venue: Venue, data: dict) -> Program:
     return program
 
 
-def update_program(manager, program: Program, data: dict) -> Program:
+def update_program(manager, program: Program, data: dict, *, themed_dates_confirmed: str | bool | None = None,
+                   now: datetime | None = None) -> Program:
+    """Change a program. Tied to another themed day, its open sessions still to come become that day's
+    events: days outside its dates are confirmed first (``events.services.check_event_dates``, field
+    ``themed_day_key``)."""
     require_manager(manager, program.venue)
-    for key, value in _program_values(data).items():
+    values = _program_values(data)
+    if values["themed_day_key"] != program.themed_day_key:
+        days = db.session.scalars(select(Slot.local_date).distinct().where(
+            Slot.program_id == program.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > (now or utcnow())))
+        check_event_dates(values["themed_day_key"], list(days), confirmed=themed_dates_confirmed,
+                          field="themed_day_key")
+    for key, value in values.items():
         setattr(program, key, value)
     db.session.flush()
     return program

@@ -11,6 +11,7 @@ and cancellations through ``end_booking``, both of which use ``app.bookings.capa
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -27,6 +28,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.i18n import localized
 from app.core.templating import local_date, local_date_range
 from app.core.time import from_local, local_today, to_local, utcnow
+from app.events.services import check_event_dates
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Program, Schedule, Slot, SlotStatus
 from app.scheduling.queries import active_program, closures_by_day
@@ -172,19 +174,98 @@ class DuplicateSlot(DomainError):
         self.slot_id = slot_id
 
 
+# Audiences whose visitors share a slot's places: a mixed slot is one pool for both.
+_SHARED_AUDIENCES = {
+    Audience.PUBLIC: (Audience.PUBLIC, Audience.MIXED),
+    Audience.SCHOOL: (Audience.SCHOOL, Audience.MIXED),
+    Audience.MIXED: (Audience.PUBLIC, Audience.SCHOOL, Audience.MIXED),
+}
+
+
+def overlapping_slots(venue: Venue, *, starts_at: datetime, ends_at: datetime, audience,
+                      program_id: int | None, other_than: int | None = None) -> list[Slot]:
+    """The venue's open slots whose time overlaps ``starts_at``..``ends_at`` (UTC; touching ends do
+    not overlap) for an audience sharing visitors with ``audience`` (public or school and mixed; mixed
+    and every audience) and the same program (both without one counts as the same), by start.
+    A day's places then count the same visitors' room twice. Parallel programs (two labs at once)
+    are not overlaps."""
+    audience = Audience(audience)
+    query = select(Slot).where(
+        Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.audience.in_(_SHARED_AUDIENCES[audience]),
+        Slot.starts_at < ends_at, Slot.ends_at > starts_at,
+        # The day's index: a slot lasts at most 24 hours, so overlapping ones start a day around.
+        Slot.local_date >= to_local(starts_at).date() - timedelta(days=1),
+        Slot.local_date <= to_local(ends_at).date(),
+        Slot.program_id.is_(None) if program_id is None else Slot.program_id == program_id)
+    if other_than is not None:
+        query = query.where(Slot.id != other_than)
+    return list(db.session.scalars(query.order_by(Slot.starts_at, Slot.id)))
+
+
+def _slot_time_text(slot: Slot, day: date) -> str:
+    """"09:00–12:00", with the slot's day before it when it is not ``day``."""
+    start, end = to_local(slot.starts_at), to_local(slot.ends_at)
+    text = f"{start:%H:%M}–{end:%H:%M}"
+    return text if start.date() == day else f"{local_date(start.date())} {text}"
+
+
+class OverlappingSlots(DomainError):
+    """The new slot overlaps open slots for the same visitors and program (``overlapping_slots``). Not a
+    refusal: the manager is told which times, next to the time fields, and confirms (``token`` stands
+    for exactly these slots and this time: a confirmation of other ones does not count)."""
+
+    status = 409
+
+    def __init__(self, slots: list[Slot], starts_at: datetime, ends_at: datetime):
+        from flask_babel import gettext
+
+        day = to_local(starts_at).date()
+        times = gettext(", ").join(_slot_time_text(s, day) for s in slots)
+        super().__init__("overlapping_slots",
+                         _l("This time overlaps %(times)s, already open for the same visitors and program. "
+                            "Visitors would see the places of both added up for that day.", times=times),
+                         field="start")
+        self.slots = slots
+        self.token = hashlib.sha256(
+            f"{starts_at.isoformat()}:{ends_at.isoformat()}:{','.join(str(s.id) for s in slots)}".encode()
+        ).hexdigest()[:20]
+
+
+def _check_overlaps(venue: Venue, answers: dict, *, confirmed: str | bool | None) -> None:
+    """Raise ``OverlappingSlots`` unless ``confirmed`` is its token (the manager saw these very slots
+    and ticked the confirmation) or True (a venue's own system, through the API, publishes knowingly)."""
+    if confirmed is True:
+        return
+    program = answers["program"]
+    slots = overlapping_slots(venue, starts_at=answers["starts_at"], ends_at=answers["ends_at"],
+                              audience=answers["audience"], program_id=program.id if program else None)
+    if not slots:
+        return
+    warning = OverlappingSlots(slots, answers["starts_at"], answers["ends_at"])
+    if confirmed and confirmed == warning.token:
+        return
+    raise warning
+
+
 def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capacity, audience,
                 admission=None, program_id=None, special_opening: bool = False,
+                themed_dates_confirmed: str | bool | None = None, overlap_confirmed: str | bool | None = None,
                 now: datetime | None = None) -> Slot:
     """Publish one slot. ``start``/``end`` are wall-clock times in Asia/Shanghai (naive) or aware.
 
     Any day and time is allowed (evening openings): opening hours are defaults, not limits.
-    Refused: a capacity out of range, and what ``_checked_slot`` refuses.
+    Refused: a capacity out of range, and what ``_checked_slot`` refuses. A time overlapping open
+    slots for the same visitors and program is published once confirmed (``OverlappingSlots``,
+    409 ``overlapping_slots``, field ``start``; ``overlap_confirmed`` is its token, or True), after
+    every other check.
     """
     require_manager(manager, venue)
     now = now or utcnow()
     capacity = _capacity(capacity)
     answers = _checked_slot(venue, start=start, end=end, audience=audience, admission=admission,
-                            program_id=program_id, special_opening=special_opening, now=now)
+                            program_id=program_id, special_opening=special_opening,
+                            themed_dates_confirmed=themed_dates_confirmed, now=now)
+    _check_overlaps(venue, answers, confirmed=overlap_confirmed)
     slot = _new_slot(venue, rules_for(venue), capacity=capacity, **answers)
     db.session.add(slot)
     db.session.flush()
@@ -192,7 +273,8 @@ def create_slot(manager, venue: Venue, *, start: datetime, end: datetime, capaci
 
 
 def _checked_slot(venue: Venue, *, start: datetime, end: datetime, audience, admission, program_id,
-                  special_opening: bool, now: datetime, slot: Slot | None = None) -> dict:
+                  special_opening: bool, now: datetime, slot: Slot | None = None,
+                  themed_dates_confirmed: str | bool | None = None) -> dict:
     """A slot's time, audience, admission and program as published (``create_slot``) or corrected
     (``correct_slot``, which passes the ``slot``): the keyword arguments ``_new_slot`` takes.
 
@@ -203,6 +285,10 @@ def _checked_slot(venue: Venue, *, start: datetime, end: datetime, audience, adm
     ``special_opening`` it is refused with ``ClosedDay`` (409 ``closed_day``), after every other check,
     so the manager confirms only a slot that would be published. A corrected slot that stays on its
     day was confirmed already, and keeps its program even if the program is no longer offered.
+    A themed event's slot on a day outside its themed day's dates is confirmed as well
+    (``events.services.check_event_dates``: ``OutsideThemedDates``, field ``day``), after every check
+    but the closure's, whose confirmation then carries this one; a corrected slot that keeps its day
+    and program was confirmed already.
     """
     audience, admission = _audience(audience), _admission(admission, venue)
     for field, moment in (("start", start), ("end", end)):
@@ -234,6 +320,9 @@ def _checked_slot(venue: Venue, *, start: datetime, end: datetime, audience, adm
         Slot.starts_at == starts_at, Slot.ends_at == ends_at, Slot.id != (slot.id if slot else 0)).limit(1))
     if duplicate is not None:
         raise DuplicateSlot(duplicate)
+    kept = slot is not None and day == slot.local_date and program is not None and program.id == slot.program_id
+    check_event_dates(program.themed_day_key if program else None, [day],
+                      confirmed=True if kept else themed_dates_confirmed, field="day")
     closure = closures_by_day(venue.id, day, day).get(day)
     if closure is not None and not special_opening and not (slot is not None and day == slot.local_date):
         raise ClosedDay(closure, day)
@@ -309,6 +398,59 @@ def change_slot_capacity(manager, slot: Slot, capacity, *, now: datetime | None 
     return resize_slot(manager, slot, capacity, now=now)
 
 
+@dataclass(frozen=True)
+class CapacityChange:
+    """What ``change_capacity_between`` did: slots resized, slots already at that capacity, and slots
+    that kept theirs because more places are held on them than the new capacity."""
+
+    changed: int
+    unchanged: int
+    kept: int
+
+
+def change_capacity_between(manager, venue: Venue, starts_on: date | None, ends_on: date | None, new_capacity,
+                            *, audience=None, now: datetime | None = None) -> CapacityChange:
+    """Give every open slot of the local days ``starts_on..ends_on`` that has not started (only those
+    ``audience`` can book, when given) the capacity ``new_capacity``: the holiday's larger crowds, or
+    a quieter week's smaller ones, at once rather than slot by slot.
+
+    Each slot is resized as ``change_slot_capacity`` resizes one (``resize_slot``): never below the
+    places already held (such a slot keeps its capacity and is counted as ``kept``), the partner
+    reserve keeps its share, and more room goes to the slot's waiting list. Days are checked as a
+    closure's are (``_check_range``); no open slot on these days is ``no_slots``.
+    """
+    from app.bookings.services import resize_slot
+
+    require_manager(manager, venue)
+    now = now or utcnow()
+    ends_on = ends_on or starts_on
+    _check_range(starts_on, ends_on, to_local(now).date())
+    if isinstance(new_capacity, bool) or not isinstance(new_capacity, int) or not 1 <= new_capacity <= MAX_CAPACITY:
+        raise DomainError("invalid_capacity",
+                          _l("Capacity must be a whole number from 1 to %(max)d.", max=MAX_CAPACITY),
+                          field="capacity")
+    query = _slots_to_close(venue, starts_on, ends_on, now)
+    if audience not in (None, ""):
+        query = query.where(Slot.audience == _audience(audience))
+    slots = db.session.scalars(query.order_by(Slot.starts_at, Slot.id)).all()
+    if not slots:
+        raise DomainError("no_slots", _l("There are no open slots on these days to change."), field="starts_on")
+    changed = unchanged = kept = 0
+    for slot in slots:
+        if slot.capacity == new_capacity:
+            unchanged += 1
+            continue
+        try:
+            resize_slot(manager, slot, new_capacity, now=now)
+        except DomainError as refused:
+            if refused.code != "capacity_below_booked":
+                raise
+            kept += 1
+        else:
+            changed += 1
+    return CapacityChange(changed, unchanged, kept)
+
+
 def _bookers_of(slot_id):
     """Bookings that hold or wait for a place on the slot: their bookers chose its time and audience."""
     return exists().where(Booking.slot_id == slot_id, Booking.status.in_(CANCELLABLE))
@@ -325,7 +467,8 @@ def _slot_booked() -> DomainError:
 
 
 def correct_slot(manager, slot: Slot, *, start: datetime, end: datetime, audience, admission=None,
-                 program_id=None, special_opening: bool = False, now: datetime | None = None) -> Slot:
+                 program_id=None, special_opening: bool = False, themed_dates_confirmed: str | bool | None = None,
+                 now: datetime | None = None) -> Slot:
     """Correct the time, audience, admission and program of an upcoming slot nobody has booked, with
     the checks a new slot passes (``_checked_slot``). Its capacity stays; its booking window and
     partner reserve follow the venue's rules again, for the new time and audience.
@@ -343,7 +486,8 @@ def correct_slot(manager, slot: Slot, *, start: datetime, end: datetime, audienc
     if has_bookers(slot):
         raise _slot_booked()
     answers = _checked_slot(slot.venue, start=start, end=end, audience=audience, admission=admission,
-                            program_id=program_id, special_opening=special_opening, now=now, slot=slot)
+                            program_id=program_id, special_opening=special_opening, now=now, slot=slot,
+                            themed_dates_confirmed=themed_dates_confirmed)
     program = answers.pop("program")
     values = {**answers, "program_id": program.id if program else None,
               "local_date": to_local(answers["starts_at"]).date(),
@@ -513,6 +657,35 @@ def venue_closures(venue: Venue, *, upcoming_from: date | None = None) -> list[C
     return list(db.session.scalars(query.order_by(Closure.starts_on.desc(), Closure.id.desc())))
 
 
+COMING_CLOSURE_DAYS = 120  # far enough for the Spring Festival from early December
+COMING_CLOSURE_LIMIT = 6
+
+
+@dataclass(frozen=True)
+class ComingClosure:
+    closure: Closure
+    special_openings: int  # open slots published on its days anyway, not yet started
+
+
+def coming_closures(venue: Venue, *, now: datetime | None = None) -> list[ComingClosure]:
+    """What a visitor planning ahead reads on the venue's page: the closures not over today that
+    begin within ``COMING_CLOSURE_DAYS``, soonest first (at most ``COMING_CLOSURE_LIMIT``), each
+    with the special openings published on its days (``create_slot`` with ``special_opening``)."""
+    now = now or utcnow()
+    today = to_local(now).date()
+    closures = db.session.scalars(
+        select(Closure).where(Closure.venue_id == venue.id, Closure.ends_on >= today,
+                              Closure.starts_on <= today + timedelta(days=COMING_CLOSURE_DAYS))
+        .order_by(Closure.starts_on, Closure.id).limit(COMING_CLOSURE_LIMIT)).all()
+    coming = []
+    for closure in closures:
+        opened = db.session.scalar(select(func.count(Slot.id)).where(
+            Slot.venue_id == venue.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > now,
+            Slot.local_date >= closure.starts_on, Slot.local_date <= closure.ends_on))
+        coming.append(ComingClosure(closure, opened or 0))
+    return coming
+
+
 # --- weekly schedules ---------------------------------------------------------------------------
 
 DEFAULT_SESSIONS = "09:00-12:00,13:30-16:30"
@@ -575,13 +748,15 @@ class PublishResult:
 
 def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: date | None, weekdays,
                      sessions: str, capacity, audience, admission=None, program_id=None,
-                     now: datetime | None = None) -> PublishResult:
+                     themed_dates_confirmed: str | bool | None = None, now: datetime | None = None) -> PublishResult:
     """Record a weekly pattern and generate its slots: one per matching day and session.
 
     Days inside a closure are skipped, and so are times already published as an open slot with
     the same start, end and audience, so publishing the same schedule twice does not double it
     (a school schedule next to a public one at the same times is allowed: separate pools).
-    Sessions that have already started are skipped. At most 366 days at once.
+    Sessions that have already started are skipped. At most 366 days at once. A themed event's days
+    outside its themed day's dates are published once confirmed (``check_event_dates``, field
+    ``starts_on``), after every other check.
     """
     require_manager(manager, venue)
     now = now or utcnow()
@@ -627,6 +802,8 @@ def publish_schedule(manager, venue: Venue, *, starts_on: date | None, ends_on: 
     if not created:
         raise DomainError("nothing_to_publish",
                           _l("Nothing new to publish: these times are already published, closed or past."))
+    check_event_dates(program.themed_day_key if program else None, [to_local(s.starts_at).date() for s in created],
+                      confirmed=themed_dates_confirmed, field="starts_on")
     db.session.add_all(created)
     db.session.flush()
     return PublishResult(schedule, len(created), skipped_closed, skipped_existing)

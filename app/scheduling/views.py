@@ -21,21 +21,24 @@ from app.core.forms import apply_error, form_status
 from app.core.i18n import localized
 from app.core.templating import local_date, local_date_range
 from app.core.time import local_today, to_local, utcnow
+from app.events.services import OutsideThemedDates
 from app.events.themed_days import all_themed_days
 from app.extensions import db
 from app.notifications.services import after_commit_delivery
 from app.scheduling import availability, services
 from app.scheduling import booking_rules as rules_service
 from app.scheduling import programs as program_service
-from app.scheduling.forms import (CancelSlotForm, CapacityForm, ClosureForm, ProgramForm, RemoveClosureForm,
-                                  RulesForm, ScheduleForm, SlotCorrectionForm, SlotFilterForm, SlotForm,
-                                  WithdrawScheduleForm, program_choices, themed_day_options)
+from app.scheduling.forms import (CancelSlotForm, CapacityBetweenForm, CapacityForm, ClosureForm, ProgramForm,
+                                  RemoveClosureForm, RulesForm, ScheduleForm, SlotCorrectionForm, SlotFilterForm,
+                                  SlotForm, WithdrawScheduleForm, overlap_confirmed, program_choices,
+                                  themed_dates_confirmed, themed_day_options)
 from app.scheduling.models import Closure, Program, Schedule, Slot
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("scheduling", __name__)
 
 LIST_DAYS = 30  # the slot list shows the next 30 days unless asked otherwise
+BATCH = "batch"  # the slot list's form changing several slots' capacity: ids apart from the filters'
 MAX_LIST_DAYS = 92
 
 
@@ -71,6 +74,14 @@ def _managed_venue() -> Venue:
         raise Forbidden(_l("Register your venue first."))
     authorize(services.can_manage_schedule(current_user, venue))
     return venue
+
+
+def _themed_dates_warning(form, exc: OutsideThemedDates) -> OutsideThemedDates:
+    """The form again as sent, with the warning next to its date and the confirmation unticked: it
+    confirms these very days (``exc.token``)."""
+    db.session.rollback()
+    form.themed_dates_ok.data, form.themed_dates_seen.data = False, exc.token
+    return exc
 
 
 def _render(template: str, form, **context):
@@ -116,9 +127,13 @@ def edit_program(program_id: int):
     if request.method == "GET":
         form.kind.data = program.kind.value
         form.themed_day_key.data = program.themed_day_key or ""
+    themed_dates = None
     if form.validate_on_submit():
         try:
-            program_service.update_program(current_user, program, form.values())
+            program_service.update_program(current_user, program, form.values(),
+                                           themed_dates_confirmed=themed_dates_confirmed(form))
+        except OutsideThemedDates as exc:
+            themed_dates = _themed_dates_warning(form, exc)
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
@@ -126,7 +141,8 @@ def edit_program(program_id: int):
             db.session.commit()
             flash(_("Program %(title)s saved.", title=localized(program, "title")), "success")
             return redirect(url_for("scheduling.programs"))
-    return _render("scheduling/program_form.html", form, venue=program.venue, program=program)
+    return _render("scheduling/program_form.html", form, venue=program.venue, program=program,
+                   themed_dates=themed_dates)
 
 
 # --- slots --------------------------------------------------------------------------------------
@@ -134,7 +150,12 @@ def edit_program(program_id: int):
 @bp.get("/manage/slots")
 @login_required
 def slots():
-    venue = _managed_venue()
+    return _slots_page(_managed_venue())
+
+
+def _slots_page(venue: Venue, batch_form: CapacityBetweenForm | None = None, status: int | None = None):
+    """The slot list for the filters of the query string, with the form changing the capacity of
+    several slots at once (filled in with the days and audience listed, unless it was sent)."""
     filters = SlotFilterForm(request.args)
     filters.validate()
     first = filters.start.data or local_today()
@@ -148,9 +169,43 @@ def slots():
         filters.end.errors = [*filters.end.errors, _("Show at most %(days)d days at once.", days=MAX_LIST_DAYS)]
     days = [] if filters.errors else availability.slots_by_day(
         venue, first, last, audience=filters.audience.data, status=filters.status.data)
-    status = 400 if filters.errors else 200
+    if batch_form is None:
+        batch_form = CapacityBetweenForm(formdata=None, prefix=BATCH, starts_on=max(first, local_today()),
+                                         ends_on=last, audience=filters.audience.data or "")
+    if status is None:
+        status = 400 if filters.errors else 200
     return render_template("scheduling/slots.html", venue=venue, filters=filters, days=days, first=first,
-                           last=last, total=sum(len(day_slots) for _day, day_slots in days)), status
+                           last=last, total=sum(len(day_slots) for _day, day_slots in days),
+                           batch_form=batch_form), status
+
+
+@bp.post("/manage/slots/capacity")
+@login_required
+def slots_capacity():
+    venue = _managed_venue()
+    form = CapacityBetweenForm(prefix=BATCH)
+    if form.validate_on_submit():
+        try:
+            result = services.change_capacity_between(current_user, venue, form.starts_on.data, form.ends_on.data,
+                                                      form.capacity.data, audience=form.audience.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            after_commit_delivery()  # larger slots may have promoted people from their waiting lists
+            days = local_date_range(form.starts_on.data, form.ends_on.data)
+            flash(ngettext("%(days)s: %(num)d slot now takes %(capacity)d people.",
+                           "%(days)s: %(num)d slots now take %(capacity)d people each.", result.changed,
+                           days=days, capacity=form.capacity.data)
+                  if result.changed else _("%(days)s: no slot changed.", days=days), "success")
+            if result.kept:
+                flash(ngettext("%(num)d slot kept its capacity: more places are already booked on it.",
+                               "%(num)d slots kept their capacity: more places are already booked on them.",
+                               result.kept), "warning")
+            return redirect(url_for("scheduling.slots", start=form.starts_on.data.isoformat(),
+                                    end=form.ends_on.data.isoformat(), audience=form.audience.data or None))
+    return _slots_page(venue, batch_form=form, status=form_status(form))
 
 
 @bp.route("/manage/slots/new", methods=["GET", "POST"])
@@ -161,7 +216,7 @@ def new_slot():
     form.program_id.choices = program_choices(program_service.venue_programs(venue, active_only=True))
     if request.method == "GET":
         form.admission.data = venue.admission.value
-    closed_day = None
+    closed_day = themed_dates = overlap = None
     if form.validate_on_submit():
         try:
             start, end = services.slot_times(form.day.data, form.start.data, form.end.data,
@@ -169,7 +224,15 @@ def new_slot():
             slot = services.create_slot(
                 current_user, venue, start=start, end=end, capacity=form.capacity.data,
                 audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data,
-                special_opening=form.special_opening.data == "yes")
+                special_opening=form.special_opening.data == "yes",
+                themed_dates_confirmed=themed_dates_confirmed(form), overlap_confirmed=overlap_confirmed(form))
+        except OutsideThemedDates as exc:
+            themed_dates = _themed_dates_warning(form, exc)
+        except services.OverlappingSlots as exc:
+            # As for a themed event's dates: said next to the times, confirmed for these very slots.
+            db.session.rollback()
+            form.overlap_ok.data, form.overlap_seen.data = False, exc.token
+            overlap = exc
         except services.ClosedDay as exc:
             # Visitors would read the day as closed: the manager sees the closure and confirms a
             # special opening before anything is published.
@@ -182,7 +245,8 @@ def new_slot():
             db.session.commit()
             flash(_("The slot is published."), "success")
             return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
-    return _render("scheduling/slot_form.html", form, venue=venue, closed_day=closed_day)
+    return _render("scheduling/slot_form.html", form, venue=venue, closed_day=closed_day, themed_dates=themed_dates,
+                   overlap=overlap)
 
 
 def _load_slot(slot_id: int) -> Slot:
@@ -253,7 +317,10 @@ def correct_slot(slot_id: int):
                                              ends_next_day=form.ends_next_day.data)
             services.correct_slot(current_user, slot, start=start, end=end, audience=form.audience.data,
                                   admission=form.admission.data, program_id=form.program_id.data,
-                                  special_opening=form.special_opening.data == "yes")
+                                  special_opening=form.special_opening.data == "yes",
+                                  themed_dates_confirmed=themed_dates_confirmed(form))
+        except OutsideThemedDates as exc:
+            return _render_slot(slot, edit_form=form, themed_dates=_themed_dates_warning(form, exc), status=200)
         except services.ClosedDay as exc:
             # As for a new slot: the manager confirms a special opening before the slot moves.
             db.session.rollback()
@@ -300,6 +367,7 @@ def new_schedule():
     venue = _managed_venue()
     form = ScheduleForm()
     form.program_id.choices = program_choices(program_service.venue_programs(venue, active_only=True))
+    themed_dates = None
     if request.method == "GET":
         form.weekdays.data = services.default_weekdays(venue)
         form.admission.data = venue.admission.value
@@ -310,7 +378,10 @@ def new_schedule():
             result = services.publish_schedule(
                 current_user, venue, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 weekdays=form.weekdays.data, sessions=form.sessions.data, capacity=form.capacity.data,
-                audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data)
+                audience=form.audience.data, admission=form.admission.data, program_id=form.program_id.data,
+                themed_dates_confirmed=themed_dates_confirmed(form))
+        except OutsideThemedDates as exc:
+            themed_dates = _themed_dates_warning(form, exc)
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
@@ -324,7 +395,7 @@ def new_schedule():
                                           result.skipped_existing)), "info")
             return redirect(url_for("scheduling.slots", start=form.starts_on.data.isoformat()))
     schedules = services.venue_schedules(venue)
-    return _render("scheduling/schedule_form.html", form, venue=venue, schedules=schedules,
+    return _render("scheduling/schedule_form.html", form, venue=venue, schedules=schedules, themed_dates=themed_dates,
                    withdrawable={s.id for s in schedules if services.can_withdraw(s, local_today())})
 
 
@@ -391,10 +462,15 @@ def closures():
         else:
             db.session.commit()
             after_commit_delivery()
-            flash(_("Closure saved: %(slots)s and %(bookings)s cancelled; the bookers are told.",
-                    slots=ngettext("%(num)d slot", "%(num)d slots", result.slots_cancelled),
-                    bookings=ngettext("%(num)d booking", "%(num)d bookings", result.bookings_cancelled)),
-                  "success")
+            slots = ngettext("%(num)d slot", "%(num)d slots", result.slots_cancelled)
+            if result.bookings_cancelled:  # only then was anyone told
+                saved = _("Closure saved: %(slots)s and %(bookings)s cancelled; the bookers are told.", slots=slots,
+                          bookings=ngettext("%(num)d booking", "%(num)d bookings", result.bookings_cancelled))
+            elif result.slots_cancelled:
+                saved = _("Closure saved: %(slots)s cancelled. No one had booked them.", slots=slots)
+            else:
+                saved = _("Closure saved. No slot was published on those days.")
+            flash(saved, "success")
             return redirect(url_for("scheduling.closures"))
     return _closures_page(venue, form)
 
