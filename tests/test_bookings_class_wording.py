@@ -259,3 +259,17 @@ def test_the_form_the_page_and_the_slip_call_the_adults_the_same(client, auth):
              _html(client.get(f"/bookings/{booking.id}?lang=zh")),
              _html(client.get(f"/bookings/{booking.id}/slip?lang=zh"))]
     assert all("随行成人" in page and "带队成人" not in page for page in pages)
+
+
+def test_the_booking_page_names_the_grade_as_the_slip_does(client, auth):
+    teacher = _teacher()
+    booking = _class_of_21(teacher)
+    kindergarten = factories.booked_visit(factories.slot(audience="school", days_ahead=11, capacity=100), teacher,
+                                          students=20, adults=2, grade=0, class_name="小一班")
+    auth.login(teacher.email)
+
+    page = _only_text(_html(client.get(f"/bookings/{booking.id}?lang=zh")))
+    slip = _only_text(_html(client.get(f"/bookings/{booking.id}/slip?lang=zh")))
+    assert " 年级 5年级 " in page and " 年级 5年级 " in slip
+    assert " Grade Grade 5 " in _only_text(_html(client.get(f"/bookings/{booking.id}?lang=en")))
+    assert " 年级 幼儿园 " in _only_text(_html(client.get(f"/bookings/{kindergarten.id}?lang=zh")))

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from app.bookings.models import Partnership
@@ -107,7 +108,9 @@ def test_ending_a_running_agreement_ends_it_yesterday_and_removes_the_button(cli
 
     assert "The agreement has ended." in page
     row = agreement_row(page)
-    assert f"<time>{today - timedelta(days=60)}</time> – <time>{today - timedelta(days=1)}</time>" in row
+    began, ended = today - timedelta(days=60), today - timedelta(days=1)
+    assert (f'<time datetime="{began}">{format_date(began, "medium", locale="en")}</time> – '
+            f'<time datetime="{ended}">{format_date(ended, "medium", locale="en")}</time>') in row
     assert "ended" in row and "End agreement" not in row
     assert not is_partner(manager.venue_id, school.id, today)
     again = client.post(f"/manage/partners/{partnership.id}/end?lang=en", follow_redirects=True)

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from babel.dates import format_date
 
 from app.bookings.models import Partnership
 from app.bookings.partnerships import school_year_of
@@ -66,7 +67,10 @@ def test_a_district_admin_sees_the_agreements_of_their_schools_and_venues(client
     found = rows(response.get_data(as_text=True))
     assert set(found) == {"玄武小学", "鼓楼小学"}  # neither Jianye's nor an agreement of a past school year
     first, last = agreements["xuanwu_school"].valid_from, agreements["xuanwu_school"].valid_to
-    assert f"{first.isoformat()} – {last.isoformat()}" in found["玄武小学"]
+    assert f"{format_date(first, 'medium', locale='en')} – {format_date(last, 'medium', locale='en')}" in found["玄武小学"]
+    assert f'datetime="{first.isoformat()}"' in response.get_data(as_text=True)
+    chinese = rows(client.get("/admin/partnerships?lang=zh").get_data(as_text=True))
+    assert f"{first.year}年{first.month}月{first.day}日 – {last.year}年{last.month}月{last.day}日" in chinese["玄武小学"]
     assert "320106馆" in found["玄武小学"] and "320102馆" in found["鼓楼小学"]
     assert "Not started" in found["鼓楼小学"]
 

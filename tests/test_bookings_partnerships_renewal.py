@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from app.bookings.models import Partnership
@@ -114,7 +115,9 @@ def test_a_renewed_agreement_shows_until_when_instead_of_offering_renewal(client
     page = client.get("/manage/partners?lang=en").get_data(as_text=True)
 
     assert f'action="/manage/partners/{renewed.id}/renew"' not in page
-    assert f"Renewed until {coming.valid_to.isoformat()}" in page
+    assert f"Renewed until {format_date(coming.valid_to, 'medium', locale='en')}" in page
+    ends = coming.valid_to
+    assert f"{ends.year}年{ends.month}月{ends.day}日" in client.get("/manage/partners?lang=zh").get_data(as_text=True)
     assert f'action="/manage/partners/{coming.id}/renew"' in page
     assert page.count("Renew for next school year") == 1
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from babel.dates import format_date
+
 from app.bookings.models import BookingRules, Partnership
 from app.core.time import local_today
 from app.extensions import db
@@ -37,8 +39,8 @@ def test_a_teacher_sees_the_agreements_of_their_school_in_force_and_to_come(clie
 
     assert "Running Hall" in section and "Coming Hall" in section
     assert "Ended Hall" not in section and "Other School" not in section
-    assert f"until {today + timedelta(days=20)}" in section
-    assert f"from {today + timedelta(days=30)}" in section
+    assert f"until {format_date(today + timedelta(days=20), 'medium', locale='en')}" in section
+    assert f"from {format_date(today + timedelta(days=30), 'medium', locale='en')}" in section
     assert "book 14 days earlier than other schools" in section and "25%" in section
     assert f'href="/venues/{running.id}"' in section
 
@@ -56,3 +58,16 @@ def test_a_teacher_whose_school_has_no_agreement_is_told_what_one_would_give(cli
 def test_other_roles_see_no_partner_venues(client, auth):
     auth.login(factories.user("citizen").email)
     assert _section(client.get("/me?lang=en").get_data(as_text=True)) == ""
+
+
+def test_a_teacher_reads_the_agreement_dates_as_their_language_writes_them(client, auth):
+    today = local_today()
+    teacher = factories.user("teacher")
+    ends = today + timedelta(days=20)
+    _agree(factories.venue(name_zh="合作馆"), teacher.school, today - timedelta(days=60), ends)
+    auth.login(teacher.email)
+
+    section = _section(client.get("/me?lang=zh").get_data(as_text=True))
+
+    assert f"{ends.year}年{ends.month}月{ends.day}日" in section
+    assert ends.isoformat() not in section

@@ -29,7 +29,8 @@ def test_a_confirmed_visit_to_come_has_a_show_ticket_button_that_opens_its_ticke
     html = client.get("/me/bookings?lang=en").get_data(as_text=True)
 
     assert _ticket_links(html) == [f"/bookings/{coming.id}#ticket"]
-    assert re.search(r'class="button ticket-link"[^>]*>Show ticket<span class="visually-hidden">', html)
+    assert re.search(r'class="button ticket-link"[^>]*><span aria-hidden="true">Show ticket</span>'
+                     r'<span class="visually-hidden">Show ticket: ', html)
     ticket = client.get(f"/bookings/{coming.id}?lang=en").get_data(as_text=True)
     assert 'id="ticket"' in ticket and "ticket-qr" in ticket
 
@@ -44,3 +45,15 @@ def test_a_request_not_yet_confirmed_has_no_ticket_button(client, auth):
     html = client.get("/me/bookings?lang=en").get_data(as_text=True)
 
     assert f"/bookings/{booking.id}" in html and _ticket_links(html) == []
+
+
+def test_the_show_ticket_buttons_full_name_is_written_with_a_chinese_colon(client, auth):
+    citizen = factories.user("citizen")
+    factories.booked_visit(factories.slot(days_ahead=3), citizen)
+    auth.login(citizen.email)
+
+    html = client.get("/me/bookings?lang=zh").get_data(as_text=True)
+
+    hidden = re.search(r'class="button ticket-link"[^>]*>.*?<span class="visually-hidden">(.*?)</span></a>', html, re.S)
+    assert hidden and hidden.group(1).startswith("出示电子票：")
+    assert ": " not in re.sub(r"<[^>]+>", "", hidden.group(1))

@@ -211,3 +211,24 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_log_in(client):
     response = client.get(f"/bookings/{booking.id}/calendar.ics")
 
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_class_visits_entry_is_titled_with_the_venue_and_the_class(client, auth):
+    teacher = factories.user("teacher")
+    venue = factories.venue(name_zh="南京科技馆")
+    morning = factories.slot(venue, audience="school", days_ahead=5, capacity=100)
+    afternoon = factories.slot(venue, audience="school", days_ahead=5, start=time(14, 0), end=time(16, 0),
+                               capacity=100)
+    fourth = factories.booked_visit(morning, teacher, class_name="四年级2班")
+    fifth = factories.booked_visit(afternoon, teacher, class_name="五年级1班")
+    auth.login(teacher.email)
+
+    assert str(_event(_ics(client, fourth.id))["summary"]) == "南京科技馆 · 四年级2班"
+    assert str(_event(_ics(client, fifth.id))["summary"]) == "南京科技馆 · 五年级1班"
+
+
+def test_a_partys_entry_is_titled_with_the_venue_alone(client, auth):
+    booking, citizen = _citizen_booking(venue=factories.venue(name_zh="南京科技馆"))
+    auth.login(citizen.email)
+
+    assert str(_event(_ics(client, booking.id))["summary"]) == "南京科技馆"

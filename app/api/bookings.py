@@ -225,6 +225,8 @@ OPENAPI = {
                     "until their release; `message` says how many and until when), `duplicate_booking` (the "
                     "caller, or for a class the same class of the school, already holds a booking of the "
                     "slot; class names are compared with full-width characters and spaces folded), "
+                    "`class_time_clash` (409: the same class of the school holds a booking of another slot, at "
+                    "this venue or another, whose time overlaps this one), "
                     "`invalid_children`, `guardian_not_counted` and `guardian_required` (a citizen's "
                     "children under 14, the same rule as the booking pages: `field` names `children` or "
                     "`guardian_confirmed`), "

@@ -219,6 +219,13 @@ class Viewer:
             windows.append(self.schools_window(slot, venue))
         return any(window is not None and window_state(window, now) != "closed" for window in windows)
 
+    def all_closed(self, slots, now: datetime, venue: Venue | None = None) -> bool:
+        """Whether ``slots`` (a calendar's day) hold times this viewer may book (``books``) and booking
+        has closed for them on every one (``counts`` none): the day is then said to be closed for
+        booking, not fully booked, whatever places are left."""
+        theirs = [slot for slot in slots if self.books(slot)]
+        return bool(theirs) and not any(self.counts(slot, now, venue) for slot in theirs)
+
     def audiences(self) -> tuple[Audience, ...]:
         """The audiences of the times this viewer may book (``books``)."""
         if not self.signed_in:

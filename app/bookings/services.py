@@ -26,10 +26,10 @@ from app.bookings.rules import (PUBLIC_AUDIENCES, SCHOOL_AUDIENCES, adults_neede
                                 is_partner, normal_class_name, places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import localized
-from app.core.templating import local_date
+from app.core.templating import local_date, slot_hours
 from app.core.time import to_local, utcnow
 from app.extensions import db
-from app.scheduling.models import Audience, Slot, SlotStatus
+from app.scheduling.models import Audience, Program, Slot, SlotStatus
 from app.scheduling.queries import active_program
 from app.venues.forms import GRADES
 from app.venues.models import VenueStatus
@@ -311,12 +311,43 @@ def _class_program(slot: Slot, program_id, grade: int):
     if program is None:
         raise DomainError("invalid_program", _l("Choose one of this venue's programs, or a general visit."),
                           field="program_id")
+    themed_day = _themed_day_elsewhere(program, slot.local_date)
+    if themed_day is not None:
+        raise DomainError("invalid_program", _l("%(program)s is held for %(themed_day)s, on its dates only. Choose a "
+                                                "general visit or another program, or a time on those dates.",
+                                                program=localized(program, "title"),
+                                                themed_day=localized(themed_day, "name")), field="program_id")
     if not program.grade_min <= grade <= program.grade_max:
         raise DomainError("program_grade", _l("This program is for %(low)s to %(high)s. Choose one for your "
                                               "class's grade, or a general visit.",
                                               low=_grade_text(program.grade_min), high=_grade_text(program.grade_max)),
                           field="program_id")
     return program
+
+
+def _themed_day_elsewhere(program, day):
+    """The themed day ``program`` is held for when ``day`` is not one of its dates (nor are that year's
+    announced), else None: a themed day's activity runs then, so a class may choose it, on a time that
+    runs no program of its own, only on those dates. A time the venue published for the program itself
+    (``Slot.program``) is the venue's own decision and offers it whatever the day."""
+    if not program.themed_day_key:
+        return None
+    from app.events.services import within_themed_dates  # the events' rules read the bookings' models
+    from app.events.themed_days import themed_day_by_key
+
+    themed_day = themed_day_by_key(program.themed_day_key)
+    return None if themed_day is None or within_themed_dates(themed_day, day) else themed_day
+
+
+def class_programs(slot: Slot) -> list:
+    """What a class may choose on ``slot`` besides a general visit (``_class_program`` checks it): the
+    slot's own program when it runs one, else the venue's active programs, those held for a themed day
+    only on its dates."""
+    if slot.program is not None:
+        return [slot.program]
+    programs = db.session.scalars(select(Program).where(Program.venue_id == slot.venue_id,
+                                                        Program.is_active.is_(True)).order_by(Program.id))
+    return [p for p in programs if _themed_day_elsewhere(p, slot.local_date) is None]
 
 
 def _grade_text(grade: int):
@@ -334,6 +365,31 @@ def _class_clash(slot: Slot, school_id: int, class_name: str) -> bool:
 
 def _class_already_booked(class_name: str):
     return _l("%(class_name)s of your school already has a booking for this time.", class_name=class_name)
+
+
+def class_elsewhere(slot: Slot, school_id: int, class_name: str, now: datetime) -> Booking | None:
+    """The school's booking of the same class (``normal_class_name``) for another visit whose time
+    overlaps ``slot``'s (at this venue or another) and that still stands: a class is at one visit at
+    a time, so it cannot hold places at two (a colleague's booking counts too). A request left
+    undecided when its visit started (lapsed) holds nothing."""
+    return db.session.scalar(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.kind == BookingKind.GROUP, Booking.school_id == school_id,
+               Booking.class_name == class_name, Booking.slot_id != slot.id,
+               Booking.status.in_([BookingStatus(s) for s in SEAT_HOLDING_STATUSES]),
+               Slot.starts_at < slot.ends_at, Slot.ends_at > slot.starts_at,
+               sa.not_(queries.undecided_at_start(now)))
+        .order_by(Slot.starts_at, Booking.id).limit(1))
+
+
+def _class_busy(class_name: str, other: Booking) -> DomainError:
+    return DomainError("class_time_clash", _l(
+        "%(class_name)s of your school is already booked for a visit to %(venue)s on %(day)s, %(hours)s, which "
+        "overlaps this time. A class can go on one visit at a time: cancel that booking first, or choose another "
+        "time.", class_name=class_name, venue=localized(other.venue, "name"),
+        day=LazyString(local_date, other.slot.starts_at, "full"),
+        hours=slot_hours(other.slot)),
+        field="class_name", status=409)
 
 
 def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, grade: int, class_name: str,
@@ -369,6 +425,9 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
         raise DomainError("duplicate_booking", _already_booked(), status=409)
     if _class_clash(slot, teacher.school_id, class_name):
         raise DomainError("duplicate_booking", _class_already_booked(class_name), field="class_name", status=409)
+    other = class_elsewhere(slot, teacher.school_id, class_name, now)
+    if other is not None:
+        raise _class_busy(class_name, other)
 
     seats = students + adults
     if not capacity.has_room(slot, seats, partner=partner, now=now):

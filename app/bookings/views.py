@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
@@ -26,7 +25,7 @@ from app.core.time import utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import record_access
-from app.scheduling.models import Program, Slot
+from app.scheduling.models import Slot
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("bookings", __name__)
@@ -107,6 +106,13 @@ def places_left_now(slots, venue=None) -> int:
     return sum(places_now(slot, venue).left for slot in slots if viewer.counts(slot, now, venue))
 
 
+@bp.app_template_global()
+def booking_closed_now(slots, venue=None) -> bool:
+    """For calendars: whether booking has closed for the viewer on every one of a day's times they
+    could book (``Viewer.all_closed``), so that its total of nothing says so rather than "fully booked"."""
+    return current_viewer().all_closed(slots, utcnow(), venue)
+
+
 def _bookable_slot_or_404(slot_id: int) -> Slot:
     slot = db.session.get(Slot, slot_id)
     if slot is None or slot.venue.status != VenueStatus.APPROVED:
@@ -128,11 +134,8 @@ def _booking_or_404(booking_id: int) -> Booking:
 def _program_choices(slot: Slot) -> list[SelectChoice]:
     """What a class may book on ``slot`` (``services.book_class_visit`` checks it): the slot's own
     program when it runs one, else a general visit or one of the venue's active programs."""
-    if slot.program is not None:
-        return [SelectChoice(slot.program.id, localized(slot.program, "title"))]
-    programs = db.session.scalars(
-        select(Program).where(Program.venue_id == slot.venue_id, Program.is_active.is_(True)).order_by(Program.id))
-    return [SelectChoice(0, _("General visit"))] + [SelectChoice(p.id, localized(p, "title")) for p in programs]
+    programs = [SelectChoice(p.id, localized(p, "title")) for p in services.class_programs(slot)]
+    return programs if slot.program is not None else [SelectChoice(0, _("General visit"))] + programs
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
