@@ -178,3 +178,16 @@ def test_a_filed_report_names_its_themed_events_in_either_language(client, auth,
     assert "档案展" in chinese and "档案周" in chinese
     stored = db.session.scalar(select(ReportSubmission.filed_figures))
     assert stored["events"][0]["places"] == 30 and stored["totals"]["visits"] == 3
+
+
+def test_the_xlsx_summary_gives_the_themed_events_places_as_the_page_does(client, auth, venue, manager):
+    db.session.add(ThemedDay(key="filed_week", name_zh="档案周", name_en="Archive week", rule_kind="fixed",
+                             rule="09-20..09-26"))
+    db.session.commit()
+    event = factories.program(venue, themed_day_key="filed_week", title_zh="档案展")
+    for day in (20, 21):
+        factories.slot(venue, day=date(LAST_YEAR, 9, day), capacity=30, program_id=event.id)
+    file_report(client, auth, manager)
+    auth.login(manager.email)
+    summary = xlsx_summary(client.get(f"/manage/reports/{LAST_YEAR}.xlsx?lang=en"))
+    assert (summary["Themed event sessions"], summary["Themed event places offered"]) == (2, 60)

@@ -66,6 +66,19 @@ def test_the_home_page_says_nothing_of_a_report_filed_or_not_owed(client, auth):
         assert "Overdue" not in page and "Due by" not in page
 
 
+def test_an_earlier_year_left_unfiled_stays_on_the_home_page_after_the_next_is_due(client, auth):
+    with at(date(THIS_YEAR, 2, 15)):
+        venue = registered_in(THIS_YEAR - 3)
+        auth.login(manager_of(venue).email)
+        assert client.post(f"/manage/reports/{THIS_YEAR - 3}/submit", data={}).status_code == 302
+        page = client.get("/me?lang=en").get_data(as_text=True)
+        # Last year's is due; the one before is overdue; the one filed is not mentioned.
+        assert page.index(f"Your {LAST_YEAR} annual report is due by Mar 31, {THIS_YEAR}.") < page.index(
+            f"Your {THIS_YEAR - 2} annual report is overdue: it was due by Mar 31, {THIS_YEAR - 1}.")
+        assert f"Your {THIS_YEAR - 3} annual report" not in page
+        assert f'href="/manage/reports/{THIS_YEAR - 2}"' in page
+
+
 def test_remarks_too_long_are_refused_next_to_the_field_saying_the_limit(client, auth):
     venue = registered_in(LAST_YEAR)
     auth.login(manager_of(venue).email)

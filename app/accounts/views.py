@@ -159,12 +159,12 @@ def dashboard():
     # The city admin runs the site: e-mail that is not going out must reach someone who reads a page.
     overdue_mail = count_overdue() if current_user.role == Role.CITY_ADMIN else None
     # A class request undecided when its visit starts lapses: the manager sees how many wait.
-    pending_requests = report_to_file = None
+    pending_requests = reports_to_file = None
     if current_user.role == Role.VENUE_MANAGER and current_user.venue_id is not None:
-        from app.stats.reports import report_to_file as unfiled_report
+        from app.stats.reports import reports_to_file as unfiled_reports
 
         pending_requests = count_venue_requests(current_user.venue_id, utcnow())
-        report_to_file = unfiled_report(current_user.venue)  # last year's, while due or overdue
+        reports_to_file = unfiled_reports(current_user.venue)  # every finished year owed and not filed
     move_refused = partner_venues = None
     if current_user.role == Role.TEACHER:
         move_refused = school_moves.move_refused(current_user)
@@ -173,7 +173,7 @@ def dashboard():
     return render_template("accounts/dashboard.html", user=current_user, Role=Role, move_refused=move_refused,
                            partner_venues=partner_venues, today=local_today(),
                            pending_teachers=pending_teachers, pending_venues=pending_venues,
-                           overdue_mail=overdue_mail, report_to_file=report_to_file,
+                           overdue_mail=overdue_mail, reports_to_file=reports_to_file,
                            pending_requests=pending_requests)
 
 

@@ -33,6 +33,8 @@ from app.stats.supply import latest_refresh, settled_through
 from app.venues.models import Venue, VenueTheme, district_on, ever_in_district
 
 ALL = ("total", "month", "district", "type", "operator", "venue")
+# The public dashboard's: every dimension, and its themed-day section (``themed``, from ``app.stats.events``).
+DASHBOARD = ALL + ("themed",)
 COLUMNS = ATTENDANCE + SUPPLY_COLUMNS  # every figure, in the statement's order
 # What each dimension is drawn with: only these are summed there (the rest of its row is 0).
 MONTH_PEOPLE = ("visits", "individual_visits", "school_groups", "school_students", "school_adults", "walk_ins")
@@ -71,6 +73,7 @@ class Figures:
     type: dict = field(default_factory=dict)  # venue type value
     operator: dict = field(default_factory=dict)  # operator kind value
     venue: dict = field(default_factory=dict)  # venue id
+    themed: dict = field(default_factory=dict)  # themed day key: its events' sums (``events.themed_days``)
 
 
 def _row_conditions(source, filter_names: tuple[str, ...], bind) -> list:
@@ -236,11 +239,31 @@ def figures(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
     return found
 
 
+def themed_conditions(filters: StatsFilters) -> list:
+    """The filters as conditions on a themed event's sessions (``Slot`` with its ``Venue``): as on the
+    cubes' rows, a session counts for the district of its venue on its day; venues that were ever on
+    the register, as the published events (``opendata``)."""
+    from app.scheduling.models import Slot
+    from app.venues.services import ever_registered
+
+    conditions = [ever_registered()]
+    for name, value in _filter_values(filters).items():
+        if name == "district":
+            conditions += [ever_in_district(value), district_on(Slot.venue_id, Slot.local_date) == value]
+        else:
+            conditions.append(FILTERS[name][0](sa.bindparam(f"themed_{name}", value)))
+    return conditions
+
+
 def compute(filters: StatsFilters, dims: tuple[str, ...] = ALL) -> Figures:
-    """The period's sums along ``dims``, from the database."""
+    """The period's sums along ``dims``, from the database; ``themed`` in a second statement."""
     result = Figures(total=dict.fromkeys(COLUMNS, 0))
     if filters.through < filters.first:
         return result
+    if "themed" in dims:
+        from app.stats import events
+
+        result.themed = events.themed_days(filters.first, filters.through, *themed_conditions(filters))
     settled = settled_through()
     people = attendance_parts(filters.first, filters.through, settled)
     places = supply_parts(filters.first, filters.through, settled)

@@ -19,13 +19,11 @@ from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role
 from app.bookings.models import Booking, Partnership
-from app.checkin.models import CheckIn, CheckInResult
 from app.core.errors import DomainError, Forbidden
-from app.core.time import from_local, local_today, utcnow
-from app.events.models import ThemedDay
+from app.core.time import from_local, local_today, to_local, utcnow
 from app.extensions import db
-from app.scheduling.models import Program, Slot, SlotStatus
-from app.stats import services
+from app.scheduling.models import Slot
+from app.stats import events, services
 from app.stats.filters import year_filters
 from app.stats.forms import REPORT_TEXT_MAX
 from app.stats.models import ReportReturn, ReportSubmission, SchoolDailyVisits
@@ -163,22 +161,7 @@ def themed_events(venue_id: int, year: int) -> list[dict]:
     """The venue's themed-day events in ``year``: sessions, places and persons admitted."""
     from app.core.i18n import localized
 
-    first, last = date(year, 1, 1), min(date(year, 12, 31), local_today())
-    in_year = sa.and_(Slot.venue_id == venue_id, Slot.local_date.between(first, last), Slot.status == SlotStatus.OPEN)
-    sessions = (select(Slot.program_id, func.count(Slot.id).label("sessions"), func.sum(Slot.capacity).label("places"),
-                       func.min(Slot.local_date).label("first_day"), func.max(Slot.local_date).label("last_day"))
-                .where(in_year).group_by(Slot.program_id).subquery("sessions"))
-    admitted = (select(Slot.program_id, func.sum(CheckIn.persons).label("persons"))
-                .select_from(Slot).join(Booking, Booking.slot_id == Slot.id)
-                .join(CheckIn, sa.and_(CheckIn.booking_id == Booking.id, CheckIn.result == CheckInResult.OK))
-                .where(in_year).group_by(Slot.program_id).subquery("admitted"))
-    rows = db.session.execute(
-        select(Program, ThemedDay, sessions.c.sessions, sessions.c.places, sessions.c.first_day, sessions.c.last_day,
-               func.coalesce(admitted.c.persons, 0).label("persons"))
-        .join(sessions, sessions.c.program_id == Program.id)
-        .outerjoin(admitted, admitted.c.program_id == Program.id)
-        .outerjoin(ThemedDay, ThemedDay.key == Program.themed_day_key)
-        .where(Program.themed_day_key.isnot(None)).order_by(sessions.c.first_day, Program.id)).all()
+    rows = events.event_rows(date(year, 1, 1), min(date(year, 12, 31), local_today()), Slot.venue_id == venue_id)
     # Both names of the event and of its day, so that a report as filed reads in either language.
     return [{"title_zh": r.Program.title_zh, "title_en": r.Program.title_en,
              "themed_day_zh": r.ThemedDay.name_zh if r.ThemedDay else r.Program.themed_day_key,
@@ -308,17 +291,37 @@ def annual_report(venue: Venue, year: int, *, compare: bool = False) -> dict:
 
 # --- the manager's remarks and the submission -------------------------------------------------------
 
-def report_to_file(venue: Venue, today: date | None = None) -> dict | None:
-    """The report the venue's manager should file now, for the manager's home page: last year's, once
-    that year is over, while the venue owes it and has not filed it (never, or not again since it was
-    returned). ``year``, ``due``, ``overdue`` and ``returned`` (the city handed it back); else None."""
+def reports_to_file(venue: Venue, today: date | None = None) -> list[dict]:
+    """The reports the venue's manager should file now, for the manager's home page, latest first:
+    every finished year the venue owes and has not filed (never, or not again since it was returned),
+    so that a year left unfiled is not forgotten once the next one is due. Each: ``year``, ``due``,
+    ``overdue`` and ``returned`` (the city handed it back)."""
     today = today or local_today()
-    year = today.year - 1
-    submission = submission_for(venue.id, year)
-    if (submission is not None and submission.submitted_at is not None) or not was_registered(venue, year):
-        return None
-    return {"year": year, "due": report_due(year), "overdue": is_overdue(year, today),
-            "returned": pending_return(submission) is not None}
+    years = range(_first_owed_year(venue, today.year - 1), today.year)
+    if not years:
+        return []
+    owed = db.session.execute(select(*(exists().where(Venue.id == venue.id, registered_in(year)).label(f"y{year}")
+                                       for year in years))).one()
+    submissions = {s.year: s for s in db.session.scalars(
+        select(ReportSubmission).where(ReportSubmission.venue_id == venue.id, ReportSubmission.year.in_(years)))}
+    unfiled = [year for year, is_owed in zip(years, owed) if is_owed
+               and (year not in submissions or submissions[year].submitted_at is None)]
+    return [{"year": year, "due": report_due(year), "overdue": is_overdue(year, today),
+             "returned": pending_return(submissions.get(year)) is not None} for year in reversed(unfiled)]
+
+
+def _first_owed_year(venue: Venue, last_year: int) -> int:
+    """The first year the venue can owe a report for: that of its creation, its first approval or its
+    first slot (``registered_by``), whichever is earliest; never after ``last_year`` + 1."""
+    first_approval = (select(func.min(VenueStatusChange.created_at))
+                      .where(VenueStatusChange.venue_id == venue.id,
+                             VenueStatusChange.to_status == VenueStatus.APPROVED).scalar_subquery())
+    first_slot = select(func.min(Slot.local_date)).where(Slot.venue_id == venue.id).scalar_subquery()
+    approved, slot = db.session.execute(select(first_approval, first_slot)).one()
+    # Local years: a venue created at 00:30 Nanjing time on 1 January is of that year.
+    known = [to_local(venue.created_at).year] + ([to_local(approved).year] if approved else []) + (
+        [slot.year] if slot else [])
+    return min(min(known), last_year + 1)
 
 
 def submission_for(venue_id: int, year: int) -> ReportSubmission | None:

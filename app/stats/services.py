@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from app.core.i18n import localized
 from app.districts.models import District
 from app.extensions import db
-from app.stats.figures import ATTENDANCE, Figures, figures, venue_conditions
+from app.stats.figures import ATTENDANCE, DASHBOARD, Figures, figures, venue_conditions
 from app.stats.filters import StatsFilters, year_filters
 from app.stats.models import GRADE_BANDS, SUPPLY_COLUMNS
 from app.venues.models import OperatorKind, Venue, VenueStatus, VenueType, district_on
@@ -272,10 +273,19 @@ BREAKDOWNS = {
 }
 
 
+def themed_days(filters: StatsFilters, found: Figures | None = None) -> list[dict]:
+    """The period's themed-day events, per themed day (``app.stats.events``, as the annual reports count
+    them): its name in the interface language, events held, sessions, places offered and persons
+    admitted, in the order of their first sessions."""
+    found = found if found is not None else figures(filters, dims=("total", "themed"))
+    return [{"key": key, "name": localized(SimpleNamespace(name_zh=day["name_zh"], name_en=day["name_en"]), "name"),
+             **{k: day[k] for k in ("events", "sessions", "places", "visits")}} for key, day in found.themed.items()]
+
+
 def dashboard(filters: StatsFilters) -> dict:
-    found = figures(filters)
+    found = figures(filters, dims=DASHBOARD)
     return {
-        "totals": totals(filters, found),
+        "totals": totals(filters, found), "themed_days": themed_days(filters, found),
         "charts": [by_month(filters, found), by_district(filters, found), by_venue_type(filters, found),
                    by_operator(filters, found), by_grade_band(filters, found), open_days_by_venue(filters, found=found),
                    utilisation_by_month(filters, found), top_venues(filters, found=found)],
