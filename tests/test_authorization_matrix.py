@@ -185,6 +185,7 @@ ROUTES = [
     ("GET", "/manage/slots", MANAGERS),
     ("GET", "/manage/slots/new", MANAGERS),
     ("POST", "/manage/slots/new", MANAGERS),
+    ("POST", "/manage/slots/capacity", MANAGERS),
     ("GET", "/manage/slots/{public_slot}", ("manager_x",)),
     ("POST", "/manage/slots/{public_slot}/capacity", ("manager_x",)),
     ("POST", "/manage/slots/{public_slot}/cancel", ("manager_x",)),

@@ -238,6 +238,7 @@ SCREENS = [
     Screen("partners-closed-school", build=_partners_with_a_closed_school),
     Screen("admin-partnerships", build=_district_agreements, role="district_admin"),
     Screen("venues-unreadable-search", "/venues?district=zzz&q=" + "x" * 101, status=400),
+    Screen("venues-unknown-education-base", "/venues?accreditation=spaceport&free=1", status=400),
 ]
 
 
@@ -888,4 +889,166 @@ def _directory_open_on() -> str:
 SCREENS += [
     Screen("venues-open-on", build=_directory_open_on),
     Screen("venues-open-on-bad-date", "/venues?open_on=2000-01-01", status=400),
+]
+
+
+def _venue_with_coming_closures() -> str:
+    """A venue page listing its coming closures, one of them with a special opening."""
+    from datetime import time, timedelta
+
+    from app.core.time import local_today
+    from app.extensions import db
+    from app.scheduling.models import Closure
+
+    venue = factories.venue()
+    today = local_today()
+    for first, last, zh, en in ((5, 6, "设备检修", ""), (40, 46, "春节闭馆", "Closed for the Spring Festival")):
+        db.session.add(Closure(venue_id=venue.id, starts_on=today + timedelta(days=first),
+                               ends_on=today + timedelta(days=last), reason_zh=zh, reason_en=en))
+    db.session.commit()
+    factories.slot(venue, days_ahead=41, start=time(19, 0), end=time(21, 0))
+    return f"/venues/{venue.id}"
+
+
+def _slots_capacity_refused() -> tuple[str, str]:
+    """The slot list again, its form changing several slots' capacity refused (no capacity given)."""
+    email = _manager_slots()[1]
+    return "/manage/slots/capacity", email
+
+
+# A holiday prepared: the venue's page says which days it closes; the slot list changes the
+# capacity of several slots at once.
+SCREENS += [
+    Screen("venue-coming-closures", build=_venue_with_coming_closures),
+    Screen("manage-slots-capacity-refused", build=_slots_capacity_refused, status=400,
+           form={"batch-starts_on": "", "batch-ends_on": "", "batch-audience": "", "batch-capacity": ""}),
+]
+
+
+def _themed_event_manager():
+    """A manager whose venue has a program for a themed day whose dates this year and next are not
+    announced: the program, and the manager's e-mail."""
+    from app.events.models import ThemedDay, ThemedDayRule
+    from app.extensions import db
+    from app.scheduling.models import ProgramKind
+
+    if db.session.scalar(db.select(ThemedDay.id).where(ThemedDay.key == "screen_dates_week")) is None:
+        db.session.add(ThemedDay(key="screen_dates_week", name_zh="全国科普日",
+                                 name_en="National Science Popularization Day",
+                                 rule_kind=ThemedDayRule.YEARLY_TABLE, rule="third weekend of September"))
+        db.session.commit()
+    manager = factories.user("venue_manager")
+    program = factories.program(manager.venue, kind=ProgramKind.THEMED_ACTIVITY, themed_day_key="screen_dates_week",
+                                title_zh="科普日机器人工作坊", title_en="Science Day robot workshop")
+    return program, manager.email
+
+
+def _in_days(n: int) -> str:
+    from datetime import timedelta
+
+    from app.core.time import local_today
+
+    return (local_today() + timedelta(days=n)).isoformat()
+
+
+# The fields the themed-dates screens post; each build puts in the program it made (builds run first).
+_THEMED_SLOT = {"day": _in_days(21), "start": "10:00", "end": "11:00", "audience": "mixed", "capacity": "30",
+                "admission": "free", "program_id": ""}
+_THEMED_SCHEDULE = {"starts_on": _in_days(21), "ends_on": _in_days(27), "weekdays": "1", "sessions": "10:00-11:00",
+                    "audience": "mixed", "capacity": "30", "admission": "free", "program_id": ""}
+
+
+def _themed_slot_form() -> tuple[str, str]:
+    program, email = _themed_event_manager()
+    _THEMED_SLOT["program_id"] = str(program.id)
+    return "/manage/slots/new", email
+
+
+def _themed_schedule_form() -> tuple[str, str]:
+    program, email = _themed_event_manager()
+    _THEMED_SCHEDULE["program_id"] = str(program.id)
+    return "/manage/schedules/new", email
+
+
+_THEMED_PROGRAM = {"kind": "guided_tour", "themed_day_key": "screen_dates_week", "title_zh": "机器人导览",
+                   "title_en": "Robot tour", "description_zh": "", "description_en": "", "grade_min": "0",
+                   "grade_max": "12", "curriculum_link": "", "language": "zh", "is_active": "y"}
+
+
+def _themed_program_form() -> tuple[str, str]:
+    """A program with a session coming, tied to a themed day whose dates are not announced."""
+    _event, email = _themed_event_manager()
+    from app.accounts.models import User
+    from app.extensions import db
+
+    venue = db.session.scalar(db.select(User).where(User.email == email)).venue
+    program = factories.program(venue, title_zh="机器人导览", title_en="Robot tour")
+    factories.slot(venue, days_ahead=21, program_id=program.id)
+    return f"/manage/programs/{program.id}/edit", email
+
+
+def _themed_days_on_the_dashboard() -> str:
+    """Last week's themed events at two venues, one with a visit checked in: /stats shows them by themed day."""
+    from datetime import timedelta
+
+    from app.core.time import local_today
+    from app.events.models import ThemedDay, ThemedDayRule
+    from app.extensions import db
+
+    for key, zh, en in (("screen_science_day", "全国科普日", "National Science Popularization Day"),
+                        ("screen_science_week", "科技活动周", "Science and Technology Week")):
+        db.session.add(ThemedDay(key=key, name_zh=zh, name_en=en, rule_kind=ThemedDayRule.YEARLY_TABLE, rule="-"))
+    db.session.commit()
+    day = max(local_today() - timedelta(days=2), local_today().replace(month=1, day=1))
+    for key in ("screen_science_day", "screen_science_week"):
+        venue = factories.venue()
+        slot = factories.slot(venue, day=day, audience="mixed",
+                              program_id=factories.program(venue, themed_day_key=key).id)
+    factories.admitted_visit(slot, party_size=3)
+    return "/stats"
+
+
+def _themed_slot_to_book() -> str:
+    from app.events.models import ThemedDay, ThemedDayRule
+    from app.extensions import db
+
+    db.session.add(ThemedDay(key="screen_book_day", name_zh="全国科普日", name_en="National Science Popularization Day",
+                             rule_kind=ThemedDayRule.YEARLY_TABLE, rule="-"))
+    db.session.commit()
+    venue = factories.venue()
+    slot = factories.slot(venue, days_ahead=3, program_id=factories.program(venue, themed_day_key="screen_book_day").id)
+    return f"/slots/{slot.id}/book"
+
+
+# Themed events: a slot or schedule of a themed program on days its themed day's dates do not cover
+# (the warning next to the date, with its confirmation); the public dashboard's themed-day section;
+# the booking page of a themed event's slot, naming its themed day.
+SCREENS += [
+    Screen("publish-slot-themed-dates", build=_themed_slot_form, form=_THEMED_SLOT),
+    Screen("publish-schedule-themed-dates", build=_themed_schedule_form, form=_THEMED_SCHEDULE),
+    Screen("edit-program-themed-dates", build=_themed_program_form, form=_THEMED_PROGRAM),
+    Screen("stats-themed-days", build=_themed_days_on_the_dashboard),
+    Screen("book-themed-event", build=_themed_slot_to_book, role="citizen"),
+]
+
+
+def _overlapping_slot_form() -> tuple[str, str]:
+    """A manager whose venue runs 09:00–12:00 and 13:30–16:30 publishing 10:00–16:00 for the same visitors."""
+    from datetime import time, timedelta
+
+    from app.core.time import local_today
+
+    manager = factories.user("venue_manager")
+    day = local_today() + timedelta(days=21)
+    for start, end in ((time(9), time(12)), (time(13, 30), time(16, 30))):
+        factories.slot(manager.venue, day=day, start=start, end=end)
+    return "/manage/slots/new", manager.email
+
+
+# A new slot overlapping open slots for the same visitors and program: the warning next to the times,
+# naming them, with its confirmation.
+SCREENS += [
+    Screen("publish-slot-overlap", build=_overlapping_slot_form,
+           form={"day": _in_days(21), "start": "10:00", "end": "16:00", "audience": "public", "capacity": "500",
+                 "admission": "free", "program_id": ""}),
 ]
