@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from babel.dates import format_date
 from sqlalchemy import select
 
 from app.accounts.models import Role
@@ -53,14 +54,15 @@ def test_the_managers_are_told_once_60_days_before_an_accreditation_ends(app):
 
     output = remind(app)
 
-    end = (local_today() + timedelta(days=60)).isoformat()
+    end = format_date(local_today() + timedelta(days=60), "medium", locale="en")  # in the reader's language
     [message] = warnings(english.email)
     assert "Titled Hall" in message.subject and end in message.subject
     assert "Provincial science education base" in message.body and "JSKP-2021-007" in message.body
     assert end in message.body and "city science association" in message.body and "renew" in message.body
     assert message.body.rstrip().endswith("/manage/venue")
     [in_chinese] = warnings(chinese.email)
-    assert "省级科普教育基地" in in_chinese.body and "JSKP-2021-007" in in_chinese.body and end in in_chinese.body
+    chinese_end = format_date(local_today() + timedelta(days=60), "medium", locale="zh")
+    assert "省级科普教育基地" in in_chinese.body and "JSKP-2021-007" in in_chinese.body and chinese_end in in_chinese.body
     assert "认定馆" in in_chinese.subject
     assert warnings(staff.email) == [] and warnings(other.email) == [] and len(warnings()) == 2
     assert "1 accreditation ends within 60 days" in output
@@ -128,7 +130,7 @@ def test_a_corrected_end_date_is_warned_of_again(client, auth, app):
     remind(app)
 
     newest = warnings(person.email)
-    assert len(newest) == 2 and later.isoformat() in newest[-1].body and "NJKP-0005" in newest[-1].body
+    assert len(newest) == 2 and format_date(later, "medium", locale="en") in newest[-1].body and "NJKP-0005" in newest[-1].body
 
 
 def test_an_end_moved_beyond_the_60_days_is_warned_of_when_it_comes_near(client, auth, app):

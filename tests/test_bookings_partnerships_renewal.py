@@ -171,7 +171,8 @@ def test_the_venues_managers_are_told_once_30_days_before_an_agreement_ends(app)
     assert "1 cooperation agreement ends within 30 days; its venue is told." in first_run
     assert sorted(m.recipient for m in sent) == sorted(m.email for m in managers)
     english = next(m for m in sent if m.recipient == managers[0].email)
-    assert english.subject == f"Cooperation agreement ends on {partnership.valid_to.isoformat()}: Ending Primary"
+    ends = format_date(partnership.valid_to, "medium", locale="en")  # "Jun 30, 2027": the reader's way
+    assert english.subject == f"Cooperation agreement ends on {ends}: Ending Primary"
     assert english.body.endswith(f"/manage/partners#agreement-{partnership.id}")
     assert "renew it for the next school year" in english.body
 

@@ -17,6 +17,7 @@ from app.accounts.invitations import (check_invitation_open, queue_invitation, v
 from app.accounts.models import AccountStatus, Role, User, with_status
 from app.accounts.services import _checked_email, _checked_name, create_user, user_by_email
 from app.core.errors import DomainError, Forbidden
+from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message
 from app.privacy.services import AccessAction, erase_account, record_access
@@ -35,6 +36,27 @@ def venue_managers(venue_id: int) -> list[User]:
     """The venue's managers by name, suspended and invited ones too."""
     return list(db.session.scalars(select(User).where(User.role == Role.VENUE_MANAGER, User.venue_id == venue_id)
                                    .order_by(User.name, User.id)))
+
+
+def warn_managers_once(candidates, model, sent_at: str, queue: Callable) -> int:
+    """E-mail the active managers of each candidate's venue (``queue(row, manager)``) once per row of
+    ``model``, however often a daily job runs this: the mark ``sent_at`` is set on the row, which is
+    locked until the caller commits, so a run at the same time waits and then sees it. A venue without
+    a manager yet is warned once one is appointed, if there is still time. Returns how many rows were
+    warned of (those of venues with a manager)."""
+    warned = 0
+    for candidate in candidates:
+        row = db.session.get(model, candidate.id, with_for_update=True, populate_existing=True)
+        if row is None or getattr(row, sent_at) is not None:
+            continue
+        managers = active_venue_managers(row.venue_id)
+        for manager in managers:
+            queue(row, manager)
+        if managers:
+            setattr(row, sent_at, utcnow())
+            warned += 1
+    db.session.flush()
+    return warned
 
 
 def active_venue_managers(venue_id: int) -> list[User]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from app.core.db import LabelledEnum
 from app.core.errors import DomainError
 from app.core.i18n import localized
 from app.core.pagination import Page, paginate
-from app.core.time import utcnow
+from app.core.templating import local_date
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message, recipient_locale, site_url
 from app.scheduling.models import Slot
@@ -177,29 +178,17 @@ def warn_of_ending_agreements(today: date) -> int:
     """E-mail the active managers of each venue whose agreement ends within ``ENDING_NOTICE_DAYS`` days
     (``agreements_ending_soon``), once per agreement however often this runs. Returns how many
     agreements were warned of (those of venues with a manager)."""
-    from app.accounts.managers import active_venue_managers  # it imports the venues' services
+    from app.accounts.managers import warn_managers_once  # it imports the venues' services
 
-    warned = 0
-    for candidate in agreements_ending_soon(today):
-        # Locked until the caller commits: a run at the same time waits, then sees this one's mark.
-        partnership = db.session.get(Partnership, candidate.id, with_for_update=True, populate_existing=True)
-        if partnership is None or partnership.ending_notice_sent_at is not None:
-            continue
-        managers = active_venue_managers(partnership.venue_id)
-        for manager in managers:
-            _queue_ending_notice(partnership, manager)
-        if managers:
-            # A venue without a manager yet is warned once one is appointed, if there is still time.
-            partnership.ending_notice_sent_at = utcnow()
-            warned += 1
-    db.session.flush()
-    return warned
+    return warn_managers_once(agreements_ending_soon(today), Partnership, "ending_notice_sent_at",
+                              _queue_ending_notice)
 
 
 def _queue_ending_notice(partnership: Partnership, manager) -> None:
     locale = recipient_locale(manager)
     facts = {"school": localized(partnership.school, "name", locale),
-             "venue": localized(partnership.venue, "name", locale), "date": partnership.valid_to.isoformat()}
+             "venue": localized(partnership.venue, "name", locale),
+             "date": LazyString(local_date, partnership.valid_to)}  # written in the recipient's language
     queue_message(
         kind=ENDING_NOTICE_KIND, recipient=manager.email, user=manager,
         subject=_l("Cooperation agreement ends on %(date)s: %(school)s", **facts),

@@ -22,6 +22,7 @@ from app.accounts.models import Role
 from app.core.errors import DomainError, FieldErrors, Forbidden
 from app.core.i18n import localized
 from app.core.pagination import Page, paginate
+from app.core.templating import local_date
 from app.core.time import local_today, utcnow
 from app.districts.models import District
 from app.extensions import db
@@ -751,29 +752,16 @@ def warn_of_expiring_accreditations(today: date) -> int:
     days (``accreditations_ending_soon``), each in their language, once per accreditation however often
     this runs (``expiry_notice_sent_at``; a corrected end date clears it). Returns how many
     accreditations were warned of (those of venues with a manager)."""
-    from app.accounts.managers import active_venue_managers  # it imports this module
+    from app.accounts.managers import warn_managers_once  # it imports this module
 
-    warned = 0
-    for candidate in accreditations_ending_soon(today):
-        # Locked until the caller commits: a run at the same time waits, then sees this one's mark.
-        accreditation = db.session.get(Accreditation, candidate.id, with_for_update=True, populate_existing=True)
-        if accreditation is None or accreditation.expiry_notice_sent_at is not None:
-            continue
-        managers = active_venue_managers(accreditation.venue_id)
-        for manager in managers:
-            _queue_expiry_notice(accreditation, manager)
-        if managers:
-            # A venue without a manager yet is warned once one is appointed, if there is still time.
-            accreditation.expiry_notice_sent_at = utcnow()
-            warned += 1
-    db.session.flush()
-    return warned
+    return warn_managers_once(accreditations_ending_soon(today), Accreditation, "expiry_notice_sent_at",
+                              _queue_expiry_notice)
 
 
 def _queue_expiry_notice(accreditation: Accreditation, manager) -> None:
     facts = {"venue": localized(accreditation.venue, "name", recipient_locale(manager)),
              "level": accreditation.level.label, "number": accreditation.certificate_no,
-             "date": accreditation.valid_to.isoformat()}
+             "date": LazyString(local_date, accreditation.valid_to)}  # written in the recipient's language
     queue_message(
         kind=EXPIRY_NOTICE_KIND, recipient=manager.email, user=manager,
         subject=_l("Accreditation ends on %(date)s: %(venue)s", **facts),
