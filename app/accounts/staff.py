@@ -100,7 +100,11 @@ def add_venue_staff(manager: User, venue, *, email: str, name: str,
         try:
             with db.session.begin_nested():
                 person = create_user(email=email, password=None, name=name, role=Role.VENUE_STAFF, venue=venue)
-        except IntegrityError:  # someone registered the address at the same moment: an existing account
+        except (IntegrityError, DomainError) as error:
+            # Someone registered the address at the same moment: refused by the unique index, or by
+            # create_user's own look once their insert committed. Either way, an existing account.
+            if isinstance(error, DomainError) and error.code != "email_taken":
+                raise
             person = user_by_email(email)
             if person is None:
                 raise
