@@ -19,12 +19,11 @@ _RUN = """(tags) => axe.run(document, {
 def audit(page) -> list[dict]:
     """The page's serious and critical WCAG 2.1 A/AA violations, as axe reports them.
 
-    The page's context must be made with ``bypass_csp=True``: the script goes in as inline content.
+    The page's context must be made with ``new_page(axe=True)``: axe goes in before the page's own
+    scripts, through the browser rather than as inline content, so the Content-Security-Policy stays on.
     """
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE_JS))
-        if not page.evaluate("() => typeof window.axe === 'object'"):
-            raise RuntimeError("axe-core did not load: was the page's context made with bypass_csp=True?")
+        raise RuntimeError("axe-core is not loaded: make the page with new_page(axe=True)")
     result = page.evaluate(_RUN, WCAG_TAGS)
     return [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
 
@@ -60,10 +59,17 @@ class KnownViolation:
 
 def assert_accessible(page, where: str | None = None, known: tuple[KnownViolation, ...] = ()) -> None:
     """Fail on any serious/critical violation; xfail when every one of them is a known one."""
-    where = where or page.url
-    violations = audit(page)
-    unexplained = [v for v in violations if not any(k.explains(v) for k in known)]
-    assert not unexplained, describe(unexplained, where)
-    if violations:
-        reasons = sorted({k.reason for v in violations for k in known if k.explains(v)})
-        pytest.xfail("known: " + "; ".join(reasons) + "\n" + describe(violations, where, nodes_per_rule=1))
+    assert_all_accessible({where or page.url: page}, known)
+
+
+def assert_all_accessible(pages: dict[str, object], known: tuple[KnownViolation, ...] = ()) -> None:
+    """``assert_accessible`` for several pages at once (``{where: page}``): every page is audited
+    before anything fails, so a report names all of them."""
+    found = {where: audit(page) for where, page in pages.items()}
+    unexplained = [describe(bad, where) for where, violations in found.items()
+                   if (bad := [v for v in violations if not any(k.explains(v) for k in known)])]
+    assert not unexplained, "\n".join(unexplained)
+    if any(found.values()):
+        reasons = sorted({k.reason for vs in found.values() for v in vs for k in known if k.explains(v)})
+        pytest.xfail("known: " + "; ".join(reasons) + "\n" + "\n".join(
+            describe(violations, where, nodes_per_rule=1) for where, violations in found.items() if violations))

@@ -17,6 +17,8 @@ import pytest
 from flask import got_request_exception
 from werkzeug.serving import make_server
 
+from tests.browser.axe import AXE_JS
+
 HERE = Path(__file__).resolve().parent
 SKIP_REASON = ("Chromium not installed: run `make browser-deps` (apt-get install chromium) "
                "to run the browser tests")
@@ -123,17 +125,20 @@ def live_server(app):
 def new_page(browser, live_server):
     """Factory for pages, each in its own fresh context (cookies, storage) closed after the test.
 
-    ``new_page(phone=True)`` is a 360 px phone; ``bypass_csp=True`` is for audit pages only, so axe can
-    be injected once a strict Content-Security-Policy forbids inline scripts; journeys keep the CSP.
+    ``new_page(phone=True)`` is a 360 px phone.
+    ``axe=True`` loads the accessibility audit's script into every page before the page's own, so
+    ``tests/browser/axe.py`` can audit it with the Content-Security-Policy on.
     ``javascript=False`` is a browser with scripts off, for pages that must work without them.
     Relative URLs resolve against the live server: ``page.goto("/login")``.
     """
     contexts = []
 
-    def make(phone: bool = False, bypass_csp: bool = False, locale: str = LOCALE, javascript: bool = True):
-        context = browser.new_context(base_url=live_server, locale=locale, bypass_csp=bypass_csp,
+    def make(phone: bool = False, locale: str = LOCALE, javascript: bool = True, axe: bool = False):
+        context = browser.new_context(base_url=live_server, locale=locale,
                                       java_script_enabled=javascript, **(PHONE if phone else DESKTOP))
         context.set_default_timeout(TIMEOUT_MS)
+        if axe:
+            context.add_init_script(path=str(AXE_JS))
         contexts.append(context)
         return context.new_page()
 

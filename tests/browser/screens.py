@@ -30,12 +30,20 @@ class Screen:
     # carries no ``?lang=``, so the language and mode are chosen on the home page first.
     form: dict[str, str] | None = None
 
-    def open(self, page, lang: str, mode: str):
-        """Build the data, sign in if needed, and load the page in ``lang`` and ``mode``."""
+    def prepare(self) -> tuple[str, str | None]:
+        """Build the data: the path to load, and the email of the user to sign in as (or None)."""
         built = self.build() if self.build else self.path
         path, email = built if isinstance(built, tuple) else (built, None)
-        if self.role or email:
-            log_in(page, email or factories.user(self.role).email)
+        if self.role and not email:
+            email = factories.user(self.role).email
+        return path, email
+
+    def open(self, page, lang: str, mode: str, prepared: tuple[str, str | None] | None = None):
+        """Sign in if needed, and load the page in ``lang`` and ``mode``; the data is built first
+        unless ``prepared`` (of ``prepare``) is given, so that two pages can show the same rows."""
+        path, email = prepared or self.prepare()
+        if email:
+            log_in(page, email)
         if self.form is None:
             response = page.goto(with_prefs(path, lang, mode))
         else:

@@ -52,7 +52,7 @@ def test_an_older_visitor_must_choose_the_group_and_sees_the_one_counted(new_pag
 @pytest.mark.parametrize("mode", MODES)
 def test_the_counted_before_notice_is_readable(new_page, app, lang, mode):
     venue = factories.venue()
-    page = new_page(phone=True, bypass_csp=True)
+    page = new_page(phone=True, axe=True)
     page.goto(with_prefs(_poster_link(venue), lang, mode))
     _count_in(page, app, lang, "Adults")
     page.goto(with_prefs(_poster_link(venue), lang, mode))  # the same phone, later that day

@@ -56,7 +56,7 @@ _SCANS_JS = """() => {
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_latest_scans_are_read_without_scrolling_sideways_in_elder_mode_on_a_phone(app, new_page, lang,
                                                                                          text_px):
-    page = new_page(phone=True, bypass_csp=True)  # for axe-core; the page itself runs no inline script
+    page = new_page(phone=True, axe=True)
     if text_px != 16:
         _set_browser_text_size(page, text_px)
     log_in(page, _gate_with_scans())

@@ -92,7 +92,7 @@ def test_a_wide_screen_shows_the_navigation_without_a_menu_button(page, app, mod
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_opened_menu_is_accessible_and_stays_within_the_phone(new_page, app, lang):
-    page = new_page(phone=True, bypass_csp=True)
+    page = new_page(phone=True, axe=True)
     log_in(page, factories.user("citizen").email)  # the longest menu: My SciVisit and Log out too
     page.goto(with_prefs("/venues", lang, "elder"))
     page.locator("header summary").click()

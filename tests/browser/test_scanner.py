@@ -207,7 +207,7 @@ def test_the_gate_typed_once_is_kept_on_this_device(page, app):
 
 def test_the_scanner_page_is_accessible_and_fits_a_phone(new_page, app):
     staff = factories.user("venue_staff")
-    page = new_page(phone=True, bypass_csp=True)
+    page = new_page(phone=True, axe=True)
     log_in(page, staff.email)
     page.goto("/scan")
     assert_accessible(page, "/scan (phone)")
