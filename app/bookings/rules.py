@@ -5,6 +5,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from app.core.time import to_local
 from app.extensions import db
 from app.scheduling.models import Audience, Slot
 from app.venues.models import Venue
+
+if TYPE_CHECKING:
+    from app.bookings.partnerships import AgreementGap
 
 DEFAULT_RULES = {c.name: c.default.arg for c in BookingRules.__table__.columns if c.default is not None}
 # The partner reserve (馆校合作) is held until this many days before a slot starts, then released.
@@ -271,6 +275,8 @@ class Outlook:
     cancel_closed: bool  # a booking made now could no longer be changed or cancelled online
     smallest_booking: int  # 1 person, or the smallest class with its adults
     unverified: bool  # a teacher whose account the district has not verified yet: cannot book
+    # A teacher's school with agreements with the venue that leave the slot's day out (no priority then).
+    agreement_gap: AgreementGap | None = None
 
     @property
     def full(self) -> bool:
@@ -280,10 +286,15 @@ class Outlook:
 
 def outlook(user, slot: Slot, now: datetime) -> Outlook:
     """``slot`` as ``user`` (a citizen or a teacher) may book it at ``now``: their window, the
-    places they can take and those held for partner schools."""
+    places they can take and those held for partner schools; for a teacher whose school is no
+    partner on the slot's day, the agreements with the venue that leave it out (``agreement_gap``)."""
+    from app.bookings.partnerships import agreement_gap  # agreements are read with these rules
+
     rules = rules_for(slot.venue)
     as_class = user.role == Role.TEACHER
     partner = as_class and is_partner(slot.venue_id, user.school_id, slot.local_date)
+    gap = agreement_gap(slot.venue_id, user.school_id, slot.local_date, to_local(now).date()) \
+        if as_class and not partner else None
     opens, closes = window_for(slot, rules, as_class=as_class, partner=partner)
     seen = places_seen(slot, now, partner=partner)
     deadline = cancel_deadline(slot, rules)
@@ -292,7 +303,7 @@ def outlook(user, slot: Slot, now: datetime) -> Outlook:
                    held_for_partners=seen.held_for_partners, held_until=seen.held_until,
                    cancel_deadline=deadline, cancel_closed=now >= deadline,
                    smallest_booking=smallest_class(rules) if as_class else 1,
-                   unverified=as_class and user.verified_at is None)
+                   unverified=as_class and user.verified_at is None, agreement_gap=gap)
 
 
 def cancel_deadline(slot: Slot, rules: BookingRules) -> datetime:

@@ -26,6 +26,7 @@ from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import record_access
 from app.scheduling.models import Slot
+from app.venues.forms import GRADES
 from app.venues.models import Venue, VenueStatus
 
 bp = Blueprint("bookings", __name__)
@@ -134,8 +135,15 @@ def _booking_or_404(booking_id: int) -> Booking:
 def _program_choices(slot: Slot) -> list[SelectChoice]:
     """What a class may book on ``slot`` (``services.book_class_visit`` checks it): the slot's own
     program when it runs one, else a general visit or one of the venue's active programs."""
-    programs = [SelectChoice(p.id, localized(p, "title")) for p in services.class_programs(slot)]
+    programs = [SelectChoice(p.id, _program_label(p)) for p in services.class_programs(slot)]
     return programs if slot.program is not None else [SelectChoice(0, _("General visit"))] + programs
+
+
+def _program_label(program) -> str:
+    """A program as a class chooses it: its title and the grades it is for (the booking checks them)."""
+    low, high = (str(dict(GRADES)[grade]) for grade in (program.grade_min, program.grade_max))
+    grades = low if low == high else _("%(low)s to %(high)s", low=low, high=high)
+    return _("%(program)s (%(grades)s)", program=localized(program, "title"), grades=grades)
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
