@@ -790,9 +790,10 @@ def promote_released_waitlists(now: datetime | None = None) -> int:
     return sum(len(promote_waitlist(slot_id, now=now)) for slot_id in slot_ids)
 
 
-def resize_slot(manager: User, slot: Slot, new_capacity: int, *, now: datetime | None = None) -> Slot:
+def resize_slot(manager: User, slot: Slot, new_capacity: int, *, now: datetime | None = None) -> list[Booking]:
     """Change a slot's capacity; never below the places already held. The partner reserve keeps
-    the slot's own share (``capacity.set_capacity``). More room goes to the waitlist."""
+    the slot's own share (``capacity.set_capacity``). More room goes to the waitlist: returns the
+    bookings it confirmed (``promote_waitlist``)."""
     if new_capacity <= 0:
         raise DomainError("invalid_capacity", _l("Capacity must be at least 1."), field="capacity")
     now = now or utcnow()
@@ -802,5 +803,4 @@ def resize_slot(manager: User, slot: Slot, new_capacity: int, *, now: datetime |
         raise DomainError("capacity_below_booked",
                           _l("%(taken)d places are already booked; capacity cannot be lower than that.",
                              taken=slot.taken), field="capacity")
-    promote_waitlist(slot.id, now=now)
-    return slot
+    return promote_waitlist(slot.id, now=now)

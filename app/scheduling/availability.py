@@ -22,7 +22,7 @@ from app.core.templating import slot_hours
 from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Closure, Slot, SlotStatus
-from app.scheduling.queries import closures_by_day
+from app.scheduling.queries import closures_between, closures_by_day
 from app.venues.models import Venue
 
 # Which slots a visitor of each kind can book: mixed slots serve both.
@@ -205,9 +205,28 @@ def slots_between(venue: Venue, first: date, last: date, *, audience: str | None
 
 
 def slots_by_day(venue: Venue, first: date, last: date, **filters) -> list[tuple[date, list[Slot]]]:
-    """The manager's list: the venue's slots grouped by local day."""
+    """The venue's slots grouped by local day."""
     slots = slots_between(venue, first, last, **filters)
     return [(day, list(group)) for day, group in groupby(slots, key=lambda s: s.local_date)]
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One part of the manager's slot list: a day's slots, or a closure said once before its first
+    day in the list (its slots, special openings, follow as days of their own)."""
+
+    day: date
+    slots: tuple[Slot, ...] = ()
+    closure: Closure | None = None
+
+
+def manager_slot_list(venue: Venue, first: date, last: date, **filters) -> list[ListEntry]:
+    """The manager's list of ``first..last``: the days with slots (``slots_by_day``, ``filters`` apply)
+    and, whatever the filters, the venue's closures on those days, so that a closed day does not read
+    as one nothing was published on. In the order of the days."""
+    entries = [ListEntry(max(c.starts_on, first), closure=c) for c in closures_between(venue.id, first, last)]
+    entries += [ListEntry(day, slots=tuple(slots)) for day, slots in slots_by_day(venue, first, last, **filters)]
+    return sorted(entries, key=lambda e: (e.day, e.closure is None))
 
 
 def booking_counts(slot: Slot, now: datetime | None = None) -> dict[str, int]:

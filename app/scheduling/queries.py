@@ -23,13 +23,17 @@ def active_program(venue_id: int, program_id) -> Program | None:
     return program if program is not None and program.venue_id == venue_id and program.is_active else None
 
 
+def closures_between(venue_id: int, first: date, last: date) -> list[Closure]:
+    """The venue's closures with a day in ``first..last`` (whole, also the days outside), by first day."""
+    return list(db.session.scalars(select(Closure).where(
+        Closure.venue_id == venue_id, Closure.starts_on <= last, Closure.ends_on >= first)
+        .order_by(Closure.starts_on, Closure.id)))
+
+
 def closures_by_day(venue_id: int, first: date, last: date) -> dict[date, Closure]:
     """Each day of ``first..last`` on which the venue is closed, with its closure."""
-    closures = db.session.scalars(select(Closure).where(
-        Closure.venue_id == venue_id, Closure.starts_on <= last, Closure.ends_on >= first)
-        .order_by(Closure.starts_on, Closure.id))
     days: dict[date, Closure] = {}
-    for closure in closures:
+    for closure in closures_between(venue_id, first, last):
         day = max(closure.starts_on, first)
         while day <= min(closure.ends_on, last):
             days.setdefault(day, closure)

@@ -384,8 +384,19 @@ def cancel_slot(manager, slot: Slot, *, reason: str, now: datetime | None = None
     return _cancel_slots([slot], reason, now)
 
 
-def change_slot_capacity(manager, slot: Slot, capacity, *, now: datetime | None = None) -> Slot:
-    """Resize an open slot through the capacity engine (never below the places already held)."""
+@dataclass(frozen=True)
+class SlotResize:
+    """What ``change_slot_capacity`` did: the slot resized, and the waiting bookings the larger slot
+    confirmed (``promoted``, their bookers told) with the people they bring (``promoted_people``)."""
+
+    slot: Slot
+    promoted: int
+    promoted_people: int
+
+
+def change_slot_capacity(manager, slot: Slot, capacity, *, now: datetime | None = None) -> SlotResize:
+    """Resize an open slot through the capacity engine (never below the places already held); more
+    room goes to its waiting list first."""
     from app.bookings.services import resize_slot
 
     require_manager(manager, slot.venue)
@@ -395,17 +406,21 @@ def change_slot_capacity(manager, slot: Slot, capacity, *, now: datetime | None 
         raise DomainError("invalid_capacity",
                           _l("Capacity must be a whole number from 1 to %(max)d.", max=MAX_CAPACITY),
                           field="capacity")
-    return resize_slot(manager, slot, capacity, now=now)
+    promoted = resize_slot(manager, slot, capacity, now=now)
+    return SlotResize(slot, len(promoted), sum(b.seats for b in promoted))
 
 
 @dataclass(frozen=True)
 class CapacityChange:
     """What ``change_capacity_between`` did: slots resized, slots already at that capacity, and slots
-    that kept theirs because more places are held on them than the new capacity."""
+    that kept theirs because more places are held on them than the new capacity; and, over all the
+    slots resized, the waiting bookings confirmed and the people they bring (as ``SlotResize``)."""
 
     changed: int
     unchanged: int
     kept: int
+    promoted: int = 0
+    promoted_people: int = 0
 
 
 def change_capacity_between(manager, venue: Venue, starts_on: date | None, ends_on: date | None, new_capacity,
@@ -436,19 +451,20 @@ def change_capacity_between(manager, venue: Venue, starts_on: date | None, ends_
     if not slots:
         raise DomainError("no_slots", _l("There are no open slots on these days to change."), field="starts_on")
     changed = unchanged = kept = 0
+    promoted = []
     for slot in slots:
         if slot.capacity == new_capacity:
             unchanged += 1
             continue
         try:
-            resize_slot(manager, slot, new_capacity, now=now)
+            promoted += resize_slot(manager, slot, new_capacity, now=now)
         except DomainError as refused:
             if refused.code != "capacity_below_booked":
                 raise
             kept += 1
         else:
             changed += 1
-    return CapacityChange(changed, unchanged, kept)
+    return CapacityChange(changed, unchanged, kept, len(promoted), sum(b.seats for b in promoted))
 
 
 def _bookers_of(slot_id):

@@ -167,16 +167,20 @@ def _slots_page(venue: Venue, batch_form: CapacityBetweenForm | None = None, sta
         filters.end.errors = [*filters.end.errors, _("The last day cannot be before the first day.")]
     elif (last - first).days + 1 > MAX_LIST_DAYS:
         filters.end.errors = [*filters.end.errors, _("Show at most %(days)d days at once.", days=MAX_LIST_DAYS)]
-    days = [] if filters.errors else availability.slots_by_day(
+    entries = [] if filters.errors else availability.manager_slot_list(
         venue, first, last, audience=filters.audience.data, status=filters.status.data)
     if batch_form is None:
         batch_form = CapacityBetweenForm(formdata=None, prefix=BATCH, starts_on=max(first, local_today()),
                                          ends_on=last, audience=filters.audience.data or "")
     if status is None:
         status = 400 if filters.errors else 200
-    return render_template("scheduling/slots.html", venue=venue, filters=filters, days=days, first=first,
-                           last=last, total=sum(len(day_slots) for _day, day_slots in days),
+    return render_template("scheduling/slots.html", venue=venue, filters=filters, entries=entries, first=first,
+                           last=last, total=sum(len(entry.slots) for entry in entries),
                            batch_form=batch_form), status
+
+
+def _people(n: int) -> str:
+    return ngettext("%(num)d person", "%(num)d people", n)
 
 
 @bp.post("/manage/slots/capacity")
@@ -199,6 +203,10 @@ def slots_capacity():
                            "%(days)s: %(num)d slots now take %(capacity)d people each.", result.changed,
                            days=days, capacity=form.capacity.data)
                   if result.changed else _("%(days)s: no slot changed.", days=days), "success")
+            if result.promoted:
+                flash(ngettext("%(num)d booking (%(people)s) on their waiting lists was confirmed and told.",
+                               "%(num)d bookings (%(people)s) on their waiting lists were confirmed and told.",
+                               result.promoted, people=_people(result.promoted_people)), "success")
             if result.kept:
                 flash(ngettext("%(num)d slot kept its capacity: more places are already booked on it.",
                                "%(num)d slots kept their capacity: more places are already booked on them.",
@@ -294,14 +302,19 @@ def slot_capacity(slot_id: int):
     form = CapacityForm()
     if form.validate_on_submit():
         try:
-            services.change_slot_capacity(current_user, slot, form.capacity.data)
+            result = services.change_slot_capacity(current_user, slot, form.capacity.data)
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
         else:
             db.session.commit()
             after_commit_delivery()  # a larger slot may have promoted people from the waiting list
-            flash(_("Capacity changed to %(n)d.", n=slot.capacity), "success")
+            flash(ngettext("Capacity changed to %(capacity)d. %(num)d booking (%(people)s) on the waiting list "
+                           "was confirmed and told.",
+                           "Capacity changed to %(capacity)d. %(num)d bookings (%(people)s) on the waiting list "
+                           "were confirmed and told.", result.promoted, capacity=slot.capacity,
+                           people=_people(result.promoted_people))
+                  if result.promoted else _("Capacity changed to %(n)d.", n=slot.capacity), "success")
             return redirect(url_for("scheduling.slot_detail", slot_id=slot.id))
     return _render_slot(slot, capacity_form=form)
 
