@@ -79,6 +79,7 @@ def render_review(venue: Venue, status: int = 200, **forms):
         decisions=services.allowed_decisions(current_user, venue),
         may_accredit=services.can_accredit(current_user), accredits=services.was_ever_registered(venue),
         accreditations=venue.current_accreditations(today), managers=venue_managers,
+        expiry_notices=services.expiry_notices(venue.accreditations, today),
         has_active_manager=any(m.account_status == AccountStatus.ACTIVE for m in venue_managers),
         may_add_manager=managers.can_add_venue_manager(current_user, venue),
         invitation_form=ConfirmForm(formdata=None), **context), status
@@ -284,4 +285,6 @@ def accreditations():
     page = services.accreditation_register(page_arg(), 50)
     redirect_past_the_end(page)
     return render_template("venues/accreditations.html", expiring=expiring, page=page, today=today,
-                           days=days, expiring_ids={a.id for a in expiring})
+                           days=days, expiring_ids={a.id for a in expiring},
+                           notices=services.expiry_notices([*expiring, *page.items], today),
+                           notice_days=services.EXPIRY_NOTICE_DAYS)

@@ -5,6 +5,7 @@ records who did it. The public directory's search lives in ``app.venues.director
 """
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -732,19 +733,72 @@ EXPIRY_NOTICE_DAYS = 60
 EXPIRY_NOTICE_KIND = "accreditation_expiring"
 
 
-def accreditations_ending_soon(today: date) -> list[Accreditation]:
-    """Accreditations current on ``today`` that end within ``EXPIRY_NOTICE_DAYS`` days (their last day
-    included), not yet warned of, that nothing follows yet: no accreditation of the same venue and
-    level that runs later (a renewal the city admin has already recorded)."""
+def ending_within_notice(today: date) -> tuple:
+    """SQL conditions on ``Accreditation``: current on ``today`` and ending within ``EXPIRY_NOTICE_DAYS``
+    days, their last day included: those whose managers are warned before they end."""
+    return (Accreditation.valid_from <= today,
+            Accreditation.valid_to.between(today, today + timedelta(days=EXPIRY_NOTICE_DAYS)))
+
+
+def _renewed():
+    """SQL on ``Accreditation``: an accreditation of the same venue and level runs later (a renewal the
+    city admin has already recorded), so there is nothing to warn of."""
     later = aliased(Accreditation)
-    renewed = exists().where(later.venue_id == Accreditation.venue_id, later.level == Accreditation.level,
-                             later.valid_to > Accreditation.valid_to)
+    return exists().where(later.venue_id == Accreditation.venue_id, later.level == Accreditation.level,
+                          later.valid_to > Accreditation.valid_to)
+
+
+def accreditations_ending_soon(today: date) -> list[Accreditation]:
+    """Accreditations ending within the notice's window (``ending_within_notice``), not yet warned of,
+    that nothing follows yet (``_renewed``)."""
     return list(db.session.scalars(
         select(Accreditation)
-        .where(Accreditation.valid_from <= today,
-               Accreditation.valid_to.between(today, today + timedelta(days=EXPIRY_NOTICE_DAYS)),
-               Accreditation.expiry_notice_sent_at.is_(None), ~renewed)
+        .where(*ending_within_notice(today), Accreditation.expiry_notice_sent_at.is_(None), ~_renewed())
         .order_by(Accreditation.valid_to, Accreditation.id)))
+
+
+class ExpiryNoticeState(str, enum.Enum):
+    """Where the warning before an accreditation's end stands, for one within the notice's window."""
+
+    WARNED = "warned"  # the venue's managers were e-mailed
+    RENEWED = "renewed"  # a renewal is recorded: nothing to warn of
+    NO_MANAGER = "no_manager"  # the venue has no active manager to e-mail
+    PENDING = "pending"  # the daily job has not run since the accreditation came into the window
+
+
+@dataclass(frozen=True)
+class ExpiryNotice:
+    state: ExpiryNoticeState
+    sent_at: datetime | None  # when the managers were warned (UTC), for WARNED
+
+
+def expiry_notices(accreditations, today: date) -> dict[int, ExpiryNotice]:
+    """For those of ``accreditations`` ending within the notice's window (``ending_within_notice``), by
+    id: whether the daily job warned the venue's managers (``warn_of_expiring_accreditations``), and
+    if not, why: a renewal is recorded, the venue has no active manager to warn, or the job has not
+    run since. The others are left out. For the administrators' pages; changes nothing."""
+    from app.accounts.managers import active_venue_managers  # it imports this module
+
+    ids = [a.id for a in accreditations]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Accreditation.id, Accreditation.venue_id, Accreditation.expiry_notice_sent_at,
+               _renewed().label("renewed"))
+        .where(Accreditation.id.in_(ids), *ending_within_notice(today))).all()
+    staffed: dict[int, bool] = {}
+    notices = {}
+    for row in rows:
+        if row.expiry_notice_sent_at is not None:
+            state = ExpiryNoticeState.WARNED
+        elif row.renewed:
+            state = ExpiryNoticeState.RENEWED
+        else:
+            if row.venue_id not in staffed:
+                staffed[row.venue_id] = bool(active_venue_managers(row.venue_id))
+            state = ExpiryNoticeState.PENDING if staffed[row.venue_id] else ExpiryNoticeState.NO_MANAGER
+        notices[row.id] = ExpiryNotice(state, row.expiry_notice_sent_at)
+    return notices
 
 
 def warn_of_expiring_accreditations(today: date) -> int:
