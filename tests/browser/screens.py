@@ -1060,3 +1060,55 @@ SCREENS += [
            form={"day": _in_days(21), "start": "10:00", "end": "16:00", "audience": "public", "capacity": "500",
                  "admission": "free", "program_id": ""}),
 ]
+
+
+def _manager_slots_over_a_closure() -> tuple[str, str]:
+    """The slot list over a closure: said once, with its dates and reason, a special opening after it."""
+    from datetime import time, timedelta
+
+    from app.extensions import db
+    from app.scheduling.models import Closure
+
+    slot = factories.slot(days_ahead=3, start=time(19), end=time(21))
+    db.session.add(Closure(venue_id=slot.venue_id, starts_on=slot.local_date - timedelta(days=1),
+                           ends_on=slot.local_date, reason_zh="天象厅设备检修", reason_en="Planetarium maintenance"))
+    db.session.commit()
+    return "/manage/slots", factories.user("venue_manager", venue=slot.venue).email
+
+
+# The manager's slot list says which of its days are closed, rather than leaving them empty.
+SCREENS += [
+    Screen("manage-slots-closure", build=_manager_slots_over_a_closure),
+]
+
+
+def _expiring_accreditations(path: str, role: str) -> Callable[[], tuple[str, str]]:
+    """Accreditations ending within the expiry notice's window: one whose managers were warned, one not
+    yet, one of a venue without a manager, one already renewed; shown at ``path`` (``{venue}``: the
+    first venue's id) to a fresh user of ``role``."""
+    def build() -> tuple[str, str]:
+        from datetime import timedelta
+
+        from app.core.time import local_today, utcnow
+        from app.extensions import db
+
+        today = local_today()
+        venue = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+        factories.user("venue_manager", venue=venue)
+        factories.accreditation(venue, level="city_base", valid_to=today + timedelta(days=30),
+                                expiry_notice_sent_at=utcnow() - timedelta(days=2))
+        factories.accreditation(venue, level="study_base", valid_to=today + timedelta(days=58))
+        factories.accreditation(venue, level="national_base", valid_to=today + timedelta(days=12))
+        factories.accreditation(venue, level="national_base", valid_to=today + timedelta(days=1500))
+        unmanaged = factories.venue(name_zh="江北新区科普馆", name_en="Jiangbei Science Hall")
+        factories.accreditation(unmanaged, valid_to=today)
+        db.session.commit()
+        return path.format(venue=venue.id), factories.user(role).email
+    return build
+
+
+# The administrators see whether a venue's managers were warned that its accreditation ends.
+SCREENS += [
+    Screen("admin-accreditations-expiring", build=_expiring_accreditations("/admin/accreditations", "city_admin")),
+    Screen("venue-accreditations-warned", build=_expiring_accreditations("/admin/venues/{venue}", "district_admin")),
+]
