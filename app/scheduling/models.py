@@ -113,6 +113,8 @@ class Slot(CreatedAt, db.Model):
         sa.CheckConstraint("partner_taken >= 0 AND partner_taken <= taken", name="partner_within_taken"),
         sa.CheckConstraint("reserved_seats >= 0 AND reserved_seats <= capacity", name="reserve_within_capacity"),
         sa.Index("ix_slots_venue_date", "venue_id", "local_date"),
+        # A day's slots across venues: the directory's "open on" filter, a day's supply.
+        sa.Index("ix_slots_local_date", "local_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
