@@ -214,7 +214,8 @@ def test_the_days_totals_count_each_status_as_before_and_nothing_of_other_days_o
 
 
 def test_the_days_totals_read_the_days_bookings_through_the_slot_index_on_postgresql(app, is_postgres):
-    """Not every booking the venue ever had: the day's slots (venue-date index), then their bookings."""
+    """Not every booking the venue ever had: the day's slots (by an index on their day: the venue-date
+    one or, on tables this small, the day's own), then their bookings by slot."""
     if not is_postgres:
         pytest.skip("the query plan asked for is PostgreSQL's")
     slot = factories.slot()
@@ -233,4 +234,5 @@ def test_the_days_totals_read_the_days_bookings_through_the_slot_index_on_postgr
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # the tables are tiny here
     plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
-    assert "ix_bookings_slot_status" in plan and "ix_slots_venue_date" in plan, plan
+    assert "ix_bookings_slot_status" in plan, plan
+    assert "ix_slots_venue_date" in plan or "ix_slots_local_date" in plan, plan
