@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from app.bookings.models import ACTIVE_STATUSES, Booking, BookingRules, BookingStatus, Partnership
-from app.bookings.rules import is_partner, rules_for
+from app.bookings.rules import rules_for
 from app.core.db import LabelledEnum
 from app.core.errors import DomainError
 from app.core.i18n import localized
@@ -50,30 +50,6 @@ def school_partnerships(school_id: int, today: date) -> list[tuple[Partnership, 
         .options(selectinload(Partnership.venue).selectinload(Venue.booking_rules))
         .order_by(Partnership.valid_from, Partnership.valid_to, Partnership.id))
     return [(p, rules_for(p.venue)) for p in rows]
-
-
-@dataclass(frozen=True)
-class AgreementGap:
-    """The agreements of a school with a venue around a day they do not cover: the one that ends
-    before it and the one that starts after it (one of them at least)."""
-
-    ended: Partnership | None
-    following: Partnership | None
-
-
-def agreement_gap(venue_id: int, school_id: int | None, day: date, today: date) -> AgreementGap | None:
-    """Whether the school's agreements with the venue cover a visit on ``day``: None when one does
-    (``is_partner``, the partner rule) or the school has none in force ``today`` or to come
-    (``school_partnerships``); else the ``AgreementGap`` that leaves ``day`` without partner priority."""
-    if school_id is None:
-        return None
-    agreements = [p for p, _ in school_partnerships(school_id, today) if p.venue_id == venue_id]
-    if not agreements or is_partner(venue_id, school_id, day):
-        return None
-    ended = [p for p in agreements if p.valid_to < day]
-    following = [p for p in agreements if p.valid_from > day]
-    return AgreementGap(ended=max(ended, key=lambda p: p.valid_to, default=None),
-                        following=min(following, key=lambda p: p.valid_from, default=None))
 
 
 def school_year_of(day: date) -> tuple[date, date]:

@@ -5,7 +5,6 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -18,9 +17,6 @@ from app.core.time import to_local
 from app.extensions import db
 from app.scheduling.models import Audience, Slot
 from app.venues.models import Venue
-
-if TYPE_CHECKING:
-    from app.bookings.partnerships import AgreementGap
 
 DEFAULT_RULES = {c.name: c.default.arg for c in BookingRules.__table__.columns if c.default is not None}
 # The partner reserve (馆校合作) is held until this many days before a slot starts, then released.
@@ -125,6 +121,26 @@ def booking_windows(slot: Slot, rules: BookingRules) -> list[tuple[str | None, i
 def partner_on(terms: dict[int, list[tuple[date, date]]], venue_id: int, day: date) -> bool:
     """``is_partner`` answered from a school's ``partner_terms``."""
     return any(valid_from <= day <= valid_to for valid_from, valid_to in terms.get(venue_id, ()))
+
+
+@dataclass(frozen=True)
+class AgreementGap:
+    """A school's agreements with a venue around a day none of them covers: the end of the one before
+    it and the start of the one after it (one of them at least)."""
+
+    ended_on: date | None
+    next_starts_on: date | None
+
+
+def agreement_gap(terms: list[tuple[date, date]], day: date, today: date) -> AgreementGap | None:
+    """Whether a school's agreements with a venue (``terms``, one venue's of ``partner_terms``) leave
+    ``day`` without partner priority: None when one covers it (``partner_on``) or none is in force
+    ``today`` or to come; else the ``AgreementGap`` around it."""
+    terms = [(valid_from, valid_to) for valid_from, valid_to in terms if valid_to >= today]
+    if not terms or any(valid_from <= day <= valid_to for valid_from, valid_to in terms):
+        return None
+    return AgreementGap(ended_on=max((valid_to for _, valid_to in terms if valid_to < day), default=None),
+                        next_starts_on=min((valid_from for valid_from, _ in terms if valid_from > day), default=None))
 
 
 def window_state(window: tuple[datetime, datetime], now: datetime) -> str:
@@ -288,12 +304,12 @@ def outlook(user, slot: Slot, now: datetime) -> Outlook:
     """``slot`` as ``user`` (a citizen or a teacher) may book it at ``now``: their window, the
     places they can take and those held for partner schools; for a teacher whose school is no
     partner on the slot's day, the agreements with the venue that leave it out (``agreement_gap``)."""
-    from app.bookings.partnerships import agreement_gap  # agreements are read with these rules
-
     rules = rules_for(slot.venue)
     as_class = user.role == Role.TEACHER
-    partner = as_class and is_partner(slot.venue_id, user.school_id, slot.local_date)
-    gap = agreement_gap(slot.venue_id, user.school_id, slot.local_date, to_local(now).date()) \
+    # The school's agreements, read once: whether it is a partner that day and, if not, why not.
+    terms = partner_terms(user.school_id) if as_class else {}
+    partner = as_class and partner_on(terms, slot.venue_id, slot.local_date)
+    gap = agreement_gap(terms.get(slot.venue_id, []), slot.local_date, to_local(now).date()) \
         if as_class and not partner else None
     opens, closes = window_for(slot, rules, as_class=as_class, partner=partner)
     seen = places_seen(slot, now, partner=partner)
