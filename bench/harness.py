@@ -58,11 +58,11 @@ _serving: list[str] = []  # the running gunicorn's process group (its master's p
 
 
 @contextmanager
-def gunicorn(workers: int = WORKERS):
-    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py") if (ROOT / "gunicorn.conf.py").exists() else "/dev/null", "wsgi:app",
+def gunicorn(workers: int = WORKERS, app_spec: str = "wsgi:app", **env):
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py") if (ROOT / "gunicorn.conf.py").exists() else "/dev/null", app_spec,
                "--bind", f"127.0.0.1:{PORT}", "--workers", str(workers), "--log-level", "warning",
                "--access-logfile", "/dev/null"]
-    process = subprocess.Popen(command, cwd=ROOT, env=app_env(WEB_CONCURRENCY=workers),
+    process = subprocess.Popen(command, cwd=ROOT, env=app_env(WEB_CONCURRENCY=workers, **env),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     _serving.append(str(process.pid))
     try:
