@@ -22,7 +22,8 @@ def day_of_three_audiences():
     """A day with a school time (800 places), a citizens' time (2,000) and a mixed time (2,500, of
     which 500 held for partner schools for 10 more days)."""
     venue = factories.venue()
-    day = local_today() + timedelta(days=3)
+    # Five days ahead: at any hour, past the 72 hours before a visit when classes stop booking a mixed time.
+    day = local_today() + timedelta(days=5)
     school = factories.slot(venue, day=day, audience="school", capacity=800)
     public = factories.slot(venue, day=day, start=time(13), end=time(14), audience="public", capacity=2000)
     mixed = factories.slot(venue, day=day, start=time(14), end=time(16), audience="mixed", capacity=2500,
