@@ -13,7 +13,7 @@ import pytest
 
 from app.extensions import db
 from app.stats.models import VenueDailyStats
-from app.stats.suppression import PERSONS, SUMS, suppress_district_month, withheld_events
+from app.stats.suppression import PERSONS, SUMS, Event, suppress_district_month, withheld_events
 from tests import factories
 
 COUNTS = PERSONS
@@ -101,11 +101,26 @@ def attack(daily: list[dict], monthly: list[dict], events: list[dict] | None = N
         for name in COUNTS:
             relation([(1, cell("month", (row["month"], row["district"]), row, name))]
                      + [(-1, cell("day", (d["date"], d["venue_id"]), d, name)) for d in days])
-    for venue_id in {e["venue_id"] for e in events or ()}:
-        relation([(1, cell("event", e["event_id"], e, "attendance")) for e in events if e["venue_id"] == venue_id]
-                 + [(-1, cell("day", (d["date"], d["venue_id"]), d, "event_visits"))
-                    for d in daily if d["venue_id"] == venue_id])
+    for group in _overlapping_events(events or []):
+        first, last = min(e["first_day"] for e in group), max(e["last_day"] for e in group)
+        relation([(1, cell("event", e["event_id"], e, "attendance")) for e in group]
+                 + [(-1, cell("day", (d["date"], d["venue_id"]), d, "event_visits")) for d in daily
+                    if d["venue_id"] == group[0]["venue_id"] and first <= d["date"] <= last])
     return determined(list(dict.fromkeys(unknowns)), equations)
+
+
+def _overlapping_events(events: list[dict]) -> list[list[dict]]:
+    """A venue's published events in groups whose dates overlap (ISO dates compare as text): each
+    group attends what its span's daily ``event_visits`` add up to, the strongest relation a reader
+    of the two files can write."""
+    groups: list[list[dict]] = []
+    for event in sorted(events, key=lambda e: (e["venue_id"], e["first_day"], e["last_day"])):
+        if groups and groups[-1][0]["venue_id"] == event["venue_id"] \
+                and event["first_day"] <= max(e["last_day"] for e in groups[-1]):
+            groups[-1].append(event)
+        else:
+            groups.append([event])
+    return groups
 
 
 def as_published(rows: list[dict], key_fields) -> list[dict]:
@@ -161,12 +176,24 @@ def test_monthly_visits_are_withheld_when_a_withheld_part_would_follow_from_them
 
 
 def test_a_venues_event_attendances_never_give_away_a_withheld_day():
-    # Venue 1 withholds a day of 3 event visits: one attendance goes too (else 13 - 10 = 3).
-    assert withheld_events([(1, 1, 13), (2, 1, 40)], {1: 1}) == {1}
-    # Venue 2 withholds no day, but one small event: a second is withheld (else 50 - 47 = 3).
-    assert withheld_events([(3, 2, 3), (4, 2, 47), (5, 2, 60)], {}) == {3, 4}
+    day = date(2026, 9, 1)
+
+    def event(event_id, venue_id, first, last, attendance):
+        return Event(event_id, venue_id, day + timedelta(days=first), day + timedelta(days=last), attendance)
+
+    # Venue 1 withholds a day of 3 event visits within both events' dates: one attendance goes too
+    # (else 13 + 40 minus the published days gives the 3).
+    assert withheld_events([event(1, 1, 0, 9, 13), event(2, 1, 5, 20, 40)], {1: {day + timedelta(days=6)}}) == {1}
+    # Venue 2 withholds no day, but one small event: a second of its dates is withheld (else 50 - 47 = 3).
+    assert withheld_events([event(3, 2, 0, 3, 3), event(4, 2, 2, 6, 47), event(5, 2, 1, 2, 60)], {}) == {3, 4}
     # Venue 3 has nothing small: everything is published.
-    assert withheld_events([(6, 3, 12), (7, 3, 30)], {}) == set()
+    assert withheld_events([event(6, 3, 0, 3, 12), event(7, 3, 1, 4, 30)], {}) == set()
+    # Venue 4: the withheld day lies in September's event, alone in its dates. May's event, smaller,
+    # tells nothing about it; September's attendance would (9 minus its published day of 5 = 4).
+    may, september = event(8, 4, -120, -100, 5), event(9, 4, 3, 26, 9)
+    assert withheld_events([may, september], {4: {day + timedelta(days=19)}}) == {9}
+    # Two events on the same days as a third one's, but not the withheld day's: the same.
+    assert withheld_events([may, event(10, 4, -110, -105, 30), september], {4: {day + timedelta(days=19)}}) == {9}
 
 
 # --- through the published files -------------------------------------------------------------------
@@ -244,9 +271,36 @@ def test_an_events_attendance_does_not_give_away_a_withheld_day(client, app):
     db.session.commit()
     daily = as_published(csv_dicts(client, "attendance-daily"), ("date", "venue_id", "district"))
     monthly = as_published(csv_dicts(client, "attendance-monthly-district"), MONTHLY_KEY)
-    events = [{"event_id": int(e["event_id"]), "venue_id": str(e["venue_id"]),
-               "attendance": None if e["attendance"] == "" else int(e["attendance"])}
-              for e in csv_dicts(client, "themed-events")]
+    events = published_events(client)
     assert {d["event_visits"] for d in daily} == {10, None}
     assert events[0]["attendance"] is None  # else 13 - 10 = 3
     assert attack(daily, monthly, events) == set()
+
+
+def published_events(client) -> list[dict]:
+    return [{"event_id": int(e["event_id"]), "venue_id": str(e["venue_id"]), "first_day": e["first_date"],
+             "last_day": e["last_date"], "attendance": None if e["attendance"] == "" else int(e["attendance"])}
+            for e in csv_dicts(client, "themed-events")]
+
+
+def test_an_events_attendance_over_the_withheld_day_is_withheld_not_another_of_the_venue(client, app):
+    """A tester's case: September's event attended 9, its days published but one (4); the venue's
+    smaller May event was withheld instead, and 9 minus September's published days gave the 4."""
+    from app.stats import rebuild
+
+    venue = factories.venue()
+    spring = factories.program(venue, themed_day_key="science_week", title_zh="科技周实验秀")
+    autumn = factories.program(venue, themed_day_key="science_week", title_zh="科普日实验秀")
+    factories.admitted_visit(factories.slot(venue, days_ahead=-20, start=time(9), end=time(11),
+                                            program_id=spring.id), party_size=5)
+    for days_ahead, size in ((-5, 5), (-4, 4)):
+        factories.admitted_visit(factories.slot(venue, days_ahead=days_ahead, start=time(9), end=time(11),
+                                                program_id=autumn.id), party_size=size)
+    rebuild.rebuild_all()
+    db.session.commit()
+    daily = as_published(csv_dicts(client, "attendance-daily"), ("date", "venue_id", "district"))
+    monthly = as_published(csv_dicts(client, "attendance-monthly-district"), MONTHLY_KEY)
+    events = {e["event_id"]: e for e in published_events(client)}
+    assert sorted(d["event_visits"] for d in daily if d["event_visits"] is not None) == [5, 5]
+    assert (events[spring.id]["attendance"], events[autumn.id]["attendance"]) == (5, None)
+    assert attack(daily, monthly, list(events.values())) == set()

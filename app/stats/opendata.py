@@ -21,7 +21,7 @@ from app.events.models import ThemedDay
 from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
 from app.stats.models import VenueDailyStats
-from app.stats.suppression import THRESHOLD, suppress_district_month, withhold, withheld_events
+from app.stats.suppression import THRESHOLD, Event, suppress_district_month, withhold, withheld_events
 from app.venues.models import Venue, VenueStatus, VenueTheme, district_on
 from app.venues.services import ever_registered
 
@@ -271,19 +271,22 @@ def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
              .where(Program.themed_day_key.isnot(None), ever_registered())
              .order_by(slots.c.first_day, Program.id))
     events = conn.execute(query).all()  # one row per themed program: few, and all needed to decide
-    withheld_ids = withheld_events(((row[0], row[5], int(row[12])) for row in events), _small_event_days(conn))
+    withheld_ids = withheld_events((Event(row[0], row[5], row[8], row[9], int(row[12])) for row in events),
+                                   _small_event_days(conn))
     for row in events:
         hidden = row[0] in withheld_ids
         yield (*row[:10], int(row[10]), int(row[11] or 0), None if hidden else int(row[12]), hidden)
 
 
-def _small_event_days(conn: sa.Connection) -> dict[int, int]:
+def _small_event_days(conn: sa.Connection) -> dict[int, set[date]]:
     """Per venue, its days whose ``event_visits`` the daily dataset withholds (1–4 persons)."""
     S = VenueDailyStats
-    query = (select(S.venue_id, func.count())
-             .where(S.event_visits > 0, S.event_visits < THRESHOLD, S.day <= last_published_day())
-             .group_by(S.venue_id))
-    return dict(conn.execute(query).all())
+    query = select(S.venue_id, S.day).where(S.event_visits > 0, S.event_visits < THRESHOLD,
+                                            S.day <= last_published_day())
+    days: dict[int, set[date]] = {}
+    for venue_id, day in conn.execute(query):
+        days.setdefault(venue_id, set()).add(day)
+    return days
 
 
 def _events_updated() -> datetime | None:

@@ -16,17 +16,19 @@ each rule below closes one of them (a withheld cell is never the only unknown a 
   cell of the column is withheld (for ``visits``, only if that keeps the total). A single published
   total over two or more unknowns, each otherwise tied only within its own day, lets no day be
   solved for.
-* A venue's themed-event attendances add up to its daily ``event_visits``: when a venue withholds a
-  daily ``event_visits`` cell, at least one of its events' attendances is withheld, and never exactly
-  one when none of its days is withheld.
+* A venue's themed events attend what its daily ``event_visits`` add up to over their days: an
+  event alone in its dates attends the sum of its days, and events whose dates overlap attend
+  together the sum of the days they span. In each such group of a venue's events, the withheld
+  attendances and the withheld days of the span are never exactly one unknown.
 * ``school_groups`` counts classes, not persons, and is never withheld; zeros are published.
 
 Every rule is deterministic (ties go to the earlier row), so the CSV, JSON and XLSX files agree.
 """
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 THRESHOLD = 5
 PERSONS = ("visits", "individual_visits", "school_students", "school_adults", "walk_ins", "walk_in_youth",
@@ -172,19 +174,43 @@ def _values_of_a(equations: list[tuple[Fraction, Fraction, Fraction]]):
     return None
 
 
-def withheld_events(events: Iterable[tuple[int, int, int]], small_days: dict[int, int]) -> set[int]:
-    """The themed events whose attendance is withheld. ``events``: (event id, venue id, attendance);
-    ``small_days``: per venue, how many of its daily ``event_visits`` cells are withheld (1–4)."""
-    by_venue: dict[int, list[tuple[int, int]]] = {}
-    for event_id, venue_id, attendance in events:
-        by_venue.setdefault(venue_id, []).append((event_id, attendance))
+class Event(NamedTuple):
+    id: int
+    venue_id: int
+    first_day: date
+    last_day: date
+    attendance: int
+
+
+def withheld_events(events: Iterable[Event], withheld_days: dict[int, set[date]]) -> set[int]:
+    """The themed events whose attendance is withheld. ``withheld_days``: per venue, the days whose
+    daily ``event_visits`` is withheld (1–4 persons).
+
+    A group of a venue's events with overlapping dates (``_overlapping``) gives one equation: their
+    attendances add up to the ``event_visits`` of the days from the group's first to its last. With
+    exactly one unknown in it (one small attendance, or one withheld day), the smallest other
+    non-zero attendance of the group is withheld too."""
     withheld: set[int] = set()
-    for venue_id, venue_events in by_venue.items():
-        hidden = {event_id for event_id, attendance in venue_events if is_small(attendance)}
-        needed = 1 if small_days.get(venue_id, 0) else (2 if len(hidden) == 1 else 0)
-        shown = sorted((attendance, event_id) for event_id, attendance in venue_events
-                       if event_id not in hidden and attendance > 0)
-        for _attendance, event_id in shown[:max(0, needed - len(hidden))]:
-            hidden.add(event_id)
+    for group in _overlapping(events):
+        hidden = {event.id for event in group if is_small(event.attendance)}
+        first, last = min(event.first_day for event in group), max(event.last_day for event in group)
+        unknown_days = sum(first <= day <= last for day in withheld_days.get(group[0].venue_id, ()))
+        if len(hidden) + unknown_days == 1:
+            shown = sorted((event.attendance, event.id) for event in group
+                           if event.id not in hidden and event.attendance > 0)
+            hidden.update(event_id for _attendance, event_id in shown[:1])
         withheld |= hidden
     return withheld
+
+
+def _overlapping(events: Iterable[Event]) -> list[list[Event]]:
+    """A venue's events in groups whose dates overlap: in order of their first days, an event joins
+    the group before it when it starts by that group's last day."""
+    groups: list[list[Event]] = []
+    for event in sorted(events, key=lambda event: (event.venue_id, event.first_day, event.last_day, event.id)):
+        group = groups[-1] if groups else None
+        if group and group[0].venue_id == event.venue_id and event.first_day <= max(e.last_day for e in group):
+            group.append(event)
+        else:
+            groups.append([event])
+    return groups
