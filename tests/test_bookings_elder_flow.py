@@ -346,6 +346,20 @@ def test_a_time_the_citizen_has_booked_is_marked_as_theirs_on_the_time_screen(cl
     assert re.search(r'class="step-choice mine".*?09:00–11:00.*?Your booking', html, re.S)
 
 
+def test_a_place_on_the_waiting_list_is_not_called_a_booking_on_the_time_screen_nor_the_venue_page(client, elder):
+    venue = factories.venue()
+    full = factories.slot(venue, start=time(9), end=time(11), capacity=1)
+    factories.booked_visit(full, factories.user("citizen"), party_size=1)
+    booking = factories.booked_visit(full, elder, party_size=1, join_waitlist=True)
+    assert booking.status == BookingStatus.WAITLISTED
+
+    html = client.get(f"/venues/{venue.id}/book?step=time&day={full.local_date.isoformat()}").get_data(as_text=True)
+    assert re.search(r'class="step-choice mine".*?09:00–11:00.*?On the waiting list', html, re.S)
+    assert "Your booking" not in html
+    html = client.get(f"/venues/{venue.id}?mode=standard").get_data(as_text=True)
+    assert f'href="/bookings/{booking.id}">On the waiting list' in html and "Your booking" not in html
+
+
 @pytest.mark.parametrize("step", ["people", "children", "check"])
 def test_a_step_url_for_a_time_already_booked_shows_that_booking_and_no_confirm_button(client, elder, step):
     venue = factories.venue()
@@ -415,6 +429,25 @@ def test_the_check_screen_says_a_time_filled_since_it_was_chosen_is_full_and_off
     assert _send(client, _Page(html)).status_code == 302
     mine = db.session.scalar(select(Booking).where(Booking.user_id == elder.id))
     assert mine.status == BookingStatus.WAITLISTED and _taken(slot.id) == 2
+
+
+def test_the_check_screen_says_before_booking_that_changes_have_closed_as_the_one_page_form_does(client, elder):
+    """An older visitor booking tomorrow's visit of a venue whose changes close 48 hours before is
+    told, before confirming, that the booking cannot be changed or cancelled online, and whom to call."""
+    from app.bookings.models import BookingRules
+
+    venue = factories.venue(contact_phone="025-8453 8888")
+    db.session.add(BookingRules(venue_id=venue.id, cancel_cutoff_hours=48))
+    soon, later = factories.slot(venue, days_ahead=1), factories.slot(venue, days_ahead=5)
+    db.session.commit()
+
+    html = client.get(f"/venues/{venue.id}/book?step=check&slot={soon.id}&party_size=1&children=0").get_data(
+        as_text=True)
+    assert "Changes and cancellations closed at" in html and 'href="tel:025-84538888"' in html
+    assert "Confirm booking" in html  # still bookable: told, not stopped
+    html = client.get(f"/venues/{venue.id}/book?step=check&slot={later.id}&party_size=1&children=0").get_data(
+        as_text=True)
+    assert "Changes and cancellations closed" not in html
 
 
 def test_standard_mode_still_books_on_the_one_page_form(client, auth):

@@ -5,6 +5,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -177,6 +178,14 @@ def places_seen(slot, now: datetime, *, partner: bool) -> Places:
     return Places(left, held, slot.reserve_until if held else None)
 
 
+class OwnBooking(NamedTuple):
+    """A viewer's booking of a slot, as a calendar links it: "Your booking", or, waiting for a place,
+    "On the waiting list" (a place not yet theirs)."""
+
+    id: int
+    waiting: bool
+
+
 class Viewer:
     """Someone looking at a calendar or list of slots: not signed in, a citizen, or a teacher (of a
     partner school at some venues, on some days). A teacher's school's agreements are read once, in
@@ -187,19 +196,20 @@ class Viewer:
         self.as_class = self.signed_in and user.role == Role.TEACHER
         self._terms = partner_terms(user.school_id) if self.as_class else {}
         self._user_id = user.id if self.signed_in else None
-        self._mine: dict[int, int] | None = None  # slot id → the viewer's booking of it, read when first asked
+        self._mine: dict[int, OwnBooking] | None = None  # slot id → the viewer's booking, read when first asked
 
-    def booking_on(self, slot_id: int, now: datetime) -> int | None:
+    def booking_on(self, slot_id: int, now: datetime) -> OwnBooking | None:
         """The viewer's booking that still stands on this slot (a calendar offers it, not "Book"):
         their bookings of slots not over are read once, in one statement, for the whole list."""
         if self._user_id is None:
             return None
         if self._mine is None:
-            self._mine = dict(db.session.execute(
-                select(Booking.slot_id, Booking.id).join(Slot, Slot.id == Booking.slot_id)
+            rows = db.session.execute(
+                select(Booking.slot_id, Booking.id, Booking.status).join(Slot, Slot.id == Booking.slot_id)
                 .where(Booking.user_id == self._user_id, Slot.ends_at > now,
-                       Booking.status.in_([BookingStatus(status) for status in ACTIVE_STATUSES]))
-            ).all())
+                       Booking.status.in_([BookingStatus(status) for status in ACTIVE_STATUSES])))
+            self._mine = {slot_id: OwnBooking(booking_id, status == BookingStatus.WAITLISTED)
+                          for slot_id, booking_id, status in rows}
         return self._mine.get(slot_id)
 
     def partner(self, venue_id: int, slot) -> bool:

@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from app.accounts.models import User
 from app.bookings import capacity, services
 from app.bookings.forms import IndividualBookingForm
-from app.bookings.rules import rules_for
+from app.bookings.rules import cancel_deadline, rules_for
 from app.core.errors import DomainError
 from app.core.forms import apply_error
 from app.core.time import to_local, utcnow
@@ -64,6 +64,9 @@ class Flow:
     status: int = 200
     booked: int | None = None  # the citizen's booking of the time chosen, if it stands: shown, not booked again
     full: bool = False  # no room for the party at the time chosen, as the slot is now (the check screen)
+    # When changes and cancellations close for the time chosen, if they already have (the check screen):
+    # the one-page form says so before booking too (``rules.outlook``).
+    changes_closed_at: datetime | None = None
     step_count: ClassVar[int] = STEP_COUNT
     weeks_ahead: ClassVar[int] = WEEKS_AHEAD
 
@@ -117,6 +120,8 @@ class Flow:
             # Full or not as the slot is now, by the booking's own rule: the waiting list chosen on the
             # time screen may have a place by now, and a time chosen with places may have filled.
             self.full = not capacity.has_room(self.slot, self.form.party_size.data, partner=False, now=now)
+            deadline = cancel_deadline(self.slot, rules_for(self.venue))
+            self.changes_closed_at = deadline if now >= deadline else None
             if not self.form.request_key.data:
                 self.form.request_key.data = uuid.uuid4().hex  # the same confirmation twice books once
         return self

@@ -14,7 +14,7 @@ from app.accounts.models import Role
 from app.bookings import party, queries, services, steps
 from app.bookings.forms import CancelForm, ClassBookingForm, HeadcountForm, IndividualBookingForm
 from app.bookings.models import Booking, BookingKind, BookingStatus
-from app.bookings.rules import Places, Viewer, outlook, rules_for, window_state
+from app.bookings.rules import OwnBooking, Places, Viewer, outlook, rules_for, window_state
 from app.checkin import tickets
 from app.core.authz import authorize
 from app.core.errors import DomainError
@@ -69,8 +69,8 @@ def places_now(slot, venue=None) -> Places:
 
 
 @bp.app_template_global()
-def my_booking_now(slot) -> int | None:
-    """For calendars and lists: the id of the viewer's booking of ``slot`` that still stands, if any."""
+def my_booking_now(slot) -> OwnBooking | None:
+    """For calendars and lists: the viewer's booking of ``slot`` that still stands, if any."""
     return current_viewer().booking_on(slot.id, utcnow())
 
 
