@@ -42,6 +42,7 @@ def test_a_teacher_sees_the_agreements_of_their_school_in_force_and_to_come(clie
     assert f"until {format_date(today + timedelta(days=20), 'medium', locale='en')}" in section
     assert f"from {format_date(today + timedelta(days=30), 'medium', locale='en')}" in section
     assert "book 14 days earlier than other schools" in section and "25%" in section
+    assert "other schools. 25%" in section  # two sentences, not "schools.25%"
     assert f'href="/venues/{running.id}"' in section
 
 

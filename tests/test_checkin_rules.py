@@ -288,6 +288,40 @@ def test_a_party_headcount_of_nobody_says_not_to_check_the_ticket_in(client, vis
     assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
 
 
+@pytest.mark.parametrize("headcount", [{"students": -3, "adults": 2}, {"students": 30, "adults": 100_001}, -1],
+                         ids=["negative", "too many", "negative party"])
+def test_a_headcount_no_one_could_have_is_a_headcount_to_correct_in_the_gates_language(client, headcount):
+    """The scanner keeps its headcount form open for ``invalid_headcount`` (static/js/scanner.js): a
+    negative or impossible number is one, not a malformed request."""
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
+    response = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(booking), "headcount": headcount},
+                           headers={"Authorization": f"Bearer {factories.gate_token(slot.venue)}",
+                                    "Accept-Language": "zh"})
+    body = response.get_json()
+    assert (response.status_code, body["error"], body["field"]) == (400, "invalid_headcount", "headcount")
+    assert body["message"] in ("请填写实际到达的人数：0 或以上。", "没有哪张票有这么多人：请填写实际到达的人数。"), body
+    assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
+
+
+def test_a_second_scan_of_a_class_says_who_came_not_who_was_booked(client):
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2,
+                                        class_name="四年级2班")
+    gate, code = factories.gate_token(slot.venue), tickets.code_for_booking(booking)
+    assert _scan(client, gate, code, headcount={"students": 28, "adults": 3}, nonce="a").get_json()["result"] == "ok"
+    again = client.post("/api/v1/checkins", json={"code": code, "nonce": "b"},
+                        headers={"Authorization": f"Bearer {gate}", "Accept-Language": "en"}).get_json()
+    assert again["result"] == "already_checked_in"
+    assert "28 students" in again["party"] and "3 adults" in again["party"], again["party"]
+    party_ticket = factories.confirmed_visit(slot, party_size=3)
+    code = tickets.code_for_booking(party_ticket)
+    assert _scan(client, gate, code, headcount=2, nonce="c").get_json()["result"] == "ok"
+    again = client.post("/api/v1/checkins", json={"code": code, "nonce": "d"},
+                        headers={"Authorization": f"Bearer {gate}", "Accept-Language": "en"}).get_json()
+    assert (again["result"], again["party"]) == ("already_checked_in", "2 people")
+
+
 def test_a_party_headcount_above_the_booking_is_refused(client, visit):
     booking, code, gate = visit
     assert _scan(client, gate, code, headcount=4).status_code == 422

@@ -43,7 +43,7 @@ def test_the_report_counts_the_schools_under_agreement_and_their_class_visits(cl
     figures = facts(client.get(f"/manage/reports/{scenario['year']}?lang=en").get_data(as_text=True))
 
     assert figures["Schools with a cooperation agreement"] == "2"
-    assert figures["Partner schools"] == "1"
+    assert figures["Partner schools that visited"] == "1"
     assert figures["Class visits by partner schools"] == "1"
 
 

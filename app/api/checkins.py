@@ -19,6 +19,7 @@ from app.core.time import from_local, parse_moment, to_local, utcnow
 from app.extensions import db
 
 BATCH_MAX = 500
+HEADCOUNT_MAX = 100_000
 # An offline gate's clock and queue: scans from the future or from long ago are not believed.
 SCAN_CLOCK_SKEW = timedelta(minutes=5)
 SCAN_MAX_AGE = timedelta(days=7)
@@ -49,8 +50,14 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str |
 def _count(value, name: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+    if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid(_l("headcount must be a number of people, or {students, adults}."), "headcount")
+    if not 0 <= value <= HEADCOUNT_MAX:
+        # A number, but of no one who could have come: said as the other wrong headcounts are, so that
+        # the scanner keeps its headcount form open for staff to correct it.
+        raise DomainError("invalid_headcount", _l("Give the number of people who arrived: 0 or more.") if value < 0
+                          else _l("No ticket is for that many people: give the number who arrived."),
+                          field="headcount")
     return value
 
 
@@ -290,7 +297,8 @@ OPENAPI = {
                 "200": {"description": "Decided.", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/CheckInOutcome"}}}},
                 "400": {"description": "Malformed request (`invalid_parameter`), or a headcount that is "
-                                       "missing, negative or of nobody (`invalid_headcount`): nothing recorded. "
+                                       "missing, negative, of nobody or over 100,000 (`invalid_headcount`): "
+                                       "nothing recorded. "
                                        "If nobody of the booking came, do not admit it; close of day marks it "
                                        "no_show.",
                         "content": _ERR},

@@ -103,17 +103,19 @@ def message(outcome: Outcome) -> str:
 
 def party_text(outcome: Outcome) -> str:
     """Who the ticket is for: a party's size, or a class with its school (many schools have a
-    四年级2班) and its headcount."""
-    booking, row = outcome.booking, outcome.checkin
+    四年级2班) and its headcount. Once admitted (now, or before: a second scan), who came, as the
+    gate counted them; else as booked."""
+    booking = outcome.booking
     if booking is None:
         return ""
+    came = outcome.checkin if outcome.admitted else outcome.previous
     if booking.kind == BookingKind.GROUP:
-        students = row.students if outcome.admitted and row.students is not None else booking.students
-        adults = row.adults if outcome.admitted and row.adults is not None else booking.adults
+        students = came.students if came is not None and came.students is not None else booking.students
+        adults = came.adults if came is not None and came.adults is not None else booking.adults
         party = class_party(students, adults, booking.class_name)
         school = _school_of(booking.id)
         return _("%(school)s · %(party)s", school=localized(school, "name"), party=party) if school else party
-    return people(row.persons if outcome.admitted else booking.seats)
+    return people(came.persons if came is not None else booking.seats)
 
 
 def _school_of(booking_id: int) -> School | None:

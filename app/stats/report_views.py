@@ -440,7 +440,7 @@ def _xlsx(venue, year: int) -> Response:
         (_("Walk-ins"), t["walk_ins"]), (_("Free-open visits"), t["free_visits"]),
         (_("Schools served"), report["schools"]["schools"]),
         (_("Schools with a cooperation agreement"), report["schools"]["agreement_schools"]),
-        (pgettext("report figure", "Partner schools"), report["schools"]["partner_schools"]),
+        (pgettext("report figure", "Partner schools that visited"), report["schools"]["partner_schools"]),
         (_("Class visits by partner schools"), report["schools"]["partner_groups"]),
         (_("Themed event sessions"), report["event_sessions"]), (_("Themed event places offered"), report["event_places"]),
         (_("Themed event attendance"), report["event_attendance"]),

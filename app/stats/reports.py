@@ -247,7 +247,7 @@ COMPARED_FIGURES = (
     ("totals", "walk_ins", _l("Walk-ins")), ("totals", "free_visits", _l("Free-open visits")),
     ("schools", "schools", _l("Schools served")),
     ("schools", "agreement_schools", _l("Schools with a cooperation agreement")),
-    ("schools", "partner_schools", lazy_pgettext("report figure", "Partner schools")),
+    ("schools", "partner_schools", lazy_pgettext("report figure", "Partner schools that visited")),
     ("schools", "partner_groups", _l("Class visits by partner schools")),
     ("totals", "utilisation", _l("Utilisation")), ("totals", "bookings", _l("Bookings")),
     ("totals", "no_shows", _l("No-shows")),
