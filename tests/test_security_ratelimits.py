@@ -155,6 +155,21 @@ def test_the_429_page_speaks_the_language_the_url_asks_for(limited_app, asked, e
     assert all(word in html for word in words) and not any(word in html for word in not_words)
 
 
+def test_the_429_page_leads_back_to_the_form_it_refused(limited_app):
+    """Five registrations a minute from one address, mistakes included: the sixth is refused, and the
+    page leads back to the form (with its language and mode), not only home."""
+    browser = _client(limited_app, _random_address())
+    form = "http://localhost/register?lang=zh&mode=elder"
+    for _ in range(5):
+        browser.post("/register?lang=zh&mode=elder", data={"email": "x"}, headers={"Referer": form})
+    refused = browser.post("/register?lang=zh&mode=elder", data={"email": "x"}, headers={"Referer": form})
+
+    assert refused.status_code == 429
+    assert 'href="/register?lang=zh&amp;mode=elder"' in refused.get_data(as_text=True)
+    elsewhere = browser.post("/register", data={"email": "x"}, headers={"Referer": "https://example.com/register"})
+    assert elsewhere.status_code == 429 and "/register" not in elsewhere.get_data(as_text=True).split("<main")[1]
+
+
 @pytest.mark.parametrize("asked, browser_language, message", [
     ("zh", "en", "操作过于频繁"),
     ("en", "zh", "You have tried this too often"),

@@ -135,18 +135,22 @@ def rate_limited_message() -> str | None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    def render_error(status: int, message=None):
+    def render_error(status: int, message=None, back_url: str | None = None):
         if wants_json():
             return json_error(_CODES.get(status, "error"), message or _TITLES.get(status, ""), status)
         return (
             render_template("errors/error.html", status=status,
-                            title=_TITLES.get(status, _TITLES[500]), message=message),
+                            title=_TITLES.get(status, _TITLES[500]), message=message, back_url=back_url),
             status,
         )
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        response = make_response(render_error(exc.code or 500, rate_limited_message() if exc.code == 429 else None))
+        if exc.code == 429:
+            # Refused for trying too often: once the wait is over, back to the form they were filling in.
+            response = make_response(render_error(429, rate_limited_message(), _same_site_referrer()))
+        else:
+            response = make_response(render_error(exc.code or 500))
         # Our own body, the exception's headers: Allow on a 405 (RFC 9110 §15.5.6), Retry-After, …
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
