@@ -99,6 +99,9 @@ def world(app) -> World:
     db.session.commit()
     ids["schedule"] = schedule.id
     ids["staff_x"] = users["staff_x"].id
+    # A group staff X added at the gate just now: only they may take it back.
+    ids["staff_walk_in"] = walkins.record_walk_in(users["staff_x"], venue_x, persons=3, audience_group="adult")[0].id
+    db.session.commit()
     ids["manager_x"] = users["manager_x"].id
     ids["admin_a"] = users["admin_a"].id
     from app.notifications.models import OutboxMessage
@@ -223,6 +226,7 @@ ROUTES = [
     ("POST", "/scan/group", GATE),
     ("GET", "/scan/totals", GATE),
     ("POST", "/scan/walk-in", GATE),
+    ("POST", "/scan/walk-in/{staff_walk_in}/undo", ("staff_x",)),  # its recorder's, no one else's
     # Administrators
     ("GET", "/admin/teachers", ADMINS),
     ("GET", "/admin/privacy/access-log", ("city",)),

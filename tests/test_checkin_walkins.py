@@ -314,3 +314,75 @@ def test_a_ticket_whose_visit_has_ended_unused_does_not_stop_a_walk_in(client, a
         answer = client.post(_walk_in_url(missed.venue), data={"persons": 2, "audience_group": "adult"})
         assert answer.status_code == 200
     assert [v.persons for v in _walk_ins(missed.venue_id)] == [2]
+
+
+# --- taking back a mistyped group ------------------------------------------------------------------
+
+def _venue_day(venue_id: int):
+    from app.stats.models import VenueDailyStats
+
+    db.session.expire_all()
+    return db.session.get(VenueDailyStats, (venue_id, local_today()))
+
+
+def test_staff_take_back_a_mistyped_walk_in_group_and_every_figure_loses_it(client, auth):
+    from app.stats import rebuild
+
+    staff = factories.user("venue_staff")
+    auth.login(staff.email)
+    assert client.post("/scan/walk-in", data={"persons": 40, "audience_group": "youth"}).status_code == 302
+    [typo] = _walk_ins(staff.venue_id)
+    page = client.get("/scan?lang=en").get_data(as_text=True)
+    assert f'action="/scan/walk-in/{typo.id}/undo"' in page and "Take back" in page
+
+    response = client.post(f"/scan/walk-in/{typo.id}/undo?lang=en", follow_redirects=True)
+    assert "40 walk-in visitors taken back." in response.get_data(as_text=True)
+    assert client.post("/scan/walk-in", data={"persons": 4, "audience_group": "youth"}).status_code == 302
+
+    assert client.get("/scan/totals").get_json()["walk_ins"] == 4
+    day = _venue_day(staff.venue_id)
+    assert (day.visits, day.walk_ins, day.walk_in_youth) == (4, 4, 4)
+    rebuild.rebuild_all()  # what the records give, recomputed: the same
+    db.session.commit()
+    assert (_venue_day(staff.venue_id).visits, _venue_day(staff.venue_id).walk_ins) == (4, 4)
+    assert sorted((v.persons, v.reason) for v in _walk_ins(staff.venue_id)) == [(0, walkins.UNDONE), (4, "")]
+    assert f"/scan/walk-in/{typo.id}/undo" not in client.get("/scan").get_data(as_text=True)
+
+
+def test_a_walk_in_group_is_taken_back_once_by_whoever_added_it_and_only_for_a_while(client, auth):
+    venue = factories.venue()
+    staff, colleague = factories.user("venue_staff", venue=venue), factories.user("venue_staff", venue=venue)
+    group, _new = walkins.record_walk_in(staff, venue, persons=6, audience_group="adult")
+    late, _new = walkins.record_walk_in(staff, venue, persons=2, audience_group="senior",
+                                        now=walkins.utcnow() - walkins.UNDO_WITHIN - timedelta(minutes=1))
+    db.session.commit()
+    auth.login(colleague.email)
+    assert client.post(f"/scan/walk-in/{group.id}/undo").status_code == 404  # not theirs to take back
+    auth.logout()
+    auth.login(staff.email)
+    assert client.post(f"/scan/walk-in/{group.id}/undo").status_code == 302
+    again = client.post(f"/scan/walk-in/{group.id}/undo?lang=en", follow_redirects=True).get_data(as_text=True)
+    assert "These walk-ins were taken back already." in again
+    too_late = client.post(f"/scan/walk-in/{late.id}/undo?lang=en", follow_redirects=True).get_data(as_text=True)
+    assert "can be taken back for 15 minutes" in too_late
+    assert _venue_day(venue.id).walk_ins == 2 and sorted(v.persons for v in _walk_ins(venue.id)) == [0, 2]
+
+
+def test_two_undos_of_one_group_at_once_take_its_people_back_once(app):
+    from app.accounts.models import User
+    from tests.races import race
+
+    venue = factories.venue()
+    staff = factories.user("venue_staff", venue=venue)
+    factories.confirmed_visit(factories.slot_at(venue), party_size=3)
+    group, _new = walkins.record_walk_in(staff, venue, persons=5, audience_group="adult")
+    db.session.commit()
+    staff_id, group_id, venue_id = staff.id, group.id, venue.id
+
+    def undo():
+        return walkins.undo_walk_in(db.session.get(User, staff_id), group_id)
+
+    outcomes = race(app, [undo, undo, undo])
+
+    assert sorted(map(str, outcomes)) == ["5", "already_undone", "already_undone"], outcomes
+    assert _venue_day(venue_id).walk_ins == 0

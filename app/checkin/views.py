@@ -89,7 +89,8 @@ def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_for
         form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
         day=day, totals=services.day_totals(venue.id, day.date),
         recent=services.recent_attempts(venue.id, day.date, through=day.today),
-        closure=walkins.closed_on(venue.id, day.today),
+        closure=walkins.closed_on(venue.id, day.today), undoable=walkins.undoable_walk_ins(current_user, venue.id),
+        undo_minutes=walkins.UNDO_WITHIN.seconds // 60,
         present=present, csrf=generate_csrf(), gate_cookie=GATE_COOKIE, gate_cookie_age=GATE_COOKIE_AGE), status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -184,6 +185,24 @@ def staff_walk_in():
                   "success")
             return redirect(url_for("checkin.scan"))
     return _render_scanner(venue, walk_in_form=form, status=400)
+
+
+@bp.post("/scan/walk-in/<int:checkin_id>/undo")
+@login_required
+def undo_staff_walk_in(checkin_id: int):
+    _gate_venue()
+    try:
+        persons = walkins.undo_walk_in(current_user, checkin_id)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash(ngettext("%(num)d walk-in visitor taken back.", "%(num)d walk-in visitors taken back.", persons),
+              "success")
+    return redirect(url_for("checkin.scan"))
 
 
 # --- the manager's gate devices and poster ----------------------------------------------------------

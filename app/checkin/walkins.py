@@ -49,6 +49,10 @@ from app.venues.models import Venue, VenueStatus
 
 MAX_PARTY = 10  # a party counting itself in at the poster
 MAX_STAFF_GROUP = 200  # a group staff count in at the gate (a tour, a class without a booking)
+# How long staff may take back a group they added at the gate: long enough to notice a typo (40 for
+# 4), short enough that the day's figures others have read do not change behind them.
+UNDO_WITHIN = timedelta(minutes=15)
+UNDONE = "undone"  # the reason an undone walk-in carries; it then counts nobody
 
 
 def daily_token(venue_id: int, day: date) -> str:
@@ -250,3 +254,39 @@ def _day_full(actor, *, room: int) -> DomainError:
     return DomainError("day_full", lazy_ngettext("The venue has room for %(num)d more person today.",
                                                  "The venue has room for %(num)d more people today.", room),
                        field="persons", status=409)
+
+
+def undoable_walk_ins(actor, venue_id: int, now: datetime | None = None) -> list[CheckIn]:
+    """The groups ``actor`` added at this venue's gate in the last ``UNDO_WITHIN``, newest first:
+    those they may still take back (``undo_walk_in``)."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.WALK_IN,
+                              CheckIn.result == CheckInResult.OK, CheckIn.persons > 0,
+                              CheckIn.user_id == actor.id, CheckIn.scanned_at >= now - UNDO_WITHIN)
+        .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc())))
+
+
+def undo_walk_in(actor, checkin_id: int, now: datetime | None = None) -> int:
+    """Take back a group ``actor`` added at the gate in the last ``UNDO_WITHIN`` (a mistyped count):
+    the row stays, counting nobody, marked ``UNDONE``, and the day's figures lose its people, in the
+    caller's transaction. Returns how many people it counted. Only its own recorder may, once: of two undos at once, the second finds it
+    undone already (the conditional UPDATE below is the claim)."""
+    now = now or utcnow()
+    checkin = db.session.get(CheckIn, checkin_id)
+    if checkin is None or checkin.kind != CheckInKind.WALK_IN or checkin.user_id != actor.id \
+            or checkin_venue(actor) != checkin.venue_id:
+        raise DomainError("not_found", _l("No such walk-in of yours."), status=404)
+    claimed = db.session.execute(
+        sa.update(CheckIn).where(CheckIn.id == checkin.id, CheckIn.result == CheckInResult.OK, CheckIn.persons > 0,
+                                 CheckIn.reason != UNDONE, CheckIn.scanned_at >= now - UNDO_WITHIN)
+        .values(reason=UNDONE).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.refresh(checkin)
+        if checkin.reason == UNDONE:
+            raise DomainError("already_undone", _l("These walk-ins were taken back already."), status=409)
+        raise DomainError("too_late_to_undo", _l("Walk-ins can be taken back for %(minutes)d minutes after they "
+                                                 "are added.", minutes=UNDO_WITHIN.seconds // 60), status=409)
+    rollups.uncount_admission(checkin)  # with its people, before they go
+    persons, checkin.persons, checkin.reason = checkin.persons, 0, UNDONE
+    return persons

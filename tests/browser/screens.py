@@ -174,6 +174,30 @@ def _class_slip() -> tuple[str, str]:
     return f"/bookings/{booking.id}/slip", teacher.email
 
 
+def _changes_closed_check() -> str:
+    """The step-by-step check screen for tomorrow at a venue whose changes close 48 hours before."""
+    from app.bookings.models import BookingRules
+    from app.extensions import db
+
+    venue = factories.venue(contact_phone="025-8453 8888")
+    db.session.add(BookingRules(venue_id=venue.id, cancel_cutoff_hours=48))
+    slot = factories.slot(venue, days_ahead=1)
+    db.session.commit()
+    return f"/venues/{venue.id}/book?step=check&slot={slot.id}&party_size=1&children=0"
+
+
+def _walk_ins_to_take_back() -> tuple[str, str]:
+    """The scanner of a staff member who added two walk-in groups just now: each may be taken back."""
+    from app.checkin import walkins
+    from app.extensions import db
+
+    staff = factories.user("venue_staff")
+    for persons, group in ((40, "youth"), (3, "senior")):
+        walkins.record_walk_in(staff, staff.venue, persons=persons, audience_group=group)
+    db.session.commit()
+    return "/scan", staff.email
+
+
 def _manager_with_requests() -> tuple[str, str]:
     slot = factories.slot(audience="school", days_ahead=10, capacity=100)
     factories.booked_visit(slot, factories.user("teacher"))
@@ -230,12 +254,14 @@ SCREENS = [
     Screen("book-step-guardian", build=_booking_step("guardian", party_size=3, children=1), role="citizen"),
     Screen("book-step-check", build=_booking_step("check", party_size=3, children=1, guardian_confirmed="y"),
            role="citizen"),
+    Screen("book-step-check-changes-closed", build=_changes_closed_check, role="citizen"),
     Screen("ticket", build=_citizen_ticket),
     Screen("slip", build=_class_slip),
     Screen("my-bookings", "/me/bookings", role="citizen"),
     Screen("manage-bookings", build=_manager_with_requests),
     Screen("manage-slots", build=_manager_slots),
     Screen("scan", "/scan", role="venue_staff"),
+    Screen("scan-walk-ins-to-take-back", build=_walk_ins_to_take_back),
     Screen("review-venues", "/admin/venues", role="district_admin"),
     Screen("schools", "/admin/schools", role="city_admin"),
     Screen("admin-equity-schools", build=_district_equity, role="district_admin"),
