@@ -89,8 +89,8 @@ def _render_scanner(venue: Venue, *, outcome=None, headcount_form=None, scan_for
         form=scan_form or _new_scan_form(), walk_in_form=walk_in_form or StaffWalkInForm(formdata=None),
         day=day, totals=services.day_totals(venue.id, day.date),
         recent=services.recent_attempts(venue.id, day.date, through=day.today),
-        closure=walkins.closed_on(venue.id, day.today), undoable=walkins.undoable_walk_ins(current_user, venue.id),
-        undo_minutes=walkins.UNDO_WITHIN.seconds // 60,
+        closure=walkins.closed_on(venue.id, day.today),
+        undoable=walkins.undoable_walk_ins(current_user, venue.id), undo_minutes=walkins.UNDO_MINUTES,
         present=present, csrf=generate_csrf(), gate_cookie=GATE_COOKIE, gate_cookie_age=GATE_COOKIE_AGE), status)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -51,7 +51,8 @@ MAX_PARTY = 10  # a party counting itself in at the poster
 MAX_STAFF_GROUP = 200  # a group staff count in at the gate (a tour, a class without a booking)
 # How long staff may take back a group they added at the gate: long enough to notice a typo (40 for
 # 4), short enough that the day's figures others have read do not change behind them.
-UNDO_WITHIN = timedelta(minutes=15)
+UNDO_MINUTES = 15
+UNDO_WITHIN = timedelta(minutes=UNDO_MINUTES)
 UNDONE = "undone"  # the reason an undone walk-in carries; it then counts nobody
 
 
@@ -270,8 +271,8 @@ def undoable_walk_ins(actor, venue_id: int, now: datetime | None = None) -> list
 def undo_walk_in(actor, checkin_id: int, now: datetime | None = None) -> int:
     """Take back a group ``actor`` added at the gate in the last ``UNDO_WITHIN`` (a mistyped count):
     the row stays, counting nobody, marked ``UNDONE``, and the day's figures lose its people, in the
-    caller's transaction. Returns how many people it counted. Only its own recorder may, once: of two undos at once, the second finds it
-    undone already (the conditional UPDATE below is the claim)."""
+    caller's transaction. Returns how many people it counted. Only its own recorder may, and once:
+    of two undos at once, the second finds it undone already (the conditional UPDATE is the claim)."""
     now = now or utcnow()
     checkin = db.session.get(CheckIn, checkin_id)
     if checkin is None or checkin.kind != CheckInKind.WALK_IN or checkin.user_id != actor.id \
@@ -286,7 +287,7 @@ def undo_walk_in(actor, checkin_id: int, now: datetime | None = None) -> int:
         if checkin.reason == UNDONE:
             raise DomainError("already_undone", _l("These walk-ins were taken back already."), status=409)
         raise DomainError("too_late_to_undo", _l("Walk-ins can be taken back for %(minutes)d minutes after they "
-                                                 "are added.", minutes=UNDO_WITHIN.seconds // 60), status=409)
+                                                 "are added.", minutes=UNDO_MINUTES), status=409)
     rollups.uncount_admission(checkin)  # with its people, before they go
     persons, checkin.persons, checkin.reason = checkin.persons, 0, UNDONE
     return persons
