@@ -288,6 +288,21 @@ def test_a_screen_asked_for_before_its_answers_shows_the_first_missing_question(
     assert response.status_code == 200 and _screen(response) == "Step 3 of 5"
 
 
+def test_a_day_with_no_times_says_any_more_only_of_a_day_that_has_come(client, elder):
+    from datetime import timedelta
+
+    from app.core.time import local_today
+
+    venue = factories.venue()
+    factories.slot(venue)
+    far = (local_today() + timedelta(days=200)).isoformat()
+    for day, said in ((far, "There are no times to book on this day. Please choose another day."),
+                      ("not-a-day", "There are no times to book on this day. Please choose another day."),
+                      ((local_today() - timedelta(days=1)).isoformat(), "There are no times to book on this day any more.")):
+        html = client.get(f"/venues/{venue.id}/book?step=time&day={day}").get_data(as_text=True)
+        assert said in html, day
+
+
 def test_a_time_no_longer_open_comes_back_on_the_time_screen(client, elder):
     venue = factories.venue()
     slot = factories.slot(venue)

@@ -221,7 +221,10 @@ def _answer_holds(flow: Flow, screen: str, now: datetime) -> bool:
     the message is put where the screen shows it."""
     if screen == "day":
         if flow.slot is None and not (flow.day and bookable_slots(flow.venue, now, on=flow.day)):
-            flow.error = _l("There are no times to book on this day any more. Please choose another day.")
+            # "Any more" only of a day that had its chance: a day to come may simply have no times yet.
+            gone = flow.day is not None and flow.day <= to_local(now).date()
+            flow.error = _l("There are no times to book on this day any more. Please choose another day.") if gone \
+                else _l("There are no times to book on this day. Please choose another day.")
         return flow.error is None
     if screen == "time":
         flow.error = _problem_with_slot(flow.slot, now)
