@@ -261,10 +261,14 @@ def undoable_walk_ins(actor, venue_id: int, now: datetime | None = None) -> list
     """The groups ``actor`` added at this venue's gate in the last ``UNDO_WITHIN``, newest first:
     those they may still take back (``undo_walk_in``)."""
     now = now or utcnow()
+    since = now - UNDO_WITHIN
+    # Through the venue-date index (today, and yesterday just after midnight), not the venue's history:
+    # the scanner page reads this on every scan.
     return list(db.session.scalars(
-        select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.kind == CheckInKind.WALK_IN,
-                              CheckIn.result == CheckInResult.OK, CheckIn.persons > 0,
-                              CheckIn.user_id == actor.id, CheckIn.scanned_at >= now - UNDO_WITHIN)
+        select(CheckIn).where(CheckIn.venue_id == venue_id, CheckIn.local_date >= to_local(since).date(),
+                              CheckIn.result == CheckInResult.OK, CheckIn.kind == CheckInKind.WALK_IN,
+                              CheckIn.persons > 0,
+                              CheckIn.user_id == actor.id, CheckIn.scanned_at >= since)
         .order_by(CheckIn.scanned_at.desc(), CheckIn.id.desc())))
 
 
