@@ -132,6 +132,13 @@
     headcountForm.hidden = false;
     pending = body;
     pendingParty = data.party;
+    focusHeadcount();
+  }
+
+  // Staff count the class on the form, but a scanner half-way through typing the next code keeps the
+  // field: its Enter would otherwise confirm the class unseen, with the booked numbers.
+  function focusHeadcount() {
+    if (document.activeElement === codeInput && codeInput.value) { return; }
     studentsInput.focus();
   }
 
@@ -149,7 +156,7 @@
         delete body.headcount;
         pending = body;
         pendingParty = party;
-        studentsInput.focus();
+        focusHeadcount();
         return;
       }
       answer(res);
