@@ -153,3 +153,51 @@ def test_the_upgrade_drops_old_links_to_people_from_the_access_log_and_walk_ins(
             db.engine.dispose()
     finally:
         drop()
+
+
+BEFORE_ENGLISH_REASONS = "f1a7c3d9b2e4"  # bookings kept a closure's reason as "中文 / English"
+SUSPENDED_IN_2026 = ("场馆已被科协暂停开放，暂不接待观众。",
+                     "The venue has been suspended by the science association and receives no visitors for now.")
+
+
+def test_the_upgrade_splits_a_closures_two_language_reason_and_leaves_typed_reasons_as_they_are(tmp_path):
+    from app.scheduling.models import Closure
+    from tests import factories
+
+    url, drop = _fresh_database(tmp_path)
+    app = create_app(make_config(url))
+    try:
+        with app.app_context():
+            upgrade()
+            manager = factories.user("venue_manager")
+            elsewhere = factories.venue()
+            closed, typed, other_venue, suspended = (
+                factories.booked_visit(factories.slot(venue, days_ahead=3), factories.user("citizen"))
+                for venue in (manager.venue, manager.venue, elsewhere, elsewhere))
+            day = closed.slot.local_date
+            db.session.add(Closure(venue_id=manager.venue.id, starts_on=day, ends_on=day, reason_zh="设备检修",
+                                   reason_en="Maintenance"))
+            for booking, reason, english in ((closed, "设备检修", "Maintenance"), (typed, "上午 / 下午", ""),
+                                             (other_venue, "设备检修 / Maintenance", ""),
+                                             (suspended, *SUSPENDED_IN_2026)):
+                booking.status, booking.cancel_reason, booking.cancel_reason_en = "cancelled", reason, english
+            db.session.commit()
+            ids = [b.id for b in (closed, typed, other_venue, suspended)]
+            db.session.remove()
+            downgrade(revision=BEFORE_ENGLISH_REASONS)
+            with db.engine.connect() as conn:
+                kept = conn.execute(sa.text("select cancel_reason from bookings order by id")).scalars().all()
+            assert kept[:3] == ["设备检修 / Maintenance", "上午 / 下午", "设备检修 / Maintenance"]
+            upgrade()
+            with db.engine.connect() as conn:
+                rows = conn.execute(sa.text("select id, cancel_reason, cancel_reason_en from bookings order by id"))
+                assert [tuple(r) for r in rows] == [
+                    (ids[0], "设备检修", "Maintenance"),
+                    (ids[1], "上午 / 下午", ""),  # a teacher's words, not a closure's
+                    (ids[2], "设备检修 / Maintenance", ""),  # another venue's closure did not say so
+                    (ids[3], *SUSPENDED_IN_2026),
+                ]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()

@@ -73,13 +73,27 @@ def test_a_closure_cancels_the_bookings_of_that_day_and_tells_each_booker(client
     assert response.status_code == 302
 
     assert reload(booking).status == BookingStatus.CANCELLED
-    assert "设备检修" in reload(booking).cancel_reason
+    assert (reload(booking).cancel_reason, reload(booking).cancel_reason_en) == ("设备检修", "Maintenance")
     slot = reload(slot)
     assert slot.status == SlotStatus.CANCELLED
     assert slot.taken == 0  # the places are released
     assert messages_to(citizen, "booking_closure") == 1
     closure = db.session.scalar(select(Closure))
     assert (closure.starts_on, closure.ends_on) == (slot.local_date, slot.local_date)
+
+
+@pytest.mark.parametrize("lang, shown, hidden", [("en", "Maintenance", "设备检修"), ("zh", "设备检修", "Maintenance")])
+def test_the_booker_reads_the_closures_reason_in_their_language(client, auth, manager, lang, shown, hidden):
+    slot = factories.slot(manager.venue, days_ahead=2)
+    citizen, booking = booked(slot)
+    client.post("/manage/closures", data={"starts_on": slot.local_date.isoformat(), "reason_zh": "设备检修",
+                                          "reason_en": "Maintenance", "confirmed": "yes"})
+    auth.logout()
+    auth.login(citizen.email)
+    page = client.get(f"/bookings/{booking.id}?lang={lang}").get_data(as_text=True)
+    assert f"<dd>{shown}</dd>" in page and hidden not in page
+    [mine] = client.post(f"/me/data?lang={lang}").get_json()["bookings"]
+    assert mine["cancel_reason"] == shown
 
 
 @pytest.mark.parametrize("lang, said", [

@@ -93,6 +93,8 @@ def test_a_confirmed_suspension_cancels_every_visit_ahead_and_tells_each_booker(
     page = client.get(f"/bookings/{confirmed.id}?lang=en")
     assert page.status_code == 200
     assert "Cancelled" in _text(page) and "suspended" in _text(page)
+    assert "暂停" not in _text(page)  # the reason in the reader's language only
+    assert "暂停" in _text(client.get(f"/bookings/{confirmed.id}?lang=zh"))
     assert "Show the QR code" not in _text(page)
     api = client.get(f"/api/v1/bookings/{confirmed.id}").get_json()
     assert api["status"] == "cancelled" and api["code"] is None

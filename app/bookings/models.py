@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
+from app.core.i18n import current_language
 from app.extensions import db
 
 
@@ -150,6 +151,8 @@ class Booking(CreatedAt, db.Model):
     decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # A closure's or a suspension's reason in English; the Chinese one is ``cancel_reason``.
+    cancel_reason_en: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime | None]
 
     slot = relationship("Slot")
@@ -161,6 +164,13 @@ class Booking(CreatedAt, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status.value in ACTIVE_STATUSES
+
+    @property
+    def cancel_reason_shown(self) -> str:
+        """Why the booking was cancelled, in the reader's language where the venue gave both."""
+        if self.cancel_reason_en and current_language().startswith("en"):
+            return self.cancel_reason_en
+        return self.cancel_reason
 
     def lapsed(self, now: datetime) -> bool:
         """A request left undecided when its slot started: lapsed already (``bookings close-day``), or

@@ -55,7 +55,7 @@ def _reason_text(booking, event: str, reason) -> str:
     if event == "declined":
         return booking.decline_reason or ""
     if event in ("cancelled", "closure"):
-        return booking.cancel_reason or ""
+        return booking.cancel_reason_shown
     return ""
 
 

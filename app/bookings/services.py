@@ -531,14 +531,17 @@ def cancel_booking(actor: User, booking: Booking, *, reason: str = "", now: date
     return booking
 
 
-def end_booking(booking: Booking, status: BookingStatus, *, reason: str = "", now: datetime) -> None:
-    """Close a booking (cancelled or declined), give its places back and offer them to the waitlist."""
+def end_booking(booking: Booking, status: BookingStatus, *, reason: str = "", reason_en: str = "",
+                now: datetime) -> None:
+    """Close a booking (cancelled or declined), give its places back and offer them to the waitlist.
+    A venue's closure gives its reason in Chinese and English (``reason_en``); a person types one."""
     held = booking.status.value in SEAT_HOLDING_STATUSES
     claimed = db.session.execute(
         sa.update(Booking).where(Booking.id == booking.id, Booking.status == booking.status)
         .values(status=status, ticket_version=Booking.ticket_version + 1, updated_at=now,
                 cancelled_at=now if status == BookingStatus.CANCELLED else None,
                 cancel_reason=reason if status == BookingStatus.CANCELLED else "",
+                cancel_reason_en=reason_en if status == BookingStatus.CANCELLED else "",
                 decline_reason=reason if status == BookingStatus.DECLINED else booking.decline_reason),
         execution_options={"synchronize_session": False},
     ).rowcount

@@ -47,7 +47,7 @@ def cutoff_for(age: str, now: datetime) -> datetime:
 def _identifying():
     """Bookings that still carry something that could point to a person."""
     return sa.or_(Booking.user_id.isnot(None), Booking.class_name.isnot(None), Booking.request_key.isnot(None),
-                  Booking.cancel_reason != "", Booking.decline_reason != "")
+                  Booking.cancel_reason != "", Booking.cancel_reason_en != "", Booking.decline_reason != "")
 
 
 def bookings_to_purge(cutoff: datetime) -> list[int]:
@@ -65,7 +65,7 @@ def anonymise_bookings(ids: list[int]) -> int:
     forget_bookings_in_access_log(ids)
     return db.session.execute(
         sa.update(Booking).where(Booking.id.in_(ids))
-        .values(user_id=None, class_name=None, request_key=None, cancel_reason="", decline_reason=""),
+        .values(user_id=None, class_name=None, request_key=None, cancel_reason="", cancel_reason_en="", decline_reason=""),
         execution_options={"synchronize_session": False}).rowcount
 
 

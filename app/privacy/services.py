@@ -273,7 +273,7 @@ def _booking_data(b: Booking) -> dict:
         "party_size": b.party_size, "children": b.children, "guardian_confirmed": b.guardian_confirmed,
         "students": b.students, "adults": b.adults, "grade": b.grade, "class_name": b.class_name,
         "school": localized(b.school, "name") if b.school else None, "created_at": _iso(b.created_at),
-        "cancelled_at": _iso(b.cancelled_at), "cancel_reason": b.cancel_reason or None,
+        "cancelled_at": _iso(b.cancelled_at), "cancel_reason": b.cancel_reason_shown or None,
         "decline_reason": b.decline_reason or None,
     }
 
@@ -336,7 +336,7 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
         .values(subject_user_id=None), execution_options={"synchronize_session": False})
     db.session.execute(
         sa.update(Booking).where(Booking.user_id == user.id)
-        .values(user_id=None, class_name=None, request_key=None, cancel_reason="", decline_reason=""),
+        .values(user_id=None, class_name=None, request_key=None, cancel_reason="", cancel_reason_en="", decline_reason=""),
         execution_options={"synchronize_session": False})
     forget_person_in_messages(booking_ids, user)  # before the mails below, which must go out as written
     for booking in classes:  # as anonymised just above: the mail names the school, not the class

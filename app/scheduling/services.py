@@ -344,12 +344,12 @@ def slot_times(day: date, start: time, end: time, *, ends_next_day: bool = False
     return datetime.combine(day, start), datetime.combine(day + timedelta(days=int(ends_next_day)), end)
 
 
-def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None) -> int:
+def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None, *, reason_en: str = "") -> int:
     """Cancel slots and every booking on them; each booker is told. Returns the bookings ended.
 
-    ``reason`` is kept on each booking; ``notice`` (a ``Closure``, for its bilingual reason, or a
-    lazy text, written in each booker's language) is what the message shows, the booking's reason
-    when absent.
+    ``reason`` (and ``reason_en``, a closure's in English) is kept on each booking; ``notice`` (a
+    ``Closure``, for its bilingual reason, or a lazy text, written in each booker's language) is what
+    the message shows, the booking's reason when absent.
     """
     if not slots:
         return 0
@@ -362,7 +362,7 @@ def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None) ->
         select(Booking).where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(CANCELLABLE))
         .order_by(Booking.id)).all()
     for booking in bookings:
-        end_booking(booking, BookingStatus.CANCELLED, reason=reason, now=now)
+        end_booking(booking, BookingStatus.CANCELLED, reason=reason, reason_en=reason_en, now=now)
         notify.booking_event(booking, "closure", reason=notice)
     return len(bookings)
 
@@ -577,13 +577,15 @@ def suspension_impact(venue: Venue, now: datetime) -> ClosureImpact:
     return _impact(_slots_ahead(venue, now))
 
 
-def close_everything_ahead(venue: Venue, reason: str, now: datetime, notice) -> ClosureImpact:
+def close_everything_ahead(venue: Venue, reason: str, reason_en: str, now: datetime, notice) -> ClosureImpact:
     """The venue is suspended: cancel every open slot that has not started, with its bookings; each
-    booker is told ``notice``, ``reason`` is kept on the booking. Returns what was cancelled.
+    booker is told ``notice``, ``reason`` and ``reason_en`` are kept on the booking. Returns what was
+    cancelled.
     Visits under way and admitted ones stay; nothing comes back with a reinstatement."""
     query = _slots_ahead(venue, now)
     impact = _impact(query)
-    _cancel_slots(list(db.session.scalars(query.order_by(Slot.starts_at))), reason, now, notice=notice)
+    _cancel_slots(list(db.session.scalars(query.order_by(Slot.starts_at))), reason, now, notice=notice,
+                  reason_en=reason_en)
     return impact
 
 
@@ -608,8 +610,7 @@ def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | N
     db.session.flush()
     _refuse_overlap(venue, starts_on, ends_on, other_than=closure.id)
     slots = db.session.scalars(_slots_to_close(venue, starts_on, ends_on, now).order_by(Slot.starts_at)).all()
-    reason = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
-    bookings = _cancel_slots(list(slots), reason, now, notice=closure)
+    bookings = _cancel_slots(list(slots), reason_zh, now, notice=closure, reason_en=reason_en)
     return ClosureResult(closure, len(slots), bookings)
 
 

@@ -480,8 +480,9 @@ def suspend_venue(admin, venue: Venue, reason: str, *, now: datetime | None = No
     its upcoming visits are cancelled and each booker told (visits under way and admitted ones stay),
     so no ticket of it admits anyone. Its managers are told why. Returns what was cancelled."""
     _reviewed(admin, venue, "suspend", reason or "")
-    kept = _in_both_languages(SUSPENDED_NOTICE)  # kept on each booking, as a closure's reason is
-    cancelled = scheduling.close_everything_ahead(venue, kept, now or utcnow(), SUSPENDED_NOTICE)
+    # Kept on each booking in both languages, as a closure's reason is.
+    cancelled = scheduling.close_everything_ahead(venue, *_in_both_languages(SUSPENDED_NOTICE), now or utcnow(),
+                                                  SUSPENDED_NOTICE)
     _tell_managers(venue, "suspend", cancelled=cancelled)
     db.session.flush()
     return cancelled
@@ -491,12 +492,12 @@ def reinstate_venue(admin, venue: Venue) -> Venue:
     return _reviewed(admin, venue, "reinstate")
 
 
-def _in_both_languages(text) -> str:
-    """"中文 / English", as a closure's reason is kept: a booking keeps one text for every reader."""
+def _in_both_languages(text) -> tuple[str, str]:
+    """A lazy text in Chinese and in English."""
     with force_locale("zh"):
         chinese = str(text)
     with force_locale("en"):
-        return f"{chinese} / {text}"
+        return chinese, str(text)
 
 
 def _tell_managers(venue: Venue, action: str, *, cancelled: scheduling.ClosureImpact | None = None) -> None:
