@@ -170,6 +170,13 @@ def test_future_years_and_bad_years_have_no_report(client, auth, scenario):
     assert client.get(f"/admin/reports/424242/{scenario['year']}").status_code == 404
 
 
+@pytest.mark.parametrize("year", [0, 1999, 10000])
+@pytest.mark.parametrize("suffix", ["", ".xlsx"])
+def test_a_district_admin_asking_for_a_year_without_reports_is_told_not_found(client, auth, scenario, year, suffix):
+    auth.login(factories.user(Role.DISTRICT_ADMIN, district_code=factories.XUANWU).email)
+    assert client.get(f"/admin/reports/{scenario['a'].id}/{year}{suffix}").status_code == 404
+
+
 def test_the_evaluation_scores_venues_on_the_weighted_indicators(client, auth, scenario):
     auth.login(factories.user(Role.CITY_ADMIN).email)
     page = client.get(f"/admin/evaluation?year={scenario['year']}&lang=en").get_data(as_text=True)

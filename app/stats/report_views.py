@@ -136,7 +136,10 @@ def public_report(venue_id: int, year: int):
 # --- admins -----------------------------------------------------------------------------------------
 
 def _venue_for_admin(venue_id: int, year: int):
+    """The venue of a report an admin asks for; a year without reports is not found (before the
+    district check, which looks up where the venue was in that year)."""
     venue = find_venue(venue_id) or abort(404)
+    _year_or_404(year)
     authorize(reports.can_view_report(current_user, venue, year))
     return venue
 
@@ -144,8 +147,7 @@ def _venue_for_admin(venue_id: int, year: int):
 @bp.get("/admin/reports/<int:venue_id>/<int:year>")
 @role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_report(venue_id: int, year: int):
-    venue = _venue_for_admin(venue_id, year)
-    return _render(venue, _year_or_404(year))
+    return _render(_venue_for_admin(venue_id, year), year)
 
 
 @bp.post("/admin/reports/<int:venue_id>/<int:year>/return")
@@ -153,7 +155,6 @@ def admin_report(venue_id: int, year: int):
 def return_report(venue_id: int, year: int):
     venue = _venue_for_admin(venue_id, year)
     authorize(reports.can_return_report(current_user))
-    _year_or_404(year)
     form = ReturnReportForm()
     if form.validate_on_submit():
         try:
@@ -175,8 +176,7 @@ def return_report(venue_id: int, year: int):
 @bp.get("/admin/reports/<int:venue_id>/<int:year>.xlsx")
 @role_required(Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 def admin_xlsx(venue_id: int, year: int):
-    venue = _venue_for_admin(venue_id, year)
-    return _xlsx(venue, _year_or_404(year))
+    return _xlsx(_venue_for_admin(venue_id, year), year)
 
 
 def _query_year(default: int) -> int:
