@@ -109,6 +109,23 @@ def test_passwords_must_match_and_be_long_enough(client, app):
     assert _users() == 0
 
 
+def test_every_mistake_is_told_on_the_first_submit(client, app):
+    page = client.post("/register?lang=en", data=_form(password="short", confirm="short", consent=None))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and 'id="consent-error"' in html and 'id="password-error"' in html
+    assert "Use at least 8 characters." in html
+
+
+def test_a_name_of_invisible_characters_is_no_name(client, app):
+    response = client.post("/register", data=_form(name="\u200b\ufeff "))
+    assert response.status_code == 400 and 'id="name-error"' in response.get_data(as_text=True)
+    assert _users() == 0
+    assert client.post("/register", data=_form(name="\u200b李华\u200e")).status_code == 302
+    user = db.session.scalar(select(User))
+    assert user.name == "李华"
+    assert user.last_login_at is not None  # registering signs the person in
+
+
 def test_duplicate_email_is_refused_next_to_the_email_field(client, app):
     factories.user("citizen", email="lihua@example.com")
     response = client.post("/register", data=_form(email="LiHua@Example.com"))

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, S
 from app.accounts import services
 from app.accounts.models import Role
 from app.accounts.people import MAX_REASON_LENGTH
+from app.core.errors import DomainError
 from app.core.forms import Form
 
 def _optional_int(value):
@@ -36,9 +37,17 @@ class LoginForm(Form):
     submit = SubmitField(_l("Log in"))
 
 
+def _long_enough(form, field) -> None:
+    """The service's length rule, checked with the rest of the form so that every mistake is told at once."""
+    try:
+        services.validate_password(field.data or "")
+    except DomainError as exc:
+        raise ValidationError(str(exc.message)) from None
+
+
 def _new_password_fields(name: str, label):
     """A new password and its confirmation; the length rule itself lives in the service."""
-    password = PasswordField(label, validators=[DataRequired(), Length(max=200)],
+    password = PasswordField(label, validators=[DataRequired(), Length(max=200), _long_enough],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the password"),
                             validators=[DataRequired(), EqualTo(name, message=_l("The two passwords do not match."))],

@@ -117,8 +117,23 @@ def _email_taken() -> DomainError:
     return DomainError("email_taken", _l("An account with this email already exists."), field="email")
 
 
+def _trimmed(text: str) -> str:
+    """``text`` without the spaces and invisible format characters (zero-width space, byte-order mark,
+    direction marks) at its ends: a name of only those would show as nothing on a booking."""
+    start, end = 0, len(text)
+    while start < end and _blank(text[start]):
+        start += 1
+    while end > start and _blank(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _blank(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == "Cf"
+
+
 def _checked_name(name: str) -> str:
-    name = (name or "").strip()
+    name = _trimmed(name or "")
     if not name or len(name) > MAX_NAME_LENGTH:
         raise DomainError("invalid_name", _l("Enter a name of at most %(n)d characters.", n=MAX_NAME_LENGTH),
                           field="name")

@@ -61,6 +61,7 @@ def record_sign_in(user: User, *, user_agent: str = "", now: datetime | None = N
     db.session.add(row)
     db.session.flush()
     user.sign_in_secret = secret
+    user.last_login_at = now  # also when registering signs the person in, not only the password form
     return row
 
 
