@@ -24,7 +24,7 @@ from app.bookings import capacity, services
 from app.bookings.forms import IndividualBookingForm
 from app.bookings.rules import cancel_deadline, rules_for
 from app.core.errors import DomainError
-from app.core.forms import apply_error
+from app.core.forms import apply_error, validate_field
 from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Slot, SlotStatus
@@ -231,7 +231,7 @@ def _answer_holds(flow: Flow, screen: str, now: datetime) -> bool:
         return flow.error is None
     form = flow.form
     bound = getattr(form, FIELD_OF[screen])
-    if not bound.validate(form):
+    if not validate_field(form, bound):
         return False
     problem = _problem_with_party(flow)
     if problem is not None and SCREEN_OF_FIELD.get(problem.field) == screen:

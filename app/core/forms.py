@@ -135,13 +135,25 @@ class Form(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
-            if not (field.process_errors and field.errors):
-                # Read fine, or left empty where that is allowed (``Optional`` has cleared the errors).
-                continue
-            if _has_input(field):
-                # "abc" for a number: say that, not also the range the missing number is outside.
-                field.errors = _unreadable(field)
-            else:
-                # Nothing typed: "required" says it; "not a valid date" would be about nothing.
-                field.errors = [e for e in field.errors if e not in field.process_errors] or field.errors
+            _one_message(field)
         return valid
+
+
+def validate_field(form: Form, field) -> bool:
+    """One field's checks (a step of a step-by-step form), with its messages as ``Form.validate`` gives them."""
+    valid = field.validate(form)
+    _one_message(field)
+    return valid
+
+
+def _one_message(field) -> None:
+    """What a field's errors say about a value that could not be read, or was not typed."""
+    if not (field.process_errors and field.errors):
+        # Read fine, or left empty where that is allowed (``Optional`` has cleared the errors).
+        return
+    if _has_input(field):
+        # "abc" for a number: say that, not also the range the missing number is outside.
+        field.errors = _unreadable(field)
+    else:
+        # Nothing typed: "required" says it; "not a valid date" would be about nothing.
+        field.errors = [e for e in field.errors if e not in field.process_errors] or field.errors
