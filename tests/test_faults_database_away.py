@@ -146,3 +146,25 @@ def test_a_real_disconnect_mid_booking_leaves_nothing_half_written(client, is_po
     assert _seats_and_bookings(slot.id) == (0, 0)
     assert _booking_request(client, slot.id, token).status_code == 201
     assert _seats_and_bookings(slot.id) == (2, 1)
+
+
+def test_a_database_older_than_the_code_is_a_server_error_logged_not_a_try_again(client, caplog):
+    """SQLite tells a missing migration with the same exception as a lost connection: "try again in a
+    moment" would hide it from monitoring, and trying again never helps."""
+    slot = factories.slot(capacity=10)
+    token = factories.user_token(factories.user("citizen"))
+    engine = db.engine
+
+    def behind(conn, cursor, statement, parameters, context, executemany):
+        if statement.lower().startswith("insert into bookings"):
+            raise conn.dialect.loaded_dbapi.OperationalError("no such column: bookings.cancel_reason_en")
+
+    sa.event.listen(engine, "before_cursor_execute", behind)
+    try:
+        response = _booking_request(client, slot.id, token)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", behind)
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    assert response.get_json()["error"] == "server_error"
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)
+    assert _seats_and_bookings(slot.id) == (0, 0)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -12,6 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
+
+
+# SQLite's words for a schema older than the code (`flask db upgrade` not run): a fault to fix, not
+# an outage to wait out, so not "try again in a moment". PostgreSQL raises ProgrammingError for it.
+_SCHEMA_BEHIND = re.compile(r"no such (table|column)|has no column named")
 
 
 class DomainError(Exception):
@@ -190,6 +196,8 @@ def register_error_handlers(app: Flask) -> None:
         # whole, so nothing is half-written and the same request can simply be sent again.
         from app.extensions import db
 
+        if _SCHEMA_BEHIND.search(str(exc.orig)):
+            return handle_unexpected(exc)
         db.session.rollback()
         app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc.orig)
         response = make_response(render_error(503, _l("The service is briefly unavailable. Nothing was "
