@@ -43,7 +43,7 @@ def test_the_language_and_mode_every_route_takes_are_accepted(client, venue, que
 
 
 def test_the_documented_filters_are_still_accepted(client, venue):
-    assert client.get(f"/api/v1/venues?q=科技&district={XUANWU}&type=comprehensive_museum&theme=x&grade=3&free=1"
+    assert client.get(f"/api/v1/venues?q=科技&district={XUANWU}&type=comprehensive_museum&theme=general+science&grade=3&free=1"
                       "&page=1&per_page=5").status_code == 200
     assert client.get(f"/api/v1/venues/{venue.id}/slots?from=2026-01-01&to=2026-01-31").status_code == 200
 

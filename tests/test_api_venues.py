@@ -70,7 +70,7 @@ def test_every_filter_narrows_the_list(client, app):
     ("grade=abc", "grade"), ("grade=13", "grade"), ("page=-3", "page"), ("page=0", "page"),
     ("per_page=101", "per_page"), ("per_page=0", "per_page"), ("district=999", "district"),
     ("type=spaceship", "type"), ("free=maybe", "free"), ("q=" + "x" * 101, "q"),
-    ("page=99999999999999999999", "page"),
+    ("page=99999999999999999999", "page"), ("theme=no+such+theme", "theme"),
 ])
 def test_bad_parameters_give_a_400_naming_the_field(client, app, query, field):
     response = client.get(f"/api/v1/venues?{query}")

@@ -56,8 +56,14 @@ def test_the_summary_filters_by_venue_type_operator_and_theme(client, scenario):
 
     assert visits(type="university_museum") == 35
     assert visits(operator="government") == 59
-    assert visits(theme="astronomy") == 59
-    assert visits(theme="no such theme") == 0
+    assert visits(theme="astronomy") == visits(theme="天文") == visits(theme="Astronomy") == 59
+
+
+@pytest.mark.parametrize("theme", ["no such theme", "星际旅行"])
+def test_a_theme_no_venue_has_is_refused_not_counted_as_zero(client, scenario, theme):
+    response = client.get("/api/v1/stats/summary", query_string=period(scenario, theme=theme))
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_parameter" and response.get_json()["field"] == "theme"
 
 
 def test_one_day_counts_that_day_only(client, scenario):

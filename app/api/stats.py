@@ -60,7 +60,9 @@ OPENAPI = {
                     _parameter("type", "Venue type.", {"type": "string", "enum": [t.value for t in VenueType]}),
                     _parameter("operator", "Operator kind.",
                                {"type": "string", "enum": [k.value for k in OperatorKind]}),
-                    _parameter("theme", "Exact venue theme.", {"type": "string", "maxLength": 80}),
+                    _parameter("theme", "A venue theme, as stored (`astronomy`) or by its Chinese or English name "
+                               "(`天文`, `Astronomy`); one no venue has is refused (`invalid_parameter`).",
+                               {"type": "string", "maxLength": 80}),
                     *COMMON_PARAMETER_DOCS,
                     IF_NONE_MATCH,
                 ],

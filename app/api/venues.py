@@ -113,7 +113,9 @@ OPENAPI = {
                                {"type": "string", "maxLength": 100}),
                     _parameter("district", "District code, e.g. 320102 (玄武区).", {"type": "string"}),
                     _parameter("type", "Venue type.", {"$ref": "#/components/schemas/VenueType"}),
-                    _parameter("theme", "Exact theme name (case-insensitive).", {"type": "string"}),
+                    _parameter("theme", "A theme, as stored (`astronomy`) or by its Chinese or English name (`天文`, "
+                               "`Astronomy`), case aside; one no venue has is refused (`invalid_parameter`).",
+                               {"type": "string", "maxLength": 80}),
                     _parameter("grade", "A grade the venue suits: 0 = kindergarten, 1-12.",
                                {"type": "integer", "minimum": 0, "maximum": 12}),
                     _parameter("free", "1 (or true) for free-admission venues only; 0 (or false) or absent for all. "

@@ -17,6 +17,7 @@ from app.districts.models import District
 from app.extensions import db
 from app.venues.models import OperatorKind, Venue, VenueType
 from app.venues.services import ever_registered
+from app.venues.themes import stored_theme
 
 MAX_DAYS = 5 * 365 + 1  # "a range over 5 years" is refused (leap days allowed for)
 EARLIEST = date(2000, 1, 1)
@@ -157,6 +158,12 @@ def parse_filters(args, *, strict: bool = False) -> StatsFilters:
     theme = _single(args, "theme") or None
     if theme is not None and len(theme) > THEME_MAX:
         raise invalid("theme", _l("The theme is too long."))
+    if theme is not None:
+        # "天文" and "Astronomy" are the stored "astronomy"; a theme no venue has is a mistake, not zero visits.
+        known = stored_theme(theme)
+        if known is None:
+            raise invalid("theme", _l("There is no such theme."))
+        theme = known
     return StatsFilters(first=first, last=last, district=district, venue_id=venue_id,
                         venue_type=_choice(args, "type", VenueType),
                         operator_kind=_choice(args, "operator", OperatorKind), theme=theme)

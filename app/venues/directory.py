@@ -21,7 +21,7 @@ from app.scheduling.availability import still_open
 from app.scheduling.models import Slot
 from app.venues.models import (AccreditationLevel, Admission, Venue, VenueStatus, VenueTheme, VenueType,
                                accredited_on)
-from app.venues.themes import canonical_theme
+from app.venues.themes import canonical_theme, stored_theme
 
 MAX_QUERY_LENGTH = 100
 MAX_PAGE = 10_000  # far beyond any real directory; keeps OFFSET inside every database's integer range
@@ -152,10 +152,12 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int, max_per_p
             problems.append(_problem("type", _l("There is no such venue type.")))
 
     theme = _text(args.get("theme", ""))
-    if len(theme) > 80:
-        problems.append(_problem("theme", _l("There is no such theme.")))
-    else:
-        filters.theme = theme
+    if theme:
+        known = stored_theme(theme) if len(theme) <= 80 else None
+        if known is None:
+            problems.append(_problem("theme", _l("There is no such theme.")))
+        else:
+            filters.theme = known
 
     grade = _text(args.get("grade", ""))
     if grade:

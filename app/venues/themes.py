@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.venues.models import VenueTheme
 
 KNOWN_THEMES = {
     "aerospace": _l("Aerospace"),
@@ -57,6 +61,15 @@ def canonical_theme(name: str) -> str:
     """How a typed theme is stored: a known theme by its key, whichever language it was typed in
     (so "天文" and "Astronomy" are one theme in filters and statistics), any other as typed."""
     return _key(name) or name
+
+
+def stored_theme(typed: str) -> str | None:
+    """The theme, as venues store it, that a filter's ``typed`` value names (a known theme in either
+    language, any other as stored, case aside); None when no venue has ever had it."""
+    canonical = canonical_theme(typed).lower()
+    found = db.session.scalars(select(VenueTheme.name).distinct()
+                               .where(func.lower(VenueTheme.name).in_({canonical, typed.lower()}))).all()
+    return min(found, key=lambda name: (name.lower() != canonical, name), default=None)
 
 
 def theme_label(name: str) -> str:
