@@ -188,6 +188,16 @@ def test_bad_slots_are_refused_with_the_field_named(client, manager, overrides, 
     assert slot_count() == 0
 
 
+@pytest.mark.parametrize("lang, said", [
+    ("en", "Missing: start, end, capacity, audience. A slot needs start, end, capacity and audience."),
+    ("zh", "缺少：start, end, capacity, audience。发布场次需要 start、end、capacity 和 audience。"),
+])
+def test_an_empty_slot_is_told_everything_it_lacks_at_once(client, manager, lang, said):
+    response = manager.post(f"/api/v1/venues/{manager.venue_id}/slots?lang={lang}", json={"admission": None})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "invalid_slot", "field": "start", "message": said}
+
+
 @pytest.mark.parametrize("field, clock", [("start", "18:30:15"), ("end", "20:30:00.250000")])
 def test_slot_times_are_whole_minutes(client, manager, field, clock):
     """09:00:00.25 would be a second slot beside 09:00, unseen by the duplicate check."""

@@ -97,6 +97,9 @@ def _datetime_field(body: dict, name: str) -> datetime:
                        name) from None
 
 
+REQUIRED_FIELDS = ("start", "end", "capacity", "audience")
+
+
 @bp.post("/venues/<int:venue_id>/slots")
 def create_slot(venue_id: int):
     user = api_user()
@@ -109,6 +112,10 @@ def create_slot(venue_id: int):
     if not isinstance(body, dict):
         raise _invalid(_l("Send a JSON object with start, end, capacity and audience."))
     refuse_nul_in_json(body)
+    missing = [name for name in REQUIRED_FIELDS if body.get(name) in (None, "")]
+    if missing:  # all of them at once, before any is read
+        raise _invalid(_l("Missing: %(fields)s. A slot needs start, end, capacity and audience.",
+                          fields=", ".join(missing)), missing[0])
     capacity = body.get("capacity")
     if isinstance(capacity, bool) or not isinstance(capacity, int):
         raise _invalid(_l("capacity must be a whole number."), "capacity")
