@@ -110,3 +110,24 @@ def test_every_rate_limited_api_operation_documents_its_429(client, app):
     undocumented = [f"{method.upper()} {path}" for path, method in limited
                     if "429" not in doc["paths"][path][method]["responses"]]
     assert not undocumented
+
+
+def test_every_error_code_these_answers_give_is_named_in_the_openapi_text(client):
+    """A client programs against `error`: each code it can meet is one it can read about."""
+    citizen = factories.user_token(factories.user("citizen"))
+    answers = [
+        client.delete("/api/v1/venues"),
+        client.get("/api/v1/bookings"),
+        client.get("/api/v1/bookings", headers={"Authorization": "Bearer sv_forged"}),
+        client.post("/api/v1/auth/token", json={"email": "nobody@example.com", "password": "x"}),
+        client.post(f"/api/v1/venues/{factories.venue().id}/slots", json={},
+                    headers={"Authorization": f"Bearer {citizen}"}),
+        client.post("/api/v1/auth/token", data="{", content_type="application/json"),
+        client.get("/api/v1/venues/424242"),
+    ]
+    codes = {answer.get_json()["error"] for answer in answers}
+    assert codes >= {"method_not_allowed", "unauthorized", "invalid_credentials", "forbidden", "not_found"}
+    document = client.get("/api/v1/openapi.json").get_data(as_text=True)
+    assert [code for code in sorted(codes) if f"`{code}`" not in document] == []
+    for code in ("too_large", "server_error", "unavailable", "rate_limited"):
+        assert f"`{code}`" in document

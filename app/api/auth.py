@@ -239,7 +239,10 @@ OPENAPI = {
                     "201": {"description": "Issued.",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Token"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"},
-                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "401": {"description": "Wrong email or password, or the account is locked for a while "
+                                           "after repeated failures (error `invalid_credentials`; the message "
+                                           "does not say which, nor whether the account exists).",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                     "429": {"$ref": "#/components/responses/TooManyRequests"},
                 },
             },

@@ -14,6 +14,7 @@ from flask import jsonify
 
 from app.api import bp
 from app.api.public import IF_NONE_MATCH, NOT_MODIFIED, public_read
+from app.core.errors import HTTP_ERROR_CODES
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -34,6 +35,10 @@ ERROR_SCHEMA = {
 }
 
 
+def _general_codes() -> str:
+    return ", ".join(f"`{code}` ({status})" for status, code in HTTP_ERROR_CODES.items())
+
+
 def _error_response(description: str) -> dict:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -48,6 +53,7 @@ def _base() -> dict:
             "summary": "Nanjing science venues: directory, slots, bookings, check-in and statistics.",
             "description": "Errors are JSON: {\"error\": <machine code>, \"message\": <human text>}; "
                            "program against `error` (and `field`, `reason`), show `message` to people. "
+                           "Besides each route's own codes, any route may answer " + _general_codes() + ". "
                            "Send `Authorization: Bearer <token>` where a route needs a signed-in user "
                            "(see the bearerAuth scheme for where tokens come from).\n\n"
                            "Language: `message` texts are in Chinese unless the request asks for English with "
@@ -81,13 +87,14 @@ def _base() -> dict:
                                                     "with `field`), or unknown (`unknown_parameter`)."),
                 "BadRequest": _error_response("The request body is missing or malformed."),
                 "Unauthorized": {
-                    **_error_response("A valid bearer token is needed."),
+                    **_error_response("A valid bearer token is needed (error `unauthorized`, with `reason` "
+                                      "when a token was sent and refused)."),
                     "headers": {"WWW-Authenticate": {
                         "description": "`Bearer realm=\"SciVisit\"`, with `error=\"invalid_token\"` when the "
                                        "token sent was refused (RFC 6750).",
                         "schema": {"type": "string"}}},
                 },
-                "Forbidden": _error_response("The token's user may not do this."),
+                "Forbidden": _error_response("The token's user may not do this (error `forbidden`)."),
                 "Conflict": _error_response("The request conflicts with the current state (see `error`)."),
                 "TooManyRequests": {
                     **_error_response("Rate limit reached (error `rate_limited`); retry after `Retry-After`."),

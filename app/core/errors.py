@@ -91,7 +91,8 @@ _TITLES = {
     500: _l("Something went wrong"),
     503: _l("Temporarily unavailable"),
 }
-_CODES = {
+# The machine code of each HTTP error, in JSON answers (the OpenAPI text lists them).
+HTTP_ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -143,7 +144,7 @@ def rate_limited_message() -> str | None:
 def register_error_handlers(app: Flask) -> None:
     def render_error(status: int, message=None, back_url: str | None = None):
         if wants_json():
-            return json_error(_CODES.get(status, "error"), message or _TITLES.get(status, ""), status)
+            return json_error(HTTP_ERROR_CODES.get(status, "error"), message or _TITLES.get(status, ""), status)
         return (
             render_template("errors/error.html", status=status,
                             title=_TITLES.get(status, _TITLES[500]), message=message, back_url=back_url),
@@ -181,7 +182,7 @@ def register_error_handlers(app: Flask) -> None:
         # A Host header outside TRUSTED_HOSTS (app/core/security.py): Flask then has no URL adapter,
         # so the error page, whose links are built with url_for, cannot be rendered; plain text.
         if wants_json():
-            return json_error(_CODES[400], _TITLES[400], 400)
+            return json_error(HTTP_ERROR_CODES[400], _TITLES[400], 400)
         return str(_TITLES[400]), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(DomainError)
