@@ -101,6 +101,43 @@ def test_a_confirmed_class_that_grows_goes_back_to_the_venue_for_approval(client
     assert _fresh(booking).status == BookingStatus.CONFIRMED
 
 
+@pytest.mark.parametrize("back_to", [(30, 2), (28, 2)])
+def test_a_confirmed_class_grown_by_mistake_is_confirmed_again_when_its_numbers_come_back(client, auth, back_to):
+    venue = factories.venue()
+    manager = factories.user("venue_manager", venue=venue)
+    booking = _class(venue=venue, approve=manager, students=30, adults=2)
+    auth.login(booking.user.email)
+    _change(client, booking, 30, 3)
+    assert _fresh(booking).status == BookingStatus.PENDING
+    page = client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    assert "The venue confirmed this visit for 32 people: with that many or fewer, it is confirmed again" in page
+    assert "场馆已确认本次参观 32 人" in client.get(f"/bookings/{booking.id}?lang=zh").get_data(as_text=True)
+
+    response = _change(client, booking, *back_to, follow_redirects=True)
+    flashes = _flashes(response.get_data(as_text=True))
+    assert "The visit is confirmed again: these numbers are within those the venue confirmed." in flashes
+    booking = _fresh(booking)
+    assert (booking.status, booking.seats, _taken(booking)) == (BookingStatus.CONFIRMED, sum(back_to), sum(back_to))
+    assert booking.decided_at is not None
+    assert "confirmed again" not in client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    [resized] = _mails("venue_class_resized")  # the venue's request is gone: the visit it plans for
+    assert resized.user_id == manager.id
+    # Growing again goes back for approval against the numbers confirmed now.
+    _change(client, booking, back_to[0] + 1, back_to[1])
+    assert _fresh(booking).status == BookingStatus.PENDING
+    assert "for %d people" % sum(back_to) in client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    _change(client, booking, *back_to)
+    assert _fresh(booking).status == BookingStatus.CONFIRMED
+
+
+def test_a_class_request_never_confirmed_stays_a_request_however_it_shrinks(client, auth):
+    booking = _class(students=30, adults=2)
+    auth.login(booking.user.email)
+    assert "confirmed again" not in client.get(f"/bookings/{booking.id}?lang=en").get_data(as_text=True)
+    _change(client, booking, 20, 2)
+    assert _fresh(booking).status == BookingStatus.PENDING
+
+
 def test_a_confirmed_class_stays_confirmed_where_the_venue_confirms_classes_at_once(client, auth):
     booking = _class(auto_confirm=True, students=30, adults=2)
     assert booking.status == BookingStatus.CONFIRMED

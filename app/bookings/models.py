@@ -141,6 +141,9 @@ class Booking(CreatedAt, db.Model):
     program_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programs.id", ondelete="SET NULL"))
     is_partner: Mapped[bool] = mapped_column(default=False)
     seats: Mapped[int]  # what the booking holds against capacity: party, or students + adults
+    # A class visit's seats as the venue last confirmed them: a visit sent back for approval with more
+    # people is confirmed again when its numbers come back within these.
+    approved_seats: Mapped[int | None]
     guardian_confirmed: Mapped[bool] = mapped_column(default=False)
     # Bumped on every change of party or status: older ticket codes stop working.
     ticket_version: Mapped[int] = mapped_column(default=1)

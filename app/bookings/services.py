@@ -444,6 +444,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if rules.auto_confirm_groups:
         booking.status = BookingStatus.CONFIRMED
         booking.decided_at = now
+        booking.approved_seats = seats
     notify.booking_event(booking, "confirmed" if booking.status == BookingStatus.CONFIRMED else "requested")
     if booking.status == BookingStatus.PENDING:
         notify.tell_venue(booking, "requested")
@@ -560,6 +561,7 @@ class MorePeople:
     until: datetime  # ``more_people_until``
     possible: bool  # before ``until`` (places permitting)
     reapproval: bool  # more people send the visit, confirmed now, back to the venue for approval
+    confirmed_within: int | None  # sent back for approval: this many people or fewer confirm it again
 
 
 def more_people_until(booking: Booking) -> datetime:
@@ -579,7 +581,13 @@ def regrows_to_request(booking: Booking) -> bool:
 def more_people(booking: Booking, now: datetime) -> MorePeople:
     """What the booking's page says of adding people to ``booking`` at ``now``."""
     until = more_people_until(booking)
-    return MorePeople(until=until, possible=now < until, reapproval=regrows_to_request(booking))
+    return MorePeople(until=until, possible=now < until, reapproval=regrows_to_request(booking),
+                      confirmed_within=_approved_before(booking))
+
+
+def _approved_before(booking: Booking) -> int | None:
+    """The seats the venue had confirmed of a visit now back with it for approval of more people."""
+    return booking.approved_seats if booking.status == BookingStatus.PENDING else None
 
 
 def change_headcount(teacher: User, booking: Booking, *, students: int, adults: int,
@@ -589,7 +597,8 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
     classes can book the slot (``more_people_until``), through the capacity rule; a confirmed visit
     goes back to the venue for approval unless the venue confirms class visits at once
     (``regrows_to_request``), and the venue is told; it is told too of new numbers for a request it
-    has still to decide, so that it decides on the numbers that stand."""
+    has still to decide, so that it decides on the numbers that stand. A visit sent back for approval
+    is confirmed again when its numbers come back within those the venue confirmed (a typo undone)."""
     now = now or utcnow()
     if booking.user_id != teacher.id or booking.kind != BookingKind.GROUP:
         raise Forbidden()
@@ -606,6 +615,8 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
         return booking
     status, version, was = booking.status, booking.ticket_version, (booking.students, booking.adults)
     to_request = more > 0 and regrows_to_request(booking)
+    approved = _approved_before(booking)
+    confirmed_again = approved is not None and students + adults <= approved
     field = "students" if students > booking.students else "adults"  # where a refusal of more is said
     if more > 0:
         _check_room_to_grow(booking, more, field, now)
@@ -616,6 +627,10 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
               "ticket_version": Booking.ticket_version + 1}
     if to_request:
         values.update(status=BookingStatus.PENDING, decided_at=None, decided_by_id=None)
+    elif confirmed_again:
+        values.update(status=BookingStatus.CONFIRMED, decided_at=now, approved_seats=students + adults)
+    elif status == BookingStatus.CONFIRMED:
+        values.update(approved_seats=students + adults)
     claimed = db.session.execute(
         sa.update(Booking).where(Booking.id == booking.id, Booking.status == status,
                                  Booking.ticket_version == version).values(**values),
@@ -634,7 +649,8 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
     if to_request:  # one message for one change: the request to approve again
         notify.tell_venue(booking, "reapproval")
     else:  # a request to decide on its new numbers, or a confirmed visit the venue plans its guides for
-        notify.tell_venue(booking, "changed" if status == BookingStatus.PENDING else "resized", was=was)
+        still_request = status == BookingStatus.PENDING and not confirmed_again
+        notify.tell_venue(booking, "changed" if still_request else "resized", was=was)
     return booking
 
 
@@ -687,7 +703,7 @@ def approve_booking(manager: User, booking: Booking, *, now: datetime | None = N
     claimed = db.session.execute(
         sa.update(Booking).where(Booking.id == booking.id, Booking.status == BookingStatus.PENDING, not_started)
         .values(status=BookingStatus.CONFIRMED, decided_at=now, decided_by_id=manager.id, updated_at=now,
-                ticket_version=Booking.ticket_version + 1),
+                approved_seats=Booking.seats, ticket_version=Booking.ticket_version + 1),
         execution_options={"synchronize_session": False},
     ).rowcount
     db.session.expire(booking)

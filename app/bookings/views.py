@@ -330,6 +330,9 @@ def headcount(booking_id: int):
     if booking.ticket_version == version:
         flash(_("These are the numbers already booked: nothing was changed."), "info")
     elif booking.status == BookingStatus.CONFIRMED:
+        if was == BookingStatus.PENDING:  # back within the numbers the venue had confirmed
+            flash(_("The visit is confirmed again: these numbers are within those the venue confirmed."),
+                  "success")
         flash(_ticket_replaced(booking), "success")
     elif was == BookingStatus.CONFIRMED:  # more people: back to the venue for approval
         flash(_("The new numbers are sent to the venue for approval. Until it approves them, the ticket does not "
