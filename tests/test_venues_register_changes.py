@@ -52,6 +52,9 @@ def test_an_approved_venue_that_moves_district_goes_back_to_review_by_the_new_di
     assert "迁址测试馆" in client.get("/admin/venues?lang=zh").get_data(as_text=True)
     review = client.get(f"/admin/venues/{venue_id}").get_data(as_text=True)
     assert "由玄武区迁至鼓楼区" in review and f"/admin/venues/{venue_id}/approve" in review
+    english = client.get(f"/admin/venues/{venue_id}?lang=en").get_data(as_text=True)
+    assert "迁至" not in english  # the reason and the history in the reader's language
+    assert english.count("Moved from Xuanwu District to Gulou District; the new district reviews it.") == 2
     assert client.post(f"/admin/venues/{venue_id}/approve").status_code == 302
     assert _venue(venue_id).status == VenueStatus.APPROVED
 
@@ -148,6 +151,8 @@ def test_a_renamed_approved_venue_stays_public_and_its_old_name_is_in_the_histor
     auth.login(factories.user("district_admin", district_code=XUANWU).email)
     review = client.get(f"/admin/venues/{venue_id}").get_data(as_text=True)
     assert "名称由“旧名称科普馆”变更为“新名称科普馆”" in review
+    english = client.get(f"/admin/venues/{venue_id}?lang=en").get_data(as_text=True)
+    assert "Renamed from “旧名称科普馆” to “新名称科普馆”." in english and "变更为" not in english
 
 
 def test_a_suspended_venue_cannot_move_district(client, auth):

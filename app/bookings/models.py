@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
-from app.core.i18n import current_language
+from app.core.i18n import in_reader_language
 from app.extensions import db
 
 
@@ -171,9 +171,7 @@ class Booking(CreatedAt, db.Model):
     @property
     def cancel_reason_shown(self) -> str:
         """Why the booking was cancelled, in the reader's language where the venue gave both."""
-        if self.cancel_reason_en and current_language().startswith("en"):
-            return self.cancel_reason_en
-        return self.cancel_reason
+        return in_reader_language(self.cancel_reason, self.cancel_reason_en)
 
     def lapsed(self, now: datetime) -> bool:
         """A request left undecided when its slot started: lapsed already (``bookings close-day``), or

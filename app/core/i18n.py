@@ -11,6 +11,11 @@ def current_language() -> str:
         return "zh"
 
 
+def in_reader_language(chinese: str, english: str) -> str:
+    """A text kept in Chinese and, when it was given, in English: the reader's, else the Chinese."""
+    return english if english and current_language().startswith("en") else chinese
+
+
 def localized(obj, field: str, lang: str | None = None) -> str:
     """``obj.<field>_<lang>`` in the interface language, falling back to the Chinese text."""
     lang = lang or current_language()

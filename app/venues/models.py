@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
+from app.core.i18n import in_reader_language
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -101,6 +102,7 @@ class Venue(CreatedAt, db.Model):
     unverified_note: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[VenueStatus] = mapped_column(str_enum(VenueStatus), default=VenueStatus.DRAFT)
     status_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    status_reason_en: Mapped[str] = mapped_column(sa.Text, default="")  # of a note the site writes (a move)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     district = relationship("District")
@@ -116,6 +118,10 @@ class Venue(CreatedAt, db.Model):
     # None until the manager first saves them (app.bookings.rules.rules_for gives the defaults). A
     # booking loads them with the slot's venue, in one statement (app/api/bookings.py).
     booking_rules: Mapped["BookingRules | None"] = relationship(passive_deletes=True)
+
+    @property
+    def status_reason_shown(self) -> str:
+        return in_reader_language(self.status_reason, self.status_reason_en)
 
     @property
     def closed_weekday_set(self) -> set[int]:
@@ -162,9 +168,15 @@ class VenueStatusChange(CreatedAt, db.Model):
     # Every step is taken by a person; None once that person's account is closed (``erase_account``).
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # The site's own notes (a move, a new name) in English too; a reviewer's reason is as typed.
+    reason_en: Mapped[str] = mapped_column(sa.Text, default="")
 
     venue: Mapped[Venue] = relationship(back_populates="status_changes")
     actor = relationship("User")
+
+    @property
+    def reason_shown(self) -> str:
+        return in_reader_language(self.reason, self.reason_en)
 
 
 class AccreditationStanding(LabelledEnum):

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -340,10 +339,10 @@ def update_venue(manager, venue: Venue, data) -> Venue:
         record_district_change(venue, old_district, local_today())
     renamed = venue.name_zh != old_name and venue.status in (S.APPROVED, S.SUSPENDED)
     if move is not None:
-        _move(venue, "relocate", manager, _change_note(move.old_district, old_name, venue))
+        _move(venue, "relocate", manager, *_change_note(move.old_district, old_name, venue))
         _tell_district_of_submission(venue)
     elif renamed:
-        _note(venue, manager, _change_note(None, old_name, venue))
+        _note(venue, manager, *_change_note(None, old_name, venue))
     db.session.flush()
     return venue
 
@@ -368,39 +367,46 @@ def record_district_change(venue: Venue, old_code: str, today: date) -> None:
         db.session.delete(same_month)
 
 
-def _change_note(old_district: District | None, old_name: str, venue: Venue) -> str:
-    """What changed, for the registration history: kept in the register's language (Chinese)."""
+def _change_note(old_district: District | None, old_name: str, venue: Venue) -> tuple[str, str]:
+    """What changed, for the registration history, in Chinese and in English (the names as registered)."""
     new_district = db.session.get(District, venue.district_code)
-    parts = []
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        if old_district is not None:
-            parts.append(str(_l("Moved from %(old)s to %(new)s; the new district reviews it.",
-                                old=old_district.name_zh, new=new_district.name_zh)))
-        if venue.name_zh != old_name:
-            parts.append(str(_l("Renamed from “%(old)s” to “%(new)s”.", old=old_name, new=venue.name_zh)))
-    return " ".join(parts)
+    notes = []
+    for lang in ("zh", "en"):
+        parts = []
+        with force_locale(lang):
+            if old_district is not None:
+                parts.append(str(_l("Moved from %(old)s to %(new)s; the new district reviews it.",
+                                    old=localized(old_district, "name", lang),
+                                    new=localized(new_district, "name", lang))))
+            if venue.name_zh != old_name:
+                parts.append(str(_l("Renamed from “%(old)s” to “%(new)s”.", old=old_name, new=venue.name_zh)))
+        notes.append(" ".join(parts))
+    return notes[0], notes[1]
 
 
 # --- Status changes -----------------------------------------------------------------------------
 
-def _move(venue: Venue, action: str, actor, reason: str = "") -> VenueStatusChange:
-    """The one way a venue changes status: checked against the table and recorded with who and why."""
+def _move(venue: Venue, action: str, actor, reason: str = "", reason_en: str = "") -> VenueStatusChange:
+    """The one way a venue changes status: checked against the table and recorded with who and why
+    (``reason_en``: the site's own note in English)."""
     sources, target = TRANSITIONS[action]
     current = venue.status
     if current not in sources:
         raise DomainError("invalid_transition",
                           _l("A venue that is “%(current)s” cannot become “%(target)s”.",
                              current=current.label if current else "-", target=target.label))
-    change = VenueStatusChange(from_status=current, to_status=target, actor=actor, reason=reason)
+    change = VenueStatusChange(from_status=current, to_status=target, actor=actor, reason=reason,
+                               reason_en=reason_en)
     venue.status_changes.append(change)
     venue.status = target
-    venue.status_reason = reason
+    venue.status_reason, venue.status_reason_en = reason, reason_en
     return change
 
 
-def _note(venue: Venue, actor, reason: str) -> VenueStatusChange:
+def _note(venue: Venue, actor, reason: str, reason_en: str) -> VenueStatusChange:
     """A change of the registered facts that keeps the status, written in the history like a step."""
-    change = VenueStatusChange(from_status=venue.status, to_status=venue.status, actor=actor, reason=reason)
+    change = VenueStatusChange(from_status=venue.status, to_status=venue.status, actor=actor, reason=reason,
+                               reason_en=reason_en)
     venue.status_changes.append(change)
     return change
 
