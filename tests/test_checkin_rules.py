@@ -300,7 +300,7 @@ def test_a_headcount_no_one_could_have_is_a_headcount_to_correct_in_the_gates_la
                                     "Accept-Language": "zh"})
     body = response.get_json()
     assert (response.status_code, body["error"], body["field"]) == (400, "invalid_headcount", "headcount")
-    assert body["message"] in ("请填写实际到达的人数：0 或以上。", "没有哪张票有这么多人：请填写实际到达的人数。"), body
+    assert body["message"] in ("请填写实际到达的人数：0 或以上。", "人数超过本票预约人数：请填写实际到达的人数。"), body
     assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
 
 

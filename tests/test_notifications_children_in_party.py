@@ -40,7 +40,7 @@ def test_the_confirmation_counts_the_children_in_chinese(client, auth):
     body = _confirmation(booking)
 
     assert "参观人员：3 人" in body
-    assert "其中 14 岁以下儿童：2" in body
+    assert "其中不满14周岁儿童：2" in body
     assert "您已确认是孩子的家长或监护人，并会陪同他们前来。" in body
 
 

@@ -63,4 +63,4 @@ def test_the_district_reads_the_same_figures_in_chinese(client, auth, scenario):
     page = client.get(f"/admin/reports/{scenario['a'].id}/{scenario['year']}?lang=zh").get_data(as_text=True)
 
     assert facts(page)["签订馆校合作协议的学校数"] == "2"
-    assert facts(page)["合作学校团体参观场次"] == "1"
+    assert facts(page)["合作学校团体参观次数"] == "1"
