@@ -46,3 +46,46 @@ def test_a_page_without_errors_keeps_its_title_and_focus(page, app):
     page.goto("/register")
     assert page.title() == tr("Register") + " · " + tr("SciVisit")
     assert page.evaluate("() => document.activeElement === document.body")
+
+
+def _publish(page, day, start: str, end: str) -> None:
+    """The manager's new-slot form, filled and sent."""
+    page.goto("/manage/slots/new")
+    page.locator("#day").fill(day.isoformat())
+    page.locator("#start").fill(start)
+    page.locator("#end").fill(end)
+    page.locator("#capacity").fill("30")
+    page.locator("#day").locator("xpath=ancestor::form").locator("[type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def test_a_slot_stopped_by_an_overlap_takes_focus_to_its_confirmation(page, app):
+    from datetime import time, timedelta
+
+    from app.core.time import local_today
+
+    tr = partial(translate, app)
+    manager = factories.user("venue_manager")
+    day = local_today() + timedelta(days=21)
+    factories.slot(manager.venue, day=day, start=time(9), end=time(12))
+    log_in(page, manager.email)
+    _publish(page, day, "10:00", "11:00")
+    assert is_focused(page.locator("#overlap_ok")), _active(page)
+    assert page.title().startswith(tr("Error: ")), page.title()
+
+
+def test_a_slot_stopped_on_a_closed_day_takes_focus_to_the_question(page, app):
+    from datetime import timedelta
+
+    from app.core.time import local_today
+    from app.extensions import db
+    from app.scheduling.models import Closure
+
+    manager = factories.user("venue_manager")
+    day = local_today() + timedelta(days=21)
+    db.session.add(Closure(venue_id=manager.venue_id, starts_on=day, ends_on=day, reason_zh="设备检修"))
+    db.session.commit()
+    log_in(page, manager.email)
+    _publish(page, day, "10:00", "11:00")
+    assert is_focused(page.locator("[data-needs-answer]")), _active(page)
+    assert page.title().startswith(translate(app, "Error: ")), page.title()
