@@ -85,6 +85,20 @@ def take_seats(slot_id: int, seats: int, *, partner: bool, now: datetime, as_see
     return False
 
 
+def hold_open_for_waiting_list(slot_id: int) -> None:
+    """Before a booking waits on a full slot: the slot's row is locked until the booking commits, and
+    the slot must still be open. A cancellation (of the slot, of its day, of the venue) changes the row
+    first, then ends the bookings it can see: it either ends before this, which then refuses, or waits
+    for this booking's commit and sees it. Without the lock the booking could wait on a slot gone
+    meanwhile, untold (``take_seats`` locks nothing when the slot is full)."""
+    # FOR NO KEY UPDATE, the lock an UPDATE of the row takes: FOR UPDATE would also wait on the key-share
+    # lock each waiting booking's INSERT holds on its slot, and two of them would deadlock.
+    status = db.session.scalar(sa.select(Slot.status).where(Slot.id == slot_id).with_for_update(key_share=True))
+    _expire(slot_id)
+    if status != SlotStatus.OPEN:
+        raise DomainError("slot_unavailable", _l("This time is no longer open for booking."), status=409)
+
+
 def held_for_partners(slot: Slot, now: datetime) -> int:
     """Reserved seats still held for partner schools that a non-partner may not take now (none once
     the reserve is released): what ``_held_back_for_partners`` computes, read from a loaded slot."""

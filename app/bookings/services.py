@@ -230,6 +230,7 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
         booking.status = BookingStatus.CONFIRMED
         notify.booking_event(booking, "confirmed")
     elif join_waitlist:
+        capacity.hold_open_for_waiting_list(slot.id)
         notify.booking_event(booking, "waitlisted")
     else:
         raise _no_room_for_party(slot, now)
