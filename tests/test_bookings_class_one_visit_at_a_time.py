@@ -102,3 +102,29 @@ def test_once_the_first_visit_is_cancelled_the_class_may_book_the_other(client, 
 
     assert _book_class(client, other.id).status_code == 302
     assert _taken(other.id) == 42
+
+
+def _book_in_a_race(teacher_id: int, slot_id: int):
+    def job():
+        from app.accounts.models import User
+        from app.bookings import services
+
+        booking = services.book_class_visit(db.session.get(User, teacher_id), db.session.get(Slot, slot_id),
+                                            students=30, adults=2, grade=4, class_name="四年级2班")
+        return booking.status.value
+    return job
+
+
+def test_two_colleagues_booking_one_class_at_overlapping_times_at_once_get_one_visit(app):
+    """Each read no other booking of the class before the other was written: the second is refused."""
+    from tests.races import race
+
+    first = factories.user("teacher")
+    colleague = factories.user("teacher", school=first.school)
+    for round_ in range(8):
+        day = local_today() + timedelta(days=10 + round_)
+        slots = [_school_slot(factories.venue(), time(9), time(10), day=day),
+                 _school_slot(factories.venue(), time(9, 30), time(10, 30), day=day)]
+        outcomes = race(app, [_book_in_a_race(first.id, slots[0].id), _book_in_a_race(colleague.id, slots[1].id)])
+        assert sorted(outcomes) == ["class_time_clash", "pending"], outcomes
+        assert sorted(_taken(slot.id) for slot in slots) == [0, 32]

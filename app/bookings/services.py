@@ -31,6 +31,7 @@ from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Audience, Program, Slot, SlotStatus
 from app.scheduling.queries import active_program
+from app.schools.models import School
 from app.venues.forms import GRADES
 from app.venues.models import VenueStatus
 
@@ -383,6 +384,18 @@ def class_elsewhere(slot: Slot, school_id: int, class_name: str, now: datetime) 
         .order_by(Slot.starts_at, Booking.id).limit(1))
 
 
+def _check_class_free_once_booked(slot: Slot, school_id: int, class_name: str, now: datetime) -> None:
+    """``class_elsewhere`` again, once this booking is written, for two bookings of one class sent at
+    once (two colleagues, two tabs): each read none before the other was written. PostgreSQL queues
+    them on the school's row (FOR NO KEY UPDATE: each INSERT holds a key-share lock on it, which FOR
+    UPDATE would wait on), so the second reads the first once it is committed; on SQLite the INSERT
+    took the single writer's lock."""
+    db.session.execute(select(School.id).where(School.id == school_id).with_for_update(key_share=True))
+    other = class_elsewhere(slot, school_id, class_name, now)
+    if other is not None:
+        raise _class_busy(class_name, other)
+
+
 def _class_busy(class_name: str, other: Booking) -> DomainError:
     return DomainError("class_time_clash", _l(
         "%(class_name)s of your school is already booked for a visit to %(venue)s on %(day)s, %(hours)s, which "
@@ -440,6 +453,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
         school_id=teacher.school_id, is_partner=partner, seats=seats, request_key=request_key,
         program_id=program.id if program is not None else None,
     ), clash_message=_class_already_booked(class_name))
+    _check_class_free_once_booked(slot, teacher.school_id, class_name, now)
     if not capacity.take_seats(slot.id, seats, partner=partner, now=now, as_seen=as_seen):
         raise _no_room_for_class(slot, seats, partner=partner, now=now)
     if rules.auto_confirm_groups:
