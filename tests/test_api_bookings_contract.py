@@ -146,3 +146,28 @@ def test_the_openapi_document_describes_every_body_member_the_booking_api_reads(
     teacher = next(v for v in variants if v["title"] == "Teacher")
     assert "null" in teacher["properties"]["program_id"]["type"]  # null is read as no program
 
+
+
+def test_one_request_sent_twice_at_once_gets_the_same_booking_both_times(app):
+    """A client's retry after a timeout, sent while the first attempt is still running: both answers
+    are the one booking, as the OpenAPI text promises of a repeated key (they raced the key lookup)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    slot_id = factories.slot(capacity=100).id
+    for round_ in range(8):
+        headers = _headers(factories.user("citizen"), f"retry-{round_}")
+        barrier = threading.Barrier(2)
+
+        def send(_):
+            barrier.wait()
+            response = app.test_client().post("/api/v1/bookings", json={"slot_id": slot_id, "party_size": 2},
+                                              headers=headers)
+            return response.status_code, response.get_json().get("id")
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(send, range(2)))
+        assert [status for status, _ in answers] == [201, 201], answers
+        assert answers[0][1] == answers[1][1], answers
+    db.session.expire_all()
+    assert len(_bookings()) == 8

@@ -1,6 +1,8 @@
 """Bookings over the API: the same services as the pages, answered in JSON."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -102,20 +104,19 @@ def create_booking():
     if request_key is not None and len(request_key) > 64:
         raise DomainError("invalid_parameter", _l("The idempotency key is at most 64 characters."),
                           field="Idempotency-Key")
+    if user.role == Role.TEACHER:
+        class_name = data.get("class_name")
+        if not isinstance(class_name, str):
+            raise DomainError("invalid_parameter", _l("class_name is required."), field="class_name")
+        book = partial(services.book_class_visit, user, slot, students=_int(data, "students"),
+                       adults=_int(data, "adults"), grade=_int(data, "grade"), class_name=class_name,
+                       program_id=_int(data, "program_id", required=False), request_key=request_key)
+    else:
+        book = partial(services.book_individual_visit, user, slot, party_size=_int(data, "party_size"),
+                       children=_int(data, "children", default=0), guardian_confirmed=_flag(data, "guardian_confirmed"),
+                       join_waitlist=_flag(data, "waitlist"), request_key=request_key)
     try:
-        if user.role == Role.TEACHER:
-            class_name = data.get("class_name")
-            if not isinstance(class_name, str):
-                raise DomainError("invalid_parameter", _l("class_name is required."), field="class_name")
-            booking = services.book_class_visit(
-                user, slot, students=_int(data, "students"), adults=_int(data, "adults"),
-                grade=_int(data, "grade"), class_name=class_name,
-                program_id=_int(data, "program_id", required=False), request_key=request_key)
-        else:
-            booking = services.book_individual_visit(
-                user, slot, party_size=_int(data, "party_size"), children=_int(data, "children", default=0),
-                guardian_confirmed=_flag(data, "guardian_confirmed"), join_waitlist=_flag(data, "waitlist"),
-                request_key=request_key)
+        booking = services.book_once(book, request_key)
         db.session.commit()
         after_commit_delivery()
     except DomainError as exc:

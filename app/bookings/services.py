@@ -8,6 +8,7 @@ decided (``_serve_waiting_list_first``), as their places are theirs whatever the
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -81,6 +82,20 @@ def _existing_for_request(user: User, request_key: str | None, slot: Slot, **ask
                           _l("This request was sent before for another booking, so nothing was booked. "
                              "Please make the new booking as a new request."), status=409)
     return booking
+
+
+def book_once(book: Callable[[], Booking], request_key: str | None) -> Booking:
+    """``book()``, a booking call made with ``request_key``. The same request sent twice at once (a
+    double click, a client's retry after a timeout) passes the key lookup twice; the second INSERT then
+    meets the first's booking in the unique index. Rolled back, it is asked once more and finds that
+    booking by its key, the answer a later retry gets."""
+    try:
+        return book()
+    except DomainError as error:
+        if error.code != "duplicate_booking" or not request_key:
+            raise
+        db.session.rollback()
+        return book()
 
 
 def _check_slot_bookable(slot: Slot, audiences, now: datetime, window: tuple[datetime, datetime]) -> None:

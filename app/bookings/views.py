@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -229,14 +230,14 @@ def _saved(booking: Booking) -> str:
 
 def _book(form, slot: Slot) -> Booking:
     if isinstance(form, IndividualBookingForm):
-        return services.book_individual_visit(
-            current_user, slot, party_size=form.party_size.data, children=form.children.data or 0,
-            guardian_confirmed=form.guardian_confirmed.data, join_waitlist=form.join_waitlist.data,
-            request_key=form.request_key.data)
-    return services.book_class_visit(
-        current_user, slot, students=form.students.data, adults=form.adults.data, grade=form.grade.data,
-        class_name=form.class_name.data, program_id=form.program_id.data or None,
-        request_key=form.request_key.data)
+        book = partial(services.book_individual_visit, current_user, slot, party_size=form.party_size.data,
+                       children=form.children.data or 0, guardian_confirmed=form.guardian_confirmed.data,
+                       join_waitlist=form.join_waitlist.data, request_key=form.request_key.data)
+    else:
+        book = partial(services.book_class_visit, current_user, slot, students=form.students.data,
+                       adults=form.adults.data, grade=form.grade.data, class_name=form.class_name.data,
+                       program_id=form.program_id.data or None, request_key=form.request_key.data)
+    return services.book_once(book, form.request_key.data)
 
 
 @bp.get("/bookings/<int:booking_id>")
