@@ -61,6 +61,10 @@ def revoke_key_command(kid: str) -> None:
     if key is None:
         raise CliError(_("No ticket key %(kid)s. See `flask checkin list-keys`.", kid=kid))
     click.echo(_("Revoked: %(key)s", key=_describe(key)))
+    # Each worker reads the keys at most every keys.CACHE_SECONDS: one elsewhere may still sign with it.
+    click.echo(_("Every worker stops accepting it, and signing with it, within %(seconds)d seconds; a ticket "
+                 "shown meanwhile is refused at the gate and shows a new code once its page is reloaded.",
+                 seconds=keys.CACHE_SECONDS))
 
 
 @checkin_cli.command("bench-verify")
