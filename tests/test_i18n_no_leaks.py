@@ -619,3 +619,13 @@ def test_open_data_column_names_are_the_same_machine_names_in_both_languages(app
 def test_the_data_dictionary_explains_the_columns_in_the_interface_language(client, lang, meaning, other):
     html = client.get(f"/open-data/?lang={lang}").get_data(as_text=True)
     assert meaning in html and other not in html
+
+
+def test_chinese_shown_on_an_english_page_for_want_of_english_is_marked_as_chinese(client):
+    """A screen reader speaks it in Chinese, not as English letters (WCAG 3.1.2, language of parts)."""
+    venue = factories.venue(address_zh="紫荆花路9号")
+    english = client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)
+    assert '<span lang="zh-CN">紫荆花路9号</span>' in english
+    assert '<span lang="zh-CN">' not in client.get(f"/venues/{venue.id}?lang=zh").get_data(as_text=True)
+    translated = factories.venue(address_zh="北京东路1号", address_en="1 Beijing East Road")
+    assert '<span lang="zh-CN">' not in client.get(f"/venues/{translated.id}?lang=en").get_data(as_text=True)

@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
-from app.core.i18n import localized
+from app.core.i18n import current_language, localized
 from app.core.time import to_local
 
 
@@ -82,11 +82,22 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint or "main.home", **(request.view_args or {}), **args)
 
 
+def localized_text(obj, field: str):
+    """``localized`` for the text of a page (not an attribute): Chinese shown on an English page, for
+    want of the English, is marked as Chinese so that a screen reader speaks it as such (WCAG 3.1.2)."""
+    lang = current_language()
+    text = localized(obj, field, lang)
+    if text and lang.startswith("en") and not getattr(obj, f"{field}_en", None):
+        return Markup('<span lang="zh-CN">{}</span>').format(text)
+    return text
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_day"] = local_day
     app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["localized_text"] = localized_text
     app.jinja_env.globals["local_date_range"] = local_date_range
     app.jinja_env.globals["slot_hours"] = slot_hours
     app.jinja_env.globals["url_with"] = url_with
