@@ -93,6 +93,22 @@ def test_every_scrolling_table_is_a_region_named_for_screen_readers(page, table)
     assert unnamed_scroll_regions(page) == []
 
 
+# Every region's name as aria-labelledby makes it (a labelled <section> is a region too).
+_REGION_NAMES_JS = """() => [...document.querySelectorAll('[role=region], section[aria-labelledby]')]
+  .filter(el => el.getAttribute('aria-labelledby'))
+  .map(el => el.getAttribute('aria-labelledby').split(/\\s+/)
+    .map(id => (document.getElementById(id) || {textContent: ''}).textContent.trim()).join(' '))"""
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_a_scrolling_table_is_not_a_second_region_of_its_sections_name(page, table):
+    path, email = TABLES[table]()
+    log_in(page, email)
+    page.goto(path)
+    names = page.evaluate(_REGION_NAMES_JS)
+    assert len(names) == len(set(names)), names
+
+
 # --- lists of bookings on a phone: each booking's status in view, not off to the right of the screen --
 
 def _venue_bookings() -> tuple[str, str]:
