@@ -17,7 +17,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.checkin.models import CheckIn
-from app.privacy.services import erase_account, forget_bookings_in_access_log, forget_walk_ins
+from app.privacy.services import ANONYMOUS_BOOKING, erase_account, forget_bookings_in_access_log, forget_walk_ins
 from app.scheduling.models import Slot
 
 _AGE = re.compile(r"^\s*(\d{1,4})\s*([dmy])\s*$", re.IGNORECASE)
@@ -64,8 +64,7 @@ def anonymise_bookings(ids: list[int]) -> int:
         return 0
     forget_bookings_in_access_log(ids)
     return db.session.execute(
-        sa.update(Booking).where(Booking.id.in_(ids))
-        .values(user_id=None, class_name=None, request_key=None, cancel_reason="", cancel_reason_en="", decline_reason=""),
+        sa.update(Booking).where(Booking.id.in_(ids)).values(**ANONYMOUS_BOOKING),
         execution_options={"synchronize_session": False}).rowcount
 
 

@@ -75,6 +75,7 @@ class AccessAction(LabelledEnum):
 
 # --- the audit log -------------------------------------------------------------------------------
 
+
 def record_access(actor: User | None, action: AccessAction | str, subject=None, *, detail: str = "",
                   now: datetime | None = None) -> PersonalDataAccess:
     """Log that ``actor`` saw or exported personal data. ``subject`` is the person (a ``User``) or a
@@ -296,6 +297,12 @@ def delete_own_account(user: User, password: str, *, now: datetime | None = None
     return erase_account(user, now=now)
 
 
+# What a booking keeps of its booker once anonymised (account deleted, or purged when old): nothing.
+# Its counts, statuses and dates stay, so every statistic stays the same.
+ANONYMOUS_BOOKING = {"user_id": None, "class_name": None, "request_key": None, "cancel_reason": "",
+                     "cancel_reason_en": "", "decline_reason": ""}
+
+
 def erase_account(user: User, *, now: datetime | None = None, keep_message: OutboxMessage | None = None) -> int:
     """Delete ``user``'s account and personal data: the one rule for a person's own request, a
     rejected registration and an account the city admin closes. Returns the future bookings cancelled.
@@ -336,8 +343,7 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
         .values(subject_user_id=None), execution_options={"synchronize_session": False})
     db.session.execute(
         sa.update(Booking).where(Booking.user_id == user.id)
-        .values(user_id=None, class_name=None, request_key=None, cancel_reason="", cancel_reason_en="", decline_reason=""),
-        execution_options={"synchronize_session": False})
+        .values(**ANONYMOUS_BOOKING), execution_options={"synchronize_session": False})
     forget_person_in_messages(booking_ids, user)  # before the mails below, which must go out as written
     for booking in classes:  # as anonymised just above: the mail names the school, not the class
         db.session.expire(booking)

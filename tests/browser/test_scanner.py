@@ -136,12 +136,18 @@ def test_a_refused_ticket_scanned_right_after_an_admitted_one_turns_the_screen_r
     assert _status(tomorrows.id) == BookingStatus.CONFIRMED
 
 
-def test_a_scan_behind_a_classs_headcount_waits_for_it_then_is_checked_in(page, app):
+def _class_and_party_at_the_gate(page) -> tuple[Booking, Booking]:
+    """A class of 30 and 2 adults and a party of 2, both due now; the venue's staff at /scan."""
     slot = factories.slot_at()
     school = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
     party = factories.confirmed_visit(slot, party_size=2)
     log_in(page, factories.user("venue_staff", venue=slot.venue).email)
     page.goto("/scan")
+    return school, party
+
+
+def test_a_scan_behind_a_classs_headcount_waits_for_it_then_is_checked_in(page, app):
+    school, party = _class_and_party_at_the_gate(page)
 
     _scan_back_to_back(page, app, tickets.code_for_booking(school), tickets.code_for_booking(party))
 
@@ -158,11 +164,7 @@ def test_a_scan_behind_a_classs_headcount_waits_for_it_then_is_checked_in(page, 
 
 def test_a_class_answer_arriving_while_the_next_code_is_typed_leaves_the_scanner_its_field(page, app):
     """The scanner's Enter must queue its own code, not confirm the class with the booked numbers."""
-    slot = factories.slot_at()
-    school = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
-    party = factories.confirmed_visit(slot, party_size=2)
-    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
-    page.goto("/scan")
+    school, party = _class_and_party_at_the_gate(page)
     field = page.get_by_label(translate(app, "Ticket code or booking number"))
     network = _HeldCheckIns(page)
     field.focus()
