@@ -73,8 +73,29 @@
     });
   }
 
+  // While an answer covers the page, it and the ticket field (kept in view above it by the CSS) are all
+  // a keyboard can reach: the rest of the page, out of sight, is inert.
+  var behind = null;
+
+  function partsBehind() {
+    var parts = [];
+    for (var node = form; node.parentElement && node !== document.body; node = node.parentElement) {
+      Array.prototype.forEach.call(node.parentElement.children, function (sibling) {
+        if (sibling !== node && sibling !== result && sibling.tagName !== "SCRIPT") { parts.push(sibling); }
+      });
+    }
+    return parts;
+  }
+
+  function cover(on) {
+    document.body.classList.toggle("scan-covered", on);
+    behind = behind || partsBehind();
+    behind.forEach(function (el) { el.inert = on; });
+  }
+
   function show(tone, title, message, party) {
     result.hidden = false;
+    cover(true);
     result.className = "scan-result overlay tone-" + tone;
     titleEl.textContent = title || "";
     messageEl.textContent = message || "";
@@ -87,6 +108,7 @@
 
   function hide() {
     result.hidden = true;
+    cover(false);
     pending = null;
     current = null;
     run = [];

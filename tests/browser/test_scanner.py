@@ -30,6 +30,37 @@ def _status(booking_id: int) -> BookingStatus:
     return db.session.get(Booking, booking_id).status
 
 
+# Whether the element is what the screen shows at its own centre (not covered by something else).
+_IN_VIEW_JS = """(el) => { const box = el.getBoundingClientRect();
+  return document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2) === el; }"""
+
+
+@pytest.mark.parametrize("mode", ["standard", "elder"])
+def test_over_an_answer_the_focused_ticket_field_is_in_view_and_the_page_behind_out_of_reach(phone_page, app,
+                                                                                            mode):
+    """A keyboard user sees where the focus is (WCAG 2.4.7) and Tab stays on what is in view (2.4.3)."""
+    slot = factories.slot_at()
+    booking = factories.confirmed_visit(slot, party_size=3)
+    page = phone_page
+    log_in(page, factories.user("venue_staff", venue=slot.venue).email)
+    page.goto(f"/scan?mode={mode}")
+    code_field = page.get_by_label(translate(app, "Ticket code or booking number"))
+    code_field.fill(tickets.code_for_booking(booking))
+    code_field.press("Enter")
+    expect(page.locator("#scan-result")).to_have_class("scan-result overlay tone-ok")
+
+    expect(code_field).to_be_focused()
+    assert code_field.evaluate(_IN_VIEW_JS)
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        where = page.evaluate("""() => { const el = document.activeElement;
+          return el === document.body || !!el.closest('#scan-result, [data-scan-form]'); }""")
+        assert where, page.evaluate("() => document.activeElement.outerHTML.slice(0, 160)")
+    page.keyboard.press("Escape")
+    expect(page.locator("#scan-result")).to_be_hidden()
+    assert not page.evaluate("() => document.querySelector('[inert]')")  # the page is back
+
+
 def test_staff_type_a_ticket_code_and_see_it_admitted_in_green(phone_page, app):
     slot = factories.slot_at()
     booking = factories.confirmed_visit(slot, party_size=3)
