@@ -257,6 +257,7 @@ def test_the_dashboard_statement_binds_only_its_dates_filters_and_time(client):
     request (``app/core/sql.py`` ``constants_inline``)."""
     with executed(lambda statement, parameters: len(parameters) if "people" in statement and "places" in statement
                   else None) as bound:
+        factories.venue(themes=["astronomy"])  # a theme no venue has is refused before any statement
         for url in ("/stats", "/stats?district=320106&theme=astronomy", "/api/v1/stats/summary?type=university_museum"):
             assert client.get(url).status_code == 200, url
     # Dates, filters and the time; SQLite's parameters are positional, so one used twice counts twice.

@@ -138,4 +138,4 @@ def test_each_day_of_the_slot_list_says_its_date_once(client, manager):
     long_date = f"{day.year}年{day.month}月{day.day}日"
     assert text.count(long_date) == 1 and day.isoformat() not in text and "的场次" not in text
     assert f'<table aria-labelledby="day-{day.isoformat()}">' in section
-    assert re.search(rf'role="region"\s+aria-labelledby="day-{day.isoformat()}"', section)
+    assert re.search(rf'role="region"\s+aria-labelledby="day-{day.isoformat()} scroll-region-note"', section)
