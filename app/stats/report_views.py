@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext, pgettext
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.accounts.models import Role
@@ -433,19 +433,11 @@ def _xlsx(venue, year: int) -> Response:
                                      "filed report were kept."))]
     summary = [
         (_("Venue"), localized(venue, "name")), (_("Year"), year), *through,
-        (_("Free-open days"), t["open_days"]), (_("Free-open hours"), t["free_open_hours"]),
-        (_("Places offered"), t["capacity_offered"]), (_("Visits"), t["visits"]),
-        (_("Individual visitors"), t["individual_visits"]), (_("School groups"), t["school_groups"]),
-        (_("Students"), t["school_students"]), (_("Accompanying adults"), t["school_adults"]),
-        (_("Walk-ins"), t["walk_ins"]), (_("Free-open visits"), t["free_visits"]),
-        (_("Schools served"), report["schools"]["schools"]),
-        (_("Schools with a cooperation agreement"), report["schools"]["agreement_schools"]),
-        (pgettext("report figure", "Partner schools that visited"), report["schools"]["partner_schools"]),
-        (_("Class visits by partner schools"), report["schools"]["partner_groups"]),
+        *((str(f.label), report[f.part][f.key]) for f in reports.FIGURES),
+        (str(reports.BOOKINGS.label), t["bookings"]), (str(reports.NO_SHOWS.label), t["no_shows"]),
+        (_("No-show rate"), t["no_show_rate"]),
         (_("Themed event sessions"), report["event_sessions"]), (_("Themed event places offered"), report["event_places"]),
         (_("Themed event attendance"), report["event_attendance"]),
-        (_("Utilisation"), t["utilisation"]), (_("Bookings"), t["bookings"]), (_("No-shows"), t["no_shows"]),
-        (_("No-show rate"), t["no_show_rate"]),
         (_("Remarks"), report["submission"].text if report["submission"] else ""),
     ]
     months = report["months"]

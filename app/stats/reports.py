@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -238,26 +239,39 @@ def figures_as_filed(snapshot: dict) -> dict:
     })
 
 
-# The figures a report shows, each as the admin is told it changed since filing.
-COMPARED_FIGURES = (
-    ("totals", "open_days", _l("Free-open days")), ("totals", "free_open_hours", _l("Free-open hours")),
-    ("totals", "capacity_offered", _l("Places offered")), ("totals", "visits", _l("Visits")),
-    ("totals", "individual_visits", _l("Individual visitors")), ("totals", "school_groups", _l("School groups")),
-    ("totals", "school_students", _l("Students")), ("totals", "school_adults", _l("Accompanying adults")),
-    ("totals", "walk_ins", _l("Walk-ins")), ("totals", "free_visits", _l("Free-open visits")),
-    ("schools", "schools", _l("Schools served")),
-    ("schools", "agreement_schools", _l("Schools with a cooperation agreement")),
-    ("schools", "partner_schools", lazy_pgettext("report figure", "Partner schools that visited")),
-    ("schools", "partner_groups", _l("Class visits by partner schools")),
-    ("totals", "utilisation", _l("Utilisation")), ("totals", "bookings", _l("Bookings")),
-    ("totals", "no_shows", _l("No-shows")),
+class Figure(NamedTuple):
+    """One figure of an annual report: where it is in ``report_figures`` (``part``, ``key``), its label
+    and its format (the ``figure`` filter's)."""
+    part: str
+    key: str
+    label: object
+    format: str = "int"
+
+
+# The figures of a report, in the order its page, its XLSX and the admins' "changed since filing" name them.
+# The no-shows follow them, said with the bookings they are a share of.
+FIGURES = (
+    Figure("totals", "open_days", _l("Free-open days")),
+    Figure("totals", "free_open_hours", _l("Free-open hours"), "num"),
+    Figure("totals", "capacity_offered", _l("Places offered")), Figure("totals", "visits", _l("Visits")),
+    Figure("totals", "individual_visits", _l("Individual visitors")),
+    Figure("totals", "school_groups", _l("School groups")), Figure("totals", "school_students", _l("Students")),
+    Figure("totals", "school_adults", _l("Accompanying adults")), Figure("totals", "walk_ins", _l("Walk-ins")),
+    Figure("totals", "free_visits", _l("Free-open visits")), Figure("schools", "schools", _l("Schools served")),
+    Figure("schools", "agreement_schools", _l("Schools with a cooperation agreement")),
+    Figure("schools", "partner_schools", lazy_pgettext("report figure", "Partner schools that visited")),
+    Figure("schools", "partner_groups", _l("Class visits by partner schools")),
+    Figure("totals", "utilisation", _l("Utilisation"), "pct"),
 )
+BOOKINGS = Figure("totals", "bookings", _l("Bookings"))
+NO_SHOWS = Figure("totals", "no_shows", _l("No-shows"))
+COMPARED_FIGURES = (*FIGURES, BOOKINGS, NO_SHOWS)
 
 
 def changed_since_filing(snapshot: dict, live: dict) -> list:
     """The names of the figures of a filed report (its ``filed_snapshot``) that the data now give
     otherwise (``filed_snapshot`` of ``report_figures``), in the page's order."""
-    changed = [label for part, key, label in COMPARED_FIGURES if snapshot[part].get(key) != live[part].get(key)]
+    changed = [f.label for f in COMPARED_FIGURES if snapshot[f.part].get(f.key) != live[f.part].get(f.key)]
     for part, label in (("months", _l("Visits by month")), ("events", _l("Themed events")),
                         ("accreditations", _l("Accreditations"))):
         if snapshot[part] != live[part]:

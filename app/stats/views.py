@@ -12,7 +12,7 @@ from app.core.errors import DomainError, json_error
 from app.core.i18n import localized
 from app.districts.services import district_choices
 from app.extensions import db
-from app.stats import charts, definitions, equity, services
+from app.stats import charts, definitions, equity, reports, services
 from app.stats.export import csv_download
 from app.stats.filters import parse_filters
 from app.stats.forms import StatsFilterForm
@@ -28,12 +28,13 @@ def figure_filter(value, kind: str = "int") -> str:
 
 
 @bp.record_once
-def _chart_globals(state) -> None:
+def _template_globals(state) -> None:
     # Globals, not a context processor: imported macros (templates/stats/_charts.html) see globals only.
     state.app.jinja_env.globals.update(
         chart_bars=charts.bars, chart_columns=charts.columns, chart_highest=charts.highest,
         chart_column_width=charts.column_width, chart_label_every=charts.label_every,
-        CHART_ROW_HEIGHT=charts.ROW_HEIGHT, CHART_COLUMN_HEIGHT=charts.COLUMN_HEIGHT)
+        CHART_ROW_HEIGHT=charts.ROW_HEIGHT, CHART_COLUMN_HEIGHT=charts.COLUMN_HEIGHT,
+        REPORT_FIGURES=reports.FIGURES, REPORT_NO_SHOWS=reports.NO_SHOWS)
 
 
 def _filter_form() -> StatsFilterForm:
