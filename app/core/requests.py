@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
@@ -40,19 +41,26 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
-        # PostgreSQL cannot store NUL in text; no honest form or query contains one. Only what is
-        # there is read: asking for ``request.form`` of a JSON body (every API call) or
-        # ``request.args`` without a query string builds parsers for nothing.
-        sources = []
+        # PostgreSQL cannot store NUL in text, and no link contains one: a query with one is refused,
+        # naming the parameter. Only what is there is read: asking for ``request.form`` of a JSON body
+        # (every API call) or ``request.args`` without a query string builds parsers for nothing.
         if request.query_string:
-            sources.append(request.args)
-        if request.mimetype in _FORM_TYPES:
-            sources.append(request.form)
-        for values in sources:
-            for name, value in values.items(multi=True):
+            for name, value in request.args.items(multi=True):
                 if "\x00" in value:
                     raise DomainError("invalid_parameter",
                                       _l("This input contains a character that is not allowed."), field=name)
+        if request.mimetype in _FORM_TYPES:
+            _drop_nul_characters_from_the_form()
+
+
+def _drop_nul_characters_from_the_form() -> None:
+    """A form's NUL characters are dropped, not refused: one pasted into a field is invisible, means
+    nothing, and a refusal would answer with an error page instead of the form, losing what was
+    typed. The views read the form without them."""
+    form = request.form
+    if any("\x00" in name or "\x00" in value for name, value in form.items(multi=True)):
+        request.form = ImmutableMultiDict([(name.replace("\x00", ""), value.replace("\x00", ""))
+                                           for name, value in form.items(multi=True)])
 
 
 # An honest body nests four levels at most (a batch scan's headcount); a deeper one is refused
