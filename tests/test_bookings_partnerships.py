@@ -81,6 +81,22 @@ def test_an_agreement_not_started_but_relied_on_by_a_booking_is_not_withdrawn(cl
     assert "已有 1 个预约依据该合作协议，协议生效前不能撤销。" in zh
 
 
+def test_an_agreement_that_started_today_and_is_relied_on_is_not_said_to_be_unstarted(client, manager):
+    venue, today = manager.venue, local_today()
+    teacher = factories.user("teacher")
+    partnership = Partnership(venue_id=venue.id, school_id=teacher.school_id, valid_from=today,
+                              valid_to=today + timedelta(days=90))
+    db.session.add(partnership)
+    db.session.commit()
+    factories.booked_visit(factories.slot(venue, audience="school", days_ahead=20, window_closes_hours=72), teacher)
+
+    page = client.post(f"/manage/partners/{partnership.id}/end?lang=en", follow_redirects=True).get_data(as_text=True)
+
+    assert ("1 booking already relies on this agreement, which started today, so it cannot be withdrawn today. It "
+            f"can be ended from {today + timedelta(days=1)} on; bookings made under it keep their places.") in page
+    assert "before it starts" not in page and agreements() == 1
+
+
 def test_an_agreement_not_started_whose_bookings_were_cancelled_is_withdrawn(client, manager):
     venue, today = manager.venue, local_today()
     teacher = factories.user("teacher")

@@ -60,13 +60,18 @@ def test_renewing_signs_the_same_school_up_for_the_next_school_year(client, mana
     assert renewed.note == "科学课实践" and renewed.created_by_id == manager.id
 
 
-def test_an_agreement_ending_mid_year_is_renewed_for_the_school_year_after(client, manager):
+def test_an_agreement_ending_mid_year_is_renewed_from_the_next_day_through_the_school_year_after(client, manager):
+    """No day without priority between the two: the renewal starts the day after, and runs on
+    through the next school year."""
     school, today = factories.school(), local_today()
-    partnership = agree(manager.venue, school, today, today + timedelta(days=20))
+    ends = today + timedelta(days=20)
+    partnership = agree(manager.venue, school, today, ends)
 
-    renew(client, partnership)
+    page = renew(client, partnership).get_data(as_text=True)
 
-    assert periods(manager.venue, school)[-1] == next_year(*school_year_of(today + timedelta(days=20)))
+    renewed = (ends + timedelta(days=1), next_year(*school_year_of(ends))[1])
+    assert periods(manager.venue, school)[-1] == renewed
+    assert f"Renewed: the agreement runs from {renewed[0].isoformat()} until {renewed[1].isoformat()}." in page
 
 
 def test_renewing_twice_is_refused_with_a_message(client, manager):

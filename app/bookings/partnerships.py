@@ -106,6 +106,13 @@ def end_partnership(manager, partnership: Partnership, *, today: date) -> Partne
         raise DomainError("already_ended", _l("This agreement has already ended."))
     if partnership.valid_from >= today:
         relying = _bookings_relying_on(partnership)
+        if relying and partnership.valid_from == today:
+            raise DomainError("partnership_in_use", _ln(
+                "%(num)d booking already relies on this agreement, which started today, so it cannot be withdrawn "
+                "today. It can be ended from %(day)s on; bookings made under it keep their places.",
+                "%(num)d bookings already rely on this agreement, which started today, so it cannot be withdrawn "
+                "today. It can be ended from %(day)s on; bookings made under it keep their places.",
+                relying, day=(today + timedelta(days=1)).isoformat()), status=409)
         if relying:
             raise DomainError("partnership_in_use", _ln(
                 "%(num)d booking already relies on this agreement, so it cannot be withdrawn before it starts. "
@@ -132,9 +139,11 @@ def _bookings_relying_on(partnership: Partnership) -> int:
 
 
 def renew_partnership(manager, partnership: Partnership, *, today: date) -> Partnership:
-    """Sign the agreement's school up again for the school year after the one the agreement ends in,
-    with the same note; refused when the school is closed or the agreement has been renewed already
-    (``renewed_until``: a later agreement of the venue and school exists).
+    """Sign the agreement's school up again from the day after the agreement ends until the end of the
+    next school year (one ending on 31 August: the school year after), with the same note; refused
+    when the school is closed or the agreement has been renewed already (``renewed_until``: a later
+    agreement of the venue and school exists). Starting the day after leaves the school no day without
+    priority, however the agreement's dates were set.
     The other rules of a new agreement hold (it starts at most a year from today, it is not over)."""
     school = partnership.school
     if not school.is_active:
@@ -146,10 +155,9 @@ def renew_partnership(manager, partnership: Partnership, *, today: date) -> Part
         raise DomainError("already_renewed", _l(
             "The agreement with %(school)s has already been renewed, until %(date)s.",
             school=localized(school, "name"), date=until.isoformat()), status=409)
-    valid_from, valid_to = school_year_of(partnership.valid_to)
-    valid_from, valid_to = valid_from.replace(year=valid_from.year + 1), valid_to.replace(year=valid_to.year + 1)
-    return add_partnership(manager, partnership.venue, school, valid_from=valid_from, valid_to=valid_to,
-                           note=partnership.note, today=today)
+    _, year_ends = school_year_of(partnership.valid_to)
+    return add_partnership(manager, partnership.venue, school, valid_from=partnership.valid_to + timedelta(days=1),
+                           valid_to=year_ends.replace(year=year_ends.year + 1), note=partnership.note, today=today)
 
 
 # --- warning before an agreement ends -------------------------------------------------------------
