@@ -215,6 +215,32 @@ def test_once_classes_can_no_longer_book_the_slot_a_class_only_shrinks_and_is_to
     assert _change(client, booking, 25, 2).status_code == 302 and _taken(booking) == 27  # fewer still may
 
 
+@pytest.mark.parametrize("change", ["school_closed", "moved", "unverified"])
+def test_a_teacher_who_could_not_book_the_class_now_cannot_add_people_but_may_lower_the_numbers(
+        client, auth, change):
+    """Adding people takes places as a new booking does, so it asks what a new booking asks of the
+    teacher; lowering the numbers gives places back and stays open."""
+    booking = _class(students=30, adults=2)
+    teacher = booking.user
+    if change == "school_closed":
+        teacher.school.is_active = False
+    elif change == "moved":
+        teacher.school_id = factories.school().id
+    else:
+        teacher.verified_at = None
+    db.session.commit()
+    auth.login(teacher.email)
+
+    response = _change(client, booking, 40, 2)
+
+    said = {"school_closed": "Your school is marked closed in the schools registry",
+            "moved": "This visit is for the class of a school you no longer teach at",
+            "unverified": "Your teacher account is waiting for verification by the district."}[change]
+    assert response.status_code in (400, 403) and said in response.get_data(as_text=True)
+    assert _fresh(booking).seats == 32 and _taken(booking) == 32
+    assert _change(client, booking, 25, 2).status_code == 302 and _taken(booking) == 27
+
+
 # --- at once ---------------------------------------------------------------------------------------
 
 

@@ -218,3 +218,17 @@ def test_manager_records_a_partner_school(client, auth):
         "school_id": school.id, "valid_from": today.isoformat(), "valid_to": (today - timedelta(days=1)).isoformat()})
     assert reversed_range.status_code == 400
     assert db.session.scalar(select(db.func.count(Partnership.id))) == 1
+
+
+def test_a_time_for_the_other_audience_says_so_at_once_instead_of_offering_a_form(client, auth):
+    """A shared link or a venue's calendar feed leads a teacher to a time for individual visitors (and
+    a citizen to one for school groups): its page says so, with no form, window or places to book."""
+    public = factories.slot(audience="public", days_ahead=10, capacity=100)
+    school = factories.slot(public.venue, audience="school", days_ahead=11, capacity=100)
+    for person, slot, said in ((factories.user("teacher"), public, "This time is for individual visitors only."),
+                               (factories.user("citizen"), school, "This time is for school groups only.")):
+        auth.login(person.email)
+        page = client.get(f"/slots/{slot.id}/book?lang=en").get_data(as_text=True)
+        assert said in page and 'id="for-other-visitors"' in page
+        assert 'method="post" class="stack"' not in page and "Booking is open from" not in page
+        auth.logout()

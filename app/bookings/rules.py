@@ -301,6 +301,9 @@ class Outlook:
     cancel_closed: bool  # a booking made now could no longer be changed or cancelled online
     smallest_booking: int  # 1 person, or the smallest class with its adults
     unverified: bool  # a teacher whose account the district has not verified yet: cannot book
+    # The slot is for the other audience (school groups only, for a citizen; individual visitors only,
+    # for a teacher): a link shared, or a calendar feed's, leads there; it cannot be booked at all.
+    for_others: bool = False
     # A teacher's school with agreements with the venue that leave the slot's day out (no priority then).
     agreement_gap: AgreementGap | None = None
 
@@ -329,7 +332,8 @@ def outlook(user, slot: Slot, now: datetime) -> Outlook:
                    held_for_partners=seen.held_for_partners, held_until=seen.held_until,
                    cancel_deadline=deadline, cancel_closed=now >= deadline,
                    smallest_booking=smallest_class(rules) if as_class else 1,
-                   unverified=as_class and user.verified_at is None, agreement_gap=gap)
+                   unverified=as_class and user.verified_at is None, agreement_gap=gap,
+                   for_others=slot.audience not in (SCHOOL_AUDIENCES if as_class else PUBLIC_AUDIENCES))
 
 
 def cancel_deadline(slot: Slot, rules: BookingRules) -> datetime:

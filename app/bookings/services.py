@@ -433,11 +433,7 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
         return existing
     if teacher.role != Role.TEACHER:
         raise Forbidden(_l("Class visits are booked by teachers."))
-    if teacher.verified_at is None:
-        raise DomainError("teacher_not_verified",
-                          _l("Your teacher account is waiting for verification by the district."), status=403)
-    if not teacher.school.is_active:  # closed or merged: its agreements and priority end with it
-        raise DomainError("school_closed", _school_closed(), status=403)
+    _check_teacher_books_for_school(teacher)
     as_seen = capacity.terms_of(slot)  # what the checks read: a correction meanwhile books nothing
     rules = rules_for(slot.venue)
     partner = is_partner(slot.venue_id, teacher.school_id, slot.local_date)
@@ -479,6 +475,17 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     if booking.status == BookingStatus.PENDING:
         notify.tell_venue(booking, "requested")
     return booking
+
+
+def _check_teacher_books_for_school(teacher: User, field: str | None = None) -> None:
+    """A teacher takes places for their school's classes once the district has verified them, and
+    while the school is open: a closed or merged school's agreements and priority end with it.
+    ``field``: the form's field the refusal is said next to."""
+    if teacher.verified_at is None:
+        raise DomainError("teacher_not_verified", _l("Your teacher account is waiting for verification by the "
+                                                     "district."), field=field, status=403)
+    if not teacher.school.is_active:
+        raise DomainError("school_closed", _school_closed(), field=field, status=403)
 
 
 def _school_closed():
@@ -649,6 +656,13 @@ def change_headcount(teacher: User, booking: Booking, *, students: int, adults: 
     confirmed_again = approved is not None and students + adults <= approved
     field = "students" if students > booking.students else "adults"  # where a refusal of more is said
     if more > 0:
+        # More people take places as a new booking would, so by the same teacher's standing; fewer,
+        # and cancelling, stay open to a teacher who has since moved school or whose school closed.
+        _check_teacher_books_for_school(teacher, field)
+        if teacher.school_id != booking.school_id:
+            raise DomainError("school_changed", _l("This visit is for the class of a school you no longer teach at: "
+                                                   "you can lower its numbers or cancel it, not add people."),
+                              field=field, status=403)
         _check_room_to_grow(booking, more, field, now)
         _serve_waiting_list_first(booking.slot, more, partner=booking.is_partner, now=now)
     # Claimed with one conditional UPDATE, as a cancel is: of two changes sent at once (a double
