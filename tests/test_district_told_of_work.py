@@ -94,6 +94,7 @@ def test_a_teacher_who_registers_is_mailed_to_the_admins_of_the_schools_district
     assert "Arrival Primary" in mails["en.admin@example.com"].subject
     assert "报到小学" in mails["zh.admin@example.com"].subject
     assert all(m.body.rstrip().endswith("/admin/teachers") for m in mails.values())
+    assert all(m.sent_at is not None for m in mails.values())  # sent with the request, as every other mail
 
 
 def test_a_citizen_who_registers_mails_no_admin(client, admins):

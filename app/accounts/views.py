@@ -139,6 +139,7 @@ def register():
             _sign_in(user)
             db.session.commit()
             carry_into_account(user)
+            after_commit_delivery()  # a teacher's registration is mailed to the district's admins
             flash(_NEXT_STEPS[user.role](user), "success")
             return redirect(url_for("accounts.dashboard"))
     return render_template("accounts/register.html", form=form), form_status(form)
