@@ -174,3 +174,22 @@ def test_schools_are_listed_as_people_count_them(client, app):
     factories.school(name_zh="玄武区第2中学", district_code=factories.XUANWU)
     html = client.get("/register").get_data(as_text=True)
     assert html.index("玄武区第2中学") < html.index("玄武区第10中学")
+
+
+def test_an_address_typed_in_full_width_or_with_a_decomposed_accent_is_the_address_it_looks_like(client, app):
+    """A Chinese input method in full-width mode types ａｌｉｃｅ@ｅｘａｍｐｌｅ.com: the same mailbox, so
+    no second account for it, and it signs in to the first."""
+    assert client.post("/register", data=_form(email="alice@example.com")).status_code == 302
+    client.post("/logout")
+    for typed in ("ａｌｉｃｅ@ｅｘａｍｐｌｅ.com", "ALICE@example.ｃｏｍ"):
+        response = client.post("/register?lang=en", data=_form(email=typed, phone="13912345679"))
+        assert response.status_code == 400
+        assert "An account with this email already exists." in response.get_data(as_text=True)
+    assert client.post("/register", data=_form(email="jose\u0301@example.com", phone="13912345670")).status_code == 302
+    client.post("/logout")
+    assert client.post("/register", data=_form(email="jos\u00e9@example.com", phone="13912345671")).status_code == 400
+    assert _users() == 2
+    assert db.session.scalar(select(User.email).where(User.email.like("jos%"))) == "jos\u00e9@example.com"
+
+    response = client.post("/login", data={"email": "ａｌｉｃｅ@ｅｘａｍｐｌｅ.com", "password": "correct-horse"})
+    assert response.status_code == 302 and client.get("/me").status_code == 200

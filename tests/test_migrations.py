@@ -188,3 +188,16 @@ def test_the_upgrade_splits_a_closures_two_language_reason_and_leaves_typed_reas
                 (ids[2], "设备检修 / Maintenance", ""),  # another venue's closure did not say so
                 (ids[3], *SUSPENDED_IN_2026),
             ]
+
+
+def test_the_upgrade_brings_stored_addresses_to_one_spelling_unless_another_account_has_it(tmp_path):
+    with _app_on_a_fresh_database(tmp_path):
+        upgrade(revision="d9a4e7b3c5f1")
+        with db.engine.begin() as conn:
+            wide, decomposed, clash, taken = (_add_user(conn, email) for email in (
+                "ｗｉｄｅ@example.com", "jose\u0301@example.com", "ａｌｉｃｅ@example.com", "alice@example.com"))
+        upgrade(revision="e5b2c8d4f1a7")
+        with db.engine.connect() as conn:
+            emails = dict(conn.execute(sa.text("select id, email from users")).all())
+        assert emails == {wide: "wide@example.com", decomposed: "jos\u00e9@example.com",
+                          clash: "ａｌｉｃｅ@example.com", taken: "alice@example.com"}

@@ -35,7 +35,10 @@ SELF_REGISTERED_ROLES = (Role.CITIZEN, Role.TEACHER, Role.VENUE_MANAGER)
 
 
 def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
+    """One spelling per address: NFKC makes an address typed in full width with a Chinese input method
+    (ａｌｉｃｅ@ｅｘａｍｐｌｅ.com) and a composed or decomposed é the same address, as case and
+    surrounding spaces already are. Migration e5b2c8d4f1a7 brought stored addresses to it."""
+    return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
 def normalize_phone(phone: str) -> str:
