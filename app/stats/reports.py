@@ -349,12 +349,19 @@ def _editable(manager, venue: Venue, year: int) -> ReportSubmission:
     if year not in report_years():
         raise DomainError("invalid_year", _l("There is no report for that year yet."), field="year")
     submission = submission_for(venue.id, year)
-    if submission is not None and submission.submitted_at is not None:
+    if submission is None:
+        try:
+            with db.session.begin_nested():
+                submission = ReportSubmission(venue_id=venue.id, year=year, text="")
+                db.session.add(submission)
+                db.session.flush()
+        except sa.exc.IntegrityError:  # the year's first save, sent twice at once (a double click)
+            submission = submission_for(venue.id, year)
+            if submission is None:
+                raise
+    if submission.submitted_at is not None:
         raise DomainError("already_submitted", _l("This report has already been submitted to the city and can no "
                                                   "longer be changed."), status=409)
-    if submission is None:
-        submission = ReportSubmission(venue_id=venue.id, year=year, text="")
-        db.session.add(submission)
     return submission
 
 

@@ -15,10 +15,11 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.core.errors import DomainError, FieldErrors, Forbidden
 from app.core.i18n import localized
 from app.core.pagination import Page, paginate
@@ -267,15 +268,25 @@ def _apply_profile(venue: Venue, clean: dict) -> None:
 def register_venue(manager, data) -> Venue:
     """A venue manager registers their venue as a draft; it becomes the venue they manage."""
     if not can_register_venue(manager):
-        raise Forbidden(_l("Only a venue manager without a venue can register one."))
+        raise _registered_already()
     clean = _clean_profile(data)
     venue = Venue()
     _apply_profile(venue, clean)
     db.session.add(venue)
     _move(venue, "register", manager)
     db.session.flush()
+    # Claimed with one conditional UPDATE of the manager's row: of two saves at once (a double click)
+    # the second finds a venue there and its own is rolled back with it.
+    claimed = db.session.execute(update(User).where(User.id == manager.id, User.venue_id.is_(None))
+                                 .values(venue_id=venue.id).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise _registered_already()
     manager.venue_id = venue.id
     return venue
+
+
+def _registered_already() -> Forbidden:
+    return Forbidden(_l("Only a venue manager without a venue can register one."))
 
 
 @dataclass(frozen=True)
@@ -392,15 +403,36 @@ def _move(venue: Venue, action: str, actor, reason: str = "", reason_en: str = "
     sources, target = TRANSITIONS[action]
     current = venue.status
     if current not in sources:
-        raise DomainError("invalid_transition",
-                          _l("A venue that is “%(current)s” cannot become “%(target)s”.",
-                             current=current.label if current else "-", target=target.label))
+        raise _refused_move(venue, action)
+    if venue.id is not None:
+        # Claimed with one conditional UPDATE: of two steps at once (two reviewers, a double click)
+        # the second waits for the first, finds the status changed and changes nothing.
+        claimed = db.session.execute(update(Venue).where(Venue.id == venue.id, Venue.status == current)
+                                     .values(status=target).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            db.session.expire(venue)
+            raise _refused_move(venue, action)
     change = VenueStatusChange(from_status=current, to_status=target, actor=actor, reason=reason,
                                reason_en=reason_en)
     venue.status_changes.append(change)
     venue.status = target
     venue.status_reason, venue.status_reason_en = reason, reason_en
     return change
+
+
+def _refused_move(venue: Venue, action: str) -> DomainError:
+    """Why ``action`` cannot be taken on the venue as it stands: for a review decision, who changed it
+    last (decided meanwhile, e.g. in another tab or by another reviewer)."""
+    target = TRANSITIONS[action][1]
+    if action not in REVIEW_ACTIONS:
+        return DomainError("invalid_transition",
+                           _l("A venue that is “%(current)s” cannot become “%(target)s”.",
+                              current=venue.status.label if venue.status else "-", target=target.label))
+    last = venue.status_changes[-1] if venue.status_changes else None
+    who = last.actor.name if last is not None and last.actor is not None else CLOSED_ACCOUNT
+    return DomainError("already_decided", _l("Nothing was changed: this venue is now “%(status)s” (last changed "
+                                             "by %(who)s). Check it again before deciding.",
+                                             status=venue.status.label, who=who), status=409)
 
 
 def _note(venue: Venue, actor, reason: str, reason_en: str) -> VenueStatusChange:
@@ -426,11 +458,7 @@ def check_decision(admin, venue: Venue, action: str) -> None:
     if not can_review_venue(admin, venue):
         raise Forbidden()
     if venue.status not in TRANSITIONS[action][0]:
-        last = venue.status_changes[-1] if venue.status_changes else None
-        who = last.actor.name if last is not None and last.actor is not None else CLOSED_ACCOUNT
-        raise DomainError("already_decided", _l("Nothing was changed: this venue is now “%(status)s” (last changed "
-                                                "by %(who)s). Check it again before deciding.",
-                                                status=venue.status.label, who=who), status=409)
+        raise _refused_move(venue, action)
 
 
 def _reviewed(admin, venue: Venue, action: str, reason: str | None = None) -> Venue:
@@ -602,9 +630,16 @@ def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
     if not was_ever_registered(venue):
         raise DomainError("venue_not_registered", _l("Only a venue on the register is accredited: its registration "
                                                      "must be approved first."), status=409)
-    accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
-    db.session.add(accreditation)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
+            db.session.add(accreditation)
+            db.session.flush()
+    except IntegrityError:  # the same certificate, recorded at this very moment (a double click)
+        refusal = _duplicate_certificate(values["level"], values["certificate_no"])
+        if refusal is None:
+            raise
+        raise refusal from None
     _tell_managers_of_accreditation(accreditation, "recorded")
     return accreditation
 
@@ -696,16 +731,25 @@ def _checked_accreditation(admin, level, certificate_no: str, valid_from: date |
     if valid_to > _years_after(valid_from, ACCREDITATION_MAX_YEARS):
         raise DomainError("validity_too_long", _l("An accreditation runs %(n)d years at most: check the dates.",
                                                   n=ACCREDITATION_MAX_YEARS), field="valid_to")
+    refusal = _duplicate_certificate(level, number, other_than=other_than)
+    if refusal is not None:
+        raise refusal
+    return {"level": level, "certificate_no": number, "valid_from": valid_from, "valid_to": valid_to}
+
+
+def _duplicate_certificate(level: AccreditationLevel, number: str, *,
+                           other_than: Accreditation | None = None) -> DomainError | None:
+    """The refusal of a certificate of ``level`` already recorded under ``number``, or None."""
     # Compared in Python: also numbers recorded before they were normalised, which SQL cannot fold.
     numbers = select(Accreditation.certificate_no).where(Accreditation.level == level)
     if other_than is not None:
         numbers = numbers.where(Accreditation.id != other_than.id)
     same = next((n for n in db.session.scalars(numbers) if _same_number(n, number)), None)
-    if same is not None:
-        raise DomainError("duplicate_certificate",
-                          _l("A %(level)s with certificate number %(number)s is already recorded.",
-                             level=level.label, number=same), field="certificate_no")
-    return {"level": level, "certificate_no": number, "valid_from": valid_from, "valid_to": valid_to}
+    if same is None:
+        return None
+    return DomainError("duplicate_certificate",
+                       _l("A %(level)s with certificate number %(number)s is already recorded.",
+                          level=level.label, number=same), field="certificate_no")
 
 
 def certificate_number(text) -> str:
