@@ -18,6 +18,7 @@ def test_a_venue_filtered_dashboard_names_the_venue_and_offers_to_clear_it(clien
     venue = scenario["a"]
     page = client.get(f"/stats?venue={venue.id}&lang=en").get_data(as_text=True)
     assert f"<h1>Open statistics: {venue.name_en}</h1>" in page
+    assert f"<title>Open statistics: {venue.name_en} · " in page  # a tab of each venue's figures its own
     form = filter_form(page)
     assert f"Only this venue: {venue.name_en}" in form
     clear = re.search(r'<a href="([^"]+)">Remove this filter</a>', form).group(1)
