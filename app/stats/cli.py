@@ -18,6 +18,7 @@ stats_cli = CliGroup("stats", help="Statistics rollups.")
 def rebuild_command() -> None:
     """Recompute every rollup from the raw check-ins, slots and bookings (month by month)."""
     started, clock = utcnow(), time.monotonic()
+    previous = rebuilding.settled_through()
     months = rebuilding.months_to_rebuild()
     totals = rebuilding.Counts()
     rebuilding.clear_outside(months)
@@ -26,6 +27,7 @@ def rebuild_command() -> None:
         for first, last in bar:
             totals.add(rebuilding.rebuild_days(first, last))
             db.session.commit()  # month by month: gates keep admitting while a big rebuild runs
+    rebuilding.resum_months_settled_since(previous)
     rebuilding.finish("rebuild", started, totals)
     db.session.commit()
     click.echo(_("Statistics rebuilt: %(attendance)d venue-days of attendance, %(supply)d venue-days of supply "

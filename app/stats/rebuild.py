@@ -4,6 +4,10 @@
 Daily attendance is recomputed from check-ins; daily supply (for days that are over) from slots and
 bookings; the monthly rollups from the daily ones, up to yesterday (the current month's row grows
 with each refresh). A refresh recomputes every month it touches, whole.
+
+Each transaction that recomputes rollups first takes the settling lock exclusive
+(``rollups.lock_settling``): an admission landing on a settled day meanwhile (which keeps the
+stored rows in step itself, ``rollups._on_settled_day``) waits for it, or is waited for.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from app.extensions import db
 from app.scheduling.models import Slot
 from app.stats.models import (SUPPLY_COLUMNS, SchoolDailyVisits, VenueDailyStats, VenueDailySupply, VenueMonthlyStats,
                               VenueMonthlySupply)
-from app.stats.rollups import checkin_date_range, rebuild_attendance
+from app.stats.rollups import checkin_date_range, lock_settling, rebuild_attendance
 from app.stats.sources import ATTENDANCE, month_end
 from app.stats.supply import record_refresh, refresh_supply, settled_through
 
@@ -68,6 +72,7 @@ def _monthly(month: date, settled: date) -> None:
 def rebuild_days(first: date, last: date) -> Counts:
     """Daily attendance for ``first``..``last``; daily supply for the part of it that is over; then the
     monthly rows of every month the range touches."""
+    lock_settling(exclusive=True)
     counts = Counts(attendance=rebuild_attendance(first, last))
     settled = min(last, local_today() - ONE_DAY)
     if settled >= first:
@@ -79,6 +84,7 @@ def rebuild_days(first: date, last: date) -> Counts:
 
 def clear_outside(months: list[tuple[date, date]]) -> None:
     """Drop rollup rows that no month of the rebuild covers (their raw rows are gone)."""
+    lock_settling(exclusive=True)
     daily = (VenueDailyStats, SchoolDailyVisits, VenueDailySupply)
     monthly = (VenueMonthlyStats, VenueMonthlySupply)
     if not months:
@@ -105,6 +111,23 @@ def refresh_range(days: int) -> tuple[date, date]:
         first = settled + ONE_DAY
     # Whole months: a month's rollup is summed from all its days, which must all be stored.
     return first.replace(day=1), yesterday
+
+
+def resum_months_settled_since(previous: date | None) -> None:
+    """For a rebuild that commits month by month: in its last transaction, before it records the
+    days it settled, sum again the monthly rows of the months holding days it newly settles
+    (after ``previous``, the settled day when it began). An admission that landed on such a day
+    between its transactions did not add to the monthly row, its day not being settled yet."""
+    lock_settling(exclusive=True)
+    settled = local_today() - ONE_DAY
+    first = previous + ONE_DAY if previous is not None else None
+    if first is None:
+        months = months_to_rebuild()
+        first = months[0][0] if months else None
+    if first is None or first > settled:
+        return
+    for month, _ in months_between(first, settled):
+        _monthly(month, settled)
 
 
 def finish(kind: str, started_at: datetime, counts: Counts) -> None:

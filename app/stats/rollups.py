@@ -8,10 +8,25 @@ just admitted and adds the result to the day's row with an atomic upsert
 check-in's own transaction: a refused or rolled-back scan counts nothing, two gates admitting at
 once both count, and no worker keeps a tally in memory. ``rebuild`` sums the same contributions
 per venue and day over every check-in, so a rebuild gives exactly what the live upserts gave.
+
+**Late writes on settled days.** A refresh settles the days through yesterday: it stores their
+supply and sums their attendance into the monthly rows, which the figures of whole months are read
+from (``app.stats.sources``). An admission can still land on a settled day: a ticket of an overnight
+visit scanned after midnight (it counts on its slot's date), an offline gate's batch, a walk-in
+taken back just after midnight, a walk-in taken over by a ticket. So every change to the rollups
+goes through ``count_admission`` / ``uncount_admission``, and when the check-in's day may be settled
+(it is before today, a cheap comparison: at the gate a scan is of today), ``_on_settled_day`` keeps
+the stored rows what a rebuild gives, in the same transaction: the day's rows, the month's attendance
+row (the same contributions, keyed by month), and, for a ticket, the day's supply recomputed and
+the difference added to the month's supply row. Writers take the settling lock shared and a refresh
+takes it exclusive (``lock_settling``; PostgreSQL: an advisory transaction lock; SQLite has one
+writer), so a late write either comes before a refresh and is in what it sums, or after and sees
+the day settled.
 """
 from __future__ import annotations
 
 import functools
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -20,10 +35,12 @@ from app.bookings.models import Booking
 from app.checkin.models import AudienceGroup, CheckIn, CheckInKind, CheckInResult
 from app.core import pg
 from app.core.sql import constants_inline, placeholder, upsert
-from app.core.time import utcnow
+from app.core.time import to_local, utcnow
 from app.extensions import db
 from app.scheduling.models import Program, Slot
-from app.stats.models import GRADE_BANDS, SchoolDailyVisits, VenueDailyStats
+from app.stats.models import (GRADE_BANDS, SUPPLY_COLUMNS, SchoolDailyVisits, VenueDailyStats, VenueDailySupply,
+                              VenueMonthlyStats, VenueMonthlySupply)
+from app.stats.supply import settled_through_now, supply_select
 from app.venues.models import Admission, Venue
 
 _is_ticket = CheckIn.kind == CheckInKind.TICKET
@@ -149,8 +166,12 @@ def count_admission(checkin) -> None:
     On PostgreSQL the upserts are deferred (``app.core.pg``): they run just before the
     transaction's next statement or, at the gate, are sent with its COMMIT, so the venue's day is
     locked only while PostgreSQL runs them and commits. Same transaction, same order either way.
+    A check-in of a day that may be settled takes ``_on_settled_day`` instead (rare, not deferred).
     """
     if checkin.result != CheckInResult.OK or not checkin.persons:
+        return
+    if may_be_settled(checkin.local_date):
+        _on_settled_day(checkin, 1)
         return
     venue_day, school_day = _admission_upserts(db.session.get_bind().dialect.name)
     upserts = [venue_day] + ([school_day] if checkin.students is not None and checkin.booking_id is not None
@@ -166,20 +187,102 @@ def count_admission(checkin) -> None:
 
 def uncount_admission(checkin: CheckIn) -> None:
     """Take back what ``count_admission`` added for ``checkin``, just before the check-in changes (a
-    walk-in whose people a ticket now counts): the same upserts, adding each figure negated, in the
-    caller's transaction. Count it again once changed, so the rollups stay what a rebuild gives."""
+    walk-in whose people a ticket now counts, or taken back): the same upserts, adding each figure
+    negated, in the caller's transaction. Count it again once changed, so the rollups stay what a
+    rebuild gives."""
     if checkin.result != CheckInResult.OK or not checkin.persons:
         return
-    one, now = sa.literal(checkin.id, sa.Integer), utcnow()
+    if may_be_settled(checkin.local_date):
+        _on_settled_day(checkin, -1)
+        return
+    for model, query, keys in _targets(checkin, utcnow(), monthly=False):
+        db.session.execute(_adding_into(model, _signed(query, -1, keys), keys))
+
+
+# --- late writes on settled days ------------------------------------------------------------------
+
+# A check-in is treated as possibly on a settled day when its day is before the local day of a
+# moment slightly ahead: a scan decided at 23:59:59.9 and committed just after midnight, while a
+# refresh settling that day starts, takes the lock like any late write.
+LATE_MARGIN = timedelta(minutes=2)
+# PostgreSQL advisory lock between late writes (shared) and refreshes (exclusive); any fixed number.
+SETTLING_LOCK = 7_345_120_551
+
+
+def may_be_settled(day: date | None) -> bool:
+    """Whether a refresh may have settled ``day`` (it is before today): no database work."""
+    return day is not None and day < to_local(utcnow() + LATE_MARGIN).date()
+
+
+def lock_settling(*, exclusive: bool) -> None:
+    """Take the settling lock for the rest of the transaction: exclusive for a refresh or rebuild (as
+    its first statement, before it touches a row), shared for a late write. No-op on SQLite, where
+    a writing transaction already excludes every other."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    db.session.execute(sa.text(f"SELECT {function}(:key)"), {"key": SETTLING_LOCK})
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _targets(checkin, now, *, monthly: bool) -> list:
+    """(model, one check-in's contributions, key columns) for each rollup the check-in adds to."""
+    one = sa.literal(checkin.id, sa.Integer)
     targets = [(VenueDailyStats, attendance_select(now, checkin=one), ("venue_id", "day"))]
     if checkin.students is not None and checkin.booking_id is not None:
         targets.append((SchoolDailyVisits, school_select(checkin=one), ("school_id", "venue_id", "day")))
-    for model, query, keys in targets:
-        added = query.subquery()
-        negated = select(*(added.c[c.name] if c.name in keys or c.name == "updated_at"
-                           else (-added.c[c.name]).label(c.name) for c in query.selected_columns)
-                         ).where(sa.true())  # SQLite reads "ON CONFLICT" after a SELECT without WHERE as a join
-        db.session.execute(_adding_into(model, negated, keys))
+    if monthly:
+        day = attendance_select(now, checkin=one).subquery()
+        targets.append((VenueMonthlyStats,
+                        select(day.c.venue_id, sa.literal(_month(checkin.local_date), sa.Date).label("month"),
+                               *(c for c in day.c if c.name not in ("venue_id", "day", "updated_at"))),
+                        ("venue_id", "month")))
+    return targets
+
+
+def _signed(query, sign: int, keys: tuple[str, ...]):
+    """``query``'s rows with every figure multiplied by ``sign``."""
+    added = query.subquery()
+    return select(*(added.c[c.name] if c.name in keys or c.name == "updated_at" or sign == 1
+                    else (-added.c[c.name]).label(c.name) for c in query.selected_columns)
+                  ).where(sa.true())  # SQLite reads "ON CONFLICT" after a SELECT without WHERE as a join
+
+
+def _on_settled_day(checkin, sign: int) -> None:
+    """Count (``sign`` 1) or take back (-1) a check-in whose day may be settled: the daily rows as
+    always, and when the latest refresh settled the day, the month's attendance row too and, for a
+    ticket, the day's stored supply (its booking is now checked in) and the month's."""
+    lock_settling(exclusive=False)
+    settled = settled_through_now()
+    on_settled_day = settled is not None and checkin.local_date <= settled
+    for model, query, keys in _targets(checkin, utcnow(), monthly=on_settled_day):
+        db.session.execute(_adding_into(model, _signed(query, sign, keys), keys))
+    if on_settled_day and checkin.booking_id is not None and checkin.kind == CheckInKind.TICKET:
+        resettle_supply(checkin.venue_id, checkin.local_date)
+
+
+def resettle_supply(venue_id: int, day: date) -> None:
+    """Recompute the stored supply of one settled venue-day from its slots and bookings, and add
+    what changed to its month's row. The day's row is locked first: two late admissions of the
+    venue's day recompute one after the other, the second seeing the first's booking."""
+    daily, monthly = VenueDailySupply.__table__, VenueMonthlySupply.__table__
+    key = sa.and_(daily.c.venue_id == venue_id, daily.c.day == day)
+    db.session.execute(upsert(daily).values(venue_id=venue_id, day=day).on_conflict_do_nothing())
+    old = db.session.execute(select(*(daily.c[c] for c in SUPPLY_COLUMNS)).where(key).with_for_update()).one()
+    fresh = supply_select(day, day, settled=True).subquery()
+    new = db.session.execute(select(*(fresh.c[c] for c in SUPPLY_COLUMNS))
+                             .where(fresh.c.venue_id == venue_id)).first()
+    new = dict(zip(SUPPLY_COLUMNS, new or (0,) * len(SUPPLY_COLUMNS)))
+    change = {c: int(new[c]) - int(getattr(old, c)) for c in SUPPLY_COLUMNS}
+    if not any(change.values()):
+        return
+    db.session.execute(sa.update(daily).where(key).values(**new))
+    statement = upsert(monthly).values(venue_id=venue_id, month=_month(day), **change)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["venue_id", "month"], set_={c: monthly.c[c] + statement.excluded[c] for c in SUPPLY_COLUMNS}))
 
 
 def rebuild_attendance(first, last) -> int:

@@ -52,10 +52,15 @@ def _free_minutes(first: date, last: date):
             .group_by(spans.c.venue_id, spans.c.local_date).subquery("free_minutes"))
 
 
-def supply_select(first: date, last: date, now: datetime | None = None):
+def supply_select(first: date, last: date, now: datetime | None = None, *, settled: bool = False):
     """Supply rows (``venue_id, day`` and ``SUPPLY_COLUMNS``) for local days ``first``..``last``,
     computed from slots and bookings; confirmed bookings count as past once their slot ended by
-    ``now``."""
+    ``now``.
+
+    ``settled``: the days are over (stored by a refresh, and recomputed when a late admission lands
+    on one, ``rollups``): every booking still confirmed counts, whether or not its slot has ended (an
+    overnight visit still running at the refresh), so the stored figures do not depend on when they
+    were computed and equal what a rebuild gives at any later moment."""
     now = utcnow() if now is None else now
     slots = (select(Slot.venue_id, Slot.local_date,
                     func.sum(sa.case((_open, 1), else_=0)).label("slots"),
@@ -68,8 +73,9 @@ def supply_select(first: date, last: date, now: datetime | None = None):
     def status_count(*conditions):
         return func.coalesce(func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
 
+    ended = (sa.true(),) if settled else (Slot.ends_at <= now,)
     bookings = (select(Slot.venue_id, Slot.local_date,
-                       status_count(Booking.status == BookingStatus.CONFIRMED, Slot.ends_at <= now)
+                       status_count(Booking.status == BookingStatus.CONFIRMED, *ended)
                        .label("confirmed"),
                        status_count(Booking.status == BookingStatus.CHECKED_IN).label("checked_in"),
                        status_count(Booking.status == BookingStatus.NO_SHOW).label("no_show"))
@@ -108,10 +114,17 @@ def settled_through() -> date | None:
     return latest_refresh()[1]
 
 
-def refresh_supply(first: date, last: date, now: datetime | None = None) -> int:
-    """Recompute stored supply for ``first``..``last``. Returns the rows written."""
+def settled_through_now() -> date | None:
+    """``settled_through`` read afresh (not the request's copy): for writers deciding whether a day's
+    stored rows must change with it (``rollups``)."""
+    return db.session.scalar(select(StatsRefresh.through_day)
+                             .order_by(StatsRefresh.finished_at.desc(), StatsRefresh.id.desc()).limit(1))
+
+
+def refresh_supply(first: date, last: date) -> int:
+    """Recompute stored supply for the settled days ``first``..``last``. Returns the rows written."""
     db.session.execute(sa.delete(VenueDailySupply).where(VenueDailySupply.day.between(first, last)))
-    query = supply_select(first, last, now)
+    query = supply_select(first, last, settled=True)
     db.session.execute(sa.insert(VenueDailySupply).from_select(["venue_id", "day", *SUPPLY_COLUMNS], query))
     return db.session.scalar(select(func.count()).select_from(VenueDailySupply)
                              .where(VenueDailySupply.day.between(first, last)))
