@@ -169,3 +169,27 @@ def test_a_nul_character_anywhere_in_the_json_is_refused_with_the_member_named(c
     cancel = client.post(f"/api/v1/bookings/{booked['id']}/cancel", headers=headers, json={"reason": "a\x00b"})
     assert (cancel.status_code, cancel.get_json()["field"]) == (400, "reason")
     assert db.session.get(Booking, booked["id"]).status != BookingStatus.CANCELLED
+
+
+def test_a_ticket_code_is_given_only_to_those_who_may_see_the_ticket_and_reads_are_logged_and_not_stored(client):
+    """An admin may read a booking, as on its page, but not its ticket: the page shows no QR to them,
+    and the API gives them no code. Their read is logged; no answer for a caller is cached."""
+    from app.privacy.models import PersonalDataAccess
+
+    citizen = factories.user("citizen")
+    slot = factories.slot(capacity=10)
+    booker = _token(client, citizen)
+    booking_id = client.post("/api/v1/bookings", json={"slot_id": slot.id, "party_size": 1},
+                             headers=booker).get_json()["id"]
+    manager = factories.user("venue_manager", venue=slot.venue)
+
+    own = client.get(f"/api/v1/bookings/{booking_id}", headers=booker)
+    assert own.get_json()["code"] and own.headers["Cache-Control"] == "private, no-store"
+    assert client.get("/api/v1/bookings", headers=booker).headers["Cache-Control"] == "private, no-store"
+    assert client.get(f"/api/v1/bookings/{booking_id}", headers=_token(client, manager)).get_json()["code"]
+    admin = factories.user("city_admin")
+    answer = client.get(f"/api/v1/bookings/{booking_id}", headers=_token(client, admin))
+    assert answer.status_code == 200 and answer.get_json()["code"] is None
+    readers = db.session.scalars(select(PersonalDataAccess.actor_id).where(PersonalDataAccess.booking_id == booking_id))
+    assert sorted(readers) == sorted([manager.id, admin.id])  # the booker's own reads are not logged
+    assert "no-store" not in client.get("/api/v1/openapi.json").headers.get("Cache-Control", "")

@@ -13,18 +13,23 @@ from app.api.params import (COMMON_PARAMETER_DOCS, UNKNOWN_PARAMETER_NOTE, date_
                             whole_arg)
 from app.bookings import queries, services
 from app.bookings.models import CLASS_NAME_MAX, REASON_MAX, Booking, BookingKind
+from app.checkin.services import can_view_ticket
+from app.checkin.tickets import code_for_booking
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.pagination import MAX_PAGE
 from app.core.requests import MAX_ID
 from app.core.time import to_local, utcnow
 from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
+from app.privacy.services import record_access
 
 # Before paging, the list held at most 100 bookings: a client that asks for no page still gets as many.
 MAX_PER_PAGE = 100
 
 
-def booking_json(booking: Booking) -> dict:
+def booking_json(booking: Booking, viewer) -> dict:
+    """``booking`` as ``viewer`` may read it: its ticket's code only for those who may see the ticket
+    (the booker, the venue's staff and manager), as on its page."""
     slot = booking.slot
     data = {
         "id": booking.id,
@@ -35,7 +40,7 @@ def booking_json(booking: Booking) -> dict:
         "slot": {"id": slot.id, "venue_id": slot.venue_id, "start": to_local(slot.starts_at).isoformat(),
                  "end": to_local(slot.ends_at).isoformat(), "audience": slot.audience.value},
         "seats": booking.seats,
-        "code": ticket_code(booking),
+        "code": ticket_code(booking) if can_view_ticket(viewer, booking) else None,
         "url": url_for("bookings.detail", booking_id=booking.id, _external=True),
     }
     if booking.kind == BookingKind.GROUP:
@@ -53,10 +58,6 @@ def booking_json(booking: Booking) -> dict:
 
 def ticket_code(booking: Booking) -> str | None:
     """The exact text inside the ticket's QR, for bookings that can be admitted."""
-    try:
-        from app.checkin.tickets import code_for_booking
-    except ImportError:  # check-in not installed in this build
-        return None
     return code_for_booking(booking) if booking.status.value == "confirmed" else None
 
 
@@ -84,9 +85,13 @@ def _user():
 
 
 def _visible_booking(booking_id: int) -> Booking:
+    user = _user()
     booking = db.session.get(Booking, booking_id)
-    if booking is None or not services.can_view_booking(_user(), booking):
+    if booking is None or not services.can_view_booking(user, booking):
         raise NotFound()
+    if booking.user_id != user.id:  # staff or an admin reading someone's booking, logged as on its page
+        record_access(user, "view_booking", booking)
+        db.session.commit()
     return booking
 
 
@@ -124,7 +129,7 @@ def create_booking():
         if exc.code == "idempotency_key_reused":  # the API's request key travels in this header
             exc.field = "Idempotency-Key"
         raise
-    return jsonify(booking_json(booking)), 201
+    return jsonify(booking_json(booking, user)), 201
 
 
 @bp.get("/bookings")
@@ -143,14 +148,14 @@ def my_bookings():
     page = queries.booking_page_of(user.id, now=utcnow(), upcoming=upcoming, first=first, last=last,
                                    page=whole_arg("page", 1, most=MAX_PAGE),
                                    per_page=whole_arg("per_page", MAX_PER_PAGE, most=MAX_PER_PAGE))
-    return jsonify(items=[booking_json(b) for b in page.items], page=page.page, per_page=page.per_page,
+    return jsonify(items=[booking_json(b, user) for b in page.items], page=page.page, per_page=page.per_page,
                    total=page.total)
 
 
 @bp.get("/bookings/<int:booking_id>")
 @principal_required
 def get_booking(booking_id: int):
-    return jsonify(booking_json(_visible_booking(booking_id)))
+    return jsonify(booking_json(_visible_booking(booking_id), _user()))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
@@ -172,7 +177,7 @@ def cancel_booking(booking_id: int):
     except DomainError:
         db.session.rollback()
         raise
-    return jsonify(booking_json(booking))
+    return jsonify(booking_json(booking, _user()))
 
 
 _BOOKING_REF = {"$ref": "#/components/schemas/Booking"}

@@ -12,13 +12,15 @@ A view marked ``@public_read`` answers everyone alike (it reads no cookie, sessi
   no CORS headers, and nothing that is not marked gets any.
 
 Cache-Control stays each view's own. One app-wide hook (``after_app_request``) does it all, so
-the pages outside /api/v1 (``/open-data/``) share it.
+the pages outside /api/v1 (``/open-data/``) share it. A read of /api/v1 not so marked answers for
+its caller (their bookings, a ticket's code) and, unless its view says otherwise, is not stored.
 """
 from __future__ import annotations
 
 from flask import Response, current_app, request
 
 from app.api import bp
+from app.core.security import PERSONAL_PAGE_CACHE_CONTROL
 
 PUBLIC_READ = "scivisit_public_read"
 READ_METHODS = ("GET", "HEAD")
@@ -62,6 +64,14 @@ def public_read_headers(response: Response) -> Response:
             response.add_etag()  # strong: the SHA-1 of these very bytes
         if response.get_etag()[0]:
             response.make_conditional(request)  # If-None-Match matching: 304, body dropped
+    return response
+
+
+@bp.after_request
+def personal_reads_are_not_stored(response: Response) -> Response:
+    # As the signed-in pages (``core.security``): no shared cache, no copy on the device's disk.
+    if request.method in READ_METHODS and "Cache-Control" not in response.headers and not _is_public_read():
+        response.headers["Cache-Control"] = PERSONAL_PAGE_CACHE_CONTROL
     return response
 
 
