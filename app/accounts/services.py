@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import UNUSABLE_HASH_PREFIX, ApiToken, Role, User
-from app.accounts.sign_ins import renew_session_token
+from app.accounts.sign_ins import end_this_sign_in, renew_session_token
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.districts.models import District
@@ -220,17 +220,10 @@ def authenticate(email: str, password: str) -> User:
     matches = _password_matches(user.password_hash if usable else None, password or "")
     if not usable:
         raise generic
-    if user.locked_until and user.locked_until > now:
+    if _locked(user, now):
         raise generic
     if not matches:
-        # Counted in the database with one UPDATE so that parallel workers add up.
-        db.session.execute(
-            User.__table__.update().where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-        )
-        db.session.refresh(user)
-        if user.failed_logins >= config["LOGIN_LOCKOUT_THRESHOLD"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
+        _count_wrong_password(user, now)
         db.session.commit()
         raise generic
     user.failed_logins = 0
@@ -239,15 +232,64 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def _check_current_password(user: User, current_password: str | None) -> None:
-    if not check_password_hash(user.password_hash, current_password or ""):
-        raise DomainError("wrong_password", _l("Your current password is not correct."),
-                          field="current_password")
+def _locked(user: User, now) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _count_wrong_password(user: User, now) -> bool:
+    """One more wrong password for ``user`` in a row; the ``LOGIN_LOCKOUT_THRESHOLD``-th locks the account
+    for ``LOGIN_LOCKOUT_MINUTES``. Returns whether it locked. The one lockout rule of the login form and
+    of every check of the current password."""
+    config = current_app.config
+    # Counted in the database with one UPDATE so that parallel workers add up.
+    db.session.execute(
+        User.__table__.update().where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+    )
+    db.session.refresh(user)
+    if user.failed_logins < config["LOGIN_LOCKOUT_THRESHOLD"]:
+        return False
+    user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    user.failed_logins = 0
+    return True
+
+
+class AccountLocked(DomainError):
+    """A check of the current password refused because wrong passwords locked the account: the sign-in
+    that asked has ended."""
+
+
+def check_current_password(user: User, password: str | None, *, field: str = "current_password") -> None:
+    """That the signed-in ``user`` typed their own password, before what only the owner may do (a new
+    password or email address, deleting the account). Raises ``DomainError`` (at ``field``) if not.
+
+    A session left open is a way to guess the password as good as the login form, so the login's rule
+    holds: a wrong answer counts as a failed login, and a locked account answers no check, right or
+    wrong. The sign-in asking when the account is or becomes locked ends (``AccountLocked``): whoever
+    guesses at an unattended browser loses it; the owner can set a new password from a reset link.
+    The count and the sign-out are committed here, since the caller rolls back on the error."""
+    config = current_app.config
+    now = utcnow()
+    if not _locked(user, now) and _password_matches(user.password_hash, password or ""):
+        user.failed_logins = 0
+        return
+    db.session.rollback()  # the caller's work is refused, not committed with the count
+    if not _locked(user, now) and not _count_wrong_password(user, now):
+        db.session.commit()
+        raise DomainError("wrong_password", _l("Your current password is not correct. After %(tries)d wrong "
+                                               "tries in a row, you are signed out and signing in pauses for "
+                                               "%(minutes)d minutes.", tries=config["LOGIN_LOCKOUT_THRESHOLD"],
+                                               minutes=config["LOGIN_LOCKOUT_MINUTES"]), field=field)
+    end_this_sign_in(user)
+    db.session.commit()
+    raise AccountLocked("account_locked", _l("Your password was entered wrong too many times in a row, so you "
+                                             "have been signed out and signing in pauses for %(minutes)d "
+                                             "minutes. Forgot your password? You can set a new one.",
+                                             minutes=config["LOGIN_LOCKOUT_MINUTES"]))
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """The person changes their own password: this browser stays signed in, every other one ends."""
-    _check_current_password(user, current_password)
+    check_current_password(user, current_password)
     validate_password(new_password, field="new_password")
     set_password(user, new_password, keep_this_sign_in=True)
 
@@ -375,7 +417,7 @@ def correct_own_details(user: User, *, name: str, phone: str, email: str,
         if not current_password:
             raise DomainError("password_required", _l("Enter your current password to change your email "
                                                       "address."), field="current_password")
-        _check_current_password(user, current_password)
+        check_current_password(user, current_password)
         if user_by_email(email) is not None:
             raise _email_taken()
         _tell_old_address(user, email)

@@ -22,7 +22,7 @@ from app.core.i18n import localized
 from app.core.pagination import page_number, paginate, redirect_past_the_end
 from app.core.prefs import carry_into_account
 from app.core.time import local_today, utcnow
-from app.extensions import address_and_email, db, limiter
+from app.extensions import account_or_address, address_and_email, db, limiter
 from app.notifications.services import after_commit_delivery, count_overdue, site_url
 from app.privacy.services import record_access
 from app.schools.services import active_schools
@@ -56,6 +56,15 @@ def _sign_in(user: User) -> None:
     session.clear()
     sign_ins.record_sign_in(user, user_agent=request.user_agent.string)
     login_user(user)
+
+
+def signed_out_for_lock(exc: services.AccountLocked):
+    """The answer to a check of the current password that found the account locked: the service ended
+    this sign-in; the browser forgets it, and the login page says why."""
+    logout_user()
+    session.clear()
+    flash(exc.message, "error")
+    return redirect(url_for("accounts.login"))
 
 
 def _end_this_sign_in() -> None:
@@ -189,6 +198,8 @@ def edit_profile():
             changed = services.correct_own_details(
                 user, name=form.name.data, phone=form.phone.data, email=form.email.data,
                 current_password=form.current_password.data)
+        except services.AccountLocked as exc:
+            return signed_out_for_lock(exc)
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)
@@ -210,12 +221,15 @@ def edit_profile():
 
 @bp.route("/me/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per minute", methods=["POST"], key_func=account_or_address)  # it checks the password
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
             services.change_password(user, form.current_password.data, form.new_password.data)
+        except services.AccountLocked as exc:
+            return signed_out_for_lock(exc)
         except DomainError as exc:
             db.session.rollback()
             apply_error(form, exc)

@@ -10,7 +10,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
 from app.accounts.models import ApiToken, Role, SignIn, User
 from app.accounts.sign_ins import active_sign_ins
@@ -286,13 +285,14 @@ def can_delete_own_account(user) -> bool:
 def delete_own_account(user: User, password: str, *, now: datetime | None = None) -> int:
     """Delete ``user``'s account after checking their password (``erase_account``); returns the
     future bookings cancelled. The deletion is logged, by an actor id that now leads to no one."""
+    from app.accounts.services import check_current_password  # it imports this module
+
     now = now or utcnow()
     if not can_delete_own_account(user):
         raise DomainError("role_cannot_self_delete",
                           _l("Your account holds a role others depend on. Ask the city administrator to "
                              "close it."), status=403)
-    if not check_password_hash(user.password_hash, password or ""):
-        raise DomainError("wrong_password", _l("Your password is not correct."), field="password")
+    check_current_password(user, password, field="password")
     record_access(user, AccessAction.DELETE_OWN_ACCOUNT, user, now=now)
     return erase_account(user, now=now)
 

@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
+from app.accounts.services import AccountLocked
+from app.accounts.views import signed_out_for_lock
 from app.core.authz import authorize
 from app.core.errors import DomainError
 from app.core.forms import form_status
 from app.core.pagination import page_number, paginate, redirect_past_the_end
-from app.extensions import db
+from app.extensions import account_or_address, db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy import services
 from app.privacy.forms import DeleteAccountForm, DownloadForm
@@ -37,12 +39,15 @@ def my_data():
 
 @bp.route("/me/delete", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per minute", methods=["POST"], key_func=account_or_address)  # it checks the password
 def delete_account():
     allowed = services.can_delete_own_account(current_user)
     form = DeleteAccountForm()
     if allowed and form.validate_on_submit():
         try:
             cancelled = services.delete_own_account(current_user._get_current_object(), form.password.data)
+        except AccountLocked as exc:
+            return signed_out_for_lock(exc)
         except DomainError as exc:
             db.session.rollback()
             getattr(form, exc.field or "password").errors.append(exc.message)
