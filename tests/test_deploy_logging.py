@@ -206,3 +206,47 @@ def test_nginx_logs_every_secret_token_path_as_the_app_does(app):
     assert checked >= 3
     assert _nginx_logged_uri("/venues/7") == "/venues/7"
     assert _nginx_logged_uri("/walk-in/7") == "/walk-in/7"
+
+
+# --- the development server's request line (`make run`) ---------------------------------------------
+
+def _dev_server_log(app, paths: list[str]) -> str:
+    """What werkzeug's development server (``flask run``) writes for requests to ``paths``: a real
+    server on a free port, asked over HTTP."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    stream = _capture_app_log()
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for path in paths:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=10).read()
+            except urllib.error.HTTPError:
+                pass  # a refused token is answered 400 or 404; the line is written all the same
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    return re.sub(r"\x1b\[[0-9;]*m", "", stream.getvalue())  # werkzeug colours a line by its status
+
+
+@pytest.mark.parametrize("path, redacted", [
+    ("/password/reset/very-secret-reset-token", "/password/reset/[redacted]"),
+    ("/calendar/very-secret-feed-token.ics", "/calendar/[redacted].ics"),
+    ("/walk-in/1/very-secret-poster-token?lang=en", "/walk-in/1/[redacted]?lang=en"),
+])
+def test_the_development_server_s_request_line_redacts_secret_tokens_as_the_app_does(app, path, redacted):
+    log = _dev_server_log(app, [path])
+    assert f'"GET {redacted} HTTP/1.1"' in log
+    assert "very-secret" not in log
+
+
+def test_the_development_server_s_request_line_leaves_ordinary_paths_alone(app):
+    log = _dev_server_log(app, ["/healthz", "/no-such-page/very-plain-segment"])
+    assert '"GET /healthz HTTP/1.1" 200' in log
+    assert "/no-such-page/very-plain-segment" in log

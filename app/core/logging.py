@@ -18,6 +18,7 @@ from flask import Flask, Response, g, has_request_context, request
 from flask.logging import default_handler
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
+from werkzeug.exceptions import HTTPException
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is kept only if it is a short plain token: it goes into logs and a response header.
@@ -50,11 +51,13 @@ def request_id() -> str | None:
     return environ[_ENV_REQUEST_ID]
 
 
-def url_secrets() -> tuple[str, ...]:
-    """The secret tokens in this request's URL: the view arguments named like ``token`` (a password
-    reset, a private calendar feed, a walk-in poster). They open an account or a person's bookings,
-    so no log line may hold them."""
-    return tuple(value for name, value in (request.view_args or {}).items()
+def url_secrets(view_args: dict | None = None) -> tuple[str, ...]:
+    """The secret tokens in a URL (this request's, or the one ``view_args`` were matched from): the view
+    arguments named like ``token`` (a password reset, a private calendar feed, a walk-in poster). They
+    open an account or a person's bookings, so no log line may hold them."""
+    if view_args is None:
+        view_args = request.view_args or {}
+    return tuple(value for name, value in view_args.items()
                  if "token" in name and isinstance(value, str) and value)
 
 
@@ -82,6 +85,36 @@ def _principal_fields() -> dict:
         token_id = getattr(principal, "token_id", None)
         return {"gate_token_id": token_id} if token_id is not None else {}
     return {"user_id": identity[0]} if identity else {}
+
+
+# The request line of werkzeug's development server (`flask run`): "GET /path?query HTTP/1.1".
+_REQUEST_LINE = re.compile(r"(?P<method>[A-Z]+) (?P<target>/\S*) HTTP/\d")
+
+
+class DevServerRequestLineFilter(logging.Filter):
+    """The development server's request line, redacted as the app's access line and gunicorn's are.
+
+    werkzeug writes it after the response, outside the request: the path is matched against the app's
+    routes again to find the same secrets (``url_secrets``)."""
+
+    def __init__(self, url_map):
+        super().__init__()
+        self.url_map = url_map
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        found = _REQUEST_LINE.search(message)
+        if found:
+            secrets = self._secrets(found["method"], found["target"].partition("?")[0])
+            record.msg, record.args = redact(without_secrets(message, secrets)), ()
+        return True
+
+    def _secrets(self, method: str, path: str) -> tuple[str, ...]:
+        try:
+            _endpoint, view_args = self.url_map.bind("localhost").match(path, method=method)
+        except HTTPException:  # no such page (or a redirect to one): no view arguments, as in the app's line
+            return ()
+        return url_secrets(view_args)
 
 
 class RequestContextFilter(logging.Filter):
@@ -147,6 +180,10 @@ def _install_handler(app: Flask) -> None:
     # Alembic announces each of its plugins at INFO whenever a command loads it: noise in every CLI run.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app.logger.removeHandler(default_handler)  # records reach the root handler instead
+    werkzeug_log = logging.getLogger("werkzeug")
+    for old in [f for f in werkzeug_log.filters if isinstance(f, DevServerRequestLineFilter)]:
+        werkzeug_log.removeFilter(old)
+    werkzeug_log.addFilter(DevServerRequestLineFilter(app.url_map))
     # Alembic's fileConfig (migrations run in this process, as the tests do) disables every logger
     # that existed before it; ours must keep writing.
     app.logger.disabled = access_log.disabled = False
