@@ -122,12 +122,18 @@ def _bookable_slot_or_404(slot_id: int) -> Slot:
     return slot
 
 
-def _booking_or_404(booking_id: int) -> Booking:
+def _booking_or_404(booking_id: int, *, kind: BookingKind | None = None, own: bool = False) -> Booking:
+    """The booking the URL names, if this person may see it and, for a page showing one kind only, it
+    is of ``kind``; with ``own`` (a change only its booker makes), if it is theirs. Refused here,
+    before someone else's booking is logged as viewed."""
     booking = db.session.get(Booking, booking_id)
     # Someone else's booking is "not found", not "forbidden": its existence is not theirs to know.
-    if booking is None or not services.can_view_booking(current_user, booking):
+    if booking is None or not services.can_view_booking(current_user, booking) \
+            or (kind is not None and booking.kind != kind):
         abort(404)
-    if booking.user_id != current_user.id:  # staff or an admin reading someone's booking
+    if own:
+        authorize(booking.user_id == current_user.id)
+    elif booking.user_id != current_user.id:  # staff or an admin reading someone's booking
         record_access(current_user, "view_booking", booking)
         db.session.commit()
     return booking
@@ -272,9 +278,7 @@ def _refuse_stale(booking: Booking, message: str):
 @login_required
 def slip(booking_id: int):
     """The printable confirmation slip (回执单) of a class visit."""
-    booking = _booking_or_404(booking_id)
-    if booking.kind != BookingKind.GROUP:
-        abort(404)
+    booking = _booking_or_404(booking_id, kind=BookingKind.GROUP)
     now = utcnow()
     return render_template("bookings/slip.html", booking=booking, live=services.is_live(booking, now),
                            lapsed=booking.lapsed(now), came=queries.arrival(booking),
@@ -287,8 +291,7 @@ def slip(booking_id: int):
 def cancel(booking_id: int):
     """Cancelling is asked once more on a page of its own, which says what is given up: a visit
     cancelled by a slip of the finger may not be bookable again (window closed, places gone)."""
-    booking = _booking_or_404(booking_id)
-    authorize(booking.user_id == current_user.id)
+    booking = _booking_or_404(booking_id, own=True)
     form = CancelForm()
     if form.validate_on_submit():
         try:
@@ -310,8 +313,8 @@ def cancel(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/headcount")
 @login_required
 def headcount(booking_id: int):
-    booking = _booking_or_404(booking_id)
-    authorize(booking.user_id == current_user.id and booking.kind == BookingKind.GROUP)
+    booking = _booking_or_404(booking_id, own=True)
+    authorize(booking.kind == BookingKind.GROUP)
     form = HeadcountForm()
     if not form.validate_on_submit():
         if form.errors and not services.changes_open(booking, utcnow()):
