@@ -88,6 +88,30 @@ def test_bar_values_and_labels_stay_inside_the_chart_on_a_phone_in_large_text(cl
         assert float(width) / 100 * PHONE_PX + 6 + CHARACTER_PX * len(value) <= PHONE_PX, (label, width, value)
 
 
+def test_two_long_venue_names_that_begin_alike_stay_two_labels_on_a_phone(client, app):
+    """Cut at the end, "Nanjing University of Aeronautics…" and "…of Information Science…" read as
+    one venue twice: a long label keeps its end, where venues' names differ."""
+    from app.core.time import local_today
+    from app.stats.models import VenueDailyStats
+
+    venues = [factories.venue(name_en="Nanjing University of Aeronautics and Astronautics Aerospace Museum",
+                              name_zh="南京航空航天大学航空航天博物馆"),
+              factories.venue(name_en="Nanjing University of Information Science and Technology Meteorology Hall",
+                              name_zh="南京航空航天大学民航科普馆")]
+    db.session.execute(VenueDailyStats.__table__.insert(), [
+        {"venue_id": venue.id, "day": local_today(), "visits": 10 + n, "individual_visits": 10 + n}
+        for n, venue in enumerate(venues)])
+    db.session.commit()
+
+    said = {}
+    for lang in ("en", "zh"):
+        page = client.get(f"/stats?lang={lang}&mode=elder").get_data(as_text=True)
+        said[lang] = {label for label in re.findall(r'<text class="bar-label"[^>]*>([^<]*)</text>', page)
+                      if label.startswith(("Nanjing Univers", "南京航空"))}
+        assert len(said[lang]) == 2 and all(columns_of(label) <= 23 for label in said[lang]), said
+    assert said["en"] == {"Nanjing Univers…Museum", "Nanjing Universit…Hall"}
+
+
 def test_month_labels_at_the_edges_of_a_long_period_start_and_end_with_their_column(client, app):
     page = client.get("/stats?from=2022-01-01&to=2026-10-31&lang=en").get_data(as_text=True)
     chart = page.split('class="chart chart-columns"', 1)[1].split("</svg>", 1)[0]

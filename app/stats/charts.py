@@ -48,13 +48,34 @@ class Bar:
 
     @property
     def short_label(self) -> str:
-        """The label as drawn: cut to ``LABEL_COLUMNS``, with an ellipsis when cut."""
-        used = 0
-        for index, char in enumerate(self.label):
-            used += 2 if unicodedata.east_asian_width(char) in "WF" else 1
-            if used > LABEL_COLUMNS:
-                return self.label[:index - 1].rstrip() + "…"
-        return self.label
+        """The label as drawn: at most ``LABEL_COLUMNS`` wide. A longer one keeps its beginning and its
+        end around an ellipsis: venues' names differ most at the end ("…天文馆", "…Meteorology Hall"),
+        so two that begin alike stay two."""
+        if _columns(self.label) <= LABEL_COLUMNS:
+            return self.label
+        room = LABEL_COLUMNS - 1  # the ellipsis takes one column
+        tail = _fitting(self.label[::-1], room * 2 // 5)[::-1]
+        if _columns(tail[0]) == 1 and not self.label[-len(tail) - 1].isspace():
+            # Latin letters: the end from a word's beginning ("…Hall", not "…ogy Hall"), or none.
+            space = tail.find(" ")
+            tail = tail[space:] if space >= 0 else ""
+        head = _fitting(self.label, room - _columns(tail))
+        return head.rstrip() + "…" + tail.lstrip()
+
+
+def _columns(text: str) -> int:
+    """How many columns ``text`` takes: a Chinese character two, a Latin letter one."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _fitting(text: str, room: int) -> str:
+    """The longest beginning of ``text`` that fits in ``room`` columns."""
+    used = 0
+    for index, char in enumerate(text):
+        used += _columns(char)
+        if used > room:
+            return text[:index]
+    return text
 
 
 def _peak(values) -> float:

@@ -30,8 +30,9 @@ MEANING = {
 }
 
 # The period, time zone and open data, as the pages with figures say it.
-DAYS = _l("Days are Beijing time (Asia/Shanghai): a visit counts on the day its visitors were admitted, and "
-          "nothing after today is counted.")
+DAYS = _l("Days are Beijing time (Asia/Shanghai): a booked visit counts on the day of its time slot, even when its "
+          "visitors are admitted just before or after midnight; a walk-in counts on the day it arrives. Nothing after "
+          "today is counted.")
 EXACT = _l("The figures on this site’s statistics pages are exact. The open data files leave counts of 1 to 4 "
            "people empty (and some others, so that none can be worked out), so adding up their rows can give "
            "less than the totals here.")
