@@ -17,8 +17,9 @@ from app.events.models import ThemedDay
 from app.extensions import db
 from app.stats import rebuild
 from app.stats.models import ReportSubmission
-from app.venues.models import VenueStatus, VenueStatusChange
+from app.venues.models import Venue, VenueStatus, VenueStatusChange
 from tests import factories
+from tests.factories import GULOU
 
 LAST_YEAR = local_today().year - 1
 
@@ -156,12 +157,55 @@ def test_years_not_filed_or_returned_are_not_found_by_the_public(client, auth, v
     assert client.get(f"/venues/{venue.id + 999}/reports/{LAST_YEAR}").status_code == 404
 
 
-def test_a_hidden_venue_s_reports_are_not_found_by_the_public(client, auth, venue, manager):
+def test_the_reports_of_a_venue_never_on_the_register_are_not_found_by_the_public(client, auth, venue, manager):
     file_report(client, auth, manager)
     assert client.get(f"/venues/{venue.id}/reports/{LAST_YEAR}").status_code == 200
-    venue.status = VenueStatus.SUSPENDED
+    venue.status, venue.status_changes = VenueStatus.SUBMITTED, []  # it never was approved
     db.session.commit()
     assert client.get(f"/venues/{venue.id}/reports/{LAST_YEAR}").status_code == 404
+
+
+def suspend(client, auth, venue):
+    auth.login(factories.user(Role.DISTRICT_ADMIN, district_code=venue.district_code).email)
+    assert client.post(f"/admin/venues/{venue.id}/suspend", data={"suspend-reason": "消防整改"}).status_code == 302
+    auth.logout()
+
+
+def test_a_suspended_venue_s_filed_report_stays_public_without_a_link_to_its_hidden_page(client, auth, venue,
+                                                                                       manager):
+    file_report(client, auth, manager)
+    suspend(client, auth, venue)
+    assert client.get(f"/venues/{venue.id}?lang=en").status_code == 404
+    response = client.get(f"/venues/{venue.id}/reports/{LAST_YEAR}?lang=en")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert facts(page)["Visits"] == "3" and "全年开放正常。" in page and "Archive Hall" in page
+    assert f'href="/venues/{venue.id}"' not in page and f'href="/venues/{venue.id}?' not in page
+    assert 'id="venue-not-open"' in page
+
+
+def test_the_venue_s_manager_still_follows_the_link_to_its_suspended_venue_s_page(client, auth, venue, manager):
+    file_report(client, auth, manager)
+    suspend(client, auth, venue)
+    auth.login(manager.email)
+    page = client.get(f"/venues/{venue.id}/reports/{LAST_YEAR}").get_data(as_text=True)
+    assert f'href="/venues/{venue.id}"' in page and 'id="venue-not-open"' not in page
+    assert client.get(f"/venues/{venue.id}").status_code == 200
+
+
+def test_a_venue_back_in_review_after_a_move_keeps_its_filed_report_public(client, auth, venue, manager):
+    file_report(client, auth, manager)
+    auth.login(manager.email)
+    data = factories.venue_form_data(name_zh=venue.name_zh, name_en="Archive Hall", district_code=GULOU,
+                                     confirm_move=GULOU)
+    assert client.post("/manage/venue", data=data).status_code == 302
+    auth.logout()
+    assert db.session.get(Venue, venue.id).status == VenueStatus.SUBMITTED
+    assert client.get(f"/venues/{venue.id}").status_code == 404
+    response = client.get(f"/venues/{venue.id}/reports/{LAST_YEAR}?lang=en")
+    assert response.status_code == 200
+    assert "全年开放正常。" in response.get_data(as_text=True)
+    assert f'href="/venues/{venue.id}"' not in response.get_data(as_text=True)
 
 
 def test_a_filed_report_names_its_themed_events_in_either_language(client, auth, venue, manager):

@@ -24,7 +24,7 @@ from app.stats.export import csv_download, xlsx_chunks
 from app.stats.filters import parse_year
 from app.stats.forms import (PublishEvaluationForm, RemindReportsForm, ReportTextForm, ReturnReportForm,
                              SubmitReportForm, WeightsForm)
-from app.venues.services import can_view_venue, find_venue
+from app.venues.services import can_view_venue, find_venue, was_ever_registered
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -127,10 +127,13 @@ def manage_xlsx(year: int):
 def public_report(venue_id: int, year: int):
     """A filed annual report, read only, as anyone may read it: its figures as filed and the remarks."""
     venue = find_venue(venue_id) or abort(404)
-    if not can_view_venue(current_user, venue):
-        abort(404)  # as the venue's page: unpublished venues do not exist for the public
+    venue_shown = can_view_venue(current_user, venue)
+    if not (venue_shown or was_ever_registered(venue)):
+        abort(404)  # a venue never on the register does not exist for the public
+    # A venue once on the register (suspended, or back in review after a move) keeps what it filed
+    # published, as its attendance stays in open data; only its own page is not shown now.
     report = reports.public_report(venue, _year_or_404(year)) or abort(404)
-    return render_template("stats/report_public.html", report=report)
+    return render_template("stats/report_public.html", report=report, venue_shown=venue_shown)
 
 
 # --- admins -----------------------------------------------------------------------------------------
