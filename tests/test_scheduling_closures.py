@@ -7,7 +7,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.bookings.models import BookingStatus
+from app.bookings.models import Booking, BookingStatus
 from app.bookings.services import book_individual_visit
 from app.core.errors import DomainError
 from app.core.time import local_today
@@ -255,3 +255,30 @@ def test_the_slot_page_shows_capacity_taken_and_available(client, manager):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "<dd>10</dd>" in page and "<dd>4</dd>" in page and "<dd>6</dd>" in page
+
+
+def test_a_slot_someone_was_admitted_to_before_its_start_cannot_be_cancelled(client, manager):
+    slot = factories.slot_at(manager.venue, starts_in=timedelta(minutes=10))
+    checkin = factories.admitted_visit(slot)
+    _, coming = booked(slot, party=2)
+    response = client.post(f"/manage/slots/{slot.id}/cancel?lang=en", data={"reason": "讲解员临时有事"})
+    assert "This slot has already started and cannot be cancelled." in response.get_data(as_text=True)
+    assert reload(slot).status == SlotStatus.OPEN and reload(coming).status == BookingStatus.CONFIRMED
+    assert db.session.get(Booking, checkin.booking_id).status == BookingStatus.CHECKED_IN
+
+
+def test_a_closure_keeps_a_slot_with_visitors_admitted_and_ends_its_other_bookings(client, manager):
+    slot = factories.slot_at(manager.venue, starts_in=timedelta(minutes=10), capacity=10)
+    later = factories.slot_at(manager.venue, starts_in=timedelta(minutes=15))
+    checkin = factories.admitted_visit(slot)
+    citizen, coming = booked(slot, party=3)
+    day = slot.local_date.isoformat()
+    form = {"starts_on": day, "ends_on": later.local_date.isoformat(), "reason_zh": "突发停电"}
+    preview = client.post("/manage/closures?lang=en", data=form)
+    assert re.search(r"Time slots:\s*1\s*</li>\s*<li>Bookings:\s*1\s*</li>\s*<li>People booked:\s*3",
+                     preview.get_data(as_text=True))
+    assert client.post("/manage/closures?lang=en", data={**form, "confirmed": "yes"}).status_code == 302
+    assert reload(slot).status == SlotStatus.OPEN and reload(slot).taken == checkin.persons
+    assert reload(later).status == SlotStatus.CANCELLED
+    assert db.session.get(Booking, checkin.booking_id).status == BookingStatus.CHECKED_IN
+    assert reload(coming).status == BookingStatus.CANCELLED and messages_to(citizen, "booking_closure") == 1

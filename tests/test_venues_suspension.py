@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingStatus
 from app.checkin import tickets
+from app.core.time import local_today
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.scheduling.models import Slot, SlotStatus
@@ -142,3 +143,41 @@ def test_a_venue_with_nothing_booked_ahead_is_suspended_at_once(client, auth, ve
     assert _status(venue) == VenueStatus.SUSPENDED and _status(slot) == SlotStatus.CANCELLED
     told = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.kind == "venue_suspended"))
     assert "Its upcoming slots are cancelled; none of them was booked." in told
+
+
+def test_a_slot_with_visitors_admitted_before_its_start_stays_open_and_its_other_bookings_end(client, auth, venue):
+    # Check-in opens 30 minutes before the start: one party is in, another is still to come, a third waits.
+    slot = factories.slot_at(venue, starts_in=timedelta(minutes=10), capacity=5, audience="public")
+    admitted = factories.confirmed_visit(slot, party_size=2)
+    coming = factories.confirmed_visit(slot, party_size=3)
+    waiting = factories.booked_visit(slot, factories.user("citizen"), party_size=2, join_waitlist=True)
+    gate = factories.gate_token(venue)
+    scan = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(admitted)},
+                       headers={"Authorization": f"Bearer {gate}"})
+    assert scan.get_json()["admitted"] is True
+
+    preview = _suspend(client, auth, venue, confirmed=False)
+    assert "Time slots: 0 Bookings: 2 People booked: 5" in _text(preview)  # what the confirmation then does
+    assert _suspend(client, auth, venue).status_code == 302
+
+    assert _status(admitted) == BookingStatus.CHECKED_IN
+    assert _status(slot) == SlotStatus.OPEN and db.session.get(Slot, slot.id).taken == 2
+    for booking in (coming, waiting):  # not promoted into the place given back: it ends too
+        assert _status(booking) == BookingStatus.CANCELLED
+        assert len(_closure_messages(booking)) == 1
+    assert _closure_messages(admitted) == []
+    if slot.local_date == local_today():  # the visit counts today with the places its slot offered
+        day = slot.local_date.isoformat()
+        stats = client.get("/api/v1/stats/summary", query_string={"venue": venue.id, "from": day, "to": day})
+        body = stats.get_json()
+        assert (body["visits"], body["open_days"], body["capacity_offered"]) == (2, 1, 5)
+
+
+def test_the_suspension_cancels_a_slot_whose_check_in_opened_with_nobody_admitted(client, auth, venue):
+    slot = factories.slot_at(venue, starts_in=timedelta(minutes=10))
+    refused = factories.confirmed_visit(slot)
+    scan = client.post("/api/v1/checkins", json={"code": "not a ticket"},
+                       headers={"Authorization": f"Bearer {factories.gate_token(venue)}"})
+    assert scan.get_json()["admitted"] is False  # a refused scan admits nobody
+    assert _suspend(client, auth, venue).status_code == 302
+    assert _status(slot) == SlotStatus.CANCELLED and _status(refused) == BookingStatus.CANCELLED

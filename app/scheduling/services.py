@@ -344,8 +344,16 @@ def slot_times(day: date, start: time, end: time, *, ends_next_day: bool = False
     return datetime.combine(day, start), datetime.combine(day + timedelta(days=int(ends_next_day)), end)
 
 
+def _admitted(slot_id):
+    """Whether anyone has been admitted to the slot (check-in opens before its start): its visit is
+    under way, so the slot stands, with the places it offered, whatever is cancelled around it."""
+    return exists().where(Booking.slot_id == slot_id, Booking.status == BookingStatus.CHECKED_IN)
+
+
 def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None, *, reason_en: str = "") -> int:
-    """Cancel slots and every booking on them; each booker is told. Returns the bookings ended.
+    """Cancel slots and every booking on them not admitted yet; each booker is told. Returns the
+    bookings ended. A slot someone has been admitted to stays open with its admissions (``_admitted``):
+    only its other bookings end.
 
     ``reason`` (and ``reason_en``, a closure's in English) is kept on each booking; ``notice`` (a
     ``Closure``, for its bilingual reason, or a lazy text, written in each booker's language) is what
@@ -353,14 +361,19 @@ def _cancel_slots(slots: list[Slot], reason: str, now: datetime, notice=None, *,
     """
     if not slots:
         return 0
+    ids = [s.id for s in slots]
+    under_way = set(db.session.scalars(select(Slot.id).where(Slot.id.in_(ids), _admitted(Slot.id))))
     # Cancelled first: ``take_seats`` fills open slots only, so the waitlist promotion that
     # ``end_booking`` runs cannot hand the freed places to anyone.
     for slot in slots:
-        slot.status = SlotStatus.CANCELLED
+        if slot.id not in under_way:
+            slot.status = SlotStatus.CANCELLED
     db.session.flush()
+    # On a slot that stays open, its waiting list ends first: a place a confirmed booking then
+    # gives back is offered to nobody.
     bookings = db.session.scalars(
-        select(Booking).where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(CANCELLABLE))
-        .order_by(Booking.id)).all()
+        select(Booking).where(Booking.slot_id.in_(ids), Booking.status.in_(CANCELLABLE))
+        .order_by((Booking.status == BookingStatus.WAITLISTED).desc(), Booking.id)).all()
     for booking in bookings:
         end_booking(booking, BookingStatus.CANCELLED, reason=reason, reason_en=reason_en, now=now)
         notify.booking_event(booking, "closure", reason=notice)
@@ -379,7 +392,7 @@ def cancel_slot(manager, slot: Slot, *, reason: str, now: datetime | None = None
         raise DomainError("reason_required", _l("Tell the visitors why."), field="reason")
     if len(reason) > 300:
         raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason")
-    if slot.starts_at <= now:
+    if slot.starts_at <= now or db.session.scalar(select(_admitted(slot.id))):
         raise DomainError("slot_started", _l("This slot has already started and cannot be cancelled."), status=409)
     return _cancel_slots([slot], reason, now)
 
@@ -562,9 +575,11 @@ def closure_impact(manager, venue: Venue, starts_on: date | None, ends_on: date 
 
 
 def _impact(slots_query) -> ClosureImpact:
-    """What cancelling the slots of ``slots_query`` (a ``select(Slot)``) would cancel."""
+    """What cancelling the slots of ``slots_query`` (a ``select(Slot)``) would cancel (``_cancel_slots``):
+    the slots nobody has been admitted to, and the bookings not admitted on all of them."""
     slot_ids = slots_query.with_only_columns(Slot.id)
-    slots = db.session.scalar(select(func.count()).select_from(slot_ids.subquery()))
+    slots = db.session.scalar(select(func.count()).select_from(
+        slot_ids.where(~_admitted(Slot.id)).subquery()))
     bookings, people = db.session.execute(
         select(func.count(Booking.id), func.coalesce(func.sum(Booking.seats), 0))
         .where(Booking.slot_id.in_(slot_ids), Booking.status.in_(CANCELLABLE))).one()
@@ -581,7 +596,9 @@ def close_everything_ahead(venue: Venue, reason: str, reason_en: str, now: datet
     """The venue is suspended: cancel every open slot that has not started, with its bookings; each
     booker is told ``notice``, ``reason`` and ``reason_en`` are kept on the booking. Returns what was
     cancelled.
-    Visits under way and admitted ones stay; nothing comes back with a reinstatement."""
+    Visits under way and admitted ones stay: a slot that has started keeps its bookings, and one with
+    admissions before its start stays open with them (its bookings not admitted are cancelled, as
+    ``_cancel_slots`` does). Nothing comes back with a reinstatement."""
     query = _slots_ahead(venue, now)
     impact = _impact(query)
     _cancel_slots(list(db.session.scalars(query.order_by(Slot.starts_at))), reason, now, notice=notice,
@@ -593,7 +610,8 @@ def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | N
                 reason_en: str = "", *, now: datetime | None = None) -> ClosureResult:
     """Close the venue for a day or a range of days (holiday, maintenance).
 
-    Every open slot in the range that has not started is cancelled with its bookings, each booker
+    Every open slot in the range that has not started is cancelled with its bookings (one someone
+    was admitted to already stays open, its other bookings cancelled: ``_cancel_slots``), each booker
     gets a message, and later weekly schedules skip these days. Days already inside one of the
     venue's closures are refused (``closure_overlaps``), also when two requests arrive at once.
     """
@@ -611,7 +629,8 @@ def close_venue(manager, venue: Venue, starts_on: date | None, ends_on: date | N
     _refuse_overlap(venue, starts_on, ends_on, other_than=closure.id)
     slots = db.session.scalars(_slots_to_close(venue, starts_on, ends_on, now).order_by(Slot.starts_at)).all()
     bookings = _cancel_slots(list(slots), reason_zh, now, notice=closure, reason_en=reason_en)
-    return ClosureResult(closure, len(slots), bookings)
+    # A slot with admissions stays open (``_cancel_slots``): it is not one cancelled.
+    return ClosureResult(closure, sum(s.status == SlotStatus.CANCELLED for s in slots), bookings)
 
 
 def _checked_closure(manager, venue: Venue, starts_on: date | None, ends_on: date | None, reason_zh: str,
