@@ -52,6 +52,23 @@ def test_a_slot_says_how_many_of_its_places_left_only_partner_schools_may_take(c
     places = {item["id"]: (item["available"], item["held_for_partner_schools"]) for item in response.get_json()["items"]}
     assert places == {held.id: (7, 5), released.id: (7, 0)}
 
+def test_a_cancelled_slot_has_no_places_available(client, auth, app):
+    slot = factories.slot(days_ahead=3, capacity=120, audience="mixed", reserved_seats=20,
+                          reserve_until=utcnow() + timedelta(days=2))
+    factories.booked_visit(slot, factories.user("citizen"), party_size=2)
+    auth.login(factories.user("venue_manager", venue=slot.venue).email)
+    assert client.post(f"/manage/slots/{slot.id}/cancel", data={"reason": "设备检修"}).status_code == 302
+    auth.logout()
+    [item] = client.get(f"/api/v1/venues/{slot.venue_id}/slots").get_json()["items"]
+    assert (item["status"], item["capacity"], item["available"], item["held_for_partner_schools"]) == (
+        "cancelled", 120, 0, 0)
+
+
+def test_the_openapi_document_says_a_cancelled_slot_has_no_places(client, app):
+    slot = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Slot"]
+    assert "0 for a cancelled slot" in slot["properties"]["available"]["description"]
+
+
 def test_the_range_defaults_to_the_next_30_days(client, app):
     venue = factories.venue()
     factories.slot(venue, days_ahead=1)

@@ -21,7 +21,7 @@ from app.core.time import local_today, parse_moment, to_local, utcnow
 from app.extensions import db
 from app.scheduling import services
 from app.scheduling.availability import slots_between
-from app.scheduling.models import Slot
+from app.scheduling.models import Slot, SlotStatus
 from app.venues.models import Venue, VenueStatus
 
 DEFAULT_DAYS = 30
@@ -39,13 +39,15 @@ def api_user():
 
 def slot_json(slot: Slot, now: datetime) -> dict:
     program = slot.program
+    # A cancelled slot has no place anyone can take, whatever its capacity was.
+    available = slot.available if slot.status == SlotStatus.OPEN else 0
     return {
         "id": slot.id,
         "start": to_local(slot.starts_at).isoformat(),
         "end": to_local(slot.ends_at).isoformat(),
         "capacity": slot.capacity,
-        "available": slot.available,
-        "held_for_partner_schools": min(slot.available, held_for_partners(slot, now)),
+        "available": available,
+        "held_for_partner_schools": min(available, held_for_partners(slot, now)),
         "audience": slot.audience.value,
         "admission": slot.admission.value,
         "program": ({"id": program.id, "title_zh": program.title_zh, "title_en": program.title_en or ""}
@@ -157,7 +159,8 @@ _SLOT_SCHEMA = {
         "end": {"type": "string", "format": "date-time"},
         "capacity": {"type": "integer", "minimum": 1},
         "available": {"type": "integer", "minimum": 0,
-                      "description": "Places left now, including those held for partner schools."},
+                      "description": "Places left now, including those held for partner schools; 0 for a "
+                                     "cancelled slot."},
         "held_for_partner_schools": {
             "type": "integer", "minimum": 0,
             "description": "Of the places left, how many only the classes of the venue's partner schools may take "

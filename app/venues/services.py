@@ -686,13 +686,13 @@ def _tell_managers_of_accreditation(accreditation: Accreditation, action: str, r
             subject = _l("Your venue is accredited: %(venue)s", venue=name)
             parts = [_l("%(venue)s is accredited as a %(level)s, certificate No. %(number)s, valid from "
                         "%(valid_from)s to %(valid_to)s.", venue=name, **facts),
-                     _l("The accreditation is shown on the venue's public page:")]
+                     *_where_accreditation_shows(venue, name)]
         elif action == "corrected":
             subject = _l("Your venue's accreditation is corrected: %(venue)s", venue=name)
             parts = [_l("The city science association corrected the accreditation of %(venue)s. It now reads: "
                         "%(level)s, certificate No. %(number)s, valid from %(valid_from)s to %(valid_to)s.",
                         venue=name, **facts),
-                     _l("The accreditation is shown on the venue's public page:")]
+                     *_where_accreditation_shows(venue, name)]
         else:
             subject = _l("Your venue's accreditation is removed: %(venue)s", venue=name)
             parts = [_l("The city science association removed the accreditation of %(venue)s (%(level)s, "
@@ -704,6 +704,21 @@ def _tell_managers_of_accreditation(accreditation: Accreditation, action: str, r
         queue_message(kind=f"accreditation_{action}", recipient=manager.email, user=manager, subject=subject,
                       body=paragraphs(_l("Hello %(name)s,", name=manager.name), *parts,
                                       site_url(f"/venues/{venue.id}")))
+
+
+def _where_accreditation_shows(venue: Venue, name: str) -> list:
+    """The paragraphs, before the link to the venue's page, saying where the public sees a recorded
+    accreditation: on that page, or there once the venue is public again (a suspended venue, or one
+    back in review after a move, has no public page now)."""
+    if venue.status == S.APPROVED:
+        return [_l("The accreditation is shown on the venue's public page:")]
+    if venue.status == S.SUSPENDED:
+        shown = _l("%(venue)s is suspended, so its public page is not shown for now; the accreditation appears "
+                   "there once the suspension is lifted.", venue=name)
+    else:
+        shown = _l("%(venue)s is not public while its registration awaits approval, so its public page is not "
+                   "shown for now; the accreditation appears there once the registration is approved.", venue=name)
+    return [shown, _l("Your venue's page:")]
 
 
 def _require_accreditor(admin) -> None:
