@@ -61,6 +61,21 @@ def test_a_venue_saved_as_a_draft_mails_nobody(client, auth, admins):
     assert not _messages("venue_submitted")
 
 
+def test_a_venue_awaiting_review_that_moves_is_mailed_to_the_district_it_now_waits_in(client, auth, admins):
+    manager = factories.user("venue_manager", venue=None)
+    auth.login(manager.email)
+    data = factories.venue_form_data(district_code=GULOU, name_en="Waiting Hall")
+    client.post("/manage/venue", data=data)
+    assert client.post("/manage/venue/submit").status_code == 302
+    assert [m.recipient for m in _messages("venue_submitted")] == ["gulou@example.com"]
+
+    client.post("/manage/venue", data={**data, "district_code": XUANWU})
+
+    recipients = [m.recipient for m in _messages("venue_submitted")]
+    assert recipients[0] == "gulou@example.com" and sorted(recipients[1:]) == ["en.admin@example.com",
+                                                                                "zh.admin@example.com"]
+
+
 def test_a_venue_moved_into_the_district_is_mailed_to_its_new_district(client, auth, admins):
     manager = factories.user("venue_manager", venue=None)
     auth.login(manager.email)

@@ -20,7 +20,7 @@ def test_the_first_remarks_of_a_year_saved_twice_at_once_both_save_into_one_repo
     venue = factories.venue()
     manager = factories.user(Role.VENUE_MANAGER, venue=venue)
     year = local_today().year
-    looked = threading.Barrier(2, timeout=10)
+    looked = threading.Barrier(2, timeout=60)
     first_look = threading.local()
     find = reports.submission_for
 

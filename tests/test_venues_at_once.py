@@ -24,7 +24,7 @@ PROFILE = {"name_zh": "双击科技馆", "address_zh": "北京东路1号", "venu
 def _after_loading(parties: int):
     """A point every job reaches having loaded what its request would, before any of them acts: each
     then decides on what it read, as two requests arriving together do."""
-    barrier = threading.Barrier(parties, timeout=10)
+    barrier = threading.Barrier(parties, timeout=60)
     return barrier.wait
 
 
@@ -174,3 +174,37 @@ def test_an_accreditation_recorded_twice_at_once_is_kept_once_and_the_other_told
 
     assert sorted(race(app, [record, record])) == ["duplicate_certificate", "recorded"]
     assert db.session.scalar(select(func.count()).select_from(Accreditation)) == 1
+
+
+def test_two_accreditations_corrected_to_one_number_at_once_keep_it_once_and_the_other_is_told(app, monkeypatch):
+    venue = factories.venue(status=VenueStatus.APPROVED)
+    admin = factories.user("city_admin")
+    first, second = (services.record_accreditation(admin, venue, level=AccreditationLevel.CITY_BASE,
+                                                   certificate_no=number, valid_from=date.today(),
+                                                   valid_to=date.today() + timedelta(days=365))
+                     for number in ("NJKP-2024-001", "NJKP-2024-002"))
+    db.session.commit()
+    ids = (first.id, second.id)
+    checked = _after_loading(2)
+    check = services._checked_accreditation
+
+    def checked_together(*args, **kw):
+        values = check(*args, **kw)
+        checked()  # both have found the number free
+        return values
+
+    monkeypatch.setattr(services, "_checked_accreditation", checked_together)
+
+    def correct(accreditation_id):
+        def job():
+            services.correct_accreditation(db.session.get(User, admin.id), db.session.get(Accreditation,
+                                                                                          accreditation_id),
+                                           level=AccreditationLevel.CITY_BASE, certificate_no="NJKP-2024-009",
+                                           valid_from=date.today(), valid_to=date.today() + timedelta(days=365))
+            return "corrected"
+        return job
+
+    assert sorted(race(app, [correct(ids[0]), correct(ids[1])])) == ["corrected", "duplicate_certificate"]
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Accreditation.certificate_no))) in (
+        ["NJKP-2024-001", "NJKP-2024-009"], ["NJKP-2024-002", "NJKP-2024-009"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -352,6 +353,8 @@ def update_venue(manager, venue: Venue, data) -> Venue:
     if move is not None:
         _move(venue, "relocate", manager, *_change_note(move.old_district, old_name, venue))
         _tell_district_of_submission(venue)
+    elif moved and venue.status == S.SUBMITTED:
+        _tell_district_of_submission(venue)  # it now waits in the new district's queue, not the old one's
     elif renamed:
         _note(venue, manager, *_change_note(None, old_name, venue))
     db.session.flush()
@@ -630,18 +633,27 @@ def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
     if not was_ever_registered(venue):
         raise DomainError("venue_not_registered", _l("Only a venue on the register is accredited: its registration "
                                                      "must be approved first."), status=409)
+    with _unless_saved_meanwhile(values):
+        accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
+        db.session.add(accreditation)
+    _tell_managers_of_accreditation(accreditation, "recorded")
+    return accreditation
+
+
+@contextmanager
+def _unless_saved_meanwhile(values: dict, other_than: Accreditation | None = None):
+    """Write the accreditation the block adds or changes, in a savepoint: the same level and number saved
+    by another request since ``_checked_accreditation`` looked (a double click, two corrections at once)
+    meets the unique index, and is refused as the duplicate it is, not as a server error."""
     try:
         with db.session.begin_nested():
-            accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
-            db.session.add(accreditation)
+            yield
             db.session.flush()
-    except IntegrityError:  # the same certificate, recorded at this very moment (a double click)
-        refusal = _duplicate_certificate(values["level"], values["certificate_no"])
+    except IntegrityError:
+        refusal = _duplicate_certificate(values["level"], values["certificate_no"], other_than=other_than)
         if refusal is None:
             raise
         raise refusal from None
-    _tell_managers_of_accreditation(accreditation, "recorded")
-    return accreditation
 
 
 def correct_accreditation(admin, accreditation: Accreditation, *, level, certificate_no: str,
@@ -649,11 +661,11 @@ def correct_accreditation(admin, accreditation: Accreditation, *, level, certifi
     """The city admin corrects a recorded accreditation (a mistyped number or date), under the same
     checks as recording it."""
     values = _checked_accreditation(admin, level, certificate_no, valid_from, valid_to, other_than=accreditation)
-    if values["valid_to"] != accreditation.valid_to:
-        accreditation.expiry_notice_sent_at = None  # a new end: warned of again before it comes
-    for name, value in values.items():
-        setattr(accreditation, name, value)
-    db.session.flush()
+    with _unless_saved_meanwhile(values, other_than=accreditation):
+        if values["valid_to"] != accreditation.valid_to:
+            accreditation.expiry_notice_sent_at = None  # a new end: warned of again before it comes
+        for name, value in values.items():
+            setattr(accreditation, name, value)
     _tell_managers_of_accreditation(accreditation, "corrected")
     return accreditation
 
