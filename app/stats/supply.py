@@ -101,12 +101,16 @@ def latest_refresh() -> tuple[int | None, date | None]:
     page reads many figures of the same settled state."""
     if has_request_context() and "stats_refresh" in g:
         return g.stats_refresh
-    row = db.session.execute(select(StatsRefresh.id, StatsRefresh.through_day)
-                             .order_by(StatsRefresh.finished_at.desc(), StatsRefresh.id.desc()).limit(1)).first()
-    found = (row.id, row.through_day) if row else (None, None)
+    found = _read_latest_refresh()
     if has_request_context():
         g.stats_refresh = found
     return found
+
+
+def _read_latest_refresh() -> tuple[int | None, date | None]:
+    row = db.session.execute(select(StatsRefresh.id, StatsRefresh.through_day)
+                             .order_by(StatsRefresh.finished_at.desc(), StatsRefresh.id.desc()).limit(1)).first()
+    return (row.id, row.through_day) if row else (None, None)
 
 
 def settled_through() -> date | None:
@@ -117,8 +121,7 @@ def settled_through() -> date | None:
 def settled_through_now() -> date | None:
     """``settled_through`` read afresh (not the request's copy): for writers deciding whether a day's
     stored rows must change with it (``rollups``)."""
-    return db.session.scalar(select(StatsRefresh.through_day)
-                             .order_by(StatsRefresh.finished_at.desc(), StatsRefresh.id.desc()).limit(1))
+    return _read_latest_refresh()[1]
 
 
 def refresh_supply(first: date, last: date) -> int:
