@@ -212,6 +212,12 @@ def _monthly_rows(conn: sa.Connection) -> Iterator[tuple]:
             yield counted.get(district.code) or nobody(label, district)
         following = _month_after(label)
         del month
+    # …and on to the last month published, which may have no visits yet (on its first days).
+    last = f"{last_published_day():%Y-%m}"
+    while following is not None and following <= last:
+        for district in districts:
+            yield nobody(following, district)
+        following = _month_after(following)
 
 
 def _month_after(label: str) -> str:
