@@ -27,8 +27,9 @@ class Screen:
     # e.g. known=(KnownViolation("color-contrast", 'class="badge', "badge colours, reported to ..."),)
     known: tuple[KnownViolation, ...] = ()
     # The page answers a form: these fields are posted to ``path`` from the home page. A form's address
-    # carries no ``?lang=``, so the language and mode are chosen on the home page first.
-    form: dict[str, str] | None = None
+    # carries no ``?lang=``, so the language and mode are chosen on the home page first. A value may be
+    # a function, asked when the form is sent (a date from today: the run may cross midnight).
+    form: dict[str, str | Callable[[], str]] | None = None
 
     def prepare(self) -> tuple[str, str | None]:
         """Build the data: the path to load, and the email of the user to sign in as (or None)."""
@@ -49,7 +50,8 @@ class Screen:
         else:
             page.goto(with_prefs("/", lang, mode))
             with page.expect_navigation() as navigation:
-                page.evaluate(_SEND_FORM_JS, [path, self.form])
+                form = {name: value() if callable(value) else value for name, value in self.form.items()}
+                page.evaluate(_SEND_FORM_JS, [path, form])
             response = navigation.value
         assert response is not None, f"no response for {path}"
         if self.optional and response.status != 200:
@@ -977,12 +979,14 @@ def _themed_event_manager():
     return program, manager.email
 
 
-def _in_days(n: int) -> str:
+def _in_days(n: int) -> Callable[[], str]:
+    """The date ``n`` days from today, asked when the form is sent: the screen's data is built from
+    the same today, however long after the tests were collected it runs."""
     from datetime import timedelta
 
     from app.core.time import local_today
 
-    return (local_today() + timedelta(days=n)).isoformat()
+    return lambda: (local_today() + timedelta(days=n)).isoformat()
 
 
 # The fields the themed-dates screens post; each build puts in the program it made (builds run first).
