@@ -157,8 +157,17 @@ def test_a_slot_with_visitors_admitted_before_its_start_stays_open_and_its_other
     assert scan.get_json()["admitted"] is True
 
     preview = _suspend(client, auth, venue, confirmed=False)
-    assert "Time slots: 0 Bookings: 2 People booked: 5" in _text(preview)  # what the confirmation then does
+    assert ("Time slots: 0 Bookings: 2 People booked: 5 Time slots that stay open, someone being already admitted: 1"
+            in _text(preview))  # what the confirmation then does
+    manager = factories.user("venue_manager", venue=venue)
+    manager.locale = "en"
+    db.session.commit()
     assert _suspend(client, auth, venue).status_code == 302
+    told = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.kind == "venue_suspended",
+                                                              OutboxMessage.recipient == manager.email))
+    assert "2 bookings not yet admitted are cancelled; each booker has been told." in told
+    assert "1 slot stays open: someone had already been admitted to it, so that visit goes on." in told
+    assert "upcoming slots are cancelled" not in told
 
     assert _status(admitted) == BookingStatus.CHECKED_IN
     assert _status(slot) == SlotStatus.OPEN and db.session.get(Slot, slot.id).taken == 2

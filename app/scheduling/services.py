@@ -559,11 +559,13 @@ def _check_range(starts_on: date | None, ends_on: date | None, today: date) -> N
 
 @dataclass(frozen=True)
 class ClosureImpact:
-    """What closing some days would cancel: shown to the manager to confirm before anything is."""
+    """What closing some days would cancel: shown to the manager to confirm before anything is.
+    ``kept_open`` counts the slots someone has been admitted to, which stay open (``_admitted``)."""
 
     slots: int
     bookings: int
     people: int
+    kept_open: int = 0
 
 
 def closure_impact(manager, venue: Venue, starts_on: date | None, ends_on: date | None, reason_zh: str,
@@ -576,14 +578,16 @@ def closure_impact(manager, venue: Venue, starts_on: date | None, ends_on: date 
 
 def _impact(slots_query) -> ClosureImpact:
     """What cancelling the slots of ``slots_query`` (a ``select(Slot)``) would cancel (``_cancel_slots``):
-    the slots nobody has been admitted to, and the bookings not admitted on all of them."""
+    the slots nobody has been admitted to, and the bookings not admitted on all of them; and how many
+    slots stay open for their admissions."""
     slot_ids = slots_query.with_only_columns(Slot.id)
-    slots = db.session.scalar(select(func.count()).select_from(
-        slot_ids.where(~_admitted(Slot.id)).subquery()))
+    slots, kept_open = db.session.execute(select(
+        func.count().filter(~_admitted(Slot.id)), func.count().filter(_admitted(Slot.id)))
+        .where(Slot.id.in_(slot_ids))).one()
     bookings, people = db.session.execute(
         select(func.count(Booking.id), func.coalesce(func.sum(Booking.seats), 0))
         .where(Booking.slot_id.in_(slot_ids), Booking.status.in_(CANCELLABLE))).one()
-    return ClosureImpact(slots, bookings, int(people))
+    return ClosureImpact(slots, bookings, int(people), kept_open)
 
 
 def suspension_impact(venue: Venue, now: datetime) -> ClosureImpact:

@@ -565,13 +565,8 @@ def _decision_message(action: str, venue: str, reason: str,
     if action == "suspend":
         parts = [_l("%(venue)s has been suspended: it no longer appears in the public directory and cannot be "
                     "booked. Reason: %(reason)s", venue=venue, reason=reason)]
-        if cancelled is not None and cancelled.bookings:
-            parts.append(lazy_ngettext(
-                "Its upcoming slots are cancelled, with %(num)d booking; the booker has been told.",
-                "Its upcoming slots are cancelled, with %(num)d bookings; each booker has been told.",
-                cancelled.bookings))
-        elif cancelled is not None and cancelled.slots:
-            parts.append(_l("Its upcoming slots are cancelled; none of them was booked."))
+        if cancelled is not None:
+            parts += _what_the_suspension_cancelled(cancelled)
         parts += [_l("When the problem is put right, ask the science association of your district to lift the "
                      "suspension."), _l("Your venue's page:")]
         return "venue_suspended", _l("Your venue is suspended: %(venue)s", venue=venue), parts
@@ -580,6 +575,29 @@ def _decision_message(action: str, venue: str, reason: str,
         _l("Slots and bookings cancelled by the suspension stay cancelled: publish new slots for visitors to "
            "book."),
         _l("Your venue's page:")]
+
+
+def _what_the_suspension_cancelled(cancelled: scheduling.ClosureImpact) -> list:
+    """The managers' account of ``close_everything_ahead``: what ended, and what stays open because
+    someone has already been admitted to it."""
+    parts = []
+    if cancelled.slots and cancelled.bookings:
+        parts.append(lazy_ngettext(
+            "Its upcoming slots are cancelled, with %(num)d booking; the booker has been told.",
+            "Its upcoming slots are cancelled, with %(num)d bookings; each booker has been told.",
+            cancelled.bookings))
+    elif cancelled.slots:
+        parts.append(_l("Its upcoming slots are cancelled; none of them was booked."))
+    elif cancelled.bookings:
+        parts.append(lazy_ngettext(
+            "%(num)d booking not yet admitted is cancelled; the booker has been told.",
+            "%(num)d bookings not yet admitted are cancelled; each booker has been told.", cancelled.bookings))
+    if cancelled.kept_open:
+        parts.append(lazy_ngettext(
+            "%(num)d slot stays open: someone had already been admitted to it, so that visit goes on.",
+            "%(num)d slots stay open: someone had already been admitted to each, so those visits go on.",
+            cancelled.kept_open))
+    return parts
 
 
 def allowed_decisions(admin, venue: Venue) -> list[str]:
