@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import SignIn, User
 from app.accounts.services import password_reset_token
+from app.accounts.tokens import token_row
 from app.core.time import utcnow
 from app.extensions import db
 from tests import factories
@@ -339,3 +340,61 @@ def test_the_download_lists_the_signed_in_devices(app, client, auth):
     devices = data["signed_in_devices"]
     assert len(devices) == 2 and {"device", "signed_in_at", "last_active_at", "expires_at"} == set(devices[0])
     assert "Chrome on Android" in {d["device"] for d in devices}
+
+
+def _token_works(app, secret: str) -> bool:
+    return app.test_client().get("/api/v1/bookings", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+
+
+def test_an_app_signed_in_through_the_api_is_listed_and_can_be_signed_out_alone(app):
+    citizen = factories.user("citizen")
+    this = _device(app, citizen, ANDROID_CHROME)
+    issued = app.test_client().post("/api/v1/auth/token", json={"email": citizen.email, "password": factories.PASSWORD})
+    app_secret, kept_secret = issued.get_json()["token"], factories.user_token(citizen)
+    assert _token_works(app, app_secret)
+
+    page = _text(this.get("/me/sessions?lang=en"))
+    assert page.count("App using the API") == 2 and "Not used yet" in page  # the factory's has not called yet
+    app_row = next(row for row in page.split("\f") if "App using the API" in row and "Not used yet" not in row)
+    assert "until" in app_row
+
+    row_id = re.search(r"/me/api-tokens/(\d+)/revoke", this.get("/me/sessions").get_data(as_text=True)).group(1)
+    response = this.post(f"/me/api-tokens/{row_id}/revoke?lang=en", follow_redirects=True)
+    assert "The app has been signed out: its API token no longer works." in _text(response)
+    assert sum(_token_works(app, secret) for secret in (app_secret, kept_secret)) == 1
+    assert _signed_in(this)
+    assert this.post(f"/me/api-tokens/{row_id}/revoke").status_code == 404  # already ended
+
+
+def test_signing_out_everywhere_else_also_ends_the_apps_using_the_api(app):
+    citizen, neighbour = factories.user("citizen"), factories.user("citizen")
+    this, other = _device(app, citizen), _device(app, citizen)
+    secret, theirs = factories.user_token(citizen), factories.user_token(neighbour)
+
+    response = this.post("/me/sessions/end-others?lang=en", follow_redirects=True)
+
+    text = _text(response)
+    assert "1 other device has been signed out." in text
+    assert "1 app using your account through the API has been signed out." in text
+    assert not _token_works(app, secret) and not _signed_in(other)
+    assert _token_works(app, theirs) and _signed_in(this)
+    assert "App using the API" not in text and "No other device is signed in." in text
+
+
+def test_an_app_alone_is_enough_to_offer_signing_out_everywhere_else(app):
+    citizen = factories.user("citizen")
+    this = _device(app, citizen)
+    assert "Sign out of all other devices" not in _text(this.get("/me/sessions?lang=en"))
+    factories.user_token(citizen)
+    assert "Sign out of all other devices" in _text(this.get("/me/sessions?lang=en"))
+
+
+def test_nobody_signs_out_another_persons_app_or_a_gate_device(app):
+    venue = factories.venue()
+    citizen, manager = factories.user("citizen"), factories.user("venue_manager", venue=venue)
+    theirs, gate = factories.user_token(factories.user("citizen")), factories.gate_token(venue)
+    browser = _device(app, citizen)
+    for secret in (theirs, gate):
+        assert browser.post(f"/me/api-tokens/{token_row(secret).id}/revoke").status_code == 404
+        assert _device(app, manager).post(f"/me/api-tokens/{token_row(secret).id}/revoke").status_code == 404
+    assert _token_works(app, theirs)

@@ -108,6 +108,8 @@ def world(app) -> World:
     ids["outbox_message"] = db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id).limit(1))
     from app.accounts.sign_ins import record_sign_in
     ids["citizen_sign_in"] = record_sign_in(users["citizen"]).id  # the citizen, signed in on another device
+    from app.accounts.tokens import issue_user_token
+    ids["citizen_app"] = issue_user_token(users["citizen"])[1].id  # an app using the citizen's account
     db.session.commit()
     tokens = {name: factories.user_token(person) for name, person in users.items()}
     return World(ids=ids, users=users, tokens=tokens)
@@ -158,6 +160,7 @@ ROUTES = [
     ("GET", "/me/sessions", USERS),
     ("POST", "/me/sessions/end-others", USERS),
     ("POST", "/me/sessions/{citizen_sign_in}/end", ("citizen",)),  # only one's own: 404 for anyone else
+    ("POST", "/me/api-tokens/{citizen_app}/revoke", ("citizen",)),  # likewise
     ("GET", "/slots/{public_slot}/book", BOOKERS),
     ("POST", "/slots/{public_slot}/book", BOOKERS),
     ("GET", "/venues/{venue_x}/book", ("citizen",)),  # elder mode's step-by-step booking

@@ -17,8 +17,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app.accounts.models import AccountStatus, Role, User, new_session_token, with_status
-from app.accounts.services import revoke_personal_tokens
 from app.accounts.staff import was_removed_from_staff
+from app.accounts.tokens import revoke_personal_tokens
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message

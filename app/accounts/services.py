@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import UNUSABLE_HASH_PREFIX, ApiToken, Role, User
+from app.accounts.models import UNUSABLE_HASH_PREFIX, Role, User
 from app.accounts.sign_ins import end_this_sign_in, renew_session_token
+from app.accounts.tokens import revoke_personal_tokens
 from app.core.errors import DomainError, Forbidden
 from app.core.time import utcnow
 from app.districts.models import District
@@ -302,12 +303,6 @@ def set_password(user: User, new_password: str, *, keep_this_sign_in: bool = Fal
     user.failed_logins = 0
     user.locked_until = None
     revoke_personal_tokens(user)
-
-
-def revoke_personal_tokens(user: User) -> None:
-    db.session.execute(
-        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow()), execution_options={"synchronize_session": False})
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import SignIn, User, new_session_token
+from app.accounts.tokens import revoke_personal_tokens
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -144,10 +145,13 @@ def end_sign_in(user: User, sign_in_id: int) -> SignIn | None:
     return row
 
 
-def end_other_sign_ins(user: User) -> int:
-    """"Sign out of all other devices": every sign-in of ``user`` but this browser's ends."""
-    return db.session.execute(sa.delete(SignIn).where(SignIn.user_id == user.id, sa.not_(_is_this(user))),
-                              execution_options={"synchronize_session": False}).rowcount
+def end_other_sign_ins(user: User) -> tuple[int, int]:
+    """"Sign out of all other devices": every sign-in of ``user`` but this browser's ends, and so does
+    every API token of theirs (an app signed in with their password is another device). Returns how
+    many sign-ins and how many tokens ended."""
+    devices = db.session.execute(sa.delete(SignIn).where(SignIn.user_id == user.id, sa.not_(_is_this(user))),
+                                 execution_options={"synchronize_session": False}).rowcount
+    return devices, revoke_personal_tokens(user)
 
 
 def renew_session_token(user: User, *, keep_this_sign_in: bool = False) -> None:

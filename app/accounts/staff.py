@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.invitations import (check_invitation_open, queue_invitation, venue_name_for,
                                       withdraw_invitation)
 from app.accounts.models import AccountStatus, Role, User, new_session_token
-from app.accounts.services import (_checked_email, _checked_name, create_user, revoke_personal_tokens,
-                                   unusable_password_hash, user_by_email)
+from app.accounts.services import _checked_email, _checked_name, create_user, unusable_password_hash, user_by_email
+from app.accounts.tokens import revoke_personal_tokens
 from app.core.errors import DomainError, Forbidden
 from app.extensions import db
 from app.notifications.services import paragraphs, queue_message

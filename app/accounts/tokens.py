@@ -85,6 +85,30 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> None:
     _forget(token.token_hash)  # at once in this worker; in the others within TOKEN_CACHE_SECONDS
 
 
+def personal_tokens(user: User, *, now: datetime | None = None) -> list[ApiToken]:
+    """``user``'s API tokens that still hold (an app or script signed in through ``/api/v1/token``),
+    the most recently used first: listed with the person's signed-in devices."""
+    return list(db.session.scalars(_personal_tokens(user, now or utcnow()).order_by(
+        sa.func.coalesce(ApiToken.last_used_at, ApiToken.created_at).desc(), ApiToken.id.desc())))
+
+
+def revoke_personal_tokens(user: User, *, token_id: int | None = None, now: datetime | None = None) -> int:
+    """Revoke ``user``'s API tokens that still hold (only ``token_id``, if given). Returns how many."""
+    now = now or utcnow()
+    query = _personal_tokens(user, now)
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    revoked = list(db.session.scalars(query))
+    for token in revoked:
+        revoke_token(token, now=now)
+    return len(revoked)
+
+
+def _personal_tokens(user: User, now: datetime):
+    return select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == TokenKind.USER,
+                                  ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+
+
 def gate_tokens(venue_id: int) -> list[ApiToken]:
     return list(db.session.scalars(select(ApiToken).where(ApiToken.venue_id == venue_id,
                                                           ApiToken.kind == TokenKind.GATE)

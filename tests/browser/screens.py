@@ -410,13 +410,14 @@ SCREENS += [
 
 
 def _signed_in_devices() -> tuple[str, str]:
-    """The person's signed-in devices: this browser, and a phone signed in earlier."""
+    """The person's signed-in devices: this browser, a phone signed in earlier, and an app using the API."""
     from app.accounts.sign_ins import record_sign_in
     from app.extensions import db
 
     citizen = factories.user("citizen")
     record_sign_in(citizen, user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
                                        "Gecko) Chrome/126.0.0.0 Mobile Safari/537.36")
+    factories.user_token(citizen)
     db.session.commit()
     return "/me/sessions", citizen.email
 
