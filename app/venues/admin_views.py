@@ -21,7 +21,7 @@ from app.districts.services import district_choices
 from app.extensions import db, limiter
 from app.notifications.services import after_commit_delivery
 from app.privacy.services import AccessAction, record_access
-from app.venues import services
+from app.venues import lookalikes, services
 from app.venues.forms import AccreditationForm, ActionForm, ReasonForm, SuspendForm, WithdrawAccreditationForm
 from app.venues.models import Accreditation, Venue, VenueStatus
 from app.venues.views import bp, page_arg, status_choices
@@ -82,7 +82,8 @@ def render_review(venue: Venue, status: int = 200, **forms):
         expiry_notices=services.expiry_notices(venue.accreditations, today),
         has_active_manager=any(m.account_status == AccountStatus.ACTIVE for m in venue_managers),
         may_add_manager=managers.can_add_venue_manager(current_user, venue),
-        invitation_form=ConfirmForm(formdata=None), **context), status
+        invitation_form=ConfirmForm(formdata=None), lookalikes=lookalikes.shown_to_reviewer(venue),
+        may_review=lambda other: services.can_review_venue(current_user, other), **context), status
 
 
 @bp.get("/admin/venues/<int:venue_id>")

@@ -26,7 +26,7 @@ from app.scheduling.availability import audience_for, month_availability, openin
 from app.scheduling.services import coming_closures
 from app.stats.reports import filed_years
 from app.stats.services import venue_figures
-from app.venues import services
+from app.venues import lookalikes, services
 from app.venues.directory import (OPEN_ON_DAYS_AHEAD, directory_themes, parse_directory_filters, places_on,
                                   quick_days, search_directory)
 from app.venues.forms import GRADES, WEEKDAYS, ActionForm, VenueForm
@@ -151,6 +151,7 @@ def manage_venue():
     relocation = (services.relocation(venue, form.district_code.data)
                   if venue is not None and request.method == "POST" else None)
     return render_template("venues/manage.html", form=form, venue=venue, relocation=relocation,
+                           lookalikes=lookalikes.shown_to_manager(venue) if venue is not None else [],
                            action_form=ActionForm(), today=local_today()), 400 if form.errors else 200
 
 

@@ -476,6 +476,10 @@ def _venue_managers() -> tuple[str, str]:
     factories.user("venue_manager", venue=venue, name="李新馆长").password_hash = "!invited"  # invited
     db.session.add(VenueStatusChange(venue_id=venue.id, from_status=VenueStatus.SUBMITTED,
                                      to_status=VenueStatus.APPROVED, actor_id=None))
+    # Registered again by someone else, and another district's hall of the same name: possibly the same.
+    factories.venue(name_zh="南京 科技馆", name_en="Nanjing Science & Technology Museum (new hall)",
+                    status=VenueStatus.SUBMITTED)
+    factories.venue(name_zh="南京科技馆", name_en="", district_code=factories.GULOU, status=VenueStatus.REJECTED)
     db.session.commit()
     return f"/admin/venues/{venue.id}", factories.user("district_admin").email
 
@@ -877,6 +881,16 @@ def _district_admin_form_errors() -> tuple[str, str]:
     return "/admin/district-admins", factories.user("city_admin").email
 
 
+def _manage_venue_registered_twice() -> tuple[str, str]:
+    """A new manager's draft of a venue already in the public directory."""
+    from app.venues.models import VenueStatus
+
+    factories.venue(name_zh="南京科技馆", name_en="Nanjing Science and Technology Museum")
+    draft = factories.venue(name_zh="南京科技馆", name_en="Nanjing Science & Technology Museum",
+                            status=VenueStatus.DRAFT)
+    return "/manage/venue", factories.user("venue_manager", venue=draft).email
+
+
 def _manage_venue_accreditations() -> tuple[str, str]:
     """A manager's venue page with a current, an expired and a coming accreditation."""
     from datetime import timedelta
@@ -896,6 +910,7 @@ SCREENS += [
     Screen("district-admins-form-errors", build=_district_admin_form_errors, status=400,
            form={"name": "鼓楼区管理员", "email": "taken@example.com", "district": ""}),
     Screen("manage-venue-accreditations", build=_manage_venue_accreditations),
+    Screen("manage-venue-registered-twice", build=_manage_venue_registered_twice),
 ]
 
 
