@@ -288,18 +288,20 @@ def test_a_party_headcount_of_nobody_says_not_to_check_the_ticket_in(client, vis
     assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
 
 
-@pytest.mark.parametrize("headcount", [{"students": -3, "adults": 2}, {"students": 30, "adults": 100_001}, -1],
+@pytest.mark.parametrize("headcount, field", [({"students": -3, "adults": 2}, "headcount.students"),
+                                              ({"students": 30, "adults": 100_001}, "headcount.adults"),
+                                              (-1, "headcount")],
                          ids=["negative", "too many", "negative party"])
-def test_a_headcount_no_one_could_have_is_a_headcount_to_correct_in_the_gates_language(client, headcount):
+def test_a_headcount_no_one_could_have_is_a_headcount_to_correct_in_the_gates_language(client, headcount, field):
     """The scanner keeps its headcount form open for ``invalid_headcount`` (static/js/scanner.js): a
-    negative or impossible number is one, not a malformed request."""
+    negative or impossible number is one, not a malformed request, and is named by its path."""
     slot = factories.slot_at()
     booking = factories.confirmed_visit(slot, factories.user("teacher"), students=30, adults=2)
     response = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(booking), "headcount": headcount},
                            headers={"Authorization": f"Bearer {factories.gate_token(slot.venue)}",
                                     "Accept-Language": "zh"})
     body = response.get_json()
-    assert (response.status_code, body["error"], body["field"]) == (400, "invalid_headcount", "headcount")
+    assert (response.status_code, body["error"], body["field"]) == (400, "invalid_headcount", field)
     assert body["message"] in ("请填写实际到达的人数：0 或以上。", "人数超过本票预约人数：请填写实际到达的人数。"), body
     assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED
 
@@ -456,11 +458,13 @@ def test_a_class_with_an_adult_in_a_pupils_place_is_admitted_within_its_booked_p
     assert (admission.students, admission.adults, admission.persons) == (30, 3, 33)
 
 
-@pytest.mark.parametrize("students, adults, said", [
-    (36, 0, "no more than 35 students can be admitted"),  # the statistics count students: never more than booked
-    (30, 8, "no more than 37 people in all can be admitted"),
+@pytest.mark.parametrize("students, adults, said, field", [
+    # The statistics count students: never more than booked.
+    (36, 0, "no more than 35 students can be admitted", "headcount.students"),
+    # The students are within the booking: the adults are the ones too many.
+    (30, 8, "no more than 37 people in all can be admitted", "headcount.adults"),
 ])
-def test_a_class_above_its_booked_students_or_places_is_refused(client, students, adults, said):
+def test_a_class_above_its_booked_students_or_places_is_refused(client, students, adults, said, field):
     slot = factories.slot_at()
     booking = factories.confirmed_visit(slot, factories.user("teacher"), students=35, adults=2)
     response = client.post("/api/v1/checkins", json={"code": tickets.code_for_booking(booking),
@@ -468,6 +472,6 @@ def test_a_class_above_its_booked_students_or_places_is_refused(client, students
                            headers={"Authorization": f"Bearer {factories.gate_token(slot.venue)}",
                                     "Accept-Language": "en"})
     body = response.get_json()
-    assert response.status_code == 422 and body["error"] == "headcount_above_booking"
+    assert (response.status_code, body["error"], body["field"]) == (422, "headcount_above_booking", field)
     assert said in body["message"]
     assert _attempts() == [] and _status(booking.id) == BookingStatus.CONFIRMED

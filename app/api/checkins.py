@@ -47,17 +47,17 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str |
     return value
 
 
-def _count(value, name: str) -> int | None:
+def _count(value, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(_l("headcount must be a number of people, or {students, adults}."), "headcount")
+        raise _invalid(_l("headcount must be a number of people, or {students, adults}."), field)
     if not 0 <= value <= HEADCOUNT_MAX:
         # A number, but of no one who could have come: said as the other wrong headcounts are, so that
         # the scanner keeps its headcount form open for staff to correct it.
         raise DomainError("invalid_headcount", _l("Give the number of people who arrived: 0 or more.") if value < 0
                           else _l("No ticket is for that many people: give the number who arrived."),
-                          field="headcount")
+                          field=field)
     return value
 
 
@@ -65,10 +65,19 @@ def _headcount(value) -> Headcount | None:
     if value is None:
         return None
     if isinstance(value, dict):
-        return Headcount(persons=_count(value.get("persons"), "persons"),
-                         students=_count(value.get("students"), "students"),
-                         adults=_count(value.get("adults"), "adults"))
+        return Headcount(persons=_count(value.get("persons"), "headcount.persons"),
+                         students=_count(value.get("students"), "headcount.students"),
+                         adults=_count(value.get("adults"), "headcount.adults"))
     return Headcount(persons=_count(value, "headcount"))
+
+
+def _field_as_sent(refused: DomainError, headcount) -> None:
+    """Name the number a refusal of the headcount is about as the request put it: the service's
+    ``students`` is ``headcount.students`` in an object, and a headcount sent as one number is
+    ``headcount`` (as is a party's ``persons`` sent as students and adults)."""
+    if refused.field in ("persons", "students", "adults"):
+        inside = isinstance(headcount, dict) and (refused.field in headcount or refused.field != "persons")
+        refused.field = f"headcount.{refused.field}" if inside else "headcount"
 
 
 def _scanned_at(value, now: datetime) -> datetime:
@@ -102,8 +111,9 @@ def check_in():
     try:
         outcome = services.record_check_in(actor, code, gate=gate, nonce=nonce, headcount=headcount)
         db.session.commit()
-    except DomainError:
+    except DomainError as refused:
         db.session.rollback()
+        _field_as_sent(refused, data.get("headcount"))
         raise
     return jsonify(present.outcome_json(outcome))
 
@@ -139,6 +149,7 @@ def check_in_batch():
         answer = scan if isinstance(scan, DomainError) else next(answers)
         entry = {"index": index, "nonce": scans[index].get("nonce") if isinstance(scans[index], dict) else None}
         if isinstance(answer, DomainError):
+            _field_as_sent(answer, scans[index].get("headcount") if isinstance(scans[index], dict) else None)
             entry.update(error=answer.code, message=str(answer.message), field=answer.field)
         else:
             entry.update(present.outcome_json(answer))
@@ -239,6 +250,10 @@ _HEADCOUNT = {"oneOf": [
                                       "persons": {"type": "integer", "minimum": 1}}},
 ], "description": "Who actually came; never more than booked. A class needs students and adults. "
                   "Default: as booked."}
+_HEADCOUNT_FIELD = ("A refused headcount's `field` names the number at fault by its path in the request: "
+                    "`headcount.students`, `headcount.adults` or `headcount.persons` inside the object, "
+                    "`headcount` for a headcount sent as one number and for a class of nobody (0 students "
+                    "and 0 adults), which neither number alone is wrong about.")
 _BOOKING_ID = {"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _IMAGE_RESPONSES = {"401": {"$ref": "#/components/responses/Unauthorized"},
                     "404": {"$ref": "#/components/responses/NotFound"}}
@@ -300,14 +315,18 @@ OPENAPI = {
                                        "missing, negative, of nobody or over 100,000 (`invalid_headcount`): "
                                        "nothing recorded. "
                                        "If nobody of the booking came, do not admit it; close of day marks it "
-                                       "no_show.",
+                                       "no_show. " + _HEADCOUNT_FIELD,
                         "content": _ERR},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "403": {"$ref": "#/components/responses/Forbidden"},
                 "409": {"description": "The nonce was used before for another ticket (`nonce_reused`): nothing "
                                        "recorded. A retry sends the same code with the same nonce.",
                         "content": _ERR},
-                "422": {"description": "Headcount above the booking (`headcount_above_booking`): nothing counted.",
+                "422": {"description": "Headcount above the booking (`headcount_above_booking`): nothing counted. "
+                                       "`field` names the number that is too high: `headcount.students` for "
+                                       "more students than the class booked, `headcount.adults` for more "
+                                       "people in all than it booked, `headcount.persons` for a party "
+                                       "(`headcount` when sent as a number, or without `persons`).",
                         "content": _ERR},
             },
         }},
@@ -324,7 +343,9 @@ OPENAPI = {
                            f"{int(SCAN_CLOCK_SKEW.total_seconds() // 60)} minutes after the server's clock is refused "
                            "(`invalid_parameter` on `scanned_at`, saying the device's clock is ahead): set the "
                            "device's clock from the `Date` header of any answer. A malformed scan is answered "
-                           "in its place (`index`, `nonce`, `error`, `field`, `message`) and holds back no other.",
+                           "in its place (`index`, `nonce`, `error`, `field`, `message`) and holds back no other; "
+                           "so is a refused headcount, its `field` as for POST /api/v1/checkins (e.g. "
+                           "`headcount.students`).",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["scans"],
                 "properties": {"scans": {"type": "array", "maxItems": BATCH_MAX, "items": {

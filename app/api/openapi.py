@@ -22,7 +22,8 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {"type": "string", "description": "Stable machine code, e.g. not_found, invalid_parameter."},
         "message": {"type": "string", "description": "Human text in the interface language."},
-        "field": {"type": "string", "description": "The parameter or field at fault, when there is one."},
+        "field": {"type": "string", "description": "The parameter or field at fault, when there is one; a "
+                                                   "field inside an object by its path, e.g. `headcount.students`."},
         "reason": {"type": "string", "description": "Finer detail of a 401: `token_expired`, `token_revoked`, "
                                                     "`account_inactive` or `token_unknown`; of a 409 "
                                                     "`invalid_slot`: `duplicate_slot`."},

@@ -410,15 +410,19 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
     """(persons, students, adults) to count: as booked, or fewer as the gate confirms; never more people
     than booked, nor, for a class, more students (an adult may take a pupil's place).
 
+    A refusal names the ``Headcount`` attribute at fault as its ``field`` (``students``, ``adults``,
+    ``persons``), or ``headcount`` for a class of nobody, which neither number alone is wrong about.
+
     "As booked" is also written in SQL, for PostgreSQL's one-statement admission
     (``statements._claim_and_admit``); tests/test_perf_hot_paths.py holds the two to the same answer."""
     if facts.kind == BookingKind.GROUP:
         if headcount is None:
             return facts.students + facts.adults, facts.students, facts.adults
         students, adults = headcount.students, headcount.adults
-        if students is None or adults is None or students < 0 or adults < 0:
-            raise DomainError("invalid_headcount", _l("For a class, give the number of students and of adults "
-                                                      "who arrived."), field="headcount")
+        for field, value in (("students", students), ("adults", adults)):
+            if value is None or value < 0:
+                raise DomainError("invalid_headcount", _l("For a class, give the number of students and of "
+                                                          "adults who arrived."), field=field)
         if students + adults == 0:
             # The scanner page offers "Do not admit" for a class that did not come.
             raise DomainError("invalid_headcount", _l(
@@ -427,9 +431,10 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
                 field="headcount")
         # The class's places are what it booked: an adult may come in a pupil's place (a parent helping
         # out), never more people in all, nor more students than booked (the statistics count them).
+        # With the students within the booking, it is the adults who are too many.
         if students > facts.students or students + adults > facts.seats:
-            raise DomainError("headcount_above_booking", _class_above_booking(facts, students), field="headcount",
-                              status=422)
+            raise DomainError("headcount_above_booking", _class_above_booking(facts, students),
+                              field="students" if students > facts.students else "adults", status=422)
         return students + adults, students, adults
     if headcount is None:
         return facts.seats, None, None
@@ -437,15 +442,15 @@ def admitted_headcount(facts: BookingFacts, headcount: Headcount | None) -> tupl
     if persons is None and headcount.students is not None and headcount.adults is not None:
         persons = headcount.students + headcount.adults
     if persons is None or persons < 0:
-        raise DomainError("invalid_headcount", _l("Give the number of people who arrived."), field="headcount")
+        raise DomainError("invalid_headcount", _l("Give the number of people who arrived."), field="persons")
     if persons == 0:
         raise DomainError("invalid_headcount", _l(
             "At least one person must have arrived to check the ticket in. If nobody came, do not check it "
-            "in: the booking is marked “Did not come” at close of day."), field="headcount")
+            "in: the booking is marked “Did not come” at close of day."), field="persons")
     if persons > facts.seats:
-        raise DomainError("headcount_above_booking",
-                          _l("This ticket is for %(party)s: no more can be admitted on it.", party=people(facts.seats)),
-                          field="headcount", status=422)
+        raise DomainError("headcount_above_booking", _l(
+            "This ticket is for %(party)s: no more can be admitted on it.", party=people(facts.seats)),
+            field="persons", status=422)
     return persons, None, None
 
 

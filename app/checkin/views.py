@@ -151,7 +151,9 @@ def scan_group():
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            apply_error(form, exc)  # a headcount above the booking: shown above the form
+            # Next to the students or adults it is about; a class of nobody, above the form. What was
+            # typed stays in the form to be corrected.
+            apply_error(form, exc)
         else:
             return _render_scanner(venue, outcome=outcome)
     preview = services.check_ticket(current_user, form.code.data or "")

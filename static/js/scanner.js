@@ -149,6 +149,7 @@
   function askHeadcount(body, data) {
     show("warn", msg("confirm-title"), msg("confirm"), data.party);
     current = null;  // not an answer yet: the class's is shown once staff decide
+    markHeadcount(null, "");  // the last class's refusal is not this one's
     studentsInput.value = data.booking.students;
     adultsInput.value = data.booking.adults;
     headcountForm.hidden = false;
@@ -159,26 +160,53 @@
 
   // Staff count the class on the form, but a scanner half-way through typing the next code keeps the
   // field: its Enter would otherwise confirm the class unseen, with the booked numbers.
-  function focusHeadcount() {
+  function focusHeadcount(input) {
     if (document.activeElement === codeInput && codeInput.value) { return; }
-    studentsInput.focus();
+    (input || studentsInput).focus();
+  }
+
+  // The API names the number it refuses by its place in the request (`field`); a refusal of both
+  // (a class of nobody) names the headcount and is said above the form.
+  var HEADCOUNT_INPUTS = {"headcount.students": studentsInput, "headcount.adults": adultsInput};
+
+  // The refusal next to the number it is about, marked as the page's forms mark a field; the input
+  // named, or null. With no field, every mark is taken away.
+  function markHeadcount(field, message) {
+    var marked = HEADCOUNT_INPUTS[field] || null;
+    [studentsInput, adultsInput].forEach(function (input) {
+      var error = document.getElementById(input.id + "-error");
+      var on = input === marked;
+      error.textContent = on ? message : "";
+      error.hidden = !on;
+      input.parentElement.classList.toggle("has-error", on);
+      if (on) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", error.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    });
+    return marked;
   }
 
   // Numbers the server refuses (nobody, or more than booked) are corrected on the same form, which
-  // keeps "Do not admit" at hand; nothing was recorded, so the same scan (and nonce) is sent again.
+  // keeps "Do not admit" at hand and what staff typed; nothing was recorded, so the same scan (and
+  // nonce) is sent again.
   var HEADCOUNT_ERRORS = ["invalid_headcount", "headcount_above_booking"];
 
   function answerHeadcount(body, party) {
     return function (res) {
       var data = res.data || {};
       if (res.status !== 200 && HEADCOUNT_ERRORS.indexOf(data.error) !== -1) {
-        show("warn", msg("confirm-title"), data.message, party);
+        var input = markHeadcount(data.field, data.message);
+        show("warn", msg("confirm-title"), input ? msg("correct") : data.message, party);
         current = null;
         headcountForm.hidden = false;
         delete body.headcount;
         pending = body;
         pendingParty = party;
-        focusHeadcount();
+        focusHeadcount(input);
         return;
       }
       answer(res);

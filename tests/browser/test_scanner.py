@@ -262,6 +262,32 @@ def test_numbers_refused_for_a_class_are_corrected_on_the_same_form(page, app):
     assert _status(booking.id) == BookingStatus.CHECKED_IN
 
 
+def test_more_students_than_booked_are_refused_next_to_the_students_typed(page, app):
+    booking = _class_ticket_typed_at_the_gate(page, app)
+
+    students, adults = page.locator("#js-students"), page.locator("#js-adults")
+    students.fill("31")
+    with page.expect_response(lambda r: "/api/v1/checkins" in r.url and r.request.method == "POST") as refusal:
+        page.get_by_role("button", name=translate(app, "Admit the class")).click()
+    said = refusal.value.json()
+    assert (refusal.value.status, said["field"]) == (422, "headcount.students")
+    error = page.locator("#js-students-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text(said["message"])
+    expect(students).to_have_attribute("aria-invalid", "true")
+    expect(students).to_have_attribute("aria-describedby", "js-students-error")
+    expect(students).to_be_focused()
+    expect(students).to_have_value("31")  # what staff typed, to correct
+    expect(adults).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#js-adults-error")).to_be_hidden()
+    assert _status(booking.id) == BookingStatus.CONFIRMED
+
+    students.fill("30")
+    page.get_by_role("button", name=translate(app, "Admit the class")).click()
+    expect(page.locator("#scan-result")).to_have_class("scan-result overlay tone-ok")
+    assert _status(booking.id) == BookingStatus.CHECKED_IN
+
+
 def _gates(kind: CheckInKind) -> list[str]:
     db.session.expire_all()
     return list(db.session.scalars(select(CheckIn.gate).where(CheckIn.kind == kind)))
