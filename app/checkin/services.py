@@ -580,14 +580,26 @@ def day_totals(venue_id: int, day: date) -> dict[str, int]:
 
 
 def mark_no_shows(day: date, *, now: datetime | None = None) -> int:
-    """Confirmed bookings of ``day``'s slots that have ended without a check-in become no-shows."""
+    """Confirmed bookings of ``day``'s slots that have ended without a check-in become no-shows.
+
+    A day a refresh has settled already (the command run late, or for an older day) has its stored
+    supply recomputed for the venues concerned, so its no-shows count at once in every period."""
     now = now or utcnow()
-    ended = sa.exists().where(Slot.id == Booking.slot_id, Slot.local_date == day, Slot.ends_at <= now)
-    return db.session.execute(
-        sa.update(Booking).where(Booking.status == BookingStatus.CONFIRMED, ended)
+    ended = sa.and_(Slot.local_date == day, Slot.ends_at <= now)
+    venue_ids = []
+    if late := rollups.may_be_settled(day):
+        rollups.lock_settling(exclusive=False)
+        venue_ids = db.session.scalars(select(Slot.venue_id).join(Booking, Booking.slot_id == Slot.id).where(
+            Booking.status == BookingStatus.CONFIRMED, ended).distinct()).all()
+    marked = db.session.execute(
+        sa.update(Booking).where(Booking.status == BookingStatus.CONFIRMED,
+                                 sa.exists().where(Slot.id == Booking.slot_id, ended))
         .values(status=BookingStatus.NO_SHOW, ticket_version=Booking.ticket_version + 1, updated_at=now),
         execution_options={"synchronize_session": False},
     ).rowcount
+    if late and marked:
+        rollups.resettle_supply_if_settled(venue_ids, day)
+    return marked
 
 
 def recent_attempts(venue_id: int, day: date, limit: int = 20, *, through: date | None = None) -> list[CheckIn]:

@@ -264,6 +264,18 @@ def _on_settled_day(checkin, sign: int) -> None:
         resettle_supply(checkin.venue_id, checkin.local_date)
 
 
+def resettle_supply_if_settled(venue_ids, day: date) -> None:
+    """Bookings of ``day`` changed other than by an admission after a refresh may have settled it (no-shows
+    marked late: ``bookings close-day`` run after ``stats refresh``, or for an older day): when the latest
+    refresh settled the day, recompute the stored supply of each of ``venue_ids`` that day, and its
+    month's. The caller took the settling lock (shared) before the change, as ``_on_settled_day`` does."""
+    settled = settled_through_now()
+    if settled is None or day > settled:
+        return
+    for venue_id in sorted(set(venue_ids)):  # one order for every writer: no deadlock between two
+        resettle_supply(venue_id, day)
+
+
 def resettle_supply(venue_id: int, day: date) -> None:
     """Recompute the stored supply of one settled venue-day from its slots and bookings, and add
     what changed to its month's row. The day's row is locked first: two late admissions of the
