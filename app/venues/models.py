@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
 from app.core.i18n import in_reader_language
@@ -191,19 +192,35 @@ class AccreditationStanding(LabelledEnum):
 WITHDRAWAL_REASON_MAX = 500
 
 
+def certificate_number(text) -> str:
+    """A certificate number as it is kept: NFKC (a Chinese input method's full-width "ＹＸ－１" is
+    "YX-1"), without surrounding spaces."""
+    return unicodedata.normalize("NFKC", (text or "").replace("\x00", "")).strip()
+
+
+def certificate_key(number) -> str:
+    """What makes two certificate numbers one certificate's: the number as kept, case-folded ("YX-1",
+    "yx-1" and "ＹＸ－１" are all "yx-1"). Never contains an upper-case ASCII letter."""
+    return certificate_number(number).casefold()
+
+
 class Accreditation(CreatedAt, db.Model):
     """An education-base accreditation (认定) recorded by the city admin."""
 
     __tablename__ = "accreditations"
     __table_args__ = (
         sa.CheckConstraint("valid_from <= valid_to", name="valid_range"),
-        sa.UniqueConstraint("level", "certificate_no"),
+        # One certificate per level, however its number is cased or spelled in width: requests racing
+        # each other past the services' check are refused here.
+        sa.UniqueConstraint("level", "certificate_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venues.id", ondelete="CASCADE"), index=True)
     level: Mapped[AccreditationLevel] = mapped_column(str_enum(AccreditationLevel))
     certificate_no: Mapped[str] = mapped_column(sa.String(60))
+    # certificate_key(certificate_no), kept by ``_keyed``; unbounded, as case folding lengthens ("ß" is "ss").
+    certificate_key: Mapped[str] = mapped_column(sa.Text)
     valid_from: Mapped[date]
     valid_to: Mapped[date] = mapped_column(index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -213,6 +230,11 @@ class Accreditation(CreatedAt, db.Model):
 
     venue: Mapped[Venue] = relationship(back_populates="accreditations")
     recorded_by = relationship("User")
+
+    @validates("certificate_no")
+    def _keyed(self, _name: str, number: str) -> str:
+        self.certificate_key = certificate_key(number)
+        return number
 
     def standing(self, on: date) -> AccreditationStanding:
         if on < self.valid_from:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,7 +32,7 @@ from app.scheduling import services as scheduling
 from app.venues.directory import DirectoryFilters, parse_directory_filters, search_directory  # noqa: F401
 from app.venues.models import (WITHDRAWAL_REASON_MAX, Accreditation, AccreditationLevel, Admission, OperatorKind,
                                Venue, VenueDistrictPeriod, VenueStatus, VenueStatusChange, VenueTheme, VenueType,
-                               accredited_on)
+                               accredited_on, certificate_key, certificate_number)
 from app.venues.themes import canonical_theme
 
 S = VenueStatus
@@ -660,9 +659,10 @@ def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
 
 @contextmanager
 def _unless_saved_meanwhile(values: dict, other_than: Accreditation | None = None):
-    """Write the accreditation the block adds or changes, in a savepoint: the same level and number saved
-    by another request since ``_checked_accreditation`` looked (a double click, two corrections at once)
-    meets the unique index, and is refused as the duplicate it is, not as a server error."""
+    """Write the accreditation the block adds or changes, in a savepoint: the same level and number, in
+    any case or width, saved by another request since ``_checked_accreditation`` looked (a double click,
+    two corrections at once) meets the unique index on the certificate's key, and is refused as the
+    duplicate it is, not as a server error."""
     try:
         with db.session.begin_nested():
             yield
@@ -784,28 +784,18 @@ def _checked_accreditation(admin, level, certificate_no: str, valid_from: date |
 
 def _duplicate_certificate(level: AccreditationLevel, number: str, *,
                            other_than: Accreditation | None = None) -> DomainError | None:
-    """The refusal of a certificate of ``level`` already recorded under ``number``, or None."""
-    # Compared in Python: also numbers recorded before they were normalised, which SQL cannot fold.
-    numbers = select(Accreditation.certificate_no).where(Accreditation.level == level)
+    """The refusal of a certificate of ``level`` already recorded under ``number`` in any case or width
+    (``certificate_key``, unique per level in the database too), naming it as recorded; or None."""
+    same = select(Accreditation.certificate_no).where(Accreditation.level == level,
+                                                      Accreditation.certificate_key == certificate_key(number))
     if other_than is not None:
-        numbers = numbers.where(Accreditation.id != other_than.id)
-    same = next((n for n in db.session.scalars(numbers) if _same_number(n, number)), None)
-    if same is None:
+        same = same.where(Accreditation.id != other_than.id)
+    recorded = db.session.scalars(same.limit(1)).first()
+    if recorded is None:
         return None
     return DomainError("duplicate_certificate",
                        _l("A %(level)s with certificate number %(number)s is already recorded.",
-                          level=level.label, number=same), field="certificate_no")
-
-
-def certificate_number(text) -> str:
-    """A certificate number as it is kept: NFKC (a Chinese input method's full-width "ＹＸ－１" is
-    "YX-1"), without surrounding spaces."""
-    return unicodedata.normalize("NFKC", (text or "").replace("\x00", "")).strip()
-
-
-def _same_number(one: str, other: str) -> bool:
-    """Whether two certificate numbers are the same certificate's: compared by width and case."""
-    return certificate_number(one).casefold() == certificate_number(other).casefold()
+                          level=level.label, number=recorded), field="certificate_no")
 
 
 def _years_after(day: date, years: int) -> date:
