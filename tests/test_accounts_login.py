@@ -157,7 +157,7 @@ def test_every_refused_login_costs_one_key_derivation_like_a_wrong_password(clie
     disabled = factories.user("citizen", email="disabled@example.com")
     disabled.is_disabled = True
     invited = factories.user("venue_staff", email="invited@example.com")
-    invited.password_hash = unusable_password_hash()  # chooses a password from the e-mailed link
+    invited.password_hash = unusable_password_hash()  # chooses a password from the emailed link
     db.session.commit()
     client.post("/login", data={"email": "warm-up@example.com", "password": "wrong-pass"})
 

@@ -182,7 +182,7 @@ def test_an_existing_account_is_left_as_it_is_and_the_person_is_told_by_email(ap
 
 
 @pytest.mark.parametrize("kind, says", [
-    ("citizen", "give them another e-mail address"),
+    ("citizen", "give them another email address"),
     ("staff_of_another_venue", "remove you from its staff first"),
     ("suspended_former_member", "suspended"),
 ])

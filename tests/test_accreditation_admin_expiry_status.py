@@ -86,7 +86,7 @@ def test_an_ending_accreditation_not_yet_warned_of_says_the_daily_reminder_will(
 
     row = row_of(city_admin_page(client, auth).get_data(as_text=True), "PENDING-60")
 
-    assert "Managers not warned yet: the daily reminder e-mails them" in row
+    assert "Managers not warned yet: the daily reminder emails them" in row
 
 
 def test_an_ending_accreditation_already_renewed_needs_no_warning(client, auth, app):
@@ -125,7 +125,7 @@ def test_the_window_is_the_expiry_notices_own(client, auth, app, monkeypatch):
     html = city_admin_page(client, auth).get_data(as_text=True)
 
     assert "not warned yet" in row_of(html, "IN-20") and "Managers" not in row_of(html, "OUT-30")
-    assert "e-mailed 20 days before" in html
+    assert "emailed 20 days before" in html
 
 
 @pytest.mark.parametrize("role", [Role.DISTRICT_ADMIN, Role.CITY_ADMIN])

@@ -1,4 +1,4 @@
-"""The daily job (``bookings remind``) e-mails a venue's managers once, 60 days before its accreditation
+"""The daily job (``bookings remind``) emails a venue's managers once, 60 days before its accreditation
 (认定) ends, in their language: the level, the certificate number, the end date, and that the city
 admin records renewals. The accreditation remembers the warning; a corrected end date is warned of anew."""
 from __future__ import annotations

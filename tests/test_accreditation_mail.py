@@ -1,4 +1,4 @@
-"""The venue's managers are told, by e-mail in their language, when the city admin records, corrects or
+"""The venue's managers are told, by email in their language, when the city admin records, corrects or
 removes their venue's accreditation (认定): what was decided, with the level, number and dates."""
 from __future__ import annotations
 

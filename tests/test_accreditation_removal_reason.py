@@ -1,5 +1,5 @@
 """Removing an accreditation recorded in error: the city admin may say what was wrong, and the venue's
-managers read it in the e-mail that tells them (the accreditation itself is gone)."""
+managers read it in the email that tells them (the accreditation itself is gone)."""
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -233,7 +233,7 @@ ROUTES = [
     # Administrators
     ("GET", "/admin/teachers", ADMINS),
     ("GET", "/admin/privacy/access-log", ("city",)),
-    ("GET", "/admin/mail", ("city",)),  # the site's undelivered e-mail is the city's to deal with
+    ("GET", "/admin/mail", ("city",)),  # the site's undelivered email is the city's to deal with
     ("POST", "/admin/mail/{outbox_message}/send-again", ("city",)),
     ("POST", "/admin/mail/{outbox_message}/dismiss", ("city",)),
     ("POST", "/admin/mail/selected/send-again", ("city",)),

@@ -209,7 +209,7 @@ def test_once_classes_can_no_longer_book_the_slot_a_class_only_shrinks_and_is_to
     assert response.status_code == 400 and "More people can no longer be booked for this visit" in html
     if said:
         assert said in html
-    else:  # no telephone or e-mail published: nobody is sent to "contact the venue"
+    else:  # no telephone or email published: nobody is sent to "contact the venue"
         assert "contact the venue" not in html and "call the venue" not in html and "write to the venue" not in html
     assert _taken(booking) == 32
     assert _change(client, booking, 25, 2).status_code == 302 and _taken(booking) == 27  # fewer still may

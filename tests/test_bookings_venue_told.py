@@ -1,4 +1,4 @@
-"""A venue hears of its class visits: its active managers are e-mailed, each in their language, when a
+"""A venue hears of its class visits: its active managers are emailed, each in their language, when a
 class asks to come and when a teacher cancels (with the teacher's reason, also shown on the booking's
 page); their dashboard counts the requests waiting. Citizens' bookings send the venue nothing."""
 from __future__ import annotations
@@ -77,7 +77,7 @@ def test_a_cancelled_class_visit_reaches_the_venue_with_the_teachers_reason(clie
     booking = factories.confirmed_visit(slot, factories.user("teacher"), now=slot.starts_at - timedelta(days=5))
     auth.login(booking.user.email)
     asked = client.get(f"/bookings/{booking.id}/cancel?lang=en").get_data(as_text=True)
-    assert "The venue is told by e-mail, with your reason" in asked
+    assert "The venue is told by email, with your reason" in asked
     response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "学校临时安排期中考试"})
     assert response.status_code == 302
     [told] = [m for m in _venue_mails() if m.user_id == manager.id and m.kind == "venue_class_cancelled"]

@@ -48,7 +48,7 @@ def test_deleting_a_teachers_account_tells_the_venue_of_each_upcoming_class_visi
     assert (request.status, confirmed.status) == (BookingStatus.PENDING, BookingStatus.CONFIRMED)
     auth.login(teacher.email)
     asked = client.get("/me/delete?lang=en").get_data(as_text=True)
-    assert "The venues of your class visits are told by e-mail" in asked
+    assert "The venues of your class visits are told by email" in asked
 
     assert client.post("/me/delete", data={"password": "password123"}).status_code == 302
 

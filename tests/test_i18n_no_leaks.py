@@ -7,14 +7,14 @@ hear (``title``, ``alt``, ``aria-label``, ``placeholder``, button values, the sc
 ``data-msg-*`` words).
 
 * A Chinese page may show no English word, except the few in ``ALLOWED_ON_ZH`` (each says why),
-  machine names inside ``<code>``, codes marked ``translate="no"`` (a ticket's code), e-mail
+  machine names inside ``<code>``, codes marked ``translate="no"`` (a ticket's code), email
   addresses, links, codes that contain a digit, and data this test created in one language only
   (people's names, class names, gate names, booking references).
 * An English page may show no Chinese character, except the language switch's own "中文" and the
   same one-language data. The world is bilingual everywhere, so a fallback to Chinese cannot hide
   a missing ``localized()``: Chinese on an English page is a leak.
 
-E-mails, calendar files, the annual report's XLSX and the open-data downloads are checked too (the
+Emails, calendar files, the annual report's XLSX and the open-data downloads are checked too (the
 open-data column names are machine names that stay the same in both languages, as the spec names
 them; the data dictionary on /open-data/ explains them in the interface language). A failure lists
 each page with its leaking strings.
@@ -64,7 +64,7 @@ ALLOWED_ON_ZH = {
 }
 # Text that may stand as it is on a page of either language.
 ALWAYS_ALLOWED = [
-    re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # e-mail addresses
+    re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # email addresses
     re.compile(r"https?://\S*"),  # links, and the schemes a form asks for
 ]
 LANGUAGE_SWITCH = {"zh": "English", "en": "中文"}
@@ -481,10 +481,10 @@ def test_form_validation_messages_are_the_catalogs_not_wtforms_own(app, world):
     assert "应在 1 至 1000 之间" in page and "数值大小必须介于" not in page
 
 
-# --- e-mails -------------------------------------------------------------------------------------------
+# --- emails -------------------------------------------------------------------------------------------
 
 def _all_emails(world: World, lang: str) -> list[tuple[str, str]]:
-    """Every kind of e-mail SciVisit sends, written for a person whose language is ``lang``:
+    """Every kind of email SciVisit sends, written for a person whose language is ``lang``:
     ``(kind, subject + body + calendar summary and description)``."""
     from app.accounts import services as accounts
     from app.bookings.notify import EVENTS, render_email
@@ -537,7 +537,7 @@ def test_emails_speak_the_recipients_language(app, world, lang):
     for kind, text in emails:
         leaking = [line for line in text.splitlines() if leaks_in_text(line, lang, data)]
         if leaking:
-            problems[f"[{lang}] e-mail {kind}"] = leaking
+            problems[f"[{lang}] email {kind}"] = leaking
     assert not problems, _report(problems)
 
 

@@ -1,4 +1,4 @@
-"""Every booking event queues an e-mail in the booker's language with the booking's .ics attached."""
+"""Every booking event queues an email in the booker's language with the booking's .ics attached."""
 from __future__ import annotations
 
 from datetime import time, timedelta

@@ -406,7 +406,7 @@ def test_production_without_a_mail_server_and_nothing_queued_is_quiet_success(ap
 
 # --- the city admin hears of mail that is not going out -------------------------------------------
 
-OVERDUE = "e-mail queued in the past 7 days has not been delivered within an hour"
+OVERDUE = "email queued in the past 7 days has not been delivered within an hour"
 
 
 def _queued_ago(age: timedelta, *, sent: bool = False) -> OutboxMessage:

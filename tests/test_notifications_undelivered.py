@@ -1,4 +1,4 @@
-"""The city admin's undelivered e-mail (/admin/mail): what has not gone out, each message sent again
+"""The city admin's undelivered email (/admin/mail): what has not gone out, each message sent again
 or dismissed; a dismissed one is not sent and no longer keeps the delivery job failing."""
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_sent_and_dismissed_mail_is_not_listed(client, city_admin):
 
     html = client.get(LIST).get_data(as_text=True)
 
-    assert "Every e-mail has gone out." in html
+    assert "Every email has gone out." in html
 
 
 def test_viewing_the_list_goes_to_the_access_log(client, city_admin):
@@ -109,7 +109,7 @@ def test_sending_a_message_again_goes_to_the_access_log_with_whose_it_is(app, cl
 
     assert _logged_actions() == [(city_admin.id, "send_mail_again", message.user_id, str(message.id))]
     log = client.get(f"/admin/privacy/access-log?lang=en&subject={message.user_id}").get_data(as_text=True)
-    assert "Sent an undelivered e-mail again" in log and f"message {message.id}" in log
+    assert "Sent an undelivered email again" in log and f"message {message.id}" in log
 
 
 def test_dismissing_a_message_goes_to_the_access_log_with_whose_it_is(client, city_admin):
@@ -119,7 +119,7 @@ def test_dismissing_a_message_goes_to_the_access_log_with_whose_it_is(client, ci
 
     assert _logged_actions() == [(city_admin.id, "dismiss_mail", message.user_id, str(message.id))]
     log = client.get(f"/admin/privacy/access-log?lang=en&subject={message.user_id}").get_data(as_text=True)
-    assert "Dismissed an undelivered e-mail" in log and f"message {message.id}" in log
+    assert "Dismissed an undelivered email" in log and f"message {message.id}" in log
 
 
 def test_an_action_refused_because_it_was_done_meanwhile_logs_nothing(client, city_admin):
@@ -157,7 +157,7 @@ def test_sending_again_puts_the_message_back_in_the_queue_with_its_attempts_rese
     assert (stored.attempts, stored.given_up_at, stored.last_error, stored.sent_at) == (0, None, "", None)
     html = response.get_data(as_text=True)
     assert "is back in the queue" in html and "li***@example.com" in html
-    assert "Every e-mail has gone out." in html  # in the queue again: not overdue yet
+    assert "Every email has gone out." in html  # in the queue again: not overdue yet
 
 
 def test_a_message_sent_again_goes_out_with_the_next_delivery(app, client, city_admin, smtp_sink):  # noqa: F811
@@ -186,7 +186,7 @@ def test_a_dismissed_message_is_not_sent_and_no_longer_counts_as_stuck(app, clie
     response = client.post(f"/admin/mail/{message.id}/dismiss?lang=en", follow_redirects=True)
 
     html = response.get_data(as_text=True)
-    assert "is dismissed: it will not be sent" in html and "Every e-mail has gone out." in html
+    assert "is dismissed: it will not be sent" in html and "Every email has gone out." in html
     result = _deliver(app)
     assert result.exit_code == 0 and result.output.strip() == "0 messages sent."
     assert count_overdue() == 0 and smtp_sink == [] and _stored(message).dismissed_at is not None
@@ -238,5 +238,5 @@ def test_the_city_admins_notice_links_to_the_list(client, city_admin):
 
     html = client.get("/me?lang=en").get_data(as_text=True)
 
-    assert "1 e-mail queued in the past 7 days has not been delivered" in html
+    assert "1 email queued in the past 7 days has not been delivered" in html
     assert 'href="/admin/mail"' in html

@@ -1,4 +1,4 @@
-"""The city admin's undelivered e-mail after a mail-server outage: many messages ticked and sent again
+"""The city admin's undelivered email after a mail-server outage: many messages ticked and sent again
 or dismissed at once, or every given-up one (of a kind) sent again after a confirmation that says
 how many. One rule decides what may be sent again, for one message as for many."""
 from __future__ import annotations
@@ -264,7 +264,7 @@ def test_every_kind_of_message_the_code_queues_has_a_name():
     families = {f"booking_{event}" for event in EVENTS} | {f"venue_class_{event}" for event in VENUE_SUBJECTS} \
         | {f"accreditation_{action}" for action in accreditations}
     people = set(re.findall(r'_tell\(\s*\w+, "([a-z_]+)"', source))
-    queued = (literal | families | people) - {"citizen"}  # the demo's e-mail pattern, not a message
+    queued = (literal | families | people) - {"citizen"}  # the demo's email pattern, not a message
     assert queued - set(MESSAGE_KINDS) == set()
     assert {"booking_reminder", "venue_class_closed", "accreditation_removed", "venue_reinstated",
             "account_closed", "staff_invitation", "evaluation_published"} <= queued

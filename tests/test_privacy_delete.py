@@ -89,7 +89,7 @@ def test_deleting_keeps_past_visits_as_anonymous_counts(client, auth):
 
 def test_deleting_removes_tokens_feed_and_messages(client, auth):
     person = factories.user(Role.CITIZEN)
-    factories.booked_visit(factories.slot(days_ahead=3), person)  # queues a confirmation e-mail
+    factories.booked_visit(factories.slot(days_ahead=3), person)  # queues a confirmation email
     factories.user_token(person)
     calendar_services.issue_feed_token(person)
     db.session.commit()

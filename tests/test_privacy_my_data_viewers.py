@@ -1,5 +1,5 @@
 """/me/data also tells the person who looked at their data: when, in which role and for which venue or
-office, and what they did; never the name or e-mail of whoever looked."""
+office, and what they did; never the name or email of whoever looked."""
 from __future__ import annotations
 
 import json

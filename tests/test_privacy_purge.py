@@ -166,8 +166,8 @@ def test_ages_count_back_in_days_months_and_years(age, expected):
 
 def _removed_from_staff(client, auth, venue, *, days_ago: int):
     """The venue's gate staff member (who admitted the scenario's visits) removed by its manager through
-    the staff page, ``days_ago`` days ago: their account is closed, name, e-mail and phone still kept.
-    Returns the account's id and e-mail address."""
+    the staff page, ``days_ago`` days ago: their account is closed, name, email and phone still kept.
+    Returns the account's id and email address."""
     member = factories.gate_staff(venue)
     auth.login(factories.user(Role.VENUE_MANAGER, venue=venue).email)
     assert client.post(f"/manage/staff/{member.id}/remove").status_code == 302

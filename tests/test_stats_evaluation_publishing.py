@@ -1,7 +1,7 @@
 """Publishing the yearly performance review (年度绩效考评): once a year is over, the city admin publishes
 its evaluation after a confirmation page that shows what will be published. Each venue's score, points
 per indicator, rank and the weights used are frozen as published, whatever the statistics do later; the
-venue's managers are e-mailed their result in their language. Until then every view is live and
+venue's managers are emailed their result in their language. Until then every view is live and
 provisional. When the live figures come to differ, the city admin is told and may publish a correction:
 a new version, mailed again to the venues whose result changed, the earlier versions kept."""
 from __future__ import annotations

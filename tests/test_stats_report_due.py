@@ -123,7 +123,7 @@ def test_a_district_admin_reminds_the_managers_of_their_venues_whose_report_is_n
     assert "Remind the 1 venue listed that has not submitted" in page
     response = client.post(f"/admin/reports/remind?year={PAST_YEAR}&lang=en", data={}, follow_redirects=True)
     assert response.status_code == 200
-    assert "The managers of 1 venue are reminded by e-mail." in response.get_data(as_text=True)
+    assert "The managers of 1 venue are reminded by email." in response.get_data(as_text=True)
     sent = reminders()
     assert [m.recipient for m in sent] == [late_manager.email]
     assert f"/manage/reports/{PAST_YEAR}" in sent[0].body and f"{PAST_YEAR + 1}-03-31" in sent[0].body

@@ -1,4 +1,4 @@
-"""A venue's managers are told by e-mail of every review decision on their venue, in their language."""
+"""A venue's managers are told by email of every review decision on their venue, in their language."""
 from __future__ import annotations
 
 import pytest

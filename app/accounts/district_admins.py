@@ -122,7 +122,7 @@ def _invite(person: User, link_for: Callable[[str], str]) -> None:
 # --- telling the district of work that arrives ---------------------------------------------------
 
 def tell_district_admins(district_code: str, *, kind: str, write: Callable[[str], tuple], queue_path: str) -> None:
-    """E-mail each of the district's active administrators, in their language, that something waits
+    """Email each of the district's active administrators, in their language, that something waits
     for them: ``write(locale)`` gives the (subject, first paragraph); the message ends with the link to
     the queue at ``queue_path``."""
     for admin in active_district_admins(district_code):

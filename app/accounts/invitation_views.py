@@ -16,7 +16,7 @@ from app.notifications.services import after_commit_delivery, site_url
 
 
 def password_link(token: str) -> str:
-    """The address an invitation's e-mail sends the person to, to choose their password."""
+    """The address an invitation's email sends the person to, to choose their password."""
     return site_url(url_for("accounts.reset_password", token=token))
 
 

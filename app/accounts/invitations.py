@@ -1,5 +1,5 @@
 """Inviting someone to an account made for them by someone else (a venue's staff, a venue's manager, a
-district's administrator): an e-mail with a link to choose their own password, so that no password is
+district's administrator): an email with a link to choose their own password, so that no password is
 ever shown or sent.
 
 Until the person has chosen it the account is invited, not active (``User.account_status``): nobody can
@@ -80,7 +80,7 @@ def withdraw_invitation(person: User, workplace) -> OutboxMessage | None:
         subject=_l("Your invitation to %(venue)s on SciVisit has been withdrawn", venue=workplace),
         body=paragraphs(
             _l("Hello %(name)s,", name=person.name),
-            _l("The invitation to %(venue)s on SciVisit that we e-mailed you has been withdrawn: its link no "
+            _l("The invitation to %(venue)s on SciVisit that we emailed you has been withdrawn: its link no "
                "longer works.", venue=workplace),
             _l("If you think this is a mistake, ask the person who invited you."),
         ),

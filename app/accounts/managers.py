@@ -39,7 +39,7 @@ def venue_managers(venue_id: int) -> list[User]:
 
 
 def warn_managers_once(candidates, model, sent_at: str, queue: Callable) -> int:
-    """E-mail the active managers of each candidate's venue (``queue(row, manager)``) once per row of
+    """Email the active managers of each candidate's venue (``queue(row, manager)``) once per row of
     ``model``, however often a daily job runs this: the mark ``sent_at`` is set on the row, which is
     locked until the caller commits, so a run at the same time waits and then sees it. A venue without
     a manager yet is warned once one is appointed, if there is still time. Returns how many rows were

@@ -25,7 +25,7 @@ class Role(LabelledEnum):
 class AccountStatus(LabelledEnum):
     ACTIVE = "active", _l("Active")
     # Made for the person by someone who invited them (a venue's staff or manager): nobody can sign in
-    # to it until the person chooses a password from the e-mailed link.
+    # to it until the person chooses a password from the emailed link.
     INVITED = "invited", _l("Invited, no password yet")
     SUSPENDED = "suspended", _l("Suspended")
 

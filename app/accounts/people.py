@@ -83,7 +83,7 @@ def _escape_like(text: str) -> str:
 def accounts(admin: User, *, role: str | None = None, district_code: str | None = None,
              status: str | None = None, q: str | None = None) -> Select:
     """A select of the accounts ``admin`` may see, newest first, filtered by role, district, status
-    and a piece of the name or e-mail address."""
+    and a piece of the name or email address."""
     school, venue = aliased(School), aliased(Venue)
     district = func.coalesce(User.district_code, school.district_code, venue.district_code)
     query = (select(User).outerjoin(school, User.school_id == school.id).outerjoin(venue, User.venue_id == venue.id)
@@ -226,7 +226,7 @@ def _reason(reason: str | None) -> str:
 
 
 def _tell(person: User, kind: str, subject, reason: str, *parts):
-    """Queue the e-mail telling ``person`` what was done to their account: ``parts`` are its paragraphs
+    """Queue the email telling ``person`` what was done to their account: ``parts`` are its paragraphs
     after the greeting, the reason (when one was given) after the first of them."""
     if reason:
         parts = (parts[0], _l("Reason: %(reason)s", reason=reason), *parts[1:])
@@ -281,7 +281,7 @@ def close_account(admin: User, person: User, reason: str = "") -> int:
     message = _tell(
         person, "account_closed", _l("Your SciVisit account has been closed"), reason,
         _l("The science association has closed your SciVisit account. Your account and the details it held "
-           "(name, mobile number, e-mail address) have been deleted, and your upcoming bookings are "
+           "(name, mobile number, email address) have been deleted, and your upcoming bookings are "
            "cancelled. Past visits stay only as anonymous numbers in the statistics."),
         _l("If you think this is a mistake, contact the science association of your district or the city."))
     # The log keeps that an account of this role was closed, not whose (erase_account forgets that) nor

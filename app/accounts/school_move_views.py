@@ -18,7 +18,7 @@ from app.notifications.services import after_commit_delivery
 
 @bp.route("/me/school", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per hour", methods=["POST"])  # each move e-mails the districts
+@limiter.limit("10 per hour", methods=["POST"])  # each move emails the districts
 def change_school():
     authorize(school_moves.can_change_school(current_user))
     form = ChangeSchoolForm()

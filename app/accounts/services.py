@@ -372,7 +372,7 @@ def register_account(*, email: str, password: str, name: str, phone: str, role: 
 
 
 def _tell_district_of_teacher(teacher: User, school: School) -> None:
-    """E-mail the admins of the school's district that a teacher waits for them to vouch for them."""
+    """Email the admins of the school's district that a teacher waits for them to vouch for them."""
     from app.accounts.district_admins import tell_district_admins  # it imports this module
     from app.core.i18n import localized
 
@@ -568,8 +568,8 @@ def reject_teacher(admin: User, teacher: User, reason: str) -> None:
         body=paragraphs(
             _l("Hello %(name)s,", name=teacher.name),
             _l("Your registration as a teacher was not accepted. Reason: %(reason)s", reason=reason),
-            _l("Your account and the details you gave (name, mobile number, e-mail address and school) have "
-               "been deleted. You are welcome to register again with the same e-mail address."),
+            _l("Your account and the details you gave (name, mobile number, email address and school) have "
+               "been deleted. You are welcome to register again with the same email address."),
             _l("If you think this is a mistake, contact your district's science association."),
         ),
     )

@@ -166,14 +166,14 @@ def _tell_not_added(manager: User, venue, person: User, why_not: str) -> None:
         "account_of_other_role": _l(
             "This address already has a SciVisit account of another kind (for example a visitor's or a "
             "teacher's), which cannot be made into a staff account. If you work at %(venue)s, give them "
-            "another e-mail address, such as your work address, for your staff account.", venue=venue_name),
+            "another email address, such as your work address, for your staff account.", venue=venue_name),
     }[why_not]
     queue_message(
         kind="staff_not_added", recipient=person.email, user=person,
         subject=_l("%(venue)s could not add you to its staff on SciVisit", venue=venue_name),
         body=paragraphs(
             _l("Hello %(name)s,", name=person.name),
-            _l("%(manager)s of %(venue)s tried to add you to the venue's staff on SciVisit with this e-mail "
+            _l("%(manager)s of %(venue)s tried to add you to the venue's staff on SciVisit with this email "
                "address. Your account has not been changed.", manager=manager.name, venue=venue_name),
             what_to_do,
             _l("If you do not work at %(venue)s, ignore this message.", venue=venue_name),

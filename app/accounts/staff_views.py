@@ -51,9 +51,9 @@ def manage_staff():
         else:
             after_commit_delivery()
             # The same words whether the address was free or has an account that cannot join: the
-            # manager is not told who has an account (the person is told by e-mail what to do).
-            flash(_("We have e-mailed %(email)s about joining your staff. A new member appears in your list "
-                    "as invited until they have chosen a password from the link in that e-mail.",
+            # manager is not told who has an account (the person is told by email what to do).
+            flash(_("We have emailed %(email)s about joining your staff. A new member appears in your list "
+                    "as invited until they have chosen a password from the link in that email.",
                     email=form.email.data.strip()), "success")
             return redirect(url_for("accounts.manage_staff"))
     members = staff.venue_staff(venue.id)
@@ -103,6 +103,6 @@ def remove_staff(user_id: int):
             flash(_("%(name)s has been removed from your staff and can no longer sign in or check tickets in.",
                     name=person.name), "success")
         return redirect(url_for("accounts.manage_staff"))
-    record_access(current_user, AccessAction.VIEW_ACCOUNT, person)  # the page shows their name, e-mail and phone
+    record_access(current_user, AccessAction.VIEW_ACCOUNT, person)  # the page shows their name, email and phone
     db.session.commit()
     return render_template("accounts/remove_staff.html", venue=venue, person=person, form=form), form_status(form)

@@ -166,7 +166,7 @@ def dashboard():
         from app.venues.services import review_queue
 
         pending_venues = review_queue(current_user, VenueStatus.SUBMITTED, 1, 1).total
-    # The city admin runs the site: e-mail that is not going out must reach someone who reads a page.
+    # The city admin runs the site: email that is not going out must reach someone who reads a page.
     overdue_mail = count_overdue() if current_user.role == Role.CITY_ADMIN else None
     # A class request undecided when its visit starts lapses: the manager sees how many wait.
     pending_requests = reports_to_file = None

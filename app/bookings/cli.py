@@ -56,7 +56,7 @@ def queue_reminders(day: date) -> int:
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Visits on this local date (YYYY-MM-DD); tomorrow if not given.")
 def remind_command(day) -> None:
-    """E-mail a reminder, with the calendar entry, to every booker visiting on the day; and warn venues
+    """Email a reminder, with the calendar entry, to every booker visiting on the day; and warn venues
     of cooperation agreements ending within 30 days and of accreditations ending within 60 days (from
     today, whatever --date says)."""
     day = day.date() if day is not None else local_today() + timedelta(days=1)

@@ -1,7 +1,7 @@
 """Telling bookers what happened to their booking, and venues what happened to class visits, through
 the outbox.
 
-Each event becomes a plain-text e-mail in the recipient's language (``templates/notifications/``).
+Each event becomes a plain-text email in the recipient's language (``templates/notifications/``).
 The booker's carries the booking's .ics, so the visit lands in their calendar and later messages
 update the same entry. Services call ``booking_event`` and ``tell_venue``; the view commits and then
 delivers (``app.notifications.services.after_commit_delivery``).
@@ -41,7 +41,7 @@ ICS_TYPE = "text/calendar"
 
 
 def booking_url(booking) -> str:
-    """The booking's page, as an absolute link for e-mails and calendar entries."""
+    """The booking's page, as an absolute link for emails and calendar entries."""
     return site_url(f"/bookings/{booking.id}")
 
 
@@ -100,7 +100,7 @@ def render_email(booking, event: str, reason=None) -> tuple[str, str, str]:
 
 
 def booking_event(booking, event: str, *, reason=None):
-    """Queue the e-mail for ``event`` (one of ``EVENTS``) to the booker, in their language.
+    """Queue the email for ``event`` (one of ``EVENTS``) to the booker, in their language.
 
     ``reason`` overrides the booking's own decline or cancel reason; a ``Closure`` may be
     passed as it is (its reason is shown in the recipient's language).
@@ -147,7 +147,7 @@ def _venue_facts(booking, manager, was) -> dict:
 
 
 def tell_venue(booking, event: str, *, was: tuple[int, int] | None = None) -> None:
-    """Queue the e-mail for ``event`` (one of ``VENUE_SUBJECTS``) about a class visit to each active
+    """Queue the email for ``event`` (one of ``VENUE_SUBJECTS``) about a class visit to each active
     manager of its venue, in their language: a request to decide (new, ``changed`` in its numbers,
     which were ``was`` (students, adults), or ``reapproval`` of a visit grown after it was approved),
     a confirmed visit ``resized`` (numbers that were ``was``), or the visit cancelled by the teacher

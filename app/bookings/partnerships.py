@@ -183,7 +183,7 @@ def agreements_ending_soon(today: date) -> list[Partnership]:
 
 
 def warn_of_ending_agreements(today: date) -> int:
-    """E-mail the active managers of each venue whose agreement ends within ``ENDING_NOTICE_DAYS`` days
+    """Email the active managers of each venue whose agreement ends within ``ENDING_NOTICE_DAYS`` days
     (``agreements_ending_soon``), once per agreement however often this runs. Returns how many
     agreements were warned of (those of venues with a manager)."""
     from app.accounts.managers import warn_managers_once  # it imports the venues' services

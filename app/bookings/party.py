@@ -1,6 +1,6 @@
 """How a booking's party is said ("四年级2班（学生 20 人，随行成人 1 人）", "Grade 4 Class 2 (20 students, 1 adult)").
 
-One place for pages, e-mails, calendar entries and the gate, so the counts are always pluralised and
+One place for pages, emails, calendar entries and the gate, so the counts are always pluralised and
 a class is named as the teacher typed it.
 """
 from __future__ import annotations

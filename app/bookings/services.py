@@ -723,7 +723,7 @@ def _no_room_to_grow(slot: Slot, field: str, *, partner: bool, now: datetime) ->
 
 
 def _more_people_closed(venue, until: datetime):
-    """Why a class cannot grow any more, and whom to ask: the venue, by the telephone or e-mail it
+    """Why a class cannot grow any more, and whom to ask: the venue, by the telephone or email it
     publishes; no request to "contact the venue" where it publishes neither."""
     until = _local_text(until)
     if venue.contact_phone:

@@ -340,7 +340,7 @@ def headcount(booking_id: int):
         flash(_ticket_replaced(booking), "success")
     elif was == BookingStatus.CONFIRMED:  # more people: back to the venue for approval
         flash(_("The new numbers are sent to the venue for approval. Until it approves them, the ticket does not "
-                "admit your class. You are told by e-mail when it decides."), "success")
+                "admit your class. You are told by email when it decides."), "success")
     else:
         flash(_("The new numbers are saved."), "success")
     return redirect(url_for("bookings.detail", booking_id=booking.id))

@@ -2,8 +2,8 @@
 
 Times are written in the ``Asia/Shanghai`` TZID with its VTIMEZONE, so calendar programs show
 the venue's wall-clock time wherever the reader is. UIDs are stable (``booking-<reference>``,
-``slot-<id>``), so a download, a feed refresh and an e-mail attachment update one event.
-Texts follow the current interface language (callers force the recipient's for e-mail).
+``slot-<id>``), so a download, a feed refresh and an email attachment update one event.
+Texts follow the current interface language (callers force the recipient's for email).
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def new_calendar(name: str) -> Calendar:
 @functools.cache
 def _vtimezone() -> bytes:
     """The VTIMEZONE block, worked out once per process: deriving it from the tz database takes
-    ~10 ms, which every booking e-mail (and the demo's year of bookings) would pay again.
+    ~10 ms, which every booking email (and the demo's year of bookings) would pay again.
     China has kept +08:00 without daylight saving since 1992: one STANDARD part says it all."""
     zone = Timezone.from_tzinfo(LOCAL_TZ, tzid=TZID, first_date=date(1992, 1, 1))
     zone.pop("COMMENT", None)

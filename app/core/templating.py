@@ -13,7 +13,7 @@ from app.core.time import to_local
 
 
 # The widths a language writes a date in. ``full`` (2026年12月2日星期三 / Wednesday, December 2, 2026) is
-# how a booker reads the day of their visit, on every page of it and in its e-mails alike.
+# how a booker reads the day of their visit, on every page of it and in its emails alike.
 DATE_WIDTHS = ("short", "medium", "long", "full")
 
 

@@ -379,7 +379,7 @@ class History:
         self._attempt(checkin.record_check_in, site.staff, booking.reference, headcount=headcount,
                       gate="东门", now=min(when, slot.ends_at), savepoint=False)
 
-    # -- closing: no e-mails about the past, and the statistics
+    # -- closing: no emails about the past, and the statistics
 
     def finish(self) -> int:
         from app.stats.rebuild import rebuild_all

@@ -9,7 +9,7 @@ from app.core.cli import CliGroup
 from app.core.time import to_local
 from app.notifications.services import RECENT, Backlog, Delivery, deliver_pending, outbox_backlog
 
-notifications_cli = CliGroup("notifications", help="The outbox of e-mail messages.")
+notifications_cli = CliGroup("notifications", help="The outbox of email messages.")
 
 
 @notifications_cli.command("deliver")

@@ -90,7 +90,7 @@ MESSAGE_KINDS = {
     "teacher_verified": _l("Teacher verified"),
     "teacher_rejected": _l("Teacher registration rejected"),
     "teacher_move_refused": _l("Teacher's move not confirmed"),
-    "email_changed": _l("E-mail address changed"),
+    "email_changed": _l("Email address changed"),
     "password_reset": _l("Password reset link"),
     "staff_invitation": _l("Invitation to a venue's staff"),
     "staff_not_added": _l("Could not be added to a venue's staff"),

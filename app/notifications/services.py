@@ -38,7 +38,7 @@ DEFAULT_SITE_URL = "http://127.0.0.1:5000/"
 
 
 def site_url(path: str = "") -> str:
-    """An absolute link into the site, for whatever leaves the request (e-mails, invitations,
+    """An absolute link into the site, for whatever leaves the request (emails, invitations,
     calendar feeds): from ``PUBLIC_BASE_URL``, never from the request's Host header, which the
     client chooses. Without ``PUBLIC_BASE_URL`` (development only: production requires it) the
     address the request reached, else ``DEFAULT_SITE_URL``."""
@@ -255,7 +255,7 @@ def after_commit_delivery() -> int:
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
-    """The message as an e-mail: a plain-text body and its attachment as a MIME part."""
+    """The message as an email: a plain-text body and its attachment as a MIME part."""
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_SENDER"]
     email["To"] = message.recipient

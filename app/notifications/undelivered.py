@@ -1,4 +1,4 @@
-"""The city admin's undelivered e-mail: messages given up or overdue (``services.undelivered``), sent
+"""The city admin's undelivered email: messages given up or overdue (``services.undelivered``), sent
 again or dismissed one at a time, a selection at once, or (sending again) every given-up one, each
 message acted on logged in the personal-data access log. Until then the delivery job reports them and
 the city admin's page counts them."""

@@ -1,4 +1,4 @@
-"""The city admin's undelivered e-mail (/admin/mail): the list (filtered by kind of message), sending
+"""The city admin's undelivered email (/admin/mail): the list (filtered by kind of message), sending
 messages again or dismissing them, one at a time or ticked together, and sending every given-up one
 again after a confirmation. The rules are in ``undelivered.py``."""
 from __future__ import annotations
@@ -85,11 +85,11 @@ def send_again(message_id: int):
         after_commit_delivery()
         recipient = mask_email(message.recipient)
         if message.sent_at is not None:
-            flash(_("The e-mail to %(recipient)s has been sent.", recipient=recipient), "success")
+            flash(_("The email to %(recipient)s has been sent.", recipient=recipient), "success")
         elif message.given_up_at is not None:
-            flash(_("The e-mail to %(recipient)s was refused again; the list says why.", recipient=recipient), "error")
+            flash(_("The email to %(recipient)s was refused again; the list says why.", recipient=recipient), "error")
         else:
-            flash(_("The e-mail to %(recipient)s is back in the queue: it goes out with the next delivery.",
+            flash(_("The email to %(recipient)s is back in the queue: it goes out with the next delivery.",
                     recipient=recipient), "success")
     return _back_to_list()
 
@@ -99,7 +99,7 @@ def send_again(message_id: int):
 def dismiss(message_id: int):
     message = _act(message_id, undelivered.dismiss)
     if message is not None:
-        flash(_("The e-mail to %(recipient)s is dismissed: it will not be sent.",
+        flash(_("The email to %(recipient)s is dismissed: it will not be sent.",
                 recipient=mask_email(message.recipient)), "success")
     return _back_to_list()
 

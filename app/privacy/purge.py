@@ -86,7 +86,7 @@ def closed_accounts_to_delete(cutoff: datetime) -> list[int]:
 
 def delete_closed_account(user_id: int) -> bool:
     """Delete a closed account by the one deletion rule (``erase_account``), as if the person had asked:
-    name, e-mail address and phone go; what they did (the check-ins they recorded, the bookings they
+    name, email address and phone go; what they did (the check-ins they recorded, the bookings they
     made) stays as counts naming no one, so statistics do not change. False if it was gone already."""
     person = db.session.get(User, user_id)
     if person is None:

@@ -62,9 +62,9 @@ class AccessAction(LabelledEnum):
     SUSPEND_ACCOUNT = "suspend_account", _l("Suspended an account")
     REINSTATE_ACCOUNT = "reinstate_account", _l("Reinstated an account")
     CLOSE_ACCOUNT = "close_account", _l("Closed an account")
-    VIEW_UNDELIVERED_MAIL = "view_undelivered_mail", _l("Viewed undelivered e-mail")
-    SEND_MAIL_AGAIN = "send_mail_again", _l("Sent an undelivered e-mail again")
-    DISMISS_MAIL = "dismiss_mail", _l("Dismissed an undelivered e-mail")
+    VIEW_UNDELIVERED_MAIL = "view_undelivered_mail", _l("Viewed undelivered email")
+    SEND_MAIL_AGAIN = "send_mail_again", _l("Sent an undelivered email again")
+    DISMISS_MAIL = "dismiss_mail", _l("Dismissed an undelivered email")
     INVITE_DISTRICT_ADMIN = "invite_district_admin", _l("Invited a district administrator")
     RESEND_DISTRICT_ADMIN_INVITATION = "resend_district_admin_invitation", _l(
         "Sent a district administrator's invitation again")
@@ -94,7 +94,7 @@ def record_access(actor: User | None, action: AccessAction | str, subject=None, 
 
 def record_access_to_messages(actor: User, action: AccessAction | str, message_ids, *,
                               now: datetime | None = None) -> int:
-    """Log that ``actor`` acted on these stored e-mails (sent them again, dismissed them): one row a
+    """Log that ``actor`` acted on these stored emails (sent them again, dismissed them): one row a
     message, its addressee as the subject and its id as the detail, written in one statement however
     many were ticked. Returns the rows written."""
     ids = list(message_ids)
@@ -310,7 +310,7 @@ def erase_account(user: User, *, now: datetime | None = None, keep_message: Outb
     Future open bookings are ended (places return, the waitlist moves); every booking stays as an
     anonymous count (no user, no class name, no request key, no reasons), so statistics do not change.
     Tokens, calendar feed and messages go with the account, except ``keep_message`` (the one telling
-    the person why, still to be sent); the e-mail address is free again. Mails to others about their
+    the person why, still to be sent); the email address is free again. Mails to others about their
     bookings keep no class name or reason (``forget_person_in_messages``). The access log keeps who
     viewed what kind of data when, but no longer whose, nor which of their bookings, nor why their
     account was suspended or reinstated. The venue of each class visit cancelled is told, naming no one

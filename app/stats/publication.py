@@ -3,7 +3,7 @@ the year is over, and it is frozen as published.
 
 Until then every view shows the live evaluation (``app.stats.evaluation``), provisional. Publishing stores
 each venue's score, figure and points per indicator, rank among the city's venues and the weights used
-(``EvaluationPublication`` and its rows), records who published it and when, and e-mails each venue's
+(``EvaluationPublication`` and its rows), records who published it and when, and emails each venue's
 managers their result. From then on the views and downloads show the published figures, whatever late
 uploads from offline gates, corrections or a rebuild do to the statistics. When the live figures come to
 differ, the city admin is told and may publish a correction: a new version of the year, mailed again to the

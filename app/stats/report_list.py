@@ -144,7 +144,7 @@ def venues_to_remind(admin, year: int, filters: ReportFilters) -> int:
 
 
 def remind_unfiled(admin, year: int, filters: ReportFilters) -> int:
-    """Remind by e-mail the managers of the venues of the admin's list as filtered (a district admin's
+    """Remind by email the managers of the venues of the admin's list as filtered (a district admin's
     district, the search, status and district asked) whose ``year`` report is not filed, once the
     year is over; a manager reminded in the last ``REMINDER_INTERVAL`` is not reminded again. Returns
     how many venues were reminded."""

@@ -249,8 +249,8 @@ def remind_reports():
         db.session.commit()
         after_commit_delivery()
         if reminded:
-            flash(ngettext("The managers of %(num)d venue are reminded by e-mail.",
-                           "The managers of %(num)d venues are reminded by e-mail.", reminded), "success")
+            flash(ngettext("The managers of %(num)d venue are reminded by email.",
+                           "The managers of %(num)d venues are reminded by email.", reminded), "success")
         else:
             flash(_("No venue to remind: every report is submitted, or its managers were reminded in the last "
                     "seven days."), "info")
@@ -338,14 +338,14 @@ def publish_evaluation(year: int):
         after_commit_delivery()
         if published.version == 1:
             flash(ngettext("The evaluation of %(year)s is published; the managers of %(num)d venue are told their "
-                           "result by e-mail.",
+                           "result by email.",
                            "The evaluation of %(year)s is published; the managers of %(num)d venues are told their "
-                           "results by e-mail.", told, year=year), "success")
+                           "results by email.", told, year=year), "success")
         else:
             flash(ngettext("The correction of %(year)s is published as version %(version)s; the managers of the "
-                           "%(num)d venue whose result it changes are told by e-mail.",
+                           "%(num)d venue whose result it changes are told by email.",
                            "The correction of %(year)s is published as version %(version)s; the managers of the "
-                           "%(num)d venues whose results it changes are told by e-mail.",
+                           "%(num)d venues whose results it changes are told by email.",
                            told, year=year, version=published.version), "success")
         return redirect(back)
     try:

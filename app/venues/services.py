@@ -485,7 +485,7 @@ def submit_venue(manager, venue: Venue) -> Venue:
 
 
 def _tell_district_of_submission(venue: Venue) -> None:
-    """E-mail the admins of the venue's district that it waits for their review (sent or moved there)."""
+    """Email the admins of the venue's district that it waits for their review (sent or moved there)."""
     from app.accounts.district_admins import tell_district_admins  # it imports the accounts, which import this
 
     def write(locale: str) -> tuple:
@@ -537,7 +537,7 @@ def _in_both_languages(text) -> tuple[str, str]:
 
 
 def _tell_managers(venue: Venue, action: str, *, cancelled: scheduling.ClosureImpact | None = None) -> None:
-    """E-mail the venue's active managers the review decision, each in their language, with the
+    """Email the venue's active managers the review decision, each in their language, with the
     reason the reviewer gave (``venue.status_reason``) and what a suspension cancelled."""
     from app.accounts.managers import active_venue_managers  # it imports this module
 
@@ -690,7 +690,7 @@ def correct_accreditation(admin, accreditation: Accreditation, *, level, certifi
 
 def withdraw_accreditation(admin, accreditation: Accreditation, reason: str = "") -> None:
     """The city admin removes an accreditation recorded in error; ``reason``, what was wrong, is told
-    to the venue's managers (the row goes: their e-mail is where it is kept)."""
+    to the venue's managers (the row goes: their email is where it is kept)."""
     _require_accreditor(admin)
     reason = " ".join((reason or "").replace("\x00", "").split())
     if len(reason) > WITHDRAWAL_REASON_MAX:
@@ -702,7 +702,7 @@ def withdraw_accreditation(admin, accreditation: Accreditation, reason: str = ""
 
 
 def _tell_managers_of_accreditation(accreditation: Accreditation, action: str, reason: str = "") -> None:
-    """E-mail the venue's active managers, each in their language, that the city admin ``recorded``,
+    """Email the venue's active managers, each in their language, that the city admin ``recorded``,
     ``corrected`` or ``removed`` its accreditation, with the level, number and validity: a title the
     venue shows (or must stop showing) is not one it learns of by chance."""
     from app.accounts.managers import active_venue_managers  # it imports this module
@@ -846,9 +846,9 @@ def accreditations_ending_soon(today: date) -> list[Accreditation]:
 class ExpiryNoticeState(str, enum.Enum):
     """Where the warning before an accreditation's end stands, for one within the notice's window."""
 
-    WARNED = "warned"  # the venue's managers were e-mailed
+    WARNED = "warned"  # the venue's managers were emailed
     RENEWED = "renewed"  # a renewal is recorded: nothing to warn of
-    NO_MANAGER = "no_manager"  # the venue has no active manager to e-mail
+    NO_MANAGER = "no_manager"  # the venue has no active manager to email
     PENDING = "pending"  # the daily job has not run since the accreditation came into the window
 
 
@@ -888,7 +888,7 @@ def expiry_notices(accreditations, today: date) -> dict[int, ExpiryNotice]:
 
 
 def warn_of_expiring_accreditations(today: date) -> int:
-    """E-mail the active managers of each venue whose accreditation ends within ``EXPIRY_NOTICE_DAYS``
+    """Email the active managers of each venue whose accreditation ends within ``EXPIRY_NOTICE_DAYS``
     days (``accreditations_ending_soon``), each in their language, once per accreditation however often
     this runs (``expiry_notice_sent_at``; a corrected end date clears it). Returns how many
     accreditations were warned of (those of venues with a manager)."""

@@ -1,4 +1,4 @@
-// "Select all on this page" on a list of ticked rows (the city admin's undelivered e-mail): without
+// "Select all on this page" on a list of ticked rows (the city admin's undelivered email): without
 // script the link reloads the page with every box ticked; with it, it ticks or clears them in place.
 (function () {
   "use strict";

@@ -494,7 +494,7 @@ SCREENS += [
 
 
 def _undelivered_mail() -> tuple[str, str]:
-    """The city admin's undelivered e-mail: one refused for good, one waiting for its retry."""
+    """The city admin's undelivered email: one refused for good, one waiting for its retry."""
     from datetime import timedelta
 
     from app.core.time import utcnow
@@ -603,7 +603,7 @@ SCREENS += [
 
 def _weekly_schedule():
     """A venue with a weekly schedule, a day of it booked, and one withdrawn from a day on: the manager's
-    e-mail, the schedule and its booked slot."""
+    email, the schedule and its booked slot."""
     from datetime import timedelta
 
     from app.core.time import local_today
@@ -979,7 +979,7 @@ SCREENS += [
 
 def _themed_event_manager():
     """A manager whose venue has a program for a themed day whose dates this year and next are not
-    announced: the program, and the manager's e-mail."""
+    announced: the program, and the manager's email."""
     from app.events.models import ThemedDay, ThemedDayRule
     from app.extensions import db
     from app.scheduling.models import ProgramKind

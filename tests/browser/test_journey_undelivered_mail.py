@@ -1,4 +1,4 @@
-"""After a mail-server outage, the city admin on a phone sends the given-up e-mail again: ticking a whole
+"""After a mail-server outage, the city admin on a phone sends the given-up email again: ticking a whole
 page at once (with script, in place; without, by reloading the page ticked), or every given-up message
 after a confirmation that says how many."""
 from __future__ import annotations
@@ -54,7 +54,7 @@ def test_city_admin_ticks_a_whole_page_and_sends_it_again(new_page, app, outage,
     expect(page.get_by_role("main")).to_contain_text(
         tr(("%(num)d message is back in the queue: it goes out with the next delivery.",
             "%(num)d messages are back in the queue: they go out with the next delivery."), num=3))
-    expect(page.get_by_role("main")).to_contain_text(tr("Every e-mail has gone out."))
+    expect(page.get_by_role("main")).to_contain_text(tr("Every email has gone out."))
 
 
 def test_city_admin_sends_every_given_up_message_again_after_a_confirmation(page, app, outage):
@@ -69,4 +69,4 @@ def test_city_admin_sends_every_given_up_message_again_after_a_confirmation(page
     follow(page, page.get_by_role("button", name=tr(("Yes, send %(num)d message again",
                                                     "Yes, send %(num)d messages again"), num=3)))
 
-    expect(page.get_by_role("main")).to_contain_text(tr("Every e-mail has gone out."))
+    expect(page.get_by_role("main")).to_contain_text(tr("Every email has gone out."))
