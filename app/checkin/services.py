@@ -515,8 +515,14 @@ class Scan:
 
 def record_scans(actor, scans: list[Scan]) -> list[Outcome | DomainError]:
     """An offline gate's queue, in the order scanned: the first scan of a ticket wins, later ones are
-    ``already_checked_in``. Answers come back in the order given; each scan is its own attempt."""
+    ``already_checked_in``. Answers come back in the order given; each scan is its own attempt.
+
+    The upload is one transaction and may mix today's scans with scans of a day a refresh has settled
+    (``rollups._on_settled_day``, which takes the settling lock). That lock is taken first, shared: taken
+    after a row lock of today's, it would deadlock with a refresh holding it and waiting for that row."""
     answers: list[Outcome | DomainError | None] = [None] * len(scans)
+    if scans:
+        rollups.lock_settling(exclusive=False)
     for index in sorted(range(len(scans)), key=lambda i: scans[i].scanned_at):
         scan = scans[index]
         try:
