@@ -86,8 +86,8 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> None:
 
 
 def personal_tokens(user: User, *, now: datetime | None = None) -> list[ApiToken]:
-    """``user``'s API tokens that still hold (an app or script signed in through ``/api/v1/token``),
-    the most recently used first: listed with the person's signed-in devices."""
+    """``user``'s API tokens that still hold (an app or script signed in through
+    ``/api/v1/auth/token``), the most recently used first: listed with the person's signed-in devices."""
     return list(db.session.scalars(_personal_tokens(user, now or utcnow()).order_by(
         sa.func.coalesce(ApiToken.last_used_at, ApiToken.created_at).desc(), ApiToken.id.desc())))
 
@@ -182,8 +182,9 @@ def principal_for(secret: str, *, now: datetime | None = None) -> User | GateDev
     A valid token is remembered by this worker for ``API_TOKEN_CACHE_SECONDS`` (5): within that
     time its row is not read again. What that can and cannot make stale:
 
-    * revoking a gate device (``revoke_token``) takes effect at once in the worker that revoked
-      it, and in every other worker within those 5 seconds;
+    * revoking a gate device, or an app signed out from the person's devices page (``revoke_token``),
+      takes effect at once in the worker that revoked it, and in every other worker within those 5
+      seconds;
     * expiry is checked on every call, from the remembered ``expires_at``;
     * a person's token still loads the person on every call (by primary key), so a disabled or
       deleted account, or a changed role or venue, counts at once; a password change revokes the
