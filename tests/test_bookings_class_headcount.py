@@ -17,6 +17,7 @@ from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.scheduling.models import Slot
 from tests import factories
+from tests.conftest import Auth
 from tests.races import race
 
 
@@ -294,3 +295,30 @@ def test_growing_shrinking_and_cancelling_one_class_at_once_loses_no_place(app):
                 _change_job(other.id, 50, 3)])
 
     assert db.session.get(Slot, slot.id).taken == _held(slot.id)
+
+
+def test_a_request_the_teacher_changes_while_the_managers_page_is_open_is_not_approved_unseen(app, client, auth):
+    booking = _class(students=11, adults=1)
+    manager = factories.user("venue_manager", venue=booking.slot.venue)
+    auth.login(manager.email)
+    page = client.get("/manage/bookings?lang=en").get_data(as_text=True)
+    shown = re.search(rf'/manage/bookings/{booking.id}/approve".*?name="version" value="(\d+)"', page, re.S).group(1)
+
+    teacher = app.test_client()
+    Auth(teacher).login(booking.user.email)
+    assert _change(teacher, booking, 18, 1).status_code == 302
+
+    refused = client.post(f"/manage/bookings/{booking.id}/approve?lang=en", data={"version": shown},
+                          follow_redirects=True)
+    assert ("The teacher changed this request after your page was shown: it is now for 18 students, 1 adult. "
+            "Look at it again before approving.") in _flashes(refused.get_data(as_text=True))
+    assert _fresh(booking).status == BookingStatus.PENDING and _mails("booking_approved") == []
+
+    page = client.get("/manage/bookings?lang=en").get_data(as_text=True)
+    shown = re.search(rf'/manage/bookings/{booking.id}/approve".*?name="version" value="(\d+)"', page, re.S).group(1)
+    approved = client.post(f"/manage/bookings/{booking.id}/approve?lang=en", data={"version": shown},
+                           follow_redirects=True)
+    assert "Approved. The teacher has been told." in _flashes(approved.get_data(as_text=True))
+    booking = _fresh(booking)
+    assert (booking.status, booking.approved_seats) == (BookingStatus.CONFIRMED, 19)
+    assert len(_mails("booking_approved")) == 1

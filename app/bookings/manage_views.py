@@ -56,7 +56,7 @@ def approve(booking_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.approve_booking(current_user, booking)
+        services.approve_booking(current_user, booking, seen_version=request.form.get("version", type=int))
         db.session.commit()
         after_commit_delivery()
     except DomainError as exc:

@@ -21,6 +21,7 @@ from sqlalchemy import exc, func, select
 
 from app.accounts.models import Role, User
 from app.bookings import capacity, notify, queries
+from app.bookings.party import class_party
 from app.bookings.models import (ACTIVE_STATUSES, CLASS_ADULTS_MAX, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking,
                                  BookingKind, BookingRules, BookingStatus)
 from app.bookings.rules import (PUBLIC_AUDIENCES, SCHOOL_AUDIENCES, adults_needed, booking_window, cancel_deadline,
@@ -738,14 +739,20 @@ def _more_people_closed(venue, until: datetime):
               "the numbers.", until=until)
 
 
-def approve_booking(manager: User, booking: Booking, *, now: datetime | None = None) -> Booking:
-    """Confirm a class visit request, until its slot starts: a request undecided then has lapsed."""
+def approve_booking(manager: User, booking: Booking, *, seen_version: int | None = None,
+                    now: datetime | None = None) -> Booking:
+    """Confirm a class visit request, until its slot starts: a request undecided then has lapsed.
+
+    ``seen_version`` is the ``ticket_version`` of the request as the manager's page showed it: a
+    request the teacher changed since (more or fewer people) is not approved unseen."""
     now = now or utcnow()
     _check_undecided(booking, now, _l("Only requests awaiting approval can be approved."))
     # One conditional UPDATE: a decline or the lapse at the start that gets there first wins, on any worker.
     not_started = sa.exists().where(Slot.id == Booking.slot_id, Slot.starts_at > now)
+    as_seen = Booking.ticket_version == seen_version if seen_version is not None else sa.true()
     claimed = db.session.execute(
-        sa.update(Booking).where(Booking.id == booking.id, Booking.status == BookingStatus.PENDING, not_started)
+        sa.update(Booking).where(Booking.id == booking.id, Booking.status == BookingStatus.PENDING, not_started,
+                                 as_seen)
         .values(status=BookingStatus.CONFIRMED, decided_at=now, decided_by_id=manager.id, updated_at=now,
                 approved_seats=Booking.seats, ticket_version=Booking.ticket_version + 1),
         execution_options={"synchronize_session": False},
@@ -754,6 +761,10 @@ def approve_booking(manager: User, booking: Booking, *, now: datetime | None = N
     if not claimed:
         if booking.lapsed(now):
             raise _request_lapsed()
+        if booking.status == BookingStatus.PENDING and seen_version is not None:
+            raise DomainError("booking_changed", _l(
+                "The teacher changed this request after your page was shown: it is now for %(party)s. Look "
+                "at it again before approving.", party=class_party(booking.students, booking.adults)), status=409)
         raise DomainError("booking_changed", _l("This booking was just changed. Please reload."), status=409)
     notify.booking_event(booking, "approved")
     return booking
