@@ -311,6 +311,35 @@ def test_a_party_larger_than_the_places_left_is_told_how_many_and_offered_the_wa
     assert db.session.scalar(select(Booking.status).where(Booking.user_id == citizen.id)) == BookingStatus.WAITLISTED
 
 
+def test_a_party_larger_than_the_whole_time_is_refused_with_no_waiting_list(client, auth):
+    slot = factories.slot(capacity=2)
+    citizen = factories.user("citizen")
+    auth.login(citizen.email)
+    for data in ({}, {"join_waitlist": "y"}):
+        refused = client.post(f"/slots/{slot.id}/book?lang=en", data={
+            "request_key": _request_key(client, slot.id), "party_size": 4, **data})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and 'id="party_size-error"' in page
+        assert ("This time takes at most 2 people in all, so this party cannot book it, not even on the waiting "
+                "list. Choose another time.") in page
+    assert db.session.scalar(select(Booking.id).where(Booking.user_id == citizen.id)) is None
+    token = client.post("/api/v1/auth/token", json={"email": citizen.email, "password": "password123"})
+    response = client.post("/api/v1/bookings?lang=en", json={"slot_id": slot.id, "party_size": 3, "waitlist": True},
+                           headers={"Authorization": f"Bearer {token.get_json()['token']}"})
+    assert (response.status_code, response.get_json()["error"]) == (400, "party_too_large")
+    assert response.get_json()["field"] == "party_size"
+    assert _book(client, slot.id, party_size=2).status_code == 302
+
+
+def test_a_party_too_small_is_told_the_venues_range_as_one_too_large_is(client, auth):
+    slot = factories.slot()
+    auth.login(factories.user("citizen").email)
+    for size in (0, -1, 6):
+        page = client.post(f"/slots/{slot.id}/book?lang=en", data={"request_key": _request_key(client, slot.id),
+                                                                     "party_size": size}).get_data(as_text=True)
+        assert "A booking is for 1 to 5 people." in page and "Number must be at least" not in page
+
+
 def test_the_api_says_how_many_places_are_left_for_a_party_that_does_not_fit(client):
     slot = factories.slot(capacity=4)
     factories.booked_visit(slot, factories.user("citizen"), party_size=2)

@@ -22,9 +22,9 @@ def _grade_or_none(value):
 
 class IndividualBookingForm(Form):
     request_key = HiddenField()
-    # No upper bound here: the venue's party limit is a booking rule, said by ``services.check_party``
-    # with the venue's own figure ("1 to 5 people"), not a form's generic one.
-    party_size = IntegerField(_l("Number of people"), validators=[InputRequired(), NumberRange(min=1)], default=1)
+    # No bounds here: the venue's party limit is a booking rule, said by ``services.check_party`` with
+    # the venue's own figures ("1 to 5 people") for a party too small as for one too large.
+    party_size = IntegerField(_l("Number of people"), validators=[InputRequired()], render_kw={"min": 1}, default=1)
     children = IntegerField(_l("Of them, children under 14"), validators=[Optional(), NumberRange(min=0)], default=0)
     guardian_confirmed = BooleanField(_l("I am the parent or guardian of the children in this party and will "
                                          "come with them."))

@@ -228,6 +228,12 @@ def book_individual_visit(user: User, slot: Slot, *, party_size: int, children: 
     check_public_slot(slot, now)
     rules = rules_for(slot.venue)
     check_party(rules, party_size=party_size, children=children, guardian_confirmed=guardian_confirmed)
+    if party_size > slot.capacity:  # no place coming free would ever make room: no waiting list either
+        raise DomainError("party_too_large", _ln(
+            "This time takes at most %(num)d person in all, so this party cannot book it, not even on the "
+            "waiting list. Choose another time.",
+            "This time takes at most %(num)d people in all, so this party cannot book it, not even on the "
+            "waiting list. Choose another time.", slot.capacity), field="party_size")
     if _has_active_booking(user, slot):
         raise DomainError("duplicate_booking", _already_booked(), status=409)
     # A full slot is said before the no-show check and without queuing on the slot's row: at 9:00
