@@ -125,3 +125,21 @@ def test_the_download_holds_each_message_as_it_was_sent_with_its_address_and_tex
     assert (message["to"], message["kind"], message["subject"]) == (person.email, sent.kind, sent.subject)
     assert message["body"] == sent.body
     assert "王小明" in message["body"] and booking.reference[:4] in message["body"]
+
+
+def test_a_visit_admitted_by_an_offline_gate_gives_the_time_it_was_scanned_not_uploaded(client, auth):
+    from app.checkin import tickets
+    from app.core.time import to_local, utcnow
+
+    person = factories.user(Role.CITIZEN)
+    slot = factories.slot_at(starts_in=-timedelta(hours=1))
+    booking = factories.confirmed_visit(slot, person, party_size=2)
+    scanned = utcnow().replace(microsecond=0) - timedelta(minutes=50)
+    gate = factories.gate_token(slot.venue)
+    answer = client.post("/api/v1/checkins/batch", headers={"Authorization": f"Bearer {gate}"},
+                         json={"scans": [{"code": tickets.code_for_booking(booking), "nonce": "offline-1",
+                                          "scanned_at": to_local(scanned).isoformat()}]})
+    assert answer.get_json()["results"][0]["result"] == "ok"
+    auth.login(person.email)
+    [visit] = _download(client)["visits"]
+    assert datetime.fromisoformat(visit["scanned_at"].replace("Z", "+00:00")).replace(tzinfo=None) == scanned

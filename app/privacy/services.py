@@ -186,7 +186,7 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
         select(Booking).where(Booking.user_id == user.id).order_by(Booking.created_at, Booking.id)).all()
     checkins = db.session.scalars(
         select(CheckIn).where(CheckIn.booking_id.in_([b.id for b in bookings]) if bookings else sa.false())
-        .order_by(CheckIn.created_at, CheckIn.id)).all()
+        .order_by(CheckIn.scanned_at, CheckIn.id)).all()
     walk_ins = db.session.execute(
         select(CheckIn, Venue).join(Venue, Venue.id == CheckIn.venue_id).where(_walk_ins_registered_by(user))
         .order_by(CheckIn.scanned_at, CheckIn.id)).all()
@@ -214,7 +214,7 @@ def export_own_data(user: User, *, now: datetime | None = None) -> dict:
         "bookings": [_booking_data(b) for b in bookings],
         "visits": [{"booking_reference": c.booking.reference if c.booking else c.reference,
                     "venue": localized(c.booking.venue, "name") if c.booking else None,
-                    "date": _iso(c.local_date), "scanned_at": _iso(c.created_at), "result": c.result.value,
+                    "date": _iso(c.local_date), "scanned_at": _iso(c.scanned_at), "result": c.result.value,
                     "persons": c.persons, "students": c.students, "adults": c.adults} for c in checkins],
         "walk_ins": [{"venue": localized(venue, "name"), "date": _iso(w.local_date),
                       "registered_at": _iso(w.scanned_at), "persons": w.persons,
