@@ -6,12 +6,14 @@ already booked stay with the classes of the school they were booked for."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import Booking, BookingStatus, Partnership
+from app.core.time import local_today
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.privacy.models import PersonalDataAccess
@@ -238,3 +240,34 @@ def test_a_refused_move_cannot_then_be_rejected_as_a_registration(client, auth):
     assert "already refused" in response.get_data(as_text=True)
     assert db.session.get(User, teacher.id) is not None
     assert [m.kind for m in _mail_to(teacher)].count("teacher_move_refused") == 1
+
+
+def test_a_teacher_whose_move_was_refused_is_told_so_everywhere_and_offered_no_partner_priority(client, auth):
+    old_school = factories.school(district_code=factories.XUANWU)
+    new_school = factories.school(district_code=factories.GULOU, name_en="New Primary")
+    venue = factories.venue()
+    db.session.add(Partnership(venue_id=venue.id, school_id=new_school.id, valid_from=local_today(),
+                               valid_to=local_today() + timedelta(days=365)))
+    db.session.commit()
+    slot = factories.slot(venue, audience="school", days_ahead=10, capacity=100)
+    teacher = factories.user("teacher", school=old_school)
+    auth.login(teacher.email)
+    _move(client, new_school)
+    auth.logout()
+    auth.login(factories.user("district_admin", district_code=factories.GULOU).email)
+    client.post(f"/admin/teachers/{teacher.id}/reject", data={"reason": "Not on our staff list"})
+    auth.logout()
+
+    auth.login(teacher.email)
+    dashboard = client.get("/me?lang=en").get_data(as_text=True)
+    assert "Not confirmed by the school’s district" in dashboard and "Awaiting verification" not in dashboard
+    assert "Your school’s partner venues" not in dashboard
+    page = client.get(f"/slots/{slot.id}/book?lang=en").get_data(as_text=True)
+    assert "New Primary did not confirm that you teach there" in page and "/me/school" in page
+    assert "partner school of this venue" not in page and "waiting for verification" not in page
+    token = client.post("/api/v1/auth/token", json={"email": teacher.email, "password": factories.PASSWORD})
+    bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    refused = client.post("/api/v1/bookings?lang=en", headers=bearer,
+                          json={"slot_id": slot.id, "students": 20, "adults": 2, "grade": 3, "class_name": "3-1"})
+    assert refused.status_code == 403 and refused.get_json()["error"] == "teacher_not_verified"
+    assert refused.get_json()["message"].startswith("New Primary did not confirm that you teach there")

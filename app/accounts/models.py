@@ -117,6 +117,11 @@ class User(UserMixin, CreatedAt, db.Model):
         return self.role == Role.TEACHER and self.verified_at is not None
 
     @property
+    def school_move_refused(self) -> bool:
+        """A teacher whose new school's district did not confirm their move there (and nothing since)."""
+        return self.role == Role.TEACHER and self.verified_at is None and self.school_move_refused_at is not None
+
+    @property
     def is_admin(self) -> bool:
         return self.role in (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 

@@ -92,7 +92,7 @@ def awaits_after_move(teacher: User) -> bool:
 
 def move_refused(teacher: User) -> bool:
     """The district of the teacher's school did not confirm their move there (and nothing since)."""
-    return teacher.verified_at is None and teacher.school_move_refused_at is not None
+    return teacher.school_move_refused
 
 
 def moved_from(teachers: list[User]) -> dict[int, School]:

@@ -178,7 +178,8 @@ def dashboard():
     move_refused = partner_venues = None
     if current_user.role == Role.TEACHER:
         move_refused = school_moves.move_refused(current_user)
-        if current_user.school.is_active:  # a closed school's agreements give its teachers nothing
+        # A closed school's agreements give its teachers nothing, nor a school that did not confirm them.
+        if current_user.school.is_active and not move_refused:
             partner_venues = school_partnerships(current_user.school_id, local_today())
     return render_template("accounts/dashboard.html", user=current_user, Role=Role, move_refused=move_refused,
                            partner_venues=partner_venues, today=local_today(),

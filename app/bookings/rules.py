@@ -301,6 +301,7 @@ class Outlook:
     cancel_closed: bool  # a booking made now could no longer be changed or cancelled online
     smallest_booking: int  # 1 person, or the smallest class with its adults
     unverified: bool  # a teacher whose account the district has not verified yet: cannot book
+    move_refused: bool  # of them, one whose new school's district did not confirm their move
     # The slot is for the other audience (school groups only, for a citizen; individual visitors only,
     # for a teacher): a link shared, or a calendar feed's, leads there; it cannot be booked at all.
     for_others: bool = False
@@ -321,9 +322,11 @@ def outlook(user, slot: Slot, now: datetime) -> Outlook:
     as_class = user.role == Role.TEACHER
     # The school's agreements, read once: whether it is a partner that day and, if not, why not.
     terms = partner_terms(user.school_id) if as_class else {}
-    partner = as_class and partner_on(terms, slot.venue_id, slot.local_date)
+    # Partner priority is the school's, taken by a teacher who books for it: verified, at an open school.
+    books_for_school = as_class and user.verified_at is not None and user.school.is_active
+    partner = books_for_school and partner_on(terms, slot.venue_id, slot.local_date)
     gap = agreement_gap(terms.get(slot.venue_id, []), slot.local_date, to_local(now).date()) \
-        if as_class and not partner else None
+        if books_for_school and not partner else None
     opens, closes = window_for(slot, rules, as_class=as_class, partner=partner)
     seen = places_seen(slot, now, partner=partner)
     deadline = cancel_deadline(slot, rules)
@@ -332,7 +335,8 @@ def outlook(user, slot: Slot, now: datetime) -> Outlook:
                    held_for_partners=seen.held_for_partners, held_until=seen.held_until,
                    cancel_deadline=deadline, cancel_closed=now >= deadline,
                    smallest_booking=smallest_class(rules) if as_class else 1,
-                   unverified=as_class and user.verified_at is None, agreement_gap=gap,
+                   unverified=as_class and user.verified_at is None, move_refused=as_class and user.school_move_refused,
+                   agreement_gap=gap,
                    for_others=slot.audience not in (SCHOOL_AUDIENCES if as_class else PUBLIC_AUDIENCES))
 
 

@@ -488,6 +488,10 @@ def _check_teacher_books_for_school(teacher: User, field: str | None = None) -> 
     """A teacher takes places for their school's classes once the district has verified them, and
     while the school is open: a closed or merged school's agreements and priority end with it.
     ``field``: the form's field the refusal is said next to."""
+    if teacher.school_move_refused:
+        raise DomainError("teacher_not_verified", _l(
+            "%(school)s did not confirm that you teach there; the email we sent you says why. You can book class "
+            "visits once a district verifies you.", school=localized(teacher.school, "name")), field=field, status=403)
     if teacher.verified_at is None:
         raise DomainError("teacher_not_verified", _l("Your teacher account is waiting for verification by the "
                                                      "district."), field=field, status=403)
