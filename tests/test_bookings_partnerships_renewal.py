@@ -40,6 +40,13 @@ def next_year(first: date, last: date) -> tuple[date, date]:
     return first.replace(year=first.year + 1), last.replace(year=last.year + 1)
 
 
+def _a_year_before(day: date) -> date:
+    """The first day from which ``day`` is at most a year ahead."""
+    if (day.month, day.day) == (2, 29):
+        return date(day.year - 1, 3, 1)
+    return day.replace(year=day.year - 1)
+
+
 def renew(client, partnership, lang="en"):
     return client.post(f"/manage/partners/{partnership.id}/renew?lang={lang}", follow_redirects=True)
 
@@ -123,8 +130,25 @@ def test_a_renewed_agreement_shows_until_when_instead_of_offering_renewal(client
     assert f"Renewed until {format_date(coming.valid_to, 'medium', locale='en')}" in page
     ends = coming.valid_to
     assert f"{ends.year}年{ends.month}月{ends.day}日" in client.get("/manage/partners?lang=zh").get_data(as_text=True)
-    assert f'action="/manage/partners/{coming.id}/renew"' in page
-    assert page.count("Renew for next school year") == 1
+    # The next school year's agreement is renewed from a year before its renewal would start: not yet.
+    assert f'action="/manage/partners/{coming.id}/renew"' not in page and "Renew for next school year" not in page
+    opens = _a_year_before(coming.valid_to + timedelta(days=1))
+    assert f"Can be renewed from {format_date(opens, 'medium', locale='en')}" in page
+    assert "An agreement can start at most a year from today." in renew(client, coming).get_data(as_text=True)
+
+
+def test_an_agreement_is_offered_renewal_once_its_renewal_is_within_a_year(client, manager):
+    today = local_today()
+    school, later_school = factories.school(), factories.school()
+    within = agree(manager.venue, school, today, today + timedelta(days=364))
+    beyond = agree(manager.venue, later_school, today, today + timedelta(days=400))
+
+    page = client.get("/manage/partners?lang=en").get_data(as_text=True)
+
+    assert f'action="/manage/partners/{within.id}/renew"' in page
+    assert f'action="/manage/partners/{beyond.id}/renew"' not in page
+    opens = _a_year_before(today + timedelta(days=401))
+    assert f"Can be renewed from {format_date(opens, 'medium', locale='en')}" in page
 
 
 def test_an_agreement_followed_within_its_school_year_counts_as_renewed(client, manager):

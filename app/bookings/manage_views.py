@@ -116,7 +116,7 @@ def manage_partners():
             return redirect(url_for("bookings.manage_partners"))
     return render_template("bookings/partners.html", form=form, today=local_today(),
                            partnerships=partnerships.venue_partnerships(venue.id),
-                           end_form=ConfirmForm()), form_status(form)
+                           renewal_opens=partnerships.renewal_opens, end_form=ConfirmForm()), form_status(form)
 
 
 def _managed_partnership(partnership_id: int) -> Partnership:

@@ -90,6 +90,19 @@ def add_partnership(manager, venue, school, *, valid_from: date, valid_to: date,
     return partnership
 
 
+def renewal_opens(partnership: Partnership, today: date) -> date | None:
+    """The day ``renew_partnership`` may first renew the agreement, when that is after ``today``: the
+    renewal starts the day after it ends, and an agreement starts at most a year ahead. None when it
+    may be renewed now (its other conditions aside)."""
+    starts = partnership.valid_to + timedelta(days=1)
+    if not _after_years(starts, today, AGREEMENT_MAX_YEARS_AHEAD):
+        return None
+    try:
+        return starts.replace(year=starts.year - AGREEMENT_MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February: a year before the 1 March after it
+        return starts.replace(year=starts.year - AGREEMENT_MAX_YEARS_AHEAD, day=28) + timedelta(days=1)
+
+
 def _after_years(day: date, start: date, years: int) -> bool:
     """Whether ``day`` comes after the same date ``years`` years from ``start`` (29 February safe)."""
     return (day.year, day.month, day.day) > (start.year + years, start.month, start.day)

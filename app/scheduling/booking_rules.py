@@ -25,8 +25,10 @@ RULE_LIMITS: dict[str, tuple[int, int]] = {
 def save_booking_rules(manager, venue: Venue, values: dict) -> BookingRules:
     """Save the venue's booking rules (the row is created on the first save).
 
-    Windows and the partner reserve are copied onto each slot when it is published, so a change
-    applies to slots published afterwards; the other rules apply at once.
+    A slot's own window and its partner reserve are copied onto it when it is published, so a change
+    applies to slots published afterwards. The rest applies at once, to slots already published too:
+    partner schools' early days and a class's window on a mixed slot (``rules.window_for`` reads them
+    from the rules), and every other rule.
     """
     require_manager(manager, venue)
     clean = {}
