@@ -46,3 +46,21 @@ def test_a_device_clock_a_little_ahead_still_counts(client):
     slightly_ahead = to_local(utcnow() + timedelta(minutes=2)).isoformat()
     [result] = _batch(client, gate, [{"code": code, "nonce": "skew-1", "scanned_at": slightly_ahead}])
     assert result["result"] == "ok"
+
+
+def test_a_blank_nonce_is_said_to_be_required_and_a_long_one_too_long(client):
+    slot = factories.slot_at(starts_in=-timedelta(minutes=10))
+    gate = factories.gate_token(slot.venue)
+    code = tickets.code_for_booking(factories.confirmed_visit(slot))
+    now = to_local(utcnow()).isoformat()
+    scans = [{"code": code, "nonce": nonce, "scanned_at": now} for nonce in ("", "   ", "n" * 65)]
+    results = _batch(client, gate, scans + [{"code": code, "scanned_at": now}], **{"Accept-Language": "en"})
+    assert [(r["error"], r["field"]) for r in results] == [("invalid_parameter", "nonce")] * 4
+    assert [r["message"] for r in results] == ["nonce is required."] * 2 + [
+        "nonce must be text of at most 64 characters.", "nonce is required."]
+
+
+def test_a_venue_that_is_not_a_venues_number_is_said_so(client):
+    response = client.get("/api/v1/stats/summary?venue=-1", headers={"Accept-Language": "en"})
+    assert (response.status_code, response.get_json()["field"]) == (400, "venue")
+    assert response.get_json()["message"] == "The venue is given by its number: a whole number from 1."

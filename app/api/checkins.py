@@ -40,7 +40,9 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str |
     value = data.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+    if value is None or (required and isinstance(value, str) and not value.strip()):
+        raise _invalid(_l("%(name)s is required.", name=name), name)
+    if not isinstance(value, str) or len(value) > limit:
         raise _invalid(_l("%(name)s must be text of at most %(limit)d characters.", name=name, limit=limit), name)
     if "\x00" in value:  # a batch's scans are read here, one by one (``json_body(per_item="scans")``)
         raise _invalid(_l("This input contains a character that is not allowed."), name)

@@ -149,7 +149,7 @@ def parse_filters(args, *, strict: bool = False) -> StatsFilters:
     raw_venue = _single(args, "venue")
     if raw_venue:
         if not (raw_venue.isascii() and raw_venue.isdigit()) or not 0 < int(raw_venue) <= MAX_ID:
-            raise invalid("venue", _l("The venue must be a number."))
+            raise invalid("venue", _l("The venue is given by its number: a whole number from 1."))
         venue_id = int(raw_venue)
         # Only a venue that has been on the register has public figures: a draft or an application
         # is as unknown here as on /venues/<id>, its name never shown.
