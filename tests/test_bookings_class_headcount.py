@@ -322,3 +322,19 @@ def test_a_request_the_teacher_changes_while_the_managers_page_is_open_is_not_ap
     booking = _fresh(booking)
     assert (booking.status, booking.approved_seats) == (BookingStatus.CONFIRMED, 19)
     assert len(_mails("booking_approved")) == 1
+
+
+def test_a_request_the_teacher_withdraws_while_the_manager_declines_says_so(app, client, auth):
+    booking = _class(students=11, adults=1)
+    auth.login(factories.user("venue_manager", venue=booking.slot.venue).email)
+    assert 'name="reason"' in client.get(f"/manage/bookings/{booking.id}/decline?lang=en").get_data(as_text=True)
+    teacher = app.test_client()
+    Auth(teacher).login(booking.user.email)
+    assert teacher.post(f"/bookings/{booking.id}/cancel", data={"reason": ""}).status_code == 302
+    assert _fresh(booking).status == BookingStatus.CANCELLED
+
+    refused = client.post(f"/manage/bookings/{booking.id}/decline?lang=en", data={"reason": "满了"},
+                          follow_redirects=True)
+    assert "The teacher has withdrawn this request: there is nothing to decide." in _flashes(
+        refused.get_data(as_text=True))
+    assert refused.request.path == "/manage/bookings" and _mails("booking_declined") == []

@@ -87,6 +87,9 @@ def decline(booking_id: int):
             after_commit_delivery()
         except DomainError as exc:
             db.session.rollback()
+            if exc.field is None:  # decided, withdrawn or lapsed meanwhile: no form to correct
+                flash(exc.message, "error")
+                return redirect(url_for("bookings.manage"))
             apply_error(form, exc)
         else:
             flash(_("Declined. The teacher has been told why."), "success")

@@ -790,6 +790,9 @@ def _check_undecided(booking: Booking, now: datetime, not_pending_message) -> No
     """A request is decided, either way, only while it waits and its visit has not started."""
     if booking.lapsed(now):
         raise _request_lapsed()
+    if booking.status == BookingStatus.CANCELLED:  # by the teacher, while the manager's page was open
+        raise DomainError("not_pending", _l("The teacher has withdrawn this request: there is nothing to decide."),
+                          status=409)
     if booking.status != BookingStatus.PENDING:
         raise DomainError("not_pending", not_pending_message, status=409)
 
