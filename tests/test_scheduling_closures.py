@@ -92,6 +92,7 @@ def test_the_booker_reads_the_closures_reason_in_their_language(client, auth, ma
     auth.login(citizen.email)
     page = client.get(f"/bookings/{booking.id}?lang={lang}").get_data(as_text=True)
     assert f"<dd>{shown}</dd>" in page and hidden not in page
+    assert {"en": "Cancelled by the venue, because", "zh": "场馆取消，原因"}[lang] in page
     [mine] = client.post(f"/me/data?lang={lang}").get_json()["bookings"]
     assert mine["cancel_reason"] == shown
 

@@ -39,9 +39,10 @@ def flashes(html: str) -> str:
 
 
 def full_slot_with_waiting(venue, parties=(2, 3), **kw):
-    """A slot of 2 places booked full, with a waiting booking of each size in ``parties``."""
-    slot = factories.slot(venue, capacity=2, **kw)
-    book_individual_visit(factories.user("citizen"), slot, party_size=2)
+    """A slot of 3 places booked full, with a waiting booking of each size in ``parties`` (a party
+    larger than the whole slot is refused, not waitlisted)."""
+    slot = factories.slot(venue, capacity=3, **kw)
+    book_individual_visit(factories.user("citizen"), slot, party_size=3)
     waiting = [book_individual_visit(factories.user("citizen"), slot, party_size=n, join_waitlist=True)
                for n in parties]
     db.session.commit()
@@ -77,18 +78,18 @@ def test_raising_a_slots_capacity_says_how_many_waiting_bookings_and_people_were
 def test_one_waiting_booking_confirmed_is_said_in_the_singular(client, manager):
     slot, _waiting = full_slot_with_waiting(manager.venue, parties=(1,), days_ahead=5)
 
-    page = resize(client, slot, 3)
+    page = resize(client, slot, 4)
 
-    assert "Capacity changed to 3. 1 booking (1 person) on the waiting list was confirmed and told." in page
+    assert "Capacity changed to 4. 1 booking (1 person) on the waiting list was confirmed and told." in page
 
 
 def test_only_the_waiting_bookings_that_fit_are_counted(client, manager):
     slot, waiting = full_slot_with_waiting(manager.venue, parties=(3, 2), days_ahead=5)
 
-    page = resize(client, slot, 4)  # 2 places more: the party of 3 still waits, the party of 2 fits
+    page = resize(client, slot, 5)  # 2 places more: the party of 3 still waits, the party of 2 fits
 
     assert [reload(b).status for b in waiting] == [BookingStatus.WAITLISTED, BookingStatus.CONFIRMED]
-    assert "Capacity changed to 4. 1 booking (2 people) on the waiting list was confirmed and told." in page
+    assert "Capacity changed to 5. 1 booking (2 people) on the waiting list was confirmed and told." in page
 
 
 def test_a_capacity_change_with_nobody_waiting_says_nothing_about_a_waiting_list(client, manager):
