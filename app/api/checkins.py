@@ -313,9 +313,10 @@ OPENAPI = {
             "responses": {
                 "200": {"description": "Decided.", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/CheckInOutcome"}}}},
-                "400": {"description": "Malformed request (`invalid_parameter`), or a headcount that is "
-                                       "missing, negative, of nobody or over 100,000 (`invalid_headcount`): "
-                                       "nothing recorded. "
+                "400": {"description": "Malformed request (`invalid_parameter`), or a headcount that lacks a "
+                                       "number it needs (a class gives students and adults), negative, of nobody "
+                                       "or over 100,000 (`invalid_headcount`): nothing recorded. With no "
+                                       "headcount at all, the booking is admitted as booked. "
                                        "If nobody of the booking came, do not admit it; close of day marks it "
                                        "no_show. " + _HEADCOUNT_FIELD,
                         "content": _ERR},
