@@ -29,6 +29,18 @@ def _move(client, school, lang="en"):
     return client.post(f"/me/school?lang={lang}", data={"school_id": str(school.id)})
 
 
+def _refused_move(client, auth, old_school, new_school) -> User:
+    """A teacher of ``old_school`` who moved to ``new_school`` (in Gulou), whose district refused it."""
+    teacher = factories.user("teacher", school=old_school)
+    auth.login(teacher.email)
+    _move(client, new_school)
+    auth.logout()
+    auth.login(factories.user("district_admin", district_code=factories.GULOU).email)
+    client.post(f"/admin/teachers/{teacher.id}/reject", data={"reason": "Not on our staff list"})
+    auth.logout()
+    return teacher
+
+
 def test_a_teacher_who_moves_waits_for_the_new_schools_district_and_both_districts_are_told(client, auth):
     old_school = factories.school(district_code=factories.XUANWU, name_en="Old Primary")
     new_school = factories.school(district_code=factories.GULOU, name_en="New Primary")
@@ -206,13 +218,7 @@ def test_verifying_a_teacher_who_moved_settles_the_move(client, auth):
 def test_a_teachers_download_says_where_they_moved_from_and_whether_it_was_refused(client, auth):
     old_school = factories.school(district_code=factories.XUANWU, name_en="Old Primary")
     new_school = factories.school(district_code=factories.GULOU)
-    teacher = factories.user("teacher", school=old_school)
-    auth.login(teacher.email)
-    _move(client, new_school)
-    auth.logout()
-    auth.login(factories.user("district_admin", district_code=factories.GULOU).email)
-    client.post(f"/admin/teachers/{teacher.id}/reject", data={"reason": "Not on our staff list"})
-    auth.logout()
+    teacher = _refused_move(client, auth, old_school, new_school)
     auth.login(teacher.email)
 
     account = json.loads(client.post("/me/data?lang=en").get_data(as_text=True))["account"]
@@ -250,13 +256,7 @@ def test_a_teacher_whose_move_was_refused_is_told_so_everywhere_and_offered_no_p
                                valid_to=local_today() + timedelta(days=365)))
     db.session.commit()
     slot = factories.slot(venue, audience="school", days_ahead=10, capacity=100)
-    teacher = factories.user("teacher", school=old_school)
-    auth.login(teacher.email)
-    _move(client, new_school)
-    auth.logout()
-    auth.login(factories.user("district_admin", district_code=factories.GULOU).email)
-    client.post(f"/admin/teachers/{teacher.id}/reject", data={"reason": "Not on our staff list"})
-    auth.logout()
+    teacher = _refused_move(client, auth, old_school, new_school)
 
     auth.login(teacher.email)
     dashboard = client.get("/me?lang=en").get_data(as_text=True)
