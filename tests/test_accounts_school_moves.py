@@ -6,6 +6,7 @@ already booked stay with the classes of the school they were booked for."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -271,3 +272,24 @@ def test_a_teacher_whose_move_was_refused_is_told_so_everywhere_and_offered_no_p
                           json={"slot_id": slot.id, "students": 20, "adults": 2, "grade": 3, "class_name": "3-1"})
     assert refused.status_code == 403 and refused.get_json()["error"] == "teacher_not_verified"
     assert refused.get_json()["message"].startswith("New Primary did not confirm that you teach there")
+
+
+def test_a_refused_teachers_calendar_offers_no_partner_window(client, auth):
+    new_school = factories.school(district_code=factories.GULOU)
+    venue = factories.venue()
+    db.session.add(Partnership(venue_id=venue.id, school_id=new_school.id, valid_from=local_today(),
+                               valid_to=local_today() + timedelta(days=365)))
+    db.session.commit()
+    early = factories.slot(venue, audience="school", days_ahead=34, capacity=100)  # partners book 37 days ahead
+    calendar = f"/venues/{venue.id}?month={early.local_date:%Y-%m}&lang=en"
+
+    def link_text(person) -> str:
+        auth.login(person.email)
+        page = client.get(calendar).get_data(as_text=True)
+        auth.logout()
+        return re.search(rf'href="/slots/{early.id}/book">([^<]*)<', page).group(1)
+
+    partner = factories.user("teacher", school=new_school)
+    refused = _refused_move(client, auth, factories.school(district_code=factories.XUANWU), new_school)
+    assert link_text(partner) == "Book"
+    assert link_text(refused).startswith("Booking opens")

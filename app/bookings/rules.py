@@ -45,6 +45,12 @@ def is_partner(venue_id: int, school_id: int | None, on: date) -> bool:
     ) is not None
 
 
+def books_for_school(user) -> bool:
+    """Whether ``user`` books class visits for their school now: a verified teacher at an open school.
+    Partner priority is the school's, so a teacher takes it (earlier windows, reserved places) only then."""
+    return user.role == Role.TEACHER and user.verified_at is not None and user.school.is_active
+
+
 def partner_terms(school_id: int | None) -> dict[int, list[tuple[date, date]]]:
     """Every agreement of a school, by venue id: what ``is_partner`` asks, read once for a whole
     calendar of slots."""
@@ -194,7 +200,7 @@ class Viewer:
     def __init__(self, user):
         self.signed_in = bool(getattr(user, "is_authenticated", False))
         self.as_class = self.signed_in and user.role == Role.TEACHER
-        self._terms = partner_terms(user.school_id) if self.as_class else {}
+        self._terms = partner_terms(user.school_id) if self.as_class and books_for_school(user) else {}
         self._user_id = user.id if self.signed_in else None
         self._mine: dict[int, OwnBooking] | None = None  # slot id → the viewer's booking, read when first asked
 
@@ -321,12 +327,10 @@ def outlook(user, slot: Slot, now: datetime) -> Outlook:
     rules = rules_for(slot.venue)
     as_class = user.role == Role.TEACHER
     # The school's agreements, read once: whether it is a partner that day and, if not, why not.
-    terms = partner_terms(user.school_id) if as_class else {}
-    # Partner priority is the school's, taken by a teacher who books for it: verified, at an open school.
-    books_for_school = as_class and user.verified_at is not None and user.school.is_active
-    partner = books_for_school and partner_on(terms, slot.venue_id, slot.local_date)
+    terms = partner_terms(user.school_id) if books_for_school(user) else {}
+    partner = partner_on(terms, slot.venue_id, slot.local_date)
     gap = agreement_gap(terms.get(slot.venue_id, []), slot.local_date, to_local(now).date()) \
-        if books_for_school and not partner else None
+        if books_for_school(user) and not partner else None
     opens, closes = window_for(slot, rules, as_class=as_class, partner=partner)
     seen = places_seen(slot, now, partner=partner)
     deadline = cancel_deadline(slot, rules)
