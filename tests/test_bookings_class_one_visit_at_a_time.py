@@ -73,6 +73,21 @@ def test_a_colleague_cannot_book_the_same_class_for_an_overlapping_visit_through
     assert _taken(overlapping.id) == 0
 
 
+def test_the_class_in_another_case_is_the_same_class_and_is_named_as_booked(client, auth):
+    first = factories.user("teacher")
+    morning = _school_slot(factories.venue(name_en="Test Nature Hall"), time(9), time(12))
+    factories.booked_visit(morning, first, class_name="Grade 4 Class 2A")
+    overlapping = _school_slot(factories.venue(), time(11), time(13))
+    auth.login(factories.user("teacher", school=first.school).email)
+
+    response = _book_class(client, overlapping.id, class_name="grade 4 class 2a")
+
+    assert response.status_code == 409
+    page = re.sub(r"\s+", " ", response.get_data(as_text=True))
+    assert "Grade 4 Class 2A of your school is already booked for a visit to Test Nature Hall" in page
+    assert _taken(overlapping.id) == 0
+
+
 def test_other_classes_later_times_and_other_schools_book_freely(client, auth):
     venue = factories.venue()
     morning = _school_slot(venue, time(9), time(12))
@@ -104,13 +119,13 @@ def test_once_the_first_visit_is_cancelled_the_class_may_book_the_other(client, 
     assert _taken(other.id) == 42
 
 
-def _book_in_a_race(teacher_id: int, slot_id: int):
+def _book_in_a_race(teacher_id: int, slot_id: int, class_name: str = "四年级2班"):
     def job():
         from app.accounts.models import User
         from app.bookings import services
 
         booking = services.book_class_visit(db.session.get(User, teacher_id), db.session.get(Slot, slot_id),
-                                            students=30, adults=2, grade=4, class_name="四年级2班")
+                                            students=30, adults=2, grade=4, class_name=class_name)
         return booking.status.value
     return job
 
@@ -128,3 +143,18 @@ def test_two_colleagues_booking_one_class_at_overlapping_times_at_once_get_one_v
         outcomes = race(app, [_book_in_a_race(first.id, slots[0].id), _book_in_a_race(colleague.id, slots[1].id)])
         assert sorted(outcomes) == ["class_time_clash", "pending"], outcomes
         assert sorted(_taken(slot.id) for slot in slots) == [0, 32]
+
+
+def test_two_colleagues_booking_one_class_in_two_cases_for_one_time_at_once_get_one_visit(app):
+    """Each read no booking of the class before the other was written: the database's index, on the
+    class in any case, refuses the second."""
+    from tests.races import race
+
+    first = factories.user("teacher")
+    colleague = factories.user("teacher", school=first.school)
+    for round_ in range(8):
+        slot = _school_slot(factories.venue(), time(9), time(10), day=local_today() + timedelta(days=10 + round_))
+        outcomes = race(app, [_book_in_a_race(first.id, slot.id, "Class 4A"),
+                              _book_in_a_race(colleague.id, slot.id, "class 4a")])
+        assert sorted(outcomes) == ["duplicate_booking", "pending"], outcomes
+        assert _taken(slot.id) == 32

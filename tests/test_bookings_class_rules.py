@@ -309,6 +309,23 @@ def test_a_class_name_with_full_width_digits_is_the_same_class(client):
     assert _slot(slot.id).taken == 64
 
 
+def test_a_class_name_in_another_case_is_the_same_class_named_as_booked(client, auth):
+    slot = factories.slot(audience="school", days_ahead=10, capacity=200)
+    first = factories.user("teacher")
+    colleague = factories.user("teacher", school=first.school)
+    assert _api_class(client, _token(client, first), slot.id, class_name="Grade 4 Class 2A").status_code == 201
+
+    again = _api_class(client, _token(client, colleague), slot.id, class_name="grade 4 CLASS 2a")
+    assert (again.status_code, again.get_json()["error"]) == (409, "duplicate_booking")
+    assert again.get_json()["message"] == "Grade 4 Class 2A of your school already has a booking for this time."
+    auth.login(colleague.email)
+    error = re.search(r'id="class_name-error">([^<]*)<', _book_class(client, slot.id, class_name="ＧＲＡＤＥ 4 class 2A")
+                      .get_data(as_text=True))
+    assert error and "Grade 4 Class 2A of your school already has a booking" in error.group(1)
+    assert _slot(slot.id).taken == 32
+    assert db.session.scalar(select(db.func.count(Booking.id))) == 1
+
+
 def test_a_colleague_is_told_the_class_is_booked_not_that_they_booked_it(client, auth):
     slot = factories.slot(audience="school", days_ahead=10, capacity=200)
     first = factories.user("teacher")

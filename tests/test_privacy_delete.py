@@ -82,7 +82,7 @@ def test_deleting_keeps_past_visits_as_anonymous_counts(client, auth):
     db.session.expire_all()
     kept = db.session.get(Booking, teacher_booking.id)
     assert kept.status == BookingStatus.CHECKED_IN
-    assert (kept.user_id, kept.class_name, kept.students) == (None, None, 12)
+    assert (kept.user_id, kept.class_name, kept.class_key, kept.students) == (None, None, None, 12)
     assert client.get("/api/v1/stats/summary", query_string=_period(scenario)).get_json() == before
     assert client.get("/open-data/attendance-daily.csv").data == csv_before
 

@@ -75,7 +75,8 @@ def test_purge_strips_bookers_class_names_and_reasons(app, scenario):
     db.session.expire_all()
     old = db.session.scalars(select(Booking)).all()
     assert old
-    assert all(b.user_id is None and b.class_name is None and b.request_key is None for b in old)
+    assert all(b.user_id is None and b.class_name is None and b.class_key is None and b.request_key is None
+               for b in old)
     assert all(b.cancel_reason == "" and b.decline_reason == "" for b in old)
     assert sum(b.students or 0 for b in old) == 30 + 12 + 25  # as booked (24 came)
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
 from app.core.i18n import in_reader_language
@@ -95,6 +96,18 @@ def new_reference() -> str:
     return secrets.token_hex(8).upper()
 
 
+def normal_class_name(text: str | None) -> str:
+    """A class as one spelling: full-width digits and letters folded (NFKC: "四年级２班" is
+    "四年级2班"), runs of spaces made one, ends trimmed: how a class is kept and shown."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def class_key(text: str | None) -> str:
+    """What makes two spellings one class: ``normal_class_name`` case-folded ("Class 4A", "class 4a"
+    and "ＣＬＡＳＳ　４Ａ" are one class). The class is shown as typed; this is only compared."""
+    return normal_class_name(text).casefold()
+
+
 class Booking(CreatedAt, db.Model):
     """One person's or one class's place on a slot (预约)."""
 
@@ -114,7 +127,7 @@ class Booking(CreatedAt, db.Model):
                 "status IN ('pending','confirmed','waitlisted','checked_in') AND user_id IS NOT NULL"),
         ),
         sa.Index(
-            "uq_bookings_active_per_class", "slot_id", "school_id", "class_name", unique=True,
+            "uq_bookings_active_per_class", "slot_id", "school_id", "class_key", unique=True,
             sqlite_where=sa.text("status IN ('pending','confirmed','waitlisted','checked_in') AND kind = 'group'"),
             postgresql_where=sa.text("status IN ('pending','confirmed','waitlisted','checked_in') AND kind = 'group'"),
         ),
@@ -137,6 +150,9 @@ class Booking(CreatedAt, db.Model):
     adults: Mapped[int | None]
     grade: Mapped[int | None]
     class_name: Mapped[str | None] = mapped_column(sa.String(CLASS_NAME_MAX))
+    # class_key(class_name), kept by ``_keyed``: one booking per class and slot is unique on it.
+    # Unbounded, as case folding lengthens ("ß" is "ss").
+    class_key: Mapped[str | None] = mapped_column(sa.Text)
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
     program_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programs.id", ondelete="SET NULL"))
     is_partner: Mapped[bool] = mapped_column(default=False)
@@ -163,6 +179,11 @@ class Booking(CreatedAt, db.Model):
     user = relationship("User", foreign_keys=[user_id])
     school = relationship("School")
     program = relationship("Program")
+
+    @validates("class_name")
+    def _keyed(self, _name: str, class_name: str | None) -> str | None:
+        self.class_key = None if class_name is None else class_key(class_name)
+        return class_name
 
     @property
     def is_active(self) -> bool:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -356,9 +355,3 @@ def adults_needed(students: int, grade: int, rules: BookingRules) -> int:
 def smallest_class(rules: BookingRules) -> int:
     """The fewest places any class visit can take: the smallest group with its adults."""
     return rules.group_min + min(adults_needed(rules.group_min, grade, rules) for grade in (0, 1))
-
-
-def normal_class_name(text: str | None) -> str:
-    """A class as one spelling: full-width digits and letters folded (NFKC: "四年级２班" is
-    "四年级2班"), runs of spaces made one, ends trimmed. The one-booking-per-class rule compares it."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())

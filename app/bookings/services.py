@@ -23,9 +23,9 @@ from app.accounts.models import Role, User
 from app.bookings import capacity, notify, queries
 from app.bookings.party import class_party
 from app.bookings.models import (ACTIVE_STATUSES, CLASS_ADULTS_MAX, CLASS_NAME_MAX, SEAT_HOLDING_STATUSES, Booking,
-                                 BookingKind, BookingRules, BookingStatus)
+                                 BookingKind, BookingRules, BookingStatus, class_key, normal_class_name)
 from app.bookings.rules import (PUBLIC_AUDIENCES, SCHOOL_AUDIENCES, adults_needed, booking_window, cancel_deadline,
-                                is_partner, normal_class_name, places_seen, rules_for, window_for)
+                                is_partner, places_seen, rules_for, window_for)
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import localized
 from app.core.templating import local_date, slot_hours
@@ -378,13 +378,14 @@ def _grade_text(grade: int):
     return dict(GRADES)[grade]
 
 
-def _class_clash(slot: Slot, school_id: int, class_name: str) -> bool:
-    """Whether this class of the school already holds an active booking of the slot (a colleague's)."""
+def _class_booked(slot: Slot, school_id: int, class_name: str) -> str | None:
+    """This class of the school as a colleague booked it for the slot (in any case: ``class_key``),
+    while that booking is active; or None."""
     return db.session.scalar(
-        select(Booking.id).where(Booking.slot_id == slot.id, Booking.kind == BookingKind.GROUP,
-                                 Booking.school_id == school_id, Booking.class_name == class_name,
-                                 Booking.status.in_([BookingStatus(s) for s in ACTIVE_STATUSES]))
-        .limit(1)) is not None
+        select(Booking.class_name).where(Booking.slot_id == slot.id, Booking.kind == BookingKind.GROUP,
+                                         Booking.school_id == school_id, Booking.class_key == class_key(class_name),
+                                         Booking.status.in_([BookingStatus(s) for s in ACTIVE_STATUSES]))
+        .limit(1))
 
 
 def _class_already_booked(class_name: str):
@@ -392,14 +393,14 @@ def _class_already_booked(class_name: str):
 
 
 def class_elsewhere(slot: Slot, school_id: int, class_name: str, now: datetime) -> Booking | None:
-    """The school's booking of the same class (``normal_class_name``) for another visit whose time
+    """The school's booking of the same class (``class_key``) for another visit whose time
     overlaps ``slot``'s (at this venue or another) and that still stands: a class is at one visit at
     a time, so it cannot hold places at two (a colleague's booking counts too). A request left
     undecided when its visit started (lapsed) holds nothing."""
     return db.session.scalar(
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.kind == BookingKind.GROUP, Booking.school_id == school_id,
-               Booking.class_name == class_name, Booking.slot_id != slot.id,
+               Booking.class_key == class_key(class_name), Booking.slot_id != slot.id,
                Booking.status.in_([BookingStatus(s) for s in SEAT_HOLDING_STATUSES]),
                Slot.starts_at < slot.ends_at, Slot.ends_at > slot.starts_at,
                sa.not_(queries.undecided_at_start(now)))
@@ -415,14 +416,14 @@ def _check_class_free_once_booked(slot: Slot, school_id: int, class_name: str, n
     db.session.execute(select(School.id).where(School.id == school_id).with_for_update(key_share=True))
     other = class_elsewhere(slot, school_id, class_name, now)
     if other is not None:
-        raise _class_busy(class_name, other)
+        raise _class_busy(other)
 
 
-def _class_busy(class_name: str, other: Booking) -> DomainError:
+def _class_busy(other: Booking) -> DomainError:
     return DomainError("class_time_clash", _l(
         "%(class_name)s of your school is already booked for a visit to %(venue)s on %(day)s, %(hours)s, which "
         "overlaps this time. A class can go on one visit at a time: cancel that booking first, or choose another "
-        "time.", class_name=class_name, venue=localized(other.venue, "name"),
+        "time.", class_name=other.class_name, venue=localized(other.venue, "name"),
         day=LazyString(local_date, other.slot.starts_at, "full"),
         hours=slot_hours(other.slot)),
         field="class_name", status=409)
@@ -455,11 +456,12 @@ def book_class_visit(teacher: User, slot: Slot, *, students: int, adults: int, g
     program = _class_program(slot, program_id, grade)
     if _has_active_booking(teacher, slot):
         raise DomainError("duplicate_booking", _already_booked(), status=409)
-    if _class_clash(slot, teacher.school_id, class_name):
-        raise DomainError("duplicate_booking", _class_already_booked(class_name), field="class_name", status=409)
+    booked = _class_booked(slot, teacher.school_id, class_name)
+    if booked is not None:
+        raise DomainError("duplicate_booking", _class_already_booked(booked), field="class_name", status=409)
     other = class_elsewhere(slot, teacher.school_id, class_name, now)
     if other is not None:
-        raise _class_busy(class_name, other)
+        raise _class_busy(other)
 
     seats = students + adults
     if not capacity.has_room(slot, seats, partner=partner, now=now):

@@ -299,8 +299,8 @@ def delete_own_account(user: User, password: str, *, now: datetime | None = None
 
 # What a booking keeps of its booker once anonymised (account deleted, or purged when old): nothing.
 # Its counts, statuses and dates stay, so every statistic stays the same.
-ANONYMOUS_BOOKING = {"user_id": None, "class_name": None, "request_key": None, "cancel_reason": "",
-                     "cancel_reason_en": "", "decline_reason": ""}
+ANONYMOUS_BOOKING = {"user_id": None, "class_name": None, "class_key": None, "request_key": None,
+                     "cancel_reason": "", "cancel_reason_en": "", "decline_reason": ""}
 
 
 def erase_account(user: User, *, now: datetime | None = None, keep_message: OutboxMessage | None = None) -> int:
