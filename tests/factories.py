@@ -190,10 +190,14 @@ def confirmed_visit(slot, booker: User | None = None, **kw):
     return row
 
 
-def gate_token(venue: Venue, name: str = "东门 1 号闸机") -> str:
-    """The secret of a new gate-device token of ``venue`` (made by a manager of the venue)."""
-    from app.accounts.tokens import issue_gate_token
+def gate_token(venue: Venue, name: str | None = None) -> str:
+    """The secret of a new gate-device token of ``venue`` (made by a manager of the venue), named
+    "东门 1 号闸机" unless told, then "东门 2 号闸机"...: a venue's working devices each have a name
+    of their own."""
+    from app.accounts.tokens import issue_gate_token, working_gate_tokens
+    from app.core.time import utcnow
 
+    name = name or f"东门 {len(working_gate_tokens(venue.id, utcnow())) + 1} 号闸机"
     manager = user(Role.VENUE_MANAGER, venue=venue)
     secret, _token = issue_gate_token(manager, venue, name=name)
     db.session.commit()

@@ -201,6 +201,29 @@ def test_a_device_needs_a_name(client, auth):
     assert response.status_code == 400 and 'id="name-error"' in response.get_data(as_text=True)
 
 
+def test_a_working_device_of_the_venue_keeps_its_name_to_itself(client, auth):
+    """The gate list and each scan's record name the device: two working devices of one venue under
+    one name (in any case, width or spacing) could not be told apart."""
+    from app.accounts.models import ApiToken
+
+    venue = factories.venue()
+    factories.gate_token(venue, name="East Gate 2")
+    factories.gate_token(factories.venue(), name="West gate")
+    auth.login(factories.user("venue_manager", venue=venue).email)
+
+    refused = client.post("/manage/gates?lang=en", data={"name": "  east   ＧＡＴＥ 2 "})
+    error = re.search(r'id="name-error">([^<]*)<', refused.get_data(as_text=True))
+    assert refused.status_code == 400 and error
+    assert "A device of this venue that can check tickets in is already called East Gate 2." in error.group(1)
+    assert 'value="  east   ＧＡＴＥ 2 "' in refused.get_data(as_text=True)  # kept as typed
+    assert db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.venue_id == venue.id)) == 1
+    assert client.post("/manage/gates", data={"name": "West gate"}).status_code == 201  # another venue's
+
+    first = db.session.scalar(select(ApiToken.id).where(ApiToken.name == "East Gate 2"))
+    assert client.post(f"/manage/gates/{first}/revoke").status_code == 302
+    assert client.post("/manage/gates", data={"name": "east gate 2"}).status_code == 201  # the name is free
+
+
 # --- offline batches ------------------------------------------------------------------------------------
 
 def _batch(client, secret, scans):

@@ -5,6 +5,7 @@ import functools
 import hashlib
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,6 +72,12 @@ def issue_gate_token(manager: User, venue, *, name: str, now: datetime | None = 
     if not name:
         raise DomainError("name_required", _l("Give the device a name, for example East gate 2."), field="name")
     now = now or utcnow()
+    namesake = next((token for token in working_gate_tokens(venue.id, now)
+                     if _device_name_key(token.name) == _device_name_key(name)), None)
+    if namesake is not None:
+        raise DomainError("device_name_taken", _l(
+            "A device of this venue that can check tickets in is already called %(name)s. Give this one another "
+            "name, or revoke that one first.", name=namesake.name), field="name", status=409)
     secret, digest = generate_secret()
     token = ApiToken(token_hash=digest, kind=TokenKind.GATE, venue_id=venue.id, name=name[:80],
                      created_by_id=manager.id, expires_at=now + GATE_TOKEN_TTL)
@@ -107,6 +114,19 @@ def revoke_personal_tokens(user: User, *, token_id: int | None = None, now: date
 def _personal_tokens(user: User, now: datetime):
     return select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == TokenKind.USER,
                                   ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+
+
+def working_gate_tokens(venue_id: int, now: datetime) -> list[ApiToken]:
+    """The venue's gate devices that can check tickets in: neither revoked nor expired."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.venue_id == venue_id,
+                                                          ApiToken.kind == TokenKind.GATE,
+                                                          ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)))
+
+
+def _device_name_key(name: str) -> str:
+    """What makes two device names one in the gate list and the scan records: "East Gate 2",
+    "east  gate 2" and "ＥＡＳＴ ＧＡＴＥ ２" are one name (width, case and runs of spaces aside)."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def gate_tokens(venue_id: int) -> list[ApiToken]:
