@@ -190,6 +190,19 @@ def confirmed_visit(slot, booker: User | None = None, **kw):
     return row
 
 
+def partnership(venue: Venue, school_: School, *, starts: date | None = None, ends: date | None = None):
+    """A cooperation agreement of ``venue`` with ``school_``, from 30 days ago to 300 days ahead unless told."""
+    from app.bookings.models import Partnership
+    from app.core.time import local_today
+
+    agreement = Partnership(venue_id=venue.id, school_id=school_.id,
+                            valid_from=starts or local_today() - timedelta(days=30),
+                            valid_to=ends or local_today() + timedelta(days=300))
+    db.session.add(agreement)
+    db.session.commit()
+    return agreement
+
+
 def gate_token(venue: Venue, name: str | None = None) -> str:
     """The secret of a new gate-device token of ``venue`` (made by a manager of the venue), named
     "东门 1 号闸机" unless told, then "东门 2 号闸机"...: a venue's working devices each have a name

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.bookings.models import Booking, BookingStatus, Partnership
-from app.core.time import local_today
+from app.bookings.models import Booking, BookingStatus
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.privacy.models import PersonalDataAccess
@@ -253,9 +251,7 @@ def test_a_teacher_whose_move_was_refused_is_told_so_everywhere_and_offered_no_p
     old_school = factories.school(district_code=factories.XUANWU)
     new_school = factories.school(district_code=factories.GULOU, name_en="New Primary")
     venue = factories.venue()
-    db.session.add(Partnership(venue_id=venue.id, school_id=new_school.id, valid_from=local_today(),
-                               valid_to=local_today() + timedelta(days=365)))
-    db.session.commit()
+    factories.partnership(venue, new_school)
     slot = factories.slot(venue, audience="school", days_ahead=10, capacity=100)
     teacher = _refused_move(client, auth, old_school, new_school)
 
@@ -277,9 +273,7 @@ def test_a_teacher_whose_move_was_refused_is_told_so_everywhere_and_offered_no_p
 def test_a_refused_teachers_calendar_offers_no_partner_window(client, auth):
     new_school = factories.school(district_code=factories.GULOU)
     venue = factories.venue()
-    db.session.add(Partnership(venue_id=venue.id, school_id=new_school.id, valid_from=local_today(),
-                               valid_to=local_today() + timedelta(days=365)))
-    db.session.commit()
+    factories.partnership(venue, new_school)
     early = factories.slot(venue, audience="school", days_ahead=34, capacity=100)  # partners book 37 days ahead
     calendar = f"/venues/{venue.id}?month={early.local_date:%Y-%m}&lang=en"
 

@@ -8,7 +8,7 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from app.bookings.models import Booking, BookingRules, Partnership
+from app.bookings.models import Booking, BookingRules
 from app.core.time import local_today, utcnow
 from app.extensions import db
 from app.schools.models import SchoolKind
@@ -37,9 +37,7 @@ def _api_class(client, headers, slot_id, **data):
 
 
 def _partner(venue, school) -> None:
-    db.session.add(Partnership(venue_id=venue.id, school_id=school.id, valid_from=local_today() - timedelta(days=30),
-                               valid_to=local_today() + timedelta(days=300)))
-    db.session.commit()
+    factories.partnership(venue, school)
 
 
 def _slot(slot_id) -> Slot:

@@ -7,8 +7,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from app.bookings.models import Partnership
-from app.core.time import local_today, utcnow
+from app.core.time import utcnow
 from app.events.themed_days import load_themed_days
 from app.extensions import db
 from app.scheduling.models import ProgramKind
@@ -29,10 +28,7 @@ def _held_slot(venue=None, **kw):
 
 def _partner_teacher(venue):
     teacher = factories.user("teacher")
-    db.session.add(Partnership(venue_id=venue.id, school_id=teacher.school_id,
-                               valid_from=local_today() - timedelta(days=30),
-                               valid_to=local_today() + timedelta(days=300)))
-    db.session.commit()
+    factories.partnership(venue, teacher.school)
     return teacher
 
 

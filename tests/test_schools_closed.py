@@ -4,12 +4,9 @@ Its teachers then book no class visits for it (neither with the partner priority
 they are told why and pointed to changing their school; venues see the closure on their partner list."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
-from app.bookings.models import Booking, Partnership
-from app.core.time import local_today
+from app.bookings.models import Booking
 from app.extensions import db
 from app.schools.models import School
 from tests import factories
@@ -27,9 +24,7 @@ def _close(client, auth, school):
 
 
 def _partner_of(venue, school):
-    db.session.add(Partnership(venue_id=venue.id, school_id=school.id, valid_from=local_today(),
-                               valid_to=local_today() + timedelta(days=300)))
-    db.session.commit()
+    factories.partnership(venue, school)
 
 
 def test_a_teacher_of_a_closed_school_books_no_class_visit(client, auth):

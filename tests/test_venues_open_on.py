@@ -50,10 +50,7 @@ def _calendar_places(client, venue, day: date) -> str:
 
 def _partner_teacher(venue):
     teacher = factories.user("teacher")
-    db.session.add(Partnership(venue_id=venue.id, school_id=teacher.school_id,
-                               valid_from=local_today() - timedelta(days=30),
-                               valid_to=local_today() + timedelta(days=300)))
-    db.session.commit()
+    factories.partnership(venue, teacher.school)
     return teacher
 
 
