@@ -77,7 +77,8 @@ def test_bad_accreditation_input_gives_400(client, auth, app):
 
 def test_a_mistyped_accreditation_is_corrected_under_the_same_checks(client, auth, app):
     venue = factories.venue()
-    factories.accreditation(venue, level="city_base", certificate_no="NJKP-8")
+    factories.accreditation(venue, level="city_base", certificate_no="NJKP-8",  # an earlier certificate
+                            valid_from=date(2020, 1, 1), valid_to=date(2024, 12, 31))
     typo = factories.accreditation(venue, level="city_base", certificate_no="NJKP-9",
                                    valid_from=date(1900, 1, 1), valid_to=date(1901, 1, 1))
     auth.login(factories.user("city_admin").email)

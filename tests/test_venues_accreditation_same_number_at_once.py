@@ -78,8 +78,7 @@ def test_yx7_and_a_full_width_lower_case_yx7_recorded_at_once_keep_one_and_the_o
 
 
 def test_two_accreditations_corrected_at_once_to_one_number_in_two_cases_keep_it_once(app, monkeypatch):
-    venue = factories.venue()
-    typos = [factories.accreditation(venue, level=LEVEL, certificate_no=n) for n in ("YX-8", "YX-9")]
+    typos = [factories.accreditation(factories.venue(), level=LEVEL, certificate_no=n) for n in ("YX-8", "YX-9")]
     clients = _city_admin_clients(app, 2)
     _checked_together(monkeypatch, 2)
 

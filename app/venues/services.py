@@ -653,6 +653,8 @@ def record_accreditation(admin, venue: Venue, *, level, certificate_no: str,
     with _unless_saved_meanwhile(values):
         accreditation = Accreditation(venue=venue, recorded_by=admin, **values)
         db.session.add(accreditation)
+        db.session.flush()
+        _check_one_certificate_at_a_time(accreditation)
     _tell_managers_of_accreditation(accreditation, "recorded")
     return accreditation
 
@@ -684,6 +686,8 @@ def correct_accreditation(admin, accreditation: Accreditation, *, level, certifi
             accreditation.expiry_notice_sent_at = None  # a new end: warned of again before it comes
         for name, value in values.items():
             setattr(accreditation, name, value)
+        db.session.flush()
+        _check_one_certificate_at_a_time(accreditation)
     _tell_managers_of_accreditation(accreditation, "corrected")
     return accreditation
 
@@ -780,6 +784,29 @@ def _checked_accreditation(admin, level, certificate_no: str, valid_from: date |
     if refusal is not None:
         raise refusal
     return {"level": level, "certificate_no": number, "valid_from": valid_from, "valid_to": valid_to}
+
+
+def _check_one_certificate_at_a_time(accreditation: Accreditation) -> None:
+    """A venue holds one certificate of a level on any day: the register and the venue's page would
+    otherwise show the title twice. A renewal starts after the earlier certificate ends; one that ended
+    early has its end corrected first.
+
+    Checked once ``accreditation`` is written, under a lock on the venue's row, so that two overlapping
+    certificates recorded at once cannot both pass: on PostgreSQL the second to take the lock reads
+    the first once committed (FOR NO KEY UPDATE: each INSERT holds a key-share lock on the venue's row,
+    which FOR UPDATE would wait on, each for the other); on SQLite the first write held the single
+    writer's lock."""
+    db.session.execute(select(Venue.id).where(Venue.id == accreditation.venue_id).with_for_update(key_share=True))
+    held = db.session.scalars(select(Accreditation).where(
+        Accreditation.venue_id == accreditation.venue_id, Accreditation.level == accreditation.level,
+        Accreditation.id != accreditation.id, Accreditation.valid_from <= accreditation.valid_to,
+        Accreditation.valid_to >= accreditation.valid_from).order_by(Accreditation.valid_from).limit(1)).first()
+    if held is not None:
+        raise DomainError("overlapping_accreditation", _l(
+            "The venue already holds this title for some of these days: certificate No. %(number)s, from %(start)s "
+            "to %(end)s. A renewal starts after it ends; if it ended early, correct its dates first.",
+            number=held.certificate_no, start=LazyString(local_date, held.valid_from),
+            end=LazyString(local_date, held.valid_to)), field="valid_from", status=409)
 
 
 def _duplicate_certificate(level: AccreditationLevel, number: str, *,
