@@ -1,5 +1,10 @@
 """Writing tables as CSV (UTF-8 with BOM, so that Excel in Chinese opens it cleanly), JSON and XLSX,
 as generators of chunks: a response streams them and memory stays flat however many rows there are.
+
+Text in them may come from anyone who names a venue, a program or a remark, and a spreadsheet runs
+text that looks like a formula (OWASP "CSV injection"): in XLSX every text is a text cell, never a
+formula; in CSV a text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+leading single quote, which spreadsheets read as "this is text". JSON is data, not a sheet: as stored.
 """
 from __future__ import annotations
 
@@ -15,11 +20,14 @@ from typing import Callable, Iterable, Iterator, Sequence
 import sqlalchemy as sa
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from app.extensions import db
 
 BOM = "\ufeff"
 CHUNK = 64 * 1024
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def from_database(make_chunks: Callable[[sa.Connection], Iterator]) -> Iterator:
@@ -48,7 +56,7 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
-    writer.writerow(header)
+    writer.writerow([_plain(v) for v in header])
     for row in rows:
         writer.writerow(["" if v is None else _plain(v) for v in row])
         if buffer.tell() >= CHUNK:
@@ -65,6 +73,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
@@ -102,9 +112,9 @@ def xlsx_chunks(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]])
         workbook = Workbook(write_only=True)
         for title, header, rows in sheets:
             sheet = workbook.create_sheet(title=title[:31])
-            sheet.append(list(header))
+            sheet.append([_cell(sheet, v) for v in header])
             for row in rows:
-                sheet.append([_cell(v) for v in row])
+                sheet.append([_cell(sheet, v) for v in row])
         workbook.save(path)
         with open(path, "rb") as stream:
             while chunk := stream.read(CHUNK):
@@ -113,7 +123,14 @@ def xlsx_chunks(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]])
         os.unlink(path)
 
 
-def _cell(value):
+def _cell(sheet, value):
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, str) and (value.startswith(("=", "#")) or ILLEGAL_CHARACTERS_RE.search(value)):
+        # openpyxl would write "=…" as a formula and "#N/A" as an error, and stop the whole file at a
+        # control character XML cannot carry: such a text goes as a text cell, without those characters.
+        # Any other text openpyxl writes as text already, and a cell for each would slow a large file.
+        cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"
+        return cell
     return value

@@ -98,9 +98,13 @@ def descriptor() -> dict:
     package = {
         "name": "scivisit-nanjing-science-venues",
         "title": "南京科普场馆开放统计 / Nanjing science venues: open statistics",
-        "description": "南京市科普场馆的入馆人次、场馆名录与主题日活动，均由验票签到记录汇总，不含个人信息。 / "
+        "description": "南京市科普场馆的入馆人次、场馆名录与主题日活动，均由验票签到记录汇总，不含个人信息。"
+                       "CSV 文件中以 `=`、`+`、`-`、`@`、制表符或回车开头的文本前加一个单引号 `'`，"
+                       "以免电子表格把它当作公式执行；JSON 与 XLSX 文件保留原文。 / "
                        "Visits to Nanjing's science venues, the venue registry and themed events, aggregated "
-                       "from check-ins; nothing personal.",
+                       "from check-ins; nothing personal. In the CSV files, a text starting with `=`, `+`, `-`, "
+                       "`@`, a tab or a carriage return has a single quote (`'`) put before it, so that no "
+                       "spreadsheet runs it as a formula; the JSON and XLSX files keep the text as it is.",
         "homepage": url_for("opendata.index", _external=True),
         "licenses": [LICENSE],
         "resources": resources,
