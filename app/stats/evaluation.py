@@ -26,6 +26,7 @@ from app.core.time import local_today, utcnow
 from app.districts.models import District
 from app.extensions import db
 from app.scheduling.models import Program, Slot, SlotStatus
+from app.stats.events import held_sessions
 from app.stats.filters import year_filters
 from app.stats.models import EvaluationWeight
 from app.stats.sources import attendance_source, supply_source
@@ -220,10 +221,10 @@ def venue_indicators(year: int, venue_ids) -> dict[int, dict[str, int]]:
             select(supply.c.venue_id, func.sum(supply.c.open_day)).group_by(supply.c.venue_id)):
         if venue_id in figures:
             figures[venue_id]["open_days"] = int(open_days)
-    for venue_id, sessions in db.session.execute(
+    for venue_id, sessions in db.session.execute(  # sessions held, as the dashboard counts them
             select(Slot.venue_id, func.count(Slot.id)).join(Program, Program.id == Slot.program_id)
             .where(Program.themed_day_key.isnot(None), Slot.status == SlotStatus.OPEN,
-                   Slot.local_date.between(first, through)).group_by(Slot.venue_id)):
+                   Slot.local_date.between(first, through), held_sessions(utcnow())).group_by(Slot.venue_id)):
         if venue_id in figures:
             figures[venue_id]["events"] = int(sessions)
     return figures

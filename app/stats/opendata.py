@@ -279,9 +279,13 @@ def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
     events = conn.execute(query).all()  # one row per themed program: few, and all needed to decide
     withheld_ids = withheld_events((Event(row[0], row[5], row[8], row[9], int(row[12])) for row in events),
                                    _small_event_days(conn))
+    published_through = last_published_day()
     for row in events:
         hidden = row[0] in withheld_ids
-        yield (*row[:10], int(row[10]), int(row[11] or 0), None if hidden else int(row[12]), hidden)
+        # Attendance counts whole days: until its first session's day is over, an event has none to
+        # publish, and a 0 would read as "nobody came".
+        counted = row[8] <= published_through
+        yield (*row[:10], int(row[10]), int(row[11] or 0), int(row[12]) if counted and not hidden else None, hidden)
 
 
 def _small_event_days(conn: sa.Connection) -> dict[int, set[date]]:
@@ -431,8 +435,10 @@ DATASETS = (
          Field("last_date", "date", "最后一个场次日期", "Day of the last session"),
          Field("sessions", "integer", "场次数", "Sessions published", "场", "sessions"),
          Field("capacity", "integer", "提供的名额", "Places offered", "人", "persons"),
-         _persons("attendance", "活动入馆人次（截至昨日）", "Persons admitted, up to yesterday"),
-         Field("suppressed", "boolean", "入馆人次是否不公布（留空）", "Whether attendance is withheld (empty)")),
+         _persons("attendance", "活动入馆人次（截至昨日；首个场次当天结束前留空）",
+                  "Persons admitted, up to yesterday (empty until the day of the first session is over)"),
+         Field("suppressed", "boolean", "入馆人次是否因数据抑制不公布（留空）；活动尚未举行时为 `false`",
+               "Whether attendance is withheld (empty) to protect privacy; `false` for an event not held yet")),
         ("event_id",), _event_rows, _events_updated,
         _EVENT_SUPPRESSION_ZH, _EVENT_SUPPRESSION_EN,
         plain_description=_l("Venue events held for themed days, such as National Science Popularization Day and "
