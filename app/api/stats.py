@@ -45,8 +45,9 @@ OPENAPI = {
                 "summary": "Totals of visits, bookings and supply for a period",
                 "description": "Public, no token needed. Visits are persons admitted (check-ins and walk-ins) on "
                                "the visit's local day (Asia/Shanghai); nothing after today is counted. The period "
-                               "is at most five years; this year so far by default. A period that starts after today "
-                               "is answered with zeros and `through` null. A value that is not valid is "
+                               "is at most five years (`to` before the same date five years after `from`); this year "
+                               "so far by default. A period that starts after today is answered with zeros and "
+                               "`through` null. A value that is not valid is "
                                "refused (400 `invalid_parameter` naming the `field`). " + UNKNOWN_PARAMETER_NOTE
                                + " " + CONDITIONAL_GET_NOTE,
                 "security": [],
@@ -91,8 +92,9 @@ OPENAPI = {
                 "district": {"type": ["string", "null"]},
                 "venue": {"type": ["integer", "null"]},
                 "visits": _count("Persons admitted: individual visitors, students, accompanying adults, walk-ins."),
-                "bookings": _count("Bookings for visits in the period that were confirmed, checked in or "
-                                   "missed (cancelled, declined and pending ones are not counted)."),
+                # The dashboard's words for it (app.stats.definitions): the sum app.stats.services.derived makes.
+                "bookings": _count("Bookings for visits in the period that were checked in, missed, or confirmed "
+                                   "for a slot that has ended; cancelled, declined and pending ones are not counted."),
                 "school_groups": _count("Class visits admitted."),
                 "students": _count("Students admitted with their classes."),
                 "adults_with_groups": _count("Adults accompanying classes."),

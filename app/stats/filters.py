@@ -5,6 +5,7 @@ unbounded.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -19,12 +20,12 @@ from app.venues.models import OperatorKind, Venue, VenueType
 from app.venues.services import ever_registered
 from app.venues.themes import stored_theme
 
-MAX_DAYS = 5 * 365 + 1  # "a range over 5 years" is refused (leap days allowed for)
+MAX_YEARS = 5  # a period is at most five calendar years (``within_max_years``)
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 MAX_ID = 2**31 - 1
 THEME_MAX = 80
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 FILTER_NAMES = ("from", "to", "district", "venue", "type", "operator", "theme")
 # Accepted anywhere (interface language and mode, see app.core.prefs); everything else is refused
 # by the API so that a misspelt filter is not silently ignored.
@@ -80,7 +81,8 @@ def year_filters(year: int, **kw) -> StatsFilters:
 
 
 def _date(args, name: str) -> date | None:
-    value = _single(args, name)
+    # NFKC, as the app's forms read dates: a Chinese input method types ２０２６－０１－０１ in full width.
+    value = unicodedata.normalize("NFKC", _single(args, name))
     if not value:
         return None
     if not _DATE.match(value):
@@ -127,9 +129,19 @@ def period(args, today: date | None = None) -> tuple[date, date]:
         last = date(first.year, 12, 31)
     if last < first:
         raise invalid("to", _l("The end of the period is before its start."))
-    if (last - first).days + 1 > MAX_DAYS:
+    if not within_max_years(first, last):
         raise invalid("to", _l("Choose a period of at most five years."))
     return first, last
+
+
+def within_max_years(first: date, last: date) -> bool:
+    """Whether ``first``..``last`` is at most ``MAX_YEARS`` long: its last day is before the same date
+    ``MAX_YEARS`` later (for 29 February, 1 March of a common year), whatever leap days lie between."""
+    try:
+        after = first.replace(year=first.year + MAX_YEARS)
+    except ValueError:  # 29 February, and the year MAX_YEARS later is common
+        after = date(first.year + MAX_YEARS, 3, 1)
+    return last < after
 
 
 def parse_filters(args, *, strict: bool = False) -> StatsFilters:
