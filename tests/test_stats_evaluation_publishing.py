@@ -181,7 +181,7 @@ def test_each_venues_managers_are_mailed_their_result_in_their_language(client, 
     [english] = mails(world["a_en"])
     assert english.kind == "evaluation_published"
     assert english.subject == f"Yearly performance review 2025 published: {A_EN}"
-    assert "of 100" in english.body and "rank 1 of 2" in english.body
+    assert "of 100" in english.body and "rank 1 of 2 venues in the city" in english.body
     assert "Visits: 10 (25 points, weight 25)" in english.body
     assert "/manage/evaluation/2025" in english.body
     assert B_EN not in english.body

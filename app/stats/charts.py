@@ -21,14 +21,23 @@ ROW_HEIGHT = 44
 COLUMN_HEIGHT = 180
 
 
-def figure(value, kind: str = "int") -> str:
-    """A figure as people read it: 12,345 · 4.5 · 47.2% · – for nothing. Chinese and English write
-    numbers alike (comma groups, decimal point); plain formatting keeps a page of figures quick."""
+# Fractional figures with as many decimals as they are rounded to (app.stats.services, app.stats.equity,
+# the Bureau's 2019 figures), in every row and bar alike: "33.00" beside "33.25", "25,185.0" beside "2,518.5".
+DECIMALS = {"per_10k": 2, "visits_per_10k": 2, "venues_per_10k": 2, "population_10k": 2, "urbanization_pct": 2,
+            "free_open_hours": 1}
+
+
+def figure(value, kind: str = "int", key: str | None = None) -> str:
+    """A figure as people read it: 12,345 · 4.5 · 47.2% · – for nothing; a ``num`` figure named in
+    ``DECIMALS`` by its ``key`` with that many decimals. Chinese and English write numbers alike
+    (comma groups, decimal point); plain formatting keeps a page of figures quick."""
     if value is None:
         return "–"
     if kind == "pct":
         return f"{value * 100:,.1f}%"
     if kind == "num":
+        if key in DECIMALS:
+            return f"{value:,.{DECIMALS[key]}f}"
         text = f"{value:,.2f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
     if kind == "text":
@@ -99,7 +108,7 @@ def bars(breakdown, value: str | None = None) -> list[Bar]:
     value = value or breakdown.value
     kind = _kind(breakdown, value)
     peak = _peak(r.get(value) for r in breakdown.rows)
-    texts = [figure(row.get(value), kind) for row in breakdown.rows]
+    texts = [figure(row.get(value), kind, value) for row in breakdown.rows]
     longest = bar_max_pct(texts)
     return [Bar(label=str(row[breakdown.label]), text=text,
                 pct=round(longest * row[value] / peak, 2) if peak and row.get(value) else 0, y=index * ROW_HEIGHT)
@@ -113,7 +122,7 @@ def columns(breakdown, value: str | None = None) -> list[Bar]:
     rows = breakdown.rows
     peak = _peak(r.get(value) for r in rows)
     width = 100 / len(rows) if rows else 100
-    return [Bar(label=str(row[breakdown.label]), text=figure(row.get(value), kind),
+    return [Bar(label=str(row[breakdown.label]), text=figure(row.get(value), kind, value),
                 pct=round(100 * row[value] / peak, 2) if peak and row.get(value) else 0,
                 x_pct=round(index * width, 3), **_column_label(index * width, width))
             for index, row in enumerate(rows)]
@@ -146,4 +155,4 @@ def highest(breakdown, value: str | None = None) -> tuple[str, str] | None:
     if not numbered:
         return None
     top = max(numbered, key=lambda r: r[value])
-    return str(top[breakdown.label]), figure(top[value], _kind(breakdown, value))
+    return str(top[breakdown.label]), figure(top[value], _kind(breakdown, value), value)

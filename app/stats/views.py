@@ -23,8 +23,8 @@ bp = Blueprint("stats", __name__)
 
 
 @bp.app_template_filter("figure")
-def figure_filter(value, kind: str = "int") -> str:
-    return charts.figure(value, kind)
+def figure_filter(value, kind: str = "int", key: str | None = None) -> str:
+    return charts.figure(value, kind, key)
 
 
 @bp.record_once
