@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from app.accounts import invitation_views, staff
 from app.accounts.forms import ConfirmForm, RemoveStaffForm, StaffForm
 from app.accounts.models import Role, User
+from app.accounts.services import normalize_email
 from app.accounts.views import bp
 from app.core.authz import authorize
 from app.core.errors import DomainError
@@ -52,9 +53,10 @@ def manage_staff():
             after_commit_delivery()
             # The same words whether the address was free or has an account that cannot join: the
             # manager is not told who has an account (the person is told by email what to do).
+            # The address as kept and written to (ｇａｔｅ@ typed in full width is gate@).
             flash(_("We have emailed %(email)s about joining your staff. A new member appears in your list "
                     "as invited until they have chosen a password from the link in that email.",
-                    email=form.email.data.strip()), "success")
+                    email=normalize_email(form.email.data)), "success")
             return redirect(url_for("accounts.manage_staff"))
     members = staff.venue_staff(venue.id)
     record_access(current_user, AccessAction.VIEW_STAFF_LIST, detail=str(venue.id))

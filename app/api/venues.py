@@ -109,7 +109,9 @@ OPENAPI = {
                 "parameters": [
                     _parameter("q", "Keyword matched against names (zh/en), addresses (zh/en), themes and "
                                "district names (zh/en, e.g. 玄武 or Xuanwu). Words separated by spaces must "
-                               "each match: `科技 馆` finds the venues matching both.",
+                               "each match: `科技 馆` finds the venues matching both. Case aside; full-width "
+                               "letters and digits count as their ASCII (NFKC: `ＮＡＮＪＩＮＧ` is `NANJING`) and "
+                               "invisible format characters (a zero-width space) are ignored.",
                                {"type": "string", "maxLength": 100}),
                     _parameter("district", "District code, e.g. 320102 (玄武区).", {"type": "string"}),
                     _parameter("type", "Venue type.", {"$ref": "#/components/schemas/VenueType"}),

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core.errors import DomainError
+from app.core.text import check_one_line
 from app.core.time import utcnow
 from app.events.services import check_event_dates
 from app.events.themed_days import themed_day_by_key
@@ -16,6 +17,8 @@ from app.scheduling.models import Program, ProgramKind, Slot, SlotStatus
 from app.scheduling.services import clean, require_manager
 from app.venues.models import Venue
 
+# What a program says in one line: shown in lists, messages, tickets and calendar entries.
+ONE_LINE_FIELDS = ("title_zh", "title_en", "curriculum_link")
 # The languages a visit can be given in, with their names.
 LANGUAGES = {"zh": _l("Chinese"), "en": _l("English"), "both": _l("Chinese and English")}
 
@@ -35,6 +38,8 @@ def _program_values(data: dict) -> dict:
         raise DomainError("invalid_program", _l("Choose what kind of visit this is."), field="kind") from None
     if not values["title_zh"]:
         raise DomainError("invalid_program", _l("Enter the title in Chinese."), field="title_zh")
+    for field in ONE_LINE_FIELDS:
+        check_one_line(values[field], field, "invalid_program")
     if len(values["title_zh"]) > 120 or len(values["title_en"]) > 200:
         field = "title_zh" if len(values["title_zh"]) > 120 else "title_en"
         raise DomainError("invalid_program", _l("This title is too long."), field=field)

@@ -27,6 +27,7 @@ from app.bookings.services import end_booking
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import localized
 from app.core.templating import local_date, local_date_range
+from app.core.text import check_one_line
 from app.core.time import from_local, local_today, to_local, utcnow
 from app.events.services import check_event_dates
 from app.extensions import db
@@ -649,6 +650,9 @@ def _checked_closure(manager, venue: Venue, starts_on: date | None, ends_on: dat
         raise DomainError("reason_too_long", _l("Keep the reason under 300 characters."), field="reason_zh")
     if len(reason_en) > 400:
         raise DomainError("reason_too_long", _l("Keep the reason under 400 characters."), field="reason_en")
+    # One line: it is told inside a sentence ("closed on 5 May: <reason>.") on pages and in messages.
+    check_one_line(reason_zh, "reason_zh")
+    check_one_line(reason_en, "reason_en")
     _refuse_overlap(venue, starts_on, ends_on)
     return starts_on, ends_on, (reason_zh, reason_en)
 

@@ -16,6 +16,7 @@ from app.core.authz import authorize, role_required
 from app.core.errors import DomainError
 from app.core.forms import apply_error, form_status
 from app.core.pagination import redirect_past_the_end
+from app.core.text import search_text
 from app.core.time import local_today
 from app.districts.services import district_choices
 from app.extensions import db, limiter
@@ -49,7 +50,7 @@ def review_queue():
         except ValueError:
             status, wanted = VenueStatus.SUBMITTED, VenueStatus.SUBMITTED.value
             note = _("There is no such status; showing venues waiting for review.")
-    q = " ".join(request.args.get("q", "").split())[:100]
+    q = search_text(request.args.get("q", ""))[:100]
     districts = district_choices() if current_user.role == Role.CITY_ADMIN else []
     district = request.args.get("district", "")
     district = district if district in {code for code, _label in districts} else ""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.bookings.rules import Viewer
 from app.core.errors import DomainError
 from app.core.pagination import Page, paginate
+from app.core.text import search_text
 from app.core.time import to_local, utcnow
 from app.districts.models import District
 from app.extensions import db
@@ -42,8 +43,9 @@ class DirectoryFilters:
     """A directory search. Query parameters: q, district, type, theme, grade, free, accreditation, open_on,
     page, per_page.
 
-    ``q`` holds the words as typed, all of which a venue must match (a venue's names, addresses,
-    themes or district). ``open_on`` keeps the venues with places left that day for whoever is looking.
+    ``q`` holds the words as typed (``search_text``: full width folded, invisible characters dropped),
+    all of which a venue must match (a venue's names, addresses, themes or district). ``open_on`` keeps
+    the venues with places left that day for whoever is looking.
     ``accreditation`` (``ANY_ACCREDITATION`` or an ``AccreditationLevel`` value) keeps the education
     bases: venues with such an accreditation current today (Nanjing's date).
     """
@@ -133,8 +135,10 @@ def parse_directory_filters(args: Mapping[str, str], *, per_page: int, max_per_p
     filters = DirectoryFilters(per_page=per_page)
     problems: list[DomainError] = []
 
-    filters.q = _text(args.get("q", ""))
-    if len(filters.q) > MAX_QUERY_LENGTH:
+    typed = _text(args.get("q", ""))
+    filters.q = search_text(typed)
+    # Counted as typed: NFKC may lengthen it (㍿ is 株式会社), past what the API documents.
+    if len(typed) > MAX_QUERY_LENGTH:
         problems.append(_problem("q", _l("The search text can be at most %(n)d characters.", n=MAX_QUERY_LENGTH)))
 
     district = _text(args.get("district", ""))

@@ -1,6 +1,7 @@
 """Forms of the venue registry. They parse and check formats; the services check the rules."""
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -27,6 +28,11 @@ def options(pairs) -> list[SelectChoice]:
 def clean(value):
     """Trim text and drop NUL characters, which PostgreSQL refuses in text."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+def full_width_folded(value):
+    """NFKC: an address a Chinese input method typed in full width (ｉｎｆｏ＠…) as the ASCII it stands for."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
 
 
 def finite_between(low: int, high: int):
@@ -81,7 +87,9 @@ class VenueForm(Form):
     accessibility_zh = text(_l("Accessibility in Chinese"), 5000, area=True)
     accessibility_en = text(_l("Accessibility in English"), 5000, area=True)
     contact_phone = text(_l("Telephone"), 40, render_kw={"type": "tel", "autocomplete": "tel"})
-    contact_email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)], filters=[clean])
+    # Folded here as well as by the service: the form's own email check comes first.
+    contact_email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)],
+                               filters=[clean, full_width_folded])
     website = URLField(_l("Website"), validators=[Optional(), Length(max=300)], filters=[clean])
     # The district the manager confirmed moving an approved venue to (a checkbox shown with the warning).
     confirm_move = StringField(filters=[clean])

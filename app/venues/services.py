@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -24,6 +25,7 @@ from app.core.errors import DomainError, FieldErrors, Forbidden
 from app.core.i18n import localized
 from app.core.pagination import Page, paginate
 from app.core.templating import local_date
+from app.core.text import ONE_LINE, breaks_line
 from app.core.time import local_today, utcnow
 from app.districts.models import District
 from app.extensions import db
@@ -60,6 +62,9 @@ ACCREDITATION_MAX_YEARS = 30
 # What the bookers of a suspended venue's cancelled visits read, in their language.
 SUSPENDED_NOTICE = _l("The venue has been suspended by the science association and receives no visitors for now.")
 PHONE_RE = re.compile(r"^[0-9+()\- ]{5,40}$")
+# The profile's fields typed in ASCII (stored NFKC), and those that are one line of text.
+CONTACT_FIELDS = ("contact_phone", "contact_email", "website")
+ONE_LINE_FIELDS = ("name_zh", "name_en", "address_zh", "address_en", *CONTACT_FIELDS)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -189,6 +194,13 @@ def _clean_profile(data) -> dict:
         "name_zh", "name_en", "address_zh", "address_en", "description_zh", "description_en",
         "discount_zh", "discount_en", "accessibility_zh", "accessibility_en",
         "contact_phone", "contact_email", "website")}
+    for key in CONTACT_FIELDS:
+        # A Chinese input method types digits and signs in full width (０２５－８４８０), as the form
+        # already reads them in the capacity and the coordinates: kept as the digits they are.
+        clean[key] = unicodedata.normalize("NFKC", clean[key]).strip()
+    for key in ONE_LINE_FIELDS:
+        if breaks_line(clean[key]):
+            complain("not_one_line", ONE_LINE, key)
     if not clean["name_zh"]:
         complain("name_required", _l("Enter the venue's Chinese name."), "name_zh")
     if not clean["address_zh"]:
