@@ -88,18 +88,23 @@ def test_uncertain_rows_carry_an_unverified_note_and_certain_rows_none(app):
     for row in csv_rows():
         venue = venue_named(row["name_zh"])
         if row["verified"] == "uncertain":
-            assert venue.unverified_note, row["name_zh"]
+            assert venue.unverified_note and venue.unverified_facts, row["name_zh"]
         else:
             assert venue.unverified_note == "", row["name_zh"]
-    assert venue_named("南京国防园").unverified_note == "district uncertain"
+    # What the note calls uncertain; its other remarks are not about that; else its district or type.
+    assert venue_named("南京国防园").unverified_note == "district"
+    assert venue_named("江苏省科学技术馆").unverified_note == "district"  # "...; building about 13586 m2"
+    assert venue_named("南京信息工程大学气象科普馆").unverified_note == "existence; name"
+    assert venue_named("东南大学吴健雄纪念馆").unverified_note == "district_or_type"  # "Sipailou campus"
 
 
 def test_the_source_datas_english_notes_stay_off_chinese_pages_and_out_of_descriptions(app, client):
     seed(app)
     uncertain, museum = venue_named("南京国防园"), venue_named("南京科技馆")
     chinese = client.get(f"/venues/{uncertain.id}?lang=zh").get_data(as_text=True)
-    assert "部分信息尚未核实" in chinese and "district uncertain" not in chinese
-    assert "district uncertain" in client.get(f"/venues/{uncertain.id}?lang=en").get_data(as_text=True)
+    assert "<strong>尚未核实：</strong> 所在区。" in chinese and "district" not in chinese
+    english = client.get(f"/venues/{uncertain.id}?lang=en").get_data(as_text=True)
+    assert "<strong>Not yet verified:</strong> its district." in english
     assert museum.description_en == ""  # "about 10k visitors a day…" is a remark, not a description
 
 

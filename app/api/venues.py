@@ -211,8 +211,9 @@ OPENAPI = {
                         "certificate_no": {"type": "string"},
                         "valid_from": {"type": "string", "format": "date"},
                         "valid_to": {"type": "string", "format": "date"}}}},
-                "unverified_note": {"type": ["string", "null"],
-                                    "description": "Profile details not yet verified, if any."},
+                "unverified_note": {"type": ["string", "null"], "description": (
+                    "Facts not yet verified, separated by semicolons: district, district_or_type, venue_type, "
+                    "operator, name, campus or existence (whether it is open); null when all is verified.")},
                 "url": {"type": "string", "format": "uri", "description": "The venue's public page."},
             },
         },

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel.lists import format_list
 from flask import Flask, request, url_for
 from markupsafe import Markup, escape
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
 from app.core.i18n import current_language, localized
@@ -61,6 +62,11 @@ def local_date_range(first: date, last: date) -> str:
     return f"{local_date(first)} – {local_date(last)}"
 
 
+def spoken_list(items) -> str:
+    """Items joined as the interface language writes a list ("a, b and c" / "a、b和c")."""
+    return format_list([str(item) for item in items], locale=get_locale() or "zh") if items else ""
+
+
 def slot_hours(slot) -> str:
     """A slot's hours (stored ``starts_at``/``ends_at``) as "19:00–21:00", and "23:00–00:30 (next day)"
     for one that ends after midnight: every page that lists slot times writes them this way."""
@@ -100,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["localized_text"] = localized_text
     app.jinja_env.globals["local_date_range"] = local_date_range
     app.jinja_env.globals["slot_hours"] = slot_hours
+    app.jinja_env.globals["spoken_list"] = spoken_list
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

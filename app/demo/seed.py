@@ -170,6 +170,25 @@ def parse_note(note: str) -> NoteFacts:
                      remarks="; ".join(remarks))
 
 
+# The words of the data's notes naming a fact that could not be confirmed ("district uncertain",
+# "name and campus uncertain"), and the key of UNVERIFIED_FACTS each names.
+UNCERTAIN_FACT_WORDS = {"district": "district", "type": "venue_type", "operator": "operator", "name": "name",
+                        "campus": "campus", "existence": "existence"}
+
+
+def unverified_facts(remarks: str) -> str:
+    """What an uncertain row could not confirm, as ``Venue.unverified_note`` keeps it ("district;
+    operator"): the facts its note calls uncertain or unverified; else, as the data's README says of
+    such rows, its district or its type. The note's other remarks ("opened 2025") are not about it."""
+    keys: list[str] = []
+    for part in remarks.split(";"):
+        if re.search(r"\b(uncertain|unverified)\b", part):
+            named = sorted((found.start(), key) for word, key in UNCERTAIN_FACT_WORDS.items()
+                           if (found := re.search(rf"\b{word}\b", part)))  # in the note's order
+            keys += [key for _, key in named if key not in keys]
+    return "; ".join(keys) or "district_or_type"
+
+
 def venue_rows() -> list[dict[str, str]]:
     with VENUES_CSV.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -183,7 +202,7 @@ def load_venue(run: SeedRun, row: dict) -> None:
     if db.session.scalar(select(Venue.id).where(Venue.name_zh == name_zh)) is not None:
         return
     # The note's remarks are the data collector's, in English ("about 10k visitors a day is its
-    # comfortable load"): kept as the unverified note when the row is uncertain, never as a description.
+    # comfortable load"): never a description; of an uncertain row, they say what is unverified.
     facts = parse_note(row.get("note", ""))
     uncertain = row.get("verified", "").strip().lower() != "yes"
     try:
@@ -193,7 +212,7 @@ def load_venue(run: SeedRun, row: dict) -> None:
             operator_kind=OperatorKind(row["operator_kind"].strip()),
             district_code=run.district_code(row["district"].strip()),
             address_zh=facts.address, closed_weekdays=facts.closed_weekdays,
-            unverified_note=(facts.remarks or "details not verified") if uncertain else "",
+            unverified_note=unverified_facts(facts.remarks) if uncertain else "",
             status=VenueStatus.APPROVED,
         )
     except ValueError as exc:

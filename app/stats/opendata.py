@@ -237,7 +237,7 @@ def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
     query = (select(V.id, V.name_zh, V.name_en, V.venue_type, V.operator_kind, V.district_code,
                     District.name_zh.label("district_name"), V.address_zh, V.latitude, V.longitude, V.admission,
                     V.opens_at, V.closes_at, V.closed_weekdays, V.daily_capacity, V.grade_min, V.grade_max, V.website,
-                    V.status)
+                    V.status, V.unverified_note)
              .join(District, District.code == V.district_code)
              .where(ever_registered()).order_by(V.id).execution_options(yield_per=500))
     for venue in conn.execute(query):
@@ -249,7 +249,7 @@ def _venue_rows(conn: sa.Connection) -> Iterator[tuple]:
                venue.opens_at.strftime("%H:%M") if venue.opens_at else None,
                venue.closes_at.strftime("%H:%M") if venue.closes_at else None,
                venue.closed_weekdays or "", venue.daily_capacity, venue.grade_min, venue.grade_max,
-               venue.website or "", venue.status.value)
+               venue.website or "", venue.status.value, venue.unverified_note or "")
 
 
 def _event_rows(conn: sa.Connection) -> Iterator[tuple]:
@@ -410,7 +410,13 @@ DATASETS = (
                "`rejected` 迁址后未获新所在区通过；后三者目前不可预约",
                "Registration status: `approved` (on the register and open to the public), `suspended`, "
                "`submitted` (moved to another district, awaiting its review) or `rejected` (moved, and not "
-               "approved there); the last three cannot be booked now")),
+               "approved there); the last three cannot be booked now"),
+         Field("unverified", "string",
+               "尚未核实的信息，以分号分隔：`district` 所在区，`district_or_type` 所在区或场馆类型，`venue_type` 场馆类型，"
+               "`operator` 运营方，`name` 名称，`campus` 所在校区，`existence` 是否仍在开放；为空表示均已核实",
+               "Facts not yet verified, separated by semicolons: `district`, `district_or_type` (its district or "
+               "its type), `venue_type`, `operator`, `name`, `campus` or `existence` (whether it is open); empty "
+               "when all is verified")),
         ("venue_id",), _venue_rows, lambda: db.session.scalar(select(func.max(Venue.updated_at))),
         plain_description=_l("Science venues and education bases on the register, including those closed for now "
                              "or awaiting review after a move (see their registration status), so that every venue "

@@ -57,6 +57,18 @@ class AccreditationLevel(LabelledEnum):
     STUDY_BASE = "study_base", _l("Study and practice base")
 
 
+# The facts of a venue the reference data could not confirm (``Venue.unverified_note`` holds their keys).
+UNVERIFIED_FACTS = {
+    "district": _l("its district"),
+    "district_or_type": _l("its district or its type"),
+    "venue_type": _l("its type"),
+    "operator": _l("who runs it"),
+    "name": _l("its name"),
+    "campus": _l("its campus"),
+    "existence": _l("whether it is open"),
+}
+
+
 class Venue(CreatedAt, db.Model):
     """A science venue or education base, from its registration on."""
 
@@ -99,7 +111,8 @@ class Venue(CreatedAt, db.Model):
     contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
     contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
     website: Mapped[str] = mapped_column(sa.String(300), default="")
-    # Profile facts that sources disagree on, shown to visitors as unverified.
+    # Profile facts that sources disagree on, shown to visitors as unverified: keys of UNVERIFIED_FACTS
+    # ("district; operator"), or a free note in English written before those keys.
     unverified_note: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[VenueStatus] = mapped_column(str_enum(VenueStatus), default=VenueStatus.DRAFT)
     status_reason: Mapped[str] = mapped_column(sa.Text, default="")
@@ -123,6 +136,15 @@ class Venue(CreatedAt, db.Model):
     @property
     def status_reason_shown(self) -> str:
         return in_reader_language(self.status_reason, self.status_reason_en)
+
+    @property
+    def unverified_facts(self) -> list | None:
+        """What is not yet verified of the venue, named in the reader's language; None for a free note
+        (in English only: ``unverified_note``), or nothing unverified."""
+        keys = [key.strip() for key in self.unverified_note.split(";") if key.strip()]
+        if not keys or any(key not in UNVERIFIED_FACTS for key in keys):
+            return None
+        return [UNVERIFIED_FACTS[key] for key in keys]
 
     @property
     def closed_weekday_set(self) -> set[int]:
