@@ -114,3 +114,18 @@ def test_with_every_time_ahead_closed_for_booking_the_calendar_opens_on_this_mon
     factories.slot(venue, day=date(2030, 12, 1), start=time(9), end=time(10), window_closes_hours=48)
 
     assert shown_month(client.get(f"/venues/{venue.id}?lang=en").get_data(as_text=True)) == "2030-11"
+
+
+def test_a_month_gone_by_says_it_is_over_not_that_the_venue_had_no_times(client, month_end):
+    venue = factories.venue()
+    factories.slot(venue, day=date(2030, 10, 14), audience="public")  # held, and over
+    factories.slot(venue, day=date(2030, 12, 9), audience="public")
+
+    for path in (f"/venues/{venue.id}?month=2030-10&lang=en", f"/venues/{venue.id}/availability?month=2030-10"
+                                                                "&lang=en"):
+        html = client.get(path).get_data(as_text=True)
+        assert shown_month(html) == "2030-10"
+        assert "This month is over. The calendar shows the times still to come, from today on." in html
+        assert "No open times in this month." not in html
+    html = client.get(f"/venues/{venue.id}?month=2030-11&lang=en").get_data(as_text=True)  # its last day is today
+    assert "This month is over" not in html and "No open times in this month." in html

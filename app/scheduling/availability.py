@@ -101,6 +101,12 @@ class MonthAvailability:
         return any(d.slots for d in self.days)
 
     @property
+    def is_over(self) -> bool:
+        """Every day of the month is past: it shows no times because a calendar offers only times
+        still to come, not because the venue published none."""
+        return all(d.is_past for d in self.days)
+
+    @property
     def prev_key(self) -> str:
         last = self.first - timedelta(days=1)
         return f"{last.year:04d}-{last.month:02d}"
