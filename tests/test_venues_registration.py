@@ -197,6 +197,9 @@ def test_editing_an_approved_venue_keeps_it_approved(client, auth, app):
     venue = db.session.get(Venue, venue.id)
     db.session.refresh(venue)
     assert venue.name_zh == "改名后的馆" and venue.status == VenueStatus.APPROVED
+    # The history writes the renaming as a step that kept the status, not as "Approved → Approved".
+    history = client.get("/manage/venue?lang=en").get_data(as_text=True).split('id="history-caption"', 1)[1]
+    assert "Approved → Approved" not in history and "<td>Approved</td>" in history
 
 
 def test_the_edit_form_shows_the_stored_profile(client, auth, app):
