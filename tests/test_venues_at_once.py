@@ -177,9 +177,10 @@ def test_an_accreditation_recorded_twice_at_once_is_kept_once_and_the_other_told
 
 
 def test_two_accreditations_corrected_to_one_number_at_once_keep_it_once_and_the_other_is_told(app, monkeypatch):
-    venue = factories.venue(status=VenueStatus.APPROVED)
     admin = factories.user("city_admin")
-    first, second = (services.record_accreditation(admin, venue, level=AccreditationLevel.CITY_BASE,
+    # Two venues: one venue holds one certificate of a level at a time.
+    first, second = (services.record_accreditation(admin, factories.venue(status=VenueStatus.APPROVED),
+                                                   level=AccreditationLevel.CITY_BASE,
                                                    certificate_no=number, valid_from=date.today(),
                                                    valid_to=date.today() + timedelta(days=365))
                      for number in ("NJKP-2024-001", "NJKP-2024-002"))
