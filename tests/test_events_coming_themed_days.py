@@ -45,12 +45,24 @@ def test_a_themed_day_under_way_is_listed_with_this_years_dates(client):
 def test_a_themed_day_whose_next_dates_are_not_announced_says_so(client):
     _setup_days()
     year = local_today().year
-    science_day = themed_day_by_key("national_science_day")
-    science_day.dates.append(ThemedDayDates(year=year, starts_on=date(year, 9, 1), ends_on=date(year, 9, 30)))
+    science_week = themed_day_by_key("science_week")
+    science_week.dates.append(ThemedDayDates(year=year, starts_on=date(year, 5, 16), ends_on=date(year, 5, 23)))
     db.session.commit()
     with time_machine.travel(datetime.combine(local_today().replace(month=12, day=10), time(10), LOCAL_TZ)):
         page = client.get("/events?lang=zh").get_data(as_text=True)
 
     days = page.split('id="days-heading"', 1)[1]
-    row = days.split("全国科普日", 1)[1].split("</tr>", 1)[0]
-    assert "日期尚未公布" in row and f"{year}年9月1日" not in row  # this year's are over, next year's unknown
+    row = days.split("科技活动周", 1)[1].split("</tr>", 1)[0]
+    assert "日期尚未公布" in row and f"{year}年5月16日" not in row  # this year's are over, next year's unknown
+
+
+def test_national_science_popularization_day_is_all_of_september_from_2025_on(client):
+    """The revised Science Popularization Law made September the national science popularization month:
+    the years after the last announced one read September 1 to 30, not "not announced"."""
+    _setup_days()
+    year = local_today().year
+    with time_machine.travel(datetime.combine(local_today().replace(month=12, day=10), time(10), LOCAL_TZ)):
+        page = client.get("/events?lang=zh").get_data(as_text=True)
+
+    row = page.split('id="days-heading"', 1)[1].split("全国科普日", 1)[1].split("</tr>", 1)[0]
+    assert f"{year + 1}年9月1日" in row and f"{year + 1}年9月30日" in row and "日期尚未公布" not in row

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.events.models import ThemedDay, ThemedDayDates, ThemedDayRule
-from app.events.themed_days import ThemedDaysFileError, dates_in, load_themed_days, themed_day_by_key
+from app.events.themed_days import (ThemedDaysFileError, dates_in, load_themed_days, read_themed_days,
+                                    themed_day_by_key)
 from app.extensions import db
 from tests import factories
 from tests.conftest import make_config
@@ -51,8 +52,31 @@ def test_a_yearly_table_gives_the_announced_years_only(app):
     known = dates_in(science_day, 2023)
     assert (known.starts_on, known.ends_on) == (date(2023, 9, 17), date(2023, 9, 23))
     assert dates_in(science_day, 2024) is None
+    assert dates_in(themed_day_by_key("science_week"), 2026) is None
     low_carbon = dates_in(themed_day_by_key("low_carbon_day"), 2013)
     assert low_carbon.starts_on == low_carbon.ends_on == date(2013, 6, 17)
+
+
+def test_a_standing_rule_gives_the_dates_from_its_first_year_on_and_a_stored_year_wins(app):
+    _load()
+    science_day = themed_day_by_key("national_science_day")  # all of September from 2025 (the law)
+
+    assert science_day.standing == "2025:09-01..09-30"
+    assert (dates_in(science_day, 2031).starts_on, dates_in(science_day, 2031).ends_on) == (
+        date(2031, 9, 1), date(2031, 9, 30))
+    assert dates_in(science_day, 2024) is None  # before the law, and not announced
+    assert dates_in(science_day, 2023).starts_on == date(2023, 9, 17)  # as announced that year
+    science_day.dates.append(ThemedDayDates(year=2031, starts_on=date(2031, 9, 6), ends_on=date(2031, 9, 28)))
+    assert dates_in(science_day, 2031).starts_on == date(2031, 9, 6)
+
+
+def test_a_standing_rule_that_cannot_be_read_names_its_line(tmp_path):
+    bad = tmp_path / "themed_days.csv"
+    bad.write_text("key,name_zh,rule_kind,rule,known_dates,standing\nx,某日,yearly_table,,,from 2025 on\n",
+                   encoding="utf-8")
+    with pytest.raises(ThemedDaysFileError) as error:
+        read_themed_days(bad)
+    assert error.value.line == 2
 
 
 def test_loading_twice_changes_nothing(app):
@@ -102,6 +126,11 @@ def test_a_bad_line_is_reported_by_its_line_number_and_nothing_is_loaded(app, tm
 
 # --- the city admin's page -----------------------------------------------------------------------
 
+def _stored_years() -> set[int]:
+    db.session.expire_all()
+    return {row.year for row in themed_day_by_key("national_science_day").dates}
+
+
 def _science_day_id() -> int:
     _load()
     return themed_day_by_key("national_science_day").id
@@ -140,7 +169,7 @@ def test_a_last_day_before_the_first_is_refused_next_to_the_field(client, auth):
 
     assert response.status_code == 400
     assert 'id="ends_on-error"' in response.get_data(as_text=True)
-    assert dates_in(themed_day_by_key("national_science_day"), 2026) is None
+    assert _stored_years() == {2022, 2023, 2025}  # nothing saved
 
 
 def test_a_first_day_outside_the_year_is_refused(client, auth):
@@ -182,7 +211,7 @@ def test_only_the_city_admin_may_set_themed_day_dates(client, auth, role):
     response = client.post(f"/admin/themed-days/{themed_day_id}",
                            data={"year": "2026", "starts_on": "2026-09-12", "ends_on": "2026-09-18"})
     assert response.status_code == 403
-    assert dates_in(themed_day_by_key("national_science_day"), 2026) is None
+    assert _stored_years() == {2022, 2023, 2025}  # nothing saved
 
 
 def test_the_themed_days_page_needs_a_signed_in_user(client):
@@ -318,6 +347,33 @@ def test_themed_days_loaded_before_the_chinese_notes_get_them_on_upgrade(tmp_pat
             assert notes == {"china_water_week": "始于1994年", "a_local_day": ""}
             downgrade(revision="df4a7a969ea3")
             db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def test_national_science_popularization_day_loaded_before_gets_its_standing_dates_on_upgrade(tmp_path):
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    url, drop = _fresh_database(tmp_path)
+    app = create_app(make_config(url))
+    try:
+        with app.app_context():
+            upgrade(revision="f2093500897f")  # the schema before standing dates
+            with db.engine.begin() as conn:
+                for key in ("national_science_day", "science_week"):
+                    conn.execute(sa.text(
+                        "insert into themed_days (key, name_zh, name_en, rule_kind, rule, rule_zh, note, note_zh, "
+                        "created_at) values (:key, '测试', 'Test', 'yearly_table', '', '', '', '', "
+                        "'2026-01-01 00:00:00')"), {"key": key})
+            upgrade(revision="a4c9e2f7b1d3")
+            with db.engine.connect() as conn:
+                standing = dict(conn.execute(sa.text("select key, standing from themed_days")).all())
+            assert standing == {"national_science_day": "2025:09-01..09-30", "science_week": ""}
+            assert dates_in(themed_day_by_key("national_science_day"), 2027).ends_on == date(2027, 9, 30)
+            db.session.remove()
+            downgrade(revision="f2093500897f")
             db.engine.dispose()
     finally:
         drop()

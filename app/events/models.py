@@ -19,8 +19,9 @@ class ThemedDay(CreatedAt, db.Model):
     """A themed science day or week (主题日). ``Program.themed_day_key`` names it by ``key``.
 
     A fixed rule ("03-22..03-28") gives its dates for any year; a day whose dates move is
-    known only for the years in ``dates``. A row in ``dates`` also overrides a fixed rule.
-    ``rule_zh`` words the rule in Chinese, ``note_zh`` the note.
+    known only for the years in ``dates``, or from the year a law fixed them on (``standing``). A row in
+    ``dates`` also overrides a fixed or standing rule. ``rule_zh`` words the rule in Chinese, ``note_zh``
+    the note.
     """
 
     __tablename__ = "themed_days"
@@ -37,6 +38,9 @@ class ThemedDay(CreatedAt, db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")  # in English, as the reference file writes it
     note_zh: Mapped[str] = mapped_column(sa.Text, default="")
     note_en: Mapped[str] = synonym("note")
+    # The dates a law fixes from a year on, "YYYY:MM-DD..MM-DD": since the revised Science Popularization
+    # Law (2024-12-25), all of September is 全国科普月, "2025:09-01..09-30". Empty for most days.
+    standing: Mapped[str] = mapped_column(sa.String(40), default="")
 
     dates: Mapped[list["ThemedDayDates"]] = relationship(
         back_populates="themed_day", cascade="all, delete-orphan", order_by="ThemedDayDates.year")

@@ -2,7 +2,8 @@
 
 The CSV's ``rule`` is ``MM-DD`` or ``MM-DD..MM-DD`` for a fixed rule (the same days every year), else
 the rule in English words; ``rule_zh`` words it in Chinese for every kind;
-``known_dates`` lists the announced dates of a moving day as ``YYYY:MM-DD..MM-DD; YYYY:MM-DD``.
+``known_dates`` lists the announced dates of a moving day as ``YYYY:MM-DD..MM-DD; YYYY:MM-DD``, and
+``standing`` the dates a law fixed for every year from one on, as ``YYYY:MM-DD..MM-DD`` (optional).
 """
 from __future__ import annotations
 
@@ -78,14 +79,24 @@ def parse_known_dates(text: str) -> dict[int, DateRange]:
     return known
 
 
+def standing_range(standing: str, year: int) -> DateRange | None:
+    """The dates a standing rule (``2025:09-01..09-30``: from 2025 on) gives in ``year``; None before
+    its first year, or if it cannot."""
+    match = _YEARLY.match((standing or "").strip())
+    if not match or year < int(match.group(1)):
+        return None
+    return fixed_range(standing.strip().split(":", 1)[1], year)
+
+
 def dates_in(themed_day: ThemedDay, year: int) -> DateRange | None:
-    """The themed day's dates in ``year``: a stored row first, else what a fixed rule gives."""
+    """The themed day's dates in ``year``: a stored row first, else what a fixed rule gives, else what
+    a standing rule gives from its first year on."""
     for row in themed_day.dates:
         if row.year == year:
             return DateRange(row.starts_on, row.ends_on)
     if themed_day.rule_kind == ThemedDayRule.FIXED:
         return fixed_range(themed_day.rule, year)
-    return None
+    return standing_range(themed_day.standing, year)
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -123,6 +134,8 @@ def read_themed_days(path: Path | str | None = None) -> list[dict[str, str]]:
                 parse_known_dates(row.get("known_dates", ""))
             except ValueError as exc:
                 raise ThemedDaysFileError(line, exc) from None
+            if row.get("standing") and standing_range(row["standing"], 9999) is None:
+                raise ThemedDaysFileError(line, _("standing dates are YYYY:MM-DD..MM-DD"))
             rows.append(row)
     return rows
 
@@ -136,7 +149,8 @@ def load_themed_day(row: dict[str, str], result: LoadResult | None = None) -> Lo
     themed_day = db.session.scalar(select(ThemedDay).where(ThemedDay.key == row["key"]))
     values = dict(name_zh=row["name_zh"], name_en=row.get("name_en", ""),
                   rule_kind=ThemedDayRule(row["rule_kind"]), rule=row.get("rule", ""),
-                  rule_zh=row.get("rule_zh", ""), note=row.get("note", ""), note_zh=row.get("note_zh", ""))
+                  rule_zh=row.get("rule_zh", ""), note=row.get("note", ""), note_zh=row.get("note_zh", ""),
+                  standing=row.get("standing", ""))
     if themed_day is None:
         themed_day = ThemedDay(key=row["key"], **values)
         db.session.add(themed_day)
