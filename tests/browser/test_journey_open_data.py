@@ -29,9 +29,9 @@ def test_visitor_reads_the_dashboard_and_downloads_daily_attendance_as_csv(page,
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     glance = main.locator("ul.glance")
     # stats_scenario: 94 persons admitted, 3 classes with 30 + 12 + 24 students
-    expect(glance.locator("li").filter(has_text=tr("visits"))).to_contain_text("94")
-    expect(glance.locator("li").filter(has_text=tr("school groups"))).to_contain_text("3")
-    expect(glance.locator("li").filter(has_text=tr("students"))).to_contain_text("66")
+    expect(glance).to_contain_text(tr(("%(num)s visit", "%(num)s visits"), num=94))
+    expect(glance).to_contain_text(tr(("%(num)s school group", "%(num)s school groups"), num=3))
+    expect(glance).to_contain_text(tr(("%(num)s student", "%(num)s students"), num=66))
     expect(main.locator(".charts")).to_be_visible()
 
     follow(page, page.get_by_role("navigation", name=tr("Main")).get_by_role("link", name=tr("Open data")))
