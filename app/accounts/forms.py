@@ -1,5 +1,3 @@
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SearchField, SelectField,
                      StringField, SubmitField, TelField, TextAreaField)
@@ -11,6 +9,7 @@ from app.accounts.models import Role
 from app.accounts.people import MAX_REASON_LENGTH
 from app.core.errors import DomainError
 from app.core.forms import Form
+from app.core.text import width_folded
 
 def _optional_int(value):
     """A select's value as an id, or None for the blank "choose…" option."""
@@ -22,12 +21,6 @@ def _optional_int(value):
 def _stripped(value):
     """A pasted address often brings a space with it."""
     return value.strip() if isinstance(value, str) else value
-
-
-def _width_folded(value):
-    """NFKC: an address a Chinese input method typed in full width (ｇａｔｅ＠…) as the ASCII it stands
-    for, before a check that reads it as typed."""
-    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
 
 
 def plausible_email(form, field):
@@ -164,7 +157,7 @@ class StaffForm(Form):
                        render_kw={"autocomplete": "off"})
     # A new account's address must receive the invitation: checked properly, unlike look-up forms.
     email = EmailField(_l("Work email"), validators=[DataRequired(), Length(max=254), Email()],
-                       filters=[_stripped, _width_folded], render_kw={"autocomplete": "off"})
+                       filters=[_stripped, width_folded], render_kw={"autocomplete": "off"})
     submit = SubmitField(_l("Add and send the invitation"))
 
 

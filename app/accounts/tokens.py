@@ -5,7 +5,6 @@ import functools
 import hashlib
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from app.accounts.models import ApiToken, Role, TokenKind, User
 from app.core.errors import DomainError
+from app.core.text import one_spelling
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -72,8 +72,9 @@ def issue_gate_token(manager: User, venue, *, name: str, now: datetime | None = 
     if not name:
         raise DomainError("name_required", _l("Give the device a name, for example East gate 2."), field="name")
     now = now or utcnow()
+    # One name, one device: the gate list and the scan records name it ("East Gate 2" is "east  gate 2").
     namesake = next((token for token in working_gate_tokens(venue.id, now)
-                     if _device_name_key(token.name) == _device_name_key(name)), None)
+                     if one_spelling(token.name).casefold() == one_spelling(name).casefold()), None)
     if namesake is not None:
         raise DomainError("device_name_taken", _l(
             "A device of this venue that can check tickets in is already called %(name)s. Give this one another "
@@ -121,12 +122,6 @@ def working_gate_tokens(venue_id: int, now: datetime) -> list[ApiToken]:
     return list(db.session.scalars(select(ApiToken).where(ApiToken.venue_id == venue_id,
                                                           ApiToken.kind == TokenKind.GATE,
                                                           ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)))
-
-
-def _device_name_key(name: str) -> str:
-    """What makes two device names one in the gate list and the scan records: "East Gate 2",
-    "east  gate 2" and "ＥＡＳＴ ＧＡＴＥ ２" are one name (width, case and runs of spaces aside)."""
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def gate_tokens(venue_id: int) -> list[ApiToken]:

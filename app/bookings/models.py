@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.db import CreatedAt, LabelledEnum, str_enum
 from app.core.i18n import in_reader_language
+from app.core.text import one_spelling
 from app.extensions import db
 
 
@@ -99,7 +99,7 @@ def new_reference() -> str:
 def normal_class_name(text: str | None) -> str:
     """A class as one spelling: full-width digits and letters folded (NFKC: "四年级２班" is
     "四年级2班"), runs of spaces made one, ends trimmed: how a class is kept and shown."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+    return one_spelling(text)
 
 
 def class_key(text: str | None) -> str:

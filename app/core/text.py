@@ -1,5 +1,6 @@
-"""Text as people type it: the words a search looks for, and what a one-line field may hold.
-Shared by the venue registry, the directory and the programs and closures of ``app.scheduling``."""
+"""Text as people type it: one spelling of it, the words a search looks for, and what a one-line field
+may hold. Shared by the venue registry, the directory, class bookings, gate devices, the forms that
+read addresses, and the programs and closures of ``app.scheduling``."""
 from __future__ import annotations
 
 import unicodedata
@@ -13,13 +14,26 @@ _LINE_BREAKING = {"Cc", "Zl", "Zp"}
 ONE_LINE = _l("Keep this on one line, without line breaks, tabs or other control characters.")
 
 
+def one_spelling(value: str | None) -> str:
+    """``value`` as one spelling: NFKC (a Chinese input method's full-width ``四年级２班`` is
+    ``四年级2班``), every run of spaces as one, ends trimmed. Case-folded, it says whether two names
+    are one (a class, a gate device)."""
+    return " ".join(unicodedata.normalize("NFKC", value or "").split())
+
+
+def width_folded(value):
+    """A form filter: NFKC, so that an address a Chinese input method typed in full width (ｇａｔｅ＠…)
+    is the ASCII it stands for before a check that reads it as typed."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
 def search_text(value: str | None) -> str:
     """Words to look for as the person meant them: control and invisible format characters dropped
     (a zero-width space pasted with ``南京`` hides nothing), NFKC (a Chinese input method's full-width
     ``ＮＡＮＪＩＮＧ`` is ``NANJING``), every run of spaces as one."""
     # Dropped before NFKC, so that what they separated (a letter and its accent) composes.
     kept = "".join(c for c in value or "" if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
-    return " ".join(unicodedata.normalize("NFKC", kept).split())
+    return one_spelling(kept)
 
 
 def breaks_line(value: str | None) -> bool:

@@ -1,7 +1,6 @@
 """Forms of the venue registry. They parse and check formats; the services check the rules."""
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import Form
+from app.core.text import width_folded
 from app.venues.models import WITHDRAWAL_REASON_MAX, AccreditationLevel, Admission, OperatorKind, Venue, VenueType
 from app.venues.themes import theme_label
 
@@ -28,11 +28,6 @@ def options(pairs) -> list[SelectChoice]:
 def clean(value):
     """Trim text and drop NUL characters, which PostgreSQL refuses in text."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
-def full_width_folded(value):
-    """NFKC: an address a Chinese input method typed in full width (ｉｎｆｏ＠…) as the ASCII it stands for."""
-    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
 
 
 def finite_between(low: int, high: int):
@@ -89,7 +84,7 @@ class VenueForm(Form):
     contact_phone = text(_l("Telephone"), 40, render_kw={"type": "tel", "autocomplete": "tel"})
     # Folded here as well as by the service: the form's own email check comes first.
     contact_email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)],
-                               filters=[clean, full_width_folded])
+                               filters=[clean, width_folded])
     website = URLField(_l("Website"), validators=[Optional(), Length(max=300)], filters=[clean])
     # The district the manager confirmed moving an approved venue to (a checkbox shown with the warning).
     confirm_move = StringField(filters=[clean])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,7 +24,7 @@ from app.core.errors import DomainError, FieldErrors, Forbidden
 from app.core.i18n import localized
 from app.core.pagination import Page, paginate
 from app.core.templating import local_date
-from app.core.text import ONE_LINE, breaks_line
+from app.core.text import ONE_LINE, breaks_line, width_folded
 from app.core.time import local_today, utcnow
 from app.districts.models import District
 from app.extensions import db
@@ -197,7 +196,7 @@ def _clean_profile(data) -> dict:
     for key in CONTACT_FIELDS:
         # A Chinese input method types digits and signs in full width (０２５－８４８０), as the form
         # already reads them in the capacity and the coordinates: kept as the digits they are.
-        clean[key] = unicodedata.normalize("NFKC", clean[key]).strip()
+        clean[key] = width_folded(clean[key]).strip()
     for key in ONE_LINE_FIELDS:
         if breaks_line(clean[key]):
             complain("not_one_line", ONE_LINE, key)
