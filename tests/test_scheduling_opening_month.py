@@ -126,6 +126,7 @@ def test_a_month_gone_by_says_it_is_over_not_that_the_venue_had_no_times(client,
         html = client.get(path).get_data(as_text=True)
         assert shown_month(html) == "2030-10"
         assert "This month is over. The calendar shows the times still to come, from today on." in html
-        assert "No open times in this month." not in html
+        assert "No open times" not in html  # nor on any of its days: each is over
+        assert '<p class="day-summary muted">Over</p>' in html
     html = client.get(f"/venues/{venue.id}?month=2030-11&lang=en").get_data(as_text=True)  # its last day is today
     assert "This month is over" not in html and "No open times in this month." in html
